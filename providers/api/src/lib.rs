@@ -1,0 +1,18 @@
+//! The provider contract of mlform: one [`Value`] type shared by configuration, state and
+//! plans, the [`Schema`] a resource type declares, and the [`Provider`] / [`Resource`]
+//! traits whose doc comments are the contract every provider follows. This crate is light on
+//! purpose: provider crates depend on it, never on the engine.
+
+mod error;
+mod planner;
+mod provider;
+mod schema;
+mod value;
+
+pub use error::ProviderError;
+pub use planner::plan_by_schema;
+pub use provider::{
+    Configured, DataSource, PlanRequest, Planned, Provider, ProviderSchema, Resource, StateUpgrade,
+};
+pub use schema::{Attribute, NestedBlock, Nesting, Schema, Type};
+pub use value::{format_number, path_to_string, Path, PathStep, Value};

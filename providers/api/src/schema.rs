@@ -1,0 +1,126 @@
+//! `Schema`: what a resource type, data source or provider block accepts and computes.
+
+use std::collections::BTreeMap;
+
+/// The type of an attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Type {
+    /// Any value (Terraform's `dynamic` / `any`).
+    Any,
+    String,
+    Number,
+    Bool,
+    List(Box<Type>),
+    Set(Box<Type>),
+    Map(Box<Type>),
+    Object(BTreeMap<String, Type>),
+}
+
+impl Type {
+    pub fn list(t: Type) -> Type {
+        Type::List(Box::new(t))
+    }
+    pub fn set(t: Type) -> Type {
+        Type::Set(Box::new(t))
+    }
+    pub fn map(t: Type) -> Type {
+        Type::Map(Box::new(t))
+    }
+}
+
+/// One attribute of a schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    pub ty: Type,
+    pub required: bool,
+    pub optional: bool,
+    /// Set by the provider (alone, or when the configuration leaves it null if also optional).
+    pub computed: bool,
+    /// Redacted in every output, wherever the value flows.
+    pub sensitive: bool,
+    /// A change to this attribute replaces the object.
+    pub force_new: bool,
+    pub description: String,
+}
+
+impl Attribute {
+    fn new(ty: Type) -> Attribute {
+        Attribute { ty, required: false, optional: false, computed: false, sensitive: false, force_new: false, description: String::new() }
+    }
+    pub fn required(ty: Type) -> Attribute {
+        Attribute { required: true, ..Attribute::new(ty) }
+    }
+    pub fn optional(ty: Type) -> Attribute {
+        Attribute { optional: true, ..Attribute::new(ty) }
+    }
+    pub fn computed(ty: Type) -> Attribute {
+        Attribute { computed: true, ..Attribute::new(ty) }
+    }
+    pub fn optional_computed(ty: Type) -> Attribute {
+        Attribute { optional: true, computed: true, ..Attribute::new(ty) }
+    }
+    pub fn sensitive(mut self) -> Attribute {
+        self.sensitive = true;
+        self
+    }
+    pub fn force_new(mut self) -> Attribute {
+        self.force_new = true;
+        self
+    }
+    pub fn describe(mut self, text: &str) -> Attribute {
+        self.description = text.to_string();
+        self
+    }
+}
+
+/// How many times a nested block may appear and how its values are collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// At most one block; its value is an object (or null).
+    Single,
+    /// Any number of blocks, in order; the value is a list of objects.
+    List,
+    /// Any number of blocks, unordered; the value is a set of objects.
+    Set,
+}
+
+/// A nested block type (`primary_container { ... }`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NestedBlock {
+    pub nesting: Nesting,
+    pub block: Schema,
+    pub min_items: usize,
+    pub max_items: Option<usize>,
+    pub force_new: bool,
+}
+
+/// The schema of a resource type, data source or provider configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Schema {
+    pub attributes: BTreeMap<String, Attribute>,
+    pub blocks: BTreeMap<String, NestedBlock>,
+    pub description: String,
+}
+
+impl Schema {
+    pub fn new() -> Schema {
+        Schema::default()
+    }
+    pub fn attr(mut self, name: &str, attribute: Attribute) -> Schema {
+        self.attributes.insert(name.to_string(), attribute);
+        self
+    }
+    pub fn block(mut self, name: &str, block: NestedBlock) -> Schema {
+        self.blocks.insert(name.to_string(), block);
+        self
+    }
+
+    /// Names accepted in configuration (arguments and blocks), for "did you mean" hints.
+    pub fn argument_names(&self) -> impl Iterator<Item = &str> {
+        self.attributes
+            .iter()
+            .filter(|(_, a)| a.required || a.optional)
+            .map(|(n, _)| n.as_str())
+            .chain(self.blocks.keys().map(String::as_str))
+    }
+}
