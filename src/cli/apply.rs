@@ -1,0 +1,127 @@
+//! `mlform apply` and `mlform destroy`: plan (or load a saved plan), confirm, execute. Every
+//! finished resource is durable in the state journal before it counts as done; the journal
+//! is folded into a new state snapshot at the end, also after errors and interrupts.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{CliError, CliResult, Ctx, PlanFlags};
+use crate::plan::{Plan, PlanMode};
+use crate::render::human::{render_outputs, render_plan, Style};
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// Skip interactive approval of the plan before applying.
+    #[arg(long = "auto-approve")]
+    auto_approve: bool,
+    /// A saved plan file from `mlform plan -out`.
+    plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub flags: PlanFlags,
+}
+
+fn confirm(destroy: bool) -> Result<bool, CliError> {
+    if !is_terminal::is_terminal(std::io::stdin()) {
+        return Err(CliError::Message("No value for required variable \"approve\": mlform can't ask for confirmation because there is no terminal. Run with -auto-approve to apply without confirmation.".into()));
+    }
+    if destroy {
+        print!("\nDo you really want to destroy all resources?\n  mlform will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.\n\n  Enter a value: ");
+    } else {
+        print!("\nDo you want to perform these actions?\n  mlform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    }
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| CliError::Message(format!("reading confirmation: {e}")))?;
+    Ok(line.trim() == "yes")
+}
+
+pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
+    let saved = match &args.plan_file {
+        Some(p) => {
+            let path = if p.is_absolute() { p.clone() } else { ctx.dir.join(p) };
+            if path.is_dir() {
+                return Err(CliError::Message(format!("{} is a directory; to apply the configuration in another directory use -chdir={}", p.display(), p.display())));
+            }
+            if !ctx.var_args.is_empty() {
+                return Err(CliError::Message("Can't set variables when applying a saved plan: the plan already records the variable values it was made with.".into()));
+            }
+            Some(crate::plan::file::load(&path)?)
+        }
+        None => None,
+    };
+    let (engine, plan, state, lock) = match saved {
+        Some(plan) => {
+            let engine = ctx.engine_from_plan(&plan)?;
+            let backend = ctx.backend(&args.flags.state);
+            let lock = ctx.lock(&backend, &args.flags.state, "OperationTypeApply")?;
+            let state = super::load_state(&backend)?;
+            if state.lineage != plan.prior_lineage && !plan.prior_lineage.is_empty() || state.serial != plan.prior_serial {
+                return Err(CliError::Message(format!(
+                    "Saved plan is stale\n\nThe given plan file can no longer be applied because the state was changed by another operation after the plan was created (state serial {} now, {} when planned). Run plan again.",
+                    state.serial, plan.prior_serial
+                )));
+            }
+            (engine, plan, state, lock)
+        }
+        None => {
+            let (engine, plan, state, lock) = super::plan::make_plan(ctx, &args.flags, destroy, false).await?;
+            println!();
+            print!("{}", render_plan(&plan, Style { color: ctx.color }));
+            if !plan.has_changes() {
+                println!("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.");
+                print_outputs(&state, &plan);
+                return Ok(0);
+            }
+            if !args.auto_approve && !confirm(plan.mode == PlanMode::Destroy)? {
+                println!("\nApply cancelled.");
+                return Ok(1);
+            }
+            println!();
+            (engine, plan, state, lock)
+        }
+    };
+    let _lock = lock;
+    let backend = ctx.backend(&args.flags.state);
+    let mut state = state;
+    if state.lineage.is_empty() {
+        state.lineage = uuid::Uuid::new_v4().to_string();
+    }
+    // A journal left by an interrupted run was folded in on load; persist it first so the
+    // new journal starts from a snapshot that matches.
+    if backend.journal_path().exists() || !backend.path.exists() {
+        backend.write_snapshot(&state)?;
+    }
+    let journal = backend.open_journal(&state)?;
+    let progress = super::progress::Progress::new(false);
+    let result = engine.apply(&plan, state, journal, args.flags.parallelism.max(1), &ctx.stop, &progress).await;
+    let mut final_state = result.state;
+    final_state.serial += 1;
+    backend.write_snapshot(&final_state)?;
+    let c = result.counts;
+    if !result.diagnostics.is_empty() {
+        ctx.print_diags(&result.diagnostics, &engine.sources);
+    }
+    if result.diagnostics.iter().any(|d| d.is_error()) || result.interrupted {
+        return Ok(1);
+    }
+    if plan.mode == PlanMode::Destroy {
+        println!("\nDestroy complete! Resources: {} destroyed.", c.destroyed);
+    } else {
+        println!("\nApply complete! Resources: {} added, {} changed, {} destroyed.", c.added, c.changed, c.destroyed);
+    }
+    if !plan.deferred.is_empty() {
+        println!("\n{} resource(s) were deferred because their instances were not known; run plan again to see their changes.", plan.deferred.len());
+    }
+    print_outputs(&final_state, &plan);
+    Ok(0)
+}
+
+fn print_outputs(state: &crate::state::State, plan: &Plan) {
+    if plan.mode == PlanMode::Destroy || state.outputs.is_empty() {
+        return;
+    }
+    let outs: Vec<(String, mlform_provider::Value, bool)> = state.outputs.iter().map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive)).collect();
+    print!("\nOutputs:\n\n{}", render_outputs(&outs));
+}

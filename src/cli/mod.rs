@@ -1,0 +1,378 @@
+//! The command line: Terraform's verbs and flags (single-dash long flags such as
+//! `-auto-approve` are accepted as well as `--auto-approve`), one file per group of commands.
+//! Every command returns its exit code; errors are rendered here as diagnostics.
+
+mod apply;
+mod misc;
+mod plan;
+mod progress;
+mod show;
+mod state;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use mlform_provider::Value;
+
+use crate::diag::{self, Diagnostic, Sources};
+use crate::engine::vars::VarArg;
+use crate::engine::{Engine, Registry};
+use crate::state::local::{LocalBackend, StateLock, DEFAULT_STATE_FILE};
+use crate::state::State;
+
+/// An error that ends a command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Configuration or input problems, rendered with their sources.
+    #[error("{} error(s)", .0.len())]
+    Diagnostics(Vec<Diagnostic>, Sources),
+    /// A plain failure with a message.
+    #[error("{0}")]
+    Message(String),
+}
+
+impl From<crate::state::StateError> for CliError {
+    fn from(e: crate::state::StateError) -> CliError {
+        CliError::Message(e.to_string())
+    }
+}
+
+impl From<crate::plan::file::PlanFileError> for CliError {
+    fn from(e: crate::plan::file::PlanFileError) -> CliError {
+        CliError::Message(e.to_string())
+    }
+}
+
+type CliResult = Result<i32, CliError>;
+
+#[derive(Parser, Debug)]
+#[command(name = "mlform", version, about = "Plan and apply ML platforms as code", disable_help_subcommand = true)]
+pub struct Cli {
+    /// Switch to a different working directory before executing the command.
+    #[arg(long, global = true, value_name = "DIR")]
+    chdir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Prepare the working directory: check the configuration and its providers.
+    Init(InitArgs),
+    /// Check whether the configuration is valid.
+    Validate(ValidateArgs),
+    /// Reformat configuration files to the canonical style.
+    Fmt(misc::FmtArgs),
+    /// Show changes required by the current configuration.
+    Plan(plan::PlanArgs),
+    /// Create or update infrastructure.
+    Apply(apply::ApplyArgs),
+    /// Destroy previously-created infrastructure.
+    Destroy(apply::ApplyArgs),
+    /// Show the current state or a saved plan.
+    Show(show::ShowArgs),
+    /// Show output values from the state.
+    Output(show::OutputArgs),
+    /// Advanced state management.
+    #[command(subcommand)]
+    State(state::StateCommand),
+    /// Associate existing infrastructure with a resource in the configuration.
+    Import(state::ImportArgs),
+    /// Print the dependency graph in DOT format.
+    Graph(misc::GraphArgs),
+    /// Show the mlform version and its providers.
+    Version(misc::VersionArgs),
+}
+
+#[derive(Args, Debug)]
+struct InitArgs {
+    /// Accepted for compatibility; mlform's providers are built in.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    upgrade: Option<bool>,
+    #[arg(long, num_args = 0..=1, default_missing_value = "false", action = ArgAction::Set)]
+    input: Option<bool>,
+    #[arg(long = "no-color")]
+    no_color: bool,
+    #[arg(long)]
+    backend: Option<bool>,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    /// Produce output in a machine-readable JSON format.
+    #[arg(long)]
+    json: bool,
+    #[arg(long = "no-color")]
+    no_color: bool,
+}
+
+/// Flags shared by commands that read state.
+#[derive(Args, Debug, Clone)]
+pub struct StateArgs {
+    /// Path of the state file.
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+    /// Don't hold a state lock during the operation.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "true")]
+    lock: bool,
+    /// Duration to retry a state lock (e.g. 10s, 2m).
+    #[arg(long = "lock-timeout", value_name = "DURATION", default_value = "0s")]
+    lock_timeout: String,
+}
+
+/// Flags shared by plan, apply and destroy.
+#[derive(Args, Debug, Clone)]
+pub struct PlanFlags {
+    /// Select the "destroy" planning mode.
+    #[arg(long)]
+    destroy: bool,
+    /// Select the "refresh only" planning mode.
+    #[arg(long = "refresh-only")]
+    refresh_only: bool,
+    /// Skip checking for changes made outside of mlform.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "true")]
+    refresh: bool,
+    /// Limit planning to the given resource address (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    target: Vec<String>,
+    /// Force replacement of the given resource instance (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    replace: Vec<String>,
+    /// Set a value for one of the input variables (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    var: Vec<String>,
+    /// Load variable values from the given file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_file: Vec<PathBuf>,
+    /// Limit the number of concurrent operations.
+    #[arg(long, default_value_t = 10)]
+    parallelism: usize,
+    /// Ask for input for variables if not directly set (mlform never prompts for variables).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    input: Option<bool>,
+    /// Disable colour in output.
+    #[arg(long = "no-color")]
+    no_color: bool,
+    /// Show warnings in a compact form.
+    #[arg(long = "compact-warnings")]
+    compact_warnings: bool,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+/// Single-dash long flags (`-auto-approve`) become double-dash ones for clap.
+pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut after_double_dash = false;
+    for (i, a) in args.into_iter().enumerate() {
+        if i == 0 || after_double_dash {
+            out.push(a);
+            continue;
+        }
+        if a == "--" {
+            after_double_dash = true;
+            out.push(a);
+            continue;
+        }
+        let b = a.as_bytes();
+        if b.len() > 2 && b[0] == b'-' && b[1] != b'-' && b[1].is_ascii_alphabetic() && b[2] != b'=' {
+            out.push(format!("-{a}"));
+        } else {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// The ordered `-var` / `-var-file` arguments (clap keeps them apart; their order matters).
+fn var_args_in_order(args: &[String]) -> Vec<VarArg> {
+    let mut out = Vec::new();
+    let mut it = args.iter().peekable();
+    while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f == "--var" || f == "--var-file" => (f.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        if flag == "--var" || flag == "--var-file" {
+            let value = match inline {
+                Some(v) => v,
+                None => match it.next() {
+                    Some(v) => v.clone(),
+                    None => break,
+                },
+            };
+            out.push(if flag == "--var" { VarArg::Var(value) } else { VarArg::File(PathBuf::from(value)) });
+        }
+    }
+    out
+}
+
+/// Shared context of one command run.
+pub struct Ctx {
+    pub dir: PathBuf,
+    pub color: bool,
+    pub var_args: Vec<VarArg>,
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Ctx {
+    fn load_engine(&self) -> Result<Engine, CliError> {
+        let mut sources = Sources::default();
+        let config = crate::config::load(&self.dir, &mut sources).map_err(|d| CliError::Diagnostics(d.0, sources.clone()))?;
+        let files = crate::config::collect_files(&self.dir).map_err(|e| CliError::Message(format!("reading configuration: {e}")))?;
+        if files.is_empty() {
+            return Err(CliError::Diagnostics(
+                vec![Diagnostic::error("No configuration files", format!("The directory {} contains no .tf files.", self.dir.display())).hint("Run mlform in a directory with configuration, or use -chdir=DIR.")],
+                sources,
+            ));
+        }
+        Ok(Engine { config, sources, root_dir: self.dir.clone(), registry: registry(), config_files: files })
+    }
+
+    fn engine_from_plan(&self, plan: &crate::plan::Plan) -> Result<Engine, CliError> {
+        let mut sources = Sources::default();
+        let config = crate::config::load_from_files(&self.dir, &plan.config_files, &mut sources).map_err(|d| CliError::Diagnostics(d.0, sources.clone()))?;
+        Ok(Engine { config, sources, root_dir: self.dir.clone(), registry: registry(), config_files: plan.config_files.clone() })
+    }
+
+    fn variables(&self, engine: &mut Engine) -> Result<BTreeMap<String, Value>, CliError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        crate::engine::vars::resolve(&self.dir, &engine.config, &self.var_args, &env, &mut engine.sources).map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))
+    }
+
+    fn backend(&self, args: &StateArgs) -> LocalBackend {
+        let path = args.state.clone().map(|p| if p.is_absolute() { p } else { self.dir.join(p) }).unwrap_or_else(|| self.dir.join(DEFAULT_STATE_FILE));
+        LocalBackend::new(path)
+    }
+
+    fn lock(&self, backend: &LocalBackend, args: &StateArgs, operation: &str) -> Result<Option<StateLock>, CliError> {
+        if !args.lock {
+            return Ok(None);
+        }
+        let timeout = parse_duration(&args.lock_timeout).ok_or_else(|| CliError::Message(format!("invalid -lock-timeout value {:?}: use a duration such as 10s or 2m", args.lock_timeout)))?;
+        Ok(Some(backend.lock(operation, timeout)?))
+    }
+
+    fn print_diags(&self, diags: &[Diagnostic], sources: &Sources) {
+        if !diags.is_empty() {
+            eprint!("{}", diag::render(diags, sources, self.color));
+        }
+    }
+}
+
+/// The providers of this build.
+pub fn registry() -> Registry {
+    Registry::builtin()
+}
+
+fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(secs))
+}
+
+fn load_state(backend: &LocalBackend) -> Result<State, CliError> {
+    Ok(backend.load()?.0)
+}
+
+/// Runs the CLI with the process arguments; returns the exit code.
+pub fn run(args: Vec<String>) -> i32 {
+    let args = normalize_args(args);
+    let var_args = var_args_in_order(&args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 1 } else { 0 };
+        }
+    };
+    let dir = match &cli.chdir {
+        Some(d) => d.clone(),
+        None => PathBuf::from("."),
+    };
+    let dir = match std::fs::canonicalize(&dir) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("Error: cannot use directory {}: {e}", dir.display());
+            return 1;
+        }
+    };
+    let no_color = match &cli.command {
+        Command::Plan(a) => a.flags.no_color,
+        Command::Apply(a) | Command::Destroy(a) => a.flags.no_color,
+        Command::Validate(a) => a.no_color,
+        Command::Init(a) => a.no_color,
+        Command::Show(a) => a.no_color,
+        _ => false,
+    };
+    let color = !no_color && std::env::var_os("NO_COLOR").is_none() && is_terminal::is_terminal(std::io::stdout());
+    let ctx = Ctx { dir, color, var_args, stop: Arc::new(AtomicBool::new(false)) };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async move {
+        install_interrupt_handler(ctx.stop.clone());
+        let result = match cli.command {
+            Command::Init(_) => misc::init(&ctx),
+            Command::Validate(a) => misc::validate(&ctx, a.json).await,
+            Command::Fmt(a) => misc::fmt(&ctx, a),
+            Command::Plan(a) => plan::plan(&ctx, a).await,
+            Command::Apply(a) => apply::apply(&ctx, a, false).await,
+            Command::Destroy(a) => apply::apply(&ctx, a, true).await,
+            Command::Show(a) => show::show(&ctx, a),
+            Command::Output(a) => show::output(&ctx, a),
+            Command::State(c) => state::run(&ctx, c),
+            Command::Import(a) => state::import(&ctx, a).await,
+            Command::Graph(a) => misc::graph(&ctx, a),
+            Command::Version(a) => misc::version(a),
+        };
+        match result {
+            Ok(code) => code,
+            Err(CliError::Diagnostics(d, sources)) => {
+                ctx.print_diags(&d, &sources);
+                1
+            }
+            Err(CliError::Message(m)) => {
+                eprintln!("\nError: {m}\n");
+                1
+            }
+        }
+    })
+}
+
+fn install_interrupt_handler(stop: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        let mut count = 0;
+        while tokio::signal::ctrl_c().await.is_ok() {
+            count += 1;
+            if count == 1 {
+                stop.store(true, Ordering::SeqCst);
+                eprintln!("\nInterrupt received.\nPlease wait for mlform to exit or data loss may occur.\nGracefully shutting down...\n");
+            } else {
+                eprintln!("\nTwo interrupts received. Exiting immediately; resources finished so far are saved in the state journal.");
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+/// Relative display of a path under the working directory.
+fn display(dir: &Path, p: &Path) -> String {
+    p.strip_prefix(dir).unwrap_or(p).display().to_string()
+}

@@ -1,0 +1,168 @@
+//! `mlform show` (state or saved plan, text or JSON) and `mlform output`.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args};
+use mlform_provider::Value;
+
+use super::{CliError, CliResult, Ctx, StateArgs};
+use crate::render::human::{format_value, render_outputs, render_plan, Style};
+use crate::state::State;
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// Machine-readable JSON (the shape of `terraform show -json`).
+    #[arg(long)]
+    json: bool,
+    #[arg(long = "no-color")]
+    pub no_color: bool,
+    /// A saved plan file; without it, the current state is shown.
+    path: Option<PathBuf>,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// Print the outputs as JSON (sensitive values included, as asked).
+    #[arg(long)]
+    json: bool,
+    /// Print a string output without quotes.
+    #[arg(long)]
+    raw: bool,
+    /// The output to print.
+    name: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+    #[arg(long = "no-color", action = ArgAction::SetTrue)]
+    no_color: bool,
+}
+
+/// Renders one state instance as `terraform state show` does.
+pub fn render_instance(addr: &crate::addr::InstanceAddr, v: &Value) -> String {
+    let mut out = String::new();
+    let keyword = if addr.resource.mode == crate::config::Mode::Data { "data" } else { "resource" };
+    let _ = writeln!(out, "# {addr}:");
+    let _ = writeln!(out, "{keyword} \"{}\" \"{}\" {{", addr.resource.type_name, addr.resource.name);
+    if let Some(m) = v.as_map() {
+        let shown: Vec<(&String, &Value)> = m.iter().filter(|(_, x)| !x.is_null()).collect();
+        let width = shown.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (k, x) in shown {
+            let text = if x.is_sensitive() { "(sensitive value)".to_string() } else { format_value(x, 4) };
+            let _ = writeln!(out, "    {k:width$} = {text}");
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+pub fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
+    if let Some(p) = &args.path {
+        let path = if p.is_absolute() { p.clone() } else { ctx.dir.join(p) };
+        if crate::plan::file::is_plan_file(&path) {
+            let plan = crate::plan::file::load(&path)?;
+            let engine = ctx.engine_from_plan(&plan)?;
+            if args.json {
+                let reg = engine.registry.clone();
+                let json = crate::render::json::plan_json(&plan, Some(&engine.config), &|n| reg.source(n), &|v| engine.config.variables.get(v).is_some_and(|x| x.sensitive));
+                println!("{}", serde_json::to_string(&json).unwrap_or_default());
+            } else {
+                print!("{}", render_plan(&plan, Style { color: ctx.color && !args.no_color }));
+            }
+            return Ok(0);
+        }
+        if !path.exists() {
+            return Err(CliError::Message(format!("Failed to read the given file as a state or plan file: {} does not exist.", p.display())));
+        }
+        let state = crate::state::local::LocalBackend::new(path).load()?.0;
+        return show_state(&state, args.json);
+    }
+    let backend = ctx.backend(&args.state);
+    let state = super::load_state(&backend)?;
+    show_state(&state, args.json)
+}
+
+fn show_state(state: &State, json: bool) -> CliResult {
+    if json {
+        let resources: Vec<serde_json::Value> = state
+            .instances
+            .iter()
+            .map(|(a, s)| {
+                serde_json::json!({
+                    "address": a.to_string(),
+                    "mode": if a.resource.mode == crate::config::Mode::Data { "data" } else { "managed" },
+                    "type": a.resource.type_name,
+                    "name": a.resource.name,
+                    "index": a.key.as_ref().map(crate::addr::Key::to_json),
+                    "provider_name": s.provider.trim_start_matches("provider[\"").split("\"]").next().unwrap_or_default(),
+                    "values": crate::render::json::redacted(&s.value),
+                    "depends_on": s.dependencies,
+                })
+            })
+            .collect();
+        let outputs: serde_json::Map<String, serde_json::Value> = state
+            .outputs
+            .iter()
+            .map(|(k, o)| (k.clone(), serde_json::json!({"sensitive": o.sensitive, "value": if o.sensitive { serde_json::Value::Null } else { crate::render::json::redacted(&o.value).unwrap_or_default() }})))
+            .collect();
+        println!("{}", serde_json::json!({"format_version": "1.0", "values": {"outputs": outputs, "root_module": {"resources": resources}}}));
+        return Ok(0);
+    }
+    if state.instances.is_empty() {
+        println!("The state file is empty. No resources are represented.");
+        return Ok(0);
+    }
+    let mut out = String::new();
+    for (a, s) in &state.instances {
+        out.push_str(&render_instance(a, &s.value));
+        out.push('\n');
+    }
+    if !state.outputs.is_empty() {
+        let outs: Vec<(String, Value, bool)> = state.outputs.iter().map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive)).collect();
+        let _ = write!(out, "\nOutputs:\n\n{}", render_outputs(&outs));
+    }
+    print!("{out}");
+    Ok(0)
+}
+
+pub fn output(ctx: &Ctx, args: OutputArgs) -> CliResult {
+    let sargs = StateArgs { state: args.state.clone(), lock: false, lock_timeout: "0s".into() };
+    let state = super::load_state(&ctx.backend(&sargs))?;
+    match &args.name {
+        Some(name) => {
+            let Some(o) = state.outputs.get(name) else {
+                return Err(CliError::Message(format!("Output \"{name}\" not found\n\nThe output variable requested could not be found in the state file. If you recently added this to your configuration, be sure to run `mlform apply`, since the state won't be updated with new output variables until that command is run.")));
+            };
+            if args.json {
+                println!("{}", crate::state::output_json(&o.value));
+            } else if args.raw {
+                match o.value.strip_marks() {
+                    Value::String(s) => print!("{s}"),
+                    Value::Number(_) | Value::Bool(_) => print!("{}", o.value.strip_marks()),
+                    _ => return Err(CliError::Message(format!("Unsupported value for raw output: the output \"{name}\" is not a string, number or bool. Use -json for complex values."))),
+                }
+            } else if o.sensitive || o.value.contains_sensitive() {
+                println!("<sensitive>");
+            } else {
+                println!("{}", format_value(&o.value, 0));
+            }
+        }
+        None => {
+            if args.json {
+                let m: serde_json::Map<String, serde_json::Value> = state
+                    .outputs
+                    .iter()
+                    .map(|(k, o)| (k.clone(), serde_json::json!({"sensitive": o.sensitive, "value": crate::state::output_json(&o.value)})))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
+            } else if state.outputs.is_empty() {
+                eprintln!("\nWarning: No outputs found\n\nThe state file either has no outputs defined, or all the defined outputs are\nempty. Please define an output in your configuration with the `output` keyword\nand run `mlform refresh` for it to become available.\n");
+            } else {
+                let outs: Vec<(String, Value, bool)> = state.outputs.iter().map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive)).collect();
+                print!("{}", render_outputs(&outs));
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,760 @@
+//! Configuration: the `*.tf` files of a module directory, parsed with hcl-edit (which keeps
+//! byte spans for diagnostics), into typed blocks (variables, locals, providers, resources,
+//! data sources, outputs, module calls) with their expressions left unevaluated. Child
+//! modules (local path sources) load recursively into a tree.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::structure::{Attribute, Block, Body, Structure};
+use hcl_edit::Span as _;
+
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, FileId, Sources, Span};
+use crate::eval::types::TypeConstraint;
+
+/// An unevaluated expression and the file it came from.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub file: FileId,
+    pub expr: Expression,
+}
+
+impl Expr {
+    pub fn span(&self) -> Option<Span> {
+        self.expr.span().map(|range| Span { file: self.file, range })
+    }
+}
+
+/// A block body kept as parsed, evaluated later against a schema.
+#[derive(Debug, Clone)]
+pub struct BodyRef {
+    pub file: FileId,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    Managed,
+    Data,
+}
+
+/// Identifies a resource block within one module: mode, type and name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceKey {
+    pub mode: Mode,
+    pub type_name: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for ResourceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.mode {
+            Mode::Managed => write!(f, "{}.{}", self.type_name, self.name),
+            Mode::Data => write!(f, "data.{}.{}", self.type_name, self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub condition: Expr,
+    pub error_message: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub name: String,
+    pub type_constraint: TypeConstraint,
+    pub default: Option<Expr>,
+    pub description: Option<String>,
+    pub sensitive: bool,
+    pub nullable: bool,
+    pub validations: Vec<Check>,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Local {
+    pub name: String,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub name: String,
+    pub value: Expr,
+    pub sensitive: bool,
+    pub description: Option<String>,
+    pub preconditions: Vec<Check>,
+    pub depends_on: Vec<Expr>,
+    pub span: Option<Span>,
+}
+
+/// `ignore_changes` of a lifecycle block.
+#[derive(Debug, Clone, Default)]
+pub enum IgnoreChanges {
+    #[default]
+    None,
+    All,
+    /// Attribute paths (`tags`, `tags["team"]`).
+    Paths(Vec<mlform_provider::Path>),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Lifecycle {
+    pub create_before_destroy: bool,
+    pub prevent_destroy: bool,
+    pub ignore_changes: IgnoreChanges,
+    pub replace_triggered_by: Vec<Expr>,
+    pub preconditions: Vec<Check>,
+    pub postconditions: Vec<Check>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub key: ResourceKey,
+    /// Provider local name and alias (`aws`, `aws.west`).
+    pub provider: ProviderRef,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub depends_on: Vec<Expr>,
+    pub lifecycle: Lifecycle,
+    /// The body without meta-arguments.
+    pub body: BodyRef,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProviderRef {
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+impl std::fmt::Display for ProviderRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.alias {
+            Some(a) => write!(f, "{}.{a}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderBlock {
+    pub name: String,
+    pub alias: Option<String>,
+    pub body: BodyRef,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModuleCall {
+    pub name: String,
+    pub source: String,
+    pub inputs: BTreeMap<String, Expr>,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub depends_on: Vec<Expr>,
+    pub span: Option<Span>,
+}
+
+/// One module directory and its children.
+#[derive(Debug, Clone, Default)]
+pub struct Module {
+    pub dir: PathBuf,
+    pub required_providers: BTreeMap<String, String>,
+    pub backend: Option<String>,
+    pub providers: Vec<ProviderBlock>,
+    pub variables: BTreeMap<String, Variable>,
+    pub locals: BTreeMap<String, Local>,
+    pub resources: BTreeMap<ResourceKey, Resource>,
+    pub outputs: BTreeMap<String, Output>,
+    pub module_calls: BTreeMap<String, ModuleCall>,
+    pub children: BTreeMap<String, Module>,
+}
+
+impl Module {
+    /// The module at a path of call names below this one.
+    pub fn descendant(&self, path: &[String]) -> Option<&Module> {
+        match path.split_first() {
+            None => Some(self),
+            Some((first, rest)) => self.children.get(first)?.descendant(rest),
+        }
+    }
+}
+
+/// Loads the root module in `dir` and every child module it calls.
+pub fn load(dir: &Path, sources: &mut Sources) -> Result<Module, Diagnostics> {
+    let mut diags = Vec::new();
+    let module = load_module(dir, dir, sources, &mut diags, 0);
+    if diags.iter().any(Diagnostic::is_error) {
+        Err(Diagnostics(diags))
+    } else {
+        Ok(module)
+    }
+}
+
+/// Loads from in-memory files (a saved plan carries its configuration this way).
+pub fn load_from_files(root: &Path, files: &[(String, String)], sources: &mut Sources) -> Result<Module, Diagnostics> {
+    let mut diags = Vec::new();
+    let module = load_module_files(root, root, files, sources, &mut diags, 0);
+    if diags.iter().any(Diagnostic::is_error) {
+        Err(Diagnostics(diags))
+    } else {
+        Ok(module)
+    }
+}
+
+/// Every `.tf` file of the root module and its children, as (path relative to root, text).
+pub fn collect_files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>, depth: usize) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().to_string();
+            if path.is_dir() {
+                if depth < 16 && !name.starts_with('.') {
+                    walk(root, &path, out, depth + 1)?;
+                }
+            } else if name.ends_with(".tf") {
+                let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().to_string();
+                out.push((rel, std::fs::read_to_string(&path)?));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out, 0)?;
+    Ok(out)
+}
+
+fn display_name(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().to_string()
+}
+
+fn load_module(root: &Path, dir: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>, depth: usize) -> Module {
+    let mut files = Vec::new();
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file()).collect();
+            paths.sort();
+            for path in paths {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => files.push((display_name(root, &path), text)),
+                    Err(e) => diags.push(Diagnostic::error("Failed to read file", format!("Could not read {}: {e}.", path.display()))),
+                }
+            }
+        }
+        Err(e) => {
+            diags.push(Diagnostic::error("Failed to read module directory", format!("Could not read {}: {e}.", dir.display())));
+        }
+    }
+    let rel = display_name(root, dir);
+    let in_dir: Vec<(String, String)> = files;
+    let _ = rel;
+    build_module(root, dir, in_dir, sources, diags, depth, &mut |child_dir, sources, diags, depth| {
+        load_module(root, child_dir, sources, diags, depth)
+    })
+}
+
+fn load_module_files(root: &Path, dir: &Path, all: &[(String, String)], sources: &mut Sources, diags: &mut Vec<Diagnostic>, depth: usize) -> Module {
+    let rel_dir = display_name(root, dir);
+    let files: Vec<(String, String)> = all
+        .iter()
+        .filter(|(name, _)| {
+            let parent = Path::new(name).parent().map(|p| p.to_string_lossy().to_string()).unwrap_or_default();
+            parent == rel_dir
+        })
+        .cloned()
+        .collect();
+    build_module(root, dir, files, sources, diags, depth, &mut |child_dir, sources, diags, depth| {
+        load_module_files(root, child_dir, all, sources, diags, depth)
+    })
+}
+
+type ChildLoader<'a> = dyn FnMut(&Path, &mut Sources, &mut Vec<Diagnostic>, usize) -> Module + 'a;
+
+fn build_module(
+    root: &Path,
+    dir: &Path,
+    files: Vec<(String, String)>,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+    depth: usize,
+    load_child: &mut ChildLoader<'_>,
+) -> Module {
+    let mut module = Module { dir: dir.to_path_buf(), ..Module::default() };
+    for (name, text) in files {
+        let path = root.join(&name);
+        let file = sources.add(name, path, text);
+        let text = sources.get(file).text.clone();
+        match hcl_edit::parser::parse_body(&text) {
+            Ok(body) => collect_body(&mut module, file, body, diags),
+            Err(e) => {
+                let loc = e.location();
+                let offset = loc.offset().min(text.len());
+                diags.push(
+                    Diagnostic::error("Invalid HCL syntax", format!("The file could not be parsed: {}.", e.message()))
+                        .at(Some(Span { file, range: offset..offset + 1 }))
+                        .hint("Check for unbalanced braces, brackets or quotes near this position."),
+                );
+            }
+        }
+    }
+    let calls: Vec<ModuleCall> = module.module_calls.values().cloned().collect();
+    for call in calls {
+        if !(call.source.starts_with("./") || call.source.starts_with("../")) {
+            diags.push(
+                Diagnostic::error("Unsupported module source", format!("Module \"{}\" has source \"{}\"; mlform loads modules from local paths.", call.name, call.source))
+                    .at(call.span.clone())
+                    .hint("Use a path starting with ./ or ../, relative to the calling module."),
+            );
+            continue;
+        }
+        if depth > 32 {
+            diags.push(Diagnostic::error("Module nesting too deep", "Modules call each other more than 32 levels deep; is a module calling itself?").at(call.span.clone()));
+            continue;
+        }
+        let child_dir = normalize_path(&dir.join(&call.source));
+        if !child_dir.is_dir() && !dir_has_files(root, &child_dir, sources) {
+            diags.push(
+                Diagnostic::error("Module not found", format!("Module \"{}\" refers to {}, which does not exist.", call.name, child_dir.display()))
+                    .at(call.span.clone()),
+            );
+            continue;
+        }
+        let child = load_child(&child_dir, sources, diags, depth + 1);
+        module.children.insert(call.name.clone(), child);
+    }
+    module
+}
+
+fn dir_has_files(_root: &Path, _dir: &Path, _sources: &Sources) -> bool {
+    false
+}
+
+/// Removes `.` and `..` components without touching the file system.
+pub fn normalize_path(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for comp in path.components() {
+        match comp {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn span_of(file: FileId, node: &impl hcl_edit::Span) -> Option<Span> {
+    node.span().map(|range| Span { file, range })
+}
+
+fn block_span(file: FileId, block: &Block) -> Option<Span> {
+    // Point at the block header (type and labels), not the whole body.
+    let start = block.ident.span()?.start;
+    let end = block.labels.last().and_then(|l| l.span()).map(|r| r.end).unwrap_or_else(|| block.ident.span().map(|r| r.end).unwrap_or(start));
+    Some(Span { file, range: start..end })
+}
+
+const TOP_LEVEL_BLOCKS: &[&str] = &["terraform", "provider", "variable", "locals", "resource", "data", "output", "module", "moved", "import", "check"];
+
+fn collect_body(module: &mut Module, file: FileId, body: Body, diags: &mut Vec<Diagnostic>) {
+    for structure in body.into_iter() {
+        match structure {
+            Structure::Attribute(attr) => diags.push(
+                Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected at the top level of a configuration file.", attr.key.as_str()))
+                    .at(span_of(file, &attr.key))
+                    .hint("Top-level arguments belong inside a block such as `locals { ... }`."),
+            ),
+            Structure::Block(block) => collect_block(module, file, block, diags),
+        }
+    }
+}
+
+fn labels(file: FileId, block: &Block, n: usize, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<String>> {
+    if block.labels.len() != n {
+        diags.push(
+            Diagnostic::error(
+                if block.labels.len() < n { "Missing name for block" } else { "Extraneous label for block" },
+                format!("A {} block expects {n} label(s): {what}.", block.ident.as_str()),
+            )
+            .at(block_span(file, block)),
+        );
+        return None;
+    }
+    Some(block.labels.iter().map(|l| l.as_str().to_string()).collect())
+}
+
+fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Vec<Diagnostic>) {
+    let kind = block.ident.as_str().to_string();
+    let span = block_span(file, &block);
+    match kind.as_str() {
+        "terraform" => collect_terraform(module, file, &block, diags),
+        "provider" => {
+            let Some(l) = labels(file, &block, 1, "the provider name", diags) else { return };
+            let alias = block.body.get_attribute("alias").and_then(|a| literal_string(&a.value));
+            if module.providers.iter().any(|p| p.name == l[0] && p.alias == alias) {
+                diags.push(Diagnostic::error("Duplicate provider configuration", format!("A provider configuration for \"{}\" was already given{}.", l[0], alias.as_ref().map(|a| format!(" with alias \"{a}\"")).unwrap_or_default())).at(span).hint("Give each additional configuration a distinct `alias`."));
+                return;
+            }
+            let mut body = block.body.clone();
+            body.remove_attribute("alias");
+            body.remove_attribute("version");
+            module.providers.push(ProviderBlock { name: l[0].clone(), alias, body: BodyRef { file, body }, span });
+        }
+        "variable" => {
+            let Some(l) = labels(file, &block, 1, "the variable name", diags) else { return };
+            if module.variables.contains_key(&l[0]) {
+                diags.push(Diagnostic::error("Duplicate variable declaration", format!("A variable named \"{}\" was already declared.", l[0])).at(span));
+                return;
+            }
+            let v = collect_variable(file, l[0].clone(), &block, span, diags);
+            module.variables.insert(l[0].clone(), v);
+        }
+        "locals" => {
+            for s in block.body.iter() {
+                match s {
+                    Structure::Attribute(attr) => {
+                        let name = attr.key.as_str().to_string();
+                        if module.locals.contains_key(&name) {
+                            diags.push(Diagnostic::error("Duplicate local value definition", format!("A local value named \"{name}\" was already defined.")).at(span_of(file, &attr.key)));
+                            continue;
+                        }
+                        module.locals.insert(name.clone(), Local { name, value: Expr { file, expr: attr.value.clone() } });
+                    }
+                    Structure::Block(b) => diags.push(Diagnostic::error("Unexpected block", "A locals block contains only arguments (name = value).").at(block_span(file, b))),
+                }
+            }
+        }
+        "resource" | "data" => {
+            let Some(l) = labels(file, &block, 2, "the resource type and name", diags) else { return };
+            let mode = if kind == "resource" { Mode::Managed } else { Mode::Data };
+            let key = ResourceKey { mode, type_name: l[0].clone(), name: l[1].clone() };
+            if module.resources.contains_key(&key) {
+                diags.push(Diagnostic::error("Duplicate resource configuration", format!("A {kind} block for {key} was already declared.")).at(span).hint("Each resource must have a unique type and name within a module."));
+                return;
+            }
+            if !is_identifier(&l[1]) {
+                diags.push(Diagnostic::error("Invalid resource name", format!("\"{}\" is not a valid name: names start with a letter or underscore and contain letters, digits, underscores and dashes.", l[1])).at(span));
+                return;
+            }
+            let r = collect_resource(file, key.clone(), &block, span, diags);
+            module.resources.insert(key, r);
+        }
+        "output" => {
+            let Some(l) = labels(file, &block, 1, "the output name", diags) else { return };
+            let name = l[0].clone();
+            let Some(value) = block.body.get_attribute("value") else {
+                diags.push(Diagnostic::error("Missing required argument", format!("The output \"{name}\" needs a `value` argument.")).at(span));
+                return;
+            };
+            let mut preconditions = Vec::new();
+            for b in block.body.get_blocks("precondition") {
+                if let Some(c) = collect_check(file, b, diags) {
+                    preconditions.push(c);
+                }
+            }
+            let out = Output {
+                name: name.clone(),
+                value: Expr { file, expr: value.value.clone() },
+                sensitive: bool_attr(file, &block.body, "sensitive", diags).unwrap_or(false),
+                description: block.body.get_attribute("description").and_then(|a| literal_string(&a.value)),
+                preconditions,
+                depends_on: list_items(file, &block.body, "depends_on"),
+                span,
+            };
+            check_known_args(file, &block.body, &["value", "sensitive", "description", "depends_on", "ephemeral"], &["precondition"], "output", diags);
+            if module.outputs.insert(name.clone(), out).is_some() {
+                diags.push(Diagnostic::error("Duplicate output definition", format!("An output named \"{name}\" was already defined.")).at(block_span(file, &block)));
+            }
+        }
+        "module" => {
+            let Some(l) = labels(file, &block, 1, "the module call name", diags) else { return };
+            let name = l[0].clone();
+            let Some(source) = block.body.get_attribute("source").and_then(|a| literal_string(&a.value)) else {
+                diags.push(Diagnostic::error("Missing required argument", format!("The module \"{name}\" needs a literal `source` string.")).at(span));
+                return;
+            };
+            let mut inputs = BTreeMap::new();
+            let mut count = None;
+            let mut for_each = None;
+            for attr in block.body.attributes() {
+                let key = attr.key.as_str();
+                let e = Expr { file, expr: attr.value.clone() };
+                match key {
+                    "source" | "version" | "providers" | "depends_on" => {}
+                    "count" => count = Some(e),
+                    "for_each" => for_each = Some(e),
+                    _ => {
+                        inputs.insert(key.to_string(), e);
+                    }
+                }
+            }
+            if count.is_some() && for_each.is_some() {
+                diags.push(Diagnostic::error("Invalid combination of \"count\" and \"for_each\"", "The count and for_each meta-arguments are mutually exclusive; only one may be used.").at(span.clone()));
+            }
+            let call = ModuleCall { name: name.clone(), source, inputs, count, for_each, depends_on: list_items(file, &block.body, "depends_on"), span };
+            if module.module_calls.insert(name.clone(), call).is_some() {
+                diags.push(Diagnostic::error("Duplicate module call", format!("A module call named \"{name}\" was already defined.")).at(block_span(file, &block)));
+            }
+        }
+        "moved" | "import" | "check" => {}
+        other => diags.push(
+            Diagnostic::error("Unsupported block type", format!("Blocks of type \"{other}\" are not expected here."))
+                .at(span)
+                .hint(did_you_mean(other, TOP_LEVEL_BLOCKS.iter().copied()).unwrap_or_else(|| format!("Top-level blocks are: {}.", TOP_LEVEL_BLOCKS.join(", ")))),
+        ),
+    }
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
+fn collect_terraform(module: &mut Module, file: FileId, block: &Block, diags: &mut Vec<Diagnostic>) {
+    for b in block.body.blocks() {
+        match b.ident.as_str() {
+            "required_providers" => {
+                for attr in b.body.attributes() {
+                    let source = match &attr.value {
+                        Expression::Object(obj) => obj
+                            .iter()
+                            .find(|(k, _)| object_key_name(k).as_deref() == Some("source"))
+                            .and_then(|(_, v)| literal_string(v.expr())),
+                        e => literal_string(e),
+                    };
+                    module.required_providers.insert(attr.key.as_str().to_string(), source.unwrap_or_default());
+                }
+            }
+            "backend" => {
+                let kind = b.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+                if kind != "local" {
+                    diags.push(Diagnostic::error("Unsupported backend", format!("Backend \"{kind}\" is not supported yet; mlform stores state with the \"local\" backend.")).at(block_span(file, b)).hint("Use `backend \"local\" {}` or remove the backend block."));
+                }
+                module.backend = Some(kind);
+            }
+            "cloud" => diags.push(Diagnostic::error("Unsupported block type", "The `cloud` block is not supported by mlform.").at(block_span(file, b))),
+            _ => {}
+        }
+    }
+}
+
+pub fn object_key_name(key: &hcl_edit::expr::ObjectKey) -> Option<String> {
+    match key {
+        hcl_edit::expr::ObjectKey::Ident(id) => Some(id.as_str().to_string()),
+        hcl_edit::expr::ObjectKey::Expression(e) => literal_string(e).or_else(|| match e {
+            Expression::Variable(v) => Some(v.as_str().to_string()),
+            _ => None,
+        }),
+    }
+}
+
+/// The string of a literal (a plain string or a template without interpolation).
+pub fn literal_string(expr: &Expression) -> Option<String> {
+    match expr {
+        Expression::String(s) => Some(s.value().to_string()),
+        Expression::StringTemplate(t) => {
+            let mut out = String::new();
+            for el in t.iter() {
+                out.push_str(el.as_literal()?.value());
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+fn bool_attr(file: FileId, body: &Body, name: &str, diags: &mut Vec<Diagnostic>) -> Option<bool> {
+    let attr = body.get_attribute(name)?;
+    match &attr.value {
+        Expression::Bool(b) => Some(*b.value()),
+        other => {
+            diags.push(Diagnostic::error("Invalid value", format!("The `{name}` argument must be a literal true or false.")).at(span_of(file, other)));
+            None
+        }
+    }
+}
+
+fn list_items(file: FileId, body: &Body, name: &str) -> Vec<Expr> {
+    match body.get_attribute(name).map(|a| &a.value) {
+        Some(Expression::Array(items)) => items.iter().map(|e| Expr { file, expr: e.clone() }).collect(),
+        Some(other) => vec![Expr { file, expr: other.clone() }],
+        None => Vec::new(),
+    }
+}
+
+fn collect_check(file: FileId, block: &Block, diags: &mut Vec<Diagnostic>) -> Option<Check> {
+    let cond = block.body.get_attribute("condition");
+    let msg = block.body.get_attribute("error_message");
+    match (cond, msg) {
+        (Some(c), Some(m)) => Some(Check { condition: Expr { file, expr: c.value.clone() }, error_message: Expr { file, expr: m.value.clone() } }),
+        _ => {
+            diags.push(Diagnostic::error("Missing required argument", format!("A {} block needs both `condition` and `error_message`.", block.ident.as_str())).at(block_span(file, block)));
+            None
+        }
+    }
+}
+
+fn check_known_args(file: FileId, body: &Body, attrs: &[&str], blocks: &[&str], what: &str, diags: &mut Vec<Diagnostic>) {
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) if !attrs.contains(&a.key.as_str()) => diags.push(
+                Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected in a {what} block.", a.key.as_str()))
+                    .at(span_of(file, &a.key))
+                    .hint(did_you_mean(a.key.as_str(), attrs.iter().copied()).unwrap_or_else(|| format!("Expected one of: {}.", attrs.join(", ")))),
+            ),
+            Structure::Block(b) if !blocks.contains(&b.ident.as_str()) => diags.push(
+                Diagnostic::error("Unsupported block type", format!("Blocks of type \"{}\" are not expected in a {what} block.", b.ident.as_str()))
+                    .at(block_span(file, b))
+                    .hint(did_you_mean(b.ident.as_str(), blocks.iter().copied()).unwrap_or_default()),
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn collect_variable(file: FileId, name: String, block: &Block, span: Option<Span>, diags: &mut Vec<Diagnostic>) -> Variable {
+    check_known_args(file, &block.body, &["type", "default", "description", "sensitive", "nullable", "ephemeral"], &["validation"], "variable", diags);
+    let type_constraint = match block.body.get_attribute("type") {
+        Some(attr) => match crate::eval::types::parse_type(&attr.value) {
+            Ok(t) => t,
+            Err(msg) => {
+                diags.push(Diagnostic::error("Invalid type specification", msg).at(span_of(file, &attr.value)).hint("Types are written as string, number, bool, any, list(T), set(T), map(T), tuple([...]) or object({...})."));
+                TypeConstraint::Any
+            }
+        },
+        None => TypeConstraint::Any,
+    };
+    let mut validations = Vec::new();
+    for b in block.body.get_blocks("validation") {
+        if let Some(c) = collect_check(file, b, diags) {
+            validations.push(c);
+        }
+    }
+    Variable {
+        name,
+        type_constraint,
+        default: block.body.get_attribute("default").map(|a| Expr { file, expr: a.value.clone() }),
+        description: block.body.get_attribute("description").and_then(|a| literal_string(&a.value)),
+        sensitive: bool_attr(file, &block.body, "sensitive", diags).unwrap_or(false),
+        nullable: bool_attr(file, &block.body, "nullable", diags).unwrap_or(true),
+        validations,
+        span,
+    }
+}
+
+/// Meta-arguments handled by the engine, removed from the body the provider sees.
+const RESOURCE_META: &[&str] = &["count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"];
+
+fn collect_resource(file: FileId, key: ResourceKey, block: &Block, span: Option<Span>, diags: &mut Vec<Diagnostic>) -> Resource {
+    let body = &block.body;
+    let attr_expr = |name: &str| body.get_attribute(name).map(|a| Expr { file, expr: a.value.clone() });
+    let count = attr_expr("count");
+    let for_each = attr_expr("for_each");
+    if count.is_some() && for_each.is_some() {
+        diags.push(Diagnostic::error("Invalid combination of \"count\" and \"for_each\"", "The count and for_each meta-arguments are mutually exclusive; only one may be used.").at(span.clone()));
+    }
+    let default_provider = key.type_name.split('_').next().unwrap_or("").to_string();
+    let provider = match body.get_attribute("provider") {
+        Some(attr) => match provider_ref(&attr.value) {
+            Some(p) => p,
+            None => {
+                diags.push(Diagnostic::error("Invalid provider reference", "The provider argument takes a bare reference such as `aws` or `aws.west`.").at(span_of(file, &attr.value)));
+                ProviderRef { name: default_provider, alias: None }
+            }
+        },
+        None => ProviderRef { name: default_provider, alias: None },
+    };
+    let mut lifecycle = Lifecycle::default();
+    for lc in body.get_blocks("lifecycle") {
+        for s in lc.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "create_before_destroy" => lifecycle.create_before_destroy = matches!(&a.value, Expression::Bool(b) if *b.value()),
+                    "prevent_destroy" => lifecycle.prevent_destroy = matches!(&a.value, Expression::Bool(b) if *b.value()),
+                    "ignore_changes" => lifecycle.ignore_changes = ignore_changes(file, &a.value, diags),
+                    "replace_triggered_by" => {
+                        if let Expression::Array(items) = &a.value {
+                            lifecycle.replace_triggered_by = items.iter().map(|e| Expr { file, expr: e.clone() }).collect();
+                        }
+                    }
+                    other => diags.push(
+                        Diagnostic::error("Unsupported argument", format!("An argument named \"{other}\" is not expected in a lifecycle block."))
+                            .at(span_of(file, &a.key))
+                            .hint(did_you_mean(other, ["create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by"]).unwrap_or_default()),
+                    ),
+                },
+                Structure::Block(b) => match b.ident.as_str() {
+                    "precondition" => lifecycle.preconditions.extend(collect_check(file, b, diags)),
+                    "postcondition" => lifecycle.postconditions.extend(collect_check(file, b, diags)),
+                    other => diags.push(Diagnostic::error("Unsupported block type", format!("Blocks of type \"{other}\" are not expected in a lifecycle block.")).at(block_span(file, b))),
+                },
+            }
+        }
+    }
+    let mut stripped = body.clone();
+    for meta in RESOURCE_META {
+        stripped.remove_attribute(meta);
+        stripped.remove_blocks(meta);
+    }
+    Resource { key, provider, count, for_each, depends_on: list_items(file, body, "depends_on"), lifecycle, body: BodyRef { file, body: stripped }, span }
+}
+
+fn provider_ref(expr: &Expression) -> Option<ProviderRef> {
+    match expr {
+        Expression::Variable(v) => Some(ProviderRef { name: v.as_str().to_string(), alias: None }),
+        Expression::Traversal(t) => {
+            let Expression::Variable(v) = &t.expr else { return None };
+            match t.operators.as_slice() {
+                [op] => match op.value() {
+                    TraversalOperator::GetAttr(a) => Some(ProviderRef { name: v.as_str().to_string(), alias: Some(a.as_str().to_string()) }),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn ignore_changes(file: FileId, expr: &Expression, diags: &mut Vec<Diagnostic>) -> IgnoreChanges {
+    match expr {
+        Expression::Variable(v) if v.as_str() == "all" => IgnoreChanges::All,
+        Expression::String(s) if s.value() == "all" => IgnoreChanges::All,
+        Expression::Array(items) => {
+            let mut paths = Vec::new();
+            for item in items.iter() {
+                match crate::eval::refs::static_path(item) {
+                    Some(p) => paths.push(p),
+                    None => diags.push(Diagnostic::error("Invalid ignore_changes entry", "Each entry must be an attribute reference such as `tags` or `tags[\"team\"]`.").at(span_of(file, item))),
+                }
+            }
+            IgnoreChanges::Paths(paths)
+        }
+        other => {
+            diags.push(Diagnostic::error("Invalid ignore_changes value", "ignore_changes takes a list of attribute references, or `all`.").at(span_of(file, other)));
+            IgnoreChanges::None
+        }
+    }
+}
+
+/// Attribute helper used by evaluation: the attributes and blocks of a body.
+pub fn body_parts(body: &Body) -> (Vec<&Attribute>, Vec<&Block>) {
+    let mut attrs = Vec::new();
+    let mut blocks = Vec::new();
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => attrs.push(a),
+            Structure::Block(b) => blocks.push(b),
+        }
+    }
+    (attrs, blocks)
+}

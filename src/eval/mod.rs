@@ -1,0 +1,6 @@
+//! Evaluation of HCL expressions: values, references, type constraints and functions.
+
+pub mod expr;
+pub mod functions;
+pub mod refs;
+pub mod types;

@@ -1,0 +1,233 @@
+//! Type constraints of input variables (`list(object({ name = string, port = optional(number, 80) }))`)
+//! and the conversions HCL applies when a value meets a type: numbers and bools to strings,
+//! lists to sets, defaults for optional object attributes.
+
+use std::collections::BTreeMap;
+
+use hcl_edit::expr::{Expression, TraversalOperator};
+use mlform_provider::{Type, Value};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeConstraint {
+    Any,
+    String,
+    Number,
+    Bool,
+    List(Box<TypeConstraint>),
+    Set(Box<TypeConstraint>),
+    Map(Box<TypeConstraint>),
+    Tuple(Vec<TypeConstraint>),
+    Object(BTreeMap<String, ObjectAttr>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectAttr {
+    pub ty: TypeConstraint,
+    pub optional: bool,
+    pub default: Option<Value>,
+}
+
+impl std::fmt::Display for TypeConstraint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TypeConstraint::Any => f.write_str("any"),
+            TypeConstraint::String => f.write_str("string"),
+            TypeConstraint::Number => f.write_str("number"),
+            TypeConstraint::Bool => f.write_str("bool"),
+            TypeConstraint::List(t) => write!(f, "list({t})"),
+            TypeConstraint::Set(t) => write!(f, "set({t})"),
+            TypeConstraint::Map(t) => write!(f, "map({t})"),
+            TypeConstraint::Tuple(ts) => write!(f, "tuple([{}])", ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")),
+            TypeConstraint::Object(attrs) => {
+                let parts: Vec<String> = attrs
+                    .iter()
+                    .map(|(k, a)| if a.optional { format!("{k} = optional({})", a.ty) } else { format!("{k} = {}", a.ty) })
+                    .collect();
+                write!(f, "object({{{}}})", parts.join(", "))
+            }
+        }
+    }
+}
+
+/// Parses a type expression as written in a `variable` block.
+pub fn parse_type(expr: &Expression) -> Result<TypeConstraint, String> {
+    match expr {
+        Expression::Variable(v) => match v.as_str() {
+            "any" => Ok(TypeConstraint::Any),
+            "string" => Ok(TypeConstraint::String),
+            "number" => Ok(TypeConstraint::Number),
+            "bool" => Ok(TypeConstraint::Bool),
+            "list" | "set" | "map" => Err(format!("The {0} type constructor requires one argument specifying the element type, as in {0}(string).", v.as_str())),
+            other => Err(format!("\"{other}\" is not a valid type keyword.")),
+        },
+        Expression::FuncCall(call) => {
+            let name = call.name.name.as_str();
+            let args: Vec<&Expression> = call.args.iter().collect();
+            let one = |args: &[&Expression]| -> Result<TypeConstraint, String> {
+                match args {
+                    [a] => parse_type(a),
+                    _ => Err(format!("The {name} type constructor takes exactly one argument.")),
+                }
+            };
+            match name {
+                "list" => Ok(TypeConstraint::List(Box::new(one(&args)?))),
+                "set" => Ok(TypeConstraint::Set(Box::new(one(&args)?))),
+                "map" => Ok(TypeConstraint::Map(Box::new(one(&args)?))),
+                "tuple" => match args.as_slice() {
+                    [Expression::Array(items)] => Ok(TypeConstraint::Tuple(items.iter().map(parse_type).collect::<Result<_, _>>()?)),
+                    _ => Err("The tuple type constructor takes a list of element types, as in tuple([string, number]).".into()),
+                },
+                "object" => match args.as_slice() {
+                    [Expression::Object(obj)] => {
+                        let mut attrs = BTreeMap::new();
+                        for (key, value) in obj.iter() {
+                            let Some(name) = crate::config::object_key_name(key) else {
+                                return Err("Object type attribute names must be identifiers.".into());
+                            };
+                            attrs.insert(name, parse_object_attr(value.expr())?);
+                        }
+                        Ok(TypeConstraint::Object(attrs))
+                    }
+                    _ => Err("The object type constructor takes an object of attribute types, as in object({ name = string }).".into()),
+                },
+                "optional" => Err("optional(...) is allowed only for attributes of an object type.".into()),
+                other => Err(format!("\"{other}\" is not a valid type constructor.")),
+            }
+        }
+        Expression::Traversal(t) if matches!(&t.expr, Expression::Variable(_)) && matches!(t.operators.first().map(|o| o.value()), Some(TraversalOperator::GetAttr(_))) => {
+            Err("A type is written without a dot, for example `string`.".into())
+        }
+        Expression::String(_) => Err("Type constraints are keywords, not strings: write string, not \"string\".".into()),
+        _ => Err("This is not a valid type expression.".into()),
+    }
+}
+
+fn parse_object_attr(expr: &Expression) -> Result<ObjectAttr, String> {
+    if let Expression::FuncCall(call) = expr {
+        if call.name.name.as_str() == "optional" {
+            let args: Vec<&Expression> = call.args.iter().collect();
+            let (ty, default) = match args.as_slice() {
+                [t] => (parse_type(t)?, None),
+                [t, d] => {
+                    let ty = parse_type(t)?;
+                    let raw = super::expr::eval_constant(d).map_err(|e| format!("Invalid default for optional attribute: {e}"))?;
+                    let default = convert(&raw, &ty).map_err(|e| format!("Invalid default for optional attribute: {e}"))?;
+                    (ty, Some(default))
+                }
+                _ => return Err("optional() takes a type and an optional default value.".into()),
+            };
+            return Ok(ObjectAttr { ty, optional: true, default });
+        }
+    }
+    Ok(ObjectAttr { ty: parse_type(expr)?, optional: false, default: None })
+}
+
+/// Converts `value` to type `ty`, as HCL does. Errors are sentences.
+pub fn convert(value: &Value, ty: &TypeConstraint) -> Result<Value, String> {
+    match value {
+        Value::Unknown => return Ok(Value::Unknown),
+        Value::Sensitive(inner) => return Ok(convert(inner, ty)?.into_sensitive()),
+        Value::Null => return Ok(Value::Null),
+        _ => {}
+    }
+    match ty {
+        TypeConstraint::Any => Ok(value.clone()),
+        TypeConstraint::String => to_string(value).map(Value::String).ok_or_else(|| format!("a string is required, but got {}", describe(value))),
+        TypeConstraint::Number => to_number(value).map(Value::Number).ok_or_else(|| format!("a number is required, but got {}", describe(value))),
+        TypeConstraint::Bool => to_bool(value).map(Value::Bool).ok_or_else(|| format!("a bool is required, but got {}", describe(value))),
+        TypeConstraint::List(elem) | TypeConstraint::Set(elem) => {
+            let items = match value {
+                Value::List(items) | Value::Set(items) => items,
+                _ => return Err(format!("a {} is required, but got {}", if matches!(ty, TypeConstraint::List(_)) { "list" } else { "set" }, describe(value))),
+            };
+            let converted = items.iter().enumerate().map(|(i, v)| convert(v, elem).map_err(|e| format!("element {i}: {e}"))).collect::<Result<Vec<_>, _>>()?;
+            Ok(if matches!(ty, TypeConstraint::Set(_)) { Value::set_from(converted) } else { Value::List(converted) })
+        }
+        TypeConstraint::Map(elem) => match value {
+            Value::Map(m) => Ok(Value::Map(m.iter().map(|(k, v)| convert(v, elem).map(|v| (k.clone(), v)).map_err(|e| format!("element {k:?}: {e}"))).collect::<Result<_, _>>()?)),
+            _ => Err(format!("a map is required, but got {}", describe(value))),
+        },
+        TypeConstraint::Tuple(types) => match value {
+            Value::List(items) if items.len() == types.len() => Ok(Value::List(items.iter().zip(types).map(|(v, t)| convert(v, t)).collect::<Result<_, _>>()?)),
+            Value::List(items) => Err(format!("a tuple of {} elements is required, but got {} elements", types.len(), items.len())),
+            _ => Err(format!("a tuple is required, but got {}", describe(value))),
+        },
+        TypeConstraint::Object(attrs) => match value {
+            Value::Map(m) => {
+                let mut out = BTreeMap::new();
+                for (name, attr) in attrs {
+                    match m.get(name) {
+                        Some(v) if !v.is_null() => {
+                            out.insert(name.clone(), convert(v, &attr.ty).map_err(|e| format!("attribute \"{name}\": {e}"))?);
+                        }
+                        _ if attr.optional => {
+                            out.insert(name.clone(), attr.default.clone().unwrap_or(Value::Null));
+                        }
+                        Some(_) => {
+                            out.insert(name.clone(), Value::Null);
+                        }
+                        None => return Err(format!("attribute \"{name}\" is required")),
+                    }
+                }
+                Ok(Value::Map(out))
+            }
+            _ => Err(format!("an object is required, but got {}", describe(value))),
+        },
+    }
+}
+
+/// Converts a configuration value to a provider schema type.
+pub fn convert_schema(value: &Value, ty: &Type) -> Result<Value, String> {
+    convert(value, &from_schema_type(ty))
+}
+
+fn from_schema_type(ty: &Type) -> TypeConstraint {
+    match ty {
+        Type::Any => TypeConstraint::Any,
+        Type::String => TypeConstraint::String,
+        Type::Number => TypeConstraint::Number,
+        Type::Bool => TypeConstraint::Bool,
+        Type::List(t) => TypeConstraint::List(Box::new(from_schema_type(t))),
+        Type::Set(t) => TypeConstraint::Set(Box::new(from_schema_type(t))),
+        Type::Map(t) => TypeConstraint::Map(Box::new(from_schema_type(t))),
+        Type::Object(attrs) => TypeConstraint::Object(attrs.iter().map(|(k, t)| (k.clone(), ObjectAttr { ty: from_schema_type(t), optional: true, default: None })).collect()),
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value.unmark().0 {
+        Value::List(_) => "a list".into(),
+        Value::Set(_) => "a set".into(),
+        Value::Map(_) => "an object".into(),
+        Value::String(_) => "a string".into(),
+        Value::Number(_) => "a number".into(),
+        Value::Bool(_) => "a bool".into(),
+        _ => "null".into(),
+    }
+}
+
+pub fn to_string(value: &Value) -> Option<String> {
+    match value.unmark().0 {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(mlform_provider::format_number(*n)),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+pub fn to_number(value: &Value) -> Option<f64> {
+    match value.unmark().0 {
+        Value::Number(n) => Some(*n),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+        _ => None,
+    }
+}
+
+pub fn to_bool(value: &Value) -> Option<bool> {
+    match value.unmark().0 {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s == "true" => Some(true),
+        Value::String(s) if s == "false" => Some(false),
+        _ => None,
+    }
+}

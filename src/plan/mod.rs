@@ -1,0 +1,176 @@
+//! The plan: data, not behaviour. Every resource instance's action with its before and after
+//! values (marks included), drift found by refresh, output changes, deferred resources, and
+//! what apply needs to do exactly this (configuration files, variable values, the prior state
+//! serial). Saved with `plan -out` and executed by `apply PLANFILE`.
+
+pub mod file;
+
+use std::collections::BTreeMap;
+
+use mlform_provider::{Path, Value};
+
+use crate::addr::InstanceAddr;
+
+/// What happens to one resource instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Read,
+    Update,
+    DeleteThenCreate,
+    CreateThenDelete,
+    Delete,
+}
+
+impl Action {
+    /// The symbol Terraform users know.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Read => "<=",
+            Action::Update => "~",
+            Action::DeleteThenCreate => "-/+",
+            Action::CreateThenDelete => "+/-",
+            Action::Delete => "-",
+        }
+    }
+
+    /// The legend line for the plan header.
+    pub fn legend(self) -> &'static str {
+        match self {
+            Action::NoOp => "no-op",
+            Action::Create => "create",
+            Action::Read => "read (data resources)",
+            Action::Update => "update in-place",
+            Action::DeleteThenCreate => "destroy and then create replacement",
+            Action::CreateThenDelete => "create replacement and then destroy",
+            Action::Delete => "destroy",
+        }
+    }
+
+    /// The action list of Terraform's JSON plan format.
+    pub fn json_actions(self) -> &'static [&'static str] {
+        match self {
+            Action::NoOp => &["no-op"],
+            Action::Create => &["create"],
+            Action::Read => &["read"],
+            Action::Update => &["update"],
+            Action::DeleteThenCreate => &["delete", "create"],
+            Action::CreateThenDelete => &["create", "delete"],
+            Action::Delete => &["delete"],
+        }
+    }
+
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+}
+
+/// The planned change of one resource instance.
+#[derive(Debug, Clone)]
+pub struct ResourceChange {
+    pub addr: InstanceAddr,
+    /// Set when this change concerns a deposed object (the old copy of a
+    /// create_before_destroy replacement).
+    pub deposed: bool,
+    pub action: Action,
+    /// The (refreshed) prior state; `None` for create.
+    pub before: Option<Value>,
+    /// The planned state; `None` for delete. Unknown parts are known after apply.
+    pub after: Option<Value>,
+    pub requires_replace: Vec<Path>,
+    /// Why, in words, when the action needs explaining ("index [0] is out of range for count").
+    pub reason: Option<String>,
+    /// The provider source address.
+    pub provider: String,
+    /// Configuration addresses of the resources this one depends on.
+    pub dependencies: Vec<String>,
+    pub create_before_destroy: bool,
+}
+
+/// A difference between the last state and the real object, found by refresh.
+#[derive(Debug, Clone)]
+pub struct Drift {
+    pub addr: InstanceAddr,
+    pub before: Value,
+    /// `None` when the object was deleted outside mlform.
+    pub after: Option<Value>,
+    pub provider: String,
+}
+
+/// A resource (or module call) not planned this run because its instances are not known yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deferred {
+    pub addr: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputChange {
+    pub name: String,
+    pub action: Action,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub sensitive: bool,
+}
+
+/// What kind of plan this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanMode {
+    #[default]
+    Normal,
+    Destroy,
+    RefreshOnly,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub mode: PlanMode,
+    pub changes: Vec<ResourceChange>,
+    pub drift: Vec<Drift>,
+    pub outputs: Vec<OutputChange>,
+    pub deferred: Vec<Deferred>,
+    /// Root variable values as used (sensitive ones marked).
+    pub variables: BTreeMap<String, Value>,
+    /// The configuration files, relative to the root module, as planned.
+    pub config_files: Vec<(String, String)>,
+    pub prior_lineage: String,
+    pub prior_serial: u64,
+    pub targets: Vec<String>,
+    pub errored: bool,
+}
+
+impl Plan {
+    /// Counts for the summary line: (add, change, destroy).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let (mut add, mut change, mut destroy) = (0, 0, 0);
+        for c in &self.changes {
+            match c.action {
+                Action::Create => add += 1,
+                Action::Update => change += 1,
+                Action::Delete => destroy += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => {
+                    add += 1;
+                    destroy += 1
+                }
+                Action::NoOp | Action::Read => {}
+            }
+        }
+        (add, change, destroy)
+    }
+
+    /// True when applying would change real infrastructure or outputs.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+            || self.outputs.iter().any(|o| o.action != Action::NoOp)
+            || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())
+    }
+
+    pub fn change(&self, addr: &InstanceAddr, deposed: bool) -> Option<&ResourceChange> {
+        self.changes.iter().find(|c| &c.addr == addr && c.deposed == deposed)
+    }
+}

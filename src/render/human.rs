@@ -1,0 +1,401 @@
+//! The human renderer: plans, drift and outputs in the shape Terraform users read every day
+//! (`+ create`, `~ update in-place`, `-/+` replacements, `# forces replacement`,
+//! `(known after apply)`, `(sensitive value)`, hidden unchanged attributes), colour only
+//! when asked.
+
+use std::fmt::Write as _;
+
+use mlform_provider::Value;
+
+use super::diff::{diff, Change, Diff, Kind, IDENTIFYING};
+use crate::config::Mode;
+use crate::plan::{Action, Plan, PlanMode, ResourceChange};
+
+/// Rendering style.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint(text, "1")
+    }
+
+    fn sym(&self, sym: &str) -> String {
+        let code = match sym.trim() {
+            "+" => "32",
+            "-" => "31",
+            "~" => "33",
+            "-/+" | "+/-" => "33",
+            "<=" => "36",
+            _ => return sym.to_string(),
+        };
+        self.paint(sym, code)
+    }
+}
+
+const RULE: &str = "─────────────────────────────────────────────────────────────────────────────";
+
+/// Renders a plan (without the refresh progress lines printed while planning).
+pub fn render_plan(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    let visible: Vec<&ResourceChange> = plan.changes.iter().filter(|c| !matches!(c.action, Action::NoOp)).collect();
+
+    if !plan.drift.is_empty() && (plan.mode == PlanMode::RefreshOnly || !visible.is_empty()) {
+        render_drift(&mut out, plan, style);
+    }
+
+    let output_changes: Vec<_> = plan.outputs.iter().filter(|o| o.action != Action::NoOp).collect();
+    if plan.mode == PlanMode::RefreshOnly {
+        if plan.drift.is_empty() {
+            out.push_str(&style.bold("No changes."));
+            out.push_str(" Your infrastructure still matches the configuration.\n\nmlform has checked that the real remote objects still match the result of your\nmost recent changes, and found no differences.\n");
+        } else {
+            out.push_str("This is a refresh-only plan, so mlform will not take any actions to undo\nthese. If you were expecting these changes then you can apply this plan to\nrecord the updated values in the mlform state without changing any remote\nobjects.\n");
+        }
+    } else if visible.is_empty() && output_changes.is_empty() {
+        out.push_str(&style.bold("No changes."));
+        if plan.mode == PlanMode::Destroy {
+            out.push_str(" No objects need to be destroyed.\n\nEither you have not created any objects yet or the existing objects were\nalready deleted outside of mlform.\n");
+        } else {
+            out.push_str(" Your infrastructure matches the configuration.\n\nmlform has compared your real infrastructure against your configuration\nand found no differences, so no changes are needed.\n");
+        }
+    } else {
+        if !visible.is_empty() {
+            let mut actions: Vec<Action> = visible.iter().map(|c| c.action).collect();
+            let order = |a: &Action| [Action::Create, Action::Update, Action::Delete, Action::DeleteThenCreate, Action::CreateThenDelete, Action::Read].iter().position(|x| x == a).unwrap_or(9);
+            actions.sort_by_key(order);
+            actions.dedup();
+            out.push_str("mlform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
+            for a in actions {
+                let _ = writeln!(out, "{} {}", style.sym(&format!("{:>3}", a.symbol())), a.legend());
+            }
+            out.push_str("\nmlform will perform the following actions:\n");
+            for c in &visible {
+                out.push('\n');
+                render_change(&mut out, c, style);
+            }
+            out.push('\n');
+        } else {
+            out.push_str("Changes to Outputs:\n");
+        }
+        let (add, change, destroy) = plan.counts();
+        if !visible.is_empty() {
+            let _ = writeln!(out, "{} {add} to add, {change} to change, {destroy} to destroy.", style.bold("Plan:"));
+        }
+        if !output_changes.is_empty() {
+            if !visible.is_empty() {
+                out.push_str("\nChanges to Outputs:\n");
+            }
+            let width = output_changes.iter().map(|o| o.name.len()).max().unwrap_or(0);
+            for o in output_changes {
+                let d = diff(o.before.as_ref(), o.after.as_ref(), &[]);
+                render_attr(&mut out, 2, &o.name, width, &d, style, true);
+            }
+        }
+    }
+    if !plan.deferred.is_empty() {
+        out.push_str("\nDeferred until a later run (their instances are not known yet):\n");
+        for d in &plan.deferred {
+            let _ = writeln!(out, "  # {} ({})", d.addr, d.reason);
+        }
+        out.push_str("Apply this plan, then plan again to see the changes to these resources.\n");
+    }
+    out
+}
+
+fn render_drift(out: &mut String, plan: &Plan, style: Style) {
+    out.push_str(&style.bold("Note: Objects have changed outside of mlform"));
+    out.push_str("\n\nmlform detected the following changes made outside of mlform since the\nlast \"mlform apply\" which may have affected this plan:\n");
+    for d in &plan.drift {
+        out.push('\n');
+        match &d.after {
+            None => {
+                let _ = writeln!(out, "  # {} has been deleted", style.bold(&d.addr.to_string()));
+                let change = ResourceChange { addr: d.addr.clone(), deposed: false, action: Action::Delete, before: Some(d.before.clone()), after: None, requires_replace: vec![], reason: None, provider: d.provider.clone(), dependencies: vec![], create_before_destroy: false };
+                render_body(out, &change, style);
+            }
+            Some(after) => {
+                let _ = writeln!(out, "  # {} has changed", style.bold(&d.addr.to_string()));
+                let change = ResourceChange { addr: d.addr.clone(), deposed: false, action: Action::Update, before: Some(d.before.clone()), after: Some(after.clone()), requires_replace: vec![], reason: None, provider: d.provider.clone(), dependencies: vec![], create_before_destroy: false };
+                render_body(out, &change, style);
+            }
+        }
+    }
+    if plan.mode != PlanMode::RefreshOnly {
+        out.push_str("\nUnless you have made equivalent changes to your configuration, or ignored the\nrelevant attributes using ignore_changes, the following plan may include\nactions to undo or respond to these changes.\n");
+    }
+    let _ = writeln!(out, "\n{RULE}\n");
+}
+
+fn header(c: &ResourceChange) -> Vec<String> {
+    let a = c.addr.to_string();
+    let addr = if c.deposed { format!("{a} (deposed object)") } else { a };
+    let mut lines = vec![match c.action {
+        Action::Create => format!("{addr} will be created"),
+        Action::Update => format!("{addr} will be updated in-place"),
+        Action::Delete => format!("{addr} will be destroyed"),
+        Action::Read => format!("{addr} will be read during apply"),
+        Action::DeleteThenCreate | Action::CreateThenDelete => match c.reason.as_deref() {
+            Some(r) if r.starts_with("replacement requested") => format!("{addr} will be replaced, as requested"),
+            Some(r) if r.starts_with("replace_triggered_by") => format!("{addr} will be replaced due to changes in replace_triggered_by"),
+            _ => format!("{addr} must be replaced"),
+        },
+        Action::NoOp => format!("{addr} is unchanged"),
+    }];
+    if let Some(r) = &c.reason {
+        if !c.action.is_replace() || !(r.starts_with("replacement requested") || r.starts_with("replace_triggered_by")) {
+            lines.push(format!("(because {r})"));
+        }
+    }
+    lines
+}
+
+/// Renders one resource change: its comment header and body.
+pub fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
+    for (i, line) in header(c).iter().enumerate() {
+        let text = if i == 0 { style.bold(line) } else { line.clone() };
+        let _ = writeln!(out, "  # {text}");
+    }
+    render_body(out, c, style);
+}
+
+fn render_body(out: &mut String, c: &ResourceChange, style: Style) {
+    let d = diff(c.before.as_ref(), c.after.as_ref(), &c.requires_replace);
+    let keyword = if c.addr.resource.mode == Mode::Data { "data" } else { "resource" };
+    let sym = format!("{:>3}", c.action.symbol());
+    let _ = writeln!(out, "{} {keyword} \"{}\" \"{}\" {{", style.sym(&sym), c.addr.resource.type_name, c.addr.resource.name);
+    if let Kind::Object { attrs } = &d.kind {
+        render_object_entries(out, 4, attrs, style, true, c.action);
+    }
+    out.push_str("    }\n");
+}
+
+fn is_ident(k: &str) -> bool {
+    crate::config::is_identifier(k)
+}
+
+fn key_text(k: &str) -> String {
+    if is_ident(k) {
+        k.to_string()
+    } else {
+        serde_json::Value::String(k.to_string()).to_string()
+    }
+}
+
+/// Renders the entries of an object at `indent` (the column of the closing brace).
+fn render_object_entries(out: &mut String, indent: usize, attrs: &[(String, Diff)], style: Style, top: bool, action: Action) {
+    let shown: Vec<&(String, Diff)> = attrs
+        .iter()
+        .filter(|(k, d)| {
+            if absent(d) {
+                return false;
+            }
+            if top && matches!(action, Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete) && d.change == Change::NoOp {
+                return IDENTIFYING.contains(&k.as_str());
+            }
+            true
+        })
+        .collect();
+    let hidden = attrs.iter().filter(|(k, d)| !absent(d) && d.change == Change::NoOp && top && matches!(action, Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete) && !IDENTIFYING.contains(&k.as_str())).count();
+    let width = shown.iter().map(|(k, _)| key_text(k).len()).max().unwrap_or(0);
+    for (k, d) in shown {
+        render_attr(out, indent + 2, k, width, d, style, top);
+    }
+    if hidden > 0 {
+        let _ = writeln!(out, "{}# ({hidden} unchanged attribute{} hidden)", " ".repeat(indent + 4), if hidden == 1 { "" } else { "s" });
+    }
+}
+
+/// True when there is nothing to show: null or absent on both sides.
+fn absent(d: &Diff) -> bool {
+    match &d.kind {
+        Kind::Primitive { before, after } => before.as_ref().is_none_or(Value::is_null) && after.as_ref().is_none_or(Value::is_null),
+        _ => false,
+    }
+}
+
+fn prim(v: &Option<Value>) -> String {
+    match v {
+        None => "null".into(),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// Renders `SYM key = value` at `indent` (the column of the symbol).
+fn render_attr(out: &mut String, indent: usize, key: &str, width: usize, d: &Diff, style: Style, top: bool) {
+    let pad = " ".repeat(indent);
+    let sym = style.sym(&d.change.symbol().to_string());
+    let name = format!("{:width$}", key_text(key));
+    let replace = if d.forces_replacement { " # forces replacement" } else { "" };
+    let tail_null = if d.change == Change::Delete && top { " -> null" } else { "" };
+    match &d.kind {
+        Kind::Primitive { before, after } => {
+            let text = match d.change {
+                Change::NoOp | Change::Create => prim(after),
+                Change::Delete => format!("{}{tail_null}", prim(before)),
+                Change::Update => format!("{} -> {}", prim(before), prim(after)),
+            };
+            let _ = writeln!(out, "{pad}{sym} {name} = {text}{replace}");
+        }
+        Kind::Sensitive { .. } => {
+            let _ = writeln!(out, "{pad}{sym} {name} = (sensitive value){tail_null}{replace}");
+        }
+        Kind::Unknown { before } => match before.as_deref() {
+            Some(Diff { kind: Kind::Object { attrs }, .. }) => {
+                let _ = writeln!(out, "{pad}{sym} {name} = {{{replace}");
+                render_object_entries(out, indent + 2, attrs, style, false, Action::Delete);
+                let _ = writeln!(out, "{pad}  }} -> (known after apply)");
+            }
+            Some(Diff { kind: Kind::List { items }, .. }) => {
+                let _ = writeln!(out, "{pad}{sym} {name} = [{replace}");
+                render_list_items(out, indent + 4, items, style, false);
+                let _ = writeln!(out, "{pad}  ] -> (known after apply)");
+            }
+            Some(Diff { kind: Kind::Sensitive { .. }, .. }) => {
+                let _ = writeln!(out, "{pad}{sym} {name} = (sensitive value) -> (known after apply){replace}");
+            }
+            Some(Diff { kind: Kind::Primitive { before, .. }, .. }) => {
+                let _ = writeln!(out, "{pad}{sym} {name} = {} -> (known after apply){replace}", prim(before));
+            }
+            Some(Diff { kind: Kind::Text { before, .. }, .. }) => {
+                let _ = writeln!(out, "{pad}{sym} {name} = {} -> (known after apply){replace}", serde_json::Value::String(before.clone().unwrap_or_default()));
+            }
+            _ => {
+                let _ = writeln!(out, "{pad}{sym} {name} = (known after apply){replace}");
+            }
+        },
+        Kind::Object { attrs } => {
+            if attrs.is_empty() {
+                let text = if d.change == Change::Delete { format!("{{}}{tail_null}") } else { "{}".into() };
+                let _ = writeln!(out, "{pad}{sym} {name} = {text}{replace}");
+                return;
+            }
+            let _ = writeln!(out, "{pad}{sym} {name} = {{{replace}");
+            render_object_entries(out, indent + 2, attrs, style, false, Action::NoOp);
+            let _ = writeln!(out, "{pad}  }}{tail_null}");
+        }
+        Kind::List { items } => {
+            if items.is_empty() {
+                let text = if d.change == Change::Delete { format!("[]{tail_null}") } else { "[]".into() };
+                let _ = writeln!(out, "{pad}{sym} {name} = {text}{replace}");
+                return;
+            }
+            let _ = writeln!(out, "{pad}{sym} {name} = [{replace}");
+            render_list_items(out, indent + 4, items, style, d.change == Change::Update);
+            let _ = writeln!(out, "{pad}  ]{tail_null}");
+        }
+        Kind::Text { before, after } => {
+            let _ = writeln!(out, "{pad}{sym} {name} = <<-EOT{replace}");
+            let b = before.clone().unwrap_or_default();
+            let a = after.clone().unwrap_or_default();
+            let inner = " ".repeat(indent + 2);
+            for change in similar::TextDiff::from_lines(&b, &a).iter_all_changes() {
+                let s = match change.tag() {
+                    similar::ChangeTag::Equal => " ",
+                    similar::ChangeTag::Delete => "-",
+                    similar::ChangeTag::Insert => "+",
+                };
+                let line = change.value().trim_end_matches('\n');
+                let _ = writeln!(out, "{inner}{} {line}", style.sym(s));
+            }
+            let _ = writeln!(out, "{pad}  EOT{tail_null}");
+        }
+    }
+}
+
+fn render_list_items(out: &mut String, indent: usize, items: &[Diff], style: Style, hide_unchanged: bool) {
+    let pad = " ".repeat(indent);
+    let unchanged = items.iter().filter(|d| d.change == Change::NoOp).count();
+    let hide = hide_unchanged && unchanged > 0 && unchanged < items.len();
+    for d in items {
+        if hide && d.change == Change::NoOp {
+            continue;
+        }
+        let sym = style.sym(&d.change.symbol().to_string());
+        match &d.kind {
+            Kind::Primitive { before, after } => {
+                let text = match d.change {
+                    Change::Delete => prim(before),
+                    Change::Update => format!("{} -> {}", prim(before), prim(after)),
+                    _ => prim(after),
+                };
+                let _ = writeln!(out, "{pad}{sym} {text},");
+            }
+            Kind::Sensitive { .. } => {
+                let _ = writeln!(out, "{pad}{sym} (sensitive value),");
+            }
+            Kind::Unknown { .. } => {
+                let _ = writeln!(out, "{pad}{sym} (known after apply),");
+            }
+            Kind::Object { attrs } => {
+                let _ = writeln!(out, "{pad}{sym} {{");
+                render_object_entries(out, indent + 2, attrs, style, false, Action::NoOp);
+                let _ = writeln!(out, "{pad}  }},");
+            }
+            Kind::List { items } => {
+                let _ = writeln!(out, "{pad}{sym} [");
+                render_list_items(out, indent + 4, items, style, false);
+                let _ = writeln!(out, "{pad}  ],");
+            }
+            Kind::Text { before, after } => {
+                let text = if d.change == Change::Delete { before } else { after };
+                let _ = writeln!(out, "{pad}{sym} {},", serde_json::Value::String(text.clone().unwrap_or_default()));
+            }
+        }
+    }
+    if hide {
+        let _ = writeln!(out, "{pad}  # ({unchanged} unchanged element{} hidden)", if unchanged == 1 { "" } else { "s" });
+    }
+}
+
+/// `name = value` lines for `output` and the end of apply; sensitive values as `<sensitive>`.
+pub fn render_outputs(outputs: &[(String, Value, bool)]) -> String {
+    let mut out = String::new();
+    for (name, v, sensitive) in outputs {
+        if *sensitive || v.contains_sensitive() {
+            let _ = writeln!(out, "{name} = <sensitive>");
+        } else {
+            let _ = writeln!(out, "{name} = {}", format_value(v, 0));
+        }
+    }
+    out
+}
+
+/// A value in HCL syntax over several lines (used for outputs).
+pub fn format_value(v: &Value, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Map(m) if !m.is_empty() => {
+            let width = m.keys().map(|k| key_text(k).len()).max().unwrap_or(0);
+            let mut s = "{\n".to_string();
+            for (k, x) in m {
+                let _ = writeln!(s, "{pad}  {:width$} = {}", key_text(k), format_value(x, indent + 2));
+            }
+            s.push_str(&pad);
+            s.push('}');
+            s
+        }
+        Value::List(items) | Value::Set(items) if !items.is_empty() => {
+            let mut s = "[\n".to_string();
+            for x in items {
+                let _ = writeln!(s, "{pad}  {},", format_value(x, indent + 2));
+            }
+            s.push_str(&pad);
+            s.push(']');
+            s
+        }
+        Value::Map(_) => "{}".into(),
+        Value::List(_) | Value::Set(_) => "[]".into(),
+        other => other.to_string(),
+    }
+}
