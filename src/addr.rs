@@ -127,7 +127,11 @@ impl Target {
     pub fn matches(&self, addr: &InstanceAddr) -> bool {
         match self {
             Target::Module(m) => module_prefix_matches(m, &addr.module),
-            Target::Resource(m, r) => module_prefix_matches(m, &addr.module) && m.len() == addr.module.len() && r == &addr.resource,
+            Target::Resource(m, r) => {
+                module_prefix_matches(m, &addr.module)
+                    && m.len() == addr.module.len()
+                    && r == &addr.resource
+            }
             Target::Instance(i) => i == addr,
         }
     }
@@ -135,16 +139,29 @@ impl Target {
     /// Whether a resource block (in a module config path) may have instances selected.
     pub fn may_match(&self, module: &[String], resource: &ResourceKey) -> bool {
         match self {
-            Target::Module(m) => m.len() <= module.len() && m.iter().zip(module).all(|((a, _), b)| a == b),
-            Target::Resource(m, r) | Target::Instance(InstanceAddr { module: m, resource: r, .. }) => {
-                m.len() == module.len() && m.iter().zip(module).all(|((a, _), b)| a == b) && r == resource
+            Target::Module(m) => {
+                m.len() <= module.len() && m.iter().zip(module).all(|((a, _), b)| a == b)
+            }
+            Target::Resource(m, r)
+            | Target::Instance(InstanceAddr {
+                module: m,
+                resource: r,
+                ..
+            }) => {
+                m.len() == module.len()
+                    && m.iter().zip(module).all(|((a, _), b)| a == b)
+                    && r == resource
             }
         }
     }
 }
 
 fn module_prefix_matches(prefix: &ModulePath, path: &ModulePath) -> bool {
-    prefix.len() <= path.len() && prefix.iter().zip(path).all(|((pn, pk), (n, k))| pn == n && (pk.is_none() || pk == k))
+    prefix.len() <= path.len()
+        && prefix
+            .iter()
+            .zip(path)
+            .all(|((pn, pk), (n, k))| pn == n && (pk.is_none() || pk == k))
 }
 
 impl fmt::Display for Target {
@@ -160,11 +177,19 @@ impl fmt::Display for Target {
 
 /// Parses an address such as `module.a["x"].terraform_data.b[0]`.
 pub fn parse_target(s: &str) -> Result<Target, String> {
-    let bad = || format!("\"{s}\" is not a valid resource address; expected one like terraform_data.example, aws_s3_bucket.data[0] or module.name[\"key\"].type.name.");
+    let bad = || {
+        format!("\"{s}\" is not a valid resource address; expected one like terraform_data.example, aws_s3_bucket.data[0] or module.name[\"key\"].type.name.")
+    };
     let expr = hcl_edit::parser::parse_expr(s.trim()).map_err(|_| bad())?;
     let (root, ops) = match &expr {
         Expression::Traversal(t) => match &t.expr {
-            Expression::Variable(v) => (v.as_str().to_string(), t.operators.iter().map(|o| o.value().clone()).collect::<Vec<_>>()),
+            Expression::Variable(v) => (
+                v.as_str().to_string(),
+                t.operators
+                    .iter()
+                    .map(|o| o.value().clone())
+                    .collect::<Vec<_>>(),
+            ),
             _ => return Err(bad()),
         },
         _ => return Err(bad()),
@@ -177,9 +202,15 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
     for op in ops {
         toks.push(match op {
             TraversalOperator::GetAttr(a) => Tok::Name(a.as_str().to_string()),
-            TraversalOperator::Index(Expression::Number(n)) => Tok::Key(Key::Int(n.as_i64().ok_or_else(bad)?)),
-            TraversalOperator::Index(Expression::String(st)) => Tok::Key(Key::Str(st.value().to_string())),
-            TraversalOperator::Index(e) => Tok::Key(Key::Str(crate::config::literal_string(&e).ok_or_else(bad)?)),
+            TraversalOperator::Index(Expression::Number(n)) => {
+                Tok::Key(Key::Int(n.as_i64().ok_or_else(bad)?))
+            }
+            TraversalOperator::Index(Expression::String(st)) => {
+                Tok::Key(Key::Str(st.value().to_string()))
+            }
+            TraversalOperator::Index(e) => {
+                Tok::Key(Key::Str(crate::config::literal_string(&e).ok_or_else(bad)?))
+            }
             TraversalOperator::LegacyIndex(n) => Tok::Key(Key::Int(*n.value() as i64)),
             _ => return Err(bad()),
         });
@@ -187,7 +218,9 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
     let mut i = 0;
     let mut module = ModulePath::new();
     while matches!(toks.get(i), Some(Tok::Name(n)) if n == "module") {
-        let Some(Tok::Name(name)) = toks.get(i + 1) else { return Err(bad()) };
+        let Some(Tok::Name(name)) = toks.get(i + 1) else {
+            return Err(bad());
+        };
         let key = match toks.get(i + 2) {
             Some(Tok::Key(k)) => {
                 i += 1;
@@ -199,7 +232,11 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
         i += 2;
     }
     if i == toks.len() {
-        return if module.is_empty() { Err(bad()) } else { Ok(Target::Module(module)) };
+        return if module.is_empty() {
+            Err(bad())
+        } else {
+            Ok(Target::Module(module))
+        };
     }
     let mode = if matches!(toks.get(i), Some(Tok::Name(n)) if n == "data") {
         i += 1;
@@ -207,11 +244,21 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
     } else {
         Mode::Managed
     };
-    let (Some(Tok::Name(ty)), Some(Tok::Name(name))) = (toks.get(i), toks.get(i + 1)) else { return Err(bad()) };
-    let resource = ResourceKey { mode, type_name: ty.clone(), name: name.clone() };
+    let (Some(Tok::Name(ty)), Some(Tok::Name(name))) = (toks.get(i), toks.get(i + 1)) else {
+        return Err(bad());
+    };
+    let resource = ResourceKey {
+        mode,
+        type_name: ty.clone(),
+        name: name.clone(),
+    };
     match toks.get(i + 2) {
         None => Ok(Target::Resource(module, resource)),
-        Some(Tok::Key(k)) if toks.len() == i + 3 => Ok(Target::Instance(InstanceAddr { module, resource, key: Some(k.clone()) })),
+        Some(Tok::Key(k)) if toks.len() == i + 3 => Ok(Target::Instance(InstanceAddr {
+            module,
+            resource,
+            key: Some(k.clone()),
+        })),
         _ => Err(bad()),
     }
 }
@@ -222,7 +269,13 @@ mod tests {
 
     #[test]
     fn parse_and_print_addresses() {
-        for s in ["terraform_data.a", "terraform_data.a[0]", "module.m[\"x\"].terraform_data.a[\"k\"]", "module.m.module.n.data.t.n", "module.m"] {
+        for s in [
+            "terraform_data.a",
+            "terraform_data.a[0]",
+            "module.m[\"x\"].terraform_data.a[\"k\"]",
+            "module.m.module.n.data.t.n",
+            "module.m",
+        ] {
             assert_eq!(parse_target(s).unwrap().to_string(), s);
         }
         assert!(parse_target("nonsense").is_err());

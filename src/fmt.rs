@@ -15,14 +15,26 @@ pub fn format_source(text: &str) -> Result<String, (usize, String)> {
     for raw in text.lines() {
         if let Some(marker) = &heredoc {
             let done = raw.trim() == marker;
-            lines.push(Line { text: raw.to_string(), depth, kind: if done { Kind::HeredocEnd } else { Kind::Verbatim } });
+            lines.push(Line {
+                text: raw.to_string(),
+                depth,
+                kind: if done {
+                    Kind::HeredocEnd
+                } else {
+                    Kind::Verbatim
+                },
+            });
             if done {
                 heredoc = None;
             }
             continue;
         }
         if in_block_comment {
-            lines.push(Line { text: raw.to_string(), depth, kind: Kind::Verbatim });
+            lines.push(Line {
+                text: raw.to_string(),
+                depth,
+                kind: Kind::Verbatim,
+            });
             if raw.contains("*/") {
                 in_block_comment = false;
             }
@@ -30,18 +42,29 @@ pub fn format_source(text: &str) -> Result<String, (usize, String)> {
         }
         let trimmed = raw.trim();
         let scan = scan_line(trimmed);
-        let leading_close = trimmed.chars().take_while(|c| matches!(c, '}' | ']' | ')')).count() as i32;
+        let leading_close = trimmed
+            .chars()
+            .take_while(|c| matches!(c, '}' | ']' | ')'))
+            .count() as i32;
         let line_depth = (depth - leading_close).max(0);
         let kind = if trimmed.is_empty() {
             Kind::Blank
         } else if trimmed.starts_with('#') || trimmed.starts_with("//") {
             Kind::Other
         } else if let Some(eq) = scan.top_level_equals {
-            Kind::Attr { key: trimmed[..eq].trim_end().to_string(), value: trimmed[eq + 1..].trim_start().to_string(), opens: scan.delta > 0 || scan.heredoc.is_some() }
+            Kind::Attr {
+                key: trimmed[..eq].trim_end().to_string(),
+                value: trimmed[eq + 1..].trim_start().to_string(),
+                opens: scan.delta > 0 || scan.heredoc.is_some(),
+            }
         } else {
             Kind::Other
         };
-        lines.push(Line { text: trimmed.to_string(), depth: line_depth, kind });
+        lines.push(Line {
+            text: trimmed.to_string(),
+            depth: line_depth,
+            kind,
+        });
         depth = (depth + scan.delta).max(0);
         if let Some(m) = scan.heredoc {
             heredoc = Some(m);
@@ -99,7 +122,11 @@ pub fn format_source(text: &str) -> Result<String, (usize, String)> {
     }
     let trimmed = out.trim_end_matches('\n');
     let trimmed = trimmed.trim_start_matches('\n');
-    Ok(if trimmed.is_empty() { String::new() } else { format!("{trimmed}\n") })
+    Ok(if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("{trimmed}\n")
+    })
 }
 
 struct Line {
@@ -112,7 +139,11 @@ enum Kind {
     Blank,
     Verbatim,
     HeredocEnd,
-    Attr { key: String, value: String, opens: bool },
+    Attr {
+        key: String,
+        value: String,
+        opens: bool,
+    },
     Other,
 }
 
@@ -177,12 +208,21 @@ fn scan_line(line: &str) -> Scan {
                     in_string = true;
                 }
             }
-            b'=' if local_depth == 0 && s.top_level_equals.is_none() && bytes.get(i + 1) != Some(&b'=') && bytes.get(i + 1) != Some(&b'>') && i > 0 && !matches!(bytes[i - 1], b'!' | b'<' | b'>' | b'=') => {
+            b'=' if local_depth == 0
+                && s.top_level_equals.is_none()
+                && bytes.get(i + 1) != Some(&b'=')
+                && bytes.get(i + 1) != Some(&b'>')
+                && i > 0
+                && !matches!(bytes[i - 1], b'!' | b'<' | b'>' | b'=') =>
+            {
                 s.top_level_equals = Some(i);
             }
             b'<' if bytes.get(i + 1) == Some(&b'<') => {
                 let rest = line[i + 2..].trim_start_matches('-');
-                let marker: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let marker: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
                 if !marker.is_empty() {
                     s.heredoc = Some(marker);
                     break;

@@ -33,14 +33,21 @@ fn confirm(destroy: bool) -> Result<bool, CliError> {
     }
     let _ = std::io::stdout().flush();
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| CliError::Message(format!("reading confirmation: {e}")))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Message(format!("reading confirmation: {e}")))?;
     Ok(line.trim() == "yes")
 }
 
 pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
     let saved = match &args.plan_file {
         Some(p) => {
-            let path = if p.is_absolute() { p.clone() } else { ctx.dir.join(p) };
+            let path = if p.is_absolute() {
+                p.clone()
+            } else {
+                ctx.dir.join(p)
+            };
             if path.is_dir() {
                 return Err(CliError::Message(format!("{} is a directory; to apply the configuration in another directory use -chdir={}", p.display(), p.display())));
             }
@@ -57,7 +64,9 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
             let backend = ctx.backend(&args.flags.state);
             let lock = ctx.lock(&backend, &args.flags.state, "OperationTypeApply")?;
             let state = super::load_state(&backend)?;
-            if state.lineage != plan.prior_lineage && !plan.prior_lineage.is_empty() || state.serial != plan.prior_serial {
+            if state.lineage != plan.prior_lineage && !plan.prior_lineage.is_empty()
+                || state.serial != plan.prior_serial
+            {
                 return Err(CliError::Message(format!(
                     "Saved plan is stale\n\nThe given plan file can no longer be applied because the state was changed by another operation after the plan was created (state serial {} now, {} when planned). Run plan again.",
                     state.serial, plan.prior_serial
@@ -66,7 +75,8 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
             (engine, plan, state, lock)
         }
         None => {
-            let (engine, plan, state, lock) = super::plan::make_plan(ctx, &args.flags, destroy, false).await?;
+            let (engine, plan, state, lock) =
+                super::plan::make_plan(ctx, &args.flags, destroy, false).await?;
             println!();
             print!("{}", render_plan(&plan, Style { color: ctx.color }));
             if !plan.has_changes() {
@@ -95,7 +105,16 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
     }
     let journal = backend.open_journal(&state)?;
     let progress = super::progress::Progress::new(false);
-    let result = engine.apply(&plan, state, journal, args.flags.parallelism.max(1), &ctx.stop, &progress).await;
+    let result = engine
+        .apply(
+            &plan,
+            state,
+            journal,
+            args.flags.parallelism.max(1),
+            &ctx.stop,
+            &progress,
+        )
+        .await;
     let mut final_state = result.state;
     final_state.serial += 1;
     backend.write_snapshot(&final_state)?;
@@ -109,7 +128,10 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
     if plan.mode == PlanMode::Destroy {
         println!("\nDestroy complete! Resources: {} destroyed.", c.destroyed);
     } else {
-        println!("\nApply complete! Resources: {} added, {} changed, {} destroyed.", c.added, c.changed, c.destroyed);
+        println!(
+            "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
+            c.added, c.changed, c.destroyed
+        );
     }
     if !plan.deferred.is_empty() {
         println!("\n{} resource(s) were deferred because their instances were not known; run plan again to see their changes.", plan.deferred.len());
@@ -122,6 +144,10 @@ fn print_outputs(state: &crate::state::State, plan: &Plan) {
     if plan.mode == PlanMode::Destroy || state.outputs.is_empty() {
         return;
     }
-    let outs: Vec<(String, mlform_provider::Value, bool)> = state.outputs.iter().map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive)).collect();
+    let outs: Vec<(String, mlform_provider::Value, bool)> = state
+        .outputs
+        .iter()
+        .map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive))
+        .collect();
     print!("\nOutputs:\n\n{}", render_outputs(&outs));
 }

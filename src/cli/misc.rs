@@ -54,7 +54,11 @@ pub async fn validate(ctx: &Ctx, json: bool) -> CliResult {
     let diags = engine.validate().await;
     if json {
         print_validate_json(&diags, &engine.sources);
-        return Ok(if diags.iter().any(Diagnostic::is_error) { 1 } else { 0 });
+        return Ok(if diags.iter().any(Diagnostic::is_error) {
+            1
+        } else {
+            0
+        });
     }
     if diags.iter().any(Diagnostic::is_error) {
         return Err(CliError::Diagnostics(diags, engine.sources));
@@ -68,7 +72,10 @@ fn span_json(span: &Option<Span>, sources: &Sources) -> serde_json::Value {
     match span {
         Some(s) => {
             let (line, col) = sources.line_col(s);
-            let end = Span { file: s.file, range: s.range.end..s.range.end };
+            let end = Span {
+                file: s.file,
+                range: s.range.end..s.range.end,
+            };
             let (eline, ecol) = sources.line_col(&end);
             serde_json::json!({"filename": sources.get(s.file).name, "start": {"line": line, "column": col, "byte": s.range.start}, "end": {"line": eline, "column": ecol, "byte": s.range.end}})
         }
@@ -117,10 +124,15 @@ pub struct FmtArgs {
 }
 
 fn tf_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for p in entries {
-        let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         if p.is_dir() {
             if recursive && !name.starts_with('.') {
                 tf_files(&p, recursive, out)?;
@@ -134,21 +146,39 @@ fn tf_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> std::io::Res
 
 pub fn fmt(ctx: &Ctx, args: FmtArgs) -> CliResult {
     let mut files = Vec::new();
-    let roots = if args.paths.is_empty() { vec![ctx.dir.clone()] } else { args.paths.iter().map(|p| if p.is_absolute() { p.clone() } else { ctx.dir.join(p) }).collect() };
+    let roots = if args.paths.is_empty() {
+        vec![ctx.dir.clone()]
+    } else {
+        args.paths
+            .iter()
+            .map(|p| {
+                if p.is_absolute() {
+                    p.clone()
+                } else {
+                    ctx.dir.join(p)
+                }
+            })
+            .collect()
+    };
     for r in roots {
         if r.is_dir() {
-            tf_files(&r, args.recursive, &mut files).map_err(|e| CliError::Message(format!("reading {}: {e}", r.display())))?;
+            tf_files(&r, args.recursive, &mut files)
+                .map_err(|e| CliError::Message(format!("reading {}: {e}", r.display())))?;
         } else if r.is_file() {
             files.push(r);
         } else {
-            return Err(CliError::Message(format!("No file or directory at {}", r.display())));
+            return Err(CliError::Message(format!(
+                "No file or directory at {}",
+                r.display()
+            )));
         }
     }
     let mut sources = Sources::default();
     let mut diags = Vec::new();
     let mut changed = 0;
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| CliError::Message(format!("reading {}: {e}", f.display())))?;
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| CliError::Message(format!("reading {}: {e}", f.display())))?;
         let name = super::display(&ctx.dir, &f);
         match crate::fmt::format_source(&text) {
             Ok(formatted) if formatted != text => {
@@ -158,16 +188,30 @@ pub fn fmt(ctx: &Ctx, args: FmtArgs) -> CliResult {
                 }
                 if args.diff {
                     let diff = similar::TextDiff::from_lines(&text, &formatted);
-                    print!("{}", diff.unified_diff().header(&format!("old/{name}"), &format!("new/{name}")));
+                    print!(
+                        "{}",
+                        diff.unified_diff()
+                            .header(&format!("old/{name}"), &format!("new/{name}"))
+                    );
                 }
                 if args.write && !args.check {
-                    std::fs::write(&f, formatted).map_err(|e| CliError::Message(format!("writing {}: {e}", f.display())))?;
+                    std::fs::write(&f, formatted)
+                        .map_err(|e| CliError::Message(format!("writing {}: {e}", f.display())))?;
                 }
             }
             Ok(_) => {}
             Err((offset, msg)) => {
                 let id = sources.add(name, f.clone(), text);
-                diags.push(Diagnostic::error("Invalid HCL syntax", format!("The file could not be parsed: {msg}. It was not formatted.")).at(Some(Span { file: id, range: offset..offset + 1 })));
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid HCL syntax",
+                        format!("The file could not be parsed: {msg}. It was not formatted."),
+                    )
+                    .at(Some(Span {
+                        file: id,
+                        range: offset..offset + 1,
+                    })),
+                );
             }
         }
     }
@@ -189,18 +233,33 @@ pub struct GraphArgs {
 pub fn graph(ctx: &Ctx, args: GraphArgs) -> CliResult {
     let engine = ctx.load_engine()?;
     let state = super::load_state(&ctx.backend(&args.state))?;
-    let g = crate::engine::build_graph(&engine.config, &state, &engine.registry).map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))?;
+    let g = crate::engine::build_graph(&engine.config, &state, &engine.registry)
+        .map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))?;
     let _ = args.graph_type;
     println!("digraph {{\n\tcompound = \"true\"\n\tnewrank = \"true\"\n\tsubgraph \"root\" {{");
     let dag = &g.dag;
     let mut lines = Vec::new();
     for i in dag.graph.node_indices() {
         let label = dag.node(i).label();
-        lines.push(format!("\t\t\"[root] {label}\" [label = \"{label}\", shape = \"{}\"]", if matches!(dag.node(i).kind, crate::engine::NodeKind::Resource(_) | crate::engine::NodeKind::Destroy(_)) { "box" } else { "note" }));
+        lines.push(format!(
+            "\t\t\"[root] {label}\" [label = \"{label}\", shape = \"{}\"]",
+            if matches!(
+                dag.node(i).kind,
+                crate::engine::NodeKind::Resource(_) | crate::engine::NodeKind::Destroy(_)
+            ) {
+                "box"
+            } else {
+                "note"
+            }
+        ));
     }
     for e in dag.graph.edge_indices() {
         let (a, b) = dag.graph.edge_endpoints(e).expect("edge");
-        lines.push(format!("\t\t\"[root] {}\" -> \"[root] {}\"", dag.node(b).label(), dag.node(a).label()));
+        lines.push(format!(
+            "\t\t\"[root] {}\" -> \"[root] {}\"",
+            dag.node(b).label(),
+            dag.node(a).label()
+        ));
     }
     lines.sort();
     for l in lines {
@@ -225,9 +284,17 @@ pub fn version(args: VersionArgs) -> CliResult {
         }
     }
     if args.json {
-        println!("{}", serde_json::json!({"mlform_version": env!("CARGO_PKG_VERSION"), "platform": format!("{}_{}", std::env::consts::OS, std::env::consts::ARCH), "provider_selections": providers}));
+        println!(
+            "{}",
+            serde_json::json!({"mlform_version": env!("CARGO_PKG_VERSION"), "platform": format!("{}_{}", std::env::consts::OS, std::env::consts::ARCH), "provider_selections": providers})
+        );
     } else {
-        println!("mlform v{}\non {}_{}", env!("CARGO_PKG_VERSION"), std::env::consts::OS, std::env::consts::ARCH);
+        println!(
+            "mlform v{}\non {}_{}",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        );
         for p in providers {
             println!("+ provider {p} (built in)");
         }

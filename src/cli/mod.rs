@@ -50,7 +50,12 @@ impl From<crate::plan::file::PlanFileError> for CliError {
 type CliResult = Result<i32, CliError>;
 
 #[derive(Parser, Debug)]
-#[command(name = "mlform", version, about = "Plan and apply ML platforms as code", disable_help_subcommand = true)]
+#[command(
+    name = "mlform",
+    version,
+    about = "Plan and apply ML platforms as code",
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     /// Switch to a different working directory before executing the command.
     #[arg(long, global = true, value_name = "DIR")]
@@ -179,7 +184,8 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
             continue;
         }
         let b = a.as_bytes();
-        if b.len() > 2 && b[0] == b'-' && b[1] != b'-' && b[1].is_ascii_alphabetic() && b[2] != b'=' {
+        if b.len() > 2 && b[0] == b'-' && b[1] != b'-' && b[1].is_ascii_alphabetic() && b[2] != b'='
+        {
             out.push(format!("-{a}"));
         } else {
             out.push(a);
@@ -194,7 +200,9 @@ fn var_args_in_order(args: &[String]) -> Vec<VarArg> {
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
-            Some((f, v)) if f == "--var" || f == "--var-file" => (f.to_string(), Some(v.to_string())),
+            Some((f, v)) if f == "--var" || f == "--var-file" => {
+                (f.to_string(), Some(v.to_string()))
+            }
             _ => (a.clone(), None),
         };
         if flag == "--var" || flag == "--var-file" {
@@ -205,7 +213,11 @@ fn var_args_in_order(args: &[String]) -> Vec<VarArg> {
                     None => break,
                 },
             };
-            out.push(if flag == "--var" { VarArg::Var(value) } else { VarArg::File(PathBuf::from(value)) });
+            out.push(if flag == "--var" {
+                VarArg::Var(value)
+            } else {
+                VarArg::File(PathBuf::from(value))
+            });
         }
     }
     out
@@ -222,38 +234,81 @@ pub struct Ctx {
 impl Ctx {
     fn load_engine(&self) -> Result<Engine, CliError> {
         let mut sources = Sources::default();
-        let config = crate::config::load(&self.dir, &mut sources).map_err(|d| CliError::Diagnostics(d.0, sources.clone()))?;
-        let files = crate::config::collect_files(&self.dir).map_err(|e| CliError::Message(format!("reading configuration: {e}")))?;
+        let config = crate::config::load(&self.dir, &mut sources)
+            .map_err(|d| CliError::Diagnostics(d.0, sources.clone()))?;
+        let files = crate::config::collect_files(&self.dir)
+            .map_err(|e| CliError::Message(format!("reading configuration: {e}")))?;
         if files.is_empty() {
             return Err(CliError::Diagnostics(
-                vec![Diagnostic::error("No configuration files", format!("The directory {} contains no .tf files.", self.dir.display())).hint("Run mlform in a directory with configuration, or use -chdir=DIR.")],
+                vec![Diagnostic::error(
+                    "No configuration files",
+                    format!(
+                        "The directory {} contains no .tf files.",
+                        self.dir.display()
+                    ),
+                )
+                .hint("Run mlform in a directory with configuration, or use -chdir=DIR.")],
                 sources,
             ));
         }
-        Ok(Engine { config, sources, root_dir: self.dir.clone(), registry: registry(), config_files: files })
+        Ok(Engine {
+            config,
+            sources,
+            root_dir: self.dir.clone(),
+            registry: registry(),
+            config_files: files,
+        })
     }
 
     fn engine_from_plan(&self, plan: &crate::plan::Plan) -> Result<Engine, CliError> {
         let mut sources = Sources::default();
-        let config = crate::config::load_from_files(&self.dir, &plan.config_files, &mut sources).map_err(|d| CliError::Diagnostics(d.0, sources.clone()))?;
-        Ok(Engine { config, sources, root_dir: self.dir.clone(), registry: registry(), config_files: plan.config_files.clone() })
+        let config = crate::config::load_from_files(&self.dir, &plan.config_files, &mut sources)
+            .map_err(|d| CliError::Diagnostics(d.0, sources.clone()))?;
+        Ok(Engine {
+            config,
+            sources,
+            root_dir: self.dir.clone(),
+            registry: registry(),
+            config_files: plan.config_files.clone(),
+        })
     }
 
     fn variables(&self, engine: &mut Engine) -> Result<BTreeMap<String, Value>, CliError> {
         let env: Vec<(String, String)> = std::env::vars().collect();
-        crate::engine::vars::resolve(&self.dir, &engine.config, &self.var_args, &env, &mut engine.sources).map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))
+        crate::engine::vars::resolve(
+            &self.dir,
+            &engine.config,
+            &self.var_args,
+            &env,
+            &mut engine.sources,
+        )
+        .map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))
     }
 
     fn backend(&self, args: &StateArgs) -> LocalBackend {
-        let path = args.state.clone().map(|p| if p.is_absolute() { p } else { self.dir.join(p) }).unwrap_or_else(|| self.dir.join(DEFAULT_STATE_FILE));
+        let path = args
+            .state
+            .clone()
+            .map(|p| if p.is_absolute() { p } else { self.dir.join(p) })
+            .unwrap_or_else(|| self.dir.join(DEFAULT_STATE_FILE));
         LocalBackend::new(path)
     }
 
-    fn lock(&self, backend: &LocalBackend, args: &StateArgs, operation: &str) -> Result<Option<StateLock>, CliError> {
+    fn lock(
+        &self,
+        backend: &LocalBackend,
+        args: &StateArgs,
+        operation: &str,
+    ) -> Result<Option<StateLock>, CliError> {
         if !args.lock {
             return Ok(None);
         }
-        let timeout = parse_duration(&args.lock_timeout).ok_or_else(|| CliError::Message(format!("invalid -lock-timeout value {:?}: use a duration such as 10s or 2m", args.lock_timeout)))?;
+        let timeout = parse_duration(&args.lock_timeout).ok_or_else(|| {
+            CliError::Message(format!(
+                "invalid -lock-timeout value {:?}: use a duration such as 10s or 2m",
+                args.lock_timeout
+            ))
+        })?;
         Ok(Some(backend.lock(operation, timeout)?))
     }
 
@@ -271,7 +326,10 @@ pub fn registry() -> Registry {
 
 fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
     let n: f64 = num.parse().ok()?;
     let secs = match unit {
         "" | "s" => n,
@@ -317,9 +375,20 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Show(a) => a.no_color,
         _ => false,
     };
-    let color = !no_color && std::env::var_os("NO_COLOR").is_none() && is_terminal::is_terminal(std::io::stdout());
-    let ctx = Ctx { dir, color, var_args, stop: Arc::new(AtomicBool::new(false)) };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let color = !no_color
+        && std::env::var_os("NO_COLOR").is_none()
+        && is_terminal::is_terminal(std::io::stdout());
+    let ctx = Ctx {
+        dir,
+        color,
+        var_args,
+        stop: Arc::new(AtomicBool::new(false)),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("Error: cannot start the async runtime: {e}");

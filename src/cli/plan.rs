@@ -26,13 +26,20 @@ pub struct PlanArgs {
 /// Builds planning options from flags; address errors are reported as diagnostics.
 pub(super) fn options(flags: &PlanFlags, destroy: bool) -> Result<Options, CliError> {
     let parse = |list: &[String], flag: &str| -> Result<Vec<crate::addr::Target>, CliError> {
-        list.iter().map(|s| parse_target(s).map_err(|e| CliError::Message(format!("Invalid {flag} address: {e}")))).collect()
+        list.iter()
+            .map(|s| {
+                parse_target(s)
+                    .map_err(|e| CliError::Message(format!("Invalid {flag} address: {e}")))
+            })
+            .collect()
     };
     if flags.destroy && flags.refresh_only {
         return Err(CliError::Message("Incompatible plan mode options: the -destroy and -refresh-only options are mutually exclusive.".into()));
     }
     if flags.parallelism == 0 {
-        return Err(CliError::Message("The -parallelism value must be at least 1.".into()));
+        return Err(CliError::Message(
+            "The -parallelism value must be at least 1.".into(),
+        ));
     }
     Ok(Options {
         mode: if flags.destroy || destroy {
@@ -50,15 +57,39 @@ pub(super) fn options(flags: &PlanFlags, destroy: bool) -> Result<Options, CliEr
 }
 
 /// Loads configuration, variables and state, and plans. Shared by plan and apply.
-pub(super) async fn make_plan(ctx: &Ctx, flags: &PlanFlags, destroy: bool, quiet: bool) -> Result<(Engine, Plan, crate::state::State, Option<crate::state::local::StateLock>), CliError> {
+pub(super) async fn make_plan(
+    ctx: &Ctx,
+    flags: &PlanFlags,
+    destroy: bool,
+    quiet: bool,
+) -> Result<
+    (
+        Engine,
+        Plan,
+        crate::state::State,
+        Option<crate::state::local::StateLock>,
+    ),
+    CliError,
+> {
     let mut engine = ctx.load_engine()?;
     let variables = ctx.variables(&mut engine)?;
     let opts = options(flags, destroy)?;
     let backend = ctx.backend(&flags.state);
-    let lock = ctx.lock(&backend, &flags.state, if destroy { "OperationTypeApply" } else { "OperationTypePlan" })?;
+    let lock = ctx.lock(
+        &backend,
+        &flags.state,
+        if destroy {
+            "OperationTypeApply"
+        } else {
+            "OperationTypePlan"
+        },
+    )?;
     let state = super::load_state(&backend)?;
     let progress = super::progress::Progress::new(quiet);
-    let (mut plan, warnings) = engine.plan(&state, &variables, &opts, &ctx.stop, &progress).await.map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))?;
+    let (mut plan, warnings) = engine
+        .plan(&state, &variables, &opts, &ctx.stop, &progress)
+        .await
+        .map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))?;
     plan.variables = variables;
     ctx.print_diags(&warnings, &engine.sources);
     if !opts.targets.is_empty() && !quiet {
@@ -72,7 +103,10 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         Ok(r) => r,
         Err(CliError::Diagnostics(d, s)) if args.json => {
             for diag in &d {
-                println!("{}", serde_json::json!({"@level": "error", "@message": format!("Error: {}", diag.summary), "type": "diagnostic", "diagnostic": {"severity": "error", "summary": diag.summary, "detail": diag.detail}}));
+                println!(
+                    "{}",
+                    serde_json::json!({"@level": "error", "@message": format!("Error: {}", diag.summary), "type": "diagnostic", "diagnostic": {"severity": "error", "summary": diag.summary, "detail": diag.detail}})
+                );
             }
             let _ = s;
             return Ok(1);
@@ -90,7 +124,11 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         print!("{}", render_plan(&plan, Style { color: ctx.color }));
     }
     if let Some(out) = &args.out {
-        let path = if out.is_absolute() { out.clone() } else { ctx.dir.join(out) };
+        let path = if out.is_absolute() {
+            out.clone()
+        } else {
+            ctx.dir.join(out)
+        };
         crate::plan::file::save(&plan, &path)?;
         if !args.json {
             println!("\n{}\n\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    mlform apply {:?}", "─".repeat(77), out.display(), out.display().to_string());
@@ -99,5 +137,9 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         println!("\n{}\n\nNote: You didn't use the -out option to save this plan, so mlform can't\nguarantee to take exactly these actions if you run \"mlform apply\" now.", "─".repeat(77));
     }
     let _ = engine;
-    Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
 }

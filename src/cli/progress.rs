@@ -18,8 +18,12 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(quiet_refresh: bool) -> Progress {
-        let bars = is_terminal::is_terminal(std::io::stdout()).then(|| (MultiProgress::new(), Mutex::new(HashMap::new())));
-        Progress { bars, quiet_refresh }
+        let bars = is_terminal::is_terminal(std::io::stdout())
+            .then(|| (MultiProgress::new(), Mutex::new(HashMap::new())));
+        Progress {
+            bars,
+            quiet_refresh,
+        }
     }
 
     fn line(&self, text: String) {
@@ -34,8 +38,16 @@ impl Progress {
 
 fn verb(action: Action) -> (&'static str, &'static str, &'static str) {
     match action {
-        Action::Update => ("Modifying...", "Still modifying...", "Modifications complete"),
-        Action::Delete => ("Destroying...", "Still destroying...", "Destruction complete"),
+        Action::Update => (
+            "Modifying...",
+            "Still modifying...",
+            "Modifications complete",
+        ),
+        Action::Delete => (
+            "Destroying...",
+            "Still destroying...",
+            "Destruction complete",
+        ),
         Action::Read => ("Reading...", "Still reading...", "Read complete"),
         _ => ("Creating...", "Still creating...", "Creation complete"),
     }
@@ -55,7 +67,10 @@ impl Reporter for Progress {
         match event {
             Event::Refreshing { addr, id } => {
                 if !self.quiet_refresh {
-                    self.line(format!("{addr}: Refreshing state...{}", id.map(|i| format!(" [id={i}]")).unwrap_or_default()));
+                    self.line(format!(
+                        "{addr}: Refreshing state...{}",
+                        id.map(|i| format!(" [id={i}]")).unwrap_or_default()
+                    ));
                 }
             }
             Event::Reading { addr } => {
@@ -64,28 +79,55 @@ impl Reporter for Progress {
                 }
             }
             Event::Started { addr, action, id } => {
-                let text = format!("{addr}: {}{}", verb(action).0, id.filter(|_| action != Action::Create).map(|i| format!(" [id={i}]")).unwrap_or_default());
+                let text = format!(
+                    "{addr}: {}{}",
+                    verb(action).0,
+                    id.filter(|_| action != Action::Create)
+                        .map(|i| format!(" [id={i}]"))
+                        .unwrap_or_default()
+                );
                 self.line(text.clone());
                 if let Some((multi, bars)) = &self.bars {
                     let bar = multi.add(ProgressBar::new_spinner());
-                    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+                    bar.set_style(
+                        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
                     bar.set_message(format!("{addr}: {}", verb(action).1));
                     bar.enable_steady_tick(Duration::from_millis(200));
                     bars.lock().expect("bars").insert(addr.to_string(), bar);
                 }
             }
-            Event::StillRunning { addr, action, elapsed } => {
+            Event::StillRunning {
+                addr,
+                action,
+                elapsed,
+            } => {
                 if self.bars.is_none() {
-                    self.line(format!("{addr}: {} [{} elapsed]", verb(action).1, secs(elapsed)));
+                    self.line(format!(
+                        "{addr}: {} [{} elapsed]",
+                        verb(action).1,
+                        secs(elapsed)
+                    ));
                 }
             }
-            Event::Finished { addr, action, elapsed, id } => {
+            Event::Finished {
+                addr,
+                action,
+                elapsed,
+                id,
+            } => {
                 if let Some((_, bars)) = &self.bars {
                     if let Some(bar) = bars.lock().expect("bars").remove(addr) {
                         bar.finish_and_clear();
                     }
                 }
-                self.line(format!("{addr}: {} after {}{}", verb(action).2, secs(elapsed), id.map(|i| format!(" [id={i}]")).unwrap_or_default()));
+                self.line(format!(
+                    "{addr}: {} after {}{}",
+                    verb(action).2,
+                    secs(elapsed),
+                    id.map(|i| format!(" [id={i}]")).unwrap_or_default()
+                ));
             }
             Event::Failed { addr, .. } => {
                 if let Some((_, bars)) = &self.bars {
@@ -94,7 +136,13 @@ impl Reporter for Progress {
                     }
                 }
             }
-            Event::Retrying { addr, attempt, message } => self.line(format!("{addr}: retrying after a transient error (attempt {attempt}): {message}")),
+            Event::Retrying {
+                addr,
+                attempt,
+                message,
+            } => self.line(format!(
+                "{addr}: retrying after a transient error (attempt {attempt}): {message}"
+            )),
         }
     }
 }

@@ -42,14 +42,26 @@ pub struct OutputArgs {
 /// Renders one state instance as `terraform state show` does.
 pub fn render_instance(addr: &crate::addr::InstanceAddr, v: &Value) -> String {
     let mut out = String::new();
-    let keyword = if addr.resource.mode == crate::config::Mode::Data { "data" } else { "resource" };
+    let keyword = if addr.resource.mode == crate::config::Mode::Data {
+        "data"
+    } else {
+        "resource"
+    };
     let _ = writeln!(out, "# {addr}:");
-    let _ = writeln!(out, "{keyword} \"{}\" \"{}\" {{", addr.resource.type_name, addr.resource.name);
+    let _ = writeln!(
+        out,
+        "{keyword} \"{}\" \"{}\" {{",
+        addr.resource.type_name, addr.resource.name
+    );
     if let Some(m) = v.as_map() {
         let shown: Vec<(&String, &Value)> = m.iter().filter(|(_, x)| !x.is_null()).collect();
         let width = shown.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, x) in shown {
-            let text = if x.is_sensitive() { "(sensitive value)".to_string() } else { format_value(x, 4) };
+            let text = if x.is_sensitive() {
+                "(sensitive value)".to_string()
+            } else {
+                format_value(x, 4)
+            };
             let _ = writeln!(out, "    {k:width$} = {text}");
         }
     }
@@ -59,21 +71,41 @@ pub fn render_instance(addr: &crate::addr::InstanceAddr, v: &Value) -> String {
 
 pub fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
     if let Some(p) = &args.path {
-        let path = if p.is_absolute() { p.clone() } else { ctx.dir.join(p) };
+        let path = if p.is_absolute() {
+            p.clone()
+        } else {
+            ctx.dir.join(p)
+        };
         if crate::plan::file::is_plan_file(&path) {
             let plan = crate::plan::file::load(&path)?;
             let engine = ctx.engine_from_plan(&plan)?;
             if args.json {
                 let reg = engine.registry.clone();
-                let json = crate::render::json::plan_json(&plan, Some(&engine.config), &|n| reg.source(n), &|v| engine.config.variables.get(v).is_some_and(|x| x.sensitive));
+                let json = crate::render::json::plan_json(
+                    &plan,
+                    Some(&engine.config),
+                    &|n| reg.source(n),
+                    &|v| engine.config.variables.get(v).is_some_and(|x| x.sensitive),
+                );
                 println!("{}", serde_json::to_string(&json).unwrap_or_default());
             } else {
-                print!("{}", render_plan(&plan, Style { color: ctx.color && !args.no_color }));
+                print!(
+                    "{}",
+                    render_plan(
+                        &plan,
+                        Style {
+                            color: ctx.color && !args.no_color
+                        }
+                    )
+                );
             }
             return Ok(0);
         }
         if !path.exists() {
-            return Err(CliError::Message(format!("Failed to read the given file as a state or plan file: {} does not exist.", p.display())));
+            return Err(CliError::Message(format!(
+                "Failed to read the given file as a state or plan file: {} does not exist.",
+                p.display()
+            )));
         }
         let state = crate::state::local::LocalBackend::new(path).load()?.0;
         return show_state(&state, args.json);
@@ -106,7 +138,10 @@ fn show_state(state: &State, json: bool) -> CliResult {
             .iter()
             .map(|(k, o)| (k.clone(), serde_json::json!({"sensitive": o.sensitive, "value": if o.sensitive { serde_json::Value::Null } else { crate::render::json::redacted(&o.value).unwrap_or_default() }})))
             .collect();
-        println!("{}", serde_json::json!({"format_version": "1.0", "values": {"outputs": outputs, "root_module": {"resources": resources}}}));
+        println!(
+            "{}",
+            serde_json::json!({"format_version": "1.0", "values": {"outputs": outputs, "root_module": {"resources": resources}}})
+        );
         return Ok(0);
     }
     if state.instances.is_empty() {
@@ -119,7 +154,11 @@ fn show_state(state: &State, json: bool) -> CliResult {
         out.push('\n');
     }
     if !state.outputs.is_empty() {
-        let outs: Vec<(String, Value, bool)> = state.outputs.iter().map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive)).collect();
+        let outs: Vec<(String, Value, bool)> = state
+            .outputs
+            .iter()
+            .map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive))
+            .collect();
         let _ = write!(out, "\nOutputs:\n\n{}", render_outputs(&outs));
     }
     print!("{out}");
@@ -127,7 +166,11 @@ fn show_state(state: &State, json: bool) -> CliResult {
 }
 
 pub fn output(ctx: &Ctx, args: OutputArgs) -> CliResult {
-    let sargs = StateArgs { state: args.state.clone(), lock: false, lock_timeout: "0s".into() };
+    let sargs = StateArgs {
+        state: args.state.clone(),
+        lock: false,
+        lock_timeout: "0s".into(),
+    };
     let state = super::load_state(&ctx.backend(&sargs))?;
     match &args.name {
         Some(name) => {
@@ -159,7 +202,11 @@ pub fn output(ctx: &Ctx, args: OutputArgs) -> CliResult {
             } else if state.outputs.is_empty() {
                 eprintln!("\nWarning: No outputs found\n\nThe state file either has no outputs defined, or all the defined outputs are\nempty. Please define an output in your configuration with the `output` keyword\nand run `mlform refresh` for it to become available.\n");
             } else {
-                let outs: Vec<(String, Value, bool)> = state.outputs.iter().map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive)).collect();
+                let outs: Vec<(String, Value, bool)> = state
+                    .outputs
+                    .iter()
+                    .map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive))
+                    .collect();
                 print!("{}", render_outputs(&outs));
             }
         }

@@ -68,7 +68,10 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
     match cmd {
         StateCommand::List { addresses, state } => {
             let st = super::load_state(&ctx.backend(&state))?;
-            let filters = addresses.iter().map(|a| target(a)).collect::<Result<Vec<_>, _>>()?;
+            let filters = addresses
+                .iter()
+                .map(|a| target(a))
+                .collect::<Result<Vec<_>, _>>()?;
             for addr in st.instances.keys() {
                 if filters.is_empty() || filters.iter().any(|t| t.matches(addr)) {
                     println!("{addr}");
@@ -89,12 +92,24 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
                 _ => Err(CliError::Message(format!("Multiple instances found for the given pattern!\n\nThis command requires that the address references one specific instance.\nMatching: {}", matches.iter().map(|(a, _)| a.to_string()).collect::<Vec<_>>().join(", ")))),
             }
         }
-        StateCommand::Rm { addresses, dry_run, state } => {
+        StateCommand::Rm {
+            addresses,
+            dry_run,
+            state,
+        } => {
             let backend = ctx.backend(&state);
             let _lock = ctx.lock(&backend, &state, "OperationTypeStateRm")?;
             let mut st = super::load_state(&backend)?;
-            let targets = addresses.iter().map(|a| target(a)).collect::<Result<Vec<_>, _>>()?;
-            let remove: Vec<InstanceAddr> = st.instances.keys().filter(|a| targets.iter().any(|t| t.matches(a))).cloned().collect();
+            let targets = addresses
+                .iter()
+                .map(|a| target(a))
+                .collect::<Result<Vec<_>, _>>()?;
+            let remove: Vec<InstanceAddr> = st
+                .instances
+                .keys()
+                .filter(|a| targets.iter().any(|t| t.matches(a)))
+                .cloned()
+                .collect();
             if remove.is_empty() {
                 return Err(CliError::Message(format!("Invalid target address: no matching objects found for {}. To view the available instances, use \"mlform state list\".", addresses.join(", "))));
             }
@@ -113,10 +128,18 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
             }
             st.serial += 1;
             backend.write_snapshot(&st)?;
-            println!("Successfully removed {} resource instance(s).", remove.len());
+            println!(
+                "Successfully removed {} resource instance(s).",
+                remove.len()
+            );
             Ok(0)
         }
-        StateCommand::Mv { source, destination, dry_run, state } => {
+        StateCommand::Mv {
+            source,
+            destination,
+            dry_run,
+            state,
+        } => {
             let backend = ctx.backend(&state);
             let _lock = ctx.lock(&backend, &state, "OperationTypeStateMv")?;
             let mut st = super::load_state(&backend)?;
@@ -138,9 +161,14 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
                     .collect(),
                 _ => return Err(CliError::Message(format!("Invalid state move: cannot move {source} to {destination}; both must be resources, instances or modules."))),
             };
-            let moves: Vec<_> = moves.into_iter().filter(|(a, _)| st.instances.contains_key(a)).collect();
+            let moves: Vec<_> = moves
+                .into_iter()
+                .filter(|(a, _)| st.instances.contains_key(a))
+                .collect();
             if moves.is_empty() {
-                return Err(CliError::Message(format!("Invalid source address: cannot move {source}: it does not exist in the state.")));
+                return Err(CliError::Message(format!(
+                    "Invalid source address: cannot move {source}: it does not exist in the state."
+                )));
             }
             for (_, b) in &moves {
                 if st.instances.contains_key(b) {
@@ -148,7 +176,10 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
                 }
             }
             for (a, b) in &moves {
-                println!("{}Move \"{a}\" to \"{b}\"", if dry_run { "Would " } else { "" });
+                println!(
+                    "{}Move \"{a}\" to \"{b}\"",
+                    if dry_run { "Would " } else { "" }
+                );
                 if !dry_run {
                     let inst = st.instances.remove(a).expect("checked");
                     st.instances.insert(b.clone(), inst);
@@ -168,8 +199,16 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
 pub async fn import(ctx: &Ctx, args: ImportArgs) -> CliResult {
     let addr = match target(&args.address)? {
         Target::Instance(a) => a,
-        Target::Resource(module, resource) => InstanceAddr { module, resource, key: None },
-        Target::Module(_) => return Err(CliError::Message("Invalid address: import needs a resource address, not a module.".into())),
+        Target::Resource(module, resource) => InstanceAddr {
+            module,
+            resource,
+            key: None,
+        },
+        Target::Module(_) => {
+            return Err(CliError::Message(
+                "Invalid address: import needs a resource address, not a module.".into(),
+            ))
+        }
     };
     let mut engine = ctx.load_engine()?;
     let variables = ctx.variables(&mut engine)?;
@@ -180,7 +219,10 @@ pub async fn import(ctx: &Ctx, args: ImportArgs) -> CliResult {
         return Err(CliError::Message(format!("Resource already managed by mlform\n\nmlform is already managing a remote object for {addr}. To import to this address you must first remove the existing object from the state.")));
     }
     println!("{addr}: Importing from ID \"{}\"...", args.id);
-    let inst = engine.import(&addr, &args.id, &variables).await.map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))?;
+    let inst = engine
+        .import(&addr, &args.id, &variables)
+        .await
+        .map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))?;
     println!("{addr}: Import prepared!");
     st.instances.insert(addr.clone(), inst);
     if st.lineage.is_empty() {

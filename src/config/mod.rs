@@ -22,7 +22,10 @@ pub struct Expr {
 
 impl Expr {
     pub fn span(&self) -> Option<Span> {
-        self.expr.span().map(|range| Span { file: self.file, range })
+        self.expr.span().map(|range| Span {
+            file: self.file,
+            range,
+        })
     }
 }
 
@@ -196,7 +199,11 @@ pub fn load(dir: &Path, sources: &mut Sources) -> Result<Module, Diagnostics> {
 }
 
 /// Loads from in-memory files (a saved plan carries its configuration this way).
-pub fn load_from_files(root: &Path, files: &[(String, String)], sources: &mut Sources) -> Result<Module, Diagnostics> {
+pub fn load_from_files(
+    root: &Path,
+    files: &[(String, String)],
+    sources: &mut Sources,
+) -> Result<Module, Diagnostics> {
     let mut diags = Vec::new();
     let module = load_module_files(root, root, files, sources, &mut diags, 0);
     if diags.iter().any(Diagnostic::is_error) {
@@ -208,7 +215,12 @@ pub fn load_from_files(root: &Path, files: &[(String, String)], sources: &mut So
 
 /// Every `.tf` file of the root module and its children, as (path relative to root, text).
 pub fn collect_files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>, depth: usize) -> std::io::Result<()> {
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        out: &mut Vec<(String, String)>,
+        depth: usize,
+    ) -> std::io::Result<()> {
         let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
@@ -219,7 +231,11 @@ pub fn collect_files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
                     walk(root, &path, out, depth + 1)?;
                 }
             } else if name.ends_with(".tf") {
-                let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().to_string();
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .to_string();
                 out.push((rel, std::fs::read_to_string(&path)?));
             }
         }
@@ -231,47 +247,89 @@ pub fn collect_files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
 }
 
 fn display_name(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).to_string_lossy().to_string()
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .to_string()
 }
 
-fn load_module(root: &Path, dir: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>, depth: usize) -> Module {
+fn load_module(
+    root: &Path,
+    dir: &Path,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+    depth: usize,
+) -> Module {
     let mut files = Vec::new();
     match std::fs::read_dir(dir) {
         Ok(entries) => {
-            let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file()).collect();
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
+                .collect();
             paths.sort();
             for path in paths {
                 match std::fs::read_to_string(&path) {
                     Ok(text) => files.push((display_name(root, &path), text)),
-                    Err(e) => diags.push(Diagnostic::error("Failed to read file", format!("Could not read {}: {e}.", path.display()))),
+                    Err(e) => diags.push(Diagnostic::error(
+                        "Failed to read file",
+                        format!("Could not read {}: {e}.", path.display()),
+                    )),
                 }
             }
         }
         Err(e) => {
-            diags.push(Diagnostic::error("Failed to read module directory", format!("Could not read {}: {e}.", dir.display())));
+            diags.push(Diagnostic::error(
+                "Failed to read module directory",
+                format!("Could not read {}: {e}.", dir.display()),
+            ));
         }
     }
     let rel = display_name(root, dir);
     let in_dir: Vec<(String, String)> = files;
     let _ = rel;
-    build_module(root, dir, in_dir, sources, diags, depth, &mut |child_dir, sources, diags, depth| {
-        load_module(root, child_dir, sources, diags, depth)
-    })
+    build_module(
+        root,
+        dir,
+        in_dir,
+        sources,
+        diags,
+        depth,
+        &mut |child_dir, sources, diags, depth| load_module(root, child_dir, sources, diags, depth),
+    )
 }
 
-fn load_module_files(root: &Path, dir: &Path, all: &[(String, String)], sources: &mut Sources, diags: &mut Vec<Diagnostic>, depth: usize) -> Module {
+fn load_module_files(
+    root: &Path,
+    dir: &Path,
+    all: &[(String, String)],
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+    depth: usize,
+) -> Module {
     let rel_dir = display_name(root, dir);
     let files: Vec<(String, String)> = all
         .iter()
         .filter(|(name, _)| {
-            let parent = Path::new(name).parent().map(|p| p.to_string_lossy().to_string()).unwrap_or_default();
+            let parent = Path::new(name)
+                .parent()
+                .map(|p| p.to_string_lossy().to_string())
+                .unwrap_or_default();
             parent == rel_dir
         })
         .cloned()
         .collect();
-    build_module(root, dir, files, sources, diags, depth, &mut |child_dir, sources, diags, depth| {
-        load_module_files(root, child_dir, all, sources, diags, depth)
-    })
+    build_module(
+        root,
+        dir,
+        files,
+        sources,
+        diags,
+        depth,
+        &mut |child_dir, sources, diags, depth| {
+            load_module_files(root, child_dir, all, sources, diags, depth)
+        },
+    )
 }
 
 type ChildLoader<'a> = dyn FnMut(&Path, &mut Sources, &mut Vec<Diagnostic>, usize) -> Module + 'a;
@@ -285,7 +343,10 @@ fn build_module(
     depth: usize,
     load_child: &mut ChildLoader<'_>,
 ) -> Module {
-    let mut module = Module { dir: dir.to_path_buf(), ..Module::default() };
+    let mut module = Module {
+        dir: dir.to_path_buf(),
+        ..Module::default()
+    };
     for (name, text) in files {
         let path = root.join(&name);
         let file = sources.add(name, path, text);
@@ -296,9 +357,15 @@ fn build_module(
                 let loc = e.location();
                 let offset = loc.offset().min(text.len());
                 diags.push(
-                    Diagnostic::error("Invalid HCL syntax", format!("The file could not be parsed: {}.", e.message()))
-                        .at(Some(Span { file, range: offset..offset + 1 }))
-                        .hint("Check for unbalanced braces, brackets or quotes near this position."),
+                    Diagnostic::error(
+                        "Invalid HCL syntax",
+                        format!("The file could not be parsed: {}.", e.message()),
+                    )
+                    .at(Some(Span {
+                        file,
+                        range: offset..offset + 1,
+                    }))
+                    .hint("Check for unbalanced braces, brackets or quotes near this position."),
                 );
             }
         }
@@ -307,21 +374,40 @@ fn build_module(
     for call in calls {
         if !(call.source.starts_with("./") || call.source.starts_with("../")) {
             diags.push(
-                Diagnostic::error("Unsupported module source", format!("Module \"{}\" has source \"{}\"; mlform loads modules from local paths.", call.name, call.source))
-                    .at(call.span.clone())
-                    .hint("Use a path starting with ./ or ../, relative to the calling module."),
+                Diagnostic::error(
+                    "Unsupported module source",
+                    format!(
+                        "Module \"{}\" has source \"{}\"; mlform loads modules from local paths.",
+                        call.name, call.source
+                    ),
+                )
+                .at(call.span.clone())
+                .hint("Use a path starting with ./ or ../, relative to the calling module."),
             );
             continue;
         }
         if depth > 32 {
-            diags.push(Diagnostic::error("Module nesting too deep", "Modules call each other more than 32 levels deep; is a module calling itself?").at(call.span.clone()));
+            diags.push(
+                Diagnostic::error(
+                    "Module nesting too deep",
+                    "Modules call each other more than 32 levels deep; is a module calling itself?",
+                )
+                .at(call.span.clone()),
+            );
             continue;
         }
         let child_dir = normalize_path(&dir.join(&call.source));
         if !child_dir.is_dir() && !dir_has_files(root, &child_dir, sources) {
             diags.push(
-                Diagnostic::error("Module not found", format!("Module \"{}\" refers to {}, which does not exist.", call.name, child_dir.display()))
-                    .at(call.span.clone()),
+                Diagnostic::error(
+                    "Module not found",
+                    format!(
+                        "Module \"{}\" refers to {}, which does not exist.",
+                        call.name,
+                        child_dir.display()
+                    ),
+                )
+                .at(call.span.clone()),
             );
             continue;
         }
@@ -359,11 +445,31 @@ fn span_of(file: FileId, node: &impl hcl_edit::Span) -> Option<Span> {
 fn block_span(file: FileId, block: &Block) -> Option<Span> {
     // Point at the block header (type and labels), not the whole body.
     let start = block.ident.span()?.start;
-    let end = block.labels.last().and_then(|l| l.span()).map(|r| r.end).unwrap_or_else(|| block.ident.span().map(|r| r.end).unwrap_or(start));
-    Some(Span { file, range: start..end })
+    let end = block
+        .labels
+        .last()
+        .and_then(|l| l.span())
+        .map(|r| r.end)
+        .unwrap_or_else(|| block.ident.span().map(|r| r.end).unwrap_or(start));
+    Some(Span {
+        file,
+        range: start..end,
+    })
 }
 
-const TOP_LEVEL_BLOCKS: &[&str] = &["terraform", "provider", "variable", "locals", "resource", "data", "output", "module", "moved", "import", "check"];
+const TOP_LEVEL_BLOCKS: &[&str] = &[
+    "terraform",
+    "provider",
+    "variable",
+    "locals",
+    "resource",
+    "data",
+    "output",
+    "module",
+    "moved",
+    "import",
+    "check",
+];
 
 fn collect_body(module: &mut Module, file: FileId, body: Body, diags: &mut Vec<Diagnostic>) {
     for structure in body.into_iter() {
@@ -378,18 +484,37 @@ fn collect_body(module: &mut Module, file: FileId, body: Body, diags: &mut Vec<D
     }
 }
 
-fn labels(file: FileId, block: &Block, n: usize, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<String>> {
+fn labels(
+    file: FileId,
+    block: &Block,
+    n: usize,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<String>> {
     if block.labels.len() != n {
         diags.push(
             Diagnostic::error(
-                if block.labels.len() < n { "Missing name for block" } else { "Extraneous label for block" },
-                format!("A {} block expects {n} label(s): {what}.", block.ident.as_str()),
+                if block.labels.len() < n {
+                    "Missing name for block"
+                } else {
+                    "Extraneous label for block"
+                },
+                format!(
+                    "A {} block expects {n} label(s): {what}.",
+                    block.ident.as_str()
+                ),
             )
             .at(block_span(file, block)),
         );
         return None;
     }
-    Some(block.labels.iter().map(|l| l.as_str().to_string()).collect())
+    Some(
+        block
+            .labels
+            .iter()
+            .map(|l| l.as_str().to_string())
+            .collect(),
+    )
 }
 
 fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Vec<Diagnostic>) {
@@ -398,21 +523,57 @@ fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Ve
     match kind.as_str() {
         "terraform" => collect_terraform(module, file, &block, diags),
         "provider" => {
-            let Some(l) = labels(file, &block, 1, "the provider name", diags) else { return };
-            let alias = block.body.get_attribute("alias").and_then(|a| literal_string(&a.value));
-            if module.providers.iter().any(|p| p.name == l[0] && p.alias == alias) {
-                diags.push(Diagnostic::error("Duplicate provider configuration", format!("A provider configuration for \"{}\" was already given{}.", l[0], alias.as_ref().map(|a| format!(" with alias \"{a}\"")).unwrap_or_default())).at(span).hint("Give each additional configuration a distinct `alias`."));
+            let Some(l) = labels(file, &block, 1, "the provider name", diags) else {
+                return;
+            };
+            let alias = block
+                .body
+                .get_attribute("alias")
+                .and_then(|a| literal_string(&a.value));
+            if module
+                .providers
+                .iter()
+                .any(|p| p.name == l[0] && p.alias == alias)
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "Duplicate provider configuration",
+                        format!(
+                            "A provider configuration for \"{}\" was already given{}.",
+                            l[0],
+                            alias
+                                .as_ref()
+                                .map(|a| format!(" with alias \"{a}\""))
+                                .unwrap_or_default()
+                        ),
+                    )
+                    .at(span)
+                    .hint("Give each additional configuration a distinct `alias`."),
+                );
                 return;
             }
             let mut body = block.body.clone();
             body.remove_attribute("alias");
             body.remove_attribute("version");
-            module.providers.push(ProviderBlock { name: l[0].clone(), alias, body: BodyRef { file, body }, span });
+            module.providers.push(ProviderBlock {
+                name: l[0].clone(),
+                alias,
+                body: BodyRef { file, body },
+                span,
+            });
         }
         "variable" => {
-            let Some(l) = labels(file, &block, 1, "the variable name", diags) else { return };
+            let Some(l) = labels(file, &block, 1, "the variable name", diags) else {
+                return;
+            };
             if module.variables.contains_key(&l[0]) {
-                diags.push(Diagnostic::error("Duplicate variable declaration", format!("A variable named \"{}\" was already declared.", l[0])).at(span));
+                diags.push(
+                    Diagnostic::error(
+                        "Duplicate variable declaration",
+                        format!("A variable named \"{}\" was already declared.", l[0]),
+                    )
+                    .at(span),
+                );
                 return;
             }
             let v = collect_variable(file, l[0].clone(), &block, span, diags);
@@ -424,21 +585,59 @@ fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Ve
                     Structure::Attribute(attr) => {
                         let name = attr.key.as_str().to_string();
                         if module.locals.contains_key(&name) {
-                            diags.push(Diagnostic::error("Duplicate local value definition", format!("A local value named \"{name}\" was already defined.")).at(span_of(file, &attr.key)));
+                            diags.push(
+                                Diagnostic::error(
+                                    "Duplicate local value definition",
+                                    format!("A local value named \"{name}\" was already defined."),
+                                )
+                                .at(span_of(file, &attr.key)),
+                            );
                             continue;
                         }
-                        module.locals.insert(name.clone(), Local { name, value: Expr { file, expr: attr.value.clone() } });
+                        module.locals.insert(
+                            name.clone(),
+                            Local {
+                                name,
+                                value: Expr {
+                                    file,
+                                    expr: attr.value.clone(),
+                                },
+                            },
+                        );
                     }
-                    Structure::Block(b) => diags.push(Diagnostic::error("Unexpected block", "A locals block contains only arguments (name = value).").at(block_span(file, b))),
+                    Structure::Block(b) => diags.push(
+                        Diagnostic::error(
+                            "Unexpected block",
+                            "A locals block contains only arguments (name = value).",
+                        )
+                        .at(block_span(file, b)),
+                    ),
                 }
             }
         }
         "resource" | "data" => {
-            let Some(l) = labels(file, &block, 2, "the resource type and name", diags) else { return };
-            let mode = if kind == "resource" { Mode::Managed } else { Mode::Data };
-            let key = ResourceKey { mode, type_name: l[0].clone(), name: l[1].clone() };
+            let Some(l) = labels(file, &block, 2, "the resource type and name", diags) else {
+                return;
+            };
+            let mode = if kind == "resource" {
+                Mode::Managed
+            } else {
+                Mode::Data
+            };
+            let key = ResourceKey {
+                mode,
+                type_name: l[0].clone(),
+                name: l[1].clone(),
+            };
             if module.resources.contains_key(&key) {
-                diags.push(Diagnostic::error("Duplicate resource configuration", format!("A {kind} block for {key} was already declared.")).at(span).hint("Each resource must have a unique type and name within a module."));
+                diags.push(
+                    Diagnostic::error(
+                        "Duplicate resource configuration",
+                        format!("A {kind} block for {key} was already declared."),
+                    )
+                    .at(span)
+                    .hint("Each resource must have a unique type and name within a module."),
+                );
                 return;
             }
             if !is_identifier(&l[1]) {
@@ -449,10 +648,18 @@ fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Ve
             module.resources.insert(key, r);
         }
         "output" => {
-            let Some(l) = labels(file, &block, 1, "the output name", diags) else { return };
+            let Some(l) = labels(file, &block, 1, "the output name", diags) else {
+                return;
+            };
             let name = l[0].clone();
             let Some(value) = block.body.get_attribute("value") else {
-                diags.push(Diagnostic::error("Missing required argument", format!("The output \"{name}\" needs a `value` argument.")).at(span));
+                diags.push(
+                    Diagnostic::error(
+                        "Missing required argument",
+                        format!("The output \"{name}\" needs a `value` argument."),
+                    )
+                    .at(span),
+                );
                 return;
             };
             let mut preconditions = Vec::new();
@@ -463,23 +670,60 @@ fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Ve
             }
             let out = Output {
                 name: name.clone(),
-                value: Expr { file, expr: value.value.clone() },
+                value: Expr {
+                    file,
+                    expr: value.value.clone(),
+                },
                 sensitive: bool_attr(file, &block.body, "sensitive", diags).unwrap_or(false),
-                description: block.body.get_attribute("description").and_then(|a| literal_string(&a.value)),
+                description: block
+                    .body
+                    .get_attribute("description")
+                    .and_then(|a| literal_string(&a.value)),
                 preconditions,
                 depends_on: list_items(file, &block.body, "depends_on"),
                 span,
             };
-            check_known_args(file, &block.body, &["value", "sensitive", "description", "depends_on", "ephemeral"], &["precondition"], "output", diags);
+            check_known_args(
+                file,
+                &block.body,
+                &[
+                    "value",
+                    "sensitive",
+                    "description",
+                    "depends_on",
+                    "ephemeral",
+                ],
+                &["precondition"],
+                "output",
+                diags,
+            );
             if module.outputs.insert(name.clone(), out).is_some() {
-                diags.push(Diagnostic::error("Duplicate output definition", format!("An output named \"{name}\" was already defined.")).at(block_span(file, &block)));
+                diags.push(
+                    Diagnostic::error(
+                        "Duplicate output definition",
+                        format!("An output named \"{name}\" was already defined."),
+                    )
+                    .at(block_span(file, &block)),
+                );
             }
         }
         "module" => {
-            let Some(l) = labels(file, &block, 1, "the module call name", diags) else { return };
+            let Some(l) = labels(file, &block, 1, "the module call name", diags) else {
+                return;
+            };
             let name = l[0].clone();
-            let Some(source) = block.body.get_attribute("source").and_then(|a| literal_string(&a.value)) else {
-                diags.push(Diagnostic::error("Missing required argument", format!("The module \"{name}\" needs a literal `source` string.")).at(span));
+            let Some(source) = block
+                .body
+                .get_attribute("source")
+                .and_then(|a| literal_string(&a.value))
+            else {
+                diags.push(
+                    Diagnostic::error(
+                        "Missing required argument",
+                        format!("The module \"{name}\" needs a literal `source` string."),
+                    )
+                    .at(span),
+                );
                 return;
             };
             let mut inputs = BTreeMap::new();
@@ -487,7 +731,10 @@ fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Ve
             let mut for_each = None;
             for attr in block.body.attributes() {
                 let key = attr.key.as_str();
-                let e = Expr { file, expr: attr.value.clone() };
+                let e = Expr {
+                    file,
+                    expr: attr.value.clone(),
+                };
                 match key {
                     "source" | "version" | "providers" | "depends_on" => {}
                     "count" => count = Some(e),
@@ -500,26 +747,53 @@ fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Ve
             if count.is_some() && for_each.is_some() {
                 diags.push(Diagnostic::error("Invalid combination of \"count\" and \"for_each\"", "The count and for_each meta-arguments are mutually exclusive; only one may be used.").at(span.clone()));
             }
-            let call = ModuleCall { name: name.clone(), source, inputs, count, for_each, depends_on: list_items(file, &block.body, "depends_on"), span };
+            let call = ModuleCall {
+                name: name.clone(),
+                source,
+                inputs,
+                count,
+                for_each,
+                depends_on: list_items(file, &block.body, "depends_on"),
+                span,
+            };
             if module.module_calls.insert(name.clone(), call).is_some() {
-                diags.push(Diagnostic::error("Duplicate module call", format!("A module call named \"{name}\" was already defined.")).at(block_span(file, &block)));
+                diags.push(
+                    Diagnostic::error(
+                        "Duplicate module call",
+                        format!("A module call named \"{name}\" was already defined."),
+                    )
+                    .at(block_span(file, &block)),
+                );
             }
         }
         "moved" | "import" | "check" => {}
         other => diags.push(
-            Diagnostic::error("Unsupported block type", format!("Blocks of type \"{other}\" are not expected here."))
-                .at(span)
-                .hint(did_you_mean(other, TOP_LEVEL_BLOCKS.iter().copied()).unwrap_or_else(|| format!("Top-level blocks are: {}.", TOP_LEVEL_BLOCKS.join(", ")))),
+            Diagnostic::error(
+                "Unsupported block type",
+                format!("Blocks of type \"{other}\" are not expected here."),
+            )
+            .at(span)
+            .hint(
+                did_you_mean(other, TOP_LEVEL_BLOCKS.iter().copied()).unwrap_or_else(|| {
+                    format!("Top-level blocks are: {}.", TOP_LEVEL_BLOCKS.join(", "))
+                }),
+            ),
         ),
     }
 }
 
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
-fn collect_terraform(module: &mut Module, file: FileId, block: &Block, diags: &mut Vec<Diagnostic>) {
+fn collect_terraform(
+    module: &mut Module,
+    file: FileId,
+    block: &Block,
+    diags: &mut Vec<Diagnostic>,
+) {
     for b in block.body.blocks() {
         match b.ident.as_str() {
             "required_providers" => {
@@ -531,17 +805,29 @@ fn collect_terraform(module: &mut Module, file: FileId, block: &Block, diags: &m
                             .and_then(|(_, v)| literal_string(v.expr())),
                         e => literal_string(e),
                     };
-                    module.required_providers.insert(attr.key.as_str().to_string(), source.unwrap_or_default());
+                    module
+                        .required_providers
+                        .insert(attr.key.as_str().to_string(), source.unwrap_or_default());
                 }
             }
             "backend" => {
-                let kind = b.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+                let kind = b
+                    .labels
+                    .first()
+                    .map(|l| l.as_str().to_string())
+                    .unwrap_or_default();
                 if kind != "local" {
                     diags.push(Diagnostic::error("Unsupported backend", format!("Backend \"{kind}\" is not supported yet; mlform stores state with the \"local\" backend.")).at(block_span(file, b)).hint("Use `backend \"local\" {}` or remove the backend block."));
                 }
                 module.backend = Some(kind);
             }
-            "cloud" => diags.push(Diagnostic::error("Unsupported block type", "The `cloud` block is not supported by mlform.").at(block_span(file, b))),
+            "cloud" => diags.push(
+                Diagnostic::error(
+                    "Unsupported block type",
+                    "The `cloud` block is not supported by mlform.",
+                )
+                .at(block_span(file, b)),
+            ),
             _ => {}
         }
     }
@@ -577,7 +863,13 @@ fn bool_attr(file: FileId, body: &Body, name: &str, diags: &mut Vec<Diagnostic>)
     match &attr.value {
         Expression::Bool(b) => Some(*b.value()),
         other => {
-            diags.push(Diagnostic::error("Invalid value", format!("The `{name}` argument must be a literal true or false.")).at(span_of(file, other)));
+            diags.push(
+                Diagnostic::error(
+                    "Invalid value",
+                    format!("The `{name}` argument must be a literal true or false."),
+                )
+                .at(span_of(file, other)),
+            );
             None
         }
     }
@@ -585,8 +877,17 @@ fn bool_attr(file: FileId, body: &Body, name: &str, diags: &mut Vec<Diagnostic>)
 
 fn list_items(file: FileId, body: &Body, name: &str) -> Vec<Expr> {
     match body.get_attribute(name).map(|a| &a.value) {
-        Some(Expression::Array(items)) => items.iter().map(|e| Expr { file, expr: e.clone() }).collect(),
-        Some(other) => vec![Expr { file, expr: other.clone() }],
+        Some(Expression::Array(items)) => items
+            .iter()
+            .map(|e| Expr {
+                file,
+                expr: e.clone(),
+            })
+            .collect(),
+        Some(other) => vec![Expr {
+            file,
+            expr: other.clone(),
+        }],
         None => Vec::new(),
     }
 }
@@ -595,34 +896,94 @@ fn collect_check(file: FileId, block: &Block, diags: &mut Vec<Diagnostic>) -> Op
     let cond = block.body.get_attribute("condition");
     let msg = block.body.get_attribute("error_message");
     match (cond, msg) {
-        (Some(c), Some(m)) => Some(Check { condition: Expr { file, expr: c.value.clone() }, error_message: Expr { file, expr: m.value.clone() } }),
+        (Some(c), Some(m)) => Some(Check {
+            condition: Expr {
+                file,
+                expr: c.value.clone(),
+            },
+            error_message: Expr {
+                file,
+                expr: m.value.clone(),
+            },
+        }),
         _ => {
-            diags.push(Diagnostic::error("Missing required argument", format!("A {} block needs both `condition` and `error_message`.", block.ident.as_str())).at(block_span(file, block)));
+            diags.push(
+                Diagnostic::error(
+                    "Missing required argument",
+                    format!(
+                        "A {} block needs both `condition` and `error_message`.",
+                        block.ident.as_str()
+                    ),
+                )
+                .at(block_span(file, block)),
+            );
             None
         }
     }
 }
 
-fn check_known_args(file: FileId, body: &Body, attrs: &[&str], blocks: &[&str], what: &str, diags: &mut Vec<Diagnostic>) {
+fn check_known_args(
+    file: FileId,
+    body: &Body,
+    attrs: &[&str],
+    blocks: &[&str],
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
     for s in body.iter() {
         match s {
             Structure::Attribute(a) if !attrs.contains(&a.key.as_str()) => diags.push(
-                Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected in a {what} block.", a.key.as_str()))
-                    .at(span_of(file, &a.key))
-                    .hint(did_you_mean(a.key.as_str(), attrs.iter().copied()).unwrap_or_else(|| format!("Expected one of: {}.", attrs.join(", ")))),
+                Diagnostic::error(
+                    "Unsupported argument",
+                    format!(
+                        "An argument named \"{}\" is not expected in a {what} block.",
+                        a.key.as_str()
+                    ),
+                )
+                .at(span_of(file, &a.key))
+                .hint(
+                    did_you_mean(a.key.as_str(), attrs.iter().copied())
+                        .unwrap_or_else(|| format!("Expected one of: {}.", attrs.join(", "))),
+                ),
             ),
             Structure::Block(b) if !blocks.contains(&b.ident.as_str()) => diags.push(
-                Diagnostic::error("Unsupported block type", format!("Blocks of type \"{}\" are not expected in a {what} block.", b.ident.as_str()))
-                    .at(block_span(file, b))
-                    .hint(did_you_mean(b.ident.as_str(), blocks.iter().copied()).unwrap_or_default()),
+                Diagnostic::error(
+                    "Unsupported block type",
+                    format!(
+                        "Blocks of type \"{}\" are not expected in a {what} block.",
+                        b.ident.as_str()
+                    ),
+                )
+                .at(block_span(file, b))
+                .hint(did_you_mean(b.ident.as_str(), blocks.iter().copied()).unwrap_or_default()),
             ),
             _ => {}
         }
     }
 }
 
-fn collect_variable(file: FileId, name: String, block: &Block, span: Option<Span>, diags: &mut Vec<Diagnostic>) -> Variable {
-    check_known_args(file, &block.body, &["type", "default", "description", "sensitive", "nullable", "ephemeral"], &["validation"], "variable", diags);
+fn collect_variable(
+    file: FileId,
+    name: String,
+    block: &Block,
+    span: Option<Span>,
+    diags: &mut Vec<Diagnostic>,
+) -> Variable {
+    check_known_args(
+        file,
+        &block.body,
+        &[
+            "type",
+            "default",
+            "description",
+            "sensitive",
+            "nullable",
+            "ephemeral",
+        ],
+        &["validation"],
+        "variable",
+        diags,
+    );
     let type_constraint = match block.body.get_attribute("type") {
         Some(attr) => match crate::eval::types::parse_type(&attr.value) {
             Ok(t) => t,
@@ -642,8 +1003,14 @@ fn collect_variable(file: FileId, name: String, block: &Block, span: Option<Span
     Variable {
         name,
         type_constraint,
-        default: block.body.get_attribute("default").map(|a| Expr { file, expr: a.value.clone() }),
-        description: block.body.get_attribute("description").and_then(|a| literal_string(&a.value)),
+        default: block.body.get_attribute("default").map(|a| Expr {
+            file,
+            expr: a.value.clone(),
+        }),
+        description: block
+            .body
+            .get_attribute("description")
+            .and_then(|a| literal_string(&a.value)),
         sensitive: bool_attr(file, &block.body, "sensitive", diags).unwrap_or(false),
         nullable: bool_attr(file, &block.body, "nullable", diags).unwrap_or(true),
         validations,
@@ -652,11 +1019,30 @@ fn collect_variable(file: FileId, name: String, block: &Block, span: Option<Span
 }
 
 /// Meta-arguments handled by the engine, removed from the body the provider sees.
-const RESOURCE_META: &[&str] = &["count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"];
+const RESOURCE_META: &[&str] = &[
+    "count",
+    "for_each",
+    "depends_on",
+    "provider",
+    "lifecycle",
+    "provisioner",
+    "connection",
+];
 
-fn collect_resource(file: FileId, key: ResourceKey, block: &Block, span: Option<Span>, diags: &mut Vec<Diagnostic>) -> Resource {
+fn collect_resource(
+    file: FileId,
+    key: ResourceKey,
+    block: &Block,
+    span: Option<Span>,
+    diags: &mut Vec<Diagnostic>,
+) -> Resource {
     let body = &block.body;
-    let attr_expr = |name: &str| body.get_attribute(name).map(|a| Expr { file, expr: a.value.clone() });
+    let attr_expr = |name: &str| {
+        body.get_attribute(name).map(|a| Expr {
+            file,
+            expr: a.value.clone(),
+        })
+    };
     let count = attr_expr("count");
     let for_each = attr_expr("for_each");
     if count.is_some() && for_each.is_some() {
@@ -664,14 +1050,22 @@ fn collect_resource(file: FileId, key: ResourceKey, block: &Block, span: Option<
     }
     let default_provider = key.type_name.split('_').next().unwrap_or("").to_string();
     let provider = match body.get_attribute("provider") {
-        Some(attr) => match provider_ref(&attr.value) {
-            Some(p) => p,
-            None => {
-                diags.push(Diagnostic::error("Invalid provider reference", "The provider argument takes a bare reference such as `aws` or `aws.west`.").at(span_of(file, &attr.value)));
-                ProviderRef { name: default_provider, alias: None }
+        Some(attr) => {
+            match provider_ref(&attr.value) {
+                Some(p) => p,
+                None => {
+                    diags.push(Diagnostic::error("Invalid provider reference", "The provider argument takes a bare reference such as `aws` or `aws.west`.").at(span_of(file, &attr.value)));
+                    ProviderRef {
+                        name: default_provider,
+                        alias: None,
+                    }
+                }
             }
+        }
+        None => ProviderRef {
+            name: default_provider,
+            alias: None,
         },
-        None => ProviderRef { name: default_provider, alias: None },
     };
     let mut lifecycle = Lifecycle::default();
     for lc in body.get_blocks("lifecycle") {
@@ -705,17 +1099,37 @@ fn collect_resource(file: FileId, key: ResourceKey, block: &Block, span: Option<
         stripped.remove_attribute(meta);
         stripped.remove_blocks(meta);
     }
-    Resource { key, provider, count, for_each, depends_on: list_items(file, body, "depends_on"), lifecycle, body: BodyRef { file, body: stripped }, span }
+    Resource {
+        key,
+        provider,
+        count,
+        for_each,
+        depends_on: list_items(file, body, "depends_on"),
+        lifecycle,
+        body: BodyRef {
+            file,
+            body: stripped,
+        },
+        span,
+    }
 }
 
 fn provider_ref(expr: &Expression) -> Option<ProviderRef> {
     match expr {
-        Expression::Variable(v) => Some(ProviderRef { name: v.as_str().to_string(), alias: None }),
+        Expression::Variable(v) => Some(ProviderRef {
+            name: v.as_str().to_string(),
+            alias: None,
+        }),
         Expression::Traversal(t) => {
-            let Expression::Variable(v) = &t.expr else { return None };
+            let Expression::Variable(v) = &t.expr else {
+                return None;
+            };
             match t.operators.as_slice() {
                 [op] => match op.value() {
-                    TraversalOperator::GetAttr(a) => Some(ProviderRef { name: v.as_str().to_string(), alias: Some(a.as_str().to_string()) }),
+                    TraversalOperator::GetAttr(a) => Some(ProviderRef {
+                        name: v.as_str().to_string(),
+                        alias: Some(a.as_str().to_string()),
+                    }),
                     _ => None,
                 },
                 _ => None,
@@ -740,7 +1154,13 @@ fn ignore_changes(file: FileId, expr: &Expression, diags: &mut Vec<Diagnostic>) 
             IgnoreChanges::Paths(paths)
         }
         other => {
-            diags.push(Diagnostic::error("Invalid ignore_changes value", "ignore_changes takes a list of attribute references, or `all`.").at(span_of(file, other)));
+            diags.push(
+                Diagnostic::error(
+                    "Invalid ignore_changes value",
+                    "ignore_changes takes a list of attribute references, or `all`.",
+                )
+                .at(span_of(file, other)),
+            );
             IgnoreChanges::None
         }
     }

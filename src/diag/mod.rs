@@ -51,7 +51,12 @@ impl Sources {
         let offset = span.range.start.min(text.len());
         let before = &text[..offset];
         let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
         (line, col)
     }
 }
@@ -77,11 +82,20 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, summary: summary.into(), detail: detail.into(), span: None, hint: None }
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            span: None,
+            hint: None,
+        }
     }
 
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(summary, detail) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(summary, detail)
+        }
     }
 
     pub fn at(mut self, span: Option<Span>) -> Diagnostic {
@@ -119,7 +133,10 @@ impl Diagnostics {
 }
 
 /// "Did you mean" suggestion among `candidates`.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
@@ -139,20 +156,30 @@ struct MietteDiag {
 
 impl miette::Diagnostic for MietteDiag {
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.label.clone().map(|l| Box::new(std::iter::once(l)) as Box<dyn Iterator<Item = _>>)
+        self.label
+            .clone()
+            .map(|l| Box::new(std::iter::once(l)) as Box<dyn Iterator<Item = _>>)
     }
 }
 
 /// Renders diagnostics for a terminal (or plain text when `color` is false).
 pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
-    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let mut out = String::new();
     for d in diags {
         let kind = if d.is_error() { "Error" } else { "Warning" };
@@ -160,10 +187,20 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
             Some(span) if (span.file as usize) < sources.files.len() => {
                 let file = sources.get(span.file);
                 let (line, col) = sources.line_col(span);
-                let len = span.range.len().min(file.text.len().saturating_sub(span.range.start));
+                let len = span
+                    .range
+                    .len()
+                    .min(file.text.len().saturating_sub(span.range.start));
                 (
-                    Some(miette::NamedSource::new(file.name.clone(), file.text.clone())),
-                    Some(miette::LabeledSpan::new(Some(d.summary.to_lowercase()), span.range.start, len)),
+                    Some(miette::NamedSource::new(
+                        file.name.clone(),
+                        file.text.clone(),
+                    )),
+                    Some(miette::LabeledSpan::new(
+                        Some(d.summary.to_lowercase()),
+                        span.range.start,
+                        len,
+                    )),
                     format!(" ({}:{line}:{col})", file.name),
                 )
             }
@@ -171,9 +208,18 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
         };
         let mut help = d.detail.clone();
         if let Some(h) = &d.hint {
-            help = if help.is_empty() { h.clone() } else { format!("{help}\n{h}") };
+            help = if help.is_empty() {
+                h.clone()
+            } else {
+                format!("{help}\n{h}")
+            };
         }
-        let report = MietteDiag { summary: format!("{kind}: {}{location}", d.summary), help: Some(help), src, label };
+        let report = MietteDiag {
+            summary: format!("{kind}: {}{location}", d.summary),
+            help: Some(help),
+            src,
+            label,
+        };
         let _ = handler.render_report(&mut out, &report);
         let _ = writeln!(out);
     }

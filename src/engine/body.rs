@@ -12,7 +12,14 @@ use crate::diag::{did_you_mean, Diagnostic, FileId, Span};
 use crate::eval::expr::{split_mark, Evaluator};
 use crate::eval::types::convert_schema;
 
-pub fn eval_body(ev: &mut Evaluator<'_>, file: FileId, body: &Body, schema: &Schema, what: &str, block_span: Option<Span>) -> Result<Value, Vec<Diagnostic>> {
+pub fn eval_body(
+    ev: &mut Evaluator<'_>,
+    file: FileId,
+    body: &Body,
+    schema: &Schema,
+    what: &str,
+    block_span: Option<Span>,
+) -> Result<Value, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut out = BTreeMap::new();
     let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
@@ -55,20 +62,46 @@ pub fn eval_body(ev: &mut Evaluator<'_>, file: FileId, body: &Body, schema: &Sch
                 if kind == "dynamic" {
                     match eval_dynamic(ev, file, block, schema, what) {
                         Ok(Some((name, values))) => blocks.entry(name).or_default().extend(values),
-                        Ok(None) => unknown_blocks.push(block.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default()),
+                        Ok(None) => unknown_blocks.push(
+                            block
+                                .labels
+                                .first()
+                                .map(|l| l.as_str().to_string())
+                                .unwrap_or_default(),
+                        ),
                         Err(mut d) => diags.append(&mut d),
                     }
                     continue;
                 }
                 match schema.blocks.get(kind) {
-                    Some(nested) => match eval_body(ev, file, &block.body, &nested.block, &format!("a {kind} block"), span_of(&block.ident)) {
+                    Some(nested) => match eval_body(
+                        ev,
+                        file,
+                        &block.body,
+                        &nested.block,
+                        &format!("a {kind} block"),
+                        span_of(&block.ident),
+                    ) {
                         Ok(v) => blocks.entry(kind.to_string()).or_default().push(v),
                         Err(mut d) => diags.append(&mut d),
                     },
                     None => diags.push(
-                        Diagnostic::error("Unsupported block type", format!("Blocks of type \"{kind}\" are not expected in {what}."))
-                            .at(span_of(&block.ident))
-                            .hint(did_you_mean(kind, schema.blocks.keys().map(String::as_str).chain(schema.attributes.keys().map(String::as_str))).unwrap_or_default()),
+                        Diagnostic::error(
+                            "Unsupported block type",
+                            format!("Blocks of type \"{kind}\" are not expected in {what}."),
+                        )
+                        .at(span_of(&block.ident))
+                        .hint(
+                            did_you_mean(
+                                kind,
+                                schema
+                                    .blocks
+                                    .keys()
+                                    .map(String::as_str)
+                                    .chain(schema.attributes.keys().map(String::as_str)),
+                            )
+                            .unwrap_or_default(),
+                        ),
                     ),
                 }
             }
@@ -92,11 +125,26 @@ pub fn eval_body(ev: &mut Evaluator<'_>, file: FileId, body: &Body, schema: &Sch
         }
         let values = blocks.remove(name).unwrap_or_default();
         if values.len() < nested.min_items {
-            diags.push(Diagnostic::error("Insufficient blocks", format!("At least {} \"{name}\" block(s) are required in {what}.", nested.min_items)).at(block_span.clone()));
+            diags.push(
+                Diagnostic::error(
+                    "Insufficient blocks",
+                    format!(
+                        "At least {} \"{name}\" block(s) are required in {what}.",
+                        nested.min_items
+                    ),
+                )
+                .at(block_span.clone()),
+            );
         }
         if let Some(max) = nested.max_items {
             if values.len() > max {
-                diags.push(Diagnostic::error("Too many blocks", format!("No more than {max} \"{name}\" block(s) are allowed in {what}.")).at(block_span.clone()));
+                diags.push(
+                    Diagnostic::error(
+                        "Too many blocks",
+                        format!("No more than {max} \"{name}\" block(s) are allowed in {what}."),
+                    )
+                    .at(block_span.clone()),
+                );
             }
         }
         let v = match nested.nesting {
@@ -115,39 +163,85 @@ pub fn eval_body(ev: &mut Evaluator<'_>, file: FileId, body: &Body, schema: &Sch
 
 /// Expands `dynamic "NAME" { for_each = ..., iterator = it, content { ... } }`. `Ok(None)`
 /// when for_each is unknown.
-fn eval_dynamic(ev: &mut Evaluator<'_>, file: FileId, block: &Block, schema: &Schema, what: &str) -> Result<Option<(String, Vec<Value>)>, Vec<Diagnostic>> {
+fn eval_dynamic(
+    ev: &mut Evaluator<'_>,
+    file: FileId,
+    block: &Block,
+    schema: &Schema,
+    what: &str,
+) -> Result<Option<(String, Vec<Value>)>, Vec<Diagnostic>> {
     let span = block.ident.span().map(|range| Span { file, range });
     let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
-        return Err(vec![Diagnostic::error("Missing name for block", "A dynamic block needs a label naming the block type to generate.").at(span)]);
+        return Err(vec![Diagnostic::error(
+            "Missing name for block",
+            "A dynamic block needs a label naming the block type to generate.",
+        )
+        .at(span)]);
     };
     let Some(nested) = schema.blocks.get(&name) else {
-        return Err(vec![Diagnostic::error("Unsupported block type", format!("Blocks of type \"{name}\" are not expected in {what}.")).at(span).hint(did_you_mean(&name, schema.blocks.keys().map(String::as_str)).unwrap_or_default())]);
+        return Err(vec![Diagnostic::error(
+            "Unsupported block type",
+            format!("Blocks of type \"{name}\" are not expected in {what}."),
+        )
+        .at(span)
+        .hint(
+            did_you_mean(&name, schema.blocks.keys().map(String::as_str)).unwrap_or_default(),
+        )]);
     };
     let Some(for_each) = block.body.get_attribute("for_each") else {
-        return Err(vec![Diagnostic::error("Missing required argument", "A dynamic block needs a for_each argument.").at(span)]);
+        return Err(vec![Diagnostic::error(
+            "Missing required argument",
+            "A dynamic block needs a for_each argument.",
+        )
+        .at(span)]);
     };
-    let iterator = block.body.get_attribute("iterator").and_then(|a| a.value.as_variable().map(|v| v.as_str().to_string())).unwrap_or_else(|| name.clone());
+    let iterator = block
+        .body
+        .get_attribute("iterator")
+        .and_then(|a| a.value.as_variable().map(|v| v.as_str().to_string()))
+        .unwrap_or_else(|| name.clone());
     let Some(content) = block.body.get_blocks("content").next() else {
-        return Err(vec![Diagnostic::error("Missing required block", "A dynamic block needs a content block.").at(span)]);
+        return Err(vec![Diagnostic::error(
+            "Missing required block",
+            "A dynamic block needs a content block.",
+        )
+        .at(span)]);
     };
     let coll = ev.eval(&for_each.value).map_err(|d| vec![d])?;
     let (coll, _) = split_mark(coll);
     let items: Vec<(Value, Value)> = match coll {
         Value::Unknown => return Ok(None),
         Value::Null => Vec::new(),
-        Value::List(items) => items.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect(),
+        Value::List(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::Number(i as f64), v))
+            .collect(),
         Value::Set(items) => items.into_iter().map(|v| (v.clone(), v)).collect(),
         Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
         other => {
-            return Err(vec![Diagnostic::error("Invalid dynamic for_each value", format!("for_each of a dynamic block must be a collection, but got {}.", other.type_name()))
-                .at(for_each.value.span().map(|range| Span { file, range }))])
+            return Err(vec![Diagnostic::error(
+                "Invalid dynamic for_each value",
+                format!(
+                    "for_each of a dynamic block must be a collection, but got {}.",
+                    other.type_name()
+                ),
+            )
+            .at(for_each.value.span().map(|range| Span { file, range }))])
         }
     };
     let mut values = Vec::new();
     let mut diags = Vec::new();
     for (k, v) in items {
         ev.bind(&iterator, Value::object([("key", k), ("value", v)]));
-        let r = eval_body(ev, file, &content.body, &nested.block, &format!("a {name} block"), span.clone());
+        let r = eval_body(
+            ev,
+            file,
+            &content.body,
+            &nested.block,
+            &format!("a {name} block"),
+            span.clone(),
+        );
         ev.unbind();
         match r {
             Ok(v) => values.push(v),

@@ -62,14 +62,29 @@ pub struct Graph {
     pub create_before_destroy: HashSet<NodeIndex>,
 }
 
-
 /// Builds the graph. Errors are configuration mistakes: undeclared references, unknown
 /// resource types, cycles.
-pub fn build_graph(config: &Module, state: &State, registry: &Registry) -> Result<Graph, Vec<Diagnostic>> {
-    let mut g = Graph { dag: Dag::default(), index: HashMap::new(), resource_deps: HashMap::new(), create_before_destroy: HashSet::new() };
+pub fn build_graph(
+    config: &Module,
+    state: &State,
+    registry: &Registry,
+) -> Result<Graph, Vec<Diagnostic>> {
+    let mut g = Graph {
+        dag: Dag::default(),
+        index: HashMap::new(),
+        resource_deps: HashMap::new(),
+        create_before_destroy: HashSet::new(),
+    };
     let mut diags = Vec::new();
     let mut providers_used: BTreeSet<ProviderRef> = BTreeSet::new();
-    add_nodes(config, &mut Vec::new(), &mut g, &mut providers_used, registry, &mut diags);
+    add_nodes(
+        config,
+        &mut Vec::new(),
+        &mut g,
+        &mut providers_used,
+        registry,
+        &mut diags,
+    );
 
     // Orphans: resources in state whose block is gone.
     let mut orphan_deps: Vec<(NodeIndex, Vec<String>)> = Vec::new();
@@ -84,27 +99,49 @@ pub fn build_graph(config: &Module, state: &State, registry: &Registry) -> Resul
             continue;
         }
         let dkey = (module.clone(), NodeKind::Destroy(addr.resource.clone()));
-        let i = g.dag.add(Node { module: module.clone(), kind: dkey.1.clone(), span: None });
+        let i = g.dag.add(Node {
+            module: module.clone(),
+            kind: dkey.1.clone(),
+            span: None,
+        });
         g.index.insert(dkey, i);
         orphan_deps.push((i, inst.dependencies.clone()));
         match super::parse_provider_state_string(registry, &inst.provider) {
             Some(p) => {
                 providers_used.insert(p);
             }
-            None => diags.push(Diagnostic::error("Invalid provider in state", format!("The state of {addr} names provider {:?}, which mlform does not know.", inst.provider))),
+            None => diags.push(Diagnostic::error(
+                "Invalid provider in state",
+                format!(
+                    "The state of {addr} names provider {:?}, which mlform does not know.",
+                    inst.provider
+                ),
+            )),
         }
     }
     for addr in state.deposed.keys() {
         let module = crate::addr::config_path(&addr.module);
         let dkey = (module.clone(), NodeKind::Destroy(addr.resource.clone()));
         if !g.index.contains_key(&dkey) {
-            let i = g.dag.add(Node { module, kind: dkey.1.clone(), span: None });
+            let i = g.dag.add(Node {
+                module,
+                kind: dkey.1.clone(),
+                span: None,
+            });
             g.index.insert(dkey, i);
         }
     }
 
     for p in &providers_used {
-        let i = g.dag.add(Node { module: vec![], kind: NodeKind::Provider(p.clone()), span: config.providers.iter().find(|b| b.name == p.name && b.alias == p.alias).and_then(|b| b.span.clone()) });
+        let i = g.dag.add(Node {
+            module: vec![],
+            kind: NodeKind::Provider(p.clone()),
+            span: config
+                .providers
+                .iter()
+                .find(|b| b.name == p.name && b.alias == p.alias)
+                .and_then(|b| b.span.clone()),
+        });
         g.index.insert((vec![], NodeKind::Provider(p.clone())), i);
     }
 
@@ -112,7 +149,12 @@ pub fn build_graph(config: &Module, state: &State, registry: &Registry) -> Resul
 
     // Resource dependencies: nearest resource ancestors, through locals, variables and outputs.
     let mut memo: HashMap<NodeIndex, BTreeSet<NodeIndex>> = HashMap::new();
-    let resource_nodes: Vec<NodeIndex> = g.dag.graph.node_indices().filter(|i| matches!(g.dag.node(*i).kind, NodeKind::Resource(_))).collect();
+    let resource_nodes: Vec<NodeIndex> = g
+        .dag
+        .graph
+        .node_indices()
+        .filter(|i| matches!(g.dag.node(*i).kind, NodeKind::Resource(_)))
+        .collect();
     let mut deps_of: HashMap<NodeIndex, BTreeSet<NodeIndex>> = HashMap::new();
     if g.dag.check_acyclic().is_ok() {
         for &r in &resource_nodes {
@@ -127,7 +169,9 @@ pub fn build_graph(config: &Module, state: &State, registry: &Registry) -> Resul
         let addrs = deps
             .iter()
             .filter_map(|d| match &g.dag.node(*d).kind {
-                NodeKind::Resource(k) if k.mode == Mode::Managed => Some(config_resource_addr(&g.dag.node(*d).module, k)),
+                NodeKind::Resource(k) if k.mode == Mode::Managed => {
+                    Some(config_resource_addr(&g.dag.node(*d).module, k))
+                }
                 _ => None,
             })
             .collect();
@@ -160,11 +204,18 @@ pub fn build_graph(config: &Module, state: &State, registry: &Registry) -> Resul
         .collect();
     for &r in &resource_nodes {
         let node = g.dag.node(r).clone();
-        let NodeKind::Resource(k) = &node.kind else { continue };
+        let NodeKind::Resource(k) = &node.kind else {
+            continue;
+        };
         if k.mode == Mode::Data {
             continue;
         }
-        let Some(&destroy) = g.index.get(&(node.module.clone(), NodeKind::Destroy(k.clone()))) else { continue };
+        let Some(&destroy) = g
+            .index
+            .get(&(node.module.clone(), NodeKind::Destroy(k.clone())))
+        else {
+            continue;
+        };
         let cbd = g.create_before_destroy.contains(&r);
         if cbd {
             g.dag.edge(r, destroy);
@@ -173,11 +224,16 @@ pub fn build_graph(config: &Module, state: &State, registry: &Registry) -> Resul
         }
         for dep in deps_of.get(&r).cloned().unwrap_or_default() {
             let dn = g.dag.node(dep).clone();
-            let NodeKind::Resource(dk) = &dn.kind else { continue };
+            let NodeKind::Resource(dk) = &dn.kind else {
+                continue;
+            };
             if dk.mode == Mode::Data {
                 continue;
             }
-            if let Some(&dep_destroy) = g.index.get(&(dn.module.clone(), NodeKind::Destroy(dk.clone()))) {
+            if let Some(&dep_destroy) = g
+                .index
+                .get(&(dn.module.clone(), NodeKind::Destroy(dk.clone())))
+            {
                 g.dag.edge(destroy, dep_destroy);
                 if g.create_before_destroy.contains(&dep) {
                     g.dag.edge(r, dep_destroy);
@@ -197,12 +253,26 @@ pub fn build_graph(config: &Module, state: &State, registry: &Registry) -> Resul
     for i in nodes {
         let n = g.dag.node(i).clone();
         let provider = match &n.kind {
-            NodeKind::Resource(k) => config.descendant(&n.module).and_then(|m| m.resources.get(k)).map(|r| r.provider.clone()),
+            NodeKind::Resource(k) => config
+                .descendant(&n.module)
+                .and_then(|m| m.resources.get(k))
+                .map(|r| r.provider.clone()),
             NodeKind::Destroy(k) => config
                 .descendant(&n.module)
                 .and_then(|m| m.resources.get(k))
                 .map(|r| r.provider.clone())
-                .or_else(|| state.instances.iter().chain(state.deposed.iter()).find(|(a, _)| &a.resource == k && crate::addr::config_path(&a.module) == n.module).and_then(|(_, s)| super::parse_provider_state_string(registry, &s.provider))),
+                .or_else(|| {
+                    state
+                        .instances
+                        .iter()
+                        .chain(state.deposed.iter())
+                        .find(|(a, _)| {
+                            &a.resource == k && crate::addr::config_path(&a.module) == n.module
+                        })
+                        .and_then(|(_, s)| {
+                            super::parse_provider_state_string(registry, &s.provider)
+                        })
+                }),
             _ => None,
         };
         if let Some(p) = provider {
@@ -228,11 +298,18 @@ pub fn build_graph(config: &Module, state: &State, registry: &Registry) -> Resul
     }
 }
 
-fn nearest_resources(dag: &Dag<Node>, i: NodeIndex, memo: &mut HashMap<NodeIndex, BTreeSet<NodeIndex>>) -> BTreeSet<NodeIndex> {
+fn nearest_resources(
+    dag: &Dag<Node>,
+    i: NodeIndex,
+    memo: &mut HashMap<NodeIndex, BTreeSet<NodeIndex>>,
+) -> BTreeSet<NodeIndex> {
     if matches!(dag.node(i).kind, NodeKind::Resource(_)) {
         return BTreeSet::from([i]);
     }
-    if matches!(dag.node(i).kind, NodeKind::Provider(_) | NodeKind::Destroy(_)) {
+    if matches!(
+        dag.node(i).kind,
+        NodeKind::Provider(_) | NodeKind::Destroy(_)
+    ) {
         return BTreeSet::new();
     }
     if let Some(s) = memo.get(&i) {
@@ -246,9 +323,20 @@ fn nearest_resources(dag: &Dag<Node>, i: NodeIndex, memo: &mut HashMap<NodeIndex
     set
 }
 
-fn add_nodes(m: &Module, path: &mut Vec<String>, g: &mut Graph, providers: &mut BTreeSet<ProviderRef>, registry: &Registry, diags: &mut Vec<Diagnostic>) {
+fn add_nodes(
+    m: &Module,
+    path: &mut Vec<String>,
+    g: &mut Graph,
+    providers: &mut BTreeSet<ProviderRef>,
+    registry: &Registry,
+    diags: &mut Vec<Diagnostic>,
+) {
     let add = |g: &mut Graph, kind: NodeKind, span: Option<Span>| {
-        let i = g.dag.add(Node { module: path.clone(), kind: kind.clone(), span });
+        let i = g.dag.add(Node {
+            module: path.clone(),
+            kind: kind.clone(),
+            span,
+        });
         g.index.insert((path.clone(), kind), i);
     };
     for (n, v) in &m.variables {
@@ -275,16 +363,58 @@ fn add_nodes(m: &Module, path: &mut Vec<String>, g: &mut Graph, providers: &mut 
             }
             Some(_) if registry.schema(&r.provider.name, k).is_none() => {
                 diags.push(
-                    Diagnostic::error(if k.mode == Mode::Data { "Invalid data source" } else { "Invalid resource type" }, format!("The provider \"{}\" does not support {} \"{}\".", r.provider.name, if k.mode == Mode::Data { "data source" } else { "resource type" }, k.type_name))
-                        .at(r.span.clone())
-                        .hint(did_you_mean(&k.type_name, registry.type_names(k.mode).iter().map(String::as_str)).unwrap_or_default()),
+                    Diagnostic::error(
+                        if k.mode == Mode::Data {
+                            "Invalid data source"
+                        } else {
+                            "Invalid resource type"
+                        },
+                        format!(
+                            "The provider \"{}\" does not support {} \"{}\".",
+                            r.provider.name,
+                            if k.mode == Mode::Data {
+                                "data source"
+                            } else {
+                                "resource type"
+                            },
+                            k.type_name
+                        ),
+                    )
+                    .at(r.span.clone())
+                    .hint(
+                        did_you_mean(
+                            &k.type_name,
+                            registry.type_names(k.mode).iter().map(String::as_str),
+                        )
+                        .unwrap_or_default(),
+                    ),
                 );
                 continue;
             }
             Some(_) => {}
         }
-        if r.provider.alias.is_some() && !m.providers.iter().any(|p| p.name == r.provider.name && p.alias == r.provider.alias) && path.is_empty() {
-            diags.push(Diagnostic::error("Provider configuration not present", format!("{k} refers to provider configuration {}, which is not declared.", r.provider)).at(r.span.clone()).hint(format!("Add a `provider \"{}\" {{ alias = \"{}\" }}` block.", r.provider.name, r.provider.alias.clone().unwrap_or_default())));
+        if r.provider.alias.is_some()
+            && !m
+                .providers
+                .iter()
+                .any(|p| p.name == r.provider.name && p.alias == r.provider.alias)
+            && path.is_empty()
+        {
+            diags.push(
+                Diagnostic::error(
+                    "Provider configuration not present",
+                    format!(
+                        "{k} refers to provider configuration {}, which is not declared.",
+                        r.provider
+                    ),
+                )
+                .at(r.span.clone())
+                .hint(format!(
+                    "Add a `provider \"{}\" {{ alias = \"{}\" }}` block.",
+                    r.provider.name,
+                    r.provider.alias.clone().unwrap_or_default()
+                )),
+            );
         }
         providers.insert(r.provider.clone());
         add(g, NodeKind::Resource(k.clone()), r.span.clone());
@@ -299,7 +429,14 @@ fn add_nodes(m: &Module, path: &mut Vec<String>, g: &mut Graph, providers: &mut 
     }
 }
 
-fn ref_targets(m: &Module, path: &[String], r: &RefAt, g: &Graph, file: crate::diag::FileId, diags: &mut Vec<Diagnostic>) -> Vec<NodeIndex> {
+fn ref_targets(
+    m: &Module,
+    path: &[String],
+    r: &RefAt,
+    g: &Graph,
+    file: crate::diag::FileId,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<NodeIndex> {
     let span = r.range.clone().map(|range| Span { file, range });
     let p = path.to_vec();
     let lookup = |kind: NodeKind| g.index.get(&(p.clone(), kind)).copied();
@@ -308,9 +445,16 @@ fn ref_targets(m: &Module, path: &[String], r: &RefAt, g: &Graph, file: crate::d
             Some(i) => vec![i],
             None => {
                 diags.push(
-                    Diagnostic::error("Reference to undeclared input variable", format!("An input variable with the name \"{n}\" has not been declared."))
-                        .at(span)
-                        .hint(did_you_mean(n, m.variables.keys().map(String::as_str)).unwrap_or_else(|| format!("Declare it with a `variable \"{n}\" {{}}` block."))),
+                    Diagnostic::error(
+                        "Reference to undeclared input variable",
+                        format!("An input variable with the name \"{n}\" has not been declared."),
+                    )
+                    .at(span)
+                    .hint(
+                        did_you_mean(n, m.variables.keys().map(String::as_str)).unwrap_or_else(
+                            || format!("Declare it with a `variable \"{n}\" {{}}` block."),
+                        ),
+                    ),
                 );
                 vec![]
             }
@@ -318,14 +462,31 @@ fn ref_targets(m: &Module, path: &[String], r: &RefAt, g: &Graph, file: crate::d
         Reference::Local(n) => match lookup(NodeKind::Local(n.clone())) {
             Some(i) => vec![i],
             None => {
-                diags.push(Diagnostic::error("Reference to undeclared local value", format!("A local value with the name \"{n}\" has not been declared.")).at(span).hint(did_you_mean(n, m.locals.keys().map(String::as_str)).unwrap_or_default()));
+                diags.push(
+                    Diagnostic::error(
+                        "Reference to undeclared local value",
+                        format!("A local value with the name \"{n}\" has not been declared."),
+                    )
+                    .at(span)
+                    .hint(did_you_mean(n, m.locals.keys().map(String::as_str)).unwrap_or_default()),
+                );
                 vec![]
             }
         },
         Reference::Module(call, out) => {
             let Some(child) = m.children.get(call) else {
                 if !m.module_calls.contains_key(call) {
-                    diags.push(Diagnostic::error("Reference to undeclared module", format!("No module call named \"{call}\" is declared in this module.")).at(span).hint(did_you_mean(call, m.module_calls.keys().map(String::as_str)).unwrap_or_default()));
+                    diags.push(
+                        Diagnostic::error(
+                            "Reference to undeclared module",
+                            format!("No module call named \"{call}\" is declared in this module."),
+                        )
+                        .at(span)
+                        .hint(
+                            did_you_mean(call, m.module_calls.keys().map(String::as_str))
+                                .unwrap_or_default(),
+                        ),
+                    );
                 }
                 return vec![];
             };
@@ -336,16 +497,41 @@ fn ref_targets(m: &Module, path: &[String], r: &RefAt, g: &Graph, file: crate::d
                 out_nodes.push(i);
             }
             match out {
-                Some(o) if child.outputs.contains_key(o) => out_nodes.extend(g.index.get(&(cp, NodeKind::Output(o.clone()))).copied()),
+                Some(o) if child.outputs.contains_key(o) => {
+                    out_nodes.extend(g.index.get(&(cp, NodeKind::Output(o.clone()))).copied())
+                }
                 Some(o) => {
-                    let keyed = m.module_calls.get(call).is_some_and(|c| c.count.is_some() || c.for_each.is_some());
+                    let keyed = m
+                        .module_calls
+                        .get(call)
+                        .is_some_and(|c| c.count.is_some() || c.for_each.is_some());
                     if keyed {
-                        out_nodes.extend(child.outputs.keys().filter_map(|o| g.index.get(&(cp.clone(), NodeKind::Output(o.clone()))).copied()));
+                        out_nodes.extend(child.outputs.keys().filter_map(|o| {
+                            g.index
+                                .get(&(cp.clone(), NodeKind::Output(o.clone())))
+                                .copied()
+                        }));
                     } else {
-                        diags.push(Diagnostic::error("Unsupported attribute", format!("Module \"{call}\" has no output named \"{o}\".")).at(span).hint(did_you_mean(o, child.outputs.keys().map(String::as_str)).unwrap_or_else(|| "Declare it with an output block in the module.".into())));
+                        diags.push(
+                            Diagnostic::error(
+                                "Unsupported attribute",
+                                format!("Module \"{call}\" has no output named \"{o}\"."),
+                            )
+                            .at(span)
+                            .hint(
+                                did_you_mean(o, child.outputs.keys().map(String::as_str))
+                                    .unwrap_or_else(|| {
+                                        "Declare it with an output block in the module.".into()
+                                    }),
+                            ),
+                        );
                     }
                 }
-                None => out_nodes.extend(child.outputs.keys().filter_map(|o| g.index.get(&(cp.clone(), NodeKind::Output(o.clone()))).copied())),
+                None => out_nodes.extend(child.outputs.keys().filter_map(|o| {
+                    g.index
+                        .get(&(cp.clone(), NodeKind::Output(o.clone())))
+                        .copied()
+                })),
             }
             out_nodes
         }
@@ -353,11 +539,38 @@ fn ref_targets(m: &Module, path: &[String], r: &RefAt, g: &Graph, file: crate::d
             Some(i) => vec![i],
             None if m.resources.contains_key(k) => vec![], // its type was rejected above
             None => {
-                let candidates: Vec<String> = m.resources.keys().filter(|c| c.mode == k.mode).map(|c| c.to_string()).collect();
+                let candidates: Vec<String> = m
+                    .resources
+                    .keys()
+                    .filter(|c| c.mode == k.mode)
+                    .map(|c| c.to_string())
+                    .collect();
                 diags.push(
-                    Diagnostic::error("Reference to undeclared resource", format!("A {} \"{}\" \"{}\" has not been declared in {}.", if k.mode == Mode::Data { "data resource" } else { "managed resource" }, k.type_name, k.name, if path.is_empty() { "the root module".to_string() } else { format!("module.{}", path.join(".module.")) }))
-                        .at(span)
-                        .hint(did_you_mean(&k.to_string(), candidates.iter().map(String::as_str)).unwrap_or_else(|| "Check the resource type and name, or declare the resource.".into())),
+                    Diagnostic::error(
+                        "Reference to undeclared resource",
+                        format!(
+                            "A {} \"{}\" \"{}\" has not been declared in {}.",
+                            if k.mode == Mode::Data {
+                                "data resource"
+                            } else {
+                                "managed resource"
+                            },
+                            k.type_name,
+                            k.name,
+                            if path.is_empty() {
+                                "the root module".to_string()
+                            } else {
+                                format!("module.{}", path.join(".module."))
+                            }
+                        ),
+                    )
+                    .at(span)
+                    .hint(
+                        did_you_mean(&k.to_string(), candidates.iter().map(String::as_str))
+                            .unwrap_or_else(|| {
+                                "Check the resource type and name, or declare the resource.".into()
+                            }),
+                    ),
                 );
                 vec![]
             }
@@ -368,32 +581,79 @@ fn ref_targets(m: &Module, path: &[String], r: &RefAt, g: &Graph, file: crate::d
 fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<Diagnostic>) {
     let mut pending: Vec<(NodeIndex, NodeIndex)> = Vec::new();
     let me = |g: &Graph, kind: NodeKind| g.index.get(&(path.clone(), kind)).copied();
-    let connect = |g: &Graph, node: Option<NodeIndex>, refs: Vec<RefAt>, file: crate::diag::FileId, diags: &mut Vec<Diagnostic>, pending: &mut Vec<(NodeIndex, NodeIndex)>| {
+    let connect = |g: &Graph,
+                   node: Option<NodeIndex>,
+                   refs: Vec<RefAt>,
+                   file: crate::diag::FileId,
+                   diags: &mut Vec<Diagnostic>,
+                   pending: &mut Vec<(NodeIndex, NodeIndex)>| {
         let Some(node) = node else { return };
         for r in refs {
             for t in ref_targets(m, path, &r, g, file, diags) {
                 if t != node {
                     pending.push((t, node));
                 } else if !matches!(g.dag.node(node).kind, NodeKind::Var(_)) {
-                    diags.push(Diagnostic::error("Self-referential block", format!("{} refers to itself.", g.dag.node(node).label())).at(r.range.clone().map(|range| Span { file, range })).hint("Use `self` inside postconditions, or refer to another object."));
+                    diags.push(
+                        Diagnostic::error(
+                            "Self-referential block",
+                            format!("{} refers to itself.", g.dag.node(node).label()),
+                        )
+                        .at(r.range.clone().map(|range| Span { file, range }))
+                        .hint("Use `self` inside postconditions, or refer to another object."),
+                    );
                 }
             }
         }
     };
     for (n, v) in &m.variables {
         for c in &v.validations {
-            let refs: Vec<RefAt> = expr_refs(&c.condition.expr).into_iter().chain(expr_refs(&c.error_message.expr)).filter(|r| r.reference != Reference::Var(n.clone())).collect();
-            connect(g, me(g, NodeKind::Var(n.clone())), refs, c.condition.file, diags, &mut pending);
+            let refs: Vec<RefAt> = expr_refs(&c.condition.expr)
+                .into_iter()
+                .chain(expr_refs(&c.error_message.expr))
+                .filter(|r| r.reference != Reference::Var(n.clone()))
+                .collect();
+            connect(
+                g,
+                me(g, NodeKind::Var(n.clone())),
+                refs,
+                c.condition.file,
+                diags,
+                &mut pending,
+            );
         }
     }
     for (n, l) in &m.locals {
-        connect(g, me(g, NodeKind::Local(n.clone())), expr_refs(&l.value.expr), l.value.file, diags, &mut pending);
+        connect(
+            g,
+            me(g, NodeKind::Local(n.clone())),
+            expr_refs(&l.value.expr),
+            l.value.file,
+            diags,
+            &mut pending,
+        );
     }
     for (n, o) in &m.outputs {
         let node = me(g, NodeKind::Output(n.clone()));
-        connect(g, node, expr_refs(&o.value.expr), o.value.file, diags, &mut pending);
+        connect(
+            g,
+            node,
+            expr_refs(&o.value.expr),
+            o.value.file,
+            diags,
+            &mut pending,
+        );
         for c in &o.preconditions {
-            connect(g, node, expr_refs(&c.condition.expr).into_iter().chain(expr_refs(&c.error_message.expr)).collect(), c.condition.file, diags, &mut pending);
+            connect(
+                g,
+                node,
+                expr_refs(&c.condition.expr)
+                    .into_iter()
+                    .chain(expr_refs(&c.error_message.expr))
+                    .collect(),
+                c.condition.file,
+                diags,
+                &mut pending,
+            );
         }
         for d in &o.depends_on {
             connect(g, node, expr_refs(&d.expr), d.file, diags, &mut pending);
@@ -401,7 +661,13 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
     }
     for (n, c) in &m.module_calls {
         let node = me(g, NodeKind::Call(n.clone()));
-        for e in c.inputs.values().chain(c.count.iter()).chain(c.for_each.iter()).chain(c.depends_on.iter()) {
+        for e in c
+            .inputs
+            .values()
+            .chain(c.count.iter())
+            .chain(c.for_each.iter())
+            .chain(c.depends_on.iter())
+        {
             connect(g, node, expr_refs(&e.expr), e.file, diags, &mut pending);
         }
     }
@@ -409,17 +675,54 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
         let node = me(g, NodeKind::Resource(k.clone()));
         let file = r.body.file;
         connect(g, node, body_refs(&r.body.body), file, diags, &mut pending);
-        for e in r.count.iter().chain(r.for_each.iter()).chain(r.depends_on.iter()).chain(r.lifecycle.replace_triggered_by.iter()) {
+        for e in r
+            .count
+            .iter()
+            .chain(r.for_each.iter())
+            .chain(r.depends_on.iter())
+            .chain(r.lifecycle.replace_triggered_by.iter())
+        {
             connect(g, node, expr_refs(&e.expr), e.file, diags, &mut pending);
         }
-        for c in r.lifecycle.preconditions.iter().chain(r.lifecycle.postconditions.iter()) {
-            connect(g, node, expr_refs(&c.condition.expr).into_iter().chain(expr_refs(&c.error_message.expr)).collect(), c.condition.file, diags, &mut pending);
+        for c in r
+            .lifecycle
+            .preconditions
+            .iter()
+            .chain(r.lifecycle.postconditions.iter())
+        {
+            connect(
+                g,
+                node,
+                expr_refs(&c.condition.expr)
+                    .into_iter()
+                    .chain(expr_refs(&c.error_message.expr))
+                    .collect(),
+                c.condition.file,
+                diags,
+                &mut pending,
+            );
         }
     }
     if path.is_empty() {
         for p in &m.providers {
-            let node = g.index.get(&(vec![], NodeKind::Provider(crate::config::ProviderRef { name: p.name.clone(), alias: p.alias.clone() }))).copied();
-            connect(g, node, body_refs(&p.body.body), p.body.file, diags, &mut pending);
+            let node = g
+                .index
+                .get(&(
+                    vec![],
+                    NodeKind::Provider(crate::config::ProviderRef {
+                        name: p.name.clone(),
+                        alias: p.alias.clone(),
+                    }),
+                ))
+                .copied();
+            connect(
+                g,
+                node,
+                body_refs(&p.body.body),
+                p.body.file,
+                diags,
+                &mut pending,
+            );
         }
     }
     for (a, b) in pending {
@@ -427,10 +730,17 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
     }
     // A child module's nodes wait for the call that expands it.
     for name in m.children.keys() {
-        let Some(call) = me(g, NodeKind::Call(name.clone())) else { continue };
+        let Some(call) = me(g, NodeKind::Call(name.clone())) else {
+            continue;
+        };
         let mut cp = path.clone();
         cp.push(name.clone());
-        let children: Vec<NodeIndex> = g.index.iter().filter(|((p, _), _)| p.starts_with(&cp)).map(|(_, i)| *i).collect();
+        let children: Vec<NodeIndex> = g
+            .index
+            .iter()
+            .filter(|((p, _), _)| p.starts_with(&cp))
+            .map(|(_, i)| *i)
+            .collect();
         for c in children {
             g.dag.edge(call, c);
         }

@@ -7,13 +7,39 @@ use crate::plan::Action;
 
 #[derive(Debug, Clone)]
 pub enum Event<'a> {
-    Refreshing { addr: &'a str, id: Option<&'a str> },
-    Reading { addr: &'a str },
-    Started { addr: &'a str, action: Action, id: Option<&'a str> },
-    StillRunning { addr: &'a str, action: Action, elapsed: Duration },
-    Finished { addr: &'a str, action: Action, elapsed: Duration, id: Option<&'a str> },
-    Failed { addr: &'a str, action: Action, message: &'a str },
-    Retrying { addr: &'a str, attempt: u32, message: &'a str },
+    Refreshing {
+        addr: &'a str,
+        id: Option<&'a str>,
+    },
+    Reading {
+        addr: &'a str,
+    },
+    Started {
+        addr: &'a str,
+        action: Action,
+        id: Option<&'a str>,
+    },
+    StillRunning {
+        addr: &'a str,
+        action: Action,
+        elapsed: Duration,
+    },
+    Finished {
+        addr: &'a str,
+        action: Action,
+        elapsed: Duration,
+        id: Option<&'a str>,
+    },
+    Failed {
+        addr: &'a str,
+        action: Action,
+        message: &'a str,
+    },
+    Retrying {
+        addr: &'a str,
+        attempt: u32,
+        message: &'a str,
+    },
 }
 
 pub trait Reporter: Send + Sync {

@@ -30,7 +30,10 @@ pub struct Instances {
 
 impl Instances {
     pub fn new(expansion: Expansion) -> Instances {
-        Instances { expansion, values: BTreeMap::new() }
+        Instances {
+            expansion,
+            values: BTreeMap::new(),
+        }
     }
 
     /// The value a reference to the whole resource sees: an object, a list (count) or a map (for_each).
@@ -201,9 +204,30 @@ impl Scope for EvalScope<'_> {
 impl EvalScope<'_> {
     fn resource(&self, key: ResourceKey, rest: &[Step]) -> Result<(Value, usize), ScopeError> {
         if !self.config.resources.contains_key(&key) {
-            let candidates: Vec<String> = self.config.resources.keys().filter(|k| k.mode == key.mode).map(|k| k.to_string()).collect();
-            return Err(ScopeError::new("Reference to undeclared resource", format!("A {} \"{}\" \"{}\" has not been declared in this module.", if key.mode == Mode::Data { "data resource" } else { "managed resource" }, key.type_name, key.name))
-                .hint(did_you_mean(&key.to_string(), candidates.iter().map(String::as_str))));
+            let candidates: Vec<String> = self
+                .config
+                .resources
+                .keys()
+                .filter(|k| k.mode == key.mode)
+                .map(|k| k.to_string())
+                .collect();
+            return Err(ScopeError::new(
+                "Reference to undeclared resource",
+                format!(
+                    "A {} \"{}\" \"{}\" has not been declared in this module.",
+                    if key.mode == Mode::Data {
+                        "data resource"
+                    } else {
+                        "managed resource"
+                    },
+                    key.type_name,
+                    key.name
+                ),
+            )
+            .hint(did_you_mean(
+                &key.to_string(),
+                candidates.iter().map(String::as_str),
+            )));
         }
         let Some(instances) = self.module_values().and_then(|m| m.resources.get(&key)) else {
             return Ok((Value::Unknown, 0));

@@ -32,7 +32,13 @@ enum Raw {
 
 /// Collects and resolves root variable values. Values are not yet converted to their types
 /// (the engine does that, with validation).
-pub fn resolve(dir: &Path, config: &Module, args: &[VarArg], env: &[(String, String)], sources: &mut Sources) -> Result<BTreeMap<String, Value>, Vec<Diagnostic>> {
+pub fn resolve(
+    dir: &Path,
+    config: &Module,
+    args: &[VarArg],
+    env: &[(String, String)],
+    sources: &mut Sources,
+) -> Result<BTreeMap<String, Value>, Vec<Diagnostic>> {
     let mut raw: BTreeMap<String, Raw> = BTreeMap::new();
     let mut diags = Vec::new();
     for (k, v) in env {
@@ -50,7 +56,14 @@ pub fn resolve(dir: &Path, config: &Module, args: &[VarArg], env: &[(String, Str
         }
     }
     let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with(".auto.tfvars") || p.to_string_lossy().ends_with(".auto.tfvars.json")).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.to_string_lossy().ends_with(".auto.tfvars")
+                        || p.to_string_lossy().ends_with(".auto.tfvars.json")
+                })
+                .collect()
+        })
         .unwrap_or_default();
     auto.sort();
     files.extend(auto);
@@ -89,8 +102,14 @@ pub fn resolve(dir: &Path, config: &Module, args: &[VarArg], env: &[(String, Str
         let v = match r {
             Raw::Value(v) => v,
             Raw::Text(s) => match var.type_constraint {
-                TypeConstraint::Any | TypeConstraint::String | TypeConstraint::Number | TypeConstraint::Bool => Value::String(s),
-                _ => match hcl_edit::parser::parse_expr(&s).map_err(|e| e.message().to_string()).and_then(|e| eval_constant(&e)) {
+                TypeConstraint::Any
+                | TypeConstraint::String
+                | TypeConstraint::Number
+                | TypeConstraint::Bool => Value::String(s),
+                _ => match hcl_edit::parser::parse_expr(&s)
+                    .map_err(|e| e.message().to_string())
+                    .and_then(|e| eval_constant(&e))
+                {
                     Ok(v) => v,
                     Err(e) => {
                         diags.push(Diagnostic::error("Invalid value for variable", format!("The value given for variable \"{name}\" is not a valid HCL expression for type {}: {e}.", var.type_constraint)));
@@ -108,21 +127,43 @@ pub fn resolve(dir: &Path, config: &Module, args: &[VarArg], env: &[(String, Str
     }
 }
 
-fn read_file(path: &Path, dir: &Path, config: &Module, raw: &mut BTreeMap<String, Raw>, sources: &mut Sources, diags: &mut Vec<Diagnostic>, explicit: bool) {
+fn read_file(
+    path: &Path,
+    dir: &Path,
+    config: &Module,
+    raw: &mut BTreeMap<String, Raw>,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+    explicit: bool,
+) {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            diags.push(Diagnostic::error("Failed to read variables file", format!("Could not read {}: {e}.", path.display())));
+            diags.push(Diagnostic::error(
+                "Failed to read variables file",
+                format!("Could not read {}: {e}.", path.display()),
+            ));
             return;
         }
     };
-    let name = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().to_string();
+    let name = path
+        .strip_prefix(dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .to_string();
     let file = sources.add(name.clone(), path.to_path_buf(), text.clone());
     let undeclared = |var: &str, span: Option<Span>, diags: &mut Vec<Diagnostic>| {
         let d = Diagnostic::warning("Value for undeclared variable", format!("The file {name} assigns a value to \"{var}\", but the root module does not declare a variable of that name."))
             .at(span)
             .hint(did_you_mean(var, config.variables.keys().map(String::as_str)).unwrap_or_else(|| "Remove the assignment or declare the variable.".into()));
-        diags.push(if explicit { Diagnostic { severity: crate::diag::Severity::Error, ..d } } else { d });
+        diags.push(if explicit {
+            Diagnostic {
+                severity: crate::diag::Severity::Error,
+                ..d
+            }
+        } else {
+            d
+        });
     };
     if name.ends_with(".json") {
         match serde_json::from_str::<serde_json::Value>(&text) {
@@ -135,7 +176,10 @@ fn read_file(path: &Path, dir: &Path, config: &Module, raw: &mut BTreeMap<String
                     }
                 }
             }
-            _ => diags.push(Diagnostic::error("Invalid variables file", format!("{name} must contain a JSON object of variable values."))),
+            _ => diags.push(Diagnostic::error(
+                "Invalid variables file",
+                format!("{name} must contain a JSON object of variable values."),
+            )),
         }
         return;
     }
@@ -154,16 +198,37 @@ fn read_file(path: &Path, dir: &Path, config: &Module, raw: &mut BTreeMap<String
                             Ok(v) => {
                                 raw.insert(key.to_string(), Raw::Value(v));
                             }
-                            Err(e) => diags.push(Diagnostic::error("Variables not allowed", format!("Values in a variables file must be constants: {e}")).at(a.value.span().map(|range| Span { file, range }))),
+                            Err(e) => diags.push(
+                                Diagnostic::error(
+                                    "Variables not allowed",
+                                    format!("Values in a variables file must be constants: {e}"),
+                                )
+                                .at(a.value.span().map(|range| Span { file, range })),
+                            ),
                         }
                     }
-                    Structure::Block(b) => diags.push(Diagnostic::error("Unexpected block", "A variables file contains only assignments (name = value).").at(b.ident.span().map(|range| Span { file, range }))),
+                    Structure::Block(b) => diags.push(
+                        Diagnostic::error(
+                            "Unexpected block",
+                            "A variables file contains only assignments (name = value).",
+                        )
+                        .at(b.ident.span().map(|range| Span { file, range })),
+                    ),
                 }
             }
         }
         Err(e) => {
             let off = e.location().offset().min(text.len());
-            diags.push(Diagnostic::error("Invalid HCL syntax", format!("The variables file could not be parsed: {}.", e.message())).at(Some(Span { file, range: off..off + 1 })));
+            diags.push(
+                Diagnostic::error(
+                    "Invalid HCL syntax",
+                    format!("The variables file could not be parsed: {}.", e.message()),
+                )
+                .at(Some(Span {
+                    file,
+                    range: off..off + 1,
+                })),
+            );
         }
     }
 }

@@ -24,6 +24,7 @@ use super::build::{build_graph, Graph, Node, NodeKind};
 use super::events::{Event, Reporter};
 use super::values::{EvalScope, Expansion, Instances, Values};
 use super::{provider_state_string, ApplyCounts, ApplyResult, Engine, Options, Phase};
+use crate::addr::InstanceAddr;
 use crate::addr::{Key, ModulePath};
 use crate::config::{Check, IgnoreChanges, Mode, Module, ProviderRef, ResourceKey};
 use crate::diag::{Diagnostic, Span};
@@ -33,7 +34,6 @@ use crate::graph::Outcome;
 use crate::plan::{Action, Deferred, Drift, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::state::local::Journal;
 use crate::state::{InstanceState, OutputState, Record, State};
-use crate::addr::InstanceAddr;
 
 #[derive(Default)]
 struct Collected {
@@ -97,10 +97,27 @@ pub(super) struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    fn new(e: &'a Engine, g: Graph, phase: Phase, opts: Options, prior: &'a State, root_vars: &'a BTreeMap<String, Value>, plan: Option<&'a Plan>, stop: &'a AtomicBool, reporter: &'a dyn Reporter) -> Walk<'a> {
-        let mut state_index: HashMap<(Vec<String>, ResourceKey), Vec<InstanceAddr>> = HashMap::new();
+    fn new(
+        e: &'a Engine,
+        g: Graph,
+        phase: Phase,
+        opts: Options,
+        prior: &'a State,
+        root_vars: &'a BTreeMap<String, Value>,
+        plan: Option<&'a Plan>,
+        stop: &'a AtomicBool,
+        reporter: &'a dyn Reporter,
+    ) -> Walk<'a> {
+        let mut state_index: HashMap<(Vec<String>, ResourceKey), Vec<InstanceAddr>> =
+            HashMap::new();
         for addr in prior.instances.keys() {
-            state_index.entry((crate::addr::config_path(&addr.module), addr.resource.clone())).or_default().push(addr.clone());
+            state_index
+                .entry((
+                    crate::addr::config_path(&addr.module),
+                    addr.resource.clone(),
+                ))
+                .or_default()
+                .push(addr.clone());
         }
         let mut values = Values::default();
         values.expansions.insert(vec![], Some(vec![vec![]]));
@@ -125,31 +142,63 @@ impl<'a> Walk<'a> {
             journal: None,
             targeted: None,
             state_index,
-            plan_deferred: plan.map(|p| p.deferred.iter().map(|d| d.addr.clone()).collect()).unwrap_or_default(),
+            plan_deferred: plan
+                .map(|p| p.deferred.iter().map(|d| d.addr.clone()).collect())
+                .unwrap_or_default(),
         }
     }
 
-    pub(super) async fn run_plan(e: &Engine, prior: &State, root_vars: &BTreeMap<String, Value>, opts: &Options, phase: Phase, stop: &AtomicBool, reporter: &dyn Reporter) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
+    pub(super) async fn run_plan(
+        e: &Engine,
+        prior: &State,
+        root_vars: &BTreeMap<String, Value>,
+        opts: &Options,
+        phase: Phase,
+        stop: &AtomicBool,
+        reporter: &dyn Reporter,
+    ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
         let g = build_graph(&e.config, prior, &e.registry)?;
-        let mut walk = Walk::new(e, g, phase, opts.clone(), prior, root_vars, None, stop, reporter);
+        let mut walk = Walk::new(
+            e,
+            g,
+            phase,
+            opts.clone(),
+            prior,
+            root_vars,
+            None,
+            stop,
+            reporter,
+        );
         walk.targeted = walk.compute_targets();
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
         let mut out = std::mem::take(&mut *walk.out.lock().expect("collected"));
         if report.stopped {
-            out.diags.push(Diagnostic::error("Operation interrupted", "The plan was interrupted; nothing was changed."));
+            out.diags.push(Diagnostic::error(
+                "Operation interrupted",
+                "The plan was interrupted; nothing was changed.",
+            ));
         }
         if phase == Phase::Plan {
             let declared: HashSet<&String> = e.config.outputs.keys().collect();
             for (name, o) in &prior.outputs {
                 if !declared.contains(name) || opts.mode == PlanMode::Destroy {
-                    if !out.outputs.iter().any(|c| &c.name == name) || opts.mode == PlanMode::Destroy {
+                    if !out.outputs.iter().any(|c| &c.name == name)
+                        || opts.mode == PlanMode::Destroy
+                    {
                         out.outputs.retain(|c| &c.name != name);
-                        out.outputs.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(o.value.clone()), after: None, sensitive: o.sensitive });
+                        out.outputs.push(OutputChange {
+                            name: name.clone(),
+                            action: Action::Delete,
+                            before: Some(o.value.clone()),
+                            after: None,
+                            sensitive: o.sensitive,
+                        });
                     }
                 }
             }
         }
-        out.changes.sort_by(|a, b| a.addr.cmp(&b.addr).then(a.deposed.cmp(&b.deposed)));
+        out.changes
+            .sort_by(|a, b| a.addr.cmp(&b.addr).then(a.deposed.cmp(&b.deposed)));
         out.drift.sort_by(|a, b| a.addr.cmp(&b.addr));
         out.outputs.sort_by(|a, b| a.name.cmp(&b.name));
         dedup_diags(&mut out.diags);
@@ -172,14 +221,45 @@ impl<'a> Walk<'a> {
         Ok((plan, out.diags))
     }
 
-    pub(super) async fn run_apply(e: &Engine, plan: &Plan, state: State, journal: Journal, parallelism: usize, stop: &AtomicBool, reporter: &dyn Reporter) -> ApplyResult {
+    pub(super) async fn run_apply(
+        e: &Engine,
+        plan: &Plan,
+        state: State,
+        journal: Journal,
+        parallelism: usize,
+        stop: &AtomicBool,
+        reporter: &dyn Reporter,
+    ) -> ApplyResult {
         let g = match build_graph(&e.config, &state, &e.registry) {
             Ok(g) => g,
-            Err(diagnostics) => return ApplyResult { state, diagnostics, counts: ApplyCounts::default(), interrupted: false },
+            Err(diagnostics) => {
+                return ApplyResult {
+                    state,
+                    diagnostics,
+                    counts: ApplyCounts::default(),
+                    interrupted: false,
+                }
+            }
         };
-        let opts = Options { mode: plan.mode, refresh: false, targets: Vec::new(), replace: Vec::new(), parallelism };
+        let opts = Options {
+            mode: plan.mode,
+            refresh: false,
+            targets: Vec::new(),
+            replace: Vec::new(),
+            parallelism,
+        };
         let prior = state.clone();
-        let mut walk = Walk::new(e, g, Phase::Apply, opts, &prior, &plan.variables, Some(plan), stop, reporter);
+        let mut walk = Walk::new(
+            e,
+            g,
+            Phase::Apply,
+            opts,
+            &prior,
+            &plan.variables,
+            Some(plan),
+            stop,
+            reporter,
+        );
         *walk.state.lock().expect("state") = state;
         walk.journal = Some(journal);
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
@@ -190,12 +270,17 @@ impl<'a> Walk<'a> {
             for (name, o) in out.root_outputs {
                 outputs.insert(name, o);
             }
-            outputs.retain(|name, _| e.config.outputs.contains_key(name) && plan.mode != PlanMode::Destroy);
+            outputs.retain(|name, _| {
+                e.config.outputs.contains_key(name) && plan.mode != PlanMode::Destroy
+            });
             if outputs != final_state.outputs {
                 if let Some(j) = &walk.journal {
-                    let record = Record::Outputs { outputs: outputs.clone() };
+                    let record = Record::Outputs {
+                        outputs: outputs.clone(),
+                    };
                     if let Err(err) = j.append(&record).await {
-                        out.diags.push(Diagnostic::error("Failed to save state", err.to_string()));
+                        out.diags
+                            .push(Diagnostic::error("Failed to save state", err.to_string()));
                     }
                 }
                 final_state.outputs = outputs;
@@ -205,7 +290,12 @@ impl<'a> Walk<'a> {
             out.diags.push(Diagnostic::error("Operation interrupted", "The apply was interrupted. Resources finished before the interrupt are saved in state; run plan again to see what remains."));
         }
         dedup_diags(&mut out.diags);
-        ApplyResult { state: final_state, diagnostics: out.diags, counts: out.counts, interrupted: report.stopped }
+        ApplyResult {
+            state: final_state,
+            diagnostics: out.diags,
+            counts: out.counts,
+            interrupted: report.stopped,
+        }
     }
 
     fn compute_targets(&self) -> Option<HashMap<NodeIndex, bool>> {
@@ -217,20 +307,37 @@ impl<'a> Walk<'a> {
         let mut stack = Vec::new();
         for i in dag.graph.node_indices() {
             let n = dag.node(i);
-            let (NodeKind::Resource(k) | NodeKind::Destroy(k)) = &n.kind else { continue };
-            let matching: Vec<_> = self.opts.targets.iter().filter(|t| t.may_match(&n.module, k)).collect();
+            let (NodeKind::Resource(k) | NodeKind::Destroy(k)) = &n.kind else {
+                continue;
+            };
+            let matching: Vec<_> = self
+                .opts
+                .targets
+                .iter()
+                .filter(|t| t.may_match(&n.module, k))
+                .collect();
             if matching.is_empty() {
                 continue;
             }
-            let all = matching.iter().any(|t| !matches!(t, crate::addr::Target::Instance(_)));
+            let all = matching
+                .iter()
+                .any(|t| !matches!(t, crate::addr::Target::Instance(_)));
             selected.insert(i, all);
             stack.push(i);
         }
         let destroy = self.opts.mode == PlanMode::Destroy;
         while let Some(i) = stack.pop() {
-            let next: Vec<NodeIndex> = if destroy { dag.dependents(i).collect() } else { dag.dependencies(i).collect() };
+            let next: Vec<NodeIndex> = if destroy {
+                dag.dependents(i).collect()
+            } else {
+                dag.dependencies(i).collect()
+            };
             for d in next {
-                if matches!(dag.node(d).kind, NodeKind::Resource(_) | NodeKind::Destroy(_)) && !selected.get(&d).copied().unwrap_or(false) {
+                if matches!(
+                    dag.node(d).kind,
+                    NodeKind::Resource(_) | NodeKind::Destroy(_)
+                ) && !selected.get(&d).copied().unwrap_or(false)
+                {
                     selected.insert(d, true);
                     stack.push(d);
                 } else if !selected.contains_key(&d) {
@@ -269,7 +376,11 @@ impl<'a> Walk<'a> {
             NodeKind::Destroy(k) => self.destroy_node(i, &node, k).await,
         };
         if let Some(reason) = inherited {
-            self.deferred.lock().expect("deferred").entry(i).or_insert(reason);
+            self.deferred
+                .lock()
+                .expect("deferred")
+                .entry(i)
+                .or_insert(reason);
         }
         match result {
             Ok(()) => Outcome::Done,
@@ -286,18 +397,49 @@ impl<'a> Walk<'a> {
     }
 
     fn module(&self, path: &[String]) -> &Module {
-        self.e.config.descendant(path).expect("graph nodes come from configuration")
+        self.e
+            .config
+            .descendant(path)
+            .expect("graph nodes come from configuration")
     }
 
     fn instances_of(&self, path: &[String]) -> Option<Vec<ModulePath>> {
-        self.values.lock().expect("values").expansions.get(path).cloned().flatten()
+        self.values
+            .lock()
+            .expect("values")
+            .expansions
+            .get(path)
+            .cloned()
+            .flatten()
     }
 
-    fn scope<'v>(&'v self, values: &'v Values, mi: &'v ModulePath, m: &'v Module, count: Option<i64>, each: Option<(Value, Value)>) -> EvalScope<'v> {
-        EvalScope { values, module: mi, config: m, module_dir: m.dir.clone(), root_dir: &self.e.root_dir, count_index: count, each, self_value: None }
+    fn scope<'v>(
+        &'v self,
+        values: &'v Values,
+        mi: &'v ModulePath,
+        m: &'v Module,
+        count: Option<i64>,
+        each: Option<(Value, Value)>,
+    ) -> EvalScope<'v> {
+        EvalScope {
+            values,
+            module: mi,
+            config: m,
+            module_dir: m.dir.clone(),
+            root_dir: &self.e.root_dir,
+            count_index: count,
+            each,
+            self_value: None,
+        }
     }
 
-    fn check_conditions(&self, checks: &[Check], ev: &mut Evaluator<'_>, what: &str, kind: &str) -> Result<(), Vec<Diagnostic>> {
+    fn check_conditions(
+        &self,
+        checks: &[Check],
+        ev: &mut Evaluator<'_>,
+        what: &str,
+        kind: &str,
+    ) -> Result<(), Vec<Diagnostic>> {
         let mut diags = Vec::new();
         for c in checks {
             match ev.eval(&c.condition.expr) {
@@ -305,10 +447,35 @@ impl<'a> Walk<'a> {
                 Ok(v) => match v.as_bool() {
                     Some(true) => {}
                     Some(false) => {
-                        let msg = ev.eval(&c.error_message.expr).ok().and_then(|m| if m.is_sensitive() { Some("(sensitive value)".to_string()) } else { to_string(&m) }).unwrap_or_else(|| "The condition is false.".into());
-                        diags.push(Diagnostic::error(format!("{kind} failed"), format!("{msg}\n\nThis was checked by the {} of {what}.", kind.to_lowercase())).at(c.condition.span()));
+                        let msg = ev
+                            .eval(&c.error_message.expr)
+                            .ok()
+                            .and_then(|m| {
+                                if m.is_sensitive() {
+                                    Some("(sensitive value)".to_string())
+                                } else {
+                                    to_string(&m)
+                                }
+                            })
+                            .unwrap_or_else(|| "The condition is false.".into());
+                        diags.push(
+                            Diagnostic::error(
+                                format!("{kind} failed"),
+                                format!(
+                                    "{msg}\n\nThis was checked by the {} of {what}.",
+                                    kind.to_lowercase()
+                                ),
+                            )
+                            .at(c.condition.span()),
+                        );
                     }
-                    None => diags.push(Diagnostic::error("Invalid condition result", "A condition must produce a bool.").at(c.condition.span())),
+                    None => diags.push(
+                        Diagnostic::error(
+                            "Invalid condition result",
+                            "A condition must produce a bool.",
+                        )
+                        .at(c.condition.span()),
+                    ),
                 },
                 Err(d) => diags.push(d),
             }
@@ -325,21 +492,42 @@ impl<'a> Walk<'a> {
     fn var_node(&self, node: &Node, name: &str) -> NodeResult {
         let m = self.module(&node.module);
         let var = &m.variables[name];
-        let Some(mis) = self.instances_of(&node.module) else { return Ok(()) };
+        let Some(mis) = self.instances_of(&node.module) else {
+            return Ok(());
+        };
         let mut diags = Vec::new();
         for mi in mis {
             let raw = if mi.is_empty() {
-                if self.phase == Phase::Validate { Some(Value::Unknown) } else { self.root_vars.get(name).cloned() }
+                if self.phase == Phase::Validate {
+                    Some(Value::Unknown)
+                } else {
+                    self.root_vars.get(name).cloned()
+                }
             } else {
-                self.values.lock().expect("values").modules.get(&mi).and_then(|v| v.inputs.get(name).cloned())
+                self.values
+                    .lock()
+                    .expect("values")
+                    .modules
+                    .get(&mi)
+                    .and_then(|v| v.inputs.get(name).cloned())
             };
             let raw = match raw {
-                Some(v) if !(v.is_null() && (!var.nullable || var.default.is_some()) && mi.is_empty()) && !(v.is_null() && !var.nullable) => v,
+                Some(v)
+                    if !(v.is_null()
+                        && (!var.nullable || var.default.is_some())
+                        && mi.is_empty())
+                        && !(v.is_null() && !var.nullable) =>
+                {
+                    v
+                }
                 _ => match &var.default {
                     Some(d) => match eval_constant(&d.expr) {
                         Ok(v) => v,
                         Err(e) => {
-                            diags.push(Diagnostic::error("Invalid default value for variable", e).at(d.span()));
+                            diags.push(
+                                Diagnostic::error("Invalid default value for variable", e)
+                                    .at(d.span()),
+                            );
                             continue;
                         }
                     },
@@ -357,13 +545,30 @@ impl<'a> Walk<'a> {
             let mut v = match convert(&raw, &var.type_constraint) {
                 Ok(v) => v,
                 Err(e) => {
-                    let shown = if var.sensitive { String::new() } else { format!(" The value given was {raw}.") };
-                    diags.push(Diagnostic::error("Invalid value for input variable", format!("The given value is not suitable for var.{name}: {e}.{shown}")).at(var.span.clone()).hint(format!("The variable's type is {}.", var.type_constraint)));
+                    let shown = if var.sensitive {
+                        String::new()
+                    } else {
+                        format!(" The value given was {raw}.")
+                    };
+                    diags.push(
+                        Diagnostic::error(
+                            "Invalid value for input variable",
+                            format!("The given value is not suitable for var.{name}: {e}.{shown}"),
+                        )
+                        .at(var.span.clone())
+                        .hint(format!("The variable's type is {}.", var.type_constraint)),
+                    );
                     continue;
                 }
             };
             if v.is_null() && !var.nullable {
-                diags.push(Diagnostic::error("Required variable not set", format!("The variable \"{name}\" is not nullable, and its value is null.")).at(var.span.clone()));
+                diags.push(
+                    Diagnostic::error(
+                        "Required variable not set",
+                        format!("The variable \"{name}\" is not nullable, and its value is null."),
+                    )
+                    .at(var.span.clone()),
+                );
                 continue;
             }
             v = v.mark_sensitive_if(var.sensitive);
@@ -372,7 +577,12 @@ impl<'a> Walk<'a> {
             if !var.validations.is_empty() {
                 let scope = self.scope(&values, &mi, m, None, None);
                 let mut ev = Evaluator::new(&scope, 0);
-                if let Err(mut d) = self.check_conditions(&var.validations, &mut ev, &format!("var.{name}"), "Invalid value for variable") {
+                if let Err(mut d) = self.check_conditions(
+                    &var.validations,
+                    &mut ev,
+                    &format!("var.{name}"),
+                    "Invalid value for variable",
+                ) {
                     for d in &mut d {
                         d.summary = "Invalid value for variable".into();
                     }
@@ -380,13 +590,19 @@ impl<'a> Walk<'a> {
                 }
             }
         }
-        if diags.is_empty() { Ok(()) } else { Err(diags.into()) }
+        if diags.is_empty() {
+            Ok(())
+        } else {
+            Err(diags.into())
+        }
     }
 
     fn local_node(&self, node: &Node, name: &str) -> NodeResult {
         let m = self.module(&node.module);
         let local = &m.locals[name];
-        let Some(mis) = self.instances_of(&node.module) else { return Ok(()) };
+        let Some(mis) = self.instances_of(&node.module) else {
+            return Ok(());
+        };
         for mi in mis {
             let mut values = self.values.lock().expect("values");
             let v = {
@@ -401,14 +617,21 @@ impl<'a> Walk<'a> {
     fn output_node(&self, node: &Node, name: &str) -> NodeResult {
         let m = self.module(&node.module);
         let o = &m.outputs[name];
-        let Some(mis) = self.instances_of(&node.module) else { return Ok(()) };
+        let Some(mis) = self.instances_of(&node.module) else {
+            return Ok(());
+        };
         for mi in mis {
             let mut values = self.values.lock().expect("values");
             let v = {
                 let scope = self.scope(&values, &mi, m, None, None);
                 let mut ev = Evaluator::new(&scope, o.value.file);
                 if self.phase != Phase::Validate {
-                    self.check_conditions(&o.preconditions, &mut ev, &format!("output.{name}"), "Module output value precondition")?;
+                    self.check_conditions(
+                        &o.preconditions,
+                        &mut ev,
+                        &format!("output.{name}"),
+                        "Module output value precondition",
+                    )?;
                 }
                 ev.eval(&o.value.expr)?
             };
@@ -448,17 +671,40 @@ impl<'a> Walk<'a> {
                     Some(b) if b.same_data(&v) => Action::NoOp,
                     Some(_) => Action::Update,
                 };
-                self.out.lock().expect("collected").outputs.push(OutputChange { name: name.to_string(), action, before, after: Some(v), sensitive });
+                self.out
+                    .lock()
+                    .expect("collected")
+                    .outputs
+                    .push(OutputChange {
+                        name: name.to_string(),
+                        action,
+                        before,
+                        after: Some(v),
+                        sensitive,
+                    });
             }
             Phase::Apply => {
                 if v.is_wholly_known() {
-                    self.out.lock().expect("collected").root_outputs.insert(name.to_string(), OutputState { value: v, sensitive });
+                    self.out.lock().expect("collected").root_outputs.insert(
+                        name.to_string(),
+                        OutputState {
+                            value: v,
+                            sensitive,
+                        },
+                    );
                 }
             }
         }
     }
 
-    fn expand(&self, values: &Values, mi: &ModulePath, m: &Module, count: Option<&crate::config::Expr>, for_each: Option<&crate::config::Expr>) -> Result<Expanded, Diagnostic> {
+    fn expand(
+        &self,
+        values: &Values,
+        mi: &ModulePath,
+        m: &Module,
+        count: Option<&crate::config::Expr>,
+        for_each: Option<&crate::config::Expr>,
+    ) -> Result<Expanded, Diagnostic> {
         let scope = self.scope(values, mi, m, None, None);
         if let Some(c) = count {
             let v = Evaluator::new(&scope, c.file).eval(&c.expr)?;
@@ -466,11 +712,33 @@ impl<'a> Walk<'a> {
             if v.is_unknown() {
                 return Ok(Expanded::Unknown);
             }
-            let n = v.as_f64().or_else(|| crate::eval::types::to_number(&v)).ok_or_else(|| Diagnostic::error("Invalid count argument", format!("The count argument must be a whole number, but it is {}.", v.type_name())).at(c.span()))?;
+            let n = v
+                .as_f64()
+                .or_else(|| crate::eval::types::to_number(&v))
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                        "Invalid count argument",
+                        format!(
+                            "The count argument must be a whole number, but it is {}.",
+                            v.type_name()
+                        ),
+                    )
+                    .at(c.span())
+                })?;
             if n < 0.0 || n.fract() != 0.0 {
-                return Err(Diagnostic::error("Invalid count argument", format!("The count argument must be a non-negative whole number, but it is {}.", mlform_provider::format_number(n))).at(c.span()));
+                return Err(Diagnostic::error(
+                    "Invalid count argument",
+                    format!(
+                        "The count argument must be a non-negative whole number, but it is {}.",
+                        mlform_provider::format_number(n)
+                    ),
+                )
+                .at(c.span()));
             }
-            return Ok(Expanded::Keys(Expansion::Count, (0..n as i64).map(|i| (Some(Key::Int(i)), None)).collect()));
+            return Ok(Expanded::Keys(
+                Expansion::Count,
+                (0..n as i64).map(|i| (Some(Key::Int(i)), None)).collect(),
+            ));
         }
         if let Some(f) = for_each {
             let v = Evaluator::new(&scope, f.file).eval(&f.expr)?;
@@ -532,22 +800,35 @@ impl<'a> Walk<'a> {
             return Err(diags.into());
         }
         let Some(mis) = self.instances_of(&node.module) else {
-            self.values.lock().expect("values").expansions.insert(child_path, None);
+            self.values
+                .lock()
+                .expect("values")
+                .expansions
+                .insert(child_path, None);
             return Ok(());
         };
         let mut children = Vec::new();
         let mut unknown = false;
         for mi in mis {
             let mut values = self.values.lock().expect("values");
-            let expanded = self.expand(&values, &mi, m, call.count.as_ref(), call.for_each.as_ref())?;
+            let expanded =
+                self.expand(&values, &mi, m, call.count.as_ref(), call.for_each.as_ref())?;
             let (expansion, keys) = match expanded {
-                Expanded::Unknown if self.phase == Phase::Validate => (Expansion::Single, vec![(None, None)]),
+                Expanded::Unknown if self.phase == Phase::Validate => {
+                    (Expansion::Single, vec![(None, None)])
+                }
                 Expanded::Unknown => {
                     unknown = true;
                     let addr = format!("{}module.{name}", prefix(&mi));
-                    self.deferred.lock().expect("deferred").insert(i, addr.clone());
+                    self.deferred
+                        .lock()
+                        .expect("deferred")
+                        .insert(i, addr.clone());
                     self.out.lock().expect("collected").deferred.push(Deferred { addr, reason: "count or for_each of this module depends on values known only after apply".into() });
-                    values.module_mut(&mi).calls.insert(name.to_string(), Instances::new(Expansion::Unknown));
+                    values
+                        .module_mut(&mi)
+                        .calls
+                        .insert(name.to_string(), Instances::new(Expansion::Unknown));
                     continue;
                 }
                 Expanded::Keys(e, k) => (e, k),
@@ -583,16 +864,30 @@ impl<'a> Walk<'a> {
             }
             values.module_mut(&mi).calls.insert(name.to_string(), inst);
         }
-        self.values.lock().expect("values").expansions.insert(child_path, if unknown { None } else { Some(children) });
+        self.values
+            .lock()
+            .expect("values")
+            .expansions
+            .insert(child_path, if unknown { None } else { Some(children) });
         Ok(())
     }
 
     async fn provider_node(&self, node: &Node, p: &ProviderRef) -> NodeResult {
         let Some((provider, schema)) = self.e.registry.get(&p.name) else {
-            return Err(Diagnostic::error("Unknown provider", format!("The provider \"{}\" is not available in this build of mlform.", p.name)).into());
+            return Err(Diagnostic::error(
+                "Unknown provider",
+                format!(
+                    "The provider \"{}\" is not available in this build of mlform.",
+                    p.name
+                ),
+            )
+            .into());
         };
         let root = &self.e.config;
-        let block = root.providers.iter().find(|b| b.name == p.name && b.alias == p.alias);
+        let block = root
+            .providers
+            .iter()
+            .find(|b| b.name == p.name && b.alias == p.alias);
         let config = {
             let values = self.values.lock().expect("values");
             let root_path: ModulePath = vec![];
@@ -600,11 +895,25 @@ impl<'a> Walk<'a> {
             match block {
                 Some(b) => {
                     let mut ev = Evaluator::new(&scope, b.body.file);
-                    eval_body(&mut ev, b.body.file, &b.body.body, &schema.provider, &format!("the provider \"{p}\" block"), node.span.clone())?
+                    eval_body(
+                        &mut ev,
+                        b.body.file,
+                        &b.body.body,
+                        &schema.provider,
+                        &format!("the provider \"{p}\" block"),
+                        node.span.clone(),
+                    )?
                 }
                 None => {
                     let mut ev = Evaluator::new(&scope, 0);
-                    eval_body(&mut ev, 0, &hcl_edit::structure::Body::new(), &schema.provider, &format!("the provider \"{p}\" configuration"), None)?
+                    eval_body(
+                        &mut ev,
+                        0,
+                        &hcl_edit::structure::Body::new(),
+                        &schema.provider,
+                        &format!("the provider \"{p}\" configuration"),
+                        None,
+                    )?
                 }
             }
         };
@@ -613,10 +922,18 @@ impl<'a> Walk<'a> {
         }
         match provider.configure(&config).await {
             Ok(c) => {
-                self.providers.lock().expect("providers").insert(p.clone(), c);
+                self.providers
+                    .lock()
+                    .expect("providers")
+                    .insert(p.clone(), c);
                 Ok(())
             }
-            Err(e) => Err(Diagnostic::error("Failed to configure provider", format!("Provider \"{p}\" could not be configured: {e}")).at(node.span.clone()).into()),
+            Err(e) => Err(Diagnostic::error(
+                "Failed to configure provider",
+                format!("Provider \"{p}\" could not be configured: {e}"),
+            )
+            .at(node.span.clone())
+            .into()),
         }
     }
 
@@ -626,9 +943,26 @@ impl<'a> Walk<'a> {
         self.providers.lock().expect("providers").get(p).cloned()
     }
 
-    fn resource_impl(&self, p: &ProviderRef, key: &ResourceKey) -> Result<Arc<dyn Resource>, Diagnostic> {
-        let c = self.configured(p).ok_or_else(|| Diagnostic::error("Provider not configured", format!("The provider \"{p}\" needed by {key} is not configured.")))?;
-        c.resource(&key.type_name).ok_or_else(|| Diagnostic::error("Invalid resource type", format!("The provider \"{p}\" does not support resource type \"{}\".", key.type_name)))
+    fn resource_impl(
+        &self,
+        p: &ProviderRef,
+        key: &ResourceKey,
+    ) -> Result<Arc<dyn Resource>, Diagnostic> {
+        let c = self.configured(p).ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                format!("The provider \"{p}\" needed by {key} is not configured."),
+            )
+        })?;
+        c.resource(&key.type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid resource type",
+                format!(
+                    "The provider \"{p}\" does not support resource type \"{}\".",
+                    key.type_name
+                ),
+            )
+        })
     }
 
     fn instances_from_state(&self, st: &State, mi: &ModulePath, key: &ResourceKey) -> Instances {
@@ -654,19 +988,42 @@ impl<'a> Walk<'a> {
             let st = self.state.lock().expect("state");
             self.instances_from_state(&st, mi, key)
         };
-        self.values.lock().expect("values").module_mut(mi).resources.insert(key.clone(), inst);
+        self.values
+            .lock()
+            .expect("values")
+            .module_mut(mi)
+            .resources
+            .insert(key.clone(), inst);
     }
 
-    async fn resource_node(&self, i: NodeIndex, node: &Node, key: &ResourceKey, inherited: Option<String>) -> NodeResult {
+    async fn resource_node(
+        &self,
+        i: NodeIndex,
+        node: &Node,
+        key: &ResourceKey,
+        inherited: Option<String>,
+    ) -> NodeResult {
         let m = self.module(&node.module);
         let rc = &m.resources[key];
-        let Some(mis) = self.instances_of(&node.module) else { return Ok(()) };
-        let schema = self.e.registry.schema(&rc.provider.name, key).cloned().unwrap_or_default();
+        let Some(mis) = self.instances_of(&node.module) else {
+            return Ok(());
+        };
+        let schema = self
+            .e
+            .registry
+            .schema(&rc.provider.name, key)
+            .cloned()
+            .unwrap_or_default();
         if let (Some(reason), true) = (&inherited, self.phase != Phase::Validate) {
             for mi in &mis {
                 self.keep_state_values(mi, key);
                 if self.phase == Phase::Plan {
-                    self.out.lock().expect("collected").deferred.push(Deferred { addr: format!("{}{key}", prefix(mi)), reason: format!("depends on {reason}, whose instances are not known until apply") });
+                    self.out.lock().expect("collected").deferred.push(Deferred {
+                        addr: format!("{}{key}", prefix(mi)),
+                        reason: format!(
+                            "depends on {reason}, whose instances are not known until apply"
+                        ),
+                    });
                 }
             }
             return Ok(());
@@ -684,7 +1041,13 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn validate_resource(&self, mis: &[ModulePath], m: &Module, key: &ResourceKey, schema: &Schema) -> NodeResult {
+    fn validate_resource(
+        &self,
+        mis: &[ModulePath],
+        m: &Module,
+        key: &ResourceKey,
+        schema: &Schema,
+    ) -> NodeResult {
         let rc = &m.resources[key];
         for mi in mis {
             let mut values = self.values.lock().expect("values");
@@ -698,34 +1061,85 @@ impl<'a> Walk<'a> {
             {
                 let scope = self.scope(&values, mi, m, count, each);
                 let mut ev = Evaluator::new(&scope, rc.body.file);
-                eval_body(&mut ev, rc.body.file, &rc.body.body, schema, &format!("{key}"), rc.span.clone())?;
+                eval_body(
+                    &mut ev,
+                    rc.body.file,
+                    &rc.body.body,
+                    schema,
+                    &format!("{key}"),
+                    rc.span.clone(),
+                )?;
             }
-            values.module_mut(mi).resources.insert(key.clone(), Instances::new(Expansion::Unknown));
+            values
+                .module_mut(mi)
+                .resources
+                .insert(key.clone(), Instances::new(Expansion::Unknown));
         }
         Ok(())
     }
 
-    async fn refresh(&self, addr: &InstanceAddr, inst: &InstanceState, res: &Arc<dyn Resource>, schema: &Schema) -> Result<Option<Value>, Diagnostic> {
+    async fn refresh(
+        &self,
+        addr: &InstanceAddr,
+        inst: &InstanceState,
+        res: &Arc<dyn Resource>,
+        schema: &Schema,
+    ) -> Result<Option<Value>, Diagnostic> {
         if !self.opts.refresh {
             return Ok(Some(inst.value.clone()));
         }
         let _permit = self.sem.acquire().await.expect("semaphore");
         let addr_s = addr.to_string();
-        let id = inst.value.get_attr("id").as_str().filter(|_| !inst.value.get_attr("id").is_sensitive()).map(str::to_string);
-        self.reporter.event(Event::Refreshing { addr: &addr_s, id: id.as_deref() });
-        let live = self.retry(&addr_s, || res.read(&inst.value)).await.map_err(|e| Diagnostic::error("Failed to refresh resource", format!("Reading {addr_s}: {e}")))?;
-        let live = live.map(|l| mark_schema_sensitive(res.normalize(&inst.value, l).with_sensitive_paths(&inst.value.sensitive_paths()), schema));
+        let id = inst
+            .value
+            .get_attr("id")
+            .as_str()
+            .filter(|_| !inst.value.get_attr("id").is_sensitive())
+            .map(str::to_string);
+        self.reporter.event(Event::Refreshing {
+            addr: &addr_s,
+            id: id.as_deref(),
+        });
+        let live = self
+            .retry(&addr_s, || res.read(&inst.value))
+            .await
+            .map_err(|e| {
+                Diagnostic::error(
+                    "Failed to refresh resource",
+                    format!("Reading {addr_s}: {e}"),
+                )
+            })?;
+        let live = live.map(|l| {
+            mark_schema_sensitive(
+                res.normalize(&inst.value, l)
+                    .with_sensitive_paths(&inst.value.sensitive_paths()),
+                schema,
+            )
+        });
         let drifted = match &live {
             None => true,
             Some(l) => !l.same_data(&inst.value),
         };
         if drifted {
-            self.out.lock().expect("collected").drift.push(Drift { addr: addr.clone(), before: inst.value.clone(), after: live.clone(), provider: inst.provider.clone() });
+            self.out.lock().expect("collected").drift.push(Drift {
+                addr: addr.clone(),
+                before: inst.value.clone(),
+                after: live.clone(),
+                provider: inst.provider.clone(),
+            });
         }
         Ok(live)
     }
 
-    async fn plan_resource(&self, i: NodeIndex, node: &Node, mis: &[ModulePath], m: &Module, key: &ResourceKey, schema: &Schema) -> NodeResult {
+    async fn plan_resource(
+        &self,
+        i: NodeIndex,
+        node: &Node,
+        mis: &[ModulePath],
+        m: &Module,
+        key: &ResourceKey,
+        schema: &Schema,
+    ) -> NodeResult {
         let rc = &m.resources[key];
         if key.mode == Mode::Data {
             return self.plan_data(mis, m, key, schema).await;
@@ -745,7 +1159,10 @@ impl<'a> Walk<'a> {
             let addr_prefix = format!("{}{key}", prefix(mi));
             let (expansion, keys) = match expanded {
                 Expanded::Unknown => {
-                    self.deferred.lock().expect("deferred").insert(i, addr_prefix.clone());
+                    self.deferred
+                        .lock()
+                        .expect("deferred")
+                        .insert(i, addr_prefix.clone());
                     self.out.lock().expect("collected").deferred.push(Deferred {
                         addr: addr_prefix,
                         reason: format!("its {} depends on values known only after apply; it will be planned by the next run", if rc.count.is_some() { "count" } else { "for_each" }),
@@ -755,11 +1172,24 @@ impl<'a> Walk<'a> {
                 }
                 Expanded::Keys(e, k) => (e, k),
             };
-            let priors: Vec<(InstanceAddr, InstanceState)> = self.prior.resource_instances(mi, key).map(|(a, s)| (a.clone(), s.clone())).collect();
+            let priors: Vec<(InstanceAddr, InstanceState)> = self
+                .prior
+                .resource_instances(mi, key)
+                .map(|(a, s)| (a.clone(), s.clone()))
+                .collect();
             let desired: HashSet<Option<Key>> = keys.iter().map(|(k, _)| k.clone()).collect();
             // Refresh every prior instance (targeted ones), concurrently.
             let res_ref = &res;
-            let refreshed = futures_util::future::join_all(priors.iter().filter(|(a, _)| self.targets_instance(i, a)).map(|(a, s)| async move { (a.clone(), self.refresh(a, s, res_ref, schema).await) })).await;
+            let refreshed =
+                futures_util::future::join_all(
+                    priors
+                        .iter()
+                        .filter(|(a, _)| self.targets_instance(i, a))
+                        .map(|(a, s)| async move {
+                            (a.clone(), self.refresh(a, s, res_ref, schema).await)
+                        }),
+                )
+                .await;
             let mut live: HashMap<Option<Key>, Option<Value>> = HashMap::new();
             for (a, r) in refreshed {
                 match r {
@@ -776,22 +1206,46 @@ impl<'a> Walk<'a> {
                     if !self.targets_instance(i, a) || self.opts.mode == PlanMode::RefreshOnly {
                         continue;
                     }
-                    let Some(Some(before)) = live.get(&a.key).cloned() else { continue };
+                    let Some(Some(before)) = live.get(&a.key).cloned() else {
+                        continue;
+                    };
                     if rc.lifecycle.prevent_destroy {
                         diags.push(prevent_destroy_diag(a, rc.span.clone()));
                         continue;
                     }
                     let reason = match (&a.key, &expansion) {
-                        (Some(Key::Int(_)), Expansion::Count) => format!("index {} is out of range for count", a.key.as_ref().unwrap()),
-                        (Some(Key::Str(_)), Expansion::ForEach) => format!("key {} is not in for_each map", a.key.as_ref().unwrap()),
-                        (_, Expansion::Single) => "the resource no longer has count or for_each".to_string(),
+                        (Some(Key::Int(_)), Expansion::Count) => format!(
+                            "index {} is out of range for count",
+                            a.key.as_ref().unwrap()
+                        ),
+                        (Some(Key::Str(_)), Expansion::ForEach) => {
+                            format!("key {} is not in for_each map", a.key.as_ref().unwrap())
+                        }
+                        (_, Expansion::Single) => {
+                            "the resource no longer has count or for_each".to_string()
+                        }
                         _ => "its key does not match the resource's count or for_each".to_string(),
                     };
-                    changes.push(ResourceChange { addr: a.clone(), deposed: false, action: Action::Delete, before: Some(before), after: None, requires_replace: vec![], reason: Some(reason), provider: s.provider.clone(), dependencies: s.dependencies.clone(), create_before_destroy: false });
+                    changes.push(ResourceChange {
+                        addr: a.clone(),
+                        deposed: false,
+                        action: Action::Delete,
+                        before: Some(before),
+                        after: None,
+                        requires_replace: vec![],
+                        reason: Some(reason),
+                        provider: s.provider.clone(),
+                        dependencies: s.dependencies.clone(),
+                        create_before_destroy: false,
+                    });
                 }
             }
             for (k, each_value) in keys {
-                let addr = InstanceAddr { module: mi.clone(), resource: key.clone(), key: k.clone() };
+                let addr = InstanceAddr {
+                    module: mi.clone(),
+                    resource: key.clone(),
+                    key: k.clone(),
+                };
                 let prior_state = priors.iter().find(|(a, _)| a.key == k).map(|(_, s)| s);
                 if !self.targets_instance(i, &addr) {
                     if let Some(s) = prior_state {
@@ -812,7 +1266,20 @@ impl<'a> Walk<'a> {
                 if self.opts.mode == PlanMode::RefreshOnly {
                     if let Some(b) = &before {
                         inst_values.values.insert(k.clone(), b.clone());
-                        changes.push(ResourceChange { addr, deposed: false, action: Action::NoOp, before: Some(b.clone()), after: Some(b.clone()), requires_replace: vec![], reason: None, provider: provider_string.clone(), dependencies: prior_state.map(|s| s.dependencies.clone()).unwrap_or_default(), create_before_destroy: cbd });
+                        changes.push(ResourceChange {
+                            addr,
+                            deposed: false,
+                            action: Action::NoOp,
+                            before: Some(b.clone()),
+                            after: Some(b.clone()),
+                            requires_replace: vec![],
+                            reason: None,
+                            provider: provider_string.clone(),
+                            dependencies: prior_state
+                                .map(|s| s.dependencies.clone())
+                                .unwrap_or_default(),
+                            create_before_destroy: cbd,
+                        });
                     }
                     continue;
                 }
@@ -828,11 +1295,26 @@ impl<'a> Walk<'a> {
                     let values = self.values.lock().expect("values");
                     let scope = self.scope(&values, mi, m, count, each.clone());
                     let mut ev = Evaluator::new(&scope, rc.body.file);
-                    self.plan_instance(&mut ev, &values, mi, m, rc, schema, &res, &addr, before.clone(), cbd, count, each)
+                    self.plan_instance(
+                        &mut ev,
+                        &values,
+                        mi,
+                        m,
+                        rc,
+                        schema,
+                        &res,
+                        &addr,
+                        before.clone(),
+                        cbd,
+                        count,
+                        each,
+                    )
                 };
                 match planned {
                     Ok(mut change) => {
-                        inst_values.values.insert(k.clone(), change.after.clone().unwrap_or(Value::Unknown));
+                        inst_values
+                            .values
+                            .insert(k.clone(), change.after.clone().unwrap_or(Value::Unknown));
                         change.provider = provider_string.clone();
                         change.dependencies = deps.clone();
                         changes.push(change);
@@ -840,23 +1322,76 @@ impl<'a> Walk<'a> {
                     Err(mut d) => diags.append(&mut d),
                 }
             }
-            self.values.lock().expect("values").module_mut(mi).resources.insert(key.clone(), inst_values);
+            self.values
+                .lock()
+                .expect("values")
+                .module_mut(mi)
+                .resources
+                .insert(key.clone(), inst_values);
             self.out.lock().expect("collected").changes.extend(changes);
         }
         // Instances in module instances that no longer exist.
         if self.opts.mode != PlanMode::RefreshOnly {
-            let orphans: Vec<InstanceAddr> = self.state_index.get(&(node.module.clone(), key.clone())).into_iter().flatten().filter(|a| !known_modules.contains(&a.module) && self.targets_instance(i, a)).cloned().collect();
-            let module_deferred = self.values.lock().expect("values").expansions.get(&node.module).is_some_and(|e| e.is_none());
+            let orphans: Vec<InstanceAddr> = self
+                .state_index
+                .get(&(node.module.clone(), key.clone()))
+                .into_iter()
+                .flatten()
+                .filter(|a| !known_modules.contains(&a.module) && self.targets_instance(i, a))
+                .cloned()
+                .collect();
+            let module_deferred = self
+                .values
+                .lock()
+                .expect("values")
+                .expansions
+                .get(&node.module)
+                .is_some_and(|e| e.is_none());
             if !module_deferred {
-                self.plan_deletes(&orphans, &res, schema, rc.lifecycle.prevent_destroy, rc.span.clone(), |a| format!("{} is not in configuration", crate::addr::module_path_string(&a.module)), &mut diags).await;
+                self.plan_deletes(
+                    &orphans,
+                    &res,
+                    schema,
+                    rc.lifecycle.prevent_destroy,
+                    rc.span.clone(),
+                    |a| {
+                        format!(
+                            "{} is not in configuration",
+                            crate::addr::module_path_string(&a.module)
+                        )
+                    },
+                    &mut diags,
+                )
+                .await;
             }
         }
-        if diags.is_empty() { Ok(()) } else { Err(diags.into()) }
+        if diags.is_empty() {
+            Ok(())
+        } else {
+            Err(diags.into())
+        }
     }
 
-    async fn plan_deletes(&self, addrs: &[InstanceAddr], res: &Arc<dyn Resource>, schema: &Schema, prevent: bool, span: Option<Span>, reason: impl Fn(&InstanceAddr) -> String, diags: &mut Vec<Diagnostic>) {
-        let items: Vec<(InstanceAddr, InstanceState)> = addrs.iter().filter_map(|a| self.prior.instances.get(a).map(|s| (a.clone(), s.clone()))).collect();
-        let refreshed = futures_util::future::join_all(items.iter().map(|(a, s)| async move { (a, s, self.refresh(a, s, res, schema).await) })).await;
+    async fn plan_deletes(
+        &self,
+        addrs: &[InstanceAddr],
+        res: &Arc<dyn Resource>,
+        schema: &Schema,
+        prevent: bool,
+        span: Option<Span>,
+        reason: impl Fn(&InstanceAddr) -> String,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let items: Vec<(InstanceAddr, InstanceState)> = addrs
+            .iter()
+            .filter_map(|a| self.prior.instances.get(a).map(|s| (a.clone(), s.clone())))
+            .collect();
+        let refreshed = futures_util::future::join_all(
+            items
+                .iter()
+                .map(|(a, s)| async move { (a, s, self.refresh(a, s, res, schema).await) }),
+        )
+        .await;
         let mut out = Vec::new();
         for (a, s, r) in refreshed {
             match r {
@@ -866,7 +1401,18 @@ impl<'a> Walk<'a> {
                         continue;
                     }
                     let why = reason(a);
-                    out.push(ResourceChange { addr: a.clone(), deposed: false, action: Action::Delete, before: Some(before), after: None, requires_replace: vec![], reason: if why.is_empty() { None } else { Some(why) }, provider: s.provider.clone(), dependencies: s.dependencies.clone(), create_before_destroy: false });
+                    out.push(ResourceChange {
+                        addr: a.clone(),
+                        deposed: false,
+                        action: Action::Delete,
+                        before: Some(before),
+                        after: None,
+                        requires_replace: vec![],
+                        reason: if why.is_empty() { None } else { Some(why) },
+                        provider: s.provider.clone(),
+                        dependencies: s.dependencies.clone(),
+                        create_before_destroy: false,
+                    });
                 }
                 Ok(None) => {}
                 Err(d) => diags.push(d),
@@ -876,16 +1422,52 @@ impl<'a> Walk<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn plan_instance(&self, ev: &mut Evaluator<'_>, values: &Values, mi: &ModulePath, m: &Module, rc: &crate::config::Resource, schema: &Schema, res: &Arc<dyn Resource>, addr: &InstanceAddr, before: Option<Value>, cbd: bool, count: Option<i64>, each: Option<(Value, Value)>) -> Result<ResourceChange, Vec<Diagnostic>> {
+    fn plan_instance(
+        &self,
+        ev: &mut Evaluator<'_>,
+        values: &Values,
+        mi: &ModulePath,
+        m: &Module,
+        rc: &crate::config::Resource,
+        schema: &Schema,
+        res: &Arc<dyn Resource>,
+        addr: &InstanceAddr,
+        before: Option<Value>,
+        cbd: bool,
+        count: Option<i64>,
+        each: Option<(Value, Value)>,
+    ) -> Result<ResourceChange, Vec<Diagnostic>> {
         let what = addr.to_string();
-        self.check_conditions(&rc.lifecycle.preconditions, ev, &what, "Resource precondition")?;
-        let config = eval_body(ev, rc.body.file, &rc.body.body, schema, &what, rc.span.clone())?;
+        self.check_conditions(
+            &rc.lifecycle.preconditions,
+            ev,
+            &what,
+            "Resource precondition",
+        )?;
+        let config = eval_body(
+            ev,
+            rc.body.file,
+            &rc.body.body,
+            schema,
+            &what,
+            rc.span.clone(),
+        )?;
         let config = match &before {
             Some(p) => apply_ignore_changes(config, p, &rc.lifecycle.ignore_changes),
             None => config,
         };
-        let provider_err = |e: ProviderError| vec![Diagnostic::error("Invalid resource configuration", format!("{what}: {e}")).at(rc.span.clone())];
-        let planned = res.plan(PlanRequest { prior: before.as_ref(), config: &config }).map_err(provider_err)?;
+        let provider_err = |e: ProviderError| {
+            vec![
+                Diagnostic::error("Invalid resource configuration", format!("{what}: {e}"))
+                    .at(rc.span.clone()),
+            ]
+        };
+        let planned = res
+            .plan(PlanRequest {
+                prior: before.as_ref(),
+                config: &config,
+            })
+            .map_err(provider_err)?;
         let forced_by_cli = self.opts.replace.iter().any(|t| t.matches(addr));
         let triggered = self.replace_triggered(rc, mi);
         let mut reason = None;
@@ -900,11 +1482,24 @@ impl<'a> Walk<'a> {
                     } else {
                         planned.replace_reason.clone()
                     };
-                    let fresh = res.plan(PlanRequest { prior: None, config: &config }).map_err(provider_err)?;
+                    let fresh = res
+                        .plan(PlanRequest {
+                            prior: None,
+                            config: &config,
+                        })
+                        .map_err(provider_err)?;
                     if rc.lifecycle.prevent_destroy {
                         return Err(vec![prevent_destroy_diag(addr, rc.span.clone())]);
                     }
-                    (if cbd { Action::CreateThenDelete } else { Action::DeleteThenCreate }, fresh.state, planned.requires_replace)
+                    (
+                        if cbd {
+                            Action::CreateThenDelete
+                        } else {
+                            Action::DeleteThenCreate
+                        },
+                        fresh.state,
+                        planned.requires_replace,
+                    )
                 } else if planned.state.same_data(p) {
                     (Action::NoOp, p.clone(), vec![])
                 } else {
@@ -914,11 +1509,30 @@ impl<'a> Walk<'a> {
         };
         let after = mark_schema_sensitive(after, schema);
         if !rc.lifecycle.postconditions.is_empty() && after.is_wholly_known() {
-            let scope = EvalScope { self_value: Some(after.clone()), ..self.scope(values, mi, m, count, each) };
+            let scope = EvalScope {
+                self_value: Some(after.clone()),
+                ..self.scope(values, mi, m, count, each)
+            };
             let mut ev2 = Evaluator::new(&scope, rc.body.file);
-            self.check_conditions(&rc.lifecycle.postconditions, &mut ev2, &what, "Resource postcondition")?;
+            self.check_conditions(
+                &rc.lifecycle.postconditions,
+                &mut ev2,
+                &what,
+                "Resource postcondition",
+            )?;
         }
-        Ok(ResourceChange { addr: addr.clone(), deposed: false, action, before, after: Some(after), requires_replace, reason, provider: String::new(), dependencies: vec![], create_before_destroy: cbd })
+        Ok(ResourceChange {
+            addr: addr.clone(),
+            deposed: false,
+            action,
+            before,
+            after: Some(after),
+            requires_replace,
+            reason,
+            provider: String::new(),
+            dependencies: vec![],
+            create_before_destroy: cbd,
+        })
     }
 
     /// The first `replace_triggered_by` reference whose object changes in this plan.
@@ -926,33 +1540,66 @@ impl<'a> Walk<'a> {
         let out = self.out.lock().expect("collected");
         for e in &rc.lifecycle.replace_triggered_by {
             for r in crate::eval::refs::expr_refs(&e.expr) {
-                let crate::eval::refs::Reference::Resource(k) = &r.reference else { continue };
+                let crate::eval::refs::Reference::Resource(k) = &r.reference else {
+                    continue;
+                };
                 let hit = out.changes.iter().any(|c| {
                     &c.addr.resource == k
                         && &c.addr.module == mi
                         && match &r.attr {
                             None => !matches!(c.action, Action::NoOp | Action::Read),
                             Some(attr) => {
-                                let b = c.before.as_ref().map(|v| v.get_attr(attr).clone()).unwrap_or(Value::Null);
-                                let a = c.after.as_ref().map(|v| v.get_attr(attr).clone()).unwrap_or(Value::Null);
-                                !b.same_data(&a) || matches!(c.action, Action::DeleteThenCreate | Action::CreateThenDelete)
+                                let b = c
+                                    .before
+                                    .as_ref()
+                                    .map(|v| v.get_attr(attr).clone())
+                                    .unwrap_or(Value::Null);
+                                let a = c
+                                    .after
+                                    .as_ref()
+                                    .map(|v| v.get_attr(attr).clone())
+                                    .unwrap_or(Value::Null);
+                                !b.same_data(&a)
+                                    || matches!(
+                                        c.action,
+                                        Action::DeleteThenCreate | Action::CreateThenDelete
+                                    )
                             }
                         }
                 });
                 if hit {
-                    return Some(format!("{}{}", k, r.attr.map(|a| format!(".{a}")).unwrap_or_default()));
+                    return Some(format!(
+                        "{}{}",
+                        k,
+                        r.attr.map(|a| format!(".{a}")).unwrap_or_default()
+                    ));
                 }
             }
         }
         None
     }
 
-    async fn plan_data(&self, mis: &[ModulePath], m: &Module, key: &ResourceKey, schema: &Schema) -> NodeResult {
+    async fn plan_data(
+        &self,
+        mis: &[ModulePath],
+        m: &Module,
+        key: &ResourceKey,
+        schema: &Schema,
+    ) -> NodeResult {
         let rc = &m.resources[key];
         let ds = self
             .configured(&rc.provider)
             .and_then(|c| c.data_source(&key.type_name))
-            .ok_or_else(|| Diagnostic::error("Invalid data source", format!("The provider \"{}\" does not support data source \"{}\".", rc.provider, key.type_name)).at(rc.span.clone()))?;
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Invalid data source",
+                    format!(
+                        "The provider \"{}\" does not support data source \"{}\".",
+                        rc.provider, key.type_name
+                    ),
+                )
+                .at(rc.span.clone())
+            })?;
         let provider_string = provider_state_string(&self.e.registry, &rc.provider);
         for mi in mis {
             let expanded = {
@@ -960,7 +1607,12 @@ impl<'a> Walk<'a> {
                 self.expand(&values, mi, m, rc.count.as_ref(), rc.for_each.as_ref())?
             };
             let Expanded::Keys(expansion, keys) = expanded else {
-                self.values.lock().expect("values").module_mut(mi).resources.insert(key.clone(), Instances::new(Expansion::Unknown));
+                self.values
+                    .lock()
+                    .expect("values")
+                    .module_mut(mi)
+                    .resources
+                    .insert(key.clone(), Instances::new(Expansion::Unknown));
                 continue;
             };
             let mut configs = Vec::new();
@@ -976,75 +1628,154 @@ impl<'a> Walk<'a> {
                 let values = self.values.lock().expect("values");
                 let scope = self.scope(&values, mi, m, count, each);
                 let mut ev = Evaluator::new(&scope, rc.body.file);
-                let addr = InstanceAddr { module: mi.clone(), resource: key.clone(), key: k.clone() };
-                let config = eval_body(&mut ev, rc.body.file, &rc.body.body, schema, &addr.to_string(), rc.span.clone())?;
+                let addr = InstanceAddr {
+                    module: mi.clone(),
+                    resource: key.clone(),
+                    key: k.clone(),
+                };
+                let config = eval_body(
+                    &mut ev,
+                    rc.body.file,
+                    &rc.body.body,
+                    schema,
+                    &addr.to_string(),
+                    rc.span.clone(),
+                )?;
                 configs.push((addr, config));
             }
-            let reads = futures_util::future::join_all(configs.into_iter().map(|(addr, config)| {
-                let ds = ds.clone();
-                async move {
-                    if !config.is_wholly_known() || self.opts.mode == PlanMode::Destroy {
-                        return (addr, config, Ok(None));
+            let reads =
+                futures_util::future::join_all(configs.into_iter().map(|(addr, config)| {
+                    let ds = ds.clone();
+                    async move {
+                        if !config.is_wholly_known() || self.opts.mode == PlanMode::Destroy {
+                            return (addr, config, Ok(None));
+                        }
+                        let _p = self.sem.acquire().await.expect("semaphore");
+                        let a = addr.to_string();
+                        self.reporter.event(Event::Reading { addr: &a });
+                        let r = self.retry(&a, || ds.read(&config)).await;
+                        (addr, config, r.map(Some))
                     }
-                    let _p = self.sem.acquire().await.expect("semaphore");
-                    let a = addr.to_string();
-                    self.reporter.event(Event::Reading { addr: &a });
-                    let r = self.retry(&a, || ds.read(&config)).await;
-                    (addr, config, r.map(Some))
-                }
-            }))
-            .await;
+                }))
+                .await;
             let mut inst = Instances::new(expansion);
             for (addr, config, r) in reads {
                 match r {
                     Ok(Some(v)) => {
                         let v = mark_schema_sensitive(v, schema);
                         inst.values.insert(addr.key.clone(), v.clone());
-                        self.out.lock().expect("collected").changes.push(ResourceChange { addr, deposed: false, action: Action::NoOp, before: None, after: Some(v), requires_replace: vec![], reason: None, provider: provider_string.clone(), dependencies: vec![], create_before_destroy: false });
+                        self.out
+                            .lock()
+                            .expect("collected")
+                            .changes
+                            .push(ResourceChange {
+                                addr,
+                                deposed: false,
+                                action: Action::NoOp,
+                                before: None,
+                                after: Some(v),
+                                requires_replace: vec![],
+                                reason: None,
+                                provider: provider_string.clone(),
+                                dependencies: vec![],
+                                create_before_destroy: false,
+                            });
                     }
                     Ok(None) => {
                         inst.values.insert(addr.key.clone(), Value::Unknown);
                         if self.opts.mode != PlanMode::Destroy {
-                            self.out.lock().expect("collected").changes.push(ResourceChange { addr, deposed: false, action: Action::Read, before: None, after: Some(unknown_computed(config, schema)), requires_replace: vec![], reason: Some("config refers to values not yet known".into()), provider: provider_string.clone(), dependencies: vec![], create_before_destroy: false });
+                            self.out
+                                .lock()
+                                .expect("collected")
+                                .changes
+                                .push(ResourceChange {
+                                    addr,
+                                    deposed: false,
+                                    action: Action::Read,
+                                    before: None,
+                                    after: Some(unknown_computed(config, schema)),
+                                    requires_replace: vec![],
+                                    reason: Some("config refers to values not yet known".into()),
+                                    provider: provider_string.clone(),
+                                    dependencies: vec![],
+                                    create_before_destroy: false,
+                                });
                         }
                     }
-                    Err(e) => return Err(Diagnostic::error("Failed to read data source", format!("Reading {addr}: {e}")).at(rc.span.clone()).into()),
+                    Err(e) => {
+                        return Err(Diagnostic::error(
+                            "Failed to read data source",
+                            format!("Reading {addr}: {e}"),
+                        )
+                        .at(rc.span.clone())
+                        .into())
+                    }
                 }
             }
-            self.values.lock().expect("values").module_mut(mi).resources.insert(key.clone(), inst);
+            self.values
+                .lock()
+                .expect("values")
+                .module_mut(mi)
+                .resources
+                .insert(key.clone(), inst);
         }
         Ok(())
     }
 
-    async fn apply_resource(&self, i: NodeIndex, node: &Node, mis: &[ModulePath], m: &Module, key: &ResourceKey, schema: &Schema) -> NodeResult {
+    async fn apply_resource(
+        &self,
+        i: NodeIndex,
+        node: &Node,
+        mis: &[ModulePath],
+        m: &Module,
+        key: &ResourceKey,
+        schema: &Schema,
+    ) -> NodeResult {
         let rc = &m.resources[key];
         let plan = self.plan.expect("apply has a plan");
         let _ = node;
         for mi in mis {
             let addr_prefix = format!("{}{key}", prefix(mi));
             if self.plan_deferred.contains(&addr_prefix) {
-                self.deferred.lock().expect("deferred").insert(i, addr_prefix);
+                self.deferred
+                    .lock()
+                    .expect("deferred")
+                    .insert(i, addr_prefix);
                 self.keep_state_values(mi, key);
                 continue;
             }
             let expanded = {
                 let values = self.values.lock().expect("values");
-                self.expand(&values, mi, m, rc.count.as_ref(), rc.for_each.as_ref()).map_err(|d| Fail::Fatal(vec![d]))?
+                self.expand(&values, mi, m, rc.count.as_ref(), rc.for_each.as_ref())
+                    .map_err(|d| Fail::Fatal(vec![d]))?
             };
             let Expanded::Keys(expansion, keys) = expanded else {
                 self.keep_state_values(mi, key);
                 continue;
             };
             if key.mode == Mode::Data {
-                self.apply_data(mi, m, key, schema, expansion, keys, plan).await?;
+                self.apply_data(mi, m, key, schema, expansion, keys, plan)
+                    .await?;
                 continue;
             }
-            let res = self.resource_impl(&rc.provider, key).map_err(|d| Fail::Fatal(vec![d]))?;
+            let res = self
+                .resource_impl(&rc.provider, key)
+                .map_err(|d| Fail::Fatal(vec![d]))?;
             let mut inst_values = Instances::new(expansion);
             let mut jobs = Vec::new();
             for (k, each_value) in keys {
-                let addr = InstanceAddr { module: mi.clone(), resource: key.clone(), key: k.clone() };
-                let current = self.state.lock().expect("state").instances.get(&addr).cloned();
+                let addr = InstanceAddr {
+                    module: mi.clone(),
+                    resource: key.clone(),
+                    key: k.clone(),
+                };
+                let current = self
+                    .state
+                    .lock()
+                    .expect("state")
+                    .instances
+                    .get(&addr)
+                    .cloned();
                 let Some(change) = plan.change(&addr, false) else {
                     if let Some(c) = current {
                         inst_values.values.insert(k, c.value);
@@ -1053,11 +1784,23 @@ impl<'a> Walk<'a> {
                 };
                 match change.action {
                     Action::NoOp | Action::Read | Action::Delete => {
-                        let v = change.before.clone().or(current.as_ref().map(|c| c.value.clone())).unwrap_or(Value::Null);
+                        let v = change
+                            .before
+                            .clone()
+                            .or(current.as_ref().map(|c| c.value.clone()))
+                            .unwrap_or(Value::Null);
                         if let Some(c) = &current {
                             if !c.value.same_data(&v) && change.action == Action::NoOp {
-                                let record = Record::Put { addr: addr.clone(), instance: InstanceState { value: v.clone(), ..c.clone() } };
-                                self.commit(&record).await.map_err(|d| Fail::Fatal(vec![d]))?;
+                                let record = Record::Put {
+                                    addr: addr.clone(),
+                                    instance: InstanceState {
+                                        value: v.clone(),
+                                        ..c.clone()
+                                    },
+                                };
+                                self.commit(&record)
+                                    .await
+                                    .map_err(|d| Fail::Fatal(vec![d]))?;
                             }
                         }
                         inst_values.values.insert(k, v);
@@ -1073,84 +1816,168 @@ impl<'a> Walk<'a> {
                     (Some(Key::Str(s)), Some(v)) => Some((Value::from(s.as_str()), v)),
                     _ => None,
                 };
-                let prior = if change.action == Action::Update { current.as_ref().map(|c| c.value.clone()) } else { None };
+                let prior = if change.action == Action::Update {
+                    current.as_ref().map(|c| c.value.clone())
+                } else {
+                    None
+                };
                 let final_planned = {
                     let values = self.values.lock().expect("values");
                     let scope = self.scope(&values, mi, m, count, each);
                     let mut ev = Evaluator::new(&scope, rc.body.file);
-                    let config = eval_body(&mut ev, rc.body.file, &rc.body.body, schema, &addr.to_string(), rc.span.clone()).map_err(Fail::Fatal)?;
+                    let config = eval_body(
+                        &mut ev,
+                        rc.body.file,
+                        &rc.body.body,
+                        schema,
+                        &addr.to_string(),
+                        rc.span.clone(),
+                    )
+                    .map_err(Fail::Fatal)?;
                     let config = match &prior {
                         Some(p) => apply_ignore_changes(config, p, &rc.lifecycle.ignore_changes),
                         None => config,
                     };
-                    let planned = res.plan(PlanRequest { prior: prior.as_ref(), config: &config }).map_err(|e| Fail::Fatal(vec![Diagnostic::error("Provider produced an invalid plan", format!("{addr}: {e}"))]))?;
+                    let planned = res
+                        .plan(PlanRequest {
+                            prior: prior.as_ref(),
+                            config: &config,
+                        })
+                        .map_err(|e| {
+                            Fail::Fatal(vec![Diagnostic::error(
+                                "Provider produced an invalid plan",
+                                format!("{addr}: {e}"),
+                            )])
+                        })?;
                     mark_schema_sensitive(planned.state, schema)
                 };
-                if let Some(attr) = inconsistent(change.after.as_ref().unwrap_or(&Value::Null), &final_planned) {
+                if let Some(attr) = inconsistent(
+                    change.after.as_ref().unwrap_or(&Value::Null),
+                    &final_planned,
+                ) {
                     return Err(Fail::Fatal(vec![Diagnostic::error("Inconsistent final plan", format!("When applying {addr}, the planned value of \"{attr}\" changed from what the saved plan recorded. Nothing was changed for this resource; run plan again."))]));
                 }
                 jobs.push((addr, change.clone(), prior, final_planned, current));
             }
             let deps = self.g.resource_deps.get(&i).cloned().unwrap_or_default();
             let provider_string = provider_state_string(&self.e.registry, &rc.provider);
-            let results = futures_util::future::join_all(jobs.into_iter().map(|(addr, change, prior, planned, current)| {
-                let res = res.clone();
-                let deps = deps.clone();
-                let provider_string = provider_string.clone();
-                async move {
-                    if self.failed.load(Ordering::SeqCst) || self.stop.load(Ordering::SeqCst) {
-                        return (addr, Err(None));
-                    }
-                    let _permit = self.sem.acquire().await.expect("semaphore");
-                    if self.failed.load(Ordering::SeqCst) || self.stop.load(Ordering::SeqCst) {
-                        return (addr, Err(None));
-                    }
-                    if change.action == Action::CreateThenDelete {
-                        if let Some(c) = &current {
-                            if let Err(d) = self.commit(&Record::Depose { addr: addr.clone(), instance: c.clone() }).await {
-                                return (addr, Err(Some(d)));
+            let results = futures_util::future::join_all(jobs.into_iter().map(
+                |(addr, change, prior, planned, current)| {
+                    let res = res.clone();
+                    let deps = deps.clone();
+                    let provider_string = provider_string.clone();
+                    async move {
+                        if self.failed.load(Ordering::SeqCst) || self.stop.load(Ordering::SeqCst) {
+                            return (addr, Err(None));
+                        }
+                        let _permit = self.sem.acquire().await.expect("semaphore");
+                        if self.failed.load(Ordering::SeqCst) || self.stop.load(Ordering::SeqCst) {
+                            return (addr, Err(None));
+                        }
+                        if change.action == Action::CreateThenDelete {
+                            if let Some(c) = &current {
+                                if let Err(d) = self
+                                    .commit(&Record::Depose {
+                                        addr: addr.clone(),
+                                        instance: c.clone(),
+                                    })
+                                    .await
+                                {
+                                    return (addr, Err(Some(d)));
+                                }
+                            }
+                        }
+                        let a = addr.to_string();
+                        let shown_action = if change.action.is_replace() {
+                            Action::Create
+                        } else {
+                            change.action
+                        };
+                        let id = prior.as_ref().and_then(|p| {
+                            p.get_attr("id")
+                                .as_str()
+                                .filter(|_| !p.get_attr("id").is_sensitive())
+                                .map(str::to_string)
+                        });
+                        self.reporter.event(Event::Started {
+                            addr: &a,
+                            action: shown_action,
+                            id: id.as_deref(),
+                        });
+                        let started = Instant::now();
+                        let result = self
+                            .with_progress(
+                                &a,
+                                shown_action,
+                                self.retry(&a, || async {
+                                    match &prior {
+                                        Some(p) => res.update(p, &planned).await,
+                                        None => res.create(&planned).await,
+                                    }
+                                }),
+                            )
+                            .await;
+                        match result {
+                            Ok(v) => {
+                                let v = mark_schema_sensitive(
+                                    v.with_sensitive_paths(&planned.sensitive_paths()),
+                                    schema,
+                                );
+                                let record = Record::Put {
+                                    addr: addr.clone(),
+                                    instance: InstanceState {
+                                        provider: provider_string,
+                                        value: v.clone(),
+                                        dependencies: deps,
+                                        create_before_destroy: change.create_before_destroy,
+                                    },
+                                };
+                                if let Err(d) = self.commit(&record).await {
+                                    return (addr, Err(Some(d)));
+                                }
+                                let id = v
+                                    .get_attr("id")
+                                    .as_str()
+                                    .filter(|_| !v.get_attr("id").is_sensitive())
+                                    .map(str::to_string);
+                                self.reporter.event(Event::Finished {
+                                    addr: &a,
+                                    action: shown_action,
+                                    elapsed: started.elapsed(),
+                                    id: id.as_deref(),
+                                });
+                                let mut out = self.out.lock().expect("collected");
+                                match change.action {
+                                    Action::Update => out.counts.changed += 1,
+                                    _ => out.counts.added += 1,
+                                }
+                                (addr, Ok(v))
+                            }
+                            Err(e) => {
+                                let msg = e.to_string();
+                                self.reporter.event(Event::Failed {
+                                    addr: &a,
+                                    action: shown_action,
+                                    message: &msg,
+                                });
+                                self.failed.store(true, Ordering::SeqCst);
+                                let verb = if prior.is_some() {
+                                    "updating"
+                                } else {
+                                    "creating"
+                                };
+                                (
+                                    addr,
+                                    Err(Some(
+                                        Diagnostic::error(format!("Error {verb} {a}"), msg)
+                                            .at(rc.span.clone()),
+                                    )),
+                                )
                             }
                         }
                     }
-                    let a = addr.to_string();
-                    let shown_action = if change.action.is_replace() { Action::Create } else { change.action };
-                    let id = prior.as_ref().and_then(|p| p.get_attr("id").as_str().filter(|_| !p.get_attr("id").is_sensitive()).map(str::to_string));
-                    self.reporter.event(Event::Started { addr: &a, action: shown_action, id: id.as_deref() });
-                    let started = Instant::now();
-                    let result = self
-                        .with_progress(&a, shown_action, self.retry(&a, || async {
-                            match &prior {
-                                Some(p) => res.update(p, &planned).await,
-                                None => res.create(&planned).await,
-                            }
-                        }))
-                        .await;
-                    match result {
-                        Ok(v) => {
-                            let v = mark_schema_sensitive(v.with_sensitive_paths(&planned.sensitive_paths()), schema);
-                            let record = Record::Put { addr: addr.clone(), instance: InstanceState { provider: provider_string, value: v.clone(), dependencies: deps, create_before_destroy: change.create_before_destroy } };
-                            if let Err(d) = self.commit(&record).await {
-                                return (addr, Err(Some(d)));
-                            }
-                            let id = v.get_attr("id").as_str().filter(|_| !v.get_attr("id").is_sensitive()).map(str::to_string);
-                            self.reporter.event(Event::Finished { addr: &a, action: shown_action, elapsed: started.elapsed(), id: id.as_deref() });
-                            let mut out = self.out.lock().expect("collected");
-                            match change.action {
-                                Action::Update => out.counts.changed += 1,
-                                _ => out.counts.added += 1,
-                            }
-                            (addr, Ok(v))
-                        }
-                        Err(e) => {
-                            let msg = e.to_string();
-                            self.reporter.event(Event::Failed { addr: &a, action: shown_action, message: &msg });
-                            self.failed.store(true, Ordering::SeqCst);
-                            let verb = if prior.is_some() { "updating" } else { "creating" };
-                            (addr, Err(Some(Diagnostic::error(format!("Error {verb} {a}"), msg).at(rc.span.clone()))))
-                        }
-                    }
-                }
-            }))
+                },
+            ))
             .await;
             let mut diags = Vec::new();
             let mut stopped = false;
@@ -1163,7 +1990,12 @@ impl<'a> Walk<'a> {
                     Err(None) => stopped = true,
                 }
             }
-            self.values.lock().expect("values").module_mut(mi).resources.insert(key.clone(), inst_values);
+            self.values
+                .lock()
+                .expect("values")
+                .module_mut(mi)
+                .resources
+                .insert(key.clone(), inst_values);
             if !diags.is_empty() {
                 return Err(Fail::Fatal(diags));
             }
@@ -1175,14 +2007,28 @@ impl<'a> Walk<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn apply_data(&self, mi: &ModulePath, m: &Module, key: &ResourceKey, schema: &Schema, expansion: Expansion, keys: Vec<(Option<Key>, Option<Value>)>, plan: &Plan) -> NodeResult {
+    async fn apply_data(
+        &self,
+        mi: &ModulePath,
+        m: &Module,
+        key: &ResourceKey,
+        schema: &Schema,
+        expansion: Expansion,
+        keys: Vec<(Option<Key>, Option<Value>)>,
+        plan: &Plan,
+    ) -> NodeResult {
         let rc = &m.resources[key];
         let mut inst = Instances::new(expansion);
         for (k, each_value) in keys {
-            let addr = InstanceAddr { module: mi.clone(), resource: key.clone(), key: k.clone() };
+            let addr = InstanceAddr {
+                module: mi.clone(),
+                resource: key.clone(),
+                key: k.clone(),
+            };
             match plan.change(&addr, false) {
                 Some(c) if c.action != Action::Read => {
-                    inst.values.insert(k, c.after.clone().unwrap_or(Value::Null));
+                    inst.values
+                        .insert(k, c.after.clone().unwrap_or(Value::Null));
                 }
                 _ => {
                     let count = match &k {
@@ -1197,22 +2043,52 @@ impl<'a> Walk<'a> {
                         let values = self.values.lock().expect("values");
                         let scope = self.scope(&values, mi, m, count, each);
                         let mut ev = Evaluator::new(&scope, rc.body.file);
-                        eval_body(&mut ev, rc.body.file, &rc.body.body, schema, &addr.to_string(), rc.span.clone()).map_err(Fail::Fatal)?
+                        eval_body(
+                            &mut ev,
+                            rc.body.file,
+                            &rc.body.body,
+                            schema,
+                            &addr.to_string(),
+                            rc.span.clone(),
+                        )
+                        .map_err(Fail::Fatal)?
                     };
-                    let ds = self.configured(&rc.provider).and_then(|c| c.data_source(&key.type_name)).ok_or_else(|| Fail::Fatal(vec![Diagnostic::error("Invalid data source", key.to_string())]))?;
+                    let ds = self
+                        .configured(&rc.provider)
+                        .and_then(|c| c.data_source(&key.type_name))
+                        .ok_or_else(|| {
+                            Fail::Fatal(vec![Diagnostic::error(
+                                "Invalid data source",
+                                key.to_string(),
+                            )])
+                        })?;
                     let a = addr.to_string();
                     self.reporter.event(Event::Reading { addr: &a });
-                    let v = self.retry(&a, || ds.read(&config)).await.map_err(|e| Fail::Fatal(vec![Diagnostic::error("Failed to read data source", format!("Reading {a}: {e}"))]))?;
+                    let v = self.retry(&a, || ds.read(&config)).await.map_err(|e| {
+                        Fail::Fatal(vec![Diagnostic::error(
+                            "Failed to read data source",
+                            format!("Reading {a}: {e}"),
+                        )])
+                    })?;
                     inst.values.insert(k, mark_schema_sensitive(v, schema));
                 }
             }
         }
-        self.values.lock().expect("values").module_mut(mi).resources.insert(key.clone(), inst);
+        self.values
+            .lock()
+            .expect("values")
+            .module_mut(mi)
+            .resources
+            .insert(key.clone(), inst);
         Ok(())
     }
 
     async fn destroy_node(&self, i: NodeIndex, node: &Node, key: &ResourceKey) -> NodeResult {
-        let in_config = self.e.config.descendant(&node.module).is_some_and(|m| m.resources.contains_key(key));
+        let in_config = self
+            .e
+            .config
+            .descendant(&node.module)
+            .is_some_and(|m| m.resources.contains_key(key));
         if self.targeted.as_ref().is_some_and(|t| !t.contains_key(&i)) {
             return Ok(());
         }
@@ -1228,37 +2104,117 @@ impl<'a> Walk<'a> {
                     .descendant(&node.module)
                     .and_then(|m| m.resources.get(key))
                     .map(|r| r.provider.clone())
-                    .or_else(|| self.prior.instances.iter().chain(self.prior.deposed.iter()).find(|(a, _)| &a.resource == key && crate::addr::config_path(&a.module) == node.module).and_then(|(_, s)| super::parse_provider_state_string(&self.e.registry, &s.provider)));
-                let Some(provider) = provider else { return Ok(()) };
+                    .or_else(|| {
+                        self.prior
+                            .instances
+                            .iter()
+                            .chain(self.prior.deposed.iter())
+                            .find(|(a, _)| {
+                                &a.resource == key
+                                    && crate::addr::config_path(&a.module) == node.module
+                            })
+                            .and_then(|(_, s)| {
+                                super::parse_provider_state_string(&self.e.registry, &s.provider)
+                            })
+                    });
+                let Some(provider) = provider else {
+                    return Ok(());
+                };
                 let res = self.resource_impl(&provider, key)?;
                 let schema = res.schema();
                 let mut diags = Vec::new();
                 if !in_config || self.opts.mode == PlanMode::Destroy {
-                    let prevent = self.opts.mode == PlanMode::Destroy && self.e.config.descendant(&node.module).and_then(|m| m.resources.get(key)).is_some_and(|r| r.lifecycle.prevent_destroy);
-                    let span = self.e.config.descendant(&node.module).and_then(|m| m.resources.get(key)).and_then(|r| r.span.clone());
-                    let addrs: Vec<InstanceAddr> = self.state_index.get(&(node.module.clone(), key.clone())).into_iter().flatten().filter(|a| self.targets_instance(i, a)).cloned().collect();
+                    let prevent = self.opts.mode == PlanMode::Destroy
+                        && self
+                            .e
+                            .config
+                            .descendant(&node.module)
+                            .and_then(|m| m.resources.get(key))
+                            .is_some_and(|r| r.lifecycle.prevent_destroy);
+                    let span = self
+                        .e
+                        .config
+                        .descendant(&node.module)
+                        .and_then(|m| m.resources.get(key))
+                        .and_then(|r| r.span.clone());
+                    let addrs: Vec<InstanceAddr> = self
+                        .state_index
+                        .get(&(node.module.clone(), key.clone()))
+                        .into_iter()
+                        .flatten()
+                        .filter(|a| self.targets_instance(i, a))
+                        .cloned()
+                        .collect();
                     let destroy_mode = self.opts.mode == PlanMode::Destroy;
-                    self.plan_deletes(&addrs, &res, &schema, prevent, span, |a| if destroy_mode { String::new() } else { format!("{} is not in configuration", a.resource_addr()) }, &mut diags).await;
+                    self.plan_deletes(
+                        &addrs,
+                        &res,
+                        &schema,
+                        prevent,
+                        span,
+                        |a| {
+                            if destroy_mode {
+                                String::new()
+                            } else {
+                                format!("{} is not in configuration", a.resource_addr())
+                            }
+                        },
+                        &mut diags,
+                    )
+                    .await;
                 }
-                let deposed: Vec<(InstanceAddr, InstanceState)> = self.prior.deposed.iter().filter(|(a, _)| &a.resource == key && crate::addr::config_path(&a.module) == node.module).map(|(a, s)| (a.clone(), s.clone())).collect();
+                let deposed: Vec<(InstanceAddr, InstanceState)> = self
+                    .prior
+                    .deposed
+                    .iter()
+                    .filter(|(a, _)| {
+                        &a.resource == key && crate::addr::config_path(&a.module) == node.module
+                    })
+                    .map(|(a, s)| (a.clone(), s.clone()))
+                    .collect();
                 for (a, s) in deposed {
                     self.out.lock().expect("collected").changes.push(ResourceChange { addr: a, deposed: true, action: Action::Delete, before: Some(s.value.clone()), after: None, requires_replace: vec![], reason: Some("deposed object left by an interrupted create_before_destroy replacement".into()), provider: s.provider.clone(), dependencies: s.dependencies.clone(), create_before_destroy: true });
                 }
-                if diags.is_empty() { Ok(()) } else { Err(diags.into()) }
+                if diags.is_empty() {
+                    Ok(())
+                } else {
+                    Err(diags.into())
+                }
             }
             Phase::Apply => {
                 let plan = self.plan.expect("apply has a plan");
                 let deletes: Vec<&ResourceChange> = plan
                     .changes
                     .iter()
-                    .filter(|c| &c.addr.resource == key && crate::addr::config_path(&c.addr.module) == node.module)
-                    .filter(|c| matches!(c.action, Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete))
+                    .filter(|c| {
+                        &c.addr.resource == key
+                            && crate::addr::config_path(&c.addr.module) == node.module
+                    })
+                    .filter(|c| {
+                        matches!(
+                            c.action,
+                            Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+                        )
+                    })
                     .collect();
                 if deletes.is_empty() {
                     return Ok(());
                 }
-                let provider = deletes.iter().find_map(|c| super::parse_provider_state_string(&self.e.registry, &c.provider)).unwrap_or(ProviderRef { name: key.type_name.split('_').next().unwrap_or_default().to_string(), alias: None });
-                let res = self.resource_impl(&provider, key).map_err(|d| Fail::Fatal(vec![d]))?;
+                let provider = deletes
+                    .iter()
+                    .find_map(|c| super::parse_provider_state_string(&self.e.registry, &c.provider))
+                    .unwrap_or(ProviderRef {
+                        name: key
+                            .type_name
+                            .split('_')
+                            .next()
+                            .unwrap_or_default()
+                            .to_string(),
+                        alias: None,
+                    });
+                let res = self
+                    .resource_impl(&provider, key)
+                    .map_err(|d| Fail::Fatal(vec![d]))?;
                 let results = futures_util::future::join_all(deletes.into_iter().map(|c| {
                     let res = res.clone();
                     async move {
@@ -1268,28 +2224,71 @@ impl<'a> Walk<'a> {
                         let _permit = self.sem.acquire().await.expect("semaphore");
                         let deposed = c.deposed || c.action == Action::CreateThenDelete;
                         let before = if c.action == Action::CreateThenDelete {
-                            match self.state.lock().expect("state").deposed.get(&c.addr).cloned() {
+                            match self
+                                .state
+                                .lock()
+                                .expect("state")
+                                .deposed
+                                .get(&c.addr)
+                                .cloned()
+                            {
                                 Some(s) => s.value,
                                 None => return Ok(()),
                             }
                         } else {
                             c.before.clone().unwrap_or(Value::Null)
                         };
-                        let a = if deposed { format!("{} (deposed object)", c.addr) } else { c.addr.to_string() };
-                        let id = before.get_attr("id").as_str().filter(|_| !before.get_attr("id").is_sensitive()).map(str::to_string);
-                        self.reporter.event(Event::Started { addr: &a, action: Action::Delete, id: id.as_deref() });
+                        let a = if deposed {
+                            format!("{} (deposed object)", c.addr)
+                        } else {
+                            c.addr.to_string()
+                        };
+                        let id = before
+                            .get_attr("id")
+                            .as_str()
+                            .filter(|_| !before.get_attr("id").is_sensitive())
+                            .map(str::to_string);
+                        self.reporter.event(Event::Started {
+                            addr: &a,
+                            action: Action::Delete,
+                            id: id.as_deref(),
+                        });
                         let started = Instant::now();
-                        match self.with_progress(&a, Action::Delete, self.retry(&a, || res.delete(&before))).await {
+                        match self
+                            .with_progress(
+                                &a,
+                                Action::Delete,
+                                self.retry(&a, || res.delete(&before)),
+                            )
+                            .await
+                        {
                             Ok(()) => {
-                                let record = if deposed { Record::RemoveDeposed { addr: c.addr.clone() } } else { Record::Remove { addr: c.addr.clone() } };
+                                let record = if deposed {
+                                    Record::RemoveDeposed {
+                                        addr: c.addr.clone(),
+                                    }
+                                } else {
+                                    Record::Remove {
+                                        addr: c.addr.clone(),
+                                    }
+                                };
                                 self.commit(&record).await.map_err(Some)?;
-                                self.reporter.event(Event::Finished { addr: &a, action: Action::Delete, elapsed: started.elapsed(), id: None });
+                                self.reporter.event(Event::Finished {
+                                    addr: &a,
+                                    action: Action::Delete,
+                                    elapsed: started.elapsed(),
+                                    id: None,
+                                });
                                 self.out.lock().expect("collected").counts.destroyed += 1;
                                 Ok(())
                             }
                             Err(e) => {
                                 let msg = e.to_string();
-                                self.reporter.event(Event::Failed { addr: &a, action: Action::Delete, message: &msg });
+                                self.reporter.event(Event::Failed {
+                                    addr: &a,
+                                    action: Action::Delete,
+                                    message: &msg,
+                                });
                                 self.failed.store(true, Ordering::SeqCst);
                                 Err(Some(Diagnostic::error(format!("Error deleting {a}"), msg)))
                             }
@@ -1297,8 +2296,14 @@ impl<'a> Walk<'a> {
                     }
                 }))
                 .await;
-                let diags: Vec<Diagnostic> = results.into_iter().filter_map(|r| r.err().flatten()).collect();
-                if !diags.is_empty() || self.failed.load(Ordering::SeqCst) || self.stop.load(Ordering::SeqCst) {
+                let diags: Vec<Diagnostic> = results
+                    .into_iter()
+                    .filter_map(|r| r.err().flatten())
+                    .collect();
+                if !diags.is_empty()
+                    || self.failed.load(Ordering::SeqCst)
+                    || self.stop.load(Ordering::SeqCst)
+                {
                     return Err(Fail::Fatal(diags));
                 }
                 Ok(())
@@ -1324,8 +2329,14 @@ impl<'a> Walk<'a> {
         let mut attempt = 1;
         loop {
             match f().await {
-                Err(ProviderError::Transient(msg)) if attempt < 6 && !self.stop.load(Ordering::SeqCst) => {
-                    self.reporter.event(Event::Retrying { addr, attempt, message: &msg });
+                Err(ProviderError::Transient(msg))
+                    if attempt < 6 && !self.stop.load(Ordering::SeqCst) =>
+                {
+                    self.reporter.event(Event::Retrying {
+                        addr,
+                        attempt,
+                        message: &msg,
+                    });
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(10));
                     attempt += 1;
@@ -1335,7 +2346,12 @@ impl<'a> Walk<'a> {
         }
     }
 
-    async fn with_progress<T>(&self, addr: &str, action: Action, fut: impl Future<Output = T>) -> T {
+    async fn with_progress<T>(
+        &self,
+        addr: &str,
+        action: Action,
+        fut: impl Future<Output = T>,
+    ) -> T {
         let started = Instant::now();
         tokio::pin!(fut);
         let period = Duration::from_secs(10);
@@ -1370,7 +2386,10 @@ fn mark_schema_sensitive(v: Value, schema: &Schema) -> Value {
             for (name, a) in &schema.attributes {
                 if a.sensitive {
                     if let Some(x) = m.remove(name) {
-                        m.insert(name.clone(), if x.is_null() { x } else { x.into_sensitive() });
+                        m.insert(
+                            name.clone(),
+                            if x.is_null() { x } else { x.into_sensitive() },
+                        );
                     }
                 }
             }
@@ -1422,7 +2441,9 @@ fn apply_ignore_changes(config: Value, prior: &Value, ignore: &IgnoreChanges) ->
 }
 
 fn set_path(v: Value, path: &[PathStep], new: Option<Value>) -> Value {
-    let Some((first, rest)) = path.split_first() else { return new.unwrap_or(Value::Null) };
+    let Some((first, rest)) = path.split_first() else {
+        return new.unwrap_or(Value::Null);
+    };
     let (v, sensitive) = split_mark(v);
     let out = match (first, v) {
         (PathStep::GetAttr(k) | PathStep::Key(k), Value::Map(mut m)) => {
@@ -1446,7 +2467,9 @@ fn set_path(v: Value, path: &[PathStep], new: Option<Value>) -> Value {
 
 /// The first top-level attribute whose planned (known) value changed at apply time.
 fn inconsistent(planned: &Value, final_planned: &Value) -> Option<String> {
-    let (Some(p), Some(f)) = (planned.as_map(), final_planned.as_map()) else { return None };
+    let (Some(p), Some(f)) = (planned.as_map(), final_planned.as_map()) else {
+        return None;
+    };
     for (k, v) in p {
         if v.is_wholly_known() && !f.get(k).is_some_and(|x| x.same_data(v)) {
             return Some(k.clone());
@@ -1474,9 +2497,24 @@ mod tests {
 
     #[test]
     fn ignore_changes_keeps_prior_values() {
-        let config = Value::object([("a", Value::from("new")), ("tags", Value::object([("team", Value::from("x")), ("env", Value::from("dev"))]))]);
-        let prior = Value::object([("a", Value::from("old")), ("tags", Value::object([("team", Value::from("y")), ("env", Value::from("dev"))]))]);
-        let path = vec![PathStep::GetAttr("tags".into()), PathStep::Key("team".into())];
+        let config = Value::object([
+            ("a", Value::from("new")),
+            (
+                "tags",
+                Value::object([("team", Value::from("x")), ("env", Value::from("dev"))]),
+            ),
+        ]);
+        let prior = Value::object([
+            ("a", Value::from("old")),
+            (
+                "tags",
+                Value::object([("team", Value::from("y")), ("env", Value::from("dev"))]),
+            ),
+        ]);
+        let path = vec![
+            PathStep::GetAttr("tags".into()),
+            PathStep::Key("team".into()),
+        ];
         let out = apply_ignore_changes(config.clone(), &prior, &IgnoreChanges::Paths(vec![path]));
         assert_eq!(out.get_attr("a").as_str(), Some("new"));
         assert_eq!(out.get_attr("tags").get_attr("team").as_str(), Some("y"));

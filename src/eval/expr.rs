@@ -41,7 +41,11 @@ pub struct ScopeError {
 
 impl ScopeError {
     pub fn new(summary: &str, detail: impl Into<String>) -> ScopeError {
-        ScopeError { summary: summary.into(), detail: detail.into(), hint: None }
+        ScopeError {
+            summary: summary.into(),
+            detail: detail.into(),
+            hint: None,
+        }
     }
     pub fn hint(mut self, hint: Option<String>) -> ScopeError {
         self.hint = hint;
@@ -54,7 +58,10 @@ pub struct EmptyScope;
 
 impl Scope for EmptyScope {
     fn resolve(&self, root: &str, _steps: &[Step]) -> Result<(Value, usize), ScopeError> {
-        Err(ScopeError::new("Variables not allowed", format!("\"{root}\" cannot be used here: only constant values are allowed.")))
+        Err(ScopeError::new(
+            "Variables not allowed",
+            format!("\"{root}\" cannot be used here: only constant values are allowed."),
+        ))
     }
     fn module_dir(&self) -> &Path {
         Path::new(".")
@@ -63,7 +70,9 @@ impl Scope for EmptyScope {
 
 /// Evaluates a constant expression (no references).
 pub fn eval_constant(expr: &Expression) -> Result<Value, String> {
-    Evaluator::new(&EmptyScope, 0).eval(expr).map_err(|d| d.detail)
+    Evaluator::new(&EmptyScope, 0)
+        .eval(expr)
+        .map_err(|d| d.detail)
 }
 
 /// Evaluates expressions of one file against a scope, with local bindings (for-expression
@@ -78,7 +87,11 @@ type R = Result<Value, Diagnostic>;
 
 impl<'a> Evaluator<'a> {
     pub fn new(scope: &'a dyn Scope, file: FileId) -> Evaluator<'a> {
-        Evaluator { scope, file, bindings: Vec::new() }
+        Evaluator {
+            scope,
+            file,
+            bindings: Vec::new(),
+        }
     }
 
     pub fn bind(&mut self, name: &str, value: Value) {
@@ -90,10 +103,18 @@ impl<'a> Evaluator<'a> {
     }
 
     fn span(&self, node: &impl hcl_edit::Span) -> Option<Span> {
-        node.span().map(|range| Span { file: self.file, range })
+        node.span().map(|range| Span {
+            file: self.file,
+            range,
+        })
     }
 
-    fn err(&self, node: &impl hcl_edit::Span, summary: &str, detail: impl Into<String>) -> Diagnostic {
+    fn err(
+        &self,
+        node: &impl hcl_edit::Span,
+        summary: &str,
+        detail: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::error(summary, detail).at(self.span(node))
     }
 
@@ -103,14 +124,21 @@ impl<'a> Evaluator<'a> {
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => Ok(Value::Number(n.as_f64().unwrap_or(0.0))),
             Expression::String(s) => Ok(Value::String(s.value().to_string())),
-            Expression::Array(items) => Ok(Value::List(items.iter().map(|e| self.eval(e)).collect::<Result<_, _>>()?)),
+            Expression::Array(items) => Ok(Value::List(
+                items
+                    .iter()
+                    .map(|e| self.eval(e))
+                    .collect::<Result<_, _>>()?,
+            )),
             Expression::Object(obj) => {
                 let mut out = BTreeMap::new();
                 let mut sensitive_key = false;
                 for (key, value) in obj.iter() {
                     let k = match key {
                         ObjectKey::Ident(id) => Value::String(id.as_str().to_string()),
-                        ObjectKey::Expression(Expression::Variable(v)) => Value::String(v.as_str().to_string()),
+                        ObjectKey::Expression(Expression::Variable(v)) => {
+                            Value::String(v.as_str().to_string())
+                        }
                         ObjectKey::Expression(e) => self.eval(e)?,
                     };
                     if k.is_unknown() {
@@ -118,7 +146,14 @@ impl<'a> Evaluator<'a> {
                     }
                     sensitive_key |= k.is_sensitive();
                     let Some(k) = to_string(&k) else {
-                        return Err(self.err(key, "Invalid object key", format!("Object keys must be strings, but this is {}.", k.type_name())));
+                        return Err(self.err(
+                            key,
+                            "Invalid object key",
+                            format!(
+                                "Object keys must be strings, but this is {}.",
+                                k.type_name()
+                            ),
+                        ));
                     };
                     out.insert(k, self.eval(value.expr())?);
                 }
@@ -146,12 +181,20 @@ impl<'a> Evaluator<'a> {
                     steps.push(match op.value() {
                         TraversalOperator::GetAttr(a) => Step::Attr(a.as_str().to_string()),
                         TraversalOperator::Index(e) => Step::Index(self.eval(e)?),
-                        TraversalOperator::LegacyIndex(n) => Step::Index(Value::Number(*n.value() as f64)),
-                        TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => Step::Splat,
+                        TraversalOperator::LegacyIndex(n) => {
+                            Step::Index(Value::Number(*n.value() as f64))
+                        }
+                        TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                            Step::Splat
+                        }
                     });
                 }
                 match &t.expr {
-                    Expression::Variable(v) if !self.bindings.iter().any(|(n, _)| n == v.as_str()) => self.resolve(expr, v.as_str(), &steps),
+                    Expression::Variable(v)
+                        if !self.bindings.iter().any(|(n, _)| n == v.as_str()) =>
+                    {
+                        self.resolve(expr, v.as_str(), &steps)
+                    }
                     inner => {
                         let base = self.eval(inner)?;
                         apply_steps(base, &steps).map_err(|e| self.err(expr, "Invalid index", e))
@@ -165,9 +208,20 @@ impl<'a> Evaluator<'a> {
                     return Ok(Value::Unknown.mark_sensitive_if(sensitive));
                 }
                 let Some(b) = to_bool(&cond) else {
-                    return Err(self.err(&c.cond_expr, "Incorrect condition type", format!("The condition must be a bool, but it is {}.", cond.type_name())));
+                    return Err(self.err(
+                        &c.cond_expr,
+                        "Incorrect condition type",
+                        format!(
+                            "The condition must be a bool, but it is {}.",
+                            cond.type_name()
+                        ),
+                    ));
                 };
-                let v = if b { self.eval(&c.true_expr)? } else { self.eval(&c.false_expr)? };
+                let v = if b {
+                    self.eval(&c.true_expr)?
+                } else {
+                    self.eval(&c.false_expr)?
+                };
                 Ok(v.mark_sensitive_if(sensitive))
             }
             Expression::FuncCall(call) => self.eval_call(call),
@@ -190,7 +244,9 @@ impl<'a> Evaluator<'a> {
 
     fn resolve(&self, expr: &Expression, root: &str, steps: &[Step]) -> R {
         match self.scope.resolve(root, steps) {
-            Ok((value, used)) => apply_steps(value, &steps[used..]).map_err(|e| self.err(expr, "Invalid index", e)),
+            Ok((value, used)) => {
+                apply_steps(value, &steps[used..]).map_err(|e| self.err(expr, "Invalid index", e))
+            }
             Err(e) => {
                 let mut d = self.err(expr, &e.summary, e.detail);
                 d.hint = e.hint;
@@ -220,7 +276,19 @@ impl<'a> Evaluator<'a> {
             if !l.is_wholly_known() || !r.is_wholly_known() {
                 return Ok(Value::Unknown.mark_sensitive_if(sensitive));
             }
-            let eq = l.same_data(&r) || (matches!((&l, &r), (Value::List(_) | Value::Set(_), Value::List(_) | Value::Set(_))) && l.as_list().unwrap().len() == r.as_list().unwrap().len() && l.as_list().unwrap().iter().zip(r.as_list().unwrap()).all(|(a, b)| a.same_data(b)));
+            let eq = l.same_data(&r)
+                || (matches!(
+                    (&l, &r),
+                    (
+                        Value::List(_) | Value::Set(_),
+                        Value::List(_) | Value::Set(_)
+                    )
+                ) && l.as_list().unwrap().len() == r.as_list().unwrap().len()
+                    && l.as_list()
+                        .unwrap()
+                        .iter()
+                        .zip(r.as_list().unwrap())
+                        .all(|(a, b)| a.same_data(b)));
             return Ok(Value::Bool(if op == Eq { eq } else { !eq }).mark_sensitive_if(sensitive));
         }
         if l.is_unknown() || r.is_unknown() {
@@ -228,20 +296,68 @@ impl<'a> Evaluator<'a> {
         }
         let out = match op {
             And | Or => {
-                let lb = to_bool(&l).ok_or_else(|| self.err(&b.lhs_expr, "Invalid operand", format!("Unsuitable value for left operand: a bool is required, but got {}.", l.type_name())))?;
-                let rb = to_bool(&r).ok_or_else(|| self.err(&b.rhs_expr, "Invalid operand", format!("Unsuitable value for right operand: a bool is required, but got {}.", r.type_name())))?;
+                let lb = to_bool(&l).ok_or_else(|| {
+                    self.err(
+                        &b.lhs_expr,
+                        "Invalid operand",
+                        format!(
+                            "Unsuitable value for left operand: a bool is required, but got {}.",
+                            l.type_name()
+                        ),
+                    )
+                })?;
+                let rb = to_bool(&r).ok_or_else(|| {
+                    self.err(
+                        &b.rhs_expr,
+                        "Invalid operand",
+                        format!(
+                            "Unsuitable value for right operand: a bool is required, but got {}.",
+                            r.type_name()
+                        ),
+                    )
+                })?;
                 Value::Bool(if op == And { lb && rb } else { lb || rb })
             }
             _ => {
-                let ln = to_number(&l).ok_or_else(|| self.err(&b.lhs_expr, "Invalid operand", format!("Unsuitable value for left operand: a number is required, but got {}.", l.type_name())))?;
-                let rn = to_number(&r).ok_or_else(|| self.err(&b.rhs_expr, "Invalid operand", format!("Unsuitable value for right operand: a number is required, but got {}.", r.type_name())))?;
+                let ln = to_number(&l).ok_or_else(|| {
+                    self.err(
+                        &b.lhs_expr,
+                        "Invalid operand",
+                        format!(
+                            "Unsuitable value for left operand: a number is required, but got {}.",
+                            l.type_name()
+                        ),
+                    )
+                })?;
+                let rn = to_number(&r).ok_or_else(|| {
+                    self.err(
+                        &b.rhs_expr,
+                        "Invalid operand",
+                        format!(
+                            "Unsuitable value for right operand: a number is required, but got {}.",
+                            r.type_name()
+                        ),
+                    )
+                })?;
                 match op {
                     Plus => Value::Number(ln + rn),
                     Minus => Value::Number(ln - rn),
                     Mul => Value::Number(ln * rn),
-                    Div if rn == 0.0 => return Err(self.err(&b.rhs_expr, "Division by zero", "The right operand of a division is zero.")),
+                    Div if rn == 0.0 => {
+                        return Err(self.err(
+                            &b.rhs_expr,
+                            "Division by zero",
+                            "The right operand of a division is zero.",
+                        ))
+                    }
                     Div => Value::Number(ln / rn),
-                    Mod if rn == 0.0 => return Err(self.err(&b.rhs_expr, "Division by zero", "The right operand of a modulo is zero.")),
+                    Mod if rn == 0.0 => {
+                        return Err(self.err(
+                            &b.rhs_expr,
+                            "Division by zero",
+                            "The right operand of a modulo is zero.",
+                        ))
+                    }
                     Mod => Value::Number(ln % rn),
                     Less => Value::Bool(ln < rn),
                     LessEq => Value::Bool(ln <= rn),
@@ -261,11 +377,31 @@ impl<'a> Evaluator<'a> {
             return Ok(Value::Unknown.mark_sensitive_if(sensitive));
         }
         let items: Vec<(Value, Value)> = match &coll {
-            Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v.clone())).collect(),
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Number(i as f64), v.clone()))
+                .collect(),
             Value::Set(items) => items.iter().map(|v| (v.clone(), v.clone())).collect(),
-            Value::Map(m) => m.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
-            Value::Null => return Err(self.err(&f.intro.collection_expr, "Iteration over null value", "A null value cannot be used as the collection in a 'for' expression.")),
-            other => return Err(self.err(&f.intro.collection_expr, "Iteration over non-iterable value", format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.type_name()))),
+            Value::Map(m) => m
+                .iter()
+                .map(|(k, v)| (Value::String(k.clone()), v.clone()))
+                .collect(),
+            Value::Null => {
+                return Err(self.err(
+                    &f.intro.collection_expr,
+                    "Iteration over null value",
+                    "A null value cannot be used as the collection in a 'for' expression.",
+                ))
+            }
+            other => return Err(self.err(
+                &f.intro.collection_expr,
+                "Iteration over non-iterable value",
+                format!(
+                    "A value of type {} cannot be used as the collection in a 'for' expression.",
+                    other.type_name()
+                ),
+            )),
         };
         let value_var = f.intro.value_var.as_str().to_string();
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
@@ -289,7 +425,13 @@ impl<'a> Evaluator<'a> {
                     match to_bool(&cv) {
                         Some(true) => {}
                         Some(false) => return Ok(()),
-                        None => return Err(self.err(&c.expr, "Invalid 'for' condition", "The condition of a 'for' expression must be a bool.")),
+                        None => {
+                            return Err(self.err(
+                                &c.expr,
+                                "Invalid 'for' condition",
+                                "The condition of a 'for' expression must be a bool.",
+                            ))
+                        }
                     }
                 }
                 let value = self.eval(&f.value_expr)?;
@@ -302,7 +444,11 @@ impl<'a> Evaluator<'a> {
                             return Ok(());
                         }
                         let Some(key) = to_string(&key) else {
-                            return Err(self.err(ke, "Invalid object key", "The key expression of a 'for' expression must produce a string."));
+                            return Err(self.err(
+                                ke,
+                                "Invalid object key",
+                                "The key expression of a 'for' expression must produce a string.",
+                            ));
                         };
                         if f.grouping {
                             groups.entry(key).or_default().push(value);
@@ -323,7 +469,12 @@ impl<'a> Evaluator<'a> {
         }
         let out = match (&f.key_expr, f.grouping) {
             (None, _) => Value::List(list),
-            (Some(_), true) => Value::Map(groups.into_iter().map(|(k, v)| (k, Value::List(v))).collect()),
+            (Some(_), true) => Value::Map(
+                groups
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::List(v)))
+                    .collect(),
+            ),
             (Some(_), false) => Value::Map(map),
         };
         Ok(out.mark_sensitive_if(sensitive))
@@ -334,7 +485,15 @@ impl<'a> Evaluator<'a> {
         let full_name = if call.name.namespace.is_empty() {
             name.to_string()
         } else {
-            format!("{}::{name}", call.name.namespace.iter().map(|n| n.as_str()).collect::<Vec<_>>().join("::"))
+            format!(
+                "{}::{name}",
+                call.name
+                    .namespace
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join("::")
+            )
         };
         let args: Vec<&Expression> = call.args.iter().collect();
         match full_name.as_str() {
@@ -351,7 +510,11 @@ impl<'a> Evaluator<'a> {
             }
             "can" => {
                 if args.len() != 1 {
-                    return Err(self.err(call, "Wrong number of function arguments", "Function \"can\" expects exactly one argument."));
+                    return Err(self.err(
+                        call,
+                        "Wrong number of function arguments",
+                        "Function \"can\" expects exactly one argument.",
+                    ));
                 }
                 return Ok(match self.eval(args[0]) {
                     Ok(v) if v.is_unknown() => Value::Unknown,
@@ -363,8 +526,15 @@ impl<'a> Evaluator<'a> {
         }
         if !functions::exists(&full_name) {
             return Err(self
-                .err(&call.name.name, "Call to unknown function", format!("There is no function named \"{full_name}\"."))
-                .hint(did_you_mean(&full_name, functions::NAMES.iter().copied()).unwrap_or_else(|| "See the list of functions in docs/language.md.".into())));
+                .err(
+                    &call.name.name,
+                    "Call to unknown function",
+                    format!("There is no function named \"{full_name}\"."),
+                )
+                .hint(
+                    did_you_mean(&full_name, functions::NAMES.iter().copied())
+                        .unwrap_or_else(|| "See the list of functions in docs/language.md.".into()),
+                ));
         }
         let mut values = Vec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {
@@ -380,7 +550,11 @@ impl<'a> Evaluator<'a> {
             }
         }
         functions::call(&full_name, values, self.scope.module_dir()).map_err(|e| {
-            self.err(call, "Error in function call", format!("Call to function \"{full_name}\" failed: {e}"))
+            self.err(
+                call,
+                "Error in function call",
+                format!("Call to function \"{full_name}\" failed: {e}"),
+            )
         })
     }
 
@@ -429,9 +603,17 @@ impl<'a> Evaluator<'a> {
                             continue;
                         }
                         let Some(b) = to_bool(&cond) else {
-                            return Err(self.err(&d.if_expr.cond_expr, "Invalid template if condition", "The condition of a %{if} directive must be a bool."));
+                            return Err(self.err(
+                                &d.if_expr.cond_expr,
+                                "Invalid template if condition",
+                                "The condition of a %{if} directive must be a bool.",
+                            ));
                         };
-                        let branch = if b { Some(&d.if_expr.template) } else { d.else_expr.as_ref().map(|e| &e.template) };
+                        let branch = if b {
+                            Some(&d.if_expr.template)
+                        } else {
+                            d.else_expr.as_ref().map(|e| &e.template)
+                        };
                         if let Some(tpl) = branch {
                             let v = self.eval_template(tpl)?;
                             let (v, s) = split_mark(v);
@@ -452,10 +634,27 @@ impl<'a> Evaluator<'a> {
                                 unknown = true;
                                 continue;
                             }
-                            Value::List(items) => items.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect(),
-                            Value::Set(items) => items.into_iter().map(|v| (v.clone(), v)).collect(),
-                            Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
-                            other => return Err(self.err(&f.collection_expr, "Iteration over non-iterable value", format!("A %{{for}} directive needs a collection, but got {}.", other.type_name()))),
+                            Value::List(items) => items
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, v)| (Value::Number(i as f64), v))
+                                .collect(),
+                            Value::Set(items) => {
+                                items.into_iter().map(|v| (v.clone(), v)).collect()
+                            }
+                            Value::Map(m) => {
+                                m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+                            }
+                            other => {
+                                return Err(self.err(
+                                    &f.collection_expr,
+                                    "Iteration over non-iterable value",
+                                    format!(
+                                        "A %{{for}} directive needs a collection, but got {}.",
+                                        other.type_name()
+                                    ),
+                                ))
+                            }
                         };
                         for (k, v) in items {
                             let n = self.bindings.len();
@@ -476,7 +675,11 @@ impl<'a> Evaluator<'a> {
                 },
             }
         }
-        let v = if unknown { Value::Unknown } else { Value::String(out) };
+        let v = if unknown {
+            Value::Unknown
+        } else {
+            Value::String(out)
+        };
         Ok(v.mark_sensitive_if(sensitive))
     }
 }
@@ -505,10 +708,21 @@ fn strips_before(el: &Element) -> bool {
 
 /// Removes the common leading whitespace of all non-empty lines (`<<-EOT` heredocs).
 fn dedent(s: &str) -> String {
-    let indent = s.lines().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+    let indent = s
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
     let mut out = String::with_capacity(s.len());
     for line in s.split_inclusive('\n') {
-        out.push_str(if line.len() >= indent && line[..indent].trim().is_empty() { &line[indent..] } else { line.trim_start() });
+        out.push_str(
+            if line.len() >= indent && line[..indent].trim().is_empty() {
+                &line[indent..]
+            } else {
+                line.trim_start()
+            },
+        );
     }
     out
 }
@@ -538,20 +752,36 @@ pub fn apply_steps(mut value: Value, steps: &[Step]) -> Result<Value, String> {
                     other => vec![other],
                 };
                 let rest = &steps[i + 1..];
-                let mapped = items.into_iter().map(|item| apply_steps(item, rest)).collect::<Result<Vec<_>, _>>()?;
+                let mapped = items
+                    .into_iter()
+                    .map(|item| apply_steps(item, rest))
+                    .collect::<Result<Vec<_>, _>>()?;
                 return Ok(Value::List(mapped).mark_sensitive_if(sensitive));
             }
-            Step::Attr(name) => match v {
-                Value::Map(mut m) => match m.remove(name) {
-                    Some(x) => x,
-                    None => {
-                        let hint = did_you_mean(name, m.keys().map(String::as_str)).map(|h| format!(" {h}")).unwrap_or_default();
-                        return Err(format!("This object does not have an attribute named \"{name}\".{hint}"));
+            Step::Attr(name) => {
+                match v {
+                    Value::Map(mut m) => {
+                        match m.remove(name) {
+                            Some(x) => x,
+                            None => {
+                                let hint = did_you_mean(name, m.keys().map(String::as_str))
+                                    .map(|h| format!(" {h}"))
+                                    .unwrap_or_default();
+                                return Err(format!("This object does not have an attribute named \"{name}\".{hint}"));
+                            }
+                        }
                     }
-                },
-                Value::Null => return Err(format!("Attempt to get attribute \"{name}\" from a null value.")),
-                other => return Err(format!("Can't access attributes on a value of type {}; did you mean to index it?", other.type_name())),
-            },
+                    Value::Null => {
+                        return Err(format!(
+                            "Attempt to get attribute \"{name}\" from a null value."
+                        ))
+                    }
+                    other => return Err(format!(
+                        "Can't access attributes on a value of type {}; did you mean to index it?",
+                        other.type_name()
+                    )),
+                }
+            }
             Step::Index(key) => {
                 let (key, ks) = split_mark(key.clone());
                 sensitive |= ks;
@@ -561,7 +791,10 @@ pub fn apply_steps(mut value: Value, steps: &[Step]) -> Result<Value, String> {
                 match v {
                     Value::List(mut items) | Value::Set(mut items) => {
                         let Some(n) = to_number(&key) else {
-                            return Err(format!("A list is indexed by a number, but the index is {}.", key.type_name()));
+                            return Err(format!(
+                                "A list is indexed by a number, but the index is {}.",
+                                key.type_name()
+                            ));
                         };
                         if n < 0.0 || n.fract() != 0.0 || n as usize >= items.len() {
                             return Err(format!("The given index {} is out of range: the collection has {} element(s).", mlform_provider::format_number(n), items.len()));
@@ -570,7 +803,10 @@ pub fn apply_steps(mut value: Value, steps: &[Step]) -> Result<Value, String> {
                     }
                     Value::Map(mut m) => {
                         let Some(k) = to_string(&key) else {
-                            return Err(format!("A map is indexed by a string, but the key is {}.", key.type_name()));
+                            return Err(format!(
+                                "A map is indexed by a string, but the key is {}.",
+                                key.type_name()
+                            ));
                         };
                         match m.remove(&k) {
                             Some(x) => x,
@@ -578,7 +814,12 @@ pub fn apply_steps(mut value: Value, steps: &[Step]) -> Result<Value, String> {
                         }
                     }
                     Value::Null => return Err("Cannot index a null value.".into()),
-                    other => return Err(format!("A value of type {} cannot be indexed.", other.type_name())),
+                    other => {
+                        return Err(format!(
+                            "A value of type {} cannot be indexed.",
+                            other.type_name()
+                        ))
+                    }
                 }
             }
         };

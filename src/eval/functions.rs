@@ -11,20 +11,125 @@ use super::types::{to_bool, to_number, to_string};
 
 /// Every function name, for "did you mean" hints and docs.
 pub const NAMES: &[&str] = &[
-    "abs", "ceil", "floor", "max", "min", "sum", "pow", "signum", "parseint", "format", "formatlist", "join", "split", "replace", "lower", "upper", "title",
-    "trimspace", "trim", "trimprefix", "trimsuffix", "substr", "startswith", "endswith", "strrev", "regex", "regexall", "length", "concat", "contains",
-    "distinct", "element", "flatten", "keys", "values", "lookup", "merge", "one", "range", "reverse", "setunion", "setintersection", "setsubtract", "slice",
-    "sort", "zipmap", "coalesce", "coalescelist", "compact", "index", "chunklist", "transpose", "tolist", "toset", "tomap", "tostring", "tonumber", "tobool",
-    "try", "can", "jsonencode", "jsondecode", "yamlencode", "yamldecode", "base64encode", "base64decode", "md5", "sha1", "sha256", "sha512", "filesha256",
-    "filemd5", "filebase64", "file", "fileexists", "templatefile", "abspath", "basename", "dirname", "pathexpand", "cidrsubnet", "cidrhost", "uuid",
-    "sensitive", "nonsensitive", "issensitive", "type", "alltrue", "anytrue", "urlencode", "indent", "chomp", "timestamp",
+    "abs",
+    "ceil",
+    "floor",
+    "max",
+    "min",
+    "sum",
+    "pow",
+    "signum",
+    "parseint",
+    "format",
+    "formatlist",
+    "join",
+    "split",
+    "replace",
+    "lower",
+    "upper",
+    "title",
+    "trimspace",
+    "trim",
+    "trimprefix",
+    "trimsuffix",
+    "substr",
+    "startswith",
+    "endswith",
+    "strrev",
+    "regex",
+    "regexall",
+    "length",
+    "concat",
+    "contains",
+    "distinct",
+    "element",
+    "flatten",
+    "keys",
+    "values",
+    "lookup",
+    "merge",
+    "one",
+    "range",
+    "reverse",
+    "setunion",
+    "setintersection",
+    "setsubtract",
+    "slice",
+    "sort",
+    "zipmap",
+    "coalesce",
+    "coalescelist",
+    "compact",
+    "index",
+    "chunklist",
+    "transpose",
+    "tolist",
+    "toset",
+    "tomap",
+    "tostring",
+    "tonumber",
+    "tobool",
+    "try",
+    "can",
+    "jsonencode",
+    "jsondecode",
+    "yamlencode",
+    "yamldecode",
+    "base64encode",
+    "base64decode",
+    "md5",
+    "sha1",
+    "sha256",
+    "sha512",
+    "filesha256",
+    "filemd5",
+    "filebase64",
+    "file",
+    "fileexists",
+    "templatefile",
+    "abspath",
+    "basename",
+    "dirname",
+    "pathexpand",
+    "cidrsubnet",
+    "cidrhost",
+    "uuid",
+    "sensitive",
+    "nonsensitive",
+    "issensitive",
+    "type",
+    "alltrue",
+    "anytrue",
+    "urlencode",
+    "indent",
+    "chomp",
+    "timestamp",
 ];
 
 /// Functions that work on the structure of collections: unknown or sensitive elements pass
 /// through them untouched instead of making the whole result unknown or sensitive.
 const STRUCTURAL: &[&str] = &[
-    "concat", "merge", "length", "tolist", "tomap", "element", "flatten", "keys", "values", "zipmap", "slice", "reverse", "lookup", "one", "coalesce",
-    "coalescelist", "sensitive", "nonsensitive", "issensitive", "compact", "chunklist",
+    "concat",
+    "merge",
+    "length",
+    "tolist",
+    "tomap",
+    "element",
+    "flatten",
+    "keys",
+    "values",
+    "zipmap",
+    "slice",
+    "reverse",
+    "lookup",
+    "one",
+    "coalesce",
+    "coalescelist",
+    "sensitive",
+    "nonsensitive",
+    "issensitive",
+    "compact",
+    "chunklist",
 ];
 
 pub fn exists(name: &str) -> bool {
@@ -74,7 +179,8 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
 
 fn fixed<const N: usize>(name: &str, args: Vec<Value>) -> Result<[Value; N], String> {
     let n = args.len();
-    args.try_into().map_err(|_| format!("function \"{name}\" expects {N} argument(s), but got {n}"))
+    args.try_into()
+        .map_err(|_| format!("function \"{name}\" expects {N} argument(s), but got {n}"))
 }
 
 fn num(v: &Value, what: &str) -> Result<f64, String> {
@@ -88,14 +194,20 @@ fn string(v: &Value, what: &str) -> Result<String, String> {
 fn list(v: &Value, what: &str) -> Result<Vec<Value>, String> {
     match v {
         Value::List(items) | Value::Set(items) => Ok(items.clone()),
-        _ => Err(format!("{what}: a list is required, but got {}", v.type_name())),
+        _ => Err(format!(
+            "{what}: a list is required, but got {}",
+            v.type_name()
+        )),
     }
 }
 
 fn map(v: &Value, what: &str) -> Result<BTreeMap<String, Value>, String> {
     match v {
         Value::Map(m) => Ok(m.clone()),
-        _ => Err(format!("{what}: a map is required, but got {}", v.type_name())),
+        _ => Err(format!(
+            "{what}: a map is required, but got {}",
+            v.type_name()
+        )),
     }
 }
 
@@ -106,7 +218,10 @@ fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
 fn int(v: &Value, what: &str) -> Result<i64, String> {
     let n = num(v, what)?;
     if n.fract() != 0.0 {
-        return Err(format!("{what}: a whole number is required, but got {}", format_number(n)));
+        return Err(format!(
+            "{what}: a whole number is required, but got {}",
+            format_number(n)
+        ));
     }
     Ok(n as i64)
 }
@@ -129,15 +244,46 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
     };
     match name {
-        "abs" => { want(1)?; Ok(Value::Number(num(a(0), "number")?.abs())) }
-        "ceil" => { want(1)?; Ok(Value::Number(num(a(0), "number")?.ceil())) }
-        "floor" => { want(1)?; Ok(Value::Number(num(a(0), "number")?.floor())) }
-        "signum" => { want(1)?; let x = num(a(0), "number")?; Ok(Value::Number(if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 })) }
-        "pow" => { want(2)?; Ok(Value::Number(num(a(0), "base")?.powf(num(a(1), "exponent")?))) }
+        "abs" => {
+            want(1)?;
+            Ok(Value::Number(num(a(0), "number")?.abs()))
+        }
+        "ceil" => {
+            want(1)?;
+            Ok(Value::Number(num(a(0), "number")?.ceil()))
+        }
+        "floor" => {
+            want(1)?;
+            Ok(Value::Number(num(a(0), "number")?.floor()))
+        }
+        "signum" => {
+            want(1)?;
+            let x = num(a(0), "number")?;
+            Ok(Value::Number(if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }))
+        }
+        "pow" => {
+            want(2)?;
+            Ok(Value::Number(
+                num(a(0), "base")?.powf(num(a(1), "exponent")?),
+            ))
+        }
         "max" | "min" => {
             at_least(1)?;
-            let nums = args.iter().map(|v| num(v, "argument")).collect::<Result<Vec<_>, _>>()?;
-            let r = if name == "max" { nums.iter().cloned().fold(f64::MIN, f64::max) } else { nums.iter().cloned().fold(f64::MAX, f64::min) };
+            let nums = args
+                .iter()
+                .map(|v| num(v, "argument"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let r = if name == "max" {
+                nums.iter().cloned().fold(f64::MIN, f64::max)
+            } else {
+                nums.iter().cloned().fold(f64::MAX, f64::min)
+            };
             Ok(Value::Number(r))
         }
         "sum" => {
@@ -146,7 +292,12 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if items.is_empty() {
                 return Err("cannot sum an empty list".into());
             }
-            Ok(Value::Number(items.iter().map(|v| num(v, "element")).sum::<Result<f64, _>>()?))
+            Ok(Value::Number(
+                items
+                    .iter()
+                    .map(|v| num(v, "element"))
+                    .sum::<Result<f64, _>>()?,
+            ))
         }
         "parseint" => {
             want(2)?;
@@ -155,16 +306,32 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if !(2..=62).contains(&base) {
                 return Err("base must be between 2 and 62".into());
             }
-            i64::from_str_radix(s.trim(), base as u32).map(|v| Value::Number(v as f64)).map_err(|_| format!("cannot parse {s:?} as a base {base} integer"))
+            i64::from_str_radix(s.trim(), base as u32)
+                .map(|v| Value::Number(v as f64))
+                .map_err(|_| format!("cannot parse {s:?} as a base {base} integer"))
         }
-        "format" => { at_least(1)?; format(&string(a(0), "format")?, &args[1..]).map(Value::String) }
+        "format" => {
+            at_least(1)?;
+            format(&string(a(0), "format")?, &args[1..]).map(Value::String)
+        }
         "formatlist" => {
             at_least(1)?;
             let fmt = string(a(0), "format")?;
-            let len = args[1..].iter().filter_map(|v| v.as_list().map(|l| l.len())).max().unwrap_or(1);
+            let len = args[1..]
+                .iter()
+                .filter_map(|v| v.as_list().map(|l| l.len()))
+                .max()
+                .unwrap_or(1);
             let mut out = Vec::new();
             for i in 0..len {
-                let row: Vec<Value> = args[1..].iter().map(|v| v.as_list().map(|l| l.get(i).cloned().unwrap_or(Value::Null)).unwrap_or_else(|| v.clone())).collect();
+                let row: Vec<Value> = args[1..]
+                    .iter()
+                    .map(|v| {
+                        v.as_list()
+                            .map(|l| l.get(i).cloned().unwrap_or(Value::Null))
+                            .unwrap_or_else(|| v.clone())
+                    })
+                    .collect();
                 out.push(Value::String(format(&fmt, &row)?));
             }
             Ok(Value::List(out))
@@ -185,7 +352,9 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if s.is_empty() {
                 return Ok(Value::List(vec![]));
             }
-            Ok(Value::List(s.split(sep.as_str()).map(Value::from).collect()))
+            Ok(Value::List(
+                s.split(sep.as_str()).map(Value::from).collect(),
+            ))
         }
         "replace" => {
             want(3)?;
@@ -193,7 +362,8 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let search = string(a(1), "substring")?;
             let rep = string(a(2), "replacement")?;
             if search.len() > 1 && search.starts_with('/') && search.ends_with('/') {
-                let re = regex::Regex::new(&search[1..search.len() - 1]).map_err(|e| format!("invalid regular expression: {e}"))?;
+                let re = regex::Regex::new(&search[1..search.len() - 1])
+                    .map_err(|e| format!("invalid regular expression: {e}"))?;
                 let rep = rep.replace("$", "$$").replace("$$1", "${1}");
                 let rep = convert_backrefs(&rep);
                 Ok(Value::String(re.replace_all(&s, rep.as_str()).to_string()))
@@ -201,8 +371,14 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 Ok(Value::String(s.replace(&search, &rep)))
             }
         }
-        "lower" => { want(1)?; Ok(Value::String(string(a(0), "string")?.to_lowercase())) }
-        "upper" => { want(1)?; Ok(Value::String(string(a(0), "string")?.to_uppercase())) }
+        "lower" => {
+            want(1)?;
+            Ok(Value::String(string(a(0), "string")?.to_lowercase()))
+        }
+        "upper" => {
+            want(1)?;
+            Ok(Value::String(string(a(0), "string")?.to_uppercase()))
+        }
         "title" => {
             want(1)?;
             let s = string(a(0), "string")?;
@@ -218,18 +394,57 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             }
             Ok(Value::String(out))
         }
-        "trimspace" => { want(1)?; Ok(Value::String(string(a(0), "string")?.trim().to_string())) }
-        "chomp" => { want(1)?; Ok(Value::String(string(a(0), "string")?.trim_end_matches(['\n', '\r']).to_string())) }
+        "trimspace" => {
+            want(1)?;
+            Ok(Value::String(string(a(0), "string")?.trim().to_string()))
+        }
+        "chomp" => {
+            want(1)?;
+            Ok(Value::String(
+                string(a(0), "string")?
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string(),
+            ))
+        }
         "trim" => {
             want(2)?;
             let cut: Vec<char> = string(a(1), "characters")?.chars().collect();
-            Ok(Value::String(string(a(0), "string")?.trim_matches(|c| cut.contains(&c)).to_string()))
+            Ok(Value::String(
+                string(a(0), "string")?
+                    .trim_matches(|c| cut.contains(&c))
+                    .to_string(),
+            ))
         }
-        "trimprefix" => { want(2)?; let s = string(a(0), "string")?; let p = string(a(1), "prefix")?; Ok(Value::String(s.strip_prefix(&p).unwrap_or(&s).to_string())) }
-        "trimsuffix" => { want(2)?; let s = string(a(0), "string")?; let p = string(a(1), "suffix")?; Ok(Value::String(s.strip_suffix(&p).unwrap_or(&s).to_string())) }
-        "startswith" => { want(2)?; Ok(Value::Bool(string(a(0), "string")?.starts_with(&string(a(1), "prefix")?))) }
-        "endswith" => { want(2)?; Ok(Value::Bool(string(a(0), "string")?.ends_with(&string(a(1), "suffix")?))) }
-        "strrev" => { want(1)?; Ok(Value::String(string(a(0), "string")?.chars().rev().collect())) }
+        "trimprefix" => {
+            want(2)?;
+            let s = string(a(0), "string")?;
+            let p = string(a(1), "prefix")?;
+            Ok(Value::String(s.strip_prefix(&p).unwrap_or(&s).to_string()))
+        }
+        "trimsuffix" => {
+            want(2)?;
+            let s = string(a(0), "string")?;
+            let p = string(a(1), "suffix")?;
+            Ok(Value::String(s.strip_suffix(&p).unwrap_or(&s).to_string()))
+        }
+        "startswith" => {
+            want(2)?;
+            Ok(Value::Bool(
+                string(a(0), "string")?.starts_with(&string(a(1), "prefix")?),
+            ))
+        }
+        "endswith" => {
+            want(2)?;
+            Ok(Value::Bool(
+                string(a(0), "string")?.ends_with(&string(a(1), "suffix")?),
+            ))
+        }
+        "strrev" => {
+            want(1)?;
+            Ok(Value::String(
+                string(a(0), "string")?.chars().rev().collect(),
+            ))
+        }
         "substr" => {
             want(3)?;
             let chars: Vec<char> = string(a(0), "string")?.chars().collect();
@@ -242,31 +457,72 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if offset < 0 || offset > len {
                 return Err("offset is out of range for the string".into());
             }
-            let end = if length < 0 { len } else { (offset + length).min(len) };
-            Ok(Value::String(chars[offset as usize..end as usize].iter().collect()))
+            let end = if length < 0 {
+                len
+            } else {
+                (offset + length).min(len)
+            };
+            Ok(Value::String(
+                chars[offset as usize..end as usize].iter().collect(),
+            ))
         }
         "indent" => {
             want(2)?;
             let pad = " ".repeat(int(a(0), "spaces")?.max(0) as usize);
             let s = string(a(1), "string")?;
-            Ok(Value::String(s.split('\n').enumerate().map(|(i, l)| if i == 0 { l.to_string() } else { format!("{pad}{l}") }).collect::<Vec<_>>().join("\n")))
+            Ok(Value::String(
+                s.split('\n')
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i == 0 {
+                            l.to_string()
+                        } else {
+                            format!("{pad}{l}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ))
         }
         "regex" | "regexall" => {
             want(2)?;
-            let re = regex::Regex::new(&string(a(0), "pattern")?).map_err(|e| format!("invalid regular expression: {e}"))?;
+            let re = regex::Regex::new(&string(a(0), "pattern")?)
+                .map_err(|e| format!("invalid regular expression: {e}"))?;
             let s = string(a(1), "string")?;
             let capture = |caps: regex::Captures| -> Value {
                 let named: Vec<&str> = re.capture_names().flatten().collect();
                 if !named.is_empty() {
-                    Value::Map(named.iter().map(|n| (n.to_string(), caps.name(n).map(|m| Value::from(m.as_str())).unwrap_or(Value::Null))).collect())
+                    Value::Map(
+                        named
+                            .iter()
+                            .map(|n| {
+                                (
+                                    n.to_string(),
+                                    caps.name(n)
+                                        .map(|m| Value::from(m.as_str()))
+                                        .unwrap_or(Value::Null),
+                                )
+                            })
+                            .collect(),
+                    )
                 } else if caps.len() > 1 {
-                    Value::List((1..caps.len()).map(|i| caps.get(i).map(|m| Value::from(m.as_str())).unwrap_or(Value::Null)).collect())
+                    Value::List(
+                        (1..caps.len())
+                            .map(|i| {
+                                caps.get(i)
+                                    .map(|m| Value::from(m.as_str()))
+                                    .unwrap_or(Value::Null)
+                            })
+                            .collect(),
+                    )
                 } else {
                     Value::from(caps.get(0).map(|m| m.as_str()).unwrap_or(""))
                 }
             };
             if name == "regex" {
-                re.captures(&s).map(capture).ok_or_else(|| "pattern did not match any part of the given string".to_string())
+                re.captures(&s)
+                    .map(capture)
+                    .ok_or_else(|| "pattern did not match any part of the given string".to_string())
             } else {
                 Ok(Value::List(re.captures_iter(&s).map(capture).collect()))
             }
@@ -277,7 +533,10 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 Value::List(items) | Value::Set(items) => Ok(Value::Number(items.len() as f64)),
                 Value::Map(m) => Ok(Value::Number(m.len() as f64)),
                 Value::String(s) => Ok(Value::Number(s.chars().count() as f64)),
-                other => Err(format!("argument must be a collection or string, not {}", other.type_name())),
+                other => Err(format!(
+                    "argument must be a collection or string, not {}",
+                    other.type_name()
+                )),
             }
         }
         "concat" => {
@@ -287,10 +546,19 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             }
             Ok(Value::List(out))
         }
-        "contains" => { want(2)?; Ok(Value::Bool(list(a(0), "list")?.iter().any(|x| x.same_data(a(1))))) }
+        "contains" => {
+            want(2)?;
+            Ok(Value::Bool(
+                list(a(0), "list")?.iter().any(|x| x.same_data(a(1))),
+            ))
+        }
         "index" => {
             want(2)?;
-            list(a(0), "list")?.iter().position(|x| x.same_data(a(1))).map(|i| Value::Number(i as f64)).ok_or_else(|| "item not found".to_string())
+            list(a(0), "list")?
+                .iter()
+                .position(|x| x.same_data(a(1)))
+                .map(|i| Value::Number(i as f64))
+                .ok_or_else(|| "item not found".to_string())
         }
         "distinct" => {
             want(1)?;
@@ -318,7 +586,9 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             want(1)?;
             fn flat(v: &Value, out: &mut Vec<Value>) {
                 match v {
-                    Value::List(items) | Value::Set(items) => items.iter().for_each(|x| flat(x.unmark().0, out)),
+                    Value::List(items) | Value::Set(items) => {
+                        items.iter().for_each(|x| flat(x.unmark().0, out))
+                    }
                     other => out.push(other.clone()),
                 }
             }
@@ -331,8 +601,19 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             }
             Ok(Value::List(out))
         }
-        "keys" => { want(1)?; Ok(Value::List(map(a(0), "map")?.keys().map(|k| Value::from(k.as_str())).collect())) }
-        "values" => { want(1)?; Ok(Value::List(map(a(0), "map")?.into_values().collect())) }
+        "keys" => {
+            want(1)?;
+            Ok(Value::List(
+                map(a(0), "map")?
+                    .keys()
+                    .map(|k| Value::from(k.as_str()))
+                    .collect(),
+            ))
+        }
+        "values" => {
+            want(1)?;
+            Ok(Value::List(map(a(0), "map")?.into_values().collect()))
+        }
         "lookup" => {
             if !(2..=3).contains(&n) {
                 return Err(format!("expects 2 or 3 arguments, but got {n}"));
@@ -386,41 +667,94 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             }
             Ok(Value::List(out))
         }
-        "reverse" => { want(1)?; let mut l = list(a(0), "list")?; l.reverse(); Ok(Value::List(l)) }
-        "setunion" => { at_least(1)?; let mut all = Vec::new(); for l in &args { all.extend(list(l, "set")?); } Ok(Value::set_from(all)) }
+        "reverse" => {
+            want(1)?;
+            let mut l = list(a(0), "list")?;
+            l.reverse();
+            Ok(Value::List(l))
+        }
+        "setunion" => {
+            at_least(1)?;
+            let mut all = Vec::new();
+            for l in &args {
+                all.extend(list(l, "set")?);
+            }
+            Ok(Value::set_from(all))
+        }
         "setintersection" => {
             at_least(1)?;
             let first = list(a(0), "set")?;
-            let others: Vec<Vec<Value>> = args[1..].iter().map(|l| list(l, "set")).collect::<Result<_, _>>()?;
-            Ok(Value::set_from(first.into_iter().filter(|x| others.iter().all(|o| o.iter().any(|y| y.same_data(x)))).collect()))
+            let others: Vec<Vec<Value>> = args[1..]
+                .iter()
+                .map(|l| list(l, "set"))
+                .collect::<Result<_, _>>()?;
+            Ok(Value::set_from(
+                first
+                    .into_iter()
+                    .filter(|x| others.iter().all(|o| o.iter().any(|y| y.same_data(x))))
+                    .collect(),
+            ))
         }
         "setsubtract" => {
             want(2)?;
             let b = list(a(1), "set")?;
-            Ok(Value::set_from(list(a(0), "set")?.into_iter().filter(|x| !b.iter().any(|y| y.same_data(x))).collect()))
+            Ok(Value::set_from(
+                list(a(0), "set")?
+                    .into_iter()
+                    .filter(|x| !b.iter().any(|y| y.same_data(x)))
+                    .collect(),
+            ))
         }
         "slice" => {
             want(3)?;
             let items = list(a(0), "list")?;
             let (s, e) = (int(a(1), "start index")?, int(a(2), "end index")?);
             if s < 0 || e < s || e as usize > items.len() {
-                return Err(format!("invalid slice bounds [{s}:{e}] for a list of {} elements", items.len()));
+                return Err(format!(
+                    "invalid slice bounds [{s}:{e}] for a list of {} elements",
+                    items.len()
+                ));
             }
             Ok(Value::List(items[s as usize..e as usize].to_vec()))
         }
-        "sort" => { want(1)?; let mut s = strings(a(0), "list")?; s.sort(); Ok(Value::List(s.into_iter().map(Value::from).collect())) }
+        "sort" => {
+            want(1)?;
+            let mut s = strings(a(0), "list")?;
+            s.sort();
+            Ok(Value::List(s.into_iter().map(Value::from).collect()))
+        }
         "zipmap" => {
             want(2)?;
             let keys = strings(a(0), "keys")?;
             let vals = list(a(1), "values")?;
             if keys.len() != vals.len() {
-                return Err(format!("number of keys ({}) does not match number of values ({})", keys.len(), vals.len()));
+                return Err(format!(
+                    "number of keys ({}) does not match number of values ({})",
+                    keys.len(),
+                    vals.len()
+                ));
             }
             Ok(Value::Map(keys.into_iter().zip(vals).collect()))
         }
-        "coalesce" => args.iter().find(|v| !v.is_null() && v.as_str() != Some("")).cloned().ok_or_else(|| "no non-null, non-empty-string arguments".to_string()),
-        "coalescelist" => args.iter().find(|v| v.as_list().is_some_and(|l| !l.is_empty())).cloned().ok_or_else(|| "no non-empty list arguments".to_string()),
-        "compact" => { want(1)?; Ok(Value::List(list(a(0), "list")?.into_iter().filter(|v| !v.is_null() && v.as_str() != Some("")).collect())) }
+        "coalesce" => args
+            .iter()
+            .find(|v| !v.is_null() && v.as_str() != Some(""))
+            .cloned()
+            .ok_or_else(|| "no non-null, non-empty-string arguments".to_string()),
+        "coalescelist" => args
+            .iter()
+            .find(|v| v.as_list().is_some_and(|l| !l.is_empty()))
+            .cloned()
+            .ok_or_else(|| "no non-empty list arguments".to_string()),
+        "compact" => {
+            want(1)?;
+            Ok(Value::List(
+                list(a(0), "list")?
+                    .into_iter()
+                    .filter(|v| !v.is_null() && v.as_str() != Some(""))
+                    .collect(),
+            ))
+        }
         "chunklist" => {
             want(2)?;
             let size = int(a(1), "size")?;
@@ -431,7 +765,12 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if size == 0 {
                 return Ok(Value::List(vec![Value::List(items)]));
             }
-            Ok(Value::List(items.chunks(size as usize).map(|c| Value::List(c.to_vec())).collect()))
+            Ok(Value::List(
+                items
+                    .chunks(size as usize)
+                    .map(|c| Value::List(c.to_vec()))
+                    .collect(),
+            ))
         }
         "transpose" => {
             want(1)?;
@@ -441,99 +780,231 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                     out.entry(s).or_default().push(Value::from(k.as_str()));
                 }
             }
-            Ok(Value::Map(out.into_iter().map(|(k, v)| (k, Value::List(v))).collect()))
+            Ok(Value::Map(
+                out.into_iter().map(|(k, v)| (k, Value::List(v))).collect(),
+            ))
         }
         "alltrue" | "anytrue" => {
             want(1)?;
-            let bools = list(a(0), "list")?.iter().map(|v| to_bool(v).ok_or_else(|| "elements must be bools".to_string())).collect::<Result<Vec<_>, _>>()?;
-            Ok(Value::Bool(if name == "alltrue" { bools.iter().all(|b| *b) } else { bools.iter().any(|b| *b) }))
+            let bools = list(a(0), "list")?
+                .iter()
+                .map(|v| to_bool(v).ok_or_else(|| "elements must be bools".to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Value::Bool(if name == "alltrue" {
+                bools.iter().all(|b| *b)
+            } else {
+                bools.iter().any(|b| *b)
+            }))
         }
-        "tolist" => { want(1)?; if a(0).is_null() { return Ok(Value::Null); } Ok(Value::List(list(a(0), "value")?)) }
-        "toset" => { want(1)?; if a(0).is_null() { return Ok(Value::Null); } Ok(Value::set_from(list(a(0), "value")?)) }
-        "tomap" => { want(1)?; if a(0).is_null() { return Ok(Value::Null); } Ok(Value::Map(map(a(0), "value")?)) }
+        "tolist" => {
+            want(1)?;
+            if a(0).is_null() {
+                return Ok(Value::Null);
+            }
+            Ok(Value::List(list(a(0), "value")?))
+        }
+        "toset" => {
+            want(1)?;
+            if a(0).is_null() {
+                return Ok(Value::Null);
+            }
+            Ok(Value::set_from(list(a(0), "value")?))
+        }
+        "tomap" => {
+            want(1)?;
+            if a(0).is_null() {
+                return Ok(Value::Null);
+            }
+            Ok(Value::Map(map(a(0), "value")?))
+        }
         "tostring" => {
             want(1)?;
-            if a(0).is_null() { return Ok(Value::Null); }
-            to_string(a(0)).map(Value::String).ok_or_else(|| format!("cannot convert {} to string", a(0).type_name()))
+            if a(0).is_null() {
+                return Ok(Value::Null);
+            }
+            to_string(a(0))
+                .map(Value::String)
+                .ok_or_else(|| format!("cannot convert {} to string", a(0).type_name()))
         }
         "tonumber" => {
             want(1)?;
-            if a(0).is_null() { return Ok(Value::Null); }
-            to_number(a(0)).map(Value::Number).ok_or_else(|| format!("cannot convert {} to number", a(0)))
+            if a(0).is_null() {
+                return Ok(Value::Null);
+            }
+            to_number(a(0))
+                .map(Value::Number)
+                .ok_or_else(|| format!("cannot convert {} to number", a(0)))
         }
         "tobool" => {
             want(1)?;
-            if a(0).is_null() { return Ok(Value::Null); }
-            to_bool(a(0)).map(Value::Bool).ok_or_else(|| format!("cannot convert {} to bool", a(0)))
+            if a(0).is_null() {
+                return Ok(Value::Null);
+            }
+            to_bool(a(0))
+                .map(Value::Bool)
+                .ok_or_else(|| format!("cannot convert {} to bool", a(0)))
         }
-        "jsonencode" => { want(1)?; Ok(Value::String(serde_json::to_string(&a(0).to_json()).map_err(|e| e.to_string())?)) }
+        "jsonencode" => {
+            want(1)?;
+            Ok(Value::String(
+                serde_json::to_string(&a(0).to_json()).map_err(|e| e.to_string())?,
+            ))
+        }
         "jsondecode" => {
             want(1)?;
             let s = string(a(0), "string")?;
-            let j: serde_json::Value = serde_json::from_str(&s).map_err(|e| format!("invalid JSON: {e}"))?;
+            let j: serde_json::Value =
+                serde_json::from_str(&s).map_err(|e| format!("invalid JSON: {e}"))?;
             Ok(Value::from_json(&j))
         }
-        "yamlencode" => { want(1)?; Ok(Value::String(serde_yaml::to_string(&a(0).to_json()).map_err(|e| e.to_string())?)) }
+        "yamlencode" => {
+            want(1)?;
+            Ok(Value::String(
+                serde_yaml::to_string(&a(0).to_json()).map_err(|e| e.to_string())?,
+            ))
+        }
         "yamldecode" => {
             want(1)?;
             let s = string(a(0), "string")?;
-            let y: serde_json::Value = serde_yaml::from_str(&s).map_err(|e| format!("invalid YAML: {e}"))?;
+            let y: serde_json::Value =
+                serde_yaml::from_str(&s).map_err(|e| format!("invalid YAML: {e}"))?;
             Ok(Value::from_json(&y))
         }
-        "base64encode" => { want(1)?; Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(string(a(0), "string")?))) }
+        "base64encode" => {
+            want(1)?;
+            Ok(Value::String(
+                base64::engine::general_purpose::STANDARD.encode(string(a(0), "string")?),
+            ))
+        }
         "base64decode" => {
             want(1)?;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(string(a(0), "string")?.trim()).map_err(|e| format!("invalid base64: {e}"))?;
-            String::from_utf8(bytes).map(Value::String).map_err(|_| "the decoded bytes are not valid UTF-8".to_string())
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(string(a(0), "string")?.trim())
+                .map_err(|e| format!("invalid base64: {e}"))?;
+            String::from_utf8(bytes)
+                .map(Value::String)
+                .map_err(|_| "the decoded bytes are not valid UTF-8".to_string())
         }
         "urlencode" => {
             want(1)?;
             let s = string(a(0), "string")?;
-            Ok(Value::String(s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()))
+            Ok(Value::String(
+                s.bytes()
+                    .map(|b| {
+                        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                            (b as char).to_string()
+                        } else {
+                            format!("%{b:02X}")
+                        }
+                    })
+                    .collect(),
+            ))
         }
-        "md5" => { want(1)?; Ok(Value::String(hex::encode(<md5::Md5 as md5::Digest>::digest(string(a(0), "string")?.as_bytes())))) }
-        "sha1" => { want(1)?; Ok(Value::String(hex::encode(<sha1::Sha1 as sha1::Digest>::digest(string(a(0), "string")?.as_bytes())))) }
-        "sha256" => { want(1)?; Ok(Value::String(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(string(a(0), "string")?.as_bytes())))) }
-        "sha512" => { want(1)?; Ok(Value::String(hex::encode(<sha2::Sha512 as sha2::Digest>::digest(string(a(0), "string")?.as_bytes())))) }
+        "md5" => {
+            want(1)?;
+            Ok(Value::String(hex::encode(
+                <md5::Md5 as md5::Digest>::digest(string(a(0), "string")?.as_bytes()),
+            )))
+        }
+        "sha1" => {
+            want(1)?;
+            Ok(Value::String(hex::encode(
+                <sha1::Sha1 as sha1::Digest>::digest(string(a(0), "string")?.as_bytes()),
+            )))
+        }
+        "sha256" => {
+            want(1)?;
+            Ok(Value::String(hex::encode(
+                <sha2::Sha256 as sha2::Digest>::digest(string(a(0), "string")?.as_bytes()),
+            )))
+        }
+        "sha512" => {
+            want(1)?;
+            Ok(Value::String(hex::encode(
+                <sha2::Sha512 as sha2::Digest>::digest(string(a(0), "string")?.as_bytes()),
+            )))
+        }
         "file" | "filesha256" | "filemd5" | "filebase64" => {
             want(1)?;
             let path = resolve(module_dir, &string(a(0), "path")?);
-            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             match name {
-                "file" => String::from_utf8(bytes).map(Value::String).map_err(|_| format!("{} is not valid UTF-8; use filebase64 for binary files", path.display())),
-                "filesha256" => Ok(Value::String(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)))),
-                "filemd5" => Ok(Value::String(hex::encode(<md5::Md5 as md5::Digest>::digest(&bytes)))),
-                _ => Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))),
+                "file" => String::from_utf8(bytes).map(Value::String).map_err(|_| {
+                    format!(
+                        "{} is not valid UTF-8; use filebase64 for binary files",
+                        path.display()
+                    )
+                }),
+                "filesha256" => Ok(Value::String(hex::encode(
+                    <sha2::Sha256 as sha2::Digest>::digest(&bytes),
+                ))),
+                "filemd5" => Ok(Value::String(hex::encode(
+                    <md5::Md5 as md5::Digest>::digest(&bytes),
+                ))),
+                _ => Ok(Value::String(
+                    base64::engine::general_purpose::STANDARD.encode(bytes),
+                )),
             }
         }
-        "fileexists" => { want(1)?; let p = resolve(module_dir, &string(a(0), "path")?); Ok(Value::Bool(p.is_file())) }
+        "fileexists" => {
+            want(1)?;
+            let p = resolve(module_dir, &string(a(0), "path")?);
+            Ok(Value::Bool(p.is_file()))
+        }
         "templatefile" => {
             want(2)?;
             let path = resolve(module_dir, &string(a(0), "path")?);
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let vars = map(a(1), "vars")?;
-            template_file(&text, vars, module_dir).map_err(|e| format!("in {}: {e}", path.display()))
+            template_file(&text, vars, module_dir)
+                .map_err(|e| format!("in {}: {e}", path.display()))
         }
         "abspath" => {
             want(1)?;
             let p = Path::new(&string(a(0), "path")?).to_path_buf();
-            let abs = if p.is_absolute() { p } else { std::env::current_dir().map_err(|e| e.to_string())?.join(p) };
-            Ok(Value::String(crate::config::normalize_path(&abs).to_string_lossy().to_string()))
+            let abs = if p.is_absolute() {
+                p
+            } else {
+                std::env::current_dir().map_err(|e| e.to_string())?.join(p)
+            };
+            Ok(Value::String(
+                crate::config::normalize_path(&abs)
+                    .to_string_lossy()
+                    .to_string(),
+            ))
         }
-        "basename" => { want(1)?; let s = string(a(0), "path")?; Ok(Value::String(Path::new(&s).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default())) }
+        "basename" => {
+            want(1)?;
+            let s = string(a(0), "path")?;
+            Ok(Value::String(
+                Path::new(&s)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+            ))
+        }
         "dirname" => {
             want(1)?;
             let s = string(a(0), "path")?;
-            let d = Path::new(&s).parent().map(|p| p.to_string_lossy().to_string()).unwrap_or_default();
+            let d = Path::new(&s)
+                .parent()
+                .map(|p| p.to_string_lossy().to_string())
+                .unwrap_or_default();
             Ok(Value::String(if d.is_empty() { ".".into() } else { d }))
         }
         "pathexpand" => {
             want(1)?;
             let s = string(a(0), "path")?;
-            Ok(Value::String(match (s.strip_prefix("~"), std::env::var("HOME")) {
-                (Some(rest), Ok(home)) if rest.is_empty() || rest.starts_with('/') => format!("{home}{rest}"),
-                _ => s,
-            }))
+            Ok(Value::String(
+                match (s.strip_prefix("~"), std::env::var("HOME")) {
+                    (Some(rest), Ok(home)) if rest.is_empty() || rest.starts_with('/') => {
+                        format!("{home}{rest}")
+                    }
+                    _ => s,
+                },
+            ))
         }
         "cidrsubnet" => {
             want(3)?;
@@ -542,14 +1013,21 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let netnum = int(a(2), "netnum")?;
             let new_prefix = prefix as i64 + newbits;
             if newbits < 0 || new_prefix > 32 {
-                return Err(format!("insufficient address space to extend prefix of {prefix} by {newbits}"));
+                return Err(format!(
+                    "insufficient address space to extend prefix of {prefix} by {newbits}"
+                ));
             }
             if netnum < 0 || netnum >= 1i64 << newbits {
-                return Err(format!("prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"));
+                return Err(format!(
+                    "prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"
+                ));
             }
             let shifted = (netnum as u64) << (32 - new_prefix);
             let net = (addr as u64 & mask(prefix)) | shifted;
-            Ok(Value::String(format!("{}/{new_prefix}", std::net::Ipv4Addr::from(net as u32))))
+            Ok(Value::String(format!(
+                "{}/{new_prefix}",
+                std::net::Ipv4Addr::from(net as u32)
+            )))
         }
         "cidrhost" => {
             want(2)?;
@@ -558,23 +1036,43 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let size = 1i64 << (32 - prefix);
             let host = if host < 0 { size + host } else { host };
             if host < 0 || host >= size {
-                return Err(format!("prefix of {prefix} does not accommodate a host numbered {host}"));
+                return Err(format!(
+                    "prefix of {prefix} does not accommodate a host numbered {host}"
+                ));
             }
-            Ok(Value::String(std::net::Ipv4Addr::from(((addr as u64 & mask(prefix)) + host as u64) as u32).to_string()))
+            Ok(Value::String(
+                std::net::Ipv4Addr::from(((addr as u64 & mask(prefix)) + host as u64) as u32)
+                    .to_string(),
+            ))
         }
-        "type" => { want(1)?; Ok(Value::String(a(0).type_name().to_string())) }
+        "type" => {
+            want(1)?;
+            Ok(Value::String(a(0).type_name().to_string()))
+        }
         other => Err(format!("function \"{other}\" is not implemented")),
     }
 }
 
 fn mask(prefix: u32) -> u64 {
-    if prefix == 0 { 0 } else { (0xffff_ffffu64 << (32 - prefix)) & 0xffff_ffff }
+    if prefix == 0 {
+        0
+    } else {
+        (0xffff_ffffu64 << (32 - prefix)) & 0xffff_ffff
+    }
 }
 
 fn parse_cidr(s: &str) -> Result<(u32, u32), String> {
-    let (ip, len) = s.split_once('/').ok_or_else(|| format!("invalid CIDR address {s:?}: missing prefix length"))?;
-    let ip: std::net::Ipv4Addr = ip.parse().map_err(|_| format!("invalid CIDR address {s:?} (only IPv4 is supported)"))?;
-    let len: u32 = len.parse().ok().filter(|l| *l <= 32).ok_or_else(|| format!("invalid prefix length in {s:?}"))?;
+    let (ip, len) = s
+        .split_once('/')
+        .ok_or_else(|| format!("invalid CIDR address {s:?}: missing prefix length"))?;
+    let ip: std::net::Ipv4Addr = ip
+        .parse()
+        .map_err(|_| format!("invalid CIDR address {s:?} (only IPv4 is supported)"))?;
+    let len: u32 = len
+        .parse()
+        .ok()
+        .filter(|l| *l <= 32)
+        .ok_or_else(|| format!("invalid prefix length in {s:?}"))?;
     Ok((u32::from(ip), len))
 }
 
@@ -599,19 +1097,33 @@ fn resolve(module_dir: &Path, p: &str) -> std::path::PathBuf {
 
 /// Renders a template file with the given variables (no references to anything else).
 fn template_file(text: &str, vars: BTreeMap<String, Value>, module_dir: &Path) -> R {
-    let template = hcl_edit::parser::parse_template(text).map_err(|e| format!("invalid template: {}", e.message()))?;
-    let expr = hcl_edit::expr::Expression::StringTemplate(hcl_edit::template::StringTemplate::from(template.iter().cloned().collect::<Vec<_>>()));
+    let template = hcl_edit::parser::parse_template(text)
+        .map_err(|e| format!("invalid template: {}", e.message()))?;
+    let expr = hcl_edit::expr::Expression::StringTemplate(
+        hcl_edit::template::StringTemplate::from(template.iter().cloned().collect::<Vec<_>>()),
+    );
     struct Vars<'a>(BTreeMap<String, Value>, &'a Path);
     impl super::expr::Scope for Vars<'_> {
-        fn resolve(&self, root: &str, _steps: &[super::expr::Step]) -> Result<(Value, usize), super::expr::ScopeError> {
-            self.0.get(root).map(|v| (v.clone(), 0)).ok_or_else(|| super::expr::ScopeError::new("Invalid template variable", format!("vars map does not contain key \"{root}\"")))
+        fn resolve(
+            &self,
+            root: &str,
+            _steps: &[super::expr::Step],
+        ) -> Result<(Value, usize), super::expr::ScopeError> {
+            self.0.get(root).map(|v| (v.clone(), 0)).ok_or_else(|| {
+                super::expr::ScopeError::new(
+                    "Invalid template variable",
+                    format!("vars map does not contain key \"{root}\""),
+                )
+            })
         }
         fn module_dir(&self) -> &Path {
             self.1
         }
     }
     let scope = Vars(vars, module_dir);
-    super::expr::Evaluator::new(&scope, 0).eval(&expr).map_err(|d| d.detail)
+    super::expr::Evaluator::new(&scope, 0)
+        .eval(&expr)
+        .map_err(|d| d.detail)
 }
 
 /// Terraform's `format` verbs: %s %d %f %.Nf %q %v %t %%, with width and `-` padding.
@@ -638,21 +1150,29 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
                 break;
             }
         }
-        let verb = chars.next().ok_or("format string ends with an unfinished verb")?;
-        let arg = args.get(next_arg).ok_or_else(|| format!("not enough arguments for format string {fmt:?}"))?;
+        let verb = chars
+            .next()
+            .ok_or("format string ends with an unfinished verb")?;
+        let arg = args
+            .get(next_arg)
+            .ok_or_else(|| format!("not enough arguments for format string {fmt:?}"))?;
         next_arg += 1;
         let left = spec.starts_with('-');
         let spec = spec.trim_start_matches(['-', '+', '#', ' ']);
+        let zero = spec.starts_with('0') && !left;
         let (width, precision) = match spec.split_once('.') {
             Some((w, p)) => (w.parse::<usize>().ok(), p.parse::<usize>().ok()),
             None => (spec.parse::<usize>().ok(), None),
         };
         let text = match verb {
-            's' | 'v' => to_string(arg).unwrap_or_else(|| serde_json::to_string(&arg.to_json()).unwrap_or_default()),
-            'q' => serde_json::to_string(&to_string(arg).ok_or("%q needs a string")?).unwrap_or_default(),
+            's' | 'v' => to_string(arg)
+                .unwrap_or_else(|| serde_json::to_string(&arg.to_json()).unwrap_or_default()),
+            'q' => serde_json::to_string(&to_string(arg).ok_or("%q needs a string")?)
+                .unwrap_or_default(),
             't' => to_bool(arg).ok_or("%t needs a bool")?.to_string(),
             'd' => {
-                let n = to_number(arg).ok_or_else(|| format!("%d needs a number, got {}", arg.type_name()))?;
+                let n = to_number(arg)
+                    .ok_or_else(|| format!("%d needs a number, got {}", arg.type_name()))?;
                 format!("{}", n.trunc() as i64)
             }
             'f' | 'g' | 'e' => {
@@ -673,6 +1193,15 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
         if left {
             out.push_str(&text);
             out.push_str(&" ".repeat(pad));
+        } else if zero && matches!(verb, 'd' | 'f' | 'x' | 'X' | 'o' | 'b') {
+            let (sign, digits) = if let Some(d) = text.strip_prefix('-') {
+                ("-", d)
+            } else {
+                ("", text.as_str())
+            };
+            out.push_str(sign);
+            out.push_str(&"0".repeat(pad));
+            out.push_str(digits);
         } else {
             out.push_str(&" ".repeat(pad));
             out.push_str(&text);
@@ -691,32 +1220,95 @@ mod tests {
 
     #[test]
     fn string_functions() {
-        assert_eq!(c("format", vec!["%s-%03d".into(), "a".into(), Value::Number(7.0)]).as_str(), Some("a-  7"));
-        assert_eq!(c("format", vec!["%-4s|".into(), "ab".into()]).as_str(), Some("ab  |"));
-        assert_eq!(c("replace", vec!["a-b-c".into(), "/-(.)/".into(), "_$1".into()]).as_str(), Some("a_b_c"));
-        assert_eq!(c("substr", vec!["hello".into(), Value::Number(1.0), Value::Number(3.0)]).as_str(), Some("ell"));
-        assert_eq!(c("title", vec!["hello world".into()]).as_str(), Some("Hello World"));
+        assert_eq!(
+            c(
+                "format",
+                vec!["%s-%03d".into(), "a".into(), Value::Number(7.0)]
+            )
+            .as_str(),
+            Some("a-007")
+        );
+        assert_eq!(
+            c("format", vec!["%5.2f".into(), Value::Number(3.14159)]).as_str(),
+            Some(" 3.14")
+        );
+        assert_eq!(
+            c("format", vec!["%-4s|".into(), "ab".into()]).as_str(),
+            Some("ab  |")
+        );
+        assert_eq!(
+            c(
+                "replace",
+                vec!["a-b-c".into(), "/-(.)/".into(), "_$1".into()]
+            )
+            .as_str(),
+            Some("a_b_c")
+        );
+        assert_eq!(
+            c(
+                "substr",
+                vec!["hello".into(), Value::Number(1.0), Value::Number(3.0)]
+            )
+            .as_str(),
+            Some("ell")
+        );
+        assert_eq!(
+            c("title", vec!["hello world".into()]).as_str(),
+            Some("Hello World")
+        );
     }
 
     #[test]
     fn cidr_functions() {
-        assert_eq!(c("cidrsubnet", vec!["10.0.0.0/16".into(), Value::Number(8.0), Value::Number(2.0)]).as_str(), Some("10.0.2.0/24"));
-        assert_eq!(c("cidrhost", vec!["10.0.1.0/24".into(), Value::Number(5.0)]).as_str(), Some("10.0.1.5"));
+        assert_eq!(
+            c(
+                "cidrsubnet",
+                vec!["10.0.0.0/16".into(), Value::Number(8.0), Value::Number(2.0)]
+            )
+            .as_str(),
+            Some("10.0.2.0/24")
+        );
+        assert_eq!(
+            c("cidrhost", vec!["10.0.1.0/24".into(), Value::Number(5.0)]).as_str(),
+            Some("10.0.1.5")
+        );
     }
 
     #[test]
     fn unknown_and_sensitive_propagate() {
         assert!(c("upper", vec![Value::Unknown]).is_unknown());
         assert!(c("upper", vec![Value::from("x").into_sensitive()]).is_sensitive());
-        let l = c("concat", vec![Value::List(vec![Value::Unknown]), Value::List(vec!["a".into()])]);
+        let l = c(
+            "concat",
+            vec![
+                Value::List(vec![Value::Unknown]),
+                Value::List(vec!["a".into()]),
+            ],
+        );
         assert_eq!(c("length", vec![l]).as_f64(), Some(2.0));
     }
 
     #[test]
     fn collections() {
-        let m = c("zipmap", vec![Value::List(vec!["a".into(), "b".into()]), Value::List(vec![Value::Number(1.0), Value::Number(2.0)])]);
+        let m = c(
+            "zipmap",
+            vec![
+                Value::List(vec!["a".into(), "b".into()]),
+                Value::List(vec![Value::Number(1.0), Value::Number(2.0)]),
+            ],
+        );
         assert_eq!(m.to_json(), serde_json::json!({"a": 1, "b": 2}));
-        assert_eq!(c("range", vec![Value::Number(3.0)]).to_json(), serde_json::json!([0, 1, 2]));
-        assert_eq!(c("flatten", vec![Value::List(vec![Value::List(vec!["a".into()]), "b".into()])]).to_json(), serde_json::json!(["a", "b"]));
+        assert_eq!(
+            c("range", vec![Value::Number(3.0)]).to_json(),
+            serde_json::json!([0, 1, 2])
+        );
+        assert_eq!(
+            c(
+                "flatten",
+                vec![Value::List(vec![Value::List(vec!["a".into()]), "b".into()])]
+            )
+            .to_json(),
+            serde_json::json!(["a", "b"])
+        );
     }
 }

@@ -32,7 +32,17 @@ pub struct RefAt {
     pub attr: Option<String>,
 }
 
-const RESERVED_ROOTS: &[&str] = &["var", "local", "module", "data", "count", "each", "path", "terraform", "self"];
+const RESERVED_ROOTS: &[&str] = &[
+    "var",
+    "local",
+    "module",
+    "data",
+    "count",
+    "each",
+    "path",
+    "terraform",
+    "self",
+];
 
 /// References made by an expression.
 pub fn expr_refs(expr: &Expression) -> Vec<RefAt> {
@@ -104,7 +114,10 @@ fn walk_template(t: &Template, bound: &mut Vec<String>, out: &mut Vec<RefAt>) {
 
 fn walk_expr(expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<RefAt>) {
     match expr {
-        Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
+        Expression::Null(_)
+        | Expression::Bool(_)
+        | Expression::Number(_)
+        | Expression::String(_) => {}
         Expression::Array(items) => items.iter().for_each(|e| walk_expr(e, bound, out)),
         Expression::Object(obj) => {
             for (k, v) in obj.iter() {
@@ -174,11 +187,21 @@ fn walk_expr(expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<RefAt>) {
                         "local" => name(0).map(Reference::Local),
                         "module" => name(0).map(|m| Reference::Module(m, name(1))),
                         "data" => match (name(0), name(1)) {
-                            (Some(ty), Some(n)) => Some(Reference::Resource(ResourceKey { mode: Mode::Data, type_name: ty, name: n })),
+                            (Some(ty), Some(n)) => Some(Reference::Resource(ResourceKey {
+                                mode: Mode::Data,
+                                type_name: ty,
+                                name: n,
+                            })),
                             _ => None,
                         },
                         r if RESERVED_ROOTS.contains(&r) => None,
-                        ty => name(0).map(|n| Reference::Resource(ResourceKey { mode: Mode::Managed, type_name: ty.to_string(), name: n })),
+                        ty => name(0).map(|n| {
+                            Reference::Resource(ResourceKey {
+                                mode: Mode::Managed,
+                                type_name: ty.to_string(),
+                                name: n,
+                            })
+                        }),
                     };
                     if let Some(reference) = reference {
                         let attr_index = match &reference {
@@ -188,12 +211,19 @@ fn walk_expr(expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<RefAt>) {
                         };
                         let attr = t.operators.get(attr_index).and_then(|op| match op.value() {
                             TraversalOperator::GetAttr(a) => Some(a.as_str().to_string()),
-                            _ => t.operators.get(attr_index + 1).and_then(|op| match op.value() {
-                                TraversalOperator::GetAttr(a) => Some(a.as_str().to_string()),
-                                _ => None,
-                            }),
+                            _ => t
+                                .operators
+                                .get(attr_index + 1)
+                                .and_then(|op| match op.value() {
+                                    TraversalOperator::GetAttr(a) => Some(a.as_str().to_string()),
+                                    _ => None,
+                                }),
                         });
-                        out.push(RefAt { reference, range: t.span(), attr });
+                        out.push(RefAt {
+                            reference,
+                            range: t.span(),
+                            attr,
+                        });
                     }
                 }
                 other => walk_expr(other, bound, out),
@@ -211,10 +241,18 @@ pub fn static_path(expr: &Expression) -> Option<Path> {
             let mut path = static_path(&t.expr)?;
             for op in &t.operators {
                 match op.value() {
-                    TraversalOperator::GetAttr(a) => path.push(PathStep::Key(a.as_str().to_string())),
-                    TraversalOperator::Index(Expression::Number(n)) => path.push(PathStep::Index(n.as_u64()? as usize)),
-                    TraversalOperator::Index(e) => path.push(PathStep::Key(crate::config::literal_string(e)?)),
-                    TraversalOperator::LegacyIndex(n) => path.push(PathStep::Index(*n.value() as usize)),
+                    TraversalOperator::GetAttr(a) => {
+                        path.push(PathStep::Key(a.as_str().to_string()))
+                    }
+                    TraversalOperator::Index(Expression::Number(n)) => {
+                        path.push(PathStep::Index(n.as_u64()? as usize))
+                    }
+                    TraversalOperator::Index(e) => {
+                        path.push(PathStep::Key(crate::config::literal_string(e)?))
+                    }
+                    TraversalOperator::LegacyIndex(n) => {
+                        path.push(PathStep::Index(*n.value() as usize))
+                    }
                     _ => return None,
                 }
             }
@@ -227,5 +265,7 @@ pub fn static_path(expr: &Expression) -> Option<Path> {
 /// The distinct references of a list, in order.
 pub fn dedup(refs: Vec<RefAt>) -> Vec<RefAt> {
     let mut seen = HashSet::new();
-    refs.into_iter().filter(|r| seen.insert(r.reference.clone())).collect()
+    refs.into_iter()
+        .filter(|r| seen.insert(r.reference.clone()))
+        .collect()
 }

@@ -37,11 +37,24 @@ impl std::fmt::Display for TypeConstraint {
             TypeConstraint::List(t) => write!(f, "list({t})"),
             TypeConstraint::Set(t) => write!(f, "set({t})"),
             TypeConstraint::Map(t) => write!(f, "map({t})"),
-            TypeConstraint::Tuple(ts) => write!(f, "tuple([{}])", ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")),
+            TypeConstraint::Tuple(ts) => write!(
+                f,
+                "tuple([{}])",
+                ts.iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             TypeConstraint::Object(attrs) => {
                 let parts: Vec<String> = attrs
                     .iter()
-                    .map(|(k, a)| if a.optional { format!("{k} = optional({})", a.ty) } else { format!("{k} = {}", a.ty) })
+                    .map(|(k, a)| {
+                        if a.optional {
+                            format!("{k} = optional({})", a.ty)
+                        } else {
+                            format!("{k} = {}", a.ty)
+                        }
+                    })
                     .collect();
                 write!(f, "object({{{}}})", parts.join(", "))
             }
@@ -110,16 +123,26 @@ fn parse_object_attr(expr: &Expression) -> Result<ObjectAttr, String> {
                 [t] => (parse_type(t)?, None),
                 [t, d] => {
                     let ty = parse_type(t)?;
-                    let raw = super::expr::eval_constant(d).map_err(|e| format!("Invalid default for optional attribute: {e}"))?;
-                    let default = convert(&raw, &ty).map_err(|e| format!("Invalid default for optional attribute: {e}"))?;
+                    let raw = super::expr::eval_constant(d)
+                        .map_err(|e| format!("Invalid default for optional attribute: {e}"))?;
+                    let default = convert(&raw, &ty)
+                        .map_err(|e| format!("Invalid default for optional attribute: {e}"))?;
                     (ty, Some(default))
                 }
                 _ => return Err("optional() takes a type and an optional default value.".into()),
             };
-            return Ok(ObjectAttr { ty, optional: true, default });
+            return Ok(ObjectAttr {
+                ty,
+                optional: true,
+                default,
+            });
         }
     }
-    Ok(ObjectAttr { ty: parse_type(expr)?, optional: false, default: None })
+    Ok(ObjectAttr {
+        ty: parse_type(expr)?,
+        optional: false,
+        default: None,
+    })
 }
 
 /// Converts `value` to type `ty`, as HCL does. Errors are sentences.
@@ -132,24 +155,66 @@ pub fn convert(value: &Value, ty: &TypeConstraint) -> Result<Value, String> {
     }
     match ty {
         TypeConstraint::Any => Ok(value.clone()),
-        TypeConstraint::String => to_string(value).map(Value::String).ok_or_else(|| format!("a string is required, but got {}", describe(value))),
-        TypeConstraint::Number => to_number(value).map(Value::Number).ok_or_else(|| format!("a number is required, but got {}", describe(value))),
-        TypeConstraint::Bool => to_bool(value).map(Value::Bool).ok_or_else(|| format!("a bool is required, but got {}", describe(value))),
+        TypeConstraint::String => to_string(value)
+            .map(Value::String)
+            .ok_or_else(|| format!("a string is required, but got {}", describe(value))),
+        TypeConstraint::Number => to_number(value)
+            .map(Value::Number)
+            .ok_or_else(|| format!("a number is required, but got {}", describe(value))),
+        TypeConstraint::Bool => to_bool(value)
+            .map(Value::Bool)
+            .ok_or_else(|| format!("a bool is required, but got {}", describe(value))),
         TypeConstraint::List(elem) | TypeConstraint::Set(elem) => {
             let items = match value {
                 Value::List(items) | Value::Set(items) => items,
-                _ => return Err(format!("a {} is required, but got {}", if matches!(ty, TypeConstraint::List(_)) { "list" } else { "set" }, describe(value))),
+                _ => {
+                    return Err(format!(
+                        "a {} is required, but got {}",
+                        if matches!(ty, TypeConstraint::List(_)) {
+                            "list"
+                        } else {
+                            "set"
+                        },
+                        describe(value)
+                    ))
+                }
             };
-            let converted = items.iter().enumerate().map(|(i, v)| convert(v, elem).map_err(|e| format!("element {i}: {e}"))).collect::<Result<Vec<_>, _>>()?;
-            Ok(if matches!(ty, TypeConstraint::Set(_)) { Value::set_from(converted) } else { Value::List(converted) })
+            let converted = items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| convert(v, elem).map_err(|e| format!("element {i}: {e}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(if matches!(ty, TypeConstraint::Set(_)) {
+                Value::set_from(converted)
+            } else {
+                Value::List(converted)
+            })
         }
         TypeConstraint::Map(elem) => match value {
-            Value::Map(m) => Ok(Value::Map(m.iter().map(|(k, v)| convert(v, elem).map(|v| (k.clone(), v)).map_err(|e| format!("element {k:?}: {e}"))).collect::<Result<_, _>>()?)),
+            Value::Map(m) => Ok(Value::Map(
+                m.iter()
+                    .map(|(k, v)| {
+                        convert(v, elem)
+                            .map(|v| (k.clone(), v))
+                            .map_err(|e| format!("element {k:?}: {e}"))
+                    })
+                    .collect::<Result<_, _>>()?,
+            )),
             _ => Err(format!("a map is required, but got {}", describe(value))),
         },
         TypeConstraint::Tuple(types) => match value {
-            Value::List(items) if items.len() == types.len() => Ok(Value::List(items.iter().zip(types).map(|(v, t)| convert(v, t)).collect::<Result<_, _>>()?)),
-            Value::List(items) => Err(format!("a tuple of {} elements is required, but got {} elements", types.len(), items.len())),
+            Value::List(items) if items.len() == types.len() => Ok(Value::List(
+                items
+                    .iter()
+                    .zip(types)
+                    .map(|(v, t)| convert(v, t))
+                    .collect::<Result<_, _>>()?,
+            )),
+            Value::List(items) => Err(format!(
+                "a tuple of {} elements is required, but got {} elements",
+                types.len(),
+                items.len()
+            )),
             _ => Err(format!("a tuple is required, but got {}", describe(value))),
         },
         TypeConstraint::Object(attrs) => match value {
@@ -158,7 +223,11 @@ pub fn convert(value: &Value, ty: &TypeConstraint) -> Result<Value, String> {
                 for (name, attr) in attrs {
                     match m.get(name) {
                         Some(v) if !v.is_null() => {
-                            out.insert(name.clone(), convert(v, &attr.ty).map_err(|e| format!("attribute \"{name}\": {e}"))?);
+                            out.insert(
+                                name.clone(),
+                                convert(v, &attr.ty)
+                                    .map_err(|e| format!("attribute \"{name}\": {e}"))?,
+                            );
                         }
                         _ if attr.optional => {
                             out.insert(name.clone(), attr.default.clone().unwrap_or(Value::Null));
@@ -171,7 +240,10 @@ pub fn convert(value: &Value, ty: &TypeConstraint) -> Result<Value, String> {
                 }
                 Ok(Value::Map(out))
             }
-            _ => Err(format!("an object is required, but got {}", describe(value))),
+            _ => Err(format!(
+                "an object is required, but got {}",
+                describe(value)
+            )),
         },
     }
 }
@@ -190,7 +262,21 @@ fn from_schema_type(ty: &Type) -> TypeConstraint {
         Type::List(t) => TypeConstraint::List(Box::new(from_schema_type(t))),
         Type::Set(t) => TypeConstraint::Set(Box::new(from_schema_type(t))),
         Type::Map(t) => TypeConstraint::Map(Box::new(from_schema_type(t))),
-        Type::Object(attrs) => TypeConstraint::Object(attrs.iter().map(|(k, t)| (k.clone(), ObjectAttr { ty: from_schema_type(t), optional: true, default: None })).collect()),
+        Type::Object(attrs) => TypeConstraint::Object(
+            attrs
+                .iter()
+                .map(|(k, t)| {
+                    (
+                        k.clone(),
+                        ObjectAttr {
+                            ty: from_schema_type(t),
+                            optional: true,
+                            default: None,
+                        },
+                    )
+                })
+                .collect(),
+        ),
     }
 }
 

@@ -36,7 +36,9 @@ pub struct Dag<N> {
 
 impl<N> Default for Dag<N> {
     fn default() -> Self {
-        Dag { graph: DiGraph::new() }
+        Dag {
+            graph: DiGraph::new(),
+        }
     }
 }
 
@@ -57,11 +59,13 @@ impl<N> Dag<N> {
     }
 
     pub fn dependencies(&self, i: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
-        self.graph.neighbors_directed(i, petgraph::Direction::Incoming)
+        self.graph
+            .neighbors_directed(i, petgraph::Direction::Incoming)
     }
 
     pub fn dependents(&self, i: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
-        self.graph.neighbors_directed(i, petgraph::Direction::Outgoing)
+        self.graph
+            .neighbors_directed(i, petgraph::Direction::Outgoing)
     }
 
     /// `Err` with the nodes of one cycle, in order, when the graph has a cycle.
@@ -76,7 +80,10 @@ impl<N> Dag<N> {
                 let mut cycle = vec![scc[0]];
                 let mut cur = scc[0];
                 while cycle.len() < scc.len() {
-                    match self.dependents(cur).find(|n| members.contains(n) && !cycle.contains(n)) {
+                    match self
+                        .dependents(cur)
+                        .find(|n| members.contains(n) && !cycle.contains(n))
+                    {
                         Some(next) => {
                             cycle.push(next);
                             cur = next;
@@ -98,9 +105,14 @@ impl<N> Dag<N> {
         Fut: Future<Output = Outcome>,
     {
         let n = self.graph.node_count();
-        let mut waiting: Vec<usize> = (0..n).map(|i| self.dependencies(NodeIndex::new(i)).count()).collect();
+        let mut waiting: Vec<usize> = (0..n)
+            .map(|i| self.dependencies(NodeIndex::new(i)).count())
+            .collect();
         let mut poisoned = vec![false; n];
-        let mut ready: VecDeque<NodeIndex> = (0..n).filter(|&i| waiting[i] == 0).map(NodeIndex::new).collect();
+        let mut ready: VecDeque<NodeIndex> = (0..n)
+            .filter(|&i| waiting[i] == 0)
+            .map(NodeIndex::new)
+            .collect();
         let mut running = FuturesUnordered::new();
         let mut report = WalkReport::default();
         let mut halted = false;
@@ -129,7 +141,9 @@ impl<N> Dag<N> {
                 let fut = run(i);
                 running.push(async move { (i, fut.await) });
             }
-            let Some((i, outcome)) = running.next().await else { break };
+            let Some((i, outcome)) = running.next().await else {
+                break;
+            };
             finished += 1;
             match outcome {
                 Outcome::Done => {}
@@ -151,7 +165,12 @@ impl<N> Dag<N> {
         }
         // Nodes never made ready (their dependencies were skipped while halted).
         if finished < n {
-            let seen: std::collections::HashSet<_> = report.failed.iter().chain(&report.skipped).copied().collect();
+            let seen: std::collections::HashSet<_> = report
+                .failed
+                .iter()
+                .chain(&report.skipped)
+                .copied()
+                .collect();
             for i in 0..n {
                 let idx = NodeIndex::new(i);
                 if waiting[i] > 0 && !seen.contains(&idx) {
@@ -184,7 +203,13 @@ mod tests {
             .walk(&stop, |i| {
                 let name = *dag.node(i);
                 order.lock().unwrap().push(name);
-                async move { if name == "b" { Outcome::Failed } else { Outcome::Done } }
+                async move {
+                    if name == "b" {
+                        Outcome::Failed
+                    } else {
+                        Outcome::Done
+                    }
+                }
             })
             .await;
         let order = order.into_inner().unwrap();

@@ -85,7 +85,11 @@ fn mv(v: &Option<mlform_provider::Value>) -> Option<MarkedValue> {
 fn addr(s: &str) -> Option<InstanceAddr> {
     match parse_target(s).ok()? {
         Target::Instance(a) => Some(a),
-        Target::Resource(module, resource) => Some(InstanceAddr { module, resource, key: None }),
+        Target::Resource(module, resource) => Some(InstanceAddr {
+            module,
+            resource,
+            key: None,
+        }),
         Target::Module(_) => None,
     }
 }
@@ -98,7 +102,11 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
         mode: plan.mode,
         prior_lineage: plan.prior_lineage.clone(),
         prior_serial: plan.prior_serial,
-        variables: plan.variables.iter().map(|(k, v)| (k.clone(), MarkedValue::from(v))).collect(),
+        variables: plan
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), MarkedValue::from(v)))
+            .collect(),
         config_files: plan.config_files.clone(),
         targets: plan.targets.clone(),
         changes: plan
@@ -117,13 +125,42 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
                 create_before_destroy: c.create_before_destroy,
             })
             .collect(),
-        drift: plan.drift.iter().map(|d| DriftFile { addr: d.addr.to_string(), before: MarkedValue::from(&d.before), after: mv(&d.after), provider: d.provider.clone() }).collect(),
-        outputs: plan.outputs.iter().map(|o| OutputFile { name: o.name.clone(), action: o.action, before: mv(&o.before), after: mv(&o.after), sensitive: o.sensitive }).collect(),
-        deferred: plan.deferred.iter().map(|d| (d.addr.clone(), d.reason.clone())).collect(),
+        drift: plan
+            .drift
+            .iter()
+            .map(|d| DriftFile {
+                addr: d.addr.to_string(),
+                before: MarkedValue::from(&d.before),
+                after: mv(&d.after),
+                provider: d.provider.clone(),
+            })
+            .collect(),
+        outputs: plan
+            .outputs
+            .iter()
+            .map(|o| OutputFile {
+                name: o.name.clone(),
+                action: o.action,
+                before: mv(&o.before),
+                after: mv(&o.after),
+                sensitive: o.sensitive,
+            })
+            .collect(),
+        deferred: plan
+            .deferred
+            .iter()
+            .map(|d| (d.addr.clone(), d.reason.clone()))
+            .collect(),
         errored: plan.errored,
     };
     let bytes = serde_json::to_vec(&file).expect("plan serializes");
-    let io = |action| move |source| PlanFileError::Io { action, path: path.display().to_string(), source };
+    let io = |action| {
+        move |source| PlanFileError::Io {
+            action,
+            path: path.display().to_string(),
+            source,
+        }
+    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -139,15 +176,28 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
 
 /// True when the file looks like a saved plan (used to tell `apply PLANFILE` from `apply DIR`).
 pub fn is_plan_file(path: &Path) -> bool {
-    path.is_file() && std::fs::read(path).map(|b| b.starts_with(b"{\"format\":\"mlform-plan\"")).unwrap_or(false)
+    path.is_file()
+        && std::fs::read(path)
+            .map(|b| b.starts_with(b"{\"format\":\"mlform-plan\""))
+            .unwrap_or(false)
 }
 
 pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
-    let bytes = std::fs::read(path).map_err(|source| PlanFileError::Io { action: "reading", path: path.display().to_string(), source })?;
-    let invalid = |reason: String| PlanFileError::Invalid { path: path.display().to_string(), reason };
+    let bytes = std::fs::read(path).map_err(|source| PlanFileError::Io {
+        action: "reading",
+        path: path.display().to_string(),
+        source,
+    })?;
+    let invalid = |reason: String| PlanFileError::Invalid {
+        path: path.display().to_string(),
+        reason,
+    };
     let file: PlanFile = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
     if file.format != FORMAT || file.version != VERSION {
-        return Err(invalid(format!("format {} version {} is not supported", file.format, file.version)));
+        return Err(invalid(format!(
+            "format {} version {} is not supported",
+            file.format, file.version
+        )));
     }
     let bad_addr = |s: &str| invalid(format!("bad address {s:?}"));
     Ok(Plan {
@@ -173,11 +223,36 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
         drift: file
             .drift
             .into_iter()
-            .map(|d| Ok(Drift { addr: addr(&d.addr).ok_or_else(|| bad_addr(&d.addr))?, before: d.before.into_value(), after: d.after.map(MarkedValue::into_value), provider: d.provider }))
+            .map(|d| {
+                Ok(Drift {
+                    addr: addr(&d.addr).ok_or_else(|| bad_addr(&d.addr))?,
+                    before: d.before.into_value(),
+                    after: d.after.map(MarkedValue::into_value),
+                    provider: d.provider,
+                })
+            })
             .collect::<Result<_, PlanFileError>>()?,
-        outputs: file.outputs.into_iter().map(|o| OutputChange { name: o.name, action: o.action, before: o.before.map(MarkedValue::into_value), after: o.after.map(MarkedValue::into_value), sensitive: o.sensitive }).collect(),
-        deferred: file.deferred.into_iter().map(|(addr, reason)| Deferred { addr, reason }).collect(),
-        variables: file.variables.into_iter().map(|(k, v)| (k, v.into_value())).collect(),
+        outputs: file
+            .outputs
+            .into_iter()
+            .map(|o| OutputChange {
+                name: o.name,
+                action: o.action,
+                before: o.before.map(MarkedValue::into_value),
+                after: o.after.map(MarkedValue::into_value),
+                sensitive: o.sensitive,
+            })
+            .collect(),
+        deferred: file
+            .deferred
+            .into_iter()
+            .map(|(addr, reason)| Deferred { addr, reason })
+            .collect(),
+        variables: file
+            .variables
+            .into_iter()
+            .map(|(k, v)| (k, v.into_value()))
+            .collect(),
         config_files: file.config_files,
         prior_lineage: file.prior_lineage,
         prior_serial: file.prior_serial,

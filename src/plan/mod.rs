@@ -12,7 +12,9 @@ use mlform_provider::{Path, Value};
 use crate::addr::InstanceAddr;
 
 /// What happens to one resource instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     NoOp,
@@ -165,12 +167,16 @@ impl Plan {
 
     /// True when applying would change real infrastructure or outputs.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+        self.changes
+            .iter()
+            .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
             || self.outputs.iter().any(|o| o.action != Action::NoOp)
             || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())
     }
 
     pub fn change(&self, addr: &InstanceAddr, deposed: bool) -> Option<&ResourceChange> {
-        self.changes.iter().find(|c| &c.addr == addr && c.deposed == deposed)
+        self.changes
+            .iter()
+            .find(|c| &c.addr == addr && c.deposed == deposed)
     }
 }

@@ -48,13 +48,21 @@ const RULE: &str = "────────────────────
 /// Renders a plan (without the refresh progress lines printed while planning).
 pub fn render_plan(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
-    let visible: Vec<&ResourceChange> = plan.changes.iter().filter(|c| !matches!(c.action, Action::NoOp)).collect();
+    let visible: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| !matches!(c.action, Action::NoOp))
+        .collect();
 
     if !plan.drift.is_empty() && (plan.mode == PlanMode::RefreshOnly || !visible.is_empty()) {
         render_drift(&mut out, plan, style);
     }
 
-    let output_changes: Vec<_> = plan.outputs.iter().filter(|o| o.action != Action::NoOp).collect();
+    let output_changes: Vec<_> = plan
+        .outputs
+        .iter()
+        .filter(|o| o.action != Action::NoOp)
+        .collect();
     if plan.mode == PlanMode::RefreshOnly {
         if plan.drift.is_empty() {
             out.push_str(&style.bold("No changes."));
@@ -72,12 +80,29 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     } else {
         if !visible.is_empty() {
             let mut actions: Vec<Action> = visible.iter().map(|c| c.action).collect();
-            let order = |a: &Action| [Action::Create, Action::Update, Action::Delete, Action::DeleteThenCreate, Action::CreateThenDelete, Action::Read].iter().position(|x| x == a).unwrap_or(9);
+            let order = |a: &Action| {
+                [
+                    Action::Create,
+                    Action::Update,
+                    Action::Delete,
+                    Action::DeleteThenCreate,
+                    Action::CreateThenDelete,
+                    Action::Read,
+                ]
+                .iter()
+                .position(|x| x == a)
+                .unwrap_or(9)
+            };
             actions.sort_by_key(order);
             actions.dedup();
             out.push_str("mlform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
             for a in actions {
-                let _ = writeln!(out, "{} {}", style.sym(&format!("{:>3}", a.symbol())), a.legend());
+                let _ = writeln!(
+                    out,
+                    "{} {}",
+                    style.sym(&format!("{:>3}", a.symbol())),
+                    a.legend()
+                );
             }
             out.push_str("\nmlform will perform the following actions:\n");
             for c in &visible {
@@ -90,13 +115,21 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
         let (add, change, destroy) = plan.counts();
         if !visible.is_empty() {
-            let _ = writeln!(out, "{} {add} to add, {change} to change, {destroy} to destroy.", style.bold("Plan:"));
+            let _ = writeln!(
+                out,
+                "{} {add} to add, {change} to change, {destroy} to destroy.",
+                style.bold("Plan:")
+            );
         }
         if !output_changes.is_empty() {
             if !visible.is_empty() {
                 out.push_str("\nChanges to Outputs:\n");
             }
-            let width = output_changes.iter().map(|o| o.name.len()).max().unwrap_or(0);
+            let width = output_changes
+                .iter()
+                .map(|o| o.name.len())
+                .max()
+                .unwrap_or(0);
             for o in output_changes {
                 let d = diff(o.before.as_ref(), o.after.as_ref(), &[]);
                 render_attr(&mut out, 2, &o.name, width, &d, style, true);
@@ -120,13 +153,39 @@ fn render_drift(out: &mut String, plan: &Plan, style: Style) {
         out.push('\n');
         match &d.after {
             None => {
-                let _ = writeln!(out, "  # {} has been deleted", style.bold(&d.addr.to_string()));
-                let change = ResourceChange { addr: d.addr.clone(), deposed: false, action: Action::Delete, before: Some(d.before.clone()), after: None, requires_replace: vec![], reason: None, provider: d.provider.clone(), dependencies: vec![], create_before_destroy: false };
+                let _ = writeln!(
+                    out,
+                    "  # {} has been deleted",
+                    style.bold(&d.addr.to_string())
+                );
+                let change = ResourceChange {
+                    addr: d.addr.clone(),
+                    deposed: false,
+                    action: Action::Delete,
+                    before: Some(d.before.clone()),
+                    after: None,
+                    requires_replace: vec![],
+                    reason: None,
+                    provider: d.provider.clone(),
+                    dependencies: vec![],
+                    create_before_destroy: false,
+                };
                 render_body(out, &change, style);
             }
             Some(after) => {
                 let _ = writeln!(out, "  # {} has changed", style.bold(&d.addr.to_string()));
-                let change = ResourceChange { addr: d.addr.clone(), deposed: false, action: Action::Update, before: Some(d.before.clone()), after: Some(after.clone()), requires_replace: vec![], reason: None, provider: d.provider.clone(), dependencies: vec![], create_before_destroy: false };
+                let change = ResourceChange {
+                    addr: d.addr.clone(),
+                    deposed: false,
+                    action: Action::Update,
+                    before: Some(d.before.clone()),
+                    after: Some(after.clone()),
+                    requires_replace: vec![],
+                    reason: None,
+                    provider: d.provider.clone(),
+                    dependencies: vec![],
+                    create_before_destroy: false,
+                };
                 render_body(out, &change, style);
             }
         }
@@ -139,21 +198,31 @@ fn render_drift(out: &mut String, plan: &Plan, style: Style) {
 
 fn header(c: &ResourceChange) -> Vec<String> {
     let a = c.addr.to_string();
-    let addr = if c.deposed { format!("{a} (deposed object)") } else { a };
+    let addr = if c.deposed {
+        format!("{a} (deposed object)")
+    } else {
+        a
+    };
     let mut lines = vec![match c.action {
         Action::Create => format!("{addr} will be created"),
         Action::Update => format!("{addr} will be updated in-place"),
         Action::Delete => format!("{addr} will be destroyed"),
         Action::Read => format!("{addr} will be read during apply"),
         Action::DeleteThenCreate | Action::CreateThenDelete => match c.reason.as_deref() {
-            Some(r) if r.starts_with("replacement requested") => format!("{addr} will be replaced, as requested"),
-            Some(r) if r.starts_with("replace_triggered_by") => format!("{addr} will be replaced due to changes in replace_triggered_by"),
+            Some(r) if r.starts_with("replacement requested") => {
+                format!("{addr} will be replaced, as requested")
+            }
+            Some(r) if r.starts_with("replace_triggered_by") => {
+                format!("{addr} will be replaced due to changes in replace_triggered_by")
+            }
             _ => format!("{addr} must be replaced"),
         },
         Action::NoOp => format!("{addr} is unchanged"),
     }];
     if let Some(r) = &c.reason {
-        if !c.action.is_replace() || !(r.starts_with("replacement requested") || r.starts_with("replace_triggered_by")) {
+        if !c.action.is_replace()
+            || !(r.starts_with("replacement requested") || r.starts_with("replace_triggered_by"))
+        {
             lines.push(format!("(because {r})"));
         }
     }
@@ -163,7 +232,11 @@ fn header(c: &ResourceChange) -> Vec<String> {
 /// Renders one resource change: its comment header and body.
 pub fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
     for (i, line) in header(c).iter().enumerate() {
-        let text = if i == 0 { style.bold(line) } else { line.clone() };
+        let text = if i == 0 {
+            style.bold(line)
+        } else {
+            line.clone()
+        };
         let _ = writeln!(out, "  # {text}");
     }
     render_body(out, c, style);
@@ -171,9 +244,19 @@ pub fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
 
 fn render_body(out: &mut String, c: &ResourceChange, style: Style) {
     let d = diff(c.before.as_ref(), c.after.as_ref(), &c.requires_replace);
-    let keyword = if c.addr.resource.mode == Mode::Data { "data" } else { "resource" };
+    let keyword = if c.addr.resource.mode == Mode::Data {
+        "data"
+    } else {
+        "resource"
+    };
     let sym = format!("{:>3}", c.action.symbol());
-    let _ = writeln!(out, "{} {keyword} \"{}\" \"{}\" {{", style.sym(&sym), c.addr.resource.type_name, c.addr.resource.name);
+    let _ = writeln!(
+        out,
+        "{} {keyword} \"{}\" \"{}\" {{",
+        style.sym(&sym),
+        c.addr.resource.type_name,
+        c.addr.resource.name
+    );
     if let Kind::Object { attrs } = &d.kind {
         render_object_entries(out, 4, attrs, style, true, c.action);
     }
@@ -193,33 +276,69 @@ fn key_text(k: &str) -> String {
 }
 
 /// Renders the entries of an object at `indent` (the column of the closing brace).
-fn render_object_entries(out: &mut String, indent: usize, attrs: &[(String, Diff)], style: Style, top: bool, action: Action) {
+fn render_object_entries(
+    out: &mut String,
+    indent: usize,
+    attrs: &[(String, Diff)],
+    style: Style,
+    top: bool,
+    action: Action,
+) {
     let shown: Vec<&(String, Diff)> = attrs
         .iter()
         .filter(|(k, d)| {
             if absent(d) {
                 return false;
             }
-            if top && matches!(action, Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete) && d.change == Change::NoOp {
+            if top
+                && matches!(
+                    action,
+                    Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+                )
+                && d.change == Change::NoOp
+            {
                 return IDENTIFYING.contains(&k.as_str());
             }
             true
         })
         .collect();
-    let hidden = attrs.iter().filter(|(k, d)| !absent(d) && d.change == Change::NoOp && top && matches!(action, Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete) && !IDENTIFYING.contains(&k.as_str())).count();
-    let width = shown.iter().map(|(k, _)| key_text(k).len()).max().unwrap_or(0);
+    let hidden = attrs
+        .iter()
+        .filter(|(k, d)| {
+            !absent(d)
+                && d.change == Change::NoOp
+                && top
+                && matches!(
+                    action,
+                    Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+                )
+                && !IDENTIFYING.contains(&k.as_str())
+        })
+        .count();
+    let width = shown
+        .iter()
+        .map(|(k, _)| key_text(k).len())
+        .max()
+        .unwrap_or(0);
     for (k, d) in shown {
         render_attr(out, indent + 2, k, width, d, style, top);
     }
     if hidden > 0 {
-        let _ = writeln!(out, "{}# ({hidden} unchanged attribute{} hidden)", " ".repeat(indent + 4), if hidden == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "{}# ({hidden} unchanged attribute{} hidden)",
+            " ".repeat(indent + 4),
+            if hidden == 1 { "" } else { "s" }
+        );
     }
 }
 
 /// True when there is nothing to show: null or absent on both sides.
 fn absent(d: &Diff) -> bool {
     match &d.kind {
-        Kind::Primitive { before, after } => before.as_ref().is_none_or(Value::is_null) && after.as_ref().is_none_or(Value::is_null),
+        Kind::Primitive { before, after } => {
+            before.as_ref().is_none_or(Value::is_null) && after.as_ref().is_none_or(Value::is_null)
+        }
         _ => false,
     }
 }
@@ -232,12 +351,28 @@ fn prim(v: &Option<Value>) -> String {
 }
 
 /// Renders `SYM key = value` at `indent` (the column of the symbol).
-fn render_attr(out: &mut String, indent: usize, key: &str, width: usize, d: &Diff, style: Style, top: bool) {
+fn render_attr(
+    out: &mut String,
+    indent: usize,
+    key: &str,
+    width: usize,
+    d: &Diff,
+    style: Style,
+    top: bool,
+) {
     let pad = " ".repeat(indent);
     let sym = style.sym(&d.change.symbol().to_string());
     let name = format!("{:width$}", key_text(key));
-    let replace = if d.forces_replacement { " # forces replacement" } else { "" };
-    let tail_null = if d.change == Change::Delete && top { " -> null" } else { "" };
+    let replace = if d.forces_replacement {
+        " # forces replacement"
+    } else {
+        ""
+    };
+    let tail_null = if d.change == Change::Delete && top {
+        " -> null"
+    } else {
+        ""
+    };
     match &d.kind {
         Kind::Primitive { before, after } => {
             let text = match d.change {
@@ -248,27 +383,56 @@ fn render_attr(out: &mut String, indent: usize, key: &str, width: usize, d: &Dif
             let _ = writeln!(out, "{pad}{sym} {name} = {text}{replace}");
         }
         Kind::Sensitive { .. } => {
-            let _ = writeln!(out, "{pad}{sym} {name} = (sensitive value){tail_null}{replace}");
+            let _ = writeln!(
+                out,
+                "{pad}{sym} {name} = (sensitive value){tail_null}{replace}"
+            );
         }
         Kind::Unknown { before } => match before.as_deref() {
-            Some(Diff { kind: Kind::Object { attrs }, .. }) => {
+            Some(Diff {
+                kind: Kind::Object { attrs },
+                ..
+            }) => {
                 let _ = writeln!(out, "{pad}{sym} {name} = {{{replace}");
                 render_object_entries(out, indent + 2, attrs, style, false, Action::Delete);
                 let _ = writeln!(out, "{pad}  }} -> (known after apply)");
             }
-            Some(Diff { kind: Kind::List { items }, .. }) => {
+            Some(Diff {
+                kind: Kind::List { items },
+                ..
+            }) => {
                 let _ = writeln!(out, "{pad}{sym} {name} = [{replace}");
                 render_list_items(out, indent + 4, items, style, false);
                 let _ = writeln!(out, "{pad}  ] -> (known after apply)");
             }
-            Some(Diff { kind: Kind::Sensitive { .. }, .. }) => {
-                let _ = writeln!(out, "{pad}{sym} {name} = (sensitive value) -> (known after apply){replace}");
+            Some(Diff {
+                kind: Kind::Sensitive { .. },
+                ..
+            }) => {
+                let _ = writeln!(
+                    out,
+                    "{pad}{sym} {name} = (sensitive value) -> (known after apply){replace}"
+                );
             }
-            Some(Diff { kind: Kind::Primitive { before, .. }, .. }) => {
-                let _ = writeln!(out, "{pad}{sym} {name} = {} -> (known after apply){replace}", prim(before));
+            Some(Diff {
+                kind: Kind::Primitive { before, .. },
+                ..
+            }) => {
+                let _ = writeln!(
+                    out,
+                    "{pad}{sym} {name} = {} -> (known after apply){replace}",
+                    prim(before)
+                );
             }
-            Some(Diff { kind: Kind::Text { before, .. }, .. }) => {
-                let _ = writeln!(out, "{pad}{sym} {name} = {} -> (known after apply){replace}", serde_json::Value::String(before.clone().unwrap_or_default()));
+            Some(Diff {
+                kind: Kind::Text { before, .. },
+                ..
+            }) => {
+                let _ = writeln!(out, "{pad}{sym} {name} = <<-EOT{replace}");
+                for line in before.as_deref().unwrap_or_default().lines() {
+                    let _ = writeln!(out, "{pad}      {line}");
+                }
+                let _ = writeln!(out, "{pad}  EOT -> (known after apply)");
             }
             _ => {
                 let _ = writeln!(out, "{pad}{sym} {name} = (known after apply){replace}");
@@ -276,7 +440,11 @@ fn render_attr(out: &mut String, indent: usize, key: &str, width: usize, d: &Dif
         },
         Kind::Object { attrs } => {
             if attrs.is_empty() {
-                let text = if d.change == Change::Delete { format!("{{}}{tail_null}") } else { "{}".into() };
+                let text = if d.change == Change::Delete {
+                    format!("{{}}{tail_null}")
+                } else {
+                    "{}".into()
+                };
                 let _ = writeln!(out, "{pad}{sym} {name} = {text}{replace}");
                 return;
             }
@@ -286,7 +454,11 @@ fn render_attr(out: &mut String, indent: usize, key: &str, width: usize, d: &Dif
         }
         Kind::List { items } => {
             if items.is_empty() {
-                let text = if d.change == Change::Delete { format!("[]{tail_null}") } else { "[]".into() };
+                let text = if d.change == Change::Delete {
+                    format!("[]{tail_null}")
+                } else {
+                    "[]".into()
+                };
                 let _ = writeln!(out, "{pad}{sym} {name} = {text}{replace}");
                 return;
             }
@@ -299,8 +471,10 @@ fn render_attr(out: &mut String, indent: usize, key: &str, width: usize, d: &Dif
             let b = before.clone().unwrap_or_default();
             let a = after.clone().unwrap_or_default();
             let inner = " ".repeat(indent + 2);
+            let whole = matches!(d.change, Change::Create | Change::Delete);
             for change in similar::TextDiff::from_lines(&b, &a).iter_all_changes() {
                 let s = match change.tag() {
+                    _ if whole => " ",
                     similar::ChangeTag::Equal => " ",
                     similar::ChangeTag::Delete => "-",
                     similar::ChangeTag::Insert => "+",
@@ -313,7 +487,13 @@ fn render_attr(out: &mut String, indent: usize, key: &str, width: usize, d: &Dif
     }
 }
 
-fn render_list_items(out: &mut String, indent: usize, items: &[Diff], style: Style, hide_unchanged: bool) {
+fn render_list_items(
+    out: &mut String,
+    indent: usize,
+    items: &[Diff],
+    style: Style,
+    hide_unchanged: bool,
+) {
     let pad = " ".repeat(indent);
     let unchanged = items.iter().filter(|d| d.change == Change::NoOp).count();
     let hide = hide_unchanged && unchanged > 0 && unchanged < items.len();
@@ -348,13 +528,25 @@ fn render_list_items(out: &mut String, indent: usize, items: &[Diff], style: Sty
                 let _ = writeln!(out, "{pad}  ],");
             }
             Kind::Text { before, after } => {
-                let text = if d.change == Change::Delete { before } else { after };
-                let _ = writeln!(out, "{pad}{sym} {},", serde_json::Value::String(text.clone().unwrap_or_default()));
+                let text = if d.change == Change::Delete {
+                    before
+                } else {
+                    after
+                };
+                let _ = writeln!(
+                    out,
+                    "{pad}{sym} {},",
+                    serde_json::Value::String(text.clone().unwrap_or_default())
+                );
             }
         }
     }
     if hide {
-        let _ = writeln!(out, "{pad}  # ({unchanged} unchanged element{} hidden)", if unchanged == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "{pad}  # ({unchanged} unchanged element{} hidden)",
+            if unchanged == 1 { "" } else { "s" }
+        );
     }
 }
 
@@ -379,7 +571,12 @@ pub fn format_value(v: &Value, indent: usize) -> String {
             let width = m.keys().map(|k| key_text(k).len()).max().unwrap_or(0);
             let mut s = "{\n".to_string();
             for (k, x) in m {
-                let _ = writeln!(s, "{pad}  {:width$} = {}", key_text(k), format_value(x, indent + 2));
+                let _ = writeln!(
+                    s,
+                    "{pad}  {:width$} = {}",
+                    key_text(k),
+                    format_value(x, indent + 2)
+                );
             }
             s.push_str(&pad);
             s.push('}');

@@ -24,8 +24,15 @@ pub struct LocalBackend {
     pub path: PathBuf,
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StateError + 'a {
-    move |source| StateError::Io { action, path: path.display().to_string(), source }
+fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> StateError + 'a {
+    move |source| StateError::Io {
+        action,
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -92,20 +99,38 @@ impl LocalBackend {
         }
         let started = Instant::now();
         loop {
-            let mut file = private(OpenOptions::new().read(true).write(true).create(true).truncate(false)).open(&lock_path).map_err(io_err("opening lock file", &lock_path))?;
+            let mut file = private(
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false),
+            )
+            .open(&lock_path)
+            .map_err(io_err("opening lock file", &lock_path))?;
             match file.try_lock() {
                 Ok(()) => {
                     let info = LockInfo {
                         id: uuid::Uuid::new_v4().to_string(),
                         path: self.path.display().to_string(),
                         operation: operation.to_string(),
-                        who: format!("{}@{} (pid {})", std::env::var("USER").unwrap_or_else(|_| "unknown".into()), hostname(), std::process::id()),
+                        who: format!(
+                            "{}@{} (pid {})",
+                            std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+                            hostname(),
+                            std::process::id()
+                        ),
                         created: now_rfc3339(),
                     };
-                    file.set_len(0).map_err(io_err("writing lock file", &lock_path))?;
-                    file.write_all(serde_json::to_string(&info).unwrap_or_default().as_bytes()).map_err(io_err("writing lock file", &lock_path))?;
+                    file.set_len(0)
+                        .map_err(io_err("writing lock file", &lock_path))?;
+                    file.write_all(serde_json::to_string(&info).unwrap_or_default().as_bytes())
+                        .map_err(io_err("writing lock file", &lock_path))?;
                     let _ = file.flush();
-                    return Ok(StateLock { file, path: lock_path });
+                    return Ok(StateLock {
+                        file,
+                        path: lock_path,
+                    });
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
                     if started.elapsed() >= timeout {
@@ -117,11 +142,23 @@ impl LocalBackend {
                             who: "unknown".into(),
                             created: "unknown".into(),
                         });
-                        return Err(StateError::Locked { id: info.id, path: info.path, operation: info.operation, who: info.who, created: info.created });
+                        return Err(StateError::Locked {
+                            id: info.id,
+                            path: info.path,
+                            operation: info.operation,
+                            who: info.who,
+                            created: info.created,
+                        });
                     }
-                    std::thread::sleep(Duration::from_millis(50).min(timeout.saturating_sub(started.elapsed()) + Duration::from_millis(1)));
+                    std::thread::sleep(
+                        Duration::from_millis(50).min(
+                            timeout.saturating_sub(started.elapsed()) + Duration::from_millis(1),
+                        ),
+                    );
                 }
-                Err(std::fs::TryLockError::Error(e)) => return Err(io_err("locking", &lock_path)(e)),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(io_err("locking", &lock_path)(e))
+                }
             }
         }
     }
@@ -150,9 +187,15 @@ impl LocalBackend {
             Err(e) => return Err(io_err("reading", &path)(e)),
         };
         let mut lines = std::io::BufReader::new(file).lines();
-        let Some(Ok(header)) = lines.next() else { return Ok(false) };
-        let Ok(header) = serde_json::from_str::<JournalHeader>(&header) else { return Ok(false) };
-        if header.base_serial != state.serial || (!state.lineage.is_empty() && header.lineage != state.lineage) {
+        let Some(Ok(header)) = lines.next() else {
+            return Ok(false);
+        };
+        let Ok(header) = serde_json::from_str::<JournalHeader>(&header) else {
+            return Ok(false);
+        };
+        if header.base_serial != state.serial
+            || (!state.lineage.is_empty() && header.lineage != state.lineage)
+        {
             // The snapshot already contains this journal (crash after rename, before truncate).
             return Ok(false);
         }
@@ -161,8 +204,12 @@ impl LocalBackend {
         for line in lines {
             let Ok(line) = line else { break };
             // A torn last line (crash mid-write) does not parse and ends the journal.
-            let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) else { break };
-            let Some(record) = entry.into_record() else { break };
+            let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) else {
+                break;
+            };
+            let Some(record) = entry.into_record() else {
+                break;
+            };
             state.apply_record(&record);
             any = true;
         }
@@ -173,7 +220,12 @@ impl LocalBackend {
     /// fsync of the directory; then empties the journal. `state.serial` must already be new.
     pub fn write_snapshot(&self, state: &State) -> Result<(), StateError> {
         let bytes = encode(state);
-        let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
         if self.path.exists() {
             let backup = self.backup_path();
             let tmp = with_suffix(&backup, ".tmp");
@@ -183,7 +235,9 @@ impl LocalBackend {
         }
         let tmp = with_suffix(&self.path, ".tmp");
         {
-            let mut f = private(OpenOptions::new().write(true).create(true).truncate(true)).open(&tmp).map_err(io_err("writing", &tmp))?;
+            let mut f = private(OpenOptions::new().write(true).create(true).truncate(true))
+                .open(&tmp)
+                .map_err(io_err("writing", &tmp))?;
             f.write_all(&bytes).map_err(io_err("writing", &tmp))?;
             f.sync_all().map_err(io_err("syncing", &tmp))?;
         }
@@ -203,11 +257,28 @@ impl LocalBackend {
     /// the state just written by [`LocalBackend::write_snapshot`]).
     pub fn open_journal(&self, state: &State) -> Result<Journal, StateError> {
         let path = self.journal_path();
-        let mut file = private(OpenOptions::new().write(true).create(true).truncate(true)).open(&path).map_err(io_err("creating", &path))?;
-        let header = JournalHeader { base_serial: state.serial, lineage: state.lineage.clone() };
-        writeln!(file, "{}", serde_json::to_string(&header).expect("header serializes")).map_err(io_err("writing", &path))?;
+        let mut file = private(OpenOptions::new().write(true).create(true).truncate(true))
+            .open(&path)
+            .map_err(io_err("creating", &path))?;
+        let header = JournalHeader {
+            base_serial: state.serial,
+            lineage: state.lineage.clone(),
+        };
+        writeln!(
+            file,
+            "{}",
+            serde_json::to_string(&header).expect("header serializes")
+        )
+        .map_err(io_err("writing", &path))?;
         file.sync_all().map_err(io_err("syncing", &path))?;
-        Ok(Journal { inner: Arc::new(JournalInner { path, file: std::sync::Mutex::new(file), pending: std::sync::Mutex::new(Pending::default()), commit: tokio::sync::Mutex::new(0) }) })
+        Ok(Journal {
+            inner: Arc::new(JournalInner {
+                path,
+                file: std::sync::Mutex::new(file),
+                pending: std::sync::Mutex::new(Pending::default()),
+                commit: tokio::sync::Mutex::new(0),
+            }),
+        })
     }
 }
 
@@ -220,12 +291,17 @@ fn set_private(path: &Path) {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 /// Current UTC time as RFC 3339, without a date crate.
 pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = secs / 86400;
     let rem = secs % 86400;
     // Civil-from-days (Howard Hinnant's algorithm).
@@ -239,7 +315,12 @@ pub fn now_rfc3339() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 #[derive(Serialize, Deserialize)]
@@ -259,21 +340,42 @@ struct JournalEntry {
 
 impl JournalEntry {
     fn from_record(record: &Record) -> JournalEntry {
-        let mut e = JournalEntry { op: String::new(), addr: None, provider: None, instance: None, outputs: None };
+        let mut e = JournalEntry {
+            op: String::new(),
+            addr: None,
+            provider: None,
+            instance: None,
+            outputs: None,
+        };
         match record {
             Record::Put { addr, instance } | Record::Depose { addr, instance } => {
-                e.op = if matches!(record, Record::Put { .. }) { "put" } else { "depose" }.into();
+                e.op = if matches!(record, Record::Put { .. }) {
+                    "put"
+                } else {
+                    "depose"
+                }
+                .into();
                 e.addr = Some(addr.to_string());
                 e.provider = Some(instance.provider.clone());
                 e.instance = Some(InstanceFile::from_state(&None, false, instance));
             }
             Record::Remove { addr } | Record::RemoveDeposed { addr } => {
-                e.op = if matches!(record, Record::Remove { .. }) { "rm" } else { "rm_deposed" }.into();
+                e.op = if matches!(record, Record::Remove { .. }) {
+                    "rm"
+                } else {
+                    "rm_deposed"
+                }
+                .into();
                 e.addr = Some(addr.to_string());
             }
             Record::Outputs { outputs } => {
                 e.op = "outputs".into();
-                e.outputs = Some(outputs.iter().map(|(k, o)| (k.clone(), (MarkedValue::from(&o.value), o.sensitive))).collect());
+                e.outputs = Some(
+                    outputs
+                        .iter()
+                        .map(|(k, o)| (k.clone(), (MarkedValue::from(&o.value), o.sensitive)))
+                        .collect(),
+                );
             }
         }
         e
@@ -283,17 +385,40 @@ impl JournalEntry {
         let addr = || -> Option<InstanceAddr> {
             match crate::addr::parse_target(self.addr.as_deref()?).ok()? {
                 crate::addr::Target::Instance(a) => Some(a),
-                crate::addr::Target::Resource(module, resource) => Some(InstanceAddr { module, resource, key: None }),
+                crate::addr::Target::Resource(module, resource) => Some(InstanceAddr {
+                    module,
+                    resource,
+                    key: None,
+                }),
                 _ => None,
             }
         };
         Some(match self.op.as_str() {
-            "put" => Record::Put { addr: addr()?, instance: self.instance.as_ref()?.to_state(self.provider.as_deref()?) },
-            "depose" => Record::Depose { addr: addr()?, instance: self.instance.as_ref()?.to_state(self.provider.as_deref()?) },
+            "put" => Record::Put {
+                addr: addr()?,
+                instance: self.instance.as_ref()?.to_state(self.provider.as_deref()?),
+            },
+            "depose" => Record::Depose {
+                addr: addr()?,
+                instance: self.instance.as_ref()?.to_state(self.provider.as_deref()?),
+            },
             "rm" => Record::Remove { addr: addr()? },
             "rm_deposed" => Record::RemoveDeposed { addr: addr()? },
             "outputs" => Record::Outputs {
-                outputs: self.outputs.clone()?.into_iter().map(|(k, (v, s))| (k, OutputState { value: v.into_value(), sensitive: s })).collect(),
+                outputs: self
+                    .outputs
+                    .clone()?
+                    .into_iter()
+                    .map(|(k, (v, s))| {
+                        (
+                            k,
+                            OutputState {
+                                value: v.into_value(),
+                                sensitive: s,
+                            },
+                        )
+                    })
+                    .collect(),
             },
             _ => return None,
         })
@@ -324,7 +449,8 @@ impl Journal {
     /// Appends a record and returns once it is durable on disk. Records appended by tasks
     /// that finish at the same time are written and synced together.
     pub async fn append(&self, record: &Record) -> Result<(), StateError> {
-        let line = serde_json::to_string(&JournalEntry::from_record(record)).expect("journal entry serializes");
+        let line = serde_json::to_string(&JournalEntry::from_record(record))
+            .expect("journal entry serializes");
         let seq = {
             let mut p = self.inner.pending.lock().expect("journal lock");
             p.buf.extend_from_slice(line.as_bytes());
@@ -362,33 +488,68 @@ mod tests {
 
     fn addr(name: &str) -> InstanceAddr {
         match crate::addr::parse_target(name).unwrap() {
-            crate::addr::Target::Resource(module, resource) => InstanceAddr { module, resource, key: None },
+            crate::addr::Target::Resource(module, resource) => InstanceAddr {
+                module,
+                resource,
+                key: None,
+            },
             crate::addr::Target::Instance(a) => a,
             _ => unreachable!(),
         }
     }
 
     fn inst(v: &str) -> InstanceState {
-        InstanceState { provider: "p".into(), value: Value::object([("id", Value::from(v)), ("secret", Value::from("s").into_sensitive())]), dependencies: vec![], create_before_destroy: false }
+        InstanceState {
+            provider: "p".into(),
+            value: Value::object([
+                ("id", Value::from(v)),
+                ("secret", Value::from("s").into_sensitive()),
+            ]),
+            dependencies: vec![],
+            create_before_destroy: false,
+        }
     }
 
     #[tokio::test]
     async fn journal_folds_and_ignores_torn_tail() {
         let dir = tempfile::tempdir().unwrap();
         let backend = LocalBackend::new(dir.path().join("s.tfstate"));
-        let state = State { lineage: "L".into(), serial: 3, ..State::default() };
+        let state = State {
+            lineage: "L".into(),
+            serial: 3,
+            ..State::default()
+        };
         backend.write_snapshot(&state).unwrap();
         let journal = backend.open_journal(&state).unwrap();
-        journal.append(&Record::Put { addr: addr("terraform_data.a"), instance: inst("1") }).await.unwrap();
-        journal.append(&Record::Put { addr: addr("terraform_data.b[0]"), instance: inst("2") }).await.unwrap();
+        journal
+            .append(&Record::Put {
+                addr: addr("terraform_data.a"),
+                instance: inst("1"),
+            })
+            .await
+            .unwrap();
+        journal
+            .append(&Record::Put {
+                addr: addr("terraform_data.b[0]"),
+                instance: inst("2"),
+            })
+            .await
+            .unwrap();
         drop(journal);
-        let mut f = OpenOptions::new().append(true).open(backend.journal_path()).unwrap();
-        f.write_all(b"{\"op\":\"put\",\"addr\":\"terraform_da").unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(backend.journal_path())
+            .unwrap();
+        f.write_all(b"{\"op\":\"put\",\"addr\":\"terraform_da")
+            .unwrap();
         let (loaded, folded) = backend.load().unwrap();
         assert!(folded);
         assert_eq!(loaded.serial, 4);
         assert_eq!(loaded.instances.len(), 2);
-        assert!(loaded.instances[&addr("terraform_data.a")].value.get_attr("secret").is_sensitive());
+        assert!(loaded.instances[&addr("terraform_data.a")]
+            .value
+            .get_attr("secret")
+            .is_sensitive());
         backend.write_snapshot(&loaded).unwrap();
         assert!(!backend.journal_path().exists());
         let (again, folded) = backend.load().unwrap();
@@ -401,7 +562,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let backend = LocalBackend::new(dir.path().join("s.tfstate"));
         let _held = backend.lock("apply", Duration::ZERO).unwrap();
-        let err = backend.lock("plan", Duration::from_millis(100)).err().unwrap().to_string();
+        let err = backend
+            .lock("plan", Duration::from_millis(100))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("Operation: apply"), "{err}");
     }
 }

@@ -15,7 +15,11 @@ pub struct MarkedValue {
 
 impl From<&Value> for MarkedValue {
     fn from(v: &Value) -> MarkedValue {
-        MarkedValue { value: v.to_json(), sensitive: v.sensitive_paths(), unknown: v.unknown_paths() }
+        MarkedValue {
+            value: v.to_json(),
+            sensitive: v.sensitive_paths(),
+            unknown: v.unknown_paths(),
+        }
     }
 }
 
@@ -42,7 +46,9 @@ impl MarkedValue {
 
 fn set_at(v: Value, path: &[mlform_provider::PathStep], new: Value) -> Value {
     use mlform_provider::PathStep;
-    let Some((first, rest)) = path.split_first() else { return new };
+    let Some((first, rest)) = path.split_first() else {
+        return new;
+    };
     match (first, v) {
         (PathStep::GetAttr(k) | PathStep::Key(k), Value::Map(mut m)) => {
             let child = m.remove(k).unwrap_or(Value::Null);

@@ -68,20 +68,42 @@ impl State {
     }
 
     /// Instances of one resource in one module instance.
-    pub fn resource_instances<'a>(&'a self, module: &'a [(String, Option<Key>)], resource: &'a ResourceKey) -> impl Iterator<Item = (&'a InstanceAddr, &'a InstanceState)> + 'a {
-        let start = InstanceAddr { module: module.to_vec(), resource: resource.clone(), key: None };
-        self.instances.range(start..).take_while(move |(a, _)| a.module == module && &a.resource == resource)
+    pub fn resource_instances<'a>(
+        &'a self,
+        module: &'a [(String, Option<Key>)],
+        resource: &'a ResourceKey,
+    ) -> impl Iterator<Item = (&'a InstanceAddr, &'a InstanceState)> + 'a {
+        let start = InstanceAddr {
+            module: module.to_vec(),
+            resource: resource.clone(),
+            key: None,
+        };
+        self.instances
+            .range(start..)
+            .take_while(move |(a, _)| a.module == module && &a.resource == resource)
     }
 }
 
 /// One change to state, as appended to the journal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
-    Put { addr: InstanceAddr, instance: InstanceState },
-    Remove { addr: InstanceAddr },
-    Depose { addr: InstanceAddr, instance: InstanceState },
-    RemoveDeposed { addr: InstanceAddr },
-    Outputs { outputs: BTreeMap<String, OutputState> },
+    Put {
+        addr: InstanceAddr,
+        instance: InstanceState,
+    },
+    Remove {
+        addr: InstanceAddr,
+    },
+    Depose {
+        addr: InstanceAddr,
+        instance: InstanceState,
+    },
+    RemoveDeposed {
+        addr: InstanceAddr,
+    },
+    Outputs {
+        outputs: BTreeMap<String, OutputState>,
+    },
 }
 
 // ---- on-disk format -------------------------------------------------------------------
@@ -134,7 +156,11 @@ pub(crate) struct InstanceFile {
 }
 
 impl InstanceFile {
-    pub(crate) fn from_state(key: &Option<Key>, deposed: bool, inst: &InstanceState) -> InstanceFile {
+    pub(crate) fn from_state(
+        key: &Option<Key>,
+        deposed: bool,
+        inst: &InstanceState,
+    ) -> InstanceFile {
         InstanceFile {
             index_key: key.as_ref().map(Key::to_json),
             deposed,
@@ -148,7 +174,8 @@ impl InstanceFile {
     pub(crate) fn to_state(&self, provider: &str) -> InstanceState {
         InstanceState {
             provider: provider.to_string(),
-            value: Value::from_json(&self.attributes).with_sensitive_paths(&self.sensitive_attributes),
+            value: Value::from_json(&self.attributes)
+                .with_sensitive_paths(&self.sensitive_attributes),
             dependencies: self.dependencies.clone(),
             create_before_destroy: self.create_before_destroy,
         }
@@ -171,18 +198,36 @@ pub enum StateError {
     Invalid { path: String, reason: String },
     /// Another process holds the state lock.
     #[error("Error acquiring the state lock: the state is locked by another mlform process.\n\nLock Info:\n  ID:        {id}\n  Path:      {path}\n  Operation: {operation}\n  Who:       {who}\n  Created:   {created}\n\nmlform acquires a state lock to protect the state from being written by multiple users at the same time. Wait for the other operation to finish, or use -lock-timeout=DURATION to wait for it.")]
-    Locked { id: String, path: String, operation: String, who: String, created: String },
+    Locked {
+        id: String,
+        path: String,
+        operation: String,
+        who: String,
+        created: String,
+    },
 }
 
 pub(crate) fn encode(state: &State) -> Vec<u8> {
-    let mut groups: BTreeMap<(String, Mode, String, String), (String, Vec<InstanceFile>)> = BTreeMap::new();
-    let all = state.instances.iter().map(|(a, i)| (a, i, false)).chain(state.deposed.iter().map(|(a, i)| (a, i, true)));
+    let mut groups: BTreeMap<(String, Mode, String, String), (String, Vec<InstanceFile>)> =
+        BTreeMap::new();
+    let all = state
+        .instances
+        .iter()
+        .map(|(a, i)| (a, i, false))
+        .chain(state.deposed.iter().map(|(a, i)| (a, i, true)));
     for (addr, inst, deposed) in all {
         let module = crate::addr::module_path_string(&addr.module);
         let entry = groups
-            .entry((module, addr.resource.mode, addr.resource.type_name.clone(), addr.resource.name.clone()))
+            .entry((
+                module,
+                addr.resource.mode,
+                addr.resource.type_name.clone(),
+                addr.resource.name.clone(),
+            ))
             .or_insert_with(|| (inst.provider.clone(), Vec::new()));
-        entry.1.push(InstanceFile::from_state(&addr.key, deposed, inst));
+        entry
+            .1
+            .push(InstanceFile::from_state(&addr.key, deposed, inst));
     }
     let file = StateFile {
         format: "mlform-state".into(),
@@ -190,17 +235,36 @@ pub(crate) fn encode(state: &State) -> Vec<u8> {
         mlform_version: env!("CARGO_PKG_VERSION").into(),
         serial: state.serial,
         lineage: state.lineage.clone(),
-        outputs: state.outputs.iter().map(|(k, o)| (k.clone(), OutputFile { value: MarkedValue::from(&o.value).to_json(), sensitive: o.sensitive })).collect(),
+        outputs: state
+            .outputs
+            .iter()
+            .map(|(k, o)| {
+                (
+                    k.clone(),
+                    OutputFile {
+                        value: MarkedValue::from(&o.value).to_json(),
+                        sensitive: o.sensitive,
+                    },
+                )
+            })
+            .collect(),
         resources: groups
             .into_iter()
-            .map(|((module, mode, type_name, name), (provider, instances))| ResourceFile {
-                module,
-                mode: if mode == Mode::Managed { "managed" } else { "data" }.into(),
-                type_name,
-                name,
-                provider,
-                instances,
-            })
+            .map(
+                |((module, mode, type_name, name), (provider, instances))| ResourceFile {
+                    module,
+                    mode: if mode == Mode::Managed {
+                        "managed"
+                    } else {
+                        "data"
+                    }
+                    .into(),
+                    type_name,
+                    name,
+                    provider,
+                    instances,
+                },
+            )
             .collect(),
     };
     let mut out = serde_json::to_vec_pretty(&file).expect("state serializes");
@@ -209,17 +273,35 @@ pub(crate) fn encode(state: &State) -> Vec<u8> {
 }
 
 pub(crate) fn decode(bytes: &[u8], path: &str) -> Result<State, StateError> {
-    let invalid = |reason: String| StateError::Invalid { path: path.to_string(), reason };
+    let invalid = |reason: String| StateError::Invalid {
+        path: path.to_string(),
+        reason,
+    };
     let file: StateFile = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
     if file.format != "mlform-state" {
-        return Err(invalid(format!("unexpected format {:?}; is this a Terraform state file?", file.format)));
+        return Err(invalid(format!(
+            "unexpected format {:?}; is this a Terraform state file?",
+            file.format
+        )));
     }
     if file.version > STATE_VERSION {
         return Err(invalid(format!("state version {} is newer than this mlform understands ({STATE_VERSION}); upgrade mlform", file.version)));
     }
-    let mut state = State { lineage: file.lineage, serial: file.serial, ..State::default() };
+    let mut state = State {
+        lineage: file.lineage,
+        serial: file.serial,
+        ..State::default()
+    };
     for (name, o) in file.outputs {
-        state.outputs.insert(name, OutputState { value: MarkedValue::from_json(&o.value).map_err(invalid)?.into_value(), sensitive: o.sensitive });
+        state.outputs.insert(
+            name,
+            OutputState {
+                value: MarkedValue::from_json(&o.value)
+                    .map_err(invalid)?
+                    .into_value(),
+                sensitive: o.sensitive,
+            },
+        );
     }
     for r in file.resources {
         let module = if r.module.is_empty() {
@@ -235,13 +317,23 @@ pub(crate) fn decode(bytes: &[u8], path: &str) -> Result<State, StateError> {
             "data" => Mode::Data,
             other => return Err(invalid(format!("bad resource mode {other:?}"))),
         };
-        let resource = ResourceKey { mode, type_name: r.type_name, name: r.name };
+        let resource = ResourceKey {
+            mode,
+            type_name: r.type_name,
+            name: r.name,
+        };
         for inst in r.instances {
             let key = match &inst.index_key {
                 None => None,
-                Some(k) => Some(Key::from_json(k).ok_or_else(|| invalid(format!("bad index key {k}")))?),
+                Some(k) => {
+                    Some(Key::from_json(k).ok_or_else(|| invalid(format!("bad index key {k}")))?)
+                }
             };
-            let addr = InstanceAddr { module: module.clone(), resource: resource.clone(), key };
+            let addr = InstanceAddr {
+                module: module.clone(),
+                resource: resource.clone(),
+                key,
+            };
             let st = inst.to_state(&r.provider);
             if inst.deposed {
                 state.deposed.insert(addr, st);

@@ -54,7 +54,14 @@ pub fn plan_by_schema(schema: &Schema, request: PlanRequest<'_>) -> Result<Plann
         planned.insert(name.clone(), value.mark_sensitive_if(attr.sensitive));
     }
     for name in schema.blocks.keys() {
-        planned.insert(name.clone(), config.get(name).cloned().unwrap_or(Value::Null));
+        planned.insert(
+            name.clone(),
+            config.get(name).cloned().unwrap_or(Value::Null),
+        );
     }
-    Ok(Planned { state: Value::Map(planned), requires_replace, replace_reason: None })
+    Ok(Planned {
+        state: Value::Map(planned),
+        requires_replace,
+        replace_reason: None,
+    })
 }

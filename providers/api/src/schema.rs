@@ -45,19 +45,40 @@ pub struct Attribute {
 
 impl Attribute {
     fn new(ty: Type) -> Attribute {
-        Attribute { ty, required: false, optional: false, computed: false, sensitive: false, force_new: false, description: String::new() }
+        Attribute {
+            ty,
+            required: false,
+            optional: false,
+            computed: false,
+            sensitive: false,
+            force_new: false,
+            description: String::new(),
+        }
     }
     pub fn required(ty: Type) -> Attribute {
-        Attribute { required: true, ..Attribute::new(ty) }
+        Attribute {
+            required: true,
+            ..Attribute::new(ty)
+        }
     }
     pub fn optional(ty: Type) -> Attribute {
-        Attribute { optional: true, ..Attribute::new(ty) }
+        Attribute {
+            optional: true,
+            ..Attribute::new(ty)
+        }
     }
     pub fn computed(ty: Type) -> Attribute {
-        Attribute { computed: true, ..Attribute::new(ty) }
+        Attribute {
+            computed: true,
+            ..Attribute::new(ty)
+        }
     }
     pub fn optional_computed(ty: Type) -> Attribute {
-        Attribute { optional: true, computed: true, ..Attribute::new(ty) }
+        Attribute {
+            optional: true,
+            computed: true,
+            ..Attribute::new(ty)
+        }
     }
     pub fn sensitive(mut self) -> Attribute {
         self.sensitive = true;

@@ -26,7 +26,9 @@ pub enum Value {
 }
 
 /// One step of a path into a value.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum PathStep {
     GetAttr(String),
@@ -202,7 +204,9 @@ impl Value {
             }
             (Value::Map(a), Value::Map(b)) => {
                 a.len() == b.len()
-                    && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && va.same_data(vb))
+                    && a.iter()
+                        .zip(b)
+                        .all(|((ka, va), (kb, vb))| ka == kb && va.same_data(vb))
             }
             _ => false,
         }
@@ -232,7 +236,9 @@ impl Value {
             Value::Bool(b) => J::Bool(*b),
             Value::Number(n) => number_to_json(*n),
             Value::String(s) => J::String(s.clone()),
-            Value::List(items) | Value::Set(items) => J::Array(items.iter().map(Value::to_json).collect()),
+            Value::List(items) | Value::Set(items) => {
+                J::Array(items.iter().map(Value::to_json).collect())
+            }
             Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             Value::Sensitive(v) => v.to_json(),
         }
@@ -247,21 +253,29 @@ impl Value {
             J::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
             J::String(s) => Value::String(s.clone()),
             J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
-            J::Object(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
+            J::Object(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 
     /// Paths of every sensitive part, and the value with those marks removed.
     pub fn sensitive_paths(&self) -> Vec<Path> {
         let mut out = Vec::new();
-        collect_marked(self, &mut Vec::new(), &mut out, &|v| matches!(v, Value::Sensitive(_)));
+        collect_marked(self, &mut Vec::new(), &mut out, &|v| {
+            matches!(v, Value::Sensitive(_))
+        });
         out
     }
 
     /// Paths of every unknown part.
     pub fn unknown_paths(&self) -> Vec<Path> {
         let mut out = Vec::new();
-        collect_marked(self, &mut Vec::new(), &mut out, &|v| matches!(v.unmark().0, Value::Unknown));
+        collect_marked(self, &mut Vec::new(), &mut out, &|v| {
+            matches!(v.unmark().0, Value::Unknown)
+        });
         out
     }
 
@@ -285,7 +299,9 @@ impl Value {
             };
             cur = match (step, inner) {
                 (PathStep::GetAttr(k) | PathStep::Key(k), Value::Map(m)) => m.get_mut(k)?,
-                (PathStep::Index(i), Value::List(items) | Value::Set(items)) => items.get_mut(*i)?,
+                (PathStep::Index(i), Value::List(items) | Value::Set(items)) => {
+                    items.get_mut(*i)?
+                }
                 _ => return None,
             };
         }
@@ -298,7 +314,11 @@ impl Value {
             Value::Sensitive(v) => v.strip_marks(),
             Value::List(items) => Value::List(items.iter().map(Value::strip_marks).collect()),
             Value::Set(items) => Value::Set(items.iter().map(Value::strip_marks).collect()),
-            Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), v.strip_marks())).collect()),
+            Value::Map(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.strip_marks()))
+                    .collect(),
+            ),
             v => v.clone(),
         }
     }
@@ -321,7 +341,11 @@ fn collect_marked(v: &Value, path: &mut Path, out: &mut Vec<Path>, hit: &dyn Fn(
         }
         Value::Map(m) => {
             for (k, item) in m {
-                path.push(if path.is_empty() { PathStep::GetAttr(k.clone()) } else { PathStep::Key(k.clone()) });
+                path.push(if path.is_empty() {
+                    PathStep::GetAttr(k.clone())
+                } else {
+                    PathStep::Key(k.clone())
+                });
                 collect_marked(item, path, out, hit);
                 path.pop();
             }
@@ -334,7 +358,9 @@ fn number_to_json(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         serde_json::Value::from(n as i64)
     } else {
-        serde_json::Number::from_f64(n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -384,7 +410,9 @@ impl fmt::Display for Value {
 impl PartialEq for Value {
     /// Equality of data and marks.
     fn eq(&self, other: &Value) -> bool {
-        self.is_sensitive() == other.is_sensitive() && self.same_data(other) && self.sensitive_paths() == other.sensitive_paths()
+        self.is_sensitive() == other.is_sensitive()
+            && self.same_data(other)
+            && self.sensitive_paths() == other.sensitive_paths()
     }
 }
 
@@ -415,7 +443,13 @@ mod tests {
 
     #[test]
     fn sensitive_paths_round_trip() {
-        let v = Value::object([("a", Value::from("x").into_sensitive()), ("b", Value::List(vec![Value::from(1.0), Value::from("s").into_sensitive()]))]);
+        let v = Value::object([
+            ("a", Value::from("x").into_sensitive()),
+            (
+                "b",
+                Value::List(vec![Value::from(1.0), Value::from("s").into_sensitive()]),
+            ),
+        ]);
         let paths = v.sensitive_paths();
         assert_eq!(paths.len(), 2);
         let restored = v.strip_marks().with_sensitive_paths(&paths);

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use mlform_provider::{
-    Attribute, Configured, DataSource, PathStep, PlanRequest, Planned, Provider, ProviderError, ProviderSchema,
-    Resource, Schema, Type, Value,
+    Attribute, Configured, DataSource, PathStep, PlanRequest, Planned, Provider, ProviderError,
+    ProviderSchema, Resource, Schema, Type, Value,
 };
 
 /// The `terraform` provider (source `terraform.io/builtin/terraform`).
@@ -30,7 +30,9 @@ impl Provider for TerraformProvider {
 
     fn schema(&self) -> ProviderSchema {
         let mut schema = ProviderSchema::default();
-        schema.resources.insert("terraform_data".into(), TerraformData.schema());
+        schema
+            .resources
+            .insert("terraform_data".into(), TerraformData.schema());
         schema
     }
 
@@ -59,10 +61,24 @@ pub struct TerraformData;
 impl Resource for TerraformData {
     fn schema(&self) -> Schema {
         Schema::new()
-            .attr("id", Attribute::computed(Type::String).describe("A random UUID."))
-            .attr("input", Attribute::optional(Type::Any).describe("A value stored in state and copied to `output`."))
-            .attr("output", Attribute::computed(Type::Any).describe("The value of `input` after apply."))
-            .attr("triggers_replace", Attribute::optional(Type::Any).describe("A change of this value replaces the resource."))
+            .attr(
+                "id",
+                Attribute::computed(Type::String).describe("A random UUID."),
+            )
+            .attr(
+                "input",
+                Attribute::optional(Type::Any)
+                    .describe("A value stored in state and copied to `output`."),
+            )
+            .attr(
+                "output",
+                Attribute::computed(Type::Any).describe("The value of `input` after apply."),
+            )
+            .attr(
+                "triggers_replace",
+                Attribute::optional(Type::Any)
+                    .describe("A change of this value replaces the resource."),
+            )
     }
 
     async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
@@ -80,7 +96,11 @@ impl Resource for TerraformData {
                     requires_replace.push(vec![PathStep::GetAttr("triggers_replace".into())]);
                 }
                 let input_same = prior.get_attr("input").same_data(&input);
-                let id = if requires_replace.is_empty() { prior.get_attr("id").clone() } else { Value::Unknown };
+                let id = if requires_replace.is_empty() {
+                    prior.get_attr("id").clone()
+                } else {
+                    Value::Unknown
+                };
                 let output = if input_same && requires_replace.is_empty() {
                     prior.get_attr("output").clone()
                 } else {
@@ -89,8 +109,17 @@ impl Resource for TerraformData {
                 (id, output)
             }
         };
-        let state = Value::object([("id", id), ("input", input), ("output", output), ("triggers_replace", triggers)]);
-        Ok(Planned { state, requires_replace, replace_reason: None })
+        let state = Value::object([
+            ("id", id),
+            ("input", input),
+            ("output", output),
+            ("triggers_replace", triggers),
+        ]);
+        Ok(Planned {
+            state,
+            requires_replace,
+            replace_reason: None,
+        })
     }
 
     async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
@@ -98,7 +127,11 @@ impl Resource for TerraformData {
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        let id = prior.get_attr("id").as_str().unwrap_or_default().to_string();
+        let id = prior
+            .get_attr("id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         Ok(applied(planned, id))
     }
 
@@ -128,7 +161,10 @@ fn applied(planned: &Value, id: String) -> Value {
         ("id", Value::from(id)),
         ("input", input.clone()),
         ("output", input),
-        ("triggers_replace", planned.get_attr("triggers_replace").clone()),
+        (
+            "triggers_replace",
+            planned.get_attr("triggers_replace").clone(),
+        ),
     ])
 }
 
@@ -142,7 +178,12 @@ mod tests {
 
     #[test]
     fn create_plans_unknown_id_and_output() {
-        let planned = TerraformData.plan(PlanRequest { prior: None, config: &config("a".into(), Value::Null) }).unwrap();
+        let planned = TerraformData
+            .plan(PlanRequest {
+                prior: None,
+                config: &config("a".into(), Value::Null),
+            })
+            .unwrap();
         assert!(planned.state.get_attr("id").is_unknown());
         assert!(planned.state.get_attr("output").is_unknown());
         assert!(planned.requires_replace.is_empty());
@@ -150,20 +191,41 @@ mod tests {
 
     #[tokio::test]
     async fn trigger_change_replaces_and_input_change_updates() {
-        let created = TerraformData.create(&config("a".into(), Value::from(1.0))).await.unwrap();
-        let same = TerraformData.plan(PlanRequest { prior: Some(&created), config: &config("a".into(), Value::from(1.0)) }).unwrap();
+        let created = TerraformData
+            .create(&config("a".into(), Value::from(1.0)))
+            .await
+            .unwrap();
+        let same = TerraformData
+            .plan(PlanRequest {
+                prior: Some(&created),
+                config: &config("a".into(), Value::from(1.0)),
+            })
+            .unwrap();
         assert!(same.state.same_data(&created));
-        let updated = TerraformData.plan(PlanRequest { prior: Some(&created), config: &config("b".into(), Value::from(1.0)) }).unwrap();
+        let updated = TerraformData
+            .plan(PlanRequest {
+                prior: Some(&created),
+                config: &config("b".into(), Value::from(1.0)),
+            })
+            .unwrap();
         assert!(updated.requires_replace.is_empty());
         assert!(updated.state.get_attr("output").is_unknown());
-        let replaced = TerraformData.plan(PlanRequest { prior: Some(&created), config: &config("a".into(), Value::from(2.0)) }).unwrap();
+        let replaced = TerraformData
+            .plan(PlanRequest {
+                prior: Some(&created),
+                config: &config("a".into(), Value::from(2.0)),
+            })
+            .unwrap();
         assert_eq!(replaced.requires_replace.len(), 1);
     }
 
     #[test]
     fn sensitive_input_keeps_output_sensitive() {
         let planned = TerraformData
-            .plan(PlanRequest { prior: None, config: &config(Value::from("s3cr3t").into_sensitive(), Value::Null) })
+            .plan(PlanRequest {
+                prior: None,
+                config: &config(Value::from("s3cr3t").into_sensitive(), Value::Null),
+            })
             .unwrap();
         assert!(planned.state.get_attr("output").is_sensitive());
     }

@@ -1,0 +1,8 @@
+//! mlform's integration tests: one binary that runs the real `mlform` executable against
+//! fixture directories and temporary working directories.
+
+mod crash;
+mod fixtures;
+mod lifecycle;
+mod property;
+mod support;
