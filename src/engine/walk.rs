@@ -814,9 +814,11 @@ impl<'a> Walk<'a> {
             let expanded =
                 self.expand(&values, &mi, m, call.count.as_ref(), call.for_each.as_ref())?;
             let (expansion, keys) = match expanded {
-                Expanded::Unknown if self.phase == Phase::Validate => {
-                    (Expansion::Single, vec![(None, None)])
-                }
+                Expanded::Unknown if self.phase == Phase::Validate => match (&call.count, &call.for_each) {
+                    (Some(_), _) => (Expansion::Count, vec![(Some(Key::Int(0)), None)]),
+                    (_, Some(_)) => (Expansion::ForEach, vec![(Some(Key::Str(String::new())), Some(Value::Unknown))]),
+                    _ => (Expansion::Single, vec![(None, None)]),
+                },
                 Expanded::Unknown => {
                     unknown = true;
                     let addr = format!("{}module.{name}", prefix(&mi));
@@ -842,6 +844,7 @@ impl<'a> Walk<'a> {
                     _ => None,
                 };
                 let each = match (&key, each_value) {
+                    (Some(Key::Str(_)), Some(v)) if self.phase == Phase::Validate => Some((Value::Unknown, v)),
                     (Some(Key::Str(s)), Some(v)) => Some((Value::from(s.as_str()), v)),
                     _ => None,
                 };

@@ -2,6 +2,7 @@
 //! fixture directories and temporary working directories.
 
 mod crash;
+mod examples;
 mod fixtures;
 mod lifecycle;
 mod property;
