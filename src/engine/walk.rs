@@ -94,6 +94,10 @@ pub(super) struct Walk<'a> {
     targeted: Option<HashMap<NodeIndex, bool>>,
     state_index: HashMap<(Vec<String>, ResourceKey), Vec<InstanceAddr>>,
     plan_deferred: HashSet<String>,
+    /// Apply: the plan's changes by instance address (and deposed flag).
+    plan_index: HashMap<(InstanceAddr, bool), usize>,
+    /// Apply: the plan's changes by configuration resource.
+    plan_by_resource: HashMap<(Vec<String>, ResourceKey), Vec<usize>>,
 }
 
 impl<'a> Walk<'a> {
@@ -144,6 +148,16 @@ impl<'a> Walk<'a> {
             state_index,
             plan_deferred: plan
                 .map(|p| p.deferred.iter().map(|d| d.addr.clone()).collect())
+                .unwrap_or_default(),
+            plan_index: plan.map(|p| p.changes.iter().enumerate().map(|(i, c)| ((c.addr.clone(), c.deposed), i)).collect()).unwrap_or_default(),
+            plan_by_resource: plan
+                .map(|p| {
+                    let mut m: HashMap<(Vec<String>, ResourceKey), Vec<usize>> = HashMap::new();
+                    for (i, c) in p.changes.iter().enumerate() {
+                        m.entry((crate::addr::config_path(&c.addr.module), c.addr.resource.clone())).or_default().push(i);
+                    }
+                    m
+                })
                 .unwrap_or_default(),
         }
     }
@@ -296,6 +310,10 @@ impl<'a> Walk<'a> {
             counts: out.counts,
             interrupted: report.stopped,
         }
+    }
+
+    fn planned_change<'p>(&self, plan: &'p Plan, addr: &InstanceAddr) -> Option<&'p ResourceChange> {
+        self.plan_index.get(&(addr.clone(), false)).map(|i| &plan.changes[*i])
     }
 
     fn compute_targets(&self) -> Option<HashMap<NodeIndex, bool>> {
@@ -1779,7 +1797,7 @@ impl<'a> Walk<'a> {
                     .instances
                     .get(&addr)
                     .cloned();
-                let Some(change) = plan.change(&addr, false) else {
+                let Some(change) = self.planned_change(plan, &addr) else {
                     if let Some(c) = current {
                         inst_values.values.insert(k, c.value);
                     }
@@ -2028,7 +2046,7 @@ impl<'a> Walk<'a> {
                 resource: key.clone(),
                 key: k.clone(),
             };
-            match plan.change(&addr, false) {
+            match self.planned_change(plan, &addr) {
                 Some(c) if c.action != Action::Read => {
                     inst.values
                         .insert(k, c.after.clone().unwrap_or(Value::Null));
@@ -2186,19 +2204,13 @@ impl<'a> Walk<'a> {
             }
             Phase::Apply => {
                 let plan = self.plan.expect("apply has a plan");
-                let deletes: Vec<&ResourceChange> = plan
-                    .changes
-                    .iter()
-                    .filter(|c| {
-                        &c.addr.resource == key
-                            && crate::addr::config_path(&c.addr.module) == node.module
-                    })
-                    .filter(|c| {
-                        matches!(
-                            c.action,
-                            Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
-                        )
-                    })
+                let deletes: Vec<&ResourceChange> = self
+                    .plan_by_resource
+                    .get(&(node.module.clone(), key.clone()))
+                    .into_iter()
+                    .flatten()
+                    .map(|i| &plan.changes[*i])
+                    .filter(|c| matches!(c.action, Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete))
                     .collect();
                 if deletes.is_empty() {
                     return Ok(());
