@@ -149,12 +149,25 @@ impl<'a> Walk<'a> {
             plan_deferred: plan
                 .map(|p| p.deferred.iter().map(|d| d.addr.clone()).collect())
                 .unwrap_or_default(),
-            plan_index: plan.map(|p| p.changes.iter().enumerate().map(|(i, c)| ((c.addr.clone(), c.deposed), i)).collect()).unwrap_or_default(),
+            plan_index: plan
+                .map(|p| {
+                    p.changes
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| ((c.addr.clone(), c.deposed), i))
+                        .collect()
+                })
+                .unwrap_or_default(),
             plan_by_resource: plan
                 .map(|p| {
                     let mut m: HashMap<(Vec<String>, ResourceKey), Vec<usize>> = HashMap::new();
                     for (i, c) in p.changes.iter().enumerate() {
-                        m.entry((crate::addr::config_path(&c.addr.module), c.addr.resource.clone())).or_default().push(i);
+                        m.entry((
+                            crate::addr::config_path(&c.addr.module),
+                            c.addr.resource.clone(),
+                        ))
+                        .or_default()
+                        .push(i);
                     }
                     m
                 })
@@ -312,8 +325,14 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn planned_change<'p>(&self, plan: &'p Plan, addr: &InstanceAddr) -> Option<&'p ResourceChange> {
-        self.plan_index.get(&(addr.clone(), false)).map(|i| &plan.changes[*i])
+    fn planned_change<'p>(
+        &self,
+        plan: &'p Plan,
+        addr: &InstanceAddr,
+    ) -> Option<&'p ResourceChange> {
+        self.plan_index
+            .get(&(addr.clone(), false))
+            .map(|i| &plan.changes[*i])
     }
 
     fn compute_targets(&self) -> Option<HashMap<NodeIndex, bool>> {
@@ -832,11 +851,16 @@ impl<'a> Walk<'a> {
             let expanded =
                 self.expand(&values, &mi, m, call.count.as_ref(), call.for_each.as_ref())?;
             let (expansion, keys) = match expanded {
-                Expanded::Unknown if self.phase == Phase::Validate => match (&call.count, &call.for_each) {
-                    (Some(_), _) => (Expansion::Count, vec![(Some(Key::Int(0)), None)]),
-                    (_, Some(_)) => (Expansion::ForEach, vec![(Some(Key::Str(String::new())), Some(Value::Unknown))]),
-                    _ => (Expansion::Single, vec![(None, None)]),
-                },
+                Expanded::Unknown if self.phase == Phase::Validate => {
+                    match (&call.count, &call.for_each) {
+                        (Some(_), _) => (Expansion::Count, vec![(Some(Key::Int(0)), None)]),
+                        (_, Some(_)) => (
+                            Expansion::ForEach,
+                            vec![(Some(Key::Str(String::new())), Some(Value::Unknown))],
+                        ),
+                        _ => (Expansion::Single, vec![(None, None)]),
+                    }
+                }
                 Expanded::Unknown => {
                     unknown = true;
                     let addr = format!("{}module.{name}", prefix(&mi));
@@ -862,7 +886,9 @@ impl<'a> Walk<'a> {
                     _ => None,
                 };
                 let each = match (&key, each_value) {
-                    (Some(Key::Str(_)), Some(v)) if self.phase == Phase::Validate => Some((Value::Unknown, v)),
+                    (Some(Key::Str(_)), Some(v)) if self.phase == Phase::Validate => {
+                        Some((Value::Unknown, v))
+                    }
                     (Some(Key::Str(s)), Some(v)) => Some((Value::from(s.as_str()), v)),
                     _ => None,
                 };
@@ -2210,7 +2236,12 @@ impl<'a> Walk<'a> {
                     .into_iter()
                     .flatten()
                     .map(|i| &plan.changes[*i])
-                    .filter(|c| matches!(c.action, Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete))
+                    .filter(|c| {
+                        matches!(
+                            c.action,
+                            Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+                        )
+                    })
                     .collect();
                 if deletes.is_empty() {
                     return Ok(());

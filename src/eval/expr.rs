@@ -159,9 +159,9 @@ impl<'a> Evaluator<'a> {
                 }
                 Ok(Value::Map(out).mark_sensitive_if(sensitive_key))
             }
-            Expression::StringTemplate(t) => self.eval_template(t),
+            Expression::StringTemplate(t) => self.eval_template(t, (false, false)),
             Expression::HeredocTemplate(h) => {
-                let v = self.eval_template(&h.template)?;
+                let v = self.eval_template(&h.template, (false, false))?;
                 Ok(match (h.indent(), v) {
                     (Some(_), Value::String(s)) => Value::String(dedent(&s)),
                     (_, v) => v,
@@ -394,14 +394,16 @@ impl<'a> Evaluator<'a> {
                     "A null value cannot be used as the collection in a 'for' expression.",
                 ))
             }
-            other => return Err(self.err(
-                &f.intro.collection_expr,
-                "Iteration over non-iterable value",
-                format!(
+            other => {
+                return Err(self.err(
+                    &f.intro.collection_expr,
+                    "Iteration over non-iterable value",
+                    format!(
                     "A value of type {} cannot be used as the collection in a 'for' expression.",
                     other.type_name()
                 ),
-            )),
+                ))
+            }
         };
         let value_var = f.intro.value_var.as_str().to_string();
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
@@ -558,7 +560,9 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn eval_template(&mut self, t: &Template) -> R {
+    /// `strip` trims the leading / trailing whitespace of the template (set by the `~` markers
+    /// of the directive this template is the body of).
+    fn eval_template(&mut self, t: &Template, strip: (bool, bool)) -> R {
         let mut out = String::new();
         let mut sensitive = false;
         let mut unknown = false;
@@ -567,15 +571,15 @@ impl<'a> Evaluator<'a> {
             match el {
                 Element::Literal(s) => {
                     let mut text: &str = s.value();
-                    if let Some(prev) = i.checked_sub(1).and_then(|p| elements.get(p)) {
-                        if strips_after(prev) {
-                            text = text.trim_start();
-                        }
+                    match i.checked_sub(1).and_then(|p| elements.get(p)) {
+                        Some(prev) if strips_after(prev) => text = text.trim_start(),
+                        None if strip.0 => text = text.trim_start(),
+                        _ => {}
                     }
-                    if let Some(next) = elements.get(i + 1) {
-                        if strips_before(next) {
-                            text = text.trim_end();
-                        }
+                    match elements.get(i + 1) {
+                        Some(next) if strips_before(next) => text = text.trim_end(),
+                        None if strip.1 => text = text.trim_end(),
+                        _ => {}
                     }
                     out.push_str(text);
                 }
@@ -609,13 +613,22 @@ impl<'a> Evaluator<'a> {
                                 "The condition of a %{if} directive must be a bool.",
                             ));
                         };
+                        let ends = |st: &Strip| matches!(st, Strip::End | Strip::Both);
+                        let starts = |st: &Strip| matches!(st, Strip::Start | Strip::Both);
                         let branch = if b {
-                            Some(&d.if_expr.template)
+                            let close = d
+                                .else_expr
+                                .as_ref()
+                                .map(|e| starts(&e.strip))
+                                .unwrap_or(starts(&d.endif_expr.strip));
+                            Some((&d.if_expr.template, (ends(&d.if_expr.strip), close)))
                         } else {
-                            d.else_expr.as_ref().map(|e| &e.template)
+                            d.else_expr.as_ref().map(|e| {
+                                (&e.template, (ends(&e.strip), starts(&d.endif_expr.strip)))
+                            })
                         };
-                        if let Some(tpl) = branch {
-                            let v = self.eval_template(tpl)?;
+                        if let Some((tpl, strip)) = branch {
+                            let v = self.eval_template(tpl, strip)?;
                             let (v, s) = split_mark(v);
                             sensitive |= s;
                             match v {
@@ -662,7 +675,13 @@ impl<'a> Evaluator<'a> {
                                 self.bind(kv.as_str(), k);
                             }
                             self.bind(f.value_var.as_str(), v);
-                            let r = self.eval_template(&f.template);
+                            let r = self.eval_template(
+                                &f.template,
+                                (
+                                    matches!(f.strip, Strip::End | Strip::Both),
+                                    matches!(d.endfor_expr.strip, Strip::Start | Strip::Both),
+                                ),
+                            );
                             self.bindings.truncate(n);
                             let (v, s) = split_mark(r?);
                             sensitive |= s;
@@ -758,30 +777,30 @@ pub fn apply_steps(mut value: Value, steps: &[Step]) -> Result<Value, String> {
                     .collect::<Result<Vec<_>, _>>()?;
                 return Ok(Value::List(mapped).mark_sensitive_if(sensitive));
             }
-            Step::Attr(name) => {
-                match v {
-                    Value::Map(mut m) => {
-                        match m.remove(name) {
-                            Some(x) => x,
-                            None => {
-                                let hint = did_you_mean(name, m.keys().map(String::as_str))
-                                    .map(|h| format!(" {h}"))
-                                    .unwrap_or_default();
-                                return Err(format!("This object does not have an attribute named \"{name}\".{hint}"));
-                            }
-                        }
-                    }
-                    Value::Null => {
+            Step::Attr(name) => match v {
+                Value::Map(mut m) => match m.remove(name) {
+                    Some(x) => x,
+                    None => {
+                        let hint = did_you_mean(name, m.keys().map(String::as_str))
+                            .map(|h| format!(" {h}"))
+                            .unwrap_or_default();
                         return Err(format!(
-                            "Attempt to get attribute \"{name}\" from a null value."
-                        ))
+                            "This object does not have an attribute named \"{name}\".{hint}"
+                        ));
                     }
-                    other => return Err(format!(
+                },
+                Value::Null => {
+                    return Err(format!(
+                        "Attempt to get attribute \"{name}\" from a null value."
+                    ))
+                }
+                other => {
+                    return Err(format!(
                         "Can't access attributes on a value of type {}; did you mean to index it?",
                         other.type_name()
-                    )),
+                    ))
                 }
-            }
+            },
             Step::Index(key) => {
                 let (key, ks) = split_mark(key.clone());
                 sensitive |= ks;

@@ -859,9 +859,9 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "yamlencode" => {
             want(1)?;
-            Ok(Value::String(
-                serde_yaml::to_string(&a(0).to_json()).map_err(|e| e.to_string())?,
-            ))
+            let mut out = String::new();
+            yaml(&a(0).to_json(), 0, &mut out);
+            Ok(Value::String(out))
         }
         "yamldecode" => {
             want(1)?;
@@ -890,12 +890,12 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let s = string(a(0), "string")?;
             Ok(Value::String(
                 s.bytes()
-                    .map(|b| {
-                        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    .map(|b| match b {
+                        b' ' => "+".to_string(),
+                        b if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) => {
                             (b as char).to_string()
-                        } else {
-                            format!("%{b:02X}")
                         }
+                        b => format!("%{b:02X}"),
                     })
                     .collect(),
             ))
@@ -1050,6 +1050,51 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             Ok(Value::String(a(0).type_name().to_string()))
         }
         other => Err(format!("function \"{other}\" is not implemented")),
+    }
+}
+
+/// YAML in the style of Terraform's yamlencode: block style, keys and strings double-quoted.
+fn yaml(v: &serde_json::Value, indent: usize, out: &mut String) {
+    use serde_json::Value as J;
+    let pad = " ".repeat(indent);
+    let scalar = |v: &J| -> Option<String> {
+        match v {
+            J::Null => Some("null".into()),
+            J::Bool(b) => Some(b.to_string()),
+            J::Number(n) => Some(n.to_string()),
+            J::String(s) => Some(serde_json::to_string(s).unwrap_or_default()),
+            J::Array(a) if a.is_empty() => Some("[]".into()),
+            J::Object(o) if o.is_empty() => Some("{}".into()),
+            _ => None,
+        }
+    };
+    match v {
+        J::Object(o) if !o.is_empty() => {
+            for (k, x) in o {
+                let key = serde_json::to_string(k).unwrap_or_default();
+                match scalar(x) {
+                    Some(s) => out.push_str(&format!("{pad}{key}: {s}\n")),
+                    None => {
+                        out.push_str(&format!("{pad}{key}:\n"));
+                        yaml(x, if x.is_array() { indent } else { indent + 2 }, out);
+                    }
+                }
+            }
+        }
+        J::Array(a) if !a.is_empty() => {
+            for x in a {
+                match scalar(x) {
+                    Some(s) => out.push_str(&format!("{pad}- {s}\n")),
+                    None => {
+                        let mut inner = String::new();
+                        yaml(x, indent + 2, &mut inner);
+                        let trimmed = inner.trim_start();
+                        out.push_str(&format!("{pad}- {trimmed}"));
+                    }
+                }
+            }
+        }
+        other => out.push_str(&format!("{pad}{}\n", scalar(other).unwrap_or_default())),
     }
 }
 

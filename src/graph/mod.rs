@@ -38,7 +38,10 @@ pub struct Dag<N> {
 
 impl<N> Default for Dag<N> {
     fn default() -> Self {
-        Dag { graph: DiGraph::new(), edges: std::collections::HashSet::new() }
+        Dag {
+            graph: DiGraph::new(),
+            edges: std::collections::HashSet::new(),
+        }
     }
 }
 

@@ -11,7 +11,11 @@ fn every_example_validates_and_plans() {
     let mut seen = 0;
     for entry in std::fs::read_dir(root.join("examples")).unwrap() {
         let dir = entry.unwrap().path();
-        if !dir.is_dir() || !std::fs::read_dir(&dir).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "tf")) {
+        if !dir.is_dir()
+            || !std::fs::read_dir(&dir)
+                .unwrap()
+                .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "tf"))
+        {
             continue;
         }
         // Copy the example and the shared modules side by side, as in the repository.
@@ -31,11 +35,22 @@ fn every_example_validates_and_plans() {
 fn quickstart_applies_and_converges() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let w = Workdir::new();
-    copy_dir(&root.join("examples/quickstart"), &w.path().join("examples/quickstart"));
+    copy_dir(
+        &root.join("examples/quickstart"),
+        &w.path().join("examples/quickstart"),
+    );
     copy_dir(&root.join("modules"), &w.path().join("modules"));
     let r = w.ok(&["-chdir=examples/quickstart", "apply", "-auto-approve"]);
-    assert!(r.stdout.contains("Apply complete! Resources: 7 added"), "{}", r.stdout);
-    assert_eq!(w.run(&["-chdir=examples/quickstart", "plan", "-detailed-exitcode"]).code, 0);
+    assert!(
+        r.stdout.contains("Apply complete! Resources: 7 added"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        w.run(&["-chdir=examples/quickstart", "plan", "-detailed-exitcode"])
+            .code,
+        0
+    );
     let r = w.ok(&["-chdir=examples/quickstart", "destroy", "-auto-approve"]);
     assert!(r.stdout.contains("7 destroyed"), "{}", r.stdout);
 }

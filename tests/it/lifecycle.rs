@@ -523,3 +523,42 @@ fn validate_and_graph() {
     let version = w.ok(&["-version"]);
     assert!(version.stdout.starts_with("mlform"));
 }
+
+#[test]
+fn variable_precedence_follows_terraform() {
+    let w = Workdir::new();
+    w.write("main.tf", "variable \"v\" {\n  default = \"default\"\n}\noutput \"v\" {\n  value = var.v\n}\nresource \"terraform_data\" \"t\" {\n  input = var.v\n  depends_on = [terraform_data.u]\n}\nresource \"terraform_data\" \"u\" {}\n");
+    let plan_value = |w: &Workdir, extra: &[&str]| -> String {
+        let mut args = vec!["apply", "-auto-approve"];
+        args.extend_from_slice(extra);
+        w.ok(&args);
+        w.ok(&["output", "-raw", "v"]).stdout
+    };
+    assert_eq!(plan_value(&w, &[]), "default");
+    w.write("terraform.tfvars", "v = \"tfvars\"\n");
+    assert_eq!(plan_value(&w, &[]), "tfvars");
+    w.write("b.auto.tfvars", "v = \"auto-b\"\n");
+    w.write("a.auto.tfvars", "v = \"auto-a\"\n");
+    assert_eq!(plan_value(&w, &[]), "auto-b");
+    w.write("x.tfvars", "v = \"file\"\n");
+    assert_eq!(
+        plan_value(&w, &["-var", "v=cli", "-var-file=x.tfvars"]),
+        "file"
+    );
+    assert_eq!(
+        plan_value(&w, &["-var-file=x.tfvars", "-var", "v=cli"]),
+        "cli"
+    );
+    let graph = w.ok(&["graph"]).stdout;
+    assert!(
+        graph.contains("\"[root] terraform_data.t\" -> \"[root] terraform_data.u\""),
+        "{graph}"
+    );
+    let bad = w.run(&["plan", "-var", "nope=1"]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("Value for undeclared variable"),
+        "{}",
+        bad.stderr
+    );
+}

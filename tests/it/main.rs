@@ -3,6 +3,7 @@
 
 mod crash;
 mod examples;
+mod fake_provider;
 mod fixtures;
 mod lifecycle;
 mod property;

@@ -74,9 +74,10 @@ impl Value {
         }
     }
 
+    /// Marks the value sensitive. Null stays null: there is nothing to hide.
     pub fn into_sensitive(self) -> Value {
         match self {
-            Value::Sensitive(_) => self,
+            Value::Sensitive(_) | Value::Null => self,
             v => Value::Sensitive(Box::new(v)),
         }
     }
