@@ -47,10 +47,15 @@ pub enum Kind {
     Unknown {
         before: Option<Box<Diff>>,
     },
-    /// A multi-line string (or JSON document), diffed by lines.
+    /// A multi-line string, diffed by lines.
     Text {
         before: Option<String>,
         after: Option<String>,
+    },
+    /// A string holding a JSON object or array, diffed as the structure it encodes
+    /// (rendered as `jsonencode(...)`).
+    Json {
+        inner: Box<Diff>,
     },
     Object {
         attrs: Vec<(String, Diff)>,
@@ -85,15 +90,18 @@ fn change_of(before: Option<&Value>, after: Option<&Value>) -> Change {
 
 fn is_multiline(v: Option<&Value>) -> Option<String> {
     let s = v?.as_str()?;
-    let t = s.trim_start();
-    if (t.starts_with('{') || t.starts_with('[')) && s.len() > 2 {
-        if let Ok(json) = serde_json::from_str::<serde_json::Value>(s) {
-            if json.is_object() || json.is_array() {
-                return serde_json::to_string_pretty(&json).ok();
-            }
-        }
-    }
     s.contains('\n').then(|| s.to_string())
+}
+
+/// The structure a JSON object or array string encodes.
+fn as_json(v: Option<&Value>) -> Option<Value> {
+    let s = v?.as_str()?;
+    let t = s.trim_start();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_str(s).ok()?;
+    (json.is_object() || json.is_array()).then(|| Value::from_json(&json))
 }
 
 fn diff_at(
@@ -201,6 +209,16 @@ fn diff_at(
                 .collect(),
         }),
         _ => {
+            let (bj, aj) = (as_json(b), as_json(a));
+            if (bj.is_some() || b.is_none())
+                && (aj.is_some() || a.is_none())
+                && (bj.is_some() || aj.is_some())
+            {
+                let inner = diff_at(bj.as_ref(), aj.as_ref(), &mut Vec::new(), &[]);
+                return mk(Kind::Json {
+                    inner: Box::new(inner),
+                });
+            }
             let (bt, at) = (is_multiline(b), is_multiline(a));
             if (bt.is_some() || b.is_none())
                 && (at.is_some() || a.is_none())

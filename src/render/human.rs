@@ -132,7 +132,18 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                 .unwrap_or(0);
             for o in output_changes {
                 let d = diff(o.before.as_ref(), o.after.as_ref(), &[]);
-                render_attr(&mut out, 2, &o.name, width, &d, style, true);
+                render_attr(
+                    &mut out,
+                    2,
+                    &o.name,
+                    width,
+                    &d,
+                    style,
+                    At {
+                        top: true,
+                        json: false,
+                    },
+                );
             }
         }
     }
@@ -258,7 +269,20 @@ fn render_body(out: &mut String, c: &ResourceChange, style: Style) {
         c.addr.resource.name
     );
     if let Kind::Object { attrs } = &d.kind {
-        render_object_entries(out, 4, attrs, style, true, c.action);
+        render_object_entries(
+            out,
+            4,
+            attrs,
+            style,
+            At {
+                top: true,
+                json: false,
+            },
+            matches!(
+                c.action,
+                Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+            ),
+        );
     }
     out.push_str("    }\n");
 }
@@ -275,45 +299,37 @@ fn key_text(k: &str) -> String {
     }
 }
 
-/// Renders the entries of an object at `indent` (the column of the closing brace).
+/// Where a value is being rendered.
+#[derive(Clone, Copy)]
+struct At {
+    /// Directly in a resource body or an output line: null attributes are left out and a
+    /// deletion ends with `-> null`.
+    top: bool,
+    /// Inside `jsonencode(...)`: unchanged attributes of updated objects are hidden.
+    json: bool,
+}
+
+/// Renders the entries of an object at `indent` (the column of the closing brace). When
+/// `hide_unchanged`, unchanged entries are counted instead of shown (identifying attributes
+/// at the top of a resource are always shown).
 fn render_object_entries(
     out: &mut String,
     indent: usize,
     attrs: &[(String, Diff)],
     style: Style,
-    top: bool,
-    action: Action,
+    at: At,
+    hide_unchanged: bool,
 ) {
+    let hidden_here = |k: &str, d: &Diff| {
+        hide_unchanged && d.change == Change::NoOp && !(at.top && IDENTIFYING.contains(&k))
+    };
     let shown: Vec<&(String, Diff)> = attrs
         .iter()
-        .filter(|(k, d)| {
-            if absent(d) {
-                return false;
-            }
-            if top
-                && matches!(
-                    action,
-                    Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
-                )
-                && d.change == Change::NoOp
-            {
-                return IDENTIFYING.contains(&k.as_str());
-            }
-            true
-        })
+        .filter(|(k, d)| !(at.top && absent(d)) && !hidden_here(k, d))
         .collect();
     let hidden = attrs
         .iter()
-        .filter(|(k, d)| {
-            !absent(d)
-                && d.change == Change::NoOp
-                && top
-                && matches!(
-                    action,
-                    Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
-                )
-                && !IDENTIFYING.contains(&k.as_str())
-        })
+        .filter(|(k, d)| !(at.top && absent(d)) && hidden_here(k, d))
         .count();
     let width = shown
         .iter()
@@ -321,7 +337,7 @@ fn render_object_entries(
         .max()
         .unwrap_or(0);
     for (k, d) in shown {
-        render_attr(out, indent + 2, k, width, d, style, top);
+        render_attr(out, indent + 2, k, width, d, style, at);
     }
     if hidden > 0 {
         let _ = writeln!(
@@ -358,7 +374,7 @@ fn render_attr(
     width: usize,
     d: &Diff,
     style: Style,
-    top: bool,
+    at: At,
 ) {
     let pad = " ".repeat(indent);
     let sym = style.sym(&d.change.symbol().to_string());
@@ -368,10 +384,14 @@ fn render_attr(
     } else {
         ""
     };
-    let tail_null = if d.change == Change::Delete && top {
+    let tail_null = if d.change == Change::Delete && at.top {
         " -> null"
     } else {
         ""
+    };
+    let inner_at = At {
+        top: false,
+        json: at.json,
     };
     match &d.kind {
         Kind::Primitive { before, after } => {
@@ -392,17 +412,17 @@ fn render_attr(
             Some(Diff {
                 kind: Kind::Object { attrs },
                 ..
-            }) => {
+            }) if !attrs.is_empty() => {
                 let _ = writeln!(out, "{pad}{sym} {name} = {{{replace}");
-                render_object_entries(out, indent + 2, attrs, style, false, Action::Delete);
+                render_object_entries(out, indent + 2, attrs, style, inner_at, false);
                 let _ = writeln!(out, "{pad}  }} -> (known after apply)");
             }
             Some(Diff {
                 kind: Kind::List { items },
                 ..
-            }) => {
+            }) if !items.is_empty() => {
                 let _ = writeln!(out, "{pad}{sym} {name} = [{replace}");
-                render_list_items(out, indent + 4, items, style, false);
+                render_list_items(out, indent + 4, items, style, inner_at, false);
                 let _ = writeln!(out, "{pad}  ] -> (known after apply)");
             }
             Some(Diff {
@@ -425,6 +445,14 @@ fn render_attr(
                 );
             }
             Some(Diff {
+                kind: Kind::Json { inner },
+                ..
+            }) => {
+                let _ = writeln!(out, "{pad}{sym} {name} = jsonencode({replace}");
+                render_json_body(out, indent, inner, style);
+                let _ = writeln!(out, "{pad}  ) -> (known after apply)");
+            }
+            Some(Diff {
                 kind: Kind::Text { before, .. },
                 ..
             }) => {
@@ -433,6 +461,24 @@ fn render_attr(
                     let _ = writeln!(out, "{pad}      {line}");
                 }
                 let _ = writeln!(out, "{pad}  EOT -> (known after apply)");
+            }
+            Some(Diff {
+                kind: Kind::Object { .. },
+                ..
+            }) => {
+                let _ = writeln!(
+                    out,
+                    "{pad}{sym} {name} = {{}} -> (known after apply){replace}"
+                );
+            }
+            Some(Diff {
+                kind: Kind::List { .. },
+                ..
+            }) => {
+                let _ = writeln!(
+                    out,
+                    "{pad}{sym} {name} = [] -> (known after apply){replace}"
+                );
             }
             _ => {
                 let _ = writeln!(out, "{pad}{sym} {name} = (known after apply){replace}");
@@ -449,7 +495,14 @@ fn render_attr(
                 return;
             }
             let _ = writeln!(out, "{pad}{sym} {name} = {{{replace}");
-            render_object_entries(out, indent + 2, attrs, style, false, Action::NoOp);
+            render_object_entries(
+                out,
+                indent + 2,
+                attrs,
+                style,
+                inner_at,
+                at.json && d.change == Change::Update,
+            );
             let _ = writeln!(out, "{pad}  }}{tail_null}");
         }
         Kind::List { items } => {
@@ -463,45 +516,138 @@ fn render_attr(
                 return;
             }
             let _ = writeln!(out, "{pad}{sym} {name} = [{replace}");
-            render_list_items(out, indent + 4, items, style, d.change == Change::Update);
+            render_list_items(
+                out,
+                indent + 4,
+                items,
+                style,
+                inner_at,
+                d.change == Change::Update,
+            );
             let _ = writeln!(out, "{pad}  ]{tail_null}");
+        }
+        Kind::Json { inner } => {
+            let _ = writeln!(out, "{pad}{sym} {name} = jsonencode({replace}");
+            render_json_body(out, indent, inner, style);
+            let _ = writeln!(out, "{pad}  ){tail_null}");
         }
         Kind::Text { before, after } => {
             let _ = writeln!(out, "{pad}{sym} {name} = <<-EOT{replace}");
-            let b = before.clone().unwrap_or_default();
-            let a = after.clone().unwrap_or_default();
-            let inner = " ".repeat(indent + 2);
-            let whole = matches!(d.change, Change::Create | Change::Delete);
-            for change in similar::TextDiff::from_lines(&b, &a).iter_all_changes() {
-                let s = match change.tag() {
-                    _ if whole => " ",
-                    similar::ChangeTag::Equal => " ",
-                    similar::ChangeTag::Delete => "-",
-                    similar::ChangeTag::Insert => "+",
-                };
-                let line = change.value().trim_end_matches('\n');
-                let _ = writeln!(out, "{inner}{} {line}", style.sym(s));
-            }
+            render_text_lines(
+                out,
+                indent + 4,
+                before.as_deref(),
+                after.as_deref(),
+                d.change,
+                style,
+            );
             let _ = writeln!(out, "{pad}  EOT{tail_null}");
         }
     }
 }
 
+/// Lines of a heredoc: marked `-`/`+` at `indent` on update, unmarked otherwise.
+fn render_text_lines(
+    out: &mut String,
+    indent: usize,
+    before: Option<&str>,
+    after: Option<&str>,
+    change: Change,
+    style: Style,
+) {
+    let pad = " ".repeat(indent);
+    let whole = matches!(change, Change::Create | Change::Delete);
+    for line in similar::TextDiff::from_lines(before.unwrap_or_default(), after.unwrap_or_default())
+        .iter_all_changes()
+    {
+        let s = match line.tag() {
+            _ if whole => " ",
+            similar::ChangeTag::Equal => " ",
+            similar::ChangeTag::Delete => "-",
+            similar::ChangeTag::Insert => "+",
+        };
+        let _ = writeln!(
+            out,
+            "{pad}{} {}",
+            style.sym(s),
+            line.value().trim_end_matches('\n')
+        );
+    }
+}
+
+/// The body of `jsonencode(...)`: the encoded object or array, its symbol at `indent + 4`.
+fn render_json_body(out: &mut String, indent: usize, inner: &Diff, style: Style) {
+    let pad = " ".repeat(indent);
+    let sym = style.sym(
+        &(if inner.change == Change::Update {
+            '~'
+        } else {
+            ' '
+        })
+        .to_string(),
+    );
+    let update = inner.change == Change::Update;
+    let at = At {
+        top: false,
+        json: true,
+    };
+    match &inner.kind {
+        Kind::Object { attrs } => {
+            let _ = writeln!(out, "{pad}    {sym} {{");
+            render_object_entries(out, indent + 6, attrs, style, at, update);
+            let _ = writeln!(out, "{pad}      }}");
+        }
+        Kind::List { items } => {
+            let _ = writeln!(out, "{pad}    {sym} [");
+            render_list_items(out, indent + 8, items, style, at, update);
+            let _ = writeln!(out, "{pad}      ]");
+        }
+        _ => {}
+    }
+}
+
+/// List elements at `indent`. On update, unchanged elements more than one away from a
+/// change are counted instead of shown, as Terraform does.
 fn render_list_items(
     out: &mut String,
     indent: usize,
     items: &[Diff],
     style: Style,
-    hide_unchanged: bool,
+    at: At,
+    update: bool,
 ) {
     let pad = " ".repeat(indent);
-    let unchanged = items.iter().filter(|d| d.change == Change::NoOp).count();
-    let hide = hide_unchanged && unchanged > 0 && unchanged < items.len();
-    for d in items {
-        if hide && d.change == Change::NoOp {
+    let changed: Vec<bool> = items.iter().map(|d| d.change != Change::NoOp).collect();
+    let any_changed = changed.iter().any(|c| *c);
+    let visible = |i: usize| {
+        !update
+            || !any_changed
+            || changed[i]
+            || (i > 0 && changed[i - 1])
+            || changed.get(i + 1).copied().unwrap_or(false)
+    };
+    let mut hidden_run = 0;
+    let flush = |out: &mut String, n: &mut usize| {
+        if *n > 0 {
+            let _ = writeln!(
+                out,
+                "{pad}  # ({n} unchanged element{} hidden)",
+                if *n == 1 { "" } else { "s" }
+            );
+            *n = 0;
+        }
+    };
+    for (i, d) in items.iter().enumerate() {
+        if !visible(i) {
+            hidden_run += 1;
             continue;
         }
+        flush(out, &mut hidden_run);
         let sym = style.sym(&d.change.symbol().to_string());
+        let inner = At {
+            top: false,
+            json: at.json,
+        };
         match &d.kind {
             Kind::Primitive { before, after } => {
                 let text = match d.change {
@@ -519,35 +665,48 @@ fn render_list_items(
             }
             Kind::Object { attrs } => {
                 let _ = writeln!(out, "{pad}{sym} {{");
-                render_object_entries(out, indent + 2, attrs, style, false, Action::NoOp);
+                render_object_entries(
+                    out,
+                    indent + 2,
+                    attrs,
+                    style,
+                    inner,
+                    at.json && d.change == Change::Update,
+                );
                 let _ = writeln!(out, "{pad}  }},");
             }
             Kind::List { items } => {
                 let _ = writeln!(out, "{pad}{sym} [");
-                render_list_items(out, indent + 4, items, style, false);
+                render_list_items(
+                    out,
+                    indent + 4,
+                    items,
+                    style,
+                    inner,
+                    d.change == Change::Update,
+                );
                 let _ = writeln!(out, "{pad}  ],");
             }
+            Kind::Json { inner } => {
+                let _ = writeln!(out, "{pad}{sym} jsonencode(");
+                render_json_body(out, indent, inner, style);
+                let _ = writeln!(out, "{pad}  ),");
+            }
             Kind::Text { before, after } => {
-                let text = if d.change == Change::Delete {
-                    before
-                } else {
-                    after
-                };
-                let _ = writeln!(
+                let _ = writeln!(out, "{pad}{sym} <<-EOT");
+                render_text_lines(
                     out,
-                    "{pad}{sym} {},",
-                    serde_json::Value::String(text.clone().unwrap_or_default())
+                    indent + 4,
+                    before.as_deref(),
+                    after.as_deref(),
+                    d.change,
+                    style,
                 );
+                let _ = writeln!(out, "{pad}  EOT,");
             }
         }
     }
-    if hide {
-        let _ = writeln!(
-            out,
-            "{pad}  # ({unchanged} unchanged element{} hidden)",
-            if unchanged == 1 { "" } else { "s" }
-        );
-    }
+    flush(out, &mut hidden_run);
 }
 
 /// `name = value` lines for `output` and the end of apply; sensitive values as `<sensitive>`.
