@@ -433,6 +433,22 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// `count.index` and `each` for an instance key. In validate, `each` is unknown.
+    fn instance_keys(
+        &self,
+        key: &Option<Key>,
+        each_value: Option<Value>,
+    ) -> (Option<i64>, Option<(Value, Value)>) {
+        match (key, each_value) {
+            (Some(Key::Int(n)), _) => (Some(*n), None),
+            (Some(Key::Str(_)), Some(v)) if self.phase == Phase::Validate => {
+                (None, Some((Value::Unknown, v)))
+            }
+            (Some(Key::Str(s)), Some(v)) => (None, Some((Value::from(s.as_str()), v))),
+            _ => (None, None),
+        }
+    }
+
     fn module(&self, path: &[String]) -> &Module {
         self.e
             .config
@@ -881,17 +897,7 @@ impl<'a> Walk<'a> {
             for (key, each_value) in keys {
                 let mut child_mi = mi.clone();
                 child_mi.push((name.to_string(), key.clone()));
-                let count = match &key {
-                    Some(Key::Int(n)) => Some(*n),
-                    _ => None,
-                };
-                let each = match (&key, each_value) {
-                    (Some(Key::Str(_)), Some(v)) if self.phase == Phase::Validate => {
-                        Some((Value::Unknown, v))
-                    }
-                    (Some(Key::Str(s)), Some(v)) => Some((Value::from(s.as_str()), v)),
-                    _ => None,
-                };
+                let (count, each) = self.instance_keys(&key, each_value);
                 let mut inputs = BTreeMap::new();
                 {
                     let scope = self.scope(&values, &mi, m, count, each);
@@ -1330,14 +1336,7 @@ impl<'a> Walk<'a> {
                     }
                     continue;
                 }
-                let count = match &k {
-                    Some(Key::Int(n)) => Some(*n),
-                    _ => None,
-                };
-                let each = match (&k, each_value) {
-                    (Some(Key::Str(s)), Some(v)) => Some((Value::from(s.as_str()), v)),
-                    _ => None,
-                };
+                let (count, each) = self.instance_keys(&k, each_value);
                 let planned = {
                     let values = self.values.lock().expect("values");
                     let scope = self.scope(&values, mi, m, count, each.clone());
@@ -1664,14 +1663,7 @@ impl<'a> Walk<'a> {
             };
             let mut configs = Vec::new();
             for (k, each_value) in keys {
-                let count = match &k {
-                    Some(Key::Int(n)) => Some(*n),
-                    _ => None,
-                };
-                let each = match (&k, each_value) {
-                    (Some(Key::Str(s)), Some(v)) => Some((Value::from(s.as_str()), v)),
-                    _ => None,
-                };
+                let (count, each) = self.instance_keys(&k, each_value);
                 let values = self.values.lock().expect("values");
                 let scope = self.scope(&values, mi, m, count, each);
                 let mut ev = Evaluator::new(&scope, rc.body.file);
@@ -1855,14 +1847,7 @@ impl<'a> Walk<'a> {
                     }
                     _ => {}
                 }
-                let count = match &k {
-                    Some(Key::Int(n)) => Some(*n),
-                    _ => None,
-                };
-                let each = match (&k, each_value) {
-                    (Some(Key::Str(s)), Some(v)) => Some((Value::from(s.as_str()), v)),
-                    _ => None,
-                };
+                let (count, each) = self.instance_keys(&k, each_value);
                 let prior = if change.action == Action::Update {
                     current.as_ref().map(|c| c.value.clone())
                 } else {
@@ -2078,14 +2063,7 @@ impl<'a> Walk<'a> {
                         .insert(k, c.after.clone().unwrap_or(Value::Null));
                 }
                 _ => {
-                    let count = match &k {
-                        Some(Key::Int(n)) => Some(*n),
-                        _ => None,
-                    };
-                    let each = match (&k, each_value) {
-                        (Some(Key::Str(s)), Some(v)) => Some((Value::from(s.as_str()), v)),
-                        _ => None,
-                    };
+                    let (count, each) = self.instance_keys(&k, each_value);
                     let config = {
                         let values = self.values.lock().expect("values");
                         let scope = self.scope(&values, mi, m, count, each);

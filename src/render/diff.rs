@@ -257,26 +257,32 @@ fn diff_lists(before: &[Value], after: &[Value], path: &mut Path, replace: &[Pat
                 len,
             } => {
                 for i in 0..len {
-                    out.push(diff_at(
-                        Some(&before[old_index + i]),
-                        Some(&after[new_index + i]),
-                        path,
-                        replace,
-                    ));
+                    out.push(at_index(out.len(), path, |p| {
+                        diff_at(
+                            Some(&before[old_index + i]),
+                            Some(&after[new_index + i]),
+                            p,
+                            replace,
+                        )
+                    }));
                 }
             }
             similar::DiffOp::Delete {
                 old_index, old_len, ..
             } => {
                 for i in 0..old_len {
-                    out.push(diff_at(Some(&before[old_index + i]), None, path, replace));
+                    out.push(at_index(out.len(), path, |p| {
+                        diff_at(Some(&before[old_index + i]), None, p, replace)
+                    }));
                 }
             }
             similar::DiffOp::Insert {
                 new_index, new_len, ..
             } => {
                 for i in 0..new_len {
-                    out.push(diff_at(None, Some(&after[new_index + i]), path, replace));
+                    out.push(at_index(out.len(), path, |p| {
+                        diff_at(None, Some(&after[new_index + i]), p, replace)
+                    }));
                 }
             }
             similar::DiffOp::Replace {
@@ -298,17 +304,27 @@ fn diff_lists(before: &[Value], after: &[Value], path: &mut Path, replace: &[Pat
                         || matches!((b.unmark().0, a.unmark().0), (Value::Map(_), Value::Map(_)))
                         || a.is_unknown()
                     {
-                        out.push(diff_at(Some(b), Some(a), path, replace));
+                        out.push(at_index(out.len(), path, |p| {
+                            diff_at(Some(b), Some(a), p, replace)
+                        }));
                     } else {
-                        out.push(diff_at(Some(b), None, path, replace));
-                        out.push(diff_at(None, Some(a), path, replace));
+                        out.push(at_index(out.len(), path, |p| {
+                            diff_at(Some(b), None, p, replace)
+                        }));
+                        out.push(at_index(out.len(), path, |p| {
+                            diff_at(None, Some(a), p, replace)
+                        }));
                     }
                 }
                 for i in pairs..old_len {
-                    out.push(diff_at(Some(&before[old_index + i]), None, path, replace));
+                    out.push(at_index(out.len(), path, |p| {
+                        diff_at(Some(&before[old_index + i]), None, p, replace)
+                    }));
                 }
                 for i in pairs..new_len {
-                    out.push(diff_at(None, Some(&after[new_index + i]), path, replace));
+                    out.push(at_index(out.len(), path, |p| {
+                        diff_at(None, Some(&after[new_index + i]), p, replace)
+                    }));
                 }
             }
         }
@@ -318,3 +334,12 @@ fn diff_lists(before: &[Value], after: &[Value], path: &mut Path, replace: &[Pat
 
 /// Diffs are "identifying" (always shown even when unchanged) for these attribute names.
 pub const IDENTIFYING: &[&str] = &["id", "name", "tags"];
+
+/// Runs `f` with `path` extended by a list index (so list elements do not inherit the
+/// list's own replacement path).
+fn at_index(index: usize, path: &mut Path, f: impl FnOnce(&mut Path) -> Diff) -> Diff {
+    path.push(PathStep::Index(index));
+    let d = f(path);
+    path.pop();
+    d
+}

@@ -376,9 +376,31 @@ fn render_attr(
     style: Style,
     at: At,
 ) {
+    render_entry(
+        out,
+        indent,
+        &format!("{:width$} = ", key_text(key)),
+        "",
+        d,
+        style,
+        at,
+    );
+}
+
+/// Renders one value at `indent`: `SYM {label}value{suffix}`, over several lines for
+/// collections, JSON documents and heredocs. Attributes pass `key = ` as label; list
+/// elements pass an empty label and a `,` suffix.
+fn render_entry(
+    out: &mut String,
+    indent: usize,
+    label: &str,
+    suffix: &str,
+    d: &Diff,
+    style: Style,
+    at: At,
+) {
     let pad = " ".repeat(indent);
-    let sym = style.sym(&d.change.symbol().to_string());
-    let name = format!("{:width$}", key_text(key));
+    let lead = format!("{pad}{} {label}", style.sym(&d.change.symbol().to_string()));
     let replace = if d.forces_replacement {
         " # forces replacement"
     } else {
@@ -389,7 +411,7 @@ fn render_attr(
     } else {
         ""
     };
-    let inner_at = At {
+    let inner = At {
         top: false,
         json: at.json,
     };
@@ -400,139 +422,126 @@ fn render_attr(
                 Change::Delete => format!("{}{tail_null}", prim(before)),
                 Change::Update => format!("{} -> {}", prim(before), prim(after)),
             };
-            let _ = writeln!(out, "{pad}{sym} {name} = {text}{replace}");
+            let _ = writeln!(out, "{lead}{text}{replace}{suffix}");
         }
         Kind::Sensitive { .. } => {
-            let _ = writeln!(
-                out,
-                "{pad}{sym} {name} = (sensitive value){tail_null}{replace}"
-            );
+            let _ = writeln!(out, "{lead}(sensitive value){tail_null}{replace}{suffix}");
         }
-        Kind::Unknown { before } => match before.as_deref() {
-            Some(Diff {
-                kind: Kind::Object { attrs },
-                ..
-            }) if !attrs.is_empty() => {
-                let _ = writeln!(out, "{pad}{sym} {name} = {{{replace}");
-                render_object_entries(out, indent + 2, attrs, style, inner_at, false);
-                let _ = writeln!(out, "{pad}  }} -> (known after apply)");
-            }
-            Some(Diff {
-                kind: Kind::List { items },
-                ..
-            }) if !items.is_empty() => {
-                let _ = writeln!(out, "{pad}{sym} {name} = [{replace}");
-                render_list_items(out, indent + 4, items, style, inner_at, false);
-                let _ = writeln!(out, "{pad}  ] -> (known after apply)");
-            }
-            Some(Diff {
-                kind: Kind::Sensitive { .. },
-                ..
-            }) => {
-                let _ = writeln!(
-                    out,
-                    "{pad}{sym} {name} = (sensitive value) -> (known after apply){replace}"
-                );
-            }
-            Some(Diff {
-                kind: Kind::Primitive { before, .. },
-                ..
-            }) => {
-                let _ = writeln!(
-                    out,
-                    "{pad}{sym} {name} = {} -> (known after apply){replace}",
-                    prim(before)
-                );
-            }
-            Some(Diff {
-                kind: Kind::Json { inner },
-                ..
-            }) => {
-                let _ = writeln!(out, "{pad}{sym} {name} = jsonencode({replace}");
-                render_json_body(out, indent, inner, style);
-                let _ = writeln!(out, "{pad}  ) -> (known after apply)");
-            }
-            Some(Diff {
-                kind: Kind::Text { before, .. },
-                ..
-            }) => {
-                let _ = writeln!(out, "{pad}{sym} {name} = <<-EOT{replace}");
-                for line in before.as_deref().unwrap_or_default().lines() {
-                    let _ = writeln!(out, "{pad}      {line}");
+        Kind::Unknown { before } => {
+            let after_unknown = format!(" -> (known after apply){suffix}");
+            match before.as_deref() {
+                Some(Diff {
+                    kind: Kind::Object { attrs },
+                    ..
+                }) if !attrs.is_empty() => {
+                    let _ = writeln!(out, "{lead}{{{replace}");
+                    render_object_entries(out, indent + 2, attrs, style, inner, false);
+                    let _ = writeln!(out, "{pad}  }}{after_unknown}");
                 }
-                let _ = writeln!(out, "{pad}  EOT -> (known after apply)");
+                Some(Diff {
+                    kind: Kind::List { items },
+                    ..
+                }) if !items.is_empty() => {
+                    let _ = writeln!(out, "{lead}[{replace}");
+                    render_list_items(out, indent + 4, items, style, inner, false);
+                    let _ = writeln!(out, "{pad}  ]{after_unknown}");
+                }
+                Some(Diff {
+                    kind: Kind::Json { inner: body },
+                    ..
+                }) => {
+                    let _ = writeln!(out, "{lead}jsonencode({replace}");
+                    render_json_body(out, indent, body, style);
+                    let _ = writeln!(out, "{pad}  ){after_unknown}");
+                }
+                Some(Diff {
+                    kind: Kind::Text { before, .. },
+                    ..
+                }) => {
+                    let _ = writeln!(out, "{lead}<<-EOT{replace}");
+                    render_text_lines(
+                        out,
+                        indent + 4,
+                        before.as_deref(),
+                        None,
+                        Change::Delete,
+                        style,
+                    );
+                    let _ = writeln!(out, "{pad}  EOT{after_unknown}");
+                }
+                Some(Diff {
+                    kind: Kind::Sensitive { .. },
+                    ..
+                }) => {
+                    let _ = writeln!(
+                        out,
+                        "{lead}(sensitive value) -> (known after apply){replace}{suffix}"
+                    );
+                }
+                Some(Diff {
+                    kind: Kind::Primitive { before, .. },
+                    ..
+                }) => {
+                    let _ = writeln!(
+                        out,
+                        "{lead}{} -> (known after apply){replace}{suffix}",
+                        prim(before)
+                    );
+                }
+                Some(Diff {
+                    kind: Kind::Object { .. },
+                    ..
+                }) => {
+                    let _ = writeln!(out, "{lead}{{}} -> (known after apply){replace}{suffix}");
+                }
+                Some(Diff {
+                    kind: Kind::List { .. },
+                    ..
+                }) => {
+                    let _ = writeln!(out, "{lead}[] -> (known after apply){replace}{suffix}");
+                }
+                _ => {
+                    let _ = writeln!(out, "{lead}(known after apply){replace}{suffix}");
+                }
             }
-            Some(Diff {
-                kind: Kind::Object { .. },
-                ..
-            }) => {
-                let _ = writeln!(
-                    out,
-                    "{pad}{sym} {name} = {{}} -> (known after apply){replace}"
-                );
-            }
-            Some(Diff {
-                kind: Kind::List { .. },
-                ..
-            }) => {
-                let _ = writeln!(
-                    out,
-                    "{pad}{sym} {name} = [] -> (known after apply){replace}"
-                );
-            }
-            _ => {
-                let _ = writeln!(out, "{pad}{sym} {name} = (known after apply){replace}");
-            }
-        },
+        }
+        Kind::Object { attrs } if attrs.is_empty() => {
+            let _ = writeln!(out, "{lead}{{}}{tail_null}{replace}{suffix}");
+        }
         Kind::Object { attrs } => {
-            if attrs.is_empty() {
-                let text = if d.change == Change::Delete {
-                    format!("{{}}{tail_null}")
-                } else {
-                    "{}".into()
-                };
-                let _ = writeln!(out, "{pad}{sym} {name} = {text}{replace}");
-                return;
-            }
-            let _ = writeln!(out, "{pad}{sym} {name} = {{{replace}");
+            let _ = writeln!(out, "{lead}{{{replace}");
             render_object_entries(
                 out,
                 indent + 2,
                 attrs,
                 style,
-                inner_at,
+                inner,
                 at.json && d.change == Change::Update,
             );
-            let _ = writeln!(out, "{pad}  }}{tail_null}");
+            let _ = writeln!(out, "{pad}  }}{tail_null}{suffix}");
+        }
+        Kind::List { items } if items.is_empty() => {
+            let _ = writeln!(out, "{lead}[]{tail_null}{replace}{suffix}");
         }
         Kind::List { items } => {
-            if items.is_empty() {
-                let text = if d.change == Change::Delete {
-                    format!("[]{tail_null}")
-                } else {
-                    "[]".into()
-                };
-                let _ = writeln!(out, "{pad}{sym} {name} = {text}{replace}");
-                return;
-            }
-            let _ = writeln!(out, "{pad}{sym} {name} = [{replace}");
+            let _ = writeln!(out, "{lead}[{replace}");
             render_list_items(
                 out,
                 indent + 4,
                 items,
                 style,
-                inner_at,
+                inner,
                 d.change == Change::Update,
             );
-            let _ = writeln!(out, "{pad}  ]{tail_null}");
+            let _ = writeln!(out, "{pad}  ]{tail_null}{suffix}");
         }
-        Kind::Json { inner } => {
-            let _ = writeln!(out, "{pad}{sym} {name} = jsonencode({replace}");
-            render_json_body(out, indent, inner, style);
-            let _ = writeln!(out, "{pad}  ){tail_null}");
+        Kind::Json { inner: body } => {
+            let _ = writeln!(out, "{lead}jsonencode({replace}");
+            render_json_body(out, indent, body, style);
+            let _ = writeln!(out, "{pad}  ){tail_null}{suffix}");
         }
         Kind::Text { before, after } => {
-            let _ = writeln!(out, "{pad}{sym} {name} = <<-EOT{replace}");
+            let _ = writeln!(out, "{lead}<<-EOT{replace}");
             render_text_lines(
                 out,
                 indent + 4,
@@ -541,7 +550,7 @@ fn render_attr(
                 d.change,
                 style,
             );
-            let _ = writeln!(out, "{pad}  EOT{tail_null}");
+            let _ = writeln!(out, "{pad}  EOT{tail_null}{suffix}");
         }
     }
 }
@@ -616,9 +625,8 @@ fn render_list_items(
     at: At,
     update: bool,
 ) {
-    let pad = " ".repeat(indent);
     let changed: Vec<bool> = items.iter().map(|d| d.change != Change::NoOp).collect();
-    let any_changed = changed.iter().any(|c| *c);
+    let any_changed = changed.contains(&true);
     let visible = |i: usize| {
         !update
             || !any_changed
@@ -631,7 +639,8 @@ fn render_list_items(
         if *n > 0 {
             let _ = writeln!(
                 out,
-                "{pad}  # ({n} unchanged element{} hidden)",
+                "{}  # ({n} unchanged element{} hidden)",
+                " ".repeat(indent),
                 if *n == 1 { "" } else { "s" }
             );
             *n = 0;
@@ -643,68 +652,18 @@ fn render_list_items(
             continue;
         }
         flush(out, &mut hidden_run);
-        let sym = style.sym(&d.change.symbol().to_string());
-        let inner = At {
-            top: false,
-            json: at.json,
-        };
-        match &d.kind {
-            Kind::Primitive { before, after } => {
-                let text = match d.change {
-                    Change::Delete => prim(before),
-                    Change::Update => format!("{} -> {}", prim(before), prim(after)),
-                    _ => prim(after),
-                };
-                let _ = writeln!(out, "{pad}{sym} {text},");
-            }
-            Kind::Sensitive { .. } => {
-                let _ = writeln!(out, "{pad}{sym} (sensitive value),");
-            }
-            Kind::Unknown { .. } => {
-                let _ = writeln!(out, "{pad}{sym} (known after apply),");
-            }
-            Kind::Object { attrs } => {
-                let _ = writeln!(out, "{pad}{sym} {{");
-                render_object_entries(
-                    out,
-                    indent + 2,
-                    attrs,
-                    style,
-                    inner,
-                    at.json && d.change == Change::Update,
-                );
-                let _ = writeln!(out, "{pad}  }},");
-            }
-            Kind::List { items } => {
-                let _ = writeln!(out, "{pad}{sym} [");
-                render_list_items(
-                    out,
-                    indent + 4,
-                    items,
-                    style,
-                    inner,
-                    d.change == Change::Update,
-                );
-                let _ = writeln!(out, "{pad}  ],");
-            }
-            Kind::Json { inner } => {
-                let _ = writeln!(out, "{pad}{sym} jsonencode(");
-                render_json_body(out, indent, inner, style);
-                let _ = writeln!(out, "{pad}  ),");
-            }
-            Kind::Text { before, after } => {
-                let _ = writeln!(out, "{pad}{sym} <<-EOT");
-                render_text_lines(
-                    out,
-                    indent + 4,
-                    before.as_deref(),
-                    after.as_deref(),
-                    d.change,
-                    style,
-                );
-                let _ = writeln!(out, "{pad}  EOT,");
-            }
-        }
+        render_entry(
+            out,
+            indent,
+            "",
+            ",",
+            d,
+            style,
+            At {
+                top: false,
+                json: at.json,
+            },
+        );
     }
     flush(out, &mut hidden_run);
 }
