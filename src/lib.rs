@@ -12,4 +12,5 @@ pub mod fmt;
 pub mod graph;
 pub mod plan;
 pub mod render;
+pub mod serve;
 pub mod state;

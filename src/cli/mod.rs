@@ -6,6 +6,7 @@ mod apply;
 mod misc;
 mod plan;
 mod progress;
+mod serve;
 mod show;
 mod state;
 
@@ -91,6 +92,11 @@ enum Command {
     Graph(misc::GraphArgs),
     /// Show the mlform version and its providers.
     Version(misc::VersionArgs),
+    /// Serve ONNX models over KServe V2 and SageMaker protocols.
+    Serve(serve::ServeArgs),
+    /// Inspect ONNX models.
+    #[command(subcommand)]
+    Model(serve::ModelCommand),
 }
 
 #[derive(Args, Debug)]
@@ -396,7 +402,9 @@ pub fn run(args: Vec<String>) -> i32 {
         }
     };
     runtime.block_on(async move {
-        install_interrupt_handler(ctx.stop.clone());
+        if !matches!(cli.command, Command::Serve(_)) {
+            install_interrupt_handler(ctx.stop.clone());
+        }
         let result = match cli.command {
             Command::Init(_) => misc::init(&ctx),
             Command::Validate(a) => misc::validate(&ctx, a.json).await,
@@ -410,6 +418,8 @@ pub fn run(args: Vec<String>) -> i32 {
             Command::Import(a) => state::import(&ctx, a).await,
             Command::Graph(a) => misc::graph(&ctx, a),
             Command::Version(a) => misc::version(a),
+            Command::Serve(a) => serve::serve(a).await,
+            Command::Model(c) => serve::model(c),
         };
         match result {
             Ok(code) => code,

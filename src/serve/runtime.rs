@@ -1,0 +1,494 @@
+//! ONNX Runtime: loading the shared library (from a flag or `ORT_DYLIB_PATH`), opening
+//! models, and the per-model pipeline: a bounded request queue, a batcher that combines
+//! concurrent requests along the batch dimension (up to a row count or a delay), and worker
+//! threads that each own a session and split results back to their callers.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::{DynValue, Tensor as OrtTensor, TensorElementType, ValueType};
+use tokio::sync::{mpsc, oneshot};
+
+use super::metrics::Metrics;
+use super::tensor::{BadRequest, DType, Data, IoSpec, Tensor};
+
+/// Errors of the serving runtime.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The ONNX Runtime library could not be found or loaded.
+    #[error("cannot load the ONNX Runtime library{}: {reason}\n\nmlform serve loads ONNX Runtime at run time. Get it from PyPI's onnxruntime wheel, for example:\n  python3 -m pip download onnxruntime==1.32.0 --no-deps -d /tmp/ort && unzip -o /tmp/ort/onnxruntime-*.whl 'onnxruntime/capi/*' -d /tmp/ort\nthen set ORT_DYLIB_PATH=/tmp/ort/onnxruntime/capi/libonnxruntime.so.1.32.0 (or pass --ort-library PATH).", path.as_ref().map(|p| format!(" at {}", p.display())).unwrap_or_default())]
+    Runtime {
+        path: Option<PathBuf>,
+        reason: String,
+    },
+    /// A model file could not be opened by ONNX Runtime.
+    #[error("cannot load model {path}: {reason}")]
+    Model { path: String, reason: String },
+    /// The request does not fit the model.
+    #[error(transparent)]
+    BadRequest(#[from] BadRequest),
+    /// The model's queue is full.
+    #[error(
+        "model \"{model}\" is overloaded: its queue of {capacity} requests is full; retry later"
+    )]
+    Overloaded { model: String, capacity: usize },
+    /// The request waited longer than the request timeout.
+    #[error("the request timed out after {0} ms")]
+    Timeout(u64),
+    /// Inference failed inside ONNX Runtime.
+    #[error("inference failed: {0}")]
+    Inference(String),
+    /// The server is shutting down.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+static RUNTIME: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+/// Loads ONNX Runtime once per process.
+pub fn init_runtime(
+    path: Option<&Path>,
+) -> Result<&'static ort::environment::Environment, ServeError> {
+    let path: Option<PathBuf> = path
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from));
+    let Some(path) = path else {
+        return Err(ServeError::Runtime {
+            path: None,
+            reason: "no library given: ORT_DYLIB_PATH is not set".into(),
+        });
+    };
+    if !path.is_file() {
+        return Err(ServeError::Runtime {
+            path: Some(path),
+            reason: "no such file".into(),
+        });
+    }
+    let result = RUNTIME.get_or_init(|| {
+        let builder = ort::init_from(&path).map_err(|e| e.to_string())?;
+        builder
+            .with_name("mlform-serve")
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    result.as_ref().map_err(|reason| ServeError::Runtime {
+        path: Some(path),
+        reason: reason.clone(),
+    })
+}
+
+fn dtype_of(t: TensorElementType) -> Option<DType> {
+    Some(match t {
+        TensorElementType::Float32 => DType::F32,
+        TensorElementType::Float64 => DType::F64,
+        TensorElementType::Int32 => DType::I32,
+        TensorElementType::Int64 => DType::I64,
+        TensorElementType::Uint8 => DType::U8,
+        TensorElementType::Int8 => DType::I8,
+        TensorElementType::Bool => DType::Bool,
+        _ => return None,
+    })
+}
+
+fn spec_of(name: &str, ty: &ValueType, path: &str) -> Result<IoSpec, ServeError> {
+    match (ty.tensor_type().and_then(dtype_of), ty.tensor_shape()) {
+        (Some(dtype), Some(shape)) => Ok(IoSpec { name: name.to_string(), dtype, shape: shape.iter().copied().collect() }),
+        _ => Err(ServeError::Model { path: path.to_string(), reason: format!("input or output \"{name}\" is not a tensor of a supported type (FP32, FP64, INT32, INT64, UINT8, INT8, BOOL)") }),
+    }
+}
+
+/// Serving settings of one model.
+#[derive(Debug, Clone)]
+pub struct ModelOptions {
+    /// Intra-op threads per session.
+    pub threads: usize,
+    /// Sessions (worker threads) per model.
+    pub workers: usize,
+    /// Rows combined into one run; 1 disables batching.
+    pub max_batch_size: usize,
+    pub max_batch_delay: Duration,
+    /// Requests waiting for a batch before new ones are refused.
+    pub max_queue: usize,
+}
+
+struct Job {
+    inputs: Vec<Tensor>,
+    rows: usize,
+    reply: oneshot::Sender<Result<Vec<Tensor>, ServeError>>,
+    enqueued: Instant,
+}
+
+struct Batch {
+    jobs: Vec<Job>,
+}
+
+/// A loaded model: its interface and the queue feeding its batcher.
+pub struct Model {
+    pub name: String,
+    pub path: String,
+    pub inputs: Vec<IoSpec>,
+    pub outputs: Vec<IoSpec>,
+    queue: mpsc::Sender<Job>,
+    capacity: usize,
+    depth: Arc<AtomicI64>,
+    pub ready: AtomicBool,
+    metrics: Arc<Metrics>,
+}
+
+fn open_session(
+    env: &ort::environment::Environment,
+    path: &Path,
+    threads: usize,
+) -> Result<Session, ServeError> {
+    let err = |e: String| ServeError::Model {
+        path: path.display().to_string(),
+        reason: e,
+    };
+    Session::builder(env)
+        .map_err(|e| err(e.to_string()))?
+        .with_optimization_level(GraphOptimizationLevel::All)
+        .map_err(|e| err(e.to_string()))?
+        .with_intra_threads(threads.max(1))
+        .map_err(|e| err(e.to_string()))?
+        .with_inter_threads(1)
+        .map_err(|e| err(e.to_string()))?
+        .commit_from_file(path)
+        .map_err(|e| err(e.to_string()))
+}
+
+impl Model {
+    /// Opens the model with `options.workers` sessions and starts its batcher.
+    pub fn load(
+        env: &'static ort::environment::Environment,
+        name: &str,
+        path: &Path,
+        options: &ModelOptions,
+        metrics: Arc<Metrics>,
+    ) -> Result<Arc<Model>, ServeError> {
+        let path_s = path.display().to_string();
+        let mut sessions = Vec::new();
+        for _ in 0..options.workers.max(1) {
+            sessions.push(open_session(env, path, options.threads)?);
+        }
+        let inputs = sessions[0]
+            .inputs()
+            .iter()
+            .map(|o| spec_of(o.name(), o.dtype(), &path_s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let outputs = sessions[0]
+            .outputs()
+            .iter()
+            .map(|o| spec_of(o.name(), o.dtype(), &path_s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (queue, rx) = mpsc::channel::<Job>(options.max_queue.max(1));
+        let (batch_tx, batch_rx) = mpsc::channel::<Batch>(sessions.len());
+        let batch_rx = Arc::new(std::sync::Mutex::new(batch_rx));
+        let depth = Arc::new(AtomicI64::new(0));
+        for session in sessions {
+            let rx = batch_rx.clone();
+            let outputs = outputs.clone();
+            let metrics = metrics.clone();
+            let model_name = name.to_string();
+            std::thread::Builder::new()
+                .name(format!("ort-{name}"))
+                .spawn(move || worker(session, rx, outputs, metrics, model_name))
+                .map_err(|e| ServeError::Model {
+                    path: path_s.clone(),
+                    reason: format!("cannot start a worker thread: {e}"),
+                })?;
+        }
+        tokio::spawn(batcher(
+            rx,
+            batch_tx,
+            options.max_batch_size.max(1),
+            options.max_batch_delay,
+            depth.clone(),
+            metrics.clone(),
+            name.to_string(),
+        ));
+        Ok(Arc::new(Model {
+            name: name.to_string(),
+            path: path_s,
+            inputs,
+            outputs,
+            queue,
+            capacity: options.max_queue.max(1),
+            depth,
+            ready: AtomicBool::new(false),
+            metrics,
+        }))
+    }
+
+    /// Runs one request through the queue. Refuses at once when the queue is full.
+    pub async fn infer(
+        &self,
+        inputs: Vec<Tensor>,
+        timeout: Duration,
+    ) -> Result<Vec<Tensor>, ServeError> {
+        let rows = inputs
+            .first()
+            .and_then(|t| t.shape.first())
+            .copied()
+            .unwrap_or(1)
+            .max(0) as usize;
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            inputs,
+            rows,
+            reply,
+            enqueued: Instant::now(),
+        };
+        match self.queue.try_send(job) {
+            Ok(()) => {
+                let d = self.depth.fetch_add(1, Ordering::SeqCst) + 1;
+                self.metrics.queue_depth(&self.name, d);
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                return Err(ServeError::Overloaded {
+                    model: self.name.clone(),
+                    capacity: self.capacity,
+                })
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(ServeError::ShuttingDown),
+        }
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(ServeError::ShuttingDown),
+            Err(_) => Err(ServeError::Timeout(timeout.as_millis() as u64)),
+        }
+    }
+
+    /// Runs one inference on zeros (dynamic dimensions as 1), then marks the model ready.
+    pub async fn warm_up(&self) -> Result<(), ServeError> {
+        let inputs = self
+            .inputs
+            .iter()
+            .map(|s| {
+                let shape: Vec<i64> = s
+                    .shape
+                    .iter()
+                    .map(|d| if *d < 0 { 1 } else { *d })
+                    .collect();
+                let n = shape.iter().product::<i64>().max(0) as usize;
+                Tensor {
+                    name: s.name.clone(),
+                    shape,
+                    data: Data::zeros(s.dtype, n),
+                }
+            })
+            .collect();
+        self.infer(inputs, Duration::from_secs(60)).await?;
+        self.ready.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Non-batch dimensions must agree for requests to share a run.
+fn signature(inputs: &[Tensor]) -> Vec<Vec<i64>> {
+    inputs
+        .iter()
+        .map(|t| t.shape.iter().skip(1).copied().collect())
+        .collect()
+}
+
+async fn batcher(
+    mut rx: mpsc::Receiver<Job>,
+    tx: mpsc::Sender<Batch>,
+    max_rows: usize,
+    max_delay: Duration,
+    depth: Arc<AtomicI64>,
+    metrics: Arc<Metrics>,
+    name: String,
+) {
+    let mut held: Option<Job> = None;
+    loop {
+        let first = match held.take() {
+            Some(j) => j,
+            None => match rx.recv().await {
+                Some(j) => j,
+                None => return,
+            },
+        };
+        let taken = |depth: &AtomicI64| {
+            let d = depth.fetch_sub(1, Ordering::SeqCst) - 1;
+            metrics.queue_depth(&name, d);
+        };
+        taken(&depth);
+        let sig = signature(&first.inputs);
+        let mut rows = first.rows;
+        let mut jobs = vec![first];
+        if max_rows > 1 && rows < max_rows {
+            let deadline = tokio::time::Instant::now() + max_delay;
+            while rows < max_rows {
+                // Take what is already queued without waiting; wait only up to the deadline.
+                let next = match rx.try_recv() {
+                    Ok(j) => Some(j),
+                    Err(_) => match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(j)) => Some(j),
+                        _ => None,
+                    },
+                };
+                let Some(j) = next else { break };
+                taken(&depth);
+                if signature(&j.inputs) != sig || rows + j.rows > max_rows {
+                    held = Some(j);
+                    break;
+                }
+                rows += j.rows;
+                jobs.push(j);
+            }
+        }
+        if tx.send(Batch { jobs }).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn to_ort(t: &Tensor) -> Result<DynValue, String> {
+    let shape = t.shape.clone();
+    macro_rules! mk {
+        ($v:expr) => {
+            OrtTensor::from_array((shape, $v.clone()))
+                .map(|x| x.into_dyn())
+                .map_err(|e| e.to_string())
+        };
+    }
+    match &t.data {
+        Data::F32(v) => mk!(v),
+        Data::F64(v) => mk!(v),
+        Data::I32(v) => mk!(v),
+        Data::I64(v) => mk!(v),
+        Data::U8(v) => mk!(v),
+        Data::I8(v) => mk!(v),
+        Data::Bool(v) => mk!(v),
+    }
+}
+
+fn from_ort(name: &str, dtype: DType, v: &DynValue) -> Result<Tensor, String> {
+    macro_rules! ex {
+        ($t:ty, $variant:ident) => {{
+            let (shape, data) = v.try_extract_tensor::<$t>().map_err(|e| e.to_string())?;
+            Tensor {
+                name: name.to_string(),
+                shape: shape.iter().copied().collect(),
+                data: Data::$variant(data.to_vec()),
+            }
+        }};
+    }
+    Ok(match dtype {
+        DType::F32 => ex!(f32, F32),
+        DType::F64 => ex!(f64, F64),
+        DType::I32 => ex!(i32, I32),
+        DType::I64 => ex!(i64, I64),
+        DType::U8 => ex!(u8, U8),
+        DType::I8 => ex!(i8, I8),
+        DType::Bool => ex!(bool, Bool),
+    })
+}
+
+fn run_batch(
+    session: &mut Session,
+    jobs: &[Job],
+    outputs: &[IoSpec],
+) -> Result<Vec<Tensor>, String> {
+    // Concatenate every input along the batch dimension.
+    let mut merged: Vec<Tensor> = jobs[0].inputs.clone();
+    for job in &jobs[1..] {
+        for (m, t) in merged.iter_mut().zip(&job.inputs) {
+            m.data.extend(&t.data);
+            if let Some(d) = m.shape.first_mut() {
+                *d += t.shape.first().copied().unwrap_or(0);
+            }
+        }
+    }
+    let values: Vec<(
+        std::borrow::Cow<'_, str>,
+        ort::session::SessionInputValue<'_>,
+    )> = merged
+        .iter()
+        .map(|t| to_ort(t).map(|v| (std::borrow::Cow::from(t.name.as_str()), v.into())))
+        .collect::<Result<_, _>>()?;
+    let result = session.run(values).map_err(|e| e.to_string())?;
+    outputs
+        .iter()
+        .map(|o| from_ort(&o.name, o.dtype, &result[o.name.as_str()]))
+        .collect()
+}
+
+fn worker(
+    mut session: Session,
+    rx: Arc<std::sync::Mutex<mpsc::Receiver<Batch>>>,
+    outputs: Vec<IoSpec>,
+    metrics: Arc<Metrics>,
+    name: String,
+) {
+    loop {
+        let batch = {
+            let mut guard = match rx.lock() {
+                Ok(g) => g,
+                Err(_) => return,
+            };
+            match guard.blocking_recv() {
+                Some(b) => b,
+                None => return,
+            }
+        };
+        let jobs: Vec<Job> = batch
+            .jobs
+            .into_iter()
+            .filter(|j| !j.reply.is_closed())
+            .collect();
+        if jobs.is_empty() {
+            continue;
+        }
+        let rows: usize = jobs.iter().map(|j| j.rows).sum();
+        let started = Instant::now();
+        let result = run_batch(&mut session, &jobs, &outputs);
+        metrics.batch(
+            &name,
+            rows,
+            started.elapsed(),
+            jobs.iter()
+                .map(|j| j.enqueued.elapsed())
+                .max()
+                .unwrap_or_default(),
+        );
+        match result {
+            Ok(merged) => {
+                let mut offset = 0usize;
+                for job in jobs {
+                    let mut parts = Vec::with_capacity(merged.len());
+                    for out in &merged {
+                        let total_rows = out.shape.first().copied().unwrap_or(0).max(1) as usize;
+                        let per_row = out.data.len() / total_rows;
+                        if total_rows != rows {
+                            // An output without a batch dimension goes whole to every caller.
+                            parts.push(out.clone());
+                            continue;
+                        }
+                        let mut shape = out.shape.clone();
+                        shape[0] = job.rows as i64;
+                        parts.push(Tensor {
+                            name: out.name.clone(),
+                            shape,
+                            data: out
+                                .data
+                                .slice(offset * per_row..(offset + job.rows) * per_row),
+                        });
+                    }
+                    offset += job.rows;
+                    let _ = job.reply.send(Ok(parts));
+                }
+            }
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(ServeError::Inference(e.clone())));
+                }
+            }
+        }
+    }
+}
