@@ -7,4 +7,5 @@ mod fake_provider;
 mod fixtures;
 mod lifecycle;
 mod property;
+mod serve;
 mod support;

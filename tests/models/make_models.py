@@ -60,11 +60,32 @@ def adder():
     return model
 
 
+def slow():
+    """A small file with heavy compute (tiles each row 8192 times, then 120 Sin ops): about a
+    hundred milliseconds per row, so tests can hold requests in flight without big bodies."""
+    nodes = [helper.make_node("Tile", ["x", "repeats"], ["t0"])]
+    for i in range(120):
+        nodes.append(helper.make_node("Sin", [f"t{i}"], [f"t{i + 1}"]))
+    nodes.append(helper.make_node("ReduceSum", ["t120", "axes"], ["y"], keepdims=1))
+    graph = helper.make_graph(
+        nodes,
+        "slow",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 1])],
+        [numpy_helper.from_array(np.array([1, 8192], dtype=np.int64), "repeats"), numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")],
+    )
+    model = helper.make_model(graph, producer_name="mlform-tests", producer_version="1", opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
 def main():
     os.makedirs(os.path.join(HERE, "dir"), exist_ok=True)
     onnx.save(mlp(), os.path.join(HERE, "mlp.onnx"))
     onnx.save(mlp(), os.path.join(HERE, "dir", "mlp.onnx"))
     onnx.save(adder(), os.path.join(HERE, "dir", "adder.onnx"))
+    onnx.save(slow(), os.path.join(HERE, "slow.onnx"))
     rng = np.random.default_rng(42)
     features = rng.standard_normal((3, 64)).astype(np.float32)
     sess = ort.InferenceSession(os.path.join(HERE, "mlp.onnx"), providers=["CPUExecutionProvider"])
