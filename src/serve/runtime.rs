@@ -4,7 +4,7 @@
 //! threads that each own a session and split results back to their callers.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -188,14 +188,16 @@ impl Model {
         let (batch_tx, batch_rx) = mpsc::channel::<Batch>(sessions.len());
         let batch_rx = Arc::new(std::sync::Mutex::new(batch_rx));
         let depth = Arc::new(AtomicI64::new(0));
+        let idle = Arc::new(AtomicUsize::new(0));
         for session in sessions {
+            let idle = idle.clone();
             let rx = batch_rx.clone();
             let outputs = outputs.clone();
             let metrics = metrics.clone();
             let model_name = name.to_string();
             std::thread::Builder::new()
                 .name(format!("ort-{name}"))
-                .spawn(move || worker(session, rx, outputs, metrics, model_name))
+                .spawn(move || worker(session, rx, outputs, metrics, model_name, idle))
                 .map_err(|e| ServeError::Model {
                     path: path_s.clone(),
                     reason: format!("cannot start a worker thread: {e}"),
@@ -209,6 +211,7 @@ impl Model {
             depth.clone(),
             metrics.clone(),
             name.to_string(),
+            idle,
         ));
         Ok(Arc::new(Model {
             name: name.to_string(),
@@ -295,6 +298,9 @@ fn signature(inputs: &[Tensor]) -> Vec<Vec<i64>> {
         .collect()
 }
 
+/// Forms batches. A batch leaves as soon as it is full, or when nothing more is queued and a
+/// worker is idle (so a lone request never waits), or at the latest after `max_delay`.
+#[allow(clippy::too_many_arguments)]
 async fn batcher(
     mut rx: mpsc::Receiver<Job>,
     tx: mpsc::Sender<Batch>,
@@ -303,6 +309,7 @@ async fn batcher(
     depth: Arc<AtomicI64>,
     metrics: Arc<Metrics>,
     name: String,
+    idle: Arc<AtomicUsize>,
 ) {
     let mut held: Option<Job> = None;
     loop {
@@ -327,6 +334,7 @@ async fn batcher(
                 // Take what is already queued without waiting; wait only up to the deadline.
                 let next = match rx.try_recv() {
                     Ok(j) => Some(j),
+                    Err(_) if idle.load(Ordering::SeqCst) > 0 => None,
                     Err(_) => match tokio::time::timeout_at(deadline, rx.recv()).await {
                         Ok(Some(j)) => Some(j),
                         _ => None,
@@ -425,8 +433,10 @@ fn worker(
     outputs: Vec<IoSpec>,
     metrics: Arc<Metrics>,
     name: String,
+    idle: Arc<AtomicUsize>,
 ) {
     loop {
+        idle.fetch_add(1, Ordering::SeqCst);
         let batch = {
             let mut guard = match rx.lock() {
                 Ok(g) => g,
@@ -437,6 +447,7 @@ fn worker(
                 None => return,
             }
         };
+        idle.fetch_sub(1, Ordering::SeqCst);
         let jobs: Vec<Job> = batch
             .jobs
             .into_iter()
