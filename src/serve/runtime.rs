@@ -4,7 +4,7 @@
 //! threads that each own a session and split results back to their callers.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -185,19 +185,18 @@ impl Model {
             .map(|o| spec_of(o.name(), o.dtype(), &path_s))
             .collect::<Result<Vec<_>, _>>()?;
         let (queue, rx) = mpsc::channel::<Job>(options.max_queue.max(1));
-        let (batch_tx, batch_rx) = mpsc::channel::<Batch>(sessions.len());
-        let batch_rx = Arc::new(std::sync::Mutex::new(batch_rx));
+        let (batch_tx, batch_rx) = crossbeam_channel::unbounded::<Batch>();
+        let free_workers = Arc::new(tokio::sync::Semaphore::new(sessions.len()));
         let depth = Arc::new(AtomicI64::new(0));
-        let idle = Arc::new(AtomicUsize::new(0));
         for session in sessions {
-            let idle = idle.clone();
+            let free = free_workers.clone();
             let rx = batch_rx.clone();
             let outputs = outputs.clone();
             let metrics = metrics.clone();
             let model_name = name.to_string();
             std::thread::Builder::new()
                 .name(format!("ort-{name}"))
-                .spawn(move || worker(session, rx, outputs, metrics, model_name, idle))
+                .spawn(move || worker(session, rx, outputs, metrics, model_name, free))
                 .map_err(|e| ServeError::Model {
                     path: path_s.clone(),
                     reason: format!("cannot start a worker thread: {e}"),
@@ -211,7 +210,7 @@ impl Model {
             depth.clone(),
             metrics.clone(),
             name.to_string(),
-            idle,
+            free_workers,
         ));
         Ok(Arc::new(Model {
             name: name.to_string(),
@@ -299,46 +298,45 @@ fn signature(inputs: &[Tensor]) -> Vec<Vec<i64>> {
 }
 
 /// Forms batches. A batch leaves as soon as it is full, or when nothing more is queued and a
-/// worker is idle (so a lone request never waits), or at the latest after `max_delay`.
+/// worker is free (so a lone request never waits), or at the latest after `max_delay`; then
+/// it waits for a free worker.
 #[allow(clippy::too_many_arguments)]
 async fn batcher(
     mut rx: mpsc::Receiver<Job>,
-    tx: mpsc::Sender<Batch>,
+    tx: crossbeam_channel::Sender<Batch>,
     max_rows: usize,
     max_delay: Duration,
     depth: Arc<AtomicI64>,
     metrics: Arc<Metrics>,
     name: String,
-    idle: Arc<AtomicUsize>,
+    free_workers: Arc<tokio::sync::Semaphore>,
 ) {
     let mut held: Option<Job> = None;
+    let taken = |depth: &AtomicI64| {
+        let d = depth.fetch_sub(1, Ordering::SeqCst) - 1;
+        metrics.queue_depth(&name, d);
+    };
     loop {
         let first = match held.take() {
             Some(j) => j,
             None => match rx.recv().await {
-                Some(j) => j,
+                Some(j) => {
+                    taken(&depth);
+                    j
+                }
                 None => return,
             },
         };
-        let taken = |depth: &AtomicI64| {
-            let d = depth.fetch_sub(1, Ordering::SeqCst) - 1;
-            metrics.queue_depth(&name, d);
-        };
-        taken(&depth);
         let sig = signature(&first.inputs);
         let mut rows = first.rows;
         let mut jobs = vec![first];
         if max_rows > 1 && rows < max_rows {
             let deadline = tokio::time::Instant::now() + max_delay;
             while rows < max_rows {
-                // Take what is already queued without waiting; wait only up to the deadline.
                 let next = match rx.try_recv() {
                     Ok(j) => Some(j),
-                    Err(_) if idle.load(Ordering::SeqCst) > 0 => None,
-                    Err(_) => match tokio::time::timeout_at(deadline, rx.recv()).await {
-                        Ok(Some(j)) => Some(j),
-                        _ => None,
-                    },
+                    Err(_) if free_workers.available_permits() > 0 => None,
+                    Err(_) => tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten(),
                 };
                 let Some(j) = next else { break };
                 taken(&depth);
@@ -350,7 +348,10 @@ async fn batcher(
                 jobs.push(j);
             }
         }
-        if tx.send(Batch { jobs }).await.is_err() {
+        let Ok(permit) = free_workers.acquire().await else { return };
+        // The worker gives the permit back when it has finished the batch.
+        permit.forget();
+        if tx.send(Batch { jobs }).is_err() {
             return;
         }
     }
@@ -429,76 +430,57 @@ fn run_batch(
 
 fn worker(
     mut session: Session,
-    rx: Arc<std::sync::Mutex<mpsc::Receiver<Batch>>>,
+    rx: crossbeam_channel::Receiver<Batch>,
     outputs: Vec<IoSpec>,
     metrics: Arc<Metrics>,
     name: String,
-    idle: Arc<AtomicUsize>,
+    free: Arc<tokio::sync::Semaphore>,
 ) {
-    loop {
-        idle.fetch_add(1, Ordering::SeqCst);
-        let batch = {
-            let mut guard = match rx.lock() {
-                Ok(g) => g,
-                Err(_) => return,
-            };
-            match guard.blocking_recv() {
-                Some(b) => b,
-                None => return,
-            }
-        };
-        idle.fetch_sub(1, Ordering::SeqCst);
-        let jobs: Vec<Job> = batch
-            .jobs
-            .into_iter()
-            .filter(|j| !j.reply.is_closed())
-            .collect();
-        if jobs.is_empty() {
-            continue;
+    while let Ok(batch) = rx.recv() {
+        run_and_reply(&mut session, batch, &outputs, &metrics, &name);
+        free.add_permits(1);
+    }
+}
+
+/// Runs a batch and sends each caller its own rows of every output.
+fn run_and_reply(session: &mut Session, batch: Batch, outputs: &[IoSpec], metrics: &Metrics, name: &str) {
+    let jobs: Vec<Job> = batch.jobs.into_iter().filter(|j| !j.reply.is_closed()).collect();
+    if jobs.is_empty() {
+        return;
+    }
+    let rows: usize = jobs.iter().map(|j| j.rows).sum();
+    let started = Instant::now();
+    let result = run_batch(session, &jobs, outputs);
+    let waited = jobs.iter().map(|j| started - j.enqueued).max().unwrap_or_default();
+    metrics.batch(name, rows, started.elapsed(), waited);
+    match result {
+        Ok(merged) if jobs.len() == 1 => {
+            let job = jobs.into_iter().next().expect("one job");
+            let _ = job.reply.send(Ok(merged));
         }
-        let rows: usize = jobs.iter().map(|j| j.rows).sum();
-        let started = Instant::now();
-        let result = run_batch(&mut session, &jobs, &outputs);
-        metrics.batch(
-            &name,
-            rows,
-            started.elapsed(),
-            jobs.iter()
-                .map(|j| j.enqueued.elapsed())
-                .max()
-                .unwrap_or_default(),
-        );
-        match result {
-            Ok(merged) => {
-                let mut offset = 0usize;
-                for job in jobs {
-                    let mut parts = Vec::with_capacity(merged.len());
-                    for out in &merged {
-                        let total_rows = out.shape.first().copied().unwrap_or(0).max(1) as usize;
-                        let per_row = out.data.len() / total_rows;
-                        if total_rows != rows {
-                            // An output without a batch dimension goes whole to every caller.
-                            parts.push(out.clone());
-                            continue;
-                        }
-                        let mut shape = out.shape.clone();
-                        shape[0] = job.rows as i64;
-                        parts.push(Tensor {
-                            name: out.name.clone(),
-                            shape,
-                            data: out
-                                .data
-                                .slice(offset * per_row..(offset + job.rows) * per_row),
-                        });
+        Ok(merged) => {
+            let mut offset = 0usize;
+            for job in jobs {
+                let mut parts = Vec::with_capacity(merged.len());
+                for out in &merged {
+                    let total_rows = out.shape.first().copied().unwrap_or(0).max(1) as usize;
+                    if total_rows != rows {
+                        // An output without a batch dimension goes whole to every caller.
+                        parts.push(out.clone());
+                        continue;
                     }
-                    offset += job.rows;
-                    let _ = job.reply.send(Ok(parts));
+                    let per_row = out.data.len() / total_rows;
+                    let mut shape = out.shape.clone();
+                    shape[0] = job.rows as i64;
+                    parts.push(Tensor { name: out.name.clone(), shape, data: out.data.slice(offset * per_row..(offset + job.rows) * per_row) });
                 }
+                offset += job.rows;
+                let _ = job.reply.send(Ok(parts));
             }
-            Err(e) => {
-                for job in jobs {
-                    let _ = job.reply.send(Err(ServeError::Inference(e.clone())));
-                }
+        }
+        Err(e) => {
+            for job in jobs {
+                let _ = job.reply.send(Err(ServeError::Inference(e.clone())));
             }
         }
     }
