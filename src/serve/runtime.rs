@@ -4,7 +4,7 @@
 //! threads that each own a session and split results back to their callers.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -132,12 +132,29 @@ pub struct Model {
     pub path: String,
     pub inputs: Vec<IoSpec>,
     pub outputs: Vec<IoSpec>,
-    queue: mpsc::Sender<Job>,
+    /// Batched mode: requests go through the batcher to the worker threads.
+    queue: Option<mpsc::Sender<Job>>,
+    /// Unbatched mode: each request takes a pooled session.
+    direct: Option<Direct>,
     capacity: usize,
     depth: Arc<AtomicI64>,
     pub ready: AtomicBool,
     metrics: Arc<Metrics>,
 }
+
+/// Sessions used by unbatched requests. `admit` bounds running plus waiting requests (the
+/// queue), `slots` the running ones. Inferences that take under [`INLINE_LIMIT`] on average
+/// run in place on the request's thread (no thread hand-offs); longer ones on the blocking pool
+/// so they never hold up health checks.
+struct Direct {
+    pool: std::sync::Mutex<Vec<Session>>,
+    admit: tokio::sync::Semaphore,
+    slots: tokio::sync::Semaphore,
+    /// Moving average of inference time, in nanoseconds.
+    average_ns: AtomicU64,
+}
+
+const INLINE_LIMIT: Duration = Duration::from_micros(500);
 
 fn open_session(
     env: &ort::environment::Environment,
@@ -184,40 +201,50 @@ impl Model {
             .iter()
             .map(|o| spec_of(o.name(), o.dtype(), &path_s))
             .collect::<Result<Vec<_>, _>>()?;
-        let (queue, rx) = mpsc::channel::<Job>(options.max_queue.max(1));
-        let (batch_tx, batch_rx) = crossbeam_channel::unbounded::<Batch>();
-        let free_workers = Arc::new(tokio::sync::Semaphore::new(sessions.len()));
-        let depth = Arc::new(AtomicI64::new(0));
-        for session in sessions {
-            let free = free_workers.clone();
-            let rx = batch_rx.clone();
-            let outputs = outputs.clone();
-            let metrics = metrics.clone();
-            let model_name = name.to_string();
-            std::thread::Builder::new()
-                .name(format!("ort-{name}"))
-                .spawn(move || worker(session, rx, outputs, metrics, model_name, free))
-                .map_err(|e| ServeError::Model {
-                    path: path_s.clone(),
-                    reason: format!("cannot start a worker thread: {e}"),
-                })?;
+        if options.max_batch_size <= 1 {
+            let n = sessions.len();
+            return Ok(Arc::new(Model {
+                name: name.to_string(),
+                path: path_s,
+                inputs,
+                outputs,
+                queue: None,
+                direct: Some(Direct {
+                    pool: std::sync::Mutex::new(sessions),
+                    admit: tokio::sync::Semaphore::new(options.max_queue.max(1) + n),
+                    slots: tokio::sync::Semaphore::new(n),
+                    average_ns: AtomicU64::new(u64::MAX),
+                }),
+                capacity: options.max_queue.max(1),
+                depth: Arc::new(AtomicI64::new(0)),
+                ready: AtomicBool::new(false),
+                metrics,
+            }));
         }
-        tokio::spawn(batcher(
-            rx,
-            batch_tx,
-            options.max_batch_size.max(1),
-            options.max_batch_delay,
-            depth.clone(),
-            metrics.clone(),
-            name.to_string(),
-            free_workers,
-        ));
+        let (queue, rx) = mpsc::channel::<Job>(options.max_queue.max(1));
+        let depth = Arc::new(AtomicI64::new(0));
+        let shared = Arc::new(Loops {
+            rx: tokio::sync::Mutex::new(rx),
+            busy: AtomicUsize::new(0),
+            loops: sessions.len(),
+            average_ns: AtomicU64::new(u64::MAX),
+            max_rows: options.max_batch_size.max(1),
+            max_delay: options.max_batch_delay,
+            depth: depth.clone(),
+            metrics: metrics.clone(),
+            name: name.to_string(),
+            outputs: outputs.clone(),
+        });
+        for session in sessions {
+            tokio::spawn(batch_loop(shared.clone(), session));
+        }
         Ok(Arc::new(Model {
             name: name.to_string(),
             path: path_s,
             inputs,
             outputs,
-            queue,
+            queue: Some(queue),
+            direct: None,
             capacity: options.max_queue.max(1),
             depth,
             ready: AtomicBool::new(false),
@@ -237,6 +264,9 @@ impl Model {
             .copied()
             .unwrap_or(1)
             .max(0) as usize;
+        if let Some(direct) = &self.direct {
+            return self.infer_direct(direct, inputs, rows, timeout).await;
+        }
         let (reply, rx) = oneshot::channel();
         let job = Job {
             inputs,
@@ -244,7 +274,7 @@ impl Model {
             reply,
             enqueued: Instant::now(),
         };
-        match self.queue.try_send(job) {
+        match self.queue.as_ref().expect("batched mode has a queue").try_send(job) {
             Ok(()) => {
                 let d = self.depth.fetch_add(1, Ordering::SeqCst) + 1;
                 self.metrics.queue_depth(&self.name, d);
@@ -262,6 +292,53 @@ impl Model {
             Ok(Err(_)) => Err(ServeError::ShuttingDown),
             Err(_) => Err(ServeError::Timeout(timeout.as_millis() as u64)),
         }
+    }
+
+    async fn infer_direct(&self, direct: &Direct, inputs: Vec<Tensor>, rows: usize, timeout: Duration) -> Result<Vec<Tensor>, ServeError> {
+        let enqueued = Instant::now();
+        let Ok(_admitted) = direct.admit.try_acquire() else {
+            return Err(ServeError::Overloaded { model: self.name.clone(), capacity: self.capacity });
+        };
+        let slot = match direct.slots.try_acquire() {
+            Ok(s) => s,
+            Err(_) => {
+                let waiting = self.depth.fetch_add(1, Ordering::SeqCst) + 1;
+                self.metrics.queue_depth(&self.name, waiting);
+                let slot = tokio::time::timeout(timeout, direct.slots.acquire()).await;
+                let waiting = self.depth.fetch_sub(1, Ordering::SeqCst) - 1;
+                self.metrics.queue_depth(&self.name, waiting);
+                match slot {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(_)) => return Err(ServeError::ShuttingDown),
+                    Err(_) => return Err(ServeError::Timeout(timeout.as_millis() as u64)),
+                }
+            }
+        };
+        let mut session = direct.pool.lock().expect("session pool").pop().expect("a slot guarantees a session");
+        let started = Instant::now();
+        let outputs = self.outputs.clone();
+        let (session, result) = if Duration::from_nanos(direct.average_ns.load(Ordering::Relaxed)) < INLINE_LIMIT {
+            let r = run_inputs(&mut session, &inputs, &outputs);
+            (session, r)
+        } else {
+            match tokio::task::spawn_blocking(move || {
+                let r = run_inputs(&mut session, &inputs, &outputs);
+                (session, r)
+            })
+            .await
+            {
+                Ok(x) => x,
+                Err(e) => return Err(ServeError::Inference(format!("inference thread failed: {e}"))),
+            }
+        };
+        let took = started.elapsed();
+        direct.pool.lock().expect("session pool").push(session);
+        drop(slot);
+        let prev = direct.average_ns.load(Ordering::Relaxed);
+        let now = took.as_nanos().min(u64::MAX as u128 / 2) as u64;
+        direct.average_ns.store(if prev == u64::MAX { now } else { prev - prev / 8 + now / 8 }, Ordering::Relaxed);
+        self.metrics.batch(&self.name, rows, took, started - enqueued);
+        result.map_err(ServeError::Inference)
     }
 
     /// Runs one inference on zeros (dynamic dimensions as 1), then marks the model ready.
@@ -297,63 +374,96 @@ fn signature(inputs: &[Tensor]) -> Vec<Vec<i64>> {
         .collect()
 }
 
-/// Forms batches. A batch leaves as soon as it is full, or when nothing more is queued and a
-/// worker is free (so a lone request never waits), or at the latest after `max_delay`; then
-/// it waits for a free worker.
-#[allow(clippy::too_many_arguments)]
-async fn batcher(
-    mut rx: mpsc::Receiver<Job>,
-    tx: crossbeam_channel::Sender<Batch>,
+/// State shared by a model's batch loops.
+struct Loops {
+    rx: tokio::sync::Mutex<mpsc::Receiver<Job>>,
+    /// Loops running an inference now.
+    busy: AtomicUsize,
+    loops: usize,
+    /// Moving average of one run, in nanoseconds.
+    average_ns: AtomicU64,
     max_rows: usize,
     max_delay: Duration,
     depth: Arc<AtomicI64>,
     metrics: Arc<Metrics>,
     name: String,
-    free_workers: Arc<tokio::sync::Semaphore>,
-) {
+    outputs: Vec<IoSpec>,
+}
+
+/// One loop per session: takes the queue, forms a batch, lets the queue go, runs the batch.
+/// A batch leaves when it is full; when nothing more is queued and another loop is free (so a
+/// lone request never waits); or at the latest after `max_delay`. While a loop runs, requests
+/// pile up for the next one: batches grow with load. Runs shorter than [`INLINE_LIMIT`] on
+/// average happen in place (no thread hand-offs); longer ones on the blocking pool, so they
+/// never hold up health checks.
+async fn batch_loop(shared: Arc<Loops>, session: Session) {
+    let mut session = Some(session);
     let mut held: Option<Job> = None;
-    let taken = |depth: &AtomicI64| {
-        let d = depth.fetch_sub(1, Ordering::SeqCst) - 1;
-        metrics.queue_depth(&name, d);
-    };
     loop {
-        let first = match held.take() {
-            Some(j) => j,
-            None => match rx.recv().await {
-                Some(j) => {
-                    taken(&depth);
-                    j
-                }
-                None => return,
-            },
-        };
-        let sig = signature(&first.inputs);
-        let mut rows = first.rows;
-        let mut jobs = vec![first];
-        if max_rows > 1 && rows < max_rows {
-            let deadline = tokio::time::Instant::now() + max_delay;
-            while rows < max_rows {
+        let jobs = {
+            let mut rx = shared.rx.lock().await;
+            let taken = || {
+                let d = shared.depth.fetch_sub(1, Ordering::SeqCst) - 1;
+                shared.metrics.queue_depth(&shared.name, d);
+            };
+            let first = match held.take() {
+                Some(j) => j,
+                None => match rx.recv().await {
+                    Some(j) => {
+                        taken();
+                        j
+                    }
+                    None => return,
+                },
+            };
+            let sig = signature(&first.inputs);
+            let mut rows = first.rows;
+            let mut jobs = vec![first];
+            let deadline = tokio::time::Instant::now() + shared.max_delay;
+            while rows < shared.max_rows {
+                let free = shared.loops - shared.busy.load(Ordering::SeqCst) > 1;
                 let next = match rx.try_recv() {
                     Ok(j) => Some(j),
-                    Err(_) if free_workers.available_permits() > 0 => None,
+                    Err(_) if free => None,
                     Err(_) => tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten(),
                 };
                 let Some(j) = next else { break };
-                taken(&depth);
-                if signature(&j.inputs) != sig || rows + j.rows > max_rows {
+                taken();
+                if signature(&j.inputs) != sig || rows + j.rows > shared.max_rows {
                     held = Some(j);
                     break;
                 }
                 rows += j.rows;
                 jobs.push(j);
             }
+            shared.busy.fetch_add(1, Ordering::SeqCst);
+            jobs
+        };
+        let batch = Batch { jobs };
+        let inline = Duration::from_nanos(shared.average_ns.load(Ordering::Relaxed)) < INLINE_LIMIT;
+        let started = Instant::now();
+        if inline {
+            run_and_reply(session.as_mut().expect("session"), batch, &shared.outputs, &shared.metrics, &shared.name);
+        } else {
+            let mut s = session.take().expect("session");
+            let sh = shared.clone();
+            match tokio::task::spawn_blocking(move || {
+                run_and_reply(&mut s, batch, &sh.outputs, &sh.metrics, &sh.name);
+                s
+            })
+            .await
+            {
+                Ok(s) => session = Some(s),
+                Err(_) => {
+                    shared.busy.fetch_sub(1, Ordering::SeqCst);
+                    return;
+                }
+            }
         }
-        let Ok(permit) = free_workers.acquire().await else { return };
-        // The worker gives the permit back when it has finished the batch.
-        permit.forget();
-        if tx.send(Batch { jobs }).is_err() {
-            return;
-        }
+        let took = started.elapsed().as_nanos().min(u64::MAX as u128 / 2) as u64;
+        let prev = shared.average_ns.load(Ordering::Relaxed);
+        shared.average_ns.store(if prev == u64::MAX { took } else { prev - prev / 8 + took / 8 }, Ordering::Relaxed);
+        shared.busy.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -414,10 +524,12 @@ fn run_batch(
             }
         }
     }
-    let values: Vec<(
-        std::borrow::Cow<'_, str>,
-        ort::session::SessionInputValue<'_>,
-    )> = merged
+    run_inputs(session, &merged, outputs)
+}
+
+/// Runs one set of input tensors through a session.
+fn run_inputs(session: &mut Session, merged: &[Tensor], outputs: &[IoSpec]) -> Result<Vec<Tensor>, String> {
+    let values: Vec<(std::borrow::Cow<'_, str>, ort::session::SessionInputValue<'_>)> = merged
         .iter()
         .map(|t| to_ort(t).map(|v| (std::borrow::Cow::from(t.name.as_str()), v.into())))
         .collect::<Result<_, _>>()?;
@@ -426,20 +538,6 @@ fn run_batch(
         .iter()
         .map(|o| from_ort(&o.name, o.dtype, &result[o.name.as_str()]))
         .collect()
-}
-
-fn worker(
-    mut session: Session,
-    rx: crossbeam_channel::Receiver<Batch>,
-    outputs: Vec<IoSpec>,
-    metrics: Arc<Metrics>,
-    name: String,
-    free: Arc<tokio::sync::Semaphore>,
-) {
-    while let Ok(batch) = rx.recv() {
-        run_and_reply(&mut session, batch, &outputs, &metrics, &name);
-        free.add_permits(1);
-    }
 }
 
 /// Runs a batch and sends each caller its own rows of every output.
