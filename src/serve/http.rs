@@ -270,7 +270,16 @@ async fn invocations(
     };
     match model.infer(inputs, state.request_timeout).await {
         Ok(outputs) if rows_form => {
-            json_ok(json!({"predictions": outputs.first().map(|o| o.to_rows()).unwrap_or(J::Null)}))
+            let rows = outputs
+                .first()
+                .map(|o| o.rows_json())
+                .unwrap_or_else(|| "null".into());
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                format!("{{\"predictions\":{rows}}}"),
+            )
+                .into_response()
         }
         Ok(outputs) => json_ok(
             json!({"model_name": model.name, "outputs": outputs.iter().map(|o| o.to_v2()).collect::<Vec<_>>()}),

@@ -274,7 +274,12 @@ impl Model {
             reply,
             enqueued: Instant::now(),
         };
-        match self.queue.as_ref().expect("batched mode has a queue").try_send(job) {
+        match self
+            .queue
+            .as_ref()
+            .expect("batched mode has a queue")
+            .try_send(job)
+        {
             Ok(()) => {
                 let d = self.depth.fetch_add(1, Ordering::SeqCst) + 1;
                 self.metrics.queue_depth(&self.name, d);
@@ -294,10 +299,19 @@ impl Model {
         }
     }
 
-    async fn infer_direct(&self, direct: &Direct, inputs: Vec<Tensor>, rows: usize, timeout: Duration) -> Result<Vec<Tensor>, ServeError> {
+    async fn infer_direct(
+        &self,
+        direct: &Direct,
+        inputs: Vec<Tensor>,
+        rows: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Tensor>, ServeError> {
         let enqueued = Instant::now();
         let Ok(_admitted) = direct.admit.try_acquire() else {
-            return Err(ServeError::Overloaded { model: self.name.clone(), capacity: self.capacity });
+            return Err(ServeError::Overloaded {
+                model: self.name.clone(),
+                capacity: self.capacity,
+            });
         };
         let slot = match direct.slots.try_acquire() {
             Ok(s) => s,
@@ -314,30 +328,48 @@ impl Model {
                 }
             }
         };
-        let mut session = direct.pool.lock().expect("session pool").pop().expect("a slot guarantees a session");
+        let mut session = direct
+            .pool
+            .lock()
+            .expect("session pool")
+            .pop()
+            .expect("a slot guarantees a session");
         let started = Instant::now();
         let outputs = self.outputs.clone();
-        let (session, result) = if Duration::from_nanos(direct.average_ns.load(Ordering::Relaxed)) < INLINE_LIMIT {
-            let r = run_inputs(&mut session, &inputs, &outputs);
-            (session, r)
-        } else {
-            match tokio::task::spawn_blocking(move || {
+        let (session, result) =
+            if Duration::from_nanos(direct.average_ns.load(Ordering::Relaxed)) < INLINE_LIMIT {
                 let r = run_inputs(&mut session, &inputs, &outputs);
                 (session, r)
-            })
-            .await
-            {
-                Ok(x) => x,
-                Err(e) => return Err(ServeError::Inference(format!("inference thread failed: {e}"))),
-            }
-        };
+            } else {
+                match tokio::task::spawn_blocking(move || {
+                    let r = run_inputs(&mut session, &inputs, &outputs);
+                    (session, r)
+                })
+                .await
+                {
+                    Ok(x) => x,
+                    Err(e) => {
+                        return Err(ServeError::Inference(format!(
+                            "inference thread failed: {e}"
+                        )))
+                    }
+                }
+            };
         let took = started.elapsed();
         direct.pool.lock().expect("session pool").push(session);
         drop(slot);
         let prev = direct.average_ns.load(Ordering::Relaxed);
         let now = took.as_nanos().min(u64::MAX as u128 / 2) as u64;
-        direct.average_ns.store(if prev == u64::MAX { now } else { prev - prev / 8 + now / 8 }, Ordering::Relaxed);
-        self.metrics.batch(&self.name, rows, took, started - enqueued);
+        direct.average_ns.store(
+            if prev == u64::MAX {
+                now
+            } else {
+                prev - prev / 8 + now / 8
+            },
+            Ordering::Relaxed,
+        );
+        self.metrics
+            .batch(&self.name, rows, took, started - enqueued);
         result.map_err(ServeError::Inference)
     }
 
@@ -425,7 +457,10 @@ async fn batch_loop(shared: Arc<Loops>, session: Session) {
                 let next = match rx.try_recv() {
                     Ok(j) => Some(j),
                     Err(_) if free => None,
-                    Err(_) => tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten(),
+                    Err(_) => tokio::time::timeout_at(deadline, rx.recv())
+                        .await
+                        .ok()
+                        .flatten(),
                 };
                 let Some(j) = next else { break };
                 taken();
@@ -443,7 +478,13 @@ async fn batch_loop(shared: Arc<Loops>, session: Session) {
         let inline = Duration::from_nanos(shared.average_ns.load(Ordering::Relaxed)) < INLINE_LIMIT;
         let started = Instant::now();
         if inline {
-            run_and_reply(session.as_mut().expect("session"), batch, &shared.outputs, &shared.metrics, &shared.name);
+            run_and_reply(
+                session.as_mut().expect("session"),
+                batch,
+                &shared.outputs,
+                &shared.metrics,
+                &shared.name,
+            );
         } else {
             let mut s = session.take().expect("session");
             let sh = shared.clone();
@@ -462,7 +503,14 @@ async fn batch_loop(shared: Arc<Loops>, session: Session) {
         }
         let took = started.elapsed().as_nanos().min(u64::MAX as u128 / 2) as u64;
         let prev = shared.average_ns.load(Ordering::Relaxed);
-        shared.average_ns.store(if prev == u64::MAX { took } else { prev - prev / 8 + took / 8 }, Ordering::Relaxed);
+        shared.average_ns.store(
+            if prev == u64::MAX {
+                took
+            } else {
+                prev - prev / 8 + took / 8
+            },
+            Ordering::Relaxed,
+        );
         shared.busy.fetch_sub(1, Ordering::SeqCst);
     }
 }
@@ -528,8 +576,15 @@ fn run_batch(
 }
 
 /// Runs one set of input tensors through a session.
-fn run_inputs(session: &mut Session, merged: &[Tensor], outputs: &[IoSpec]) -> Result<Vec<Tensor>, String> {
-    let values: Vec<(std::borrow::Cow<'_, str>, ort::session::SessionInputValue<'_>)> = merged
+fn run_inputs(
+    session: &mut Session,
+    merged: &[Tensor],
+    outputs: &[IoSpec],
+) -> Result<Vec<Tensor>, String> {
+    let values: Vec<(
+        std::borrow::Cow<'_, str>,
+        ort::session::SessionInputValue<'_>,
+    )> = merged
         .iter()
         .map(|t| to_ort(t).map(|v| (std::borrow::Cow::from(t.name.as_str()), v.into())))
         .collect::<Result<_, _>>()?;
@@ -541,15 +596,29 @@ fn run_inputs(session: &mut Session, merged: &[Tensor], outputs: &[IoSpec]) -> R
 }
 
 /// Runs a batch and sends each caller its own rows of every output.
-fn run_and_reply(session: &mut Session, batch: Batch, outputs: &[IoSpec], metrics: &Metrics, name: &str) {
-    let jobs: Vec<Job> = batch.jobs.into_iter().filter(|j| !j.reply.is_closed()).collect();
+fn run_and_reply(
+    session: &mut Session,
+    batch: Batch,
+    outputs: &[IoSpec],
+    metrics: &Metrics,
+    name: &str,
+) {
+    let jobs: Vec<Job> = batch
+        .jobs
+        .into_iter()
+        .filter(|j| !j.reply.is_closed())
+        .collect();
     if jobs.is_empty() {
         return;
     }
     let rows: usize = jobs.iter().map(|j| j.rows).sum();
     let started = Instant::now();
     let result = run_batch(session, &jobs, outputs);
-    let waited = jobs.iter().map(|j| started - j.enqueued).max().unwrap_or_default();
+    let waited = jobs
+        .iter()
+        .map(|j| started - j.enqueued)
+        .max()
+        .unwrap_or_default();
     metrics.batch(name, rows, started.elapsed(), waited);
     match result {
         Ok(merged) if jobs.len() == 1 => {
@@ -570,7 +639,13 @@ fn run_and_reply(session: &mut Session, batch: Batch, outputs: &[IoSpec], metric
                     let per_row = out.data.len() / total_rows;
                     let mut shape = out.shape.clone();
                     shape[0] = job.rows as i64;
-                    parts.push(Tensor { name: out.name.clone(), shape, data: out.data.slice(offset * per_row..(offset + job.rows) * per_row) });
+                    parts.push(Tensor {
+                        name: out.name.clone(),
+                        shape,
+                        data: out
+                            .data
+                            .slice(offset * per_row..(offset + job.rows) * per_row),
+                    });
                 }
                 offset += job.rows;
                 let _ = job.reply.send(Ok(parts));

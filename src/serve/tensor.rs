@@ -163,27 +163,39 @@ impl Tensor {
         json!({"name": self.name, "shape": self.shape, "datatype": self.dtype().v2_name(), "data": self.data.to_json()})
     }
 
-    /// Rows as nested JSON arrays (for SageMaker `predictions`).
-    pub fn to_rows(&self) -> J {
-        fn nest(flat: &[J], shape: &[i64]) -> J {
+    /// Rows as nested JSON arrays, written straight to text (for SageMaker `predictions`).
+    pub fn rows_json(&self) -> String {
+        fn write<T: serde::Serialize>(out: &mut String, flat: &[T], shape: &[i64]) {
             match shape {
-                [] => flat.first().cloned().unwrap_or(J::Null),
-                [_] => J::Array(flat.to_vec()),
+                [] | [_] => out.push_str(&serde_json::to_string(flat).unwrap_or_default()),
                 [n, rest @ ..] => {
                     let step = rest.iter().product::<i64>().max(0) as usize;
-                    J::Array(
-                        (0..*n as usize)
-                            .map(|i| nest(&flat[i * step..(i + 1) * step], rest))
-                            .collect(),
-                    )
+                    out.push('[');
+                    for i in 0..(*n).max(0) as usize {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        write(
+                            out,
+                            &flat[(i * step).min(flat.len())..((i + 1) * step).min(flat.len())],
+                            rest,
+                        );
+                    }
+                    out.push(']');
                 }
             }
         }
-        let flat = match self.data.to_json() {
-            J::Array(a) => a,
-            _ => vec![],
-        };
-        nest(&flat, &self.shape)
+        let mut out = String::with_capacity(self.data.len() * 12 + 16);
+        match &self.data {
+            Data::F32(v) => write(&mut out, v, &self.shape),
+            Data::F64(v) => write(&mut out, v, &self.shape),
+            Data::I32(v) => write(&mut out, v, &self.shape),
+            Data::I64(v) => write(&mut out, v, &self.shape),
+            Data::U8(v) => write(&mut out, v, &self.shape),
+            Data::I8(v) => write(&mut out, v, &self.shape),
+            Data::Bool(v) => write(&mut out, v, &self.shape),
+        }
+        out
     }
 }
 
@@ -212,10 +224,10 @@ fn bad(msg: impl Into<String>) -> BadRequest {
 }
 
 /// Flattens nested JSON arrays into numbers, checking they form the given shape when known.
-fn flatten(v: &J, out: &mut Vec<J>) {
+fn flatten<'a>(v: &'a J, out: &mut Vec<&'a J>) {
     match v {
         J::Array(items) => items.iter().for_each(|x| flatten(x, out)),
-        other => out.push(other.clone()),
+        other => out.push(other),
     }
 }
 
@@ -232,11 +244,12 @@ fn nested_shape(v: &J) -> Vec<i64> {
     shape
 }
 
-fn parse_data(values: &[J], dtype: DType, name: &str) -> Result<Data, BadRequest> {
+fn parse_data(values: &[&J], dtype: DType, name: &str) -> Result<Data, BadRequest> {
     macro_rules! conv {
         ($variant:ident, $t:ty, $get:expr, $what:expr) => {{
             let mut out: Vec<$t> = Vec::with_capacity(values.len());
             for (i, x) in values.iter().enumerate() {
+                let x: &J = x;
                 match $get(x) {
                     Some(v) => out.push(v),
                     None => {
@@ -520,6 +533,6 @@ mod tests {
             shape: vec![2, 2],
             data: Data::F32(vec![1.0, 2.0, 3.0, 4.0]),
         };
-        assert_eq!(out.to_rows(), json!([[1.0, 2.0], [3.0, 4.0]]));
+        assert_eq!(out.rows_json(), "[[1.0,2.0],[3.0,4.0]]");
     }
 }
