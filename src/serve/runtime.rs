@@ -423,8 +423,8 @@ struct Loops {
 }
 
 /// One loop per session: takes the queue, forms a batch, lets the queue go, runs the batch.
-/// A batch leaves when it is full; when nothing more is queued and another loop is free (so a
-/// lone request never waits); or at the latest after `max_delay`. While a loop runs, requests
+/// A batch leaves when it is full; when nothing more is queued and it holds one request or
+/// another loop is free (so a lone request never waits); or at the latest after `max_delay`. While a loop runs, requests
 /// pile up for the next one: batches grow with load. Runs shorter than [`INLINE_LIMIT`] on
 /// average happen in place (no thread hand-offs); longer ones on the blocking pool, so they
 /// never hold up health checks.
@@ -453,10 +453,11 @@ async fn batch_loop(shared: Arc<Loops>, session: Session) {
             let mut jobs = vec![first];
             let deadline = tokio::time::Instant::now() + shared.max_delay;
             while rows < shared.max_rows {
+                // A lone request never waits, and nothing waits while another session is free.
                 let free = shared.loops - shared.busy.load(Ordering::SeqCst) > 1;
                 let next = match rx.try_recv() {
                     Ok(j) => Some(j),
-                    Err(_) if free => None,
+                    Err(_) if free || jobs.len() == 1 => None,
                     Err(_) => tokio::time::timeout_at(deadline, rx.recv())
                         .await
                         .ok()

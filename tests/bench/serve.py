@@ -88,10 +88,13 @@ def rss_mib(pids):
     return total / 1024
 
 
+PIN = False
+
+
 def wrk(url, concurrency, duration, body_file):
-    threads = 1 if concurrency == 1 else 2
+    threads = 1 if concurrency == 1 or PIN else 2
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{duration}s", "--latency", "-s", body_file, url],
+        (["taskset", "-c", "1"] if PIN else []) + ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{duration}s", "--latency", "-s", body_file, url],
         capture_output=True,
         text=True,
         check=True,
@@ -109,6 +112,8 @@ def wrk(url, concurrency, duration, body_file):
 
 
 def run_server(name, cmd, env, ready_url, target, concurrencies, duration, body_file):
+    if PIN:
+        cmd = ["taskset", "-c", "0"] + cmd
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_ready(ready_url)
@@ -154,7 +159,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--concurrency", default="1,8,64")
+    ap.add_argument("--pin", action="store_true", help="servers on core 0, the load generator on core 1")
     args = ap.parse_args()
+    global PIN
+    PIN = args.pin
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     if not os.path.exists(MLFORM):
         sys.exit("build first: cargo build --release")
@@ -164,19 +172,19 @@ def main():
     lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     lua.write(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = {json.dumps(body)}\n')
     lua.close()
+    cores = 1 if PIN else os.cpu_count()
+    print(f"layout: {'servers pinned to core 0, wrk to core 1' if PIN else 'servers and wrk share all cores'}")
     print(f"machine: {os.cpu_count()} cores; model: {os.path.relpath(MODEL, ROOT)}; request: 1 row of 64 floats, SageMaker /invocations JSON; wrk {args.duration}s per point")
     results = []
-    cores = os.cpu_count()
     for name, extra in [("mlform serve (batching off)", ["--max-batch-size", "1"]), ("mlform serve (batching on)", ["--max-batch-size", "64", "--max-batch-delay-ms", "2"])]:
         port = free_port()
-        cmd = [MLFORM, "serve", "--model", MODEL, "--host", "127.0.0.1", "--port", str(port), "--threads", "1"] + extra
+        cmd = [MLFORM, "serve", "--model", MODEL, "--host", "127.0.0.1", "--port", str(port), "--threads", "1", "--workers", str(cores)] + extra
         results += run_server(name, cmd, {"ORT_DYLIB_PATH": lib}, f"http://127.0.0.1:{port}/ping", f"http://127.0.0.1:{port}/invocations", concurrencies, args.duration, lua.name)
     port = free_port()
     uvicorn = [PY, "-m", "uvicorn", "serve_baseline:app", "--host", "127.0.0.1", "--port", str(port), "--workers", str(cores), "--log-level", "warning", "--app-dir", os.path.dirname(os.path.abspath(__file__))]
     results += run_server(f"python fastapi+uvicorn ({cores} workers)", uvicorn, {"MODEL": MODEL}, f"http://127.0.0.1:{port}/ping", f"http://127.0.0.1:{port}/invocations", concurrencies, args.duration, lua.name)
-    ceil1 = ceiling(args.duration, 1)
     ceiln = ceiling(args.duration, cores)
-    print(f"in-process session.run ceiling: {ceil1:.0f} runs/s on 1 thread, {ceiln:.0f} runs/s on {cores} threads")
+    print(f"in-process session.run ceiling: {ceiln:.0f} runs/s on {cores} thread(s)")
     by = {(r["server"], r["concurrency"]): r for r in results}
     base = [k for k in by if k[0].startswith("python")][0][0]
     off, on = "mlform serve (batching off)", "mlform serve (batching on)"
@@ -184,7 +192,7 @@ def main():
     print()
     print(f"at concurrency {c}: batching on / python baseline = {by[(on, c)]['rps'] / by[(base, c)]['rps']:.1f}x req/s, p99 ratio {by[(on, c)]['p99'] / by[(base, c)]['p99']:.2f}")
     print(f"at concurrency {c}: batching off / python baseline = {by[(off, c)]['rps'] / by[(base, c)]['rps']:.1f}x req/s, p99 ratio {by[(off, c)]['p99'] / by[(base, c)]['p99']:.2f}")
-    print(f"unbatched throughput / in-process ceiling ({cores} threads) = {max(by[(off, x)]['rps'] for x in concurrencies) / ceiln:.2f}")
+    print(f"unbatched throughput / in-process ceiling ({cores} thread(s)) = {max(by[(off, x)]['rps'] for x in concurrencies) / ceiln:.2f}")
     print(f"batching on / off at concurrency {c} = {by[(on, c)]['rps'] / by[(off, c)]['rps']:.2f}x")
     os.unlink(lua.name)
 
