@@ -327,7 +327,9 @@ impl Ctx {
 
 /// The providers of this build.
 pub fn registry() -> Registry {
-    Registry::builtin()
+    let mut r = Registry::builtin();
+    r.add(mlform_provider_aws::AwsProvider::new());
+    r
 }
 
 fn parse_duration(s: &str) -> Option<Duration> {

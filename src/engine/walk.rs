@@ -1848,8 +1848,12 @@ impl<'a> Walk<'a> {
                     _ => {}
                 }
                 let (count, each) = self.instance_keys(&k, each_value);
+                // Update from the refreshed object the plan was made against, not the older state.
                 let prior = if change.action == Action::Update {
-                    current.as_ref().map(|c| c.value.clone())
+                    change
+                        .before
+                        .clone()
+                        .or_else(|| current.as_ref().map(|c| c.value.clone()))
                 } else {
                     None
                 };

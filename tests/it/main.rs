@@ -1,6 +1,7 @@
 //! mlform's integration tests: one binary that runs the real `mlform` executable against
 //! fixture directories and temporary working directories.
 
+mod aws;
 mod crash;
 mod examples;
 mod fake_provider;

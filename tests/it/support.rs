@@ -32,10 +32,6 @@ impl Workdir {
         self
     }
 
-    pub fn remove(&self, name: &str) {
-        std::fs::remove_file(self.path().join(name)).expect("remove");
-    }
-
     /// Runs mlform with `args` (no terminal, no colour) and returns its output.
     pub fn run(&self, args: &[&str]) -> Run {
         let out = Command::new(bin())

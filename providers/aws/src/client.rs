@@ -1,0 +1,118 @@
+//! SDK clients built from the `provider "aws"` block: region, profile, static keys, and
+//! per-service endpoint overrides (path-style S3 when an endpoint is set, as the emulator
+//! and LocalStack need).
+
+use std::collections::BTreeMap;
+
+use aws_config::BehaviorVersion;
+use mlform_provider::{ProviderError, Value};
+
+/// The clients of one configured provider, and its default tags.
+pub struct Clients {
+    pub s3: aws_sdk_s3::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+    pub default_tags: BTreeMap<String, String>,
+}
+
+fn string(v: &Value, name: &str) -> Option<String> {
+    v.get_attr(name).strip_marks().as_str().map(str::to_string)
+}
+
+impl Clients {
+    pub async fn from_config(config: &Value) -> Result<Clients, ProviderError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(r) = string(config, "region") {
+            loader = loader.region(aws_config::Region::new(r));
+        }
+        if let Some(p) = string(config, "profile") {
+            loader = loader.profile_name(p);
+        }
+        match (string(config, "access_key"), string(config, "secret_key")) {
+            (Some(ak), Some(sk)) => {
+                let creds = aws_credential_types::Credentials::new(
+                    ak,
+                    sk,
+                    string(config, "token"),
+                    None,
+                    "mlform-provider-block",
+                );
+                loader = loader.credentials_provider(creds);
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(ProviderError::InvalidConfig(
+                    "access_key and secret_key must be set together".into(),
+                ))
+            }
+            _ => {}
+        }
+        if let Some(n) = config.get_attr("max_retries").as_f64() {
+            loader = loader.retry_config(
+                aws_config::retry::RetryConfig::standard().with_max_attempts(n.max(1.0) as u32),
+            );
+        }
+        let sdk = loader.load().await;
+        let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+            ProviderError::InvalidConfig(
+                "no AWS region: set region in the provider block, or AWS_REGION".into(),
+            )
+        })?;
+        let endpoints = config.get_attr("endpoints");
+        let endpoint = |svc: &str| string(endpoints, svc);
+        let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("s3") {
+            s3 = s3.endpoint_url(url).force_path_style(true);
+        }
+        if config.get_attr("s3_use_path_style").as_bool() == Some(true) {
+            s3 = s3.force_path_style(true);
+        }
+        let mut iam = aws_sdk_iam::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("iam") {
+            iam = iam.endpoint_url(url);
+        }
+        let mut sts = aws_sdk_sts::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("sts") {
+            sts = sts.endpoint_url(url);
+        }
+        let default_tags = config
+            .get_attr("default_tags")
+            .get_attr("tags")
+            .as_map()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let clients = Clients {
+            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            iam: aws_sdk_iam::Client::from_conf(iam.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            region,
+            default_tags,
+        };
+        if config.get_attr("skip_credentials_validation").as_bool() != Some(true) {
+            clients.sts.get_caller_identity().send().await.map_err(|e| ProviderError::InvalidConfig(format!("validating AWS credentials with sts:GetCallerIdentity failed: {e}; set skip_credentials_validation = true to skip this check")))?;
+        }
+        Ok(clients)
+    }
+
+    /// `tags_all`: the provider's default tags overlaid by the resource's own.
+    pub fn tags_all(&self, tags: &Value) -> Value {
+        if tags.is_unknown() {
+            return Value::Unknown;
+        }
+        let mut all: BTreeMap<String, Value> = self
+            .default_tags
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect();
+        if let Some(m) = tags.as_map() {
+            for (k, v) in m {
+                all.insert(k.clone(), v.clone());
+            }
+        }
+        Value::Map(all)
+    }
+}

@@ -1,0 +1,71 @@
+//! The resource types and data sources of the AWS provider, one module each.
+
+mod caller_identity;
+mod iam_policy_document;
+mod iam_role;
+mod s3_bucket;
+
+use std::sync::Arc;
+
+use mlform_provider::{DataSource, Resource, Schema};
+
+use crate::Clients;
+
+pub fn resource_schemas() -> Vec<(&'static str, Schema)> {
+    vec![
+        ("aws_s3_bucket", s3_bucket::schema()),
+        ("aws_iam_role", iam_role::schema()),
+    ]
+}
+
+pub fn data_source_schemas() -> Vec<(&'static str, Schema)> {
+    vec![
+        ("aws_caller_identity", caller_identity::schema()),
+        ("aws_iam_policy_document", iam_policy_document::schema()),
+    ]
+}
+
+pub fn resource(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn Resource>> {
+    Some(match type_name {
+        "aws_s3_bucket" => Arc::new(s3_bucket::S3Bucket { clients }),
+        "aws_iam_role" => Arc::new(iam_role::IamRole { clients }),
+        _ => return None,
+    })
+}
+
+pub fn data_source(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn DataSource>> {
+    Some(match type_name {
+        "aws_caller_identity" => Arc::new(caller_identity::CallerIdentity { clients }),
+        "aws_iam_policy_document" => Arc::new(iam_policy_document::PolicyDocument),
+        _ => return None,
+    })
+}
+
+/// A name from `name` or `name_prefix` + a unique suffix, as terraform-provider-aws does.
+pub fn unique_name(
+    name: &mlform_provider::Value,
+    prefix: &mlform_provider::Value,
+    default_prefix: &str,
+) -> String {
+    if let Some(n) = name.as_str() {
+        return n.to_string();
+    }
+    let p = prefix.as_str().unwrap_or(default_prefix);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{p}{:026}", nanos % 10u128.pow(26))
+}
+
+/// Tags as a sorted map value.
+pub fn tags_value<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> mlform_provider::Value {
+    mlform_provider::Value::Map(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), mlform_provider::Value::from(v)))
+            .collect(),
+    )
+}

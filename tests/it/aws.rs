@@ -1,0 +1,329 @@
+//! The AWS provider against the local AWS emulator (moto_server from PyPI, installed by this
+//! harness into a cached venv, one server per test on a free loopback port), through the
+//! real aws-sdk clients: create, no-op, update in place, replace, import, drift, destroy.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::support::Workdir;
+
+const MOTO_VERSION: &str = "5.2.5";
+
+fn moto_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let venv = PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()))
+            .join(format!(".cache/mlform/venv-moto-{MOTO_VERSION}"));
+        let bin = venv.join("bin/moto_server");
+        if !bin.exists() {
+            let ok = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(ok, "python3 -m venv failed");
+            let ok = Command::new(venv.join("bin/python"))
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    &format!("moto[server]=={MOTO_VERSION}"),
+                ])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(ok && bin.exists(), "pip install moto[server] failed");
+        }
+        bin
+    })
+    .clone()
+}
+
+/// A running emulator, stopped on drop.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(moto_bin())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Moto { child, url };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("moto_server did not start");
+    }
+
+    /// The provider block pointing every service at the emulator.
+    pub fn provider_block(&self, extra: &str) -> String {
+        format!(
+            "provider \"aws\" {{\n  region                      = \"us-east-1\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n{extra}\n  endpoints {{\n    s3  = \"{0}\"\n    iam = \"{0}\"\n    sts = \"{0}\"\n  }}\n}}\n",
+            self.url
+        )
+    }
+
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .endpoint_url(&self.url)
+            .load()
+            .await
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let sdk = rt().block_on(self.sdk());
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        let sdk = rt().block_on(self.sdk());
+        aws_sdk_iam::Client::new(&sdk)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn counts(text: &str) -> (usize, usize, usize) {
+    let re = regex::Regex::new(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy").unwrap();
+    match re.captures(text) {
+        Some(c) => (
+            c[1].parse().unwrap(),
+            c[2].parse().unwrap(),
+            c[3].parse().unwrap(),
+        ),
+        None => (0, 0, 0),
+    }
+}
+
+#[test]
+fn s3_bucket_lifecycle_against_the_emulator() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |name: &str, team: &str| {
+        format!("{}\nresource \"aws_s3_bucket\" \"data\" {{\n  bucket        = \"{name}\"\n  force_destroy = true\n  tags = {{\n    team = \"{team}\"\n  }}\n}}\n\noutput \"arn\" {{\n  value = aws_s3_bucket.data.arn\n}}\n", moto.provider_block("  default_tags {\n    tags = { managed-by = \"mlform\" }\n  }"))
+    };
+    w.write("main.tf", &config("training-data", "ml"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("1 added"), "{}", r.stdout);
+    assert_eq!(
+        w.ok(&["output", "-raw", "arn"]).stdout,
+        "arn:aws:s3:::training-data"
+    );
+    let s3 = moto.s3();
+    let tags = rt()
+        .block_on(s3.get_bucket_tagging().bucket("training-data").send())
+        .unwrap();
+    let mut got: Vec<(String, String)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("managed-by".to_string(), "mlform".to_string()),
+            ("team".to_string(), "ml".to_string())
+        ]
+    );
+
+    // No changes on a second plan.
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // A tag change is an update in place.
+    w.write("main.tf", &config("training-data", "data"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+
+    // Changed outside mlform: the plan shows drift and puts it back.
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(
+            aws_sdk_s3::types::Tag::builder()
+                .key("team")
+                .value("rogue")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    rt().block_on(
+        s3.put_bucket_tagging()
+            .bucket("training-data")
+            .tagging(tagging)
+            .send(),
+    )
+    .unwrap();
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout.contains("aws_s3_bucket.data has changed"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\"rogue\""), "{}", r.stdout);
+    assert_eq!(counts(&r.stdout), (0, 1, 0));
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // A new name replaces the bucket; the old one is gone.
+    rt().block_on(
+        s3.put_object()
+            .bucket("training-data")
+            .key("model.onnx")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+            .send(),
+    )
+    .unwrap();
+    w.write("main.tf", &config("training-data-v2", "data"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(rt()
+        .block_on(s3.head_bucket().bucket("training-data").send())
+        .is_err());
+
+    // Import into an empty state, then the plan is clean.
+    w.ok(&["state", "rm", "aws_s3_bucket.data"]);
+    w.ok(&["import", "aws_s3_bucket.data", "training-data-v2"]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    // force_destroy is not known to AWS: importing leaves it unset, so the plan sets it.
+    assert!(
+        r.code == 0 || r.stdout.contains("force_destroy"),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+
+    // Destroy leaves nothing.
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt()
+        .block_on(s3.head_bucket().bucket("training-data-v2").send())
+        .is_err());
+    assert!(w.addresses().is_empty());
+}
+
+#[test]
+fn iam_role_lifecycle_with_semantic_policy_comparison() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |policy: &str, description: &str, path: &str| {
+        format!(
+            "{}\ndata \"aws_iam_policy_document\" \"trust\" {{\n  statement {{\n    actions = [\"sts:AssumeRole\"]\n    principals {{\n      type        = \"Service\"\n      identifiers = [\"sagemaker.amazonaws.com\"]\n    }}\n  }}\n}}\n\nresource \"aws_iam_role\" \"training\" {{\n  name               = \"training\"\n  path               = \"{path}\"\n  description        = \"{description}\"\n  assume_role_policy = {policy}\n}}\n\ndata \"aws_caller_identity\" \"me\" {{}}\n\noutput \"account\" {{\n  value = data.aws_caller_identity.me.account_id\n}}\n",
+            moto.provider_block("")
+        )
+    };
+    w.write(
+        "main.tf",
+        &config(
+            "data.aws_iam_policy_document.trust.json",
+            "trains models",
+            "/",
+        ),
+    );
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("1 added"), "{}", r.stdout);
+    assert_eq!(w.ok(&["output", "-raw", "account"]).stdout, "123456789012");
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // The same policy written differently is no change.
+    let same = r#"jsonencode({ Statement = [{ Principal = { Service = ["sagemaker.amazonaws.com"] }, Effect = "Allow", Action = "sts:AssumeRole" }], Version = "2012-10-17" })"#;
+    w.write("main.tf", &config(same, "trains models", "/"));
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+
+    // Description: update in place; path: replacement.
+    w.write("main.tf", &config(same, "trains bigger models", "/"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    w.write("main.tf", &config(same, "trains bigger models", "/ml/"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        r.stdout
+    );
+
+    // Drift: a tag added outside mlform shows as a change and is removed.
+    let iam = moto.iam();
+    rt().block_on(
+        iam.tag_role()
+            .role_name("training")
+            .tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key("owner")
+                    .value("someone")
+                    .build()
+                    .unwrap(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout.contains("aws_iam_role.training has changed"),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // Import, then destroy.
+    w.ok(&["state", "rm", "aws_iam_role.training"]);
+    w.ok(&["import", "aws_iam_role.training", "training"]);
+    w.ok(&["apply", "-auto-approve"]);
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt()
+        .block_on(iam.get_role().role_name("training").send())
+        .is_err());
+}
