@@ -56,7 +56,11 @@ impl Moto {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(moto_bin())
+        // moto_server with the documented-behaviour shims of tests/aws/emulator.py.
+        let python = moto_bin().parent().unwrap().join("python");
+        let shim = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/aws/emulator.py");
+        let child = Command::new(python)
+            .arg(shim)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
@@ -326,4 +330,166 @@ fn iam_role_lifecycle_with_semantic_policy_comparison() {
     assert!(rt()
         .block_on(iam.get_role().role_name("training").send())
         .is_err());
+}
+
+fn platform(moto: &Moto, status: &str, block: bool, actions: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_s3_bucket" "data" {{
+  bucket        = "platform-data"
+  force_destroy = true
+}}
+
+resource "aws_s3_bucket_versioning" "data" {{
+  bucket = aws_s3_bucket.data.id
+  versioning_configuration {{
+    status = "{status}"
+  }}
+}}
+
+resource "aws_s3_bucket_public_access_block" "data" {{
+  bucket                  = aws_s3_bucket.data.id
+  block_public_acls       = true
+  block_public_policy     = {block}
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "data" {{
+  bucket = aws_s3_bucket.data.id
+  rule {{
+    apply_server_side_encryption_by_default {{
+      sse_algorithm = "AES256"
+    }}
+  }}
+}}
+
+data "aws_iam_policy_document" "read" {{
+  statement {{
+    actions   = [{actions}]
+    resources = ["${{aws_s3_bucket.data.arn}}/*"]
+  }}
+}}
+
+resource "aws_iam_policy" "read" {{
+  name   = "platform-read"
+  policy = data.aws_iam_policy_document.read.json
+}}
+
+resource "aws_iam_role" "serving" {{
+  name = "serving"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_iam_role_policy_attachment" "read" {{
+  role       = aws_iam_role.serving.name
+  policy_arn = aws_iam_policy.read.arn
+}}
+
+resource "aws_iam_role_policy" "logs" {{
+  role   = aws_iam_role.serving.name
+  name   = "logs"
+  policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Effect = "Allow", Action = ["logs:PutLogEvents"], Resource = "*" }}] }})
+}}
+
+resource "aws_s3_bucket_policy" "data" {{
+  bucket = aws_s3_bucket.data.id
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Sid = "DenyInsecure", Effect = "Deny", Principal = "*", Action = "s3:*", Resource = "${{aws_s3_bucket.data.arn}}/*", Condition = {{ Bool = {{ "aws:SecureTransport" = "false" }} }} }}]
+  }})
+}}
+"#,
+        provider = moto.provider_block("")
+    )
+}
+
+#[test]
+fn data_bucket_and_iam_policies_against_the_emulator() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &platform(&moto, "Enabled", true, "\"s3:GetObject\""),
+    );
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("9 added"), "{}", r.stdout);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let s3 = moto.s3();
+    let v = rt()
+        .block_on(s3.get_bucket_versioning().bucket("platform-data").send())
+        .unwrap();
+    assert_eq!(v.status().map(|s| s.as_str()), Some("Enabled"));
+    let iam = moto.iam();
+    let attached = rt()
+        .block_on(
+            iam.list_attached_role_policies()
+                .role_name("serving")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(attached.attached_policies().len(), 1);
+
+    // In-place updates: versioning, public access block, the managed policy's document.
+    w.write(
+        "main.tf",
+        &platform(
+            &moto,
+            "Suspended",
+            false,
+            "\"s3:GetObject\", \"s3:ListBucket\"",
+        ),
+    );
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("0 added, 3 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let pab = rt()
+        .block_on(s3.get_public_access_block().bucket("platform-data").send())
+        .unwrap();
+    assert_eq!(
+        pab.public_access_block_configuration()
+            .and_then(|c| c.block_public_policy()),
+        Some(false)
+    );
+
+    // Import by the terraform-provider-aws ID formats.
+    for (addr, id) in [
+        (
+            "aws_s3_bucket_public_access_block.data",
+            "platform-data".to_string(),
+        ),
+        ("aws_iam_role_policy.logs", "serving:logs".to_string()),
+    ] {
+        w.ok(&["state", "rm", addr]);
+        w.ok(&["import", addr, &id]);
+    }
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // Destroy in dependency order leaves nothing behind.
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt()
+        .block_on(s3.head_bucket().bucket("platform-data").send())
+        .is_err());
+    assert!(rt()
+        .block_on(iam.get_role().role_name("serving").send())
+        .is_err());
+    let policies = rt()
+        .block_on(
+            iam.list_policies()
+                .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+                .send(),
+        )
+        .unwrap();
+    assert!(policies.policies().is_empty(), "{:?}", policies.policies());
 }

@@ -20,7 +20,13 @@ where
         _ => None,
     };
     let text = if code.is_empty() && message.is_empty() {
-        format!("{err}")
+        format!(
+            "{} (HTTP {})",
+            describe(err),
+            status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "no response".into())
+        )
     } else {
         format!("{code}: {message}")
     };

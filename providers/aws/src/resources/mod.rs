@@ -1,9 +1,11 @@
 //! The resource types and data sources of the AWS provider, one module each.
 
 mod caller_identity;
+mod iam_policy;
 mod iam_policy_document;
 mod iam_role;
 mod s3_bucket;
+mod s3_bucket_config;
 
 use std::sync::Arc;
 
@@ -11,11 +13,54 @@ use mlform_provider::{DataSource, Resource, Schema};
 
 use crate::Clients;
 
+type Make = fn(Arc<Clients>) -> Arc<dyn Resource>;
+
+/// Every resource type: its name, schema and constructor, in one place.
+const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
+    ("aws_s3_bucket", s3_bucket::schema, |c| {
+        Arc::new(s3_bucket::S3Bucket { clients: c })
+    }),
+    (
+        "aws_s3_bucket_versioning",
+        s3_bucket_config::versioning_schema,
+        |c| Arc::new(s3_bucket_config::Versioning { clients: c }),
+    ),
+    (
+        "aws_s3_bucket_public_access_block",
+        s3_bucket_config::public_access_block_schema,
+        |c| Arc::new(s3_bucket_config::PublicAccessBlock { clients: c }),
+    ),
+    (
+        "aws_s3_bucket_server_side_encryption_configuration",
+        s3_bucket_config::encryption_schema,
+        |c| Arc::new(s3_bucket_config::Encryption { clients: c }),
+    ),
+    (
+        "aws_s3_bucket_policy",
+        s3_bucket_config::policy_schema,
+        |c| Arc::new(s3_bucket_config::BucketPolicy { clients: c }),
+    ),
+    ("aws_iam_role", iam_role::schema, |c| {
+        Arc::new(iam_role::IamRole { clients: c })
+    }),
+    ("aws_iam_policy", iam_policy::policy_schema, |c| {
+        Arc::new(iam_policy::IamPolicy { clients: c })
+    }),
+    ("aws_iam_role_policy", iam_policy::role_policy_schema, |c| {
+        Arc::new(iam_policy::RolePolicy { clients: c })
+    }),
+    (
+        "aws_iam_role_policy_attachment",
+        iam_policy::attachment_schema,
+        |c| Arc::new(iam_policy::Attachment { clients: c }),
+    ),
+];
+
 pub fn resource_schemas() -> Vec<(&'static str, Schema)> {
-    vec![
-        ("aws_s3_bucket", s3_bucket::schema()),
-        ("aws_iam_role", iam_role::schema()),
-    ]
+    RESOURCES
+        .iter()
+        .map(|(name, schema, _)| (*name, schema()))
+        .collect()
 }
 
 pub fn data_source_schemas() -> Vec<(&'static str, Schema)> {
@@ -26,11 +71,10 @@ pub fn data_source_schemas() -> Vec<(&'static str, Schema)> {
 }
 
 pub fn resource(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn Resource>> {
-    Some(match type_name {
-        "aws_s3_bucket" => Arc::new(s3_bucket::S3Bucket { clients }),
-        "aws_iam_role" => Arc::new(iam_role::IamRole { clients }),
-        _ => return None,
-    })
+    RESOURCES
+        .iter()
+        .find(|(name, _, _)| *name == type_name)
+        .map(|(_, _, make)| make(clients))
 }
 
 pub fn data_source(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn DataSource>> {
