@@ -116,3 +116,51 @@ impl Clients {
         Value::Map(all)
     }
 }
+
+impl Clients {
+    /// The `tags` attribute seen from a live object's tags: everything but what `default_tags`
+    /// put there (unless the configuration set that key itself). Null stays null when empty.
+    pub fn own_tags(&self, all: &Value, prior_tags: &Value) -> Value {
+        let configured = prior_tags.as_map();
+        let own: BTreeMap<String, Value> = all
+            .as_map()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, v)| {
+                self.default_tags
+                    .get(k)
+                    .map(|d| v.as_str() != Some(d))
+                    .unwrap_or(true)
+                    || configured.is_some_and(|t| t.contains_key(k))
+            })
+            .collect();
+        if own.is_empty() && prior_tags.is_null() {
+            Value::Null
+        } else {
+            Value::Map(own)
+        }
+    }
+}
+
+/// What changes between two tag maps: keys to remove, and pairs to set.
+pub fn tag_changes(old: &Value, new: &Value) -> (Vec<String>, Vec<(String, String)>) {
+    let removed = old
+        .as_map()
+        .map(|m| {
+            m.keys()
+                .filter(|k| new.as_map().is_none_or(|n| !n.contains_key(*k)))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let set = new
+        .as_map()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    (removed, set)
+}

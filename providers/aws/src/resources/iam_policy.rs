@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_iam::types::Tag;
 use mlform_provider::{
     Attribute, PlanRequest, Planned, ProviderError, Resource, Schema, Type, Value,
 };
@@ -141,26 +140,9 @@ impl Resource for IamPolicy {
             m.insert(k, v);
         }
         let all = m.get("tags_all").cloned().unwrap_or(Value::Null);
-        let own: std::collections::BTreeMap<String, Value> = all
-            .as_map()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(k, _)| {
-                !self.clients.default_tags.contains_key(k)
-                    || prior
-                        .get_attr("tags")
-                        .as_map()
-                        .is_some_and(|t| t.contains_key(k))
-            })
-            .collect();
         m.insert(
             "tags".into(),
-            if own.is_empty() && prior.get_attr("tags").is_null() {
-                Value::Null
-            } else {
-                Value::Map(own)
-            },
+            self.clients.own_tags(&all, prior.get_attr("tags")),
         );
         Ok(Some(Value::Map(m)))
     }
@@ -205,18 +187,7 @@ impl Resource for IamPolicy {
             planned.get_attr("name_prefix"),
             "terraform-",
         );
-        let tags: Vec<Tag> = planned
-            .get_attr("tags_all")
-            .as_map()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| {
-                        v.as_str()
-                            .and_then(|s| Tag::builder().key(k).value(s).build().ok())
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tags = super::iam_tags(planned.get_attr("tags_all"))?;
         let mut req = self
             .clients
             .iam
@@ -291,15 +262,7 @@ impl Resource for IamPolicy {
         }
         let (old, new) = (prior.get_attr("tags_all"), planned.get_attr("tags_all"));
         if !old.same_data(new) {
-            let removed: Vec<String> = old
-                .as_map()
-                .map(|m| {
-                    m.keys()
-                        .filter(|k| new.as_map().is_none_or(|n| !n.contains_key(*k)))
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
+            let (removed, _) = crate::client::tag_changes(old, new);
             if !removed.is_empty() {
                 iam.untag_policy()
                     .policy_arn(&arn)
@@ -308,17 +271,7 @@ impl Resource for IamPolicy {
                     .await
                     .map_err(|e| classify("iam:UntagPolicy", &e))?;
             }
-            let tags: Vec<Tag> = new
-                .as_map()
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| {
-                            v.as_str()
-                                .and_then(|s| Tag::builder().key(k).value(s).build().ok())
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let tags = super::iam_tags(new)?;
             if !tags.is_empty() {
                 iam.tag_policy()
                     .policy_arn(&arn)
@@ -374,24 +327,8 @@ impl Resource for IamPolicy {
         };
         let mut m = v.as_map().cloned().unwrap_or_default();
         m.insert("name_prefix".into(), Value::Null);
-        let own: std::collections::BTreeMap<String, Value> = m
-            .get("tags_all")
-            .and_then(|t| t.as_map())
-            .map(|t| {
-                t.iter()
-                    .filter(|(k, _)| !self.clients.default_tags.contains_key(*k))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        m.insert(
-            "tags".into(),
-            if own.is_empty() {
-                Value::Null
-            } else {
-                Value::Map(own)
-            },
-        );
+        let all = m.get("tags_all").cloned().unwrap_or(Value::Null);
+        m.insert("tags".into(), self.clients.own_tags(&all, &Value::Null));
         Ok(Some(Value::Map(m)))
     }
 }

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_iam::types::Tag;
 use mlform_provider::{
     Attribute, PathStep, PlanRequest, Planned, ProviderError, Resource, Schema, Type, Value,
 };
@@ -44,24 +43,6 @@ pub fn schema() -> Schema {
 
 pub struct IamRole {
     pub clients: Arc<Clients>,
-}
-
-fn tags(v: &Value) -> Result<Vec<Tag>, ProviderError> {
-    v.as_map()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| {
-                    v.as_str().map(|s| {
-                        Tag::builder()
-                            .key(k)
-                            .value(s)
-                            .build()
-                            .map_err(|e| ProviderError::InvalidConfig(e.to_string()))
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_else(|| Ok(Vec::new()))
 }
 
 impl IamRole {
@@ -122,30 +103,9 @@ impl Resource for IamRole {
             m.insert(k, v);
         }
         let all = m.get("tags_all").cloned().unwrap_or(Value::Null);
-        let own: std::collections::BTreeMap<String, Value> = all
-            .as_map()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(k, v)| {
-                self.clients
-                    .default_tags
-                    .get(k)
-                    .map(|d| v.as_str() != Some(d))
-                    .unwrap_or(true)
-                    || prior
-                        .get_attr("tags")
-                        .as_map()
-                        .is_some_and(|t| t.contains_key(k))
-            })
-            .collect();
         m.insert(
             "tags".into(),
-            if own.is_empty() && prior.get_attr("tags").is_null() {
-                Value::Null
-            } else {
-                Value::Map(own)
-            },
+            self.clients.own_tags(&all, prior.get_attr("tags")),
         );
         Ok(Some(Value::Map(m)))
     }
@@ -234,7 +194,7 @@ impl Resource for IamRole {
                     .as_f64()
                     .unwrap_or(3600.0) as i32,
             )
-            .set_tags(Some(tags(planned.get_attr("tags_all"))?));
+            .set_tags(Some(super::iam_tags(planned.get_attr("tags_all"))?));
         if let Some(d) = planned.get_attr("description").as_str() {
             req = req.description(d);
         }
@@ -300,15 +260,7 @@ impl Resource for IamRole {
         }
         let (old, new) = (prior.get_attr("tags_all"), planned.get_attr("tags_all"));
         if !old.same_data(new) {
-            let removed: Vec<String> = old
-                .as_map()
-                .map(|m| {
-                    m.keys()
-                        .filter(|k| new.as_map().is_none_or(|n| !n.contains_key(*k)))
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
+            let (removed, _) = crate::client::tag_changes(old, new);
             if !removed.is_empty() {
                 iam.untag_role()
                     .role_name(&name)
@@ -317,7 +269,7 @@ impl Resource for IamRole {
                     .await
                     .map_err(|e| classify("iam:UntagRole", &e))?;
             }
-            let set = tags(new)?;
+            let set = super::iam_tags(new)?;
             if !set.is_empty() {
                 iam.tag_role()
                     .role_name(&name)
@@ -395,23 +347,7 @@ impl Resource for IamRole {
             m.entry(k.to_string()).or_insert(Value::Null);
         }
         let all = m.get("tags_all").cloned().unwrap_or(Value::Null);
-        let own: std::collections::BTreeMap<String, Value> = all
-            .as_map()
-            .map(|t| {
-                t.iter()
-                    .filter(|(k, _)| !self.clients.default_tags.contains_key(*k))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        m.insert(
-            "tags".into(),
-            if own.is_empty() {
-                Value::Null
-            } else {
-                Value::Map(own)
-            },
-        );
+        m.insert("tags".into(), self.clients.own_tags(&all, &Value::Null));
         Ok(Some(Value::Map(m)))
     }
 }

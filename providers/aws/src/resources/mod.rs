@@ -113,3 +113,20 @@ pub fn tags_value<'a>(
             .collect(),
     )
 }
+
+/// IAM tags from a tag map value.
+pub fn iam_tags(
+    v: &mlform_provider::Value,
+) -> Result<Vec<aws_sdk_iam::types::Tag>, mlform_provider::ProviderError> {
+    crate::client::tag_changes(&mlform_provider::Value::Null, v)
+        .1
+        .into_iter()
+        .map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| mlform_provider::ProviderError::InvalidConfig(e.to_string()))
+        })
+        .collect()
+}

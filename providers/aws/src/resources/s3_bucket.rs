@@ -206,30 +206,9 @@ impl Resource for S3Bucket {
             m.insert(k.into(), v);
         }
         // Tags set by default_tags are not drift of `tags`.
-        let own: std::collections::BTreeMap<String, Value> = live_tags
-            .as_map()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(k, v)| {
-                self.clients
-                    .default_tags
-                    .get(k)
-                    .map(|d| v.as_str() != Some(d))
-                    .unwrap_or(true)
-                    || prior
-                        .get_attr("tags")
-                        .as_map()
-                        .is_some_and(|t| t.contains_key(k))
-            })
-            .collect();
         m.insert(
             "tags".into(),
-            if own.is_empty() && prior.get_attr("tags").is_null() {
-                Value::Null
-            } else {
-                Value::Map(own)
-            },
+            self.clients.own_tags(&live_tags, prior.get_attr("tags")),
         );
         m.insert("tags_all".into(), live_tags);
         Ok(Some(Value::Map(m)))
@@ -357,23 +336,7 @@ impl Resource for S3Bucket {
         // An imported bucket's tags are its own tags.
         let mut m = v.as_map().cloned().unwrap_or_default();
         let all = m.get("tags_all").cloned().unwrap_or(Value::Null);
-        let own = all
-            .as_map()
-            .map(|t| {
-                t.iter()
-                    .filter(|(k, _)| !self.clients.default_tags.contains_key(*k))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect::<std::collections::BTreeMap<_, _>>()
-            })
-            .unwrap_or_default();
-        m.insert(
-            "tags".into(),
-            if own.is_empty() {
-                Value::Null
-            } else {
-                Value::Map(own)
-            },
-        );
+        m.insert("tags".into(), self.clients.own_tags(&all, &Value::Null));
         Ok(Some(Value::Map(m)))
     }
 }
