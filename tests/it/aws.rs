@@ -493,3 +493,102 @@ fn data_bucket_and_iam_policies_against_the_emulator() {
         .unwrap();
     assert!(policies.policies().is_empty(), "{:?}", policies.policies());
 }
+
+#[test]
+fn s3_object_uploads_content_and_files_and_updates_on_change() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("model.onnx", "weights-v1");
+    let config = format!(
+        "{}\nresource \"aws_s3_bucket\" \"models\" {{\n  bucket        = \"models\"\n  force_destroy = true\n}}\n\nresource \"aws_s3_object\" \"model\" {{\n  bucket      = aws_s3_bucket.models.id\n  key         = \"scorer/model.onnx\"\n  source      = \"${{path.module}}/model.onnx\"\n  source_hash = filemd5(\"${{path.module}}/model.onnx\")\n}}\n\nresource \"aws_s3_object\" \"config\" {{\n  bucket       = aws_s3_bucket.models.id\n  key          = \"scorer/config.json\"\n  content      = jsonencode({{ threshold = 0.5 }})\n  content_type = \"application/json\"\n}}\n",
+        moto.provider_block("")
+    );
+    w.write("main.tf", &config);
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("3 added"), "{}", r.stdout);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let s3 = moto.s3();
+    let body = rt().block_on(async {
+        s3.get_object()
+            .bucket("models")
+            .key("scorer/model.onnx")
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes()
+    });
+    assert_eq!(&body[..], b"weights-v1");
+
+    // A changed model file is an update of the object, not a replacement.
+    w.write("model.onnx", "weights-v2");
+    let r = w.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("aws_s3_object.model will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let body = rt().block_on(async {
+        s3.get_object()
+            .bucket("models")
+            .key("scorer/model.onnx")
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes()
+    });
+    assert_eq!(&body[..], b"weights-v2");
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    w.ok(&["state", "rm", "aws_s3_object.config"]);
+    w.ok(&[
+        "import",
+        "aws_s3_object.config",
+        "models/scorer/config.json",
+    ]);
+    w.ok(&["apply", "-auto-approve"]);
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt()
+        .block_on(s3.head_bucket().bucket("models").send())
+        .is_err());
+}
+
+#[test]
+fn large_s3_object_goes_up_in_parts() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    // 65 MiB: over the 64 MiB single-upload limit, so five 16 MiB parts.
+    let big: Vec<u8> = (0..65 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(w.path().join("big.bin"), &big).unwrap();
+    w.write(
+        "main.tf",
+        &format!("{}\nresource \"aws_s3_bucket\" \"b\" {{\n  bucket        = \"big\"\n  force_destroy = true\n}}\n\nresource \"aws_s3_object\" \"o\" {{\n  bucket = aws_s3_bucket.b.id\n  key    = \"big.bin\"\n  source = \"big.bin\"\n}}\n", moto.provider_block("")),
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let s3 = moto.s3();
+    let head = rt()
+        .block_on(s3.head_object().bucket("big").key("big.bin").send())
+        .unwrap();
+    assert_eq!(head.content_length(), Some(big.len() as i64));
+    assert!(
+        head.e_tag().unwrap_or_default().contains("-5"),
+        "multipart ETag expected, got {:?}",
+        head.e_tag()
+    );
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+    w.ok(&["destroy", "-auto-approve"]);
+}

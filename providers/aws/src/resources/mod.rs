@@ -6,6 +6,7 @@ mod iam_policy_document;
 mod iam_role;
 mod s3_bucket;
 mod s3_bucket_config;
+mod s3_object;
 
 use std::sync::Arc;
 
@@ -40,6 +41,9 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         s3_bucket_config::policy_schema,
         |c| Arc::new(s3_bucket_config::BucketPolicy { clients: c }),
     ),
+    ("aws_s3_object", s3_object::schema, |c| {
+        Arc::new(s3_object::S3Object { clients: c })
+    }),
     ("aws_iam_role", iam_role::schema, |c| {
         Arc::new(iam_role::IamRole { clients: c })
     }),
