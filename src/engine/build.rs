@@ -184,7 +184,7 @@ pub fn build_graph(
         .copied()
         .filter(|i| {
             let n = g.dag.node(*i);
-            matches!(&n.kind, NodeKind::Resource(k) if config.descendant(&n.module).and_then(|m| m.resources.get(k)).is_some_and(|r| r.lifecycle.create_before_destroy))
+            matches!(&n.kind, NodeKind::Resource(k) if config.descendant(&n.module).and_then(|m| m.resources.get(k)).is_some_and(|r| r.lifecycle.create_before_destroy || registry.schema(&r.provider.name, k).is_some_and(|s| s.create_before_destroy)))
         })
         .collect();
     while let Some(i) = stack.pop() {

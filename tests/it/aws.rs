@@ -592,3 +592,103 @@ fn large_s3_object_goes_up_in_parts() {
     assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+fn serving(moto: &Moto, object_key: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_s3_bucket" "models" {{
+  bucket        = "serving-models"
+  force_destroy = true
+}}
+
+resource "aws_s3_object" "model" {{
+  bucket  = aws_s3_bucket.models.id
+  key     = "{object_key}"
+  content = "weights"
+}}
+
+resource "aws_iam_role" "serving" {{
+  name = "serving"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_sagemaker_model" "scorer" {{
+  execution_role_arn = aws_iam_role.serving.arn
+  primary_container {{
+    image          = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlform-serve:latest"
+    model_data_url = "s3://${{aws_s3_bucket.models.id}}/${{aws_s3_object.model.key}}"
+    environment    = {{ MODEL_NAME = "scorer" }}
+  }}
+}}
+
+resource "aws_sagemaker_endpoint_configuration" "scorer" {{
+  production_variants {{
+    model_name             = aws_sagemaker_model.scorer.name
+    initial_instance_count = 1
+    instance_type          = "ml.m5.large"
+  }}
+}}
+
+resource "aws_sagemaker_endpoint" "scorer" {{
+  name                 = "scorer"
+  endpoint_config_name = aws_sagemaker_endpoint_configuration.scorer.name
+  timeouts {{
+    create = "30m"
+  }}
+}}
+"#,
+        provider = moto.provider_block("  endpoints {\n  }")
+    )
+    .replace("  endpoints {\n  }\n", "")
+    .replace("    sts = ", &format!("    sagemaker = \"{}\"\n    sts = ", moto.url))
+}
+
+#[test]
+fn sagemaker_endpoint_rolls_to_a_new_configuration_when_the_model_changes() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &serving(&moto, "scorer/v1/model.onnx"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("6 added"), "{}", r.stdout);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // A new model artifact: new object, new model, new endpoint configuration created before
+    // the old one is deleted, and the endpoint switched in place.
+    w.write("main.tf", &serving(&moto, "scorer/v2/model.onnx"));
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("+/- resource \"aws_sagemaker_endpoint_configuration\" \"scorer\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("~ resource \"aws_sagemaker_endpoint\" \"scorer\""),
+        "{}",
+        r.stdout
+    );
+    let r = w.ok(&["apply", "-auto-approve", "-no-color"]);
+    let pos = |s: &str| {
+        r.stdout
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} missing:\n{}", r.stdout))
+    };
+    assert!(
+        pos("aws_sagemaker_endpoint_configuration.scorer: Creation complete")
+            < pos("aws_sagemaker_endpoint.scorer: Modifications complete")
+    );
+    assert!(pos("aws_sagemaker_endpoint.scorer: Modifications complete") < pos("aws_sagemaker_endpoint_configuration.scorer (deposed object): Destruction complete"));
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    w.ok(&["state", "rm", "aws_sagemaker_endpoint.scorer"]);
+    w.ok(&["import", "aws_sagemaker_endpoint.scorer", "scorer"]);
+    w.ok(&["apply", "-auto-approve"]);
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(w.addresses().is_empty());
+}

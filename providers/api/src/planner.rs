@@ -8,8 +8,16 @@ use crate::{Path, PathStep, PlanRequest, Planned, ProviderError, Schema, Value};
 
 /// Plans a change from the schema alone. Resource types with special rules wrap or replace it.
 pub fn plan_by_schema(schema: &Schema, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-    let config = request.config.as_map().cloned().unwrap_or_default();
+    let mut config = request.config.as_map().cloned().unwrap_or_default();
     let prior = request.prior.and_then(|p| p.as_map()).cloned();
+    // Nested blocks: unset optional+computed attributes keep what the provider set before.
+    if let Some(prior) = &prior {
+        for (name, block) in &schema.blocks {
+            if let (Some(cfg), Some(old)) = (config.get(name).cloned(), prior.get(name)) {
+                config.insert(name.clone(), keep_computed(&cfg, old, &block.block));
+            }
+        }
+    }
 
     let mut requires_replace: Vec<Path> = Vec::new();
     if let Some(prior) = &prior {
@@ -64,4 +72,34 @@ pub fn plan_by_schema(schema: &Schema, request: PlanRequest<'_>) -> Result<Plann
         requires_replace,
         replace_reason: None,
     })
+}
+
+/// Fills unset optional+computed attributes of block values from the prior's (single blocks,
+/// and list blocks element by element when the counts agree).
+fn keep_computed(config: &Value, prior: &Value, schema: &Schema) -> Value {
+    match (config, prior.unmark().0) {
+        (Value::Map(c), Value::Map(p)) => {
+            let mut out = c.clone();
+            for (name, attr) in &schema.attributes {
+                if attr.computed && out.get(name).is_none_or(Value::is_null) {
+                    if let Some(v) = p.get(name) {
+                        out.insert(name.clone(), v.clone());
+                    }
+                }
+            }
+            for (name, block) in &schema.blocks {
+                if let (Some(cv), Some(pv)) = (out.get(name).cloned(), p.get(name)) {
+                    out.insert(name.clone(), keep_computed(&cv, pv, &block.block));
+                }
+            }
+            Value::Map(out)
+        }
+        (Value::List(c), Value::List(p)) if c.len() == p.len() => Value::List(
+            c.iter()
+                .zip(p)
+                .map(|(x, y)| keep_computed(x, y, schema))
+                .collect(),
+        ),
+        _ => config.clone(),
+    }
 }

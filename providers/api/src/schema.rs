@@ -121,6 +121,10 @@ pub struct Schema {
     pub attributes: BTreeMap<String, Attribute>,
     pub blocks: BTreeMap<String, NestedBlock>,
     pub description: String,
+    /// Replacements of this type create the new object before deleting the old one, as if
+    /// the configuration said `lifecycle { create_before_destroy = true }` (for objects that
+    /// something else points at, such as a SageMaker endpoint configuration).
+    pub create_before_destroy: bool,
 }
 
 impl Schema {

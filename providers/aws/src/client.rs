@@ -12,6 +12,7 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
+    pub sagemaker: aws_sdk_sagemaker::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
 }
@@ -75,6 +76,10 @@ impl Clients {
         if let Some(url) = endpoint("sts") {
             sts = sts.endpoint_url(url);
         }
+        let mut sagemaker = aws_sdk_sagemaker::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("sagemaker") {
+            sagemaker = sagemaker.endpoint_url(url);
+        }
         let default_tags = config
             .get_attr("default_tags")
             .get_attr("tags")
@@ -89,6 +94,7 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker.build()),
             region,
             default_tags,
         };

@@ -7,6 +7,7 @@ mod iam_role;
 mod s3_bucket;
 mod s3_bucket_config;
 mod s3_object;
+mod sagemaker;
 
 use std::sync::Arc;
 
@@ -43,6 +44,17 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ),
     ("aws_s3_object", s3_object::schema, |c| {
         Arc::new(s3_object::S3Object { clients: c })
+    }),
+    ("aws_sagemaker_model", sagemaker::model_schema, |c| {
+        Arc::new(sagemaker::Model { clients: c })
+    }),
+    (
+        "aws_sagemaker_endpoint_configuration",
+        sagemaker::config_schema,
+        |c| Arc::new(sagemaker::EndpointConfig { clients: c }),
+    ),
+    ("aws_sagemaker_endpoint", sagemaker::endpoint_schema, |c| {
+        Arc::new(sagemaker::Endpoint { clients: c })
     }),
     ("aws_iam_role", iam_role::schema, |c| {
         Arc::new(iam_role::IamRole { clients: c })
