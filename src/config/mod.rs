@@ -285,17 +285,18 @@ fn load_module(
             ));
         }
     }
-    let rel = display_name(root, dir);
-    let in_dir: Vec<(String, String)> = files;
-    let _ = rel;
     build_module(
         root,
         dir,
-        in_dir,
+        files,
         sources,
         diags,
         depth,
-        &mut |child_dir, sources, diags, depth| load_module(root, child_dir, sources, diags, depth),
+        &mut |child_dir, sources, diags, depth| {
+            child_dir
+                .is_dir()
+                .then(|| load_module(root, child_dir, sources, diags, depth))
+        },
     )
 }
 
@@ -327,12 +328,18 @@ fn load_module_files(
         diags,
         depth,
         &mut |child_dir, sources, diags, depth| {
-            load_module_files(root, child_dir, all, sources, diags, depth)
+            let rel = display_name(root, child_dir);
+            let present = all
+                .iter()
+                .any(|(name, _)| Path::new(name).starts_with(&rel));
+            present.then(|| load_module_files(root, child_dir, all, sources, diags, depth))
         },
     )
 }
 
-type ChildLoader<'a> = dyn FnMut(&Path, &mut Sources, &mut Vec<Diagnostic>, usize) -> Module + 'a;
+/// Loads a child module directory; `None` when it does not exist.
+type ChildLoader<'a> =
+    dyn FnMut(&Path, &mut Sources, &mut Vec<Diagnostic>, usize) -> Option<Module> + 'a;
 
 fn build_module(
     root: &Path,
@@ -397,7 +404,7 @@ fn build_module(
             continue;
         }
         let child_dir = normalize_path(&dir.join(&call.source));
-        if !child_dir.is_dir() && !dir_has_files(root, &child_dir, sources) {
+        let Some(child) = load_child(&child_dir, sources, diags, depth + 1) else {
             diags.push(
                 Diagnostic::error(
                     "Module not found",
@@ -410,15 +417,10 @@ fn build_module(
                 .at(call.span.clone()),
             );
             continue;
-        }
-        let child = load_child(&child_dir, sources, diags, depth + 1);
+        };
         module.children.insert(call.name.clone(), child);
     }
     module
-}
-
-fn dir_has_files(_root: &Path, _dir: &Path, _sources: &Sources) -> bool {
-    false
 }
 
 /// Removes `.` and `..` components without touching the file system.

@@ -802,9 +802,6 @@ impl<'a> Walk<'a> {
             return match v {
                 Value::Unknown => Ok(Expanded::Unknown),
                 Value::Map(m) => {
-                    if m.values().any(|x| x.is_unknown()) && false {
-                        return Ok(Expanded::Unknown);
-                    }
                     Ok(Expanded::Keys(Expansion::ForEach, m.into_iter().map(|(k, v)| (Some(Key::Str(k)), Some(v))).collect()))
                 }
                 Value::Set(items) => {
@@ -901,14 +898,10 @@ impl<'a> Walk<'a> {
                 let mut inputs = BTreeMap::new();
                 {
                     let scope = self.scope(&values, &mi, m, count, each);
-                    let mut ev = Evaluator::new(&scope, 0);
                     for (k, e) in &call.inputs {
-                        if !child.variables.contains_key(k) {
-                            continue;
+                        if child.variables.contains_key(k) {
+                            inputs.insert(k.clone(), Evaluator::new(&scope, e.file).eval(&e.expr)?);
                         }
-                        let mut ev2 = Evaluator::new(&scope, e.file);
-                        let _ = &mut ev;
-                        inputs.insert(k.clone(), ev2.eval(&e.expr)?);
                     }
                 }
                 values.module_mut(&child_mi).inputs = inputs;

@@ -55,6 +55,19 @@ async fn live_tags(c: &Clients, arn: &str) -> Result<Value, ProviderError> {
     })))
 }
 
+/// Completes a refreshed object with its live tags (`tags_all`) and its own `tags`.
+async fn with_live_tags(
+    c: &Clients,
+    mut m: std::collections::BTreeMap<String, Value>,
+    prior: &Value,
+    arn: &str,
+) -> Result<Value, ProviderError> {
+    let all = live_tags(c, arn).await?;
+    m.insert("tags".into(), c.own_tags(&all, prior.get_attr("tags")));
+    m.insert("tags_all".into(), all);
+    Ok(Value::Map(m))
+}
+
 async fn update_tags(
     c: &Clients,
     arn: &str,
@@ -257,13 +270,9 @@ impl Resource for Model {
                 ]),
             );
         }
-        let all = live_tags(&self.clients, &arn).await?;
-        m.insert(
-            "tags".into(),
-            self.clients.own_tags(&all, prior.get_attr("tags")),
-        );
-        m.insert("tags_all".into(), all);
-        Ok(Some(Value::Map(m)))
+        with_live_tags(&self.clients, m, prior, &arn)
+            .await
+            .map(Some)
     }
 
     async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
@@ -468,13 +477,9 @@ impl Resource for EndpointConfig {
         let arn = out.endpoint_config_arn().unwrap_or_default().to_string();
         let mut m = prior.as_map().cloned().unwrap_or_default();
         m.insert("arn".into(), Value::from(arn.as_str()));
-        let all = live_tags(&self.clients, &arn).await?;
-        m.insert(
-            "tags".into(),
-            self.clients.own_tags(&all, prior.get_attr("tags")),
-        );
-        m.insert("tags_all".into(), all);
-        Ok(Some(Value::Map(m)))
+        with_live_tags(&self.clients, m, prior, &arn)
+            .await
+            .map(Some)
     }
 
     async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
@@ -769,13 +774,9 @@ impl Resource for Endpoint {
                 .map(Value::from)
                 .unwrap_or(Value::Null),
         );
-        let all = live_tags(&self.clients, &arn).await?;
-        m.insert(
-            "tags".into(),
-            self.clients.own_tags(&all, prior.get_attr("tags")),
-        );
-        m.insert("tags_all".into(), all);
-        Ok(Some(Value::Map(m)))
+        with_live_tags(&self.clients, m, prior, &arn)
+            .await
+            .map(Some)
     }
 
     async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
