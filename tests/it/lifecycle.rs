@@ -567,7 +567,10 @@ fn variable_precedence_follows_terraform() {
 fn saved_plan_carries_its_child_modules() {
     let w = Workdir::new();
     w.write("main.tf", "module \"m\" {\n  source = \"./m\"\n}\n");
-    w.write("m/main.tf", "resource \"terraform_data\" \"x\" {\n  input = 1\n}\n");
+    w.write(
+        "m/main.tf",
+        "resource \"terraform_data\" \"x\" {\n  input = 1\n}\n",
+    );
     w.ok(&["plan", "-out=p.plan"]);
     std::fs::remove_dir_all(w.path().join("m")).unwrap();
     let r = w.ok(&["apply", "p.plan"]);
