@@ -10,9 +10,20 @@ mlform sends.
   (its production variants with it) and answers {"EndpointArn"}; moto 5.2.5 does not
   implement it (HTTP 500). The emulator's endpoints are InService at once, so the switch is
   immediate.
+- SageMaker DeleteTrainingJob: AWS deletes the record of a training job in a terminal state
+  and answers {}; moto 5.2.5 does not implement it.
+- Application Auto Scaling tags (RegisterScalableTarget's Tags, TagResource, UntagResource,
+  ListTagsForResource on a scalable target ARN): AWS keeps them per ARN; moto 5.2.5 ignores
+  Tags and does not implement the three tag actions.
+- CloudWatch over Smithy RPC v2 CBOR: current AWS SDKs call CloudWatch with CBOR bodies at
+  /service/GraniteServiceVersion20100801/operation/<Op>; moto 5.2.5 speaks its AWS JSON 1.0
+  protocol only. The shim decodes the CBOR request, forwards it as the equivalent JSON 1.0
+  request, and encodes the answer as CBOR by the operation's output shape (botocore's own
+  CBOR codec and service model), with the `smithy-protocol: rpc-v2-cbor` header.
 
 Usage: python emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
+import json
 import sys
 
 from moto.s3.responses import S3Response
@@ -46,6 +57,210 @@ def update_endpoint(self):
 from moto.sagemaker.responses import SageMakerResponse  # noqa: E402
 
 SageMakerResponse.update_endpoint = update_endpoint
+
+
+def delete_training_job(self):
+    backend = self.sagemaker_backend
+    name = self._get_param("TrainingJobName")
+    if name not in backend.training_jobs:
+        return 400, {}, json.dumps({"__type": "ValidationException", "message": f"Could not find training job '{name}'."})
+    del backend.training_jobs[name]
+    return "{}"
+
+
+SageMakerResponse.delete_training_job = delete_training_job
+
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse  # noqa: E402
+
+_scaling_tags = {}
+_register_scalable_target = ApplicationAutoScalingResponse.register_scalable_target
+
+
+def register_scalable_target(self):
+    body = _register_scalable_target(self)
+    tags = self._get_param("Tags")
+    if tags:
+        arn = json.loads(body)["ScalableTargetARN"]
+        _scaling_tags.setdefault(arn, {}).update(tags)
+    return body
+
+
+def _target_arn(self):
+    arn = self._get_param("ResourceARN")
+    for t in self.applicationautoscaling_backend.targets.values():
+        for target in t.values():
+            if target.arn == arn:
+                return arn
+    return None
+
+
+def _not_found(arn):
+    return 400, {}, json.dumps({"__type": "ResourceNotFoundException", "Message": f"No scalable target {arn}"})
+
+
+def tag_resource(self):
+    arn = _target_arn(self)
+    if arn is None:
+        return _not_found(self._get_param("ResourceARN"))
+    _scaling_tags.setdefault(arn, {}).update(self._get_param("Tags") or {})
+    return "{}"
+
+
+def untag_resource(self):
+    arn = _target_arn(self)
+    if arn is None:
+        return _not_found(self._get_param("ResourceARN"))
+    for key in self._get_param("TagKeys") or []:
+        _scaling_tags.get(arn, {}).pop(key, None)
+    return "{}"
+
+
+def list_tags_for_resource(self):
+    arn = _target_arn(self)
+    if arn is None:
+        return _not_found(self._get_param("ResourceARN"))
+    return json.dumps({"Tags": _scaling_tags.get(arn, {})})
+
+
+ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
+ApplicationAutoScalingResponse.tag_resource = tag_resource
+ApplicationAutoScalingResponse.untag_resource = untag_resource
+ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
+
+CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
+
+
+def _cbor_model():
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("cloudwatch")
+
+
+def _json_ready(value):
+    import datetime
+
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    if isinstance(value, bytes):
+        import base64
+
+        return base64.b64encode(value).decode()
+    return value
+
+
+def _from_json_shape(value, shape):
+    """JSON protocol values to the Python types botocore's CBOR serializer expects."""
+    import datetime
+
+    if value is None:
+        return None
+    kind = shape.type_name
+    if kind == "structure":
+        return {
+            k: _from_json_shape(v, shape.members[k])
+            for k, v in value.items()
+            if k in shape.members
+        }
+    if kind == "list":
+        return [_from_json_shape(v, shape.member) for v in value]
+    if kind == "map":
+        return {k: _from_json_shape(v, shape.value) for k, v in value.items()}
+    if kind == "timestamp" and isinstance(value, (int, float)):
+        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+    return value
+
+
+def cbor_gateway(app):
+    from botocore.parsers import RpcV2CBORParser
+    from botocore.serialize import RpcV2CBORSerializer
+
+    model = _cbor_model()
+
+    def gateway(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(CBOR_PREFIX):
+            return app(environ, start_response)
+        operation = path[len(CBOR_PREFIX):]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        parser = RpcV2CBORParser()
+        params = parser.parse_data_item(parser.get_peekable_stream_from_bytes(raw)) if raw else {}
+        body = json.dumps(_json_ready(params or {})).encode()
+        import io
+
+        inner = dict(environ)
+        inner["PATH_INFO"] = "/"
+        inner["CONTENT_TYPE"] = "application/x-amz-json-1.0"
+        inner["HTTP_X_AMZ_TARGET"] = f"GraniteServiceVersion20100801.{operation}"
+        inner["CONTENT_LENGTH"] = str(len(body))
+        inner["wsgi.input"] = io.BytesIO(body)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+
+        chunks = b"".join(app(inner, capture))
+        status = captured["status"]
+        answer = json.loads(chunks) if chunks.strip() else {}
+        out = bytearray()
+        serializer = RpcV2CBORSerializer()
+        if int(status.split()[0]) < 300:
+            shape = model.operation_model(operation).output_shape
+            if shape is not None:
+                serializer._serialize_data_item(out, _from_json_shape(answer, shape), shape)
+        else:
+            code = str(answer.get("__type", "InternalFailure")).split("#")[-1]
+            message = answer.get("message") or answer.get("Message") or ""
+            _encode_error(out, code, message)
+        start_response(
+            status,
+            [
+                ("Content-Type", "application/cbor"),
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("Content-Length", str(len(out))),
+            ],
+        )
+        return [bytes(out)]
+
+    return gateway
+
+
+def _encode_error(out, code, message):
+    """A CBOR map {"__type": code, "message": message} (text strings under 24 entries)."""
+
+    def text(s):
+        data = s.encode()
+        n = len(data)
+        if n < 24:
+            out.append(0x60 | n)
+        elif n < 256:
+            out.extend([0x78, n])
+        else:
+            out.extend([0x79, n >> 8, n & 0xFF])
+        out.extend(data)
+
+    out.append(0xA2)
+    text("__type")
+    text(code)
+    text("message")
+    text(message)
+
+
+import moto.server  # noqa: E402
+
+_DomainDispatcher = moto.server.DomainDispatcherApplication
+
+
+def _with_gateway(*args, **kwargs):
+    return cbor_gateway(_DomainDispatcher(*args, **kwargs))
+
+
+moto.server.DomainDispatcherApplication = _with_gateway
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

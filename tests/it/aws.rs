@@ -81,7 +81,7 @@ impl Moto {
     /// The provider block pointing every service at the emulator.
     pub fn provider_block(&self, extra: &str) -> String {
         format!(
-            "provider \"aws\" {{\n  region                      = \"us-east-1\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n{extra}\n  endpoints {{\n    s3  = \"{0}\"\n    iam = \"{0}\"\n    sts = \"{0}\"\n  }}\n}}\n",
+            "provider \"aws\" {{\n  region                      = \"us-east-1\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n{extra}\n  endpoints {{\n    s3                     = \"{0}\"\n    iam                    = \"{0}\"\n    sts                    = \"{0}\"\n    sagemaker              = \"{0}\"\n    applicationautoscaling = \"{0}\"\n    cloudwatch             = \"{0}\"\n  }}\n}}\n",
             self.url
         )
     }
@@ -110,6 +110,18 @@ impl Moto {
         let sdk = rt().block_on(self.sdk());
         aws_sdk_iam::Client::new(&sdk)
     }
+
+    pub fn sagemaker(&self) -> aws_sdk_sagemaker::Client {
+        aws_sdk_sagemaker::Client::new(&rt().block_on(self.sdk()))
+    }
+
+    pub fn autoscaling(&self) -> aws_sdk_applicationautoscaling::Client {
+        aws_sdk_applicationautoscaling::Client::new(&rt().block_on(self.sdk()))
+    }
+
+    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&rt().block_on(self.sdk()))
+    }
 }
 
 impl Drop for Moto {
@@ -126,7 +138,7 @@ pub fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn counts(text: &str) -> (usize, usize, usize) {
+pub fn counts(text: &str) -> (usize, usize, usize) {
     let re = regex::Regex::new(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy").unwrap();
     match re.captures(text) {
         Some(c) => (
@@ -593,7 +605,7 @@ fn large_s3_object_goes_up_in_parts() {
     w.ok(&["destroy", "-auto-approve"]);
 }
 
-fn serving(moto: &Moto, object_key: &str) -> String {
+pub fn serving(moto: &Moto, object_key: &str) -> String {
     format!(
         r#"{provider}
 resource "aws_s3_bucket" "models" {{
@@ -643,7 +655,6 @@ resource "aws_sagemaker_endpoint" "scorer" {{
         provider = moto.provider_block("  endpoints {\n  }")
     )
     .replace("  endpoints {\n  }\n", "")
-    .replace("    sts = ", &format!("    sagemaker = \"{}\"\n    sts = ", moto.url))
 }
 
 #[test]

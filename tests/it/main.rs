@@ -2,6 +2,7 @@
 //! fixture directories and temporary working directories.
 
 mod aws;
+mod aws_ml;
 mod crash;
 mod examples;
 mod fake_provider;

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::Value;
+
 /// The type of an attribute.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Type {
@@ -147,5 +149,36 @@ impl Schema {
             .filter(|(_, a)| a.required || a.optional)
             .map(|(n, _)| n.as_str())
             .chain(self.blocks.keys().map(String::as_str))
+    }
+
+    /// Shapes an object the way configuration is shaped: every attribute present (null when
+    /// absent), absent single blocks null, absent list and set blocks empty, nested blocks
+    /// shaped recursively, unknown keys dropped. Providers build read results with it.
+    pub fn conform(&self, value: &Value) -> Value {
+        let Some(map) = value.as_map() else {
+            return value.clone();
+        };
+        let mut out = BTreeMap::new();
+        for name in self.attributes.keys() {
+            out.insert(name.clone(), map.get(name).cloned().unwrap_or(Value::Null));
+        }
+        for (name, nested) in &self.blocks {
+            let v = map.get(name).cloned().unwrap_or(Value::Null);
+            let shaped = match (nested.nesting, v) {
+                (_, Value::Unknown) => Value::Unknown,
+                (Nesting::Single, Value::Null) => Value::Null,
+                (Nesting::Single, v) => nested.block.conform(&v),
+                (Nesting::List, Value::List(items)) => {
+                    Value::List(items.iter().map(|i| nested.block.conform(i)).collect())
+                }
+                (Nesting::Set, Value::List(items) | Value::Set(items)) => {
+                    Value::set_from(items.iter().map(|i| nested.block.conform(i)).collect())
+                }
+                (Nesting::List, _) => Value::List(Vec::new()),
+                (Nesting::Set, _) => Value::Set(Vec::new()),
+            };
+            out.insert(name.clone(), shaped);
+        }
+        Value::Map(out)
     }
 }

@@ -13,6 +13,8 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub sagemaker: aws_sdk_sagemaker::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
 }
@@ -80,6 +82,14 @@ impl Clients {
         if let Some(url) = endpoint("sagemaker") {
             sagemaker = sagemaker.endpoint_url(url);
         }
+        let mut autoscaling = aws_sdk_applicationautoscaling::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("applicationautoscaling") {
+            autoscaling = autoscaling.endpoint_url(url);
+        }
+        let mut cloudwatch = aws_sdk_cloudwatch::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("cloudwatch") {
+            cloudwatch = cloudwatch.endpoint_url(url);
+        }
         let default_tags = config
             .get_attr("default_tags")
             .get_attr("tags")
@@ -95,6 +105,8 @@ impl Clients {
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
             sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker.build()),
+            autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(autoscaling.build()),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch.build()),
             region,
             default_tags,
         };

@@ -1,13 +1,17 @@
 //! The resource types and data sources of the AWS provider, one module each.
 
+mod autoscaling;
 mod caller_identity;
+mod cloudwatch;
 mod iam_policy;
 mod iam_policy_document;
 mod iam_role;
 mod s3_bucket;
 mod s3_bucket_config;
+mod s3_lifecycle;
 mod s3_object;
 mod sagemaker;
+mod training;
 
 use std::sync::Arc;
 
@@ -42,6 +46,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         s3_bucket_config::policy_schema,
         |c| Arc::new(s3_bucket_config::BucketPolicy { clients: c }),
     ),
+    (
+        "aws_s3_bucket_lifecycle_configuration",
+        s3_lifecycle::schema,
+        |c| Arc::new(s3_lifecycle::Lifecycle { clients: c }),
+    ),
     ("aws_s3_object", s3_object::schema, |c| {
         Arc::new(s3_object::S3Object { clients: c })
     }),
@@ -55,6 +64,22 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ),
     ("aws_sagemaker_endpoint", sagemaker::endpoint_schema, |c| {
         Arc::new(sagemaker::Endpoint { clients: c })
+    }),
+    ("aws_sagemaker_training_job", training::schema, |c| {
+        Arc::new(training::TrainingJob { clients: c })
+    }),
+    (
+        "aws_appautoscaling_target",
+        autoscaling::target_schema,
+        |c| Arc::new(autoscaling::Target { clients: c }),
+    ),
+    (
+        "aws_appautoscaling_policy",
+        autoscaling::policy_schema,
+        |c| Arc::new(autoscaling::Policy { clients: c }),
+    ),
+    ("aws_cloudwatch_metric_alarm", cloudwatch::schema, |c| {
+        Arc::new(cloudwatch::MetricAlarmResource { clients: c })
     }),
     ("aws_iam_role", iam_role::schema, |c| {
         Arc::new(iam_role::IamRole { clients: c })
@@ -118,6 +143,18 @@ pub fn unique_name(
     format!("{p}{:026}", nanos % 10u128.pow(26))
 }
 
+/// The `name_prefix` of a name that [`unique_name`] generated (its 26-digit suffix cut off),
+/// as terraform-provider-aws recovers it on import. `Null` for a name chosen by hand or one
+/// made from the default prefix (the configuration set neither).
+pub fn prefix_of_generated(name: &str) -> mlform_provider::Value {
+    let digits = name.chars().rev().take_while(char::is_ascii_digit).count();
+    if digits == 26 && name.len() > 26 && &name[..name.len() - 26] != "tf-" {
+        mlform_provider::Value::from(&name[..name.len() - 26])
+    } else {
+        mlform_provider::Value::Null
+    }
+}
+
 /// Tags as a sorted map value.
 pub fn tags_value<'a>(
     pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -145,4 +182,24 @@ pub fn iam_tags(
                 .map_err(|e| mlform_provider::ProviderError::InvalidConfig(e.to_string()))
         })
         .collect()
+}
+
+/// A string attribute, empty when unset.
+pub fn string(v: &mlform_provider::Value, name: &str) -> String {
+    v.get_attr(name).as_str().unwrap_or_default().to_string()
+}
+
+/// A string attribute, `None` when unset.
+pub fn opt_str(v: &mlform_provider::Value, name: &str) -> Option<String> {
+    v.get_attr(name).as_str().map(str::to_string)
+}
+
+/// A number attribute.
+pub fn num(v: &mlform_provider::Value, name: &str) -> Option<f64> {
+    v.get_attr(name).as_f64()
+}
+
+/// A whole-number attribute.
+pub fn int(v: &mlform_provider::Value, name: &str) -> Option<i32> {
+    v.get_attr(name).as_f64().map(|n| n as i32)
 }

@@ -9,8 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sagemaker::types::{
-    ContainerDefinition, ContainerMode, EndpointStatus, ProductionVariant,
-    ProductionVariantInstanceType, ProductionVariantServerlessConfig, Tag,
+    Alarm as SmAlarm, AutoRollbackConfig, BlueGreenUpdatePolicy, CapacitySize, CapacitySizeType,
+    CaptureContentTypeHeader, CaptureMode, CaptureOption, ContainerDefinition, ContainerMode,
+    DataCaptureConfig, DeploymentConfig, EndpointStatus, ProductionVariant,
+    ProductionVariantInstanceType, ProductionVariantServerlessConfig, Tag, TrafficRoutingConfig,
+    TrafficRoutingConfigType,
 };
 use mlform_provider::{
     Attribute, NestedBlock, Nesting, PathStep, PlanRequest, Planned, ProviderError, Resource,
@@ -26,7 +29,7 @@ fn s(v: &Value, name: &str) -> String {
     v.get_attr(name).as_str().unwrap_or_default().to_string()
 }
 
-fn not_found<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+pub(super) fn not_found<E: aws_sdk_s3::error::ProvideErrorMetadata>(
     e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
 ) -> bool {
     let m = e.message().unwrap_or_default().to_ascii_lowercase();
@@ -42,7 +45,7 @@ fn sm_tags(v: &Value) -> Result<Vec<Tag>, ProviderError> {
         .collect()
 }
 
-async fn live_tags(c: &Clients, arn: &str) -> Result<Value, ProviderError> {
+pub(super) async fn live_tags(c: &Clients, arn: &str) -> Result<Value, ProviderError> {
     let out = c
         .sagemaker
         .list_tags()
@@ -68,7 +71,7 @@ async fn with_live_tags(
     Ok(Value::Map(m))
 }
 
-async fn update_tags(
+pub(super) async fn update_tags(
     c: &Clients,
     arn: &str,
     old: &Value,
@@ -351,7 +354,7 @@ impl Resource for Model {
     async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
         let prior = Value::object([
             ("name", Value::from(id)),
-            ("name_prefix", Value::Null),
+            ("name_prefix", super::prefix_of_generated(id)),
             ("tags", Value::Null),
         ]);
         let Some(v) = self.read(&prior).await? else {
@@ -388,22 +391,160 @@ pub fn config_schema() -> Schema {
                 force_new: true,
             },
         );
-    let mut schema = with_tags(Schema::new()).block(
-        "production_variants",
-        NestedBlock {
-            nesting: Nesting::List,
-            block: variant,
-            min_items: 1,
-            max_items: Some(10),
-            force_new: true,
-        },
-    );
+    let capture = Schema::new()
+        .attr("enable_capture", Attribute::optional(Type::Bool))
+        .attr(
+            "initial_sampling_percentage",
+            Attribute::required(Type::Number),
+        )
+        .attr("destination_s3_uri", Attribute::required(Type::String))
+        .attr("kms_key_id", Attribute::optional(Type::String))
+        .block(
+            "capture_options",
+            NestedBlock {
+                nesting: Nesting::List,
+                block: Schema::new().attr("capture_mode", Attribute::required(Type::String)),
+                min_items: 1,
+                max_items: Some(2),
+                force_new: true,
+            },
+        )
+        .block(
+            "capture_content_type_header",
+            optional_single(
+                Schema::new()
+                    .attr(
+                        "csv_content_types",
+                        Attribute::optional(Type::set(Type::String)),
+                    )
+                    .attr(
+                        "json_content_types",
+                        Attribute::optional(Type::set(Type::String)),
+                    ),
+                true,
+            ),
+        );
+    let mut schema = with_tags(Schema::new())
+        .block("data_capture_config", optional_single(capture, true))
+        .block(
+            "production_variants",
+            NestedBlock {
+                nesting: Nesting::List,
+                block: variant,
+                min_items: 1,
+                max_items: Some(10),
+                force_new: true,
+            },
+        );
     schema.create_before_destroy = true;
     schema
 }
 
 pub struct EndpointConfig {
     pub clients: Arc<Clients>,
+}
+
+fn data_capture_config(v: &Value) -> Option<DataCaptureConfig> {
+    if v.is_null() {
+        return None;
+    }
+    let strings = |v: &Value| -> Option<Vec<String>> {
+        v.as_list().map(|l| {
+            l.iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect()
+        })
+    };
+    let header = v.get_attr("capture_content_type_header");
+    Some(
+        DataCaptureConfig::builder()
+            .set_enable_capture(v.get_attr("enable_capture").as_bool())
+            .initial_sampling_percentage(
+                v.get_attr("initial_sampling_percentage")
+                    .as_f64()
+                    .unwrap_or(0.0) as i32,
+            )
+            .destination_s3_uri(s(v, "destination_s3_uri"))
+            .set_kms_key_id(v.get_attr("kms_key_id").as_str().map(str::to_string))
+            .set_capture_options(Some(
+                v.get_attr("capture_options")
+                    .as_list()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|o| {
+                        CaptureOption::builder()
+                            .capture_mode(CaptureMode::from(s(o, "capture_mode").as_str()))
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .set_capture_content_type_header((!header.is_null()).then(|| {
+                CaptureContentTypeHeader::builder()
+                    .set_csv_content_types(strings(header.get_attr("csv_content_types")))
+                    .set_json_content_types(strings(header.get_attr("json_content_types")))
+                    .build()
+            }))
+            .build(),
+    )
+}
+
+fn data_capture_value(d: &DataCaptureConfig) -> Value {
+    let set = |items: &[String]| {
+        if items.is_empty() {
+            Value::Null
+        } else {
+            Value::set_from(items.iter().map(|i| Value::from(i.as_str())).collect())
+        }
+    };
+    Value::object([
+        (
+            "enable_capture",
+            d.enable_capture().map(Value::Bool).unwrap_or(Value::Null),
+        ),
+        (
+            "initial_sampling_percentage",
+            d.initial_sampling_percentage()
+                .map(|n| Value::Number(n as f64))
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "destination_s3_uri",
+            d.destination_s3_uri()
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "kms_key_id",
+            d.kms_key_id().map(Value::from).unwrap_or(Value::Null),
+        ),
+        (
+            "capture_options",
+            Value::List(
+                d.capture_options()
+                    .iter()
+                    .map(|o| {
+                        Value::object([(
+                            "capture_mode",
+                            o.capture_mode()
+                                .map(|m| Value::from(m.as_str()))
+                                .unwrap_or(Value::Null),
+                        )])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "capture_content_type_header",
+            d.capture_content_type_header()
+                .map(|h| {
+                    Value::object([
+                        ("csv_content_types", set(h.csv_content_types())),
+                        ("json_content_types", set(h.json_content_types())),
+                    ])
+                })
+                .unwrap_or(Value::Null),
+        ),
+    ])
 }
 
 #[async_trait::async_trait]
@@ -538,6 +679,7 @@ impl Resource for EndpointConfig {
             .create_endpoint_config()
             .endpoint_config_name(&name)
             .set_production_variants(Some(variants))
+            .set_data_capture_config(data_capture_config(planned.get_attr("data_capture_config")))
             .set_tags(Some(sm_tags(planned.get_attr("tags_all"))?))
             .send()
             .await
@@ -636,9 +778,15 @@ impl Resource for EndpointConfig {
             .collect();
         let prior = Value::object([
             ("name", Value::from(id)),
-            ("name_prefix", Value::Null),
+            ("name_prefix", super::prefix_of_generated(id)),
             ("tags", Value::Null),
             ("production_variants", Value::List(variants)),
+            (
+                "data_capture_config",
+                out.data_capture_config()
+                    .map(data_capture_value)
+                    .unwrap_or(Value::Null),
+            ),
         ]);
         let Some(v) = self.read(&prior).await? else {
             return Ok(None);
@@ -659,6 +807,10 @@ pub fn endpoint_schema() -> Schema {
     with_tags(Schema::new())
         .attr("endpoint_config_name", Attribute::required(Type::String))
         .block(
+            "deployment_config",
+            optional_single(deployment_config_schema(), false),
+        )
+        .block(
             "timeouts",
             NestedBlock {
                 nesting: Nesting::Single,
@@ -674,8 +826,201 @@ pub struct Endpoint {
     pub clients: Arc<Clients>,
 }
 
+fn optional_single(block: Schema, force_new: bool) -> NestedBlock {
+    NestedBlock {
+        nesting: Nesting::Single,
+        block,
+        min_items: 0,
+        max_items: Some(1),
+        force_new,
+    }
+}
+
+fn deployment_config_schema() -> Schema {
+    let size = || {
+        Schema::new()
+            .attr("type", Attribute::required(Type::String))
+            .attr("value", Attribute::required(Type::Number))
+    };
+    let routing = Schema::new()
+        .attr("type", Attribute::required(Type::String))
+        .attr(
+            "wait_interval_in_seconds",
+            Attribute::required(Type::Number),
+        )
+        .block("canary_size", optional_single(size(), false))
+        .block("linear_step_size", optional_single(size(), false));
+    let blue_green = Schema::new()
+        .attr(
+            "maximum_execution_timeout_in_seconds",
+            Attribute::optional(Type::Number),
+        )
+        .attr(
+            "termination_wait_in_seconds",
+            Attribute::optional(Type::Number),
+        )
+        .block(
+            "traffic_routing_configuration",
+            NestedBlock {
+                min_items: 1,
+                ..optional_single(routing, false)
+            },
+        );
+    let alarm = Schema::new().attr("alarm_name", Attribute::required(Type::String));
+    let rollback = Schema::new().block(
+        "alarms",
+        NestedBlock {
+            nesting: Nesting::Set,
+            block: alarm,
+            min_items: 1,
+            max_items: Some(10),
+            force_new: false,
+        },
+    );
+    Schema::new()
+        .block(
+            "blue_green_update_policy",
+            NestedBlock {
+                min_items: 1,
+                ..optional_single(blue_green, false)
+            },
+        )
+        .block(
+            "auto_rollback_configuration",
+            optional_single(rollback, false),
+        )
+}
+
+fn capacity(v: &Value) -> Option<CapacitySize> {
+    (!v.is_null()).then(|| {
+        CapacitySize::builder()
+            .r#type(CapacitySizeType::from(s(v, "type").as_str()))
+            .value(v.get_attr("value").as_f64().unwrap_or(0.0) as i32)
+            .build()
+    })
+}
+
+fn deployment_config(v: &Value) -> Option<DeploymentConfig> {
+    if v.is_null() {
+        return None;
+    }
+    let bg = v.get_attr("blue_green_update_policy");
+    let routing = bg.get_attr("traffic_routing_configuration");
+    let int = |v: &Value, k: &str| v.get_attr(k).as_f64().map(|n| n as i32);
+    let policy = BlueGreenUpdatePolicy::builder()
+        .traffic_routing_configuration(
+            TrafficRoutingConfig::builder()
+                .r#type(TrafficRoutingConfigType::from(s(routing, "type").as_str()))
+                .set_wait_interval_in_seconds(int(routing, "wait_interval_in_seconds"))
+                .set_canary_size(capacity(routing.get_attr("canary_size")))
+                .set_linear_step_size(capacity(routing.get_attr("linear_step_size")))
+                .build(),
+        )
+        .set_maximum_execution_timeout_in_seconds(int(bg, "maximum_execution_timeout_in_seconds"))
+        .set_termination_wait_in_seconds(int(bg, "termination_wait_in_seconds"))
+        .build();
+    let rollback = v.get_attr("auto_rollback_configuration");
+    let alarms: Vec<SmAlarm> = rollback
+        .get_attr("alarms")
+        .as_list()
+        .unwrap_or_default()
+        .iter()
+        .map(|a| SmAlarm::builder().alarm_name(s(a, "alarm_name")).build())
+        .collect();
+    Some(
+        DeploymentConfig::builder()
+            .blue_green_update_policy(policy)
+            .set_auto_rollback_configuration((!rollback.is_null()).then(|| {
+                AutoRollbackConfig::builder()
+                    .set_alarms(Some(alarms))
+                    .build()
+            }))
+            .build(),
+    )
+}
+
+fn capacity_value(c: Option<&CapacitySize>) -> Value {
+    c.map(|c| {
+        Value::object([
+            (
+                "type",
+                c.r#type()
+                    .map(|t| Value::from(t.as_str()))
+                    .unwrap_or(Value::Null),
+            ),
+            (
+                "value",
+                c.value()
+                    .map(|n| Value::Number(n as f64))
+                    .unwrap_or(Value::Null),
+            ),
+        ])
+    })
+    .unwrap_or(Value::Null)
+}
+
+/// The deployment configuration SageMaker reports, in mlform's shape.
+fn deployment_config_value(d: &DeploymentConfig) -> Value {
+    let opt = |n: Option<i32>| n.map(|n| Value::Number(n as f64)).unwrap_or(Value::Null);
+    let bg = d.blue_green_update_policy().map(|bg| {
+        let routing = bg.traffic_routing_configuration().map(|r| {
+            Value::object([
+                (
+                    "type",
+                    r.r#type()
+                        .map(|t| Value::from(t.as_str()))
+                        .unwrap_or(Value::Null),
+                ),
+                (
+                    "wait_interval_in_seconds",
+                    opt(r.wait_interval_in_seconds()),
+                ),
+                ("canary_size", capacity_value(r.canary_size())),
+                ("linear_step_size", capacity_value(r.linear_step_size())),
+            ])
+        });
+        Value::object([
+            (
+                "maximum_execution_timeout_in_seconds",
+                opt(bg.maximum_execution_timeout_in_seconds()),
+            ),
+            (
+                "termination_wait_in_seconds",
+                opt(bg.termination_wait_in_seconds()),
+            ),
+            (
+                "traffic_routing_configuration",
+                routing.unwrap_or(Value::Null),
+            ),
+        ])
+    });
+    let rollback = d.auto_rollback_configuration().map(|r| {
+        Value::object([(
+            "alarms",
+            Value::set_from(
+                r.alarms()
+                    .iter()
+                    .map(|a| {
+                        Value::object([(
+                            "alarm_name",
+                            Value::from(a.alarm_name().unwrap_or_default()),
+                        )])
+                    })
+                    .collect(),
+            ),
+        )])
+    });
+    deployment_config_schema().conform(&Value::object([
+        ("blue_green_update_policy", bg.unwrap_or(Value::Null)),
+        (
+            "auto_rollback_configuration",
+            rollback.unwrap_or(Value::Null),
+        ),
+    ]))
+}
+
 /// Parses `30m`, `1h30m`, `90s`.
-fn duration(text: Option<&str>, default: Duration) -> Duration {
+pub(super) fn duration(text: Option<&str>, default: Duration) -> Duration {
     let Some(t) = text else { return default };
     let mut total = 0u64;
     let mut num = String::new();
@@ -774,6 +1119,9 @@ impl Resource for Endpoint {
                 .map(Value::from)
                 .unwrap_or(Value::Null),
         );
+        if let Some(d) = out.last_deployment_config() {
+            m.insert("deployment_config".into(), deployment_config_value(d));
+        }
         with_live_tags(&self.clients, m, prior, &arn)
             .await
             .map(Some)
@@ -790,6 +1138,7 @@ impl Resource for Endpoint {
             .create_endpoint()
             .endpoint_name(&name)
             .endpoint_config_name(s(planned, "endpoint_config_name"))
+            .set_deployment_config(deployment_config(planned.get_attr("deployment_config")))
             .set_tags(Some(sm_tags(planned.get_attr("tags_all"))?))
             .send()
             .await
@@ -804,15 +1153,16 @@ impl Resource for Endpoint {
 
     async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
         let name = s(prior, "name");
-        if !prior
-            .get_attr("endpoint_config_name")
-            .same_data(planned.get_attr("endpoint_config_name"))
-        {
+        let changed = |k: &str| !prior.get_attr(k).same_data(planned.get_attr(k));
+        if changed("endpoint_config_name") || changed("deployment_config") {
+            // Blue/green with the deployment configuration; SageMaker rolls back by itself
+            // when an auto-rollback alarm fires, and the wait reports the failure.
             self.clients
                 .sagemaker
                 .update_endpoint()
                 .endpoint_name(&name)
                 .endpoint_config_name(s(planned, "endpoint_config_name"))
+                .set_deployment_config(deployment_config(planned.get_attr("deployment_config")))
                 .send()
                 .await
                 .map_err(|e| classify("sagemaker:UpdateEndpoint", &e))?;
@@ -876,9 +1226,10 @@ impl Resource for Endpoint {
     async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
         let prior = Value::object([
             ("name", Value::from(id)),
-            ("name_prefix", Value::Null),
+            ("name_prefix", super::prefix_of_generated(id)),
             ("tags", Value::Null),
             ("timeouts", Value::Null),
+            ("deployment_config", Value::Null),
         ]);
         let Some(v) = self.read(&prior).await? else {
             return Ok(None);

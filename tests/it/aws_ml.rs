@@ -1,0 +1,539 @@
+//! The ML side of the AWS provider against the local AWS emulator: bucket lifecycle rules,
+//! training runs, autoscaling and alarms. Each resource type goes through create, no-op,
+//! update in place, replace, import into an empty state, drift made with the SDK, destroy.
+
+use crate::aws::{counts, rt, Moto};
+use crate::support::Workdir;
+
+fn lifecycle_config(moto: &Moto, bucket: &str, days: u32) -> String {
+    format!(
+        r#"{provider}
+resource "aws_s3_bucket" "data" {{
+  bucket        = "{bucket}"
+  force_destroy = true
+}}
+
+resource "aws_s3_bucket_lifecycle_configuration" "data" {{
+  bucket = aws_s3_bucket.data.id
+
+  rule {{
+    id     = "expire-scratch"
+    status = "Enabled"
+    filter {{
+      prefix = "scratch/"
+    }}
+    expiration {{
+      days = {days}
+    }}
+  }}
+
+  rule {{
+    id     = "cold-checkpoints"
+    status = "Enabled"
+    filter {{
+      and {{
+        prefix = "checkpoints/"
+        tags   = {{ keep = "false" }}
+      }}
+    }}
+    transition {{
+      days          = 30
+      storage_class = "STANDARD_IA"
+    }}
+    transition {{
+      days          = 90
+      storage_class = "GLACIER"
+    }}
+    abort_incomplete_multipart_upload {{
+      days_after_initiation = 7
+    }}
+  }}
+}}
+"#,
+        provider = moto.provider_block("")
+    )
+}
+
+#[test]
+fn bucket_lifecycle_rules_update_in_place_and_show_drift() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &lifecycle_config(&moto, "lake", 7));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("2 added"), "{}", r.stdout);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let s3 = moto.s3();
+    let live = rt()
+        .block_on(
+            s3.get_bucket_lifecycle_configuration()
+                .bucket("lake")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(live.rules().len(), 2);
+    assert_eq!(live.rules()[0].expiration().unwrap().days(), Some(7));
+
+    // A changed rule is an update in place.
+    w.write("main.tf", &lifecycle_config(&moto, "lake", 14));
+    let r = w.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+
+    // Changed outside mlform: one rule only, expiring after a day.
+    let rule = aws_sdk_s3::types::LifecycleRule::builder()
+        .id("expire-scratch")
+        .status(aws_sdk_s3::types::ExpirationStatus::Enabled)
+        .filter(
+            aws_sdk_s3::types::LifecycleRuleFilter::builder()
+                .prefix("scratch/")
+                .build(),
+        )
+        .expiration(
+            aws_sdk_s3::types::LifecycleExpiration::builder()
+                .days(1)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    rt().block_on(
+        s3.put_bucket_lifecycle_configuration()
+            .bucket("lake")
+            .lifecycle_configuration(
+                aws_sdk_s3::types::BucketLifecycleConfiguration::builder()
+                    .rules(rule)
+                    .build()
+                    .unwrap(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("aws_s3_bucket_lifecycle_configuration.data has changed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(counts(&r.stdout), (0, 1, 0), "{}", r.stdout);
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // Import into an empty state reads the same rules back: no changes.
+    w.ok(&["state", "rm", "aws_s3_bucket_lifecycle_configuration.data"]);
+    w.ok(&[
+        "import",
+        "aws_s3_bucket_lifecycle_configuration.data",
+        "lake",
+    ]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // Another bucket replaces the rules.
+    w.write("main.tf", &lifecycle_config(&moto, "lake2", 14));
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("aws_s3_bucket_lifecycle_configuration.data must be replaced"),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(w.addresses().is_empty());
+    assert!(rt()
+        .block_on(s3.head_bucket().bucket("lake2").send())
+        .is_err());
+}
+
+fn training_config(moto: &Moto, epochs: u32, name: &str, team: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_iam_role" "training" {{
+  name = "training"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_sagemaker_training_job" "scorer" {{
+  {name}
+  role_arn = aws_iam_role.training.arn
+
+  algorithm_specification {{
+    training_image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+  }}
+
+  input_data_config {{
+    channel_name = "train"
+    content_type = "text/csv"
+    s3_data_source {{
+      s3_uri = "s3://lake/train/"
+    }}
+  }}
+
+  output_data_config {{
+    s3_output_path = "s3://lake/models/"
+  }}
+
+  resource_config {{
+    instance_type = "ml.m5.xlarge"
+  }}
+
+  hyperparameters = {{
+    num_round = "{epochs}"
+    objective = "binary:logistic"
+  }}
+
+  tags = {{
+    team = "{team}"
+  }}
+}}
+
+output "model_artifacts" {{
+  value = aws_sagemaker_training_job.scorer.model_artifacts
+}}
+"#,
+        provider = moto.provider_block("")
+    )
+}
+
+#[test]
+fn training_job_is_a_run_replaced_when_an_input_changes() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let prefix = "name_prefix = \"scorer-\"";
+    w.write("main.tf", &training_config(&moto, 10, prefix, "ml"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("2 added"), "{}", r.stdout);
+    let first = w.ok(&["output", "-raw", "model_artifacts"]).stdout;
+    assert!(
+        first.starts_with("s3://lake/models/scorer-") && first.ends_with("/output/model.tar.gz"),
+        "{first}"
+    );
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // A tag is not an input of the run: updated in place.
+    w.write("main.tf", &training_config(&moto, 10, prefix, "research"));
+    let r = w.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+
+    // Drift: a tag changed with the SDK.
+    let sm = moto.sagemaker();
+    let arn = rt()
+        .block_on(
+            sm.describe_training_job()
+                .training_job_name(first.split('/').nth(4).unwrap())
+                .send(),
+        )
+        .unwrap()
+        .training_job_arn()
+        .unwrap()
+        .to_string();
+    rt().block_on(
+        sm.add_tags()
+            .resource_arn(&arn)
+            .tags(
+                aws_sdk_sagemaker::types::Tag::builder()
+                    .key("team")
+                    .value("rogue")
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("aws_sagemaker_training_job.scorer has changed"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\"rogue\""), "{}", r.stdout);
+    w.ok(&["apply", "-auto-approve"]);
+
+    // Import into an empty state: no changes.
+    let name = first.split('/').nth(4).unwrap().to_string();
+    w.ok(&["state", "rm", "aws_sagemaker_training_job.scorer"]);
+    w.ok(&["import", "aws_sagemaker_training_job.scorer", &name]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // A changed hyperparameter is a new run, and the plan says why.
+    w.write("main.tf", &training_config(&moto, 20, prefix, "research"));
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("aws_sagemaker_training_job.scorer must be replaced"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("a new training run: training input `hyperparameters` changed"),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let second = w.ok(&["output", "-raw", "model_artifacts"]).stdout;
+    assert_ne!(first, second);
+    assert!(
+        rt().block_on(sm.describe_training_job().training_job_name(&name).send())
+            .is_err(),
+        "the replaced run's record is deleted"
+    );
+
+    // A fixed name cannot be reused for a new run: a clear plan error.
+    w.write(
+        "main.tf",
+        &training_config(&moto, 30, "name = \"scorer-fixed\"", "research"),
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    w.write(
+        "main.tf",
+        &training_config(&moto, 40, "name = \"scorer-fixed\"", "research"),
+    );
+    let r = w.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("use name_prefix"), "{}", r.stderr);
+
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(w.addresses().is_empty());
+    let left = rt()
+        .block_on(sm.list_training_jobs().send())
+        .unwrap()
+        .training_job_summaries()
+        .len();
+    assert_eq!(left, 0);
+}
+
+fn scaling_config(moto: &Moto, max: u32, target: u32, threshold: u32, policy: &str) -> String {
+    format!(
+        r#"{serving}
+resource "aws_appautoscaling_target" "scorer" {{
+  service_namespace  = "sagemaker"
+  resource_id        = "endpoint/${{aws_sagemaker_endpoint.scorer.name}}/variant/variant-1"
+  scalable_dimension = "sagemaker:variant:DesiredInstanceCount"
+  min_capacity       = 1
+  max_capacity       = {max}
+  tags = {{
+    team = "ml"
+  }}
+}}
+
+resource "aws_appautoscaling_policy" "scorer" {{
+  name               = "{policy}"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.scorer.service_namespace
+  resource_id        = aws_appautoscaling_target.scorer.resource_id
+  scalable_dimension = aws_appautoscaling_target.scorer.scalable_dimension
+
+  target_tracking_scaling_policy_configuration {{
+    target_value       = {target}
+    scale_in_cooldown  = 300
+    scale_out_cooldown = 60
+    predefined_metric_specification {{
+      predefined_metric_type = "SageMakerVariantInvocationsPerInstance"
+    }}
+  }}
+}}
+
+resource "aws_cloudwatch_metric_alarm" "latency" {{
+  alarm_name          = "scorer-latency"
+  alarm_description   = "p99 model latency above budget"
+  namespace           = "AWS/SageMaker"
+  metric_name         = "ModelLatency"
+  extended_statistic  = "p99"
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 2
+  threshold           = {threshold}
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  dimensions = {{
+    EndpointName = aws_sagemaker_endpoint.scorer.name
+    VariantName  = "variant-1"
+  }}
+  tags = {{
+    team = "ml"
+  }}
+}}
+"#,
+        serving = crate::aws::serving(moto, "scorer/v1/model.onnx")
+    )
+}
+
+#[test]
+fn autoscaling_and_alarms_update_in_place_import_and_show_drift() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &scaling_config(&moto, 4, 100, 500, "invocations"),
+    );
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("9 added"), "{}", r.stdout);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let aas = moto.autoscaling();
+    let targets = rt()
+        .block_on(
+            aas.describe_scalable_targets()
+                .service_namespace(
+                    aws_sdk_applicationautoscaling::types::ServiceNamespace::Sagemaker,
+                )
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(targets.scalable_targets()[0].max_capacity(), 4);
+    let cw = moto.cloudwatch();
+    let alarms = rt()
+        .block_on(cw.describe_alarms().alarm_names("scorer-latency").send())
+        .unwrap();
+    assert_eq!(alarms.metric_alarms()[0].extended_statistic(), Some("p99"));
+
+    // Capacity, target value and threshold change in place.
+    w.write(
+        "main.tf",
+        &scaling_config(&moto, 8, 200, 300, "invocations"),
+    );
+    let r = w.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        r.stdout.contains("0 added, 3 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // Drift made with the SDK: capacity and threshold.
+    rt().block_on(
+        aas.register_scalable_target()
+            .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Sagemaker)
+            .resource_id("endpoint/scorer/variant/variant-1")
+            .scalable_dimension(
+                aws_sdk_applicationautoscaling::types::ScalableDimension::SageMakerVariantDesiredInstanceCount,
+            )
+            .min_capacity(1)
+            .max_capacity(2)
+            .send(),
+    )
+    .unwrap();
+    rt().block_on(
+        cw.put_metric_alarm()
+            .alarm_name("scorer-latency")
+            .alarm_description("p99 model latency above budget")
+            .namespace("AWS/SageMaker")
+            .metric_name("ModelLatency")
+            .extended_statistic("p99")
+            .period(60)
+            .evaluation_periods(3)
+            .datapoints_to_alarm(2)
+            .threshold(9000.0)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            )
+            .treat_missing_data("notBreaching")
+            .dimensions(
+                aws_sdk_cloudwatch::types::Dimension::builder()
+                    .name("EndpointName")
+                    .value("scorer")
+                    .build(),
+            )
+            .dimensions(
+                aws_sdk_cloudwatch::types::Dimension::builder()
+                    .name("VariantName")
+                    .value("variant-1")
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let r = w.run(&["plan", "-no-color"]);
+    for changed in [
+        "aws_appautoscaling_target.scorer has changed",
+        "aws_cloudwatch_metric_alarm.latency has changed",
+    ] {
+        assert!(r.stdout.contains(changed), "{changed}:\n{}", r.stdout);
+    }
+    assert_eq!(counts(&r.stdout), (0, 2, 0), "{}", r.stdout);
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // Import each into an empty state: no changes.
+    let dimension = "sagemaker:variant:DesiredInstanceCount";
+    for (address, id) in [
+        (
+            "aws_appautoscaling_target.scorer",
+            format!("sagemaker/endpoint/scorer/variant/variant-1/{dimension}"),
+        ),
+        (
+            "aws_appautoscaling_policy.scorer",
+            format!("sagemaker/endpoint/scorer/variant/variant-1/{dimension}/invocations"),
+        ),
+        (
+            "aws_cloudwatch_metric_alarm.latency",
+            "scorer-latency".into(),
+        ),
+    ] {
+        w.ok(&["state", "rm", address]);
+        w.ok(&["import", address, &id]);
+    }
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // A new policy name replaces the policy.
+    w.write(
+        "main.tf",
+        &scaling_config(&moto, 8, 200, 300, "invocations-v2"),
+    );
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("aws_appautoscaling_policy.scorer must be replaced"),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let policies = rt()
+        .block_on(
+            aas.describe_scaling_policies()
+                .service_namespace(
+                    aws_sdk_applicationautoscaling::types::ServiceNamespace::Sagemaker,
+                )
+                .send(),
+        )
+        .unwrap();
+    let names: Vec<&str> = policies
+        .scaling_policies()
+        .iter()
+        .map(|p| p.policy_name())
+        .collect();
+    assert_eq!(names, vec!["invocations-v2"]);
+
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(w.addresses().is_empty());
+    let alarms = rt().block_on(cw.describe_alarms().send()).unwrap();
+    assert!(alarms.metric_alarms().is_empty());
+    let targets = rt()
+        .block_on(
+            aas.describe_scalable_targets()
+                .service_namespace(
+                    aws_sdk_applicationautoscaling::types::ServiceNamespace::Sagemaker,
+                )
+                .send(),
+        )
+        .unwrap();
+    assert!(targets.scalable_targets().is_empty());
+}
