@@ -1367,6 +1367,11 @@ impl<'a> Walk<'a> {
                 .module_mut(mi)
                 .resources
                 .insert(key.clone(), inst_values);
+            for c in &mut changes {
+                if c.after.is_some() {
+                    c.dependencies = deps.clone();
+                }
+            }
             self.out.lock().expect("collected").changes.extend(changes);
         }
         // Instances in module instances that no longer exist.

@@ -147,6 +147,45 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The order apply takes the changes in when some of them wait for others: dependencies
+    /// first, ties by address. `None` when order does not matter to a reviewer: no
+    /// replacement, or no change that waits for another (a model rollout is the case it
+    /// explains: new object, new model, new endpoint configuration, endpoint switch).
+    pub fn rollout_order(&self) -> Option<Vec<&ResourceChange>> {
+        let changes: Vec<&ResourceChange> = self
+            .changes
+            .iter()
+            .filter(|c| !matches!(c.action, Action::NoOp | Action::Read) && !c.deposed)
+            .filter(|c| c.after.is_some())
+            .collect();
+        let replaces = changes.iter().any(|c| {
+            matches!(
+                c.action,
+                Action::DeleteThenCreate | Action::CreateThenDelete
+            )
+        });
+        let addr_of = |c: &ResourceChange| c.addr.config_addr();
+        let waits = |c: &ResourceChange, on: &ResourceChange| {
+            c.dependencies.iter().any(|d| *d == addr_of(on))
+        };
+        let any_wait = changes
+            .iter()
+            .any(|c| changes.iter().any(|o| !std::ptr::eq(*c, *o) && waits(c, o)));
+        if !replaces || !any_wait {
+            return None;
+        }
+        let mut done: Vec<&ResourceChange> = Vec::new();
+        let mut left = changes;
+        while !left.is_empty() {
+            let ready = left
+                .iter()
+                .position(|c| !left.iter().any(|o| !std::ptr::eq(*c, *o) && waits(c, o)))
+                .unwrap_or(0);
+            done.push(left.remove(ready));
+        }
+        Some(done)
+    }
+
     /// Counts for the summary line: (add, change, destroy).
     pub fn counts(&self) -> (usize, usize, usize) {
         let (mut add, mut change, mut destroy) = (0, 0, 0);

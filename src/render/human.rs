@@ -110,6 +110,19 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                 render_change(&mut out, c, style);
             }
             out.push('\n');
+            if let Some(order) = plan.rollout_order() {
+                out.push_str("Rollout order (each step waits for the ones before it):\n");
+                for (n, c) in order.iter().enumerate() {
+                    let _ = writeln!(
+                        out,
+                        "  {:>2}. {:<3} {}",
+                        n + 1,
+                        style.sym(c.action.symbol()),
+                        c.addr
+                    );
+                }
+                out.push('\n');
+            }
         } else {
             out.push_str("Changes to Outputs:\n");
         }

@@ -537,3 +537,104 @@ fn autoscaling_and_alarms_update_in_place_import_and_show_drift() {
         .unwrap();
     assert!(targets.scalable_targets().is_empty());
 }
+
+/// The `examples/sagemaker-endpoint` platform end to end: apply, re-plan clean, a new model
+/// file rolls out (object update, new model, new endpoint configuration, endpoint switch, in
+/// that order), destroy leaves nothing.
+#[test]
+fn sagemaker_endpoint_example_rolls_out_a_new_model_file() {
+    let moto = Moto::start();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let w = Workdir::new();
+    crate::support::copy_dir(&root.join("examples/sagemaker-endpoint"), w.path());
+    let endpoint = format!("aws_endpoint={}", moto.url);
+    let with_var = |args: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.extend(["-var".to_string(), endpoint.clone()]);
+        v
+    };
+    let run = |args: &[&str]| {
+        let v = with_var(args);
+        w.run(&v.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let r = run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("17 added"), "{}", r.stdout);
+    let r = run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // A retrained model file.
+    let model = w.path().join("model/model.onnx");
+    let mut bytes = std::fs::read(&model).unwrap();
+    bytes.extend_from_slice(b"retrained");
+    std::fs::write(&model, bytes).unwrap();
+    let r = run(&["plan", "-no-color", "-out=rollout.plan"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let plan = r
+        .stdout
+        .lines()
+        .filter(|l| !l.contains("Refreshing state...") && !l.contains(": Reading..."))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let generated = regex::Regex::new(r"scorer-\d{26}").unwrap();
+    let plan = generated.replace_all(&plan, "scorer-<generated>");
+    insta::assert_snapshot!(
+        "sagemaker_endpoint_model_rollout_plan",
+        crate::support::normalize(&plan)
+    );
+    let order: Vec<usize> = [
+        "1. ~   aws_s3_object.model",
+        "2. +/- aws_sagemaker_model.scorer",
+        "3. +/- aws_sagemaker_endpoint_configuration.scorer",
+        "4. ~   aws_sagemaker_endpoint.scorer",
+    ]
+    .iter()
+    .map(|s| plan.find(s).unwrap_or_else(|| panic!("{s} missing")))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]));
+
+    // Applying the saved plan rolls out in that order.
+    let r = w.run(&["apply", "-no-color", "rollout.plan"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let pos = |s: &str| {
+        r.stdout
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} missing:\n{}", r.stdout))
+    };
+    assert!(
+        pos("aws_s3_object.model: Modifications complete")
+            < pos("aws_sagemaker_model.scorer: Creation complete")
+    );
+    assert!(
+        pos("aws_sagemaker_model.scorer: Creation complete")
+            < pos("aws_sagemaker_endpoint_configuration.scorer: Creation complete")
+    );
+    assert!(
+        pos("aws_sagemaker_endpoint_configuration.scorer: Creation complete")
+            < pos("aws_sagemaker_endpoint.scorer: Modifications complete")
+    );
+    let sm = moto.sagemaker();
+    let live = rt()
+        .block_on(
+            sm.describe_endpoint()
+                .endpoint_name("scorer-endpoint")
+                .send(),
+        )
+        .unwrap();
+    let config = w.ok(&[
+        "state",
+        "show",
+        "aws_sagemaker_endpoint_configuration.scorer",
+    ]);
+    assert!(config.stdout.contains(live.endpoint_config_name().unwrap()));
+    let r = run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let r = run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(w.addresses().is_empty());
+    let models = rt().block_on(sm.list_models().send()).unwrap();
+    assert!(models.models().is_empty());
+    let configs = rt().block_on(sm.list_endpoint_configs().send()).unwrap();
+    assert!(configs.endpoint_configs().is_empty());
+}

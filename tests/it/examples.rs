@@ -1,4 +1,5 @@
-//! Examples stay alive: every directory under `examples/` validates and plans, and the
+//! Examples stay alive: every directory under `examples/` validates and plans (AWS ones
+//! against the local emulator), and the
 //! quickstart applies and then plans clean.
 
 use std::path::Path;
@@ -25,7 +26,17 @@ fn every_example_validates_and_plans() {
         copy_dir(&root.join("modules"), &w.path().join("modules"));
         let chdir = format!("-chdir=examples/{}", name.to_string_lossy());
         w.ok(&[&chdir, "validate"]);
-        w.ok(&[&chdir, "plan"]);
+        // AWS examples plan against the local emulator.
+        let uses_emulator = std::fs::read_dir(&dir).unwrap().any(|e| {
+            std::fs::read_to_string(e.unwrap().path()).is_ok_and(|t| t.contains("var.aws_endpoint"))
+        });
+        if uses_emulator {
+            let moto = crate::aws::Moto::start();
+            let var = format!("aws_endpoint={}", moto.url);
+            w.ok(&[&chdir, "plan", "-var", &var]);
+        } else {
+            w.ok(&[&chdir, "plan"]);
+        }
         seen += 1;
     }
     assert!(seen >= 1);

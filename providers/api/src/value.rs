@@ -203,6 +203,15 @@ impl Value {
             (Value::List(a), Value::List(b)) | (Value::Set(a), Value::Set(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_data(y))
             }
+            // A set read back from state (JSON has no sets) is a list: compare as sets.
+            (Value::List(a), Value::Set(_)) | (Value::Set(_), Value::List(a)) => {
+                let other = if matches!(self.unmark().0, Value::List(_)) {
+                    other
+                } else {
+                    self
+                };
+                Value::set_from(a.clone()).same_data(other)
+            }
             (Value::Map(a), Value::Map(b)) => {
                 a.len() == b.len()
                     && a.iter()
