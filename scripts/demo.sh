@@ -16,9 +16,9 @@ if [ ! -x "${venv}/bin/moto_server" ]; then
   "${venv}/bin/python" -m pip install -q "moto[server]==${moto_version}"
 fi
 
-echo "==> building mlform"
-cargo build --release --quiet --manifest-path "${root}/Cargo.toml" --bin mlform
-mlform="${root}/target/release/mlform"
+echo "==> building mlform (the debug profile the tests share)"
+cargo build --quiet --manifest-path "${root}/Cargo.toml" --bin mlform
+mlform="${root}/target/debug/mlform"
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 MOTO_IAM_LOAD_MANAGED_POLICIES=true "${venv}/bin/python" "${root}/tests/aws/emulator.py" \
