@@ -12,5 +12,6 @@ pub mod fmt;
 pub mod graph;
 pub mod plan;
 pub mod render;
+pub mod review;
 pub mod serve;
 pub mod state;

@@ -3,6 +3,7 @@
 //! Every command returns its exit code; errors are rendered here as diagnostics.
 
 mod apply;
+mod check;
 mod misc;
 mod plan;
 mod progress;
@@ -81,6 +82,8 @@ enum Command {
     Destroy(apply::ApplyArgs),
     /// Show the current state or a saved plan.
     Show(show::ShowArgs),
+    /// Run the built-in policy checks on a plan (text, JSON or SARIF).
+    Check(check::CheckArgs),
     /// Show output values from the state.
     Output(show::OutputArgs),
     /// Advanced state management.
@@ -381,6 +384,7 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Validate(a) => a.no_color,
         Command::Init(a) => a.no_color,
         Command::Show(a) => a.no_color,
+        Command::Check(a) => a.flags.no_color,
         _ => false,
     };
     let color = !no_color
@@ -415,6 +419,7 @@ pub fn run(args: Vec<String>) -> i32 {
             Command::Apply(a) => apply::apply(&ctx, a, false).await,
             Command::Destroy(a) => apply::apply(&ctx, a, true).await,
             Command::Show(a) => show::show(&ctx, a),
+            Command::Check(a) => check::check(&ctx, a).await,
             Command::Output(a) => show::output(&ctx, a),
             Command::State(c) => state::run(&ctx, c),
             Command::Import(a) => state::import(&ctx, a).await,

@@ -19,6 +19,12 @@ pub struct PlanArgs {
     /// Stream machine-readable UI events, one JSON object per line.
     #[arg(long)]
     json: bool,
+    /// Also write the plan as a pull-request comment in markdown to the given path.
+    #[arg(long, value_name = "PATH")]
+    markdown: Option<std::path::PathBuf>,
+    /// Skip the built-in policy checks (see `mlform check`).
+    #[arg(long = "no-checks")]
+    no_checks: bool,
     #[command(flatten)]
     pub flags: PlanFlags,
 }
@@ -122,6 +128,35 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
             println!();
         }
         print!("{}", render_plan(&plan, Style { color: ctx.color }));
+    }
+    let findings = if args.no_checks {
+        Vec::new()
+    } else {
+        crate::review::checks::check(&plan, &plan.config_files)
+    };
+    if !args.json && findings.iter().any(|f| f.suppressed.is_none()) {
+        println!(
+            "\n{}",
+            crate::review::checks::render_text(&findings).trim_end()
+        );
+    }
+    if let Some(md) = &args.markdown {
+        let path = if md.is_absolute() {
+            md.clone()
+        } else {
+            ctx.dir.join(md)
+        };
+        let text = crate::render::markdown::render(
+            &plan,
+            &findings,
+            crate::render::markdown::GITHUB_COMMENT_LIMIT,
+        );
+        std::fs::write(&path, text).map_err(|e| {
+            CliError::Message(format!(
+                "Failed to write the markdown to {}: {e}",
+                md.display()
+            ))
+        })?;
     }
     if let Some(out) = &args.out {
         let path = if out.is_absolute() {

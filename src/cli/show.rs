@@ -15,6 +15,9 @@ pub struct ShowArgs {
     /// Machine-readable JSON (the shape of `terraform show -json`).
     #[arg(long)]
     json: bool,
+    /// The saved plan as a pull-request comment in GitHub markdown, with policy findings.
+    #[arg(long, conflicts_with = "json")]
+    markdown: bool,
     #[arg(long = "no-color")]
     pub no_color: bool,
     /// A saved plan file; without it, the current state is shown.
@@ -79,7 +82,17 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
         if crate::plan::file::is_plan_file(&path) {
             let plan = crate::plan::file::load(&path)?;
             let engine = ctx.engine_from_plan(&plan)?;
-            if args.json {
+            if args.markdown {
+                let findings = crate::review::checks::check(&plan, &plan.config_files);
+                print!(
+                    "{}",
+                    crate::render::markdown::render(
+                        &plan,
+                        &findings,
+                        crate::render::markdown::GITHUB_COMMENT_LIMIT
+                    )
+                );
+            } else if args.json {
                 let reg = engine.registry.clone();
                 let json = crate::render::json::plan_json(
                     &plan,
@@ -106,6 +119,11 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                 "Failed to read the given file as a state or plan file: {} does not exist.",
                 p.display()
             )));
+        }
+        if args.markdown {
+            return Err(CliError::Message(
+                "-markdown shows a saved plan: mlform show -markdown PLANFILE".into(),
+            ));
         }
         let state = crate::state::local::LocalBackend::new(path).load()?.0;
         return show_state(&state, args.json);

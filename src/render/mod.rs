@@ -1,6 +1,8 @@
 //! Rendering: the differ ([`diff`]) computes what changed once; the renderers turn plans,
-//! drift and outputs into human text ([`human`]) and JSON ([`json`]).
+//! drift and outputs into human text ([`human`]), JSON ([`json`]) and the markdown of a
+//! pull-request comment ([`markdown`]).
 
 pub mod diff;
 pub mod human;
 pub mod json;
+pub mod markdown;

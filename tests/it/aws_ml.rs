@@ -638,3 +638,121 @@ fn sagemaker_endpoint_example_rolls_out_a_new_model_file() {
     let configs = rt().block_on(sm.list_endpoint_configs().send()).unwrap();
     assert!(configs.endpoint_configs().is_empty());
 }
+
+fn governance_config(moto: &Moto) -> String {
+    format!(
+        r#"{provider}
+resource "aws_s3_bucket" "raw" {{
+  bucket        = "raw-events"
+  force_destroy = true
+}}
+
+# Public website assets, reviewed with security.
+# mlform:ignore MLF102 public marketing assets, approved in SEC-42
+resource "aws_s3_bucket" "site" {{
+  bucket        = "site-assets"
+  force_destroy = true
+}}
+
+resource "aws_iam_role" "pipeline" {{
+  name = "pipeline"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_iam_role_policy" "pipeline" {{
+  name = "pipeline"
+  role = aws_iam_role.pipeline.id
+  policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [
+      {{ Effect = "Allow", Action = "s3:*", Resource = "*" }},
+      {{ Effect = "Allow", Action = "iam:PassRole", Resource = "*" }},
+    ]
+  }})
+}}
+"#,
+        provider = moto.provider_block("")
+    )
+}
+
+/// Policy checks and the pull-request comment on AWS resources: findings as text, JSON and
+/// SARIF 2.1.0, a suppression with its reason, the severity threshold, and IAM changes shown
+/// as permissions gained and lost.
+#[test]
+fn checks_and_markdown_review_an_aws_plan() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &governance_config(&moto));
+    let r = w.run(&["plan", "-no-color", "-out=review.plan"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("Error: [MLF201]"), "{}", r.stdout);
+
+    let text = w.run(&["check", "-no-color", "review.plan"]);
+    assert_eq!(text.code, 2, "{}{}", text.stdout, text.stderr);
+    insta::assert_snapshot!("governance_check_text", text.stdout);
+    let sarif = w.run(&["check", "-format=sarif", "review.plan"]);
+    assert_eq!(sarif.code, 2);
+    let sarif_json: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let version = sarif_json["runs"][0]["tool"]["driver"]["version"].clone();
+    insta::assert_snapshot!(
+        "governance_check_sarif",
+        sarif.stdout.replace(version.as_str().unwrap(), "<version>")
+    );
+    let results = sarif_json["runs"][0]["results"].as_array().unwrap();
+    let suppressed: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["ruleId"], "MLF102");
+    assert_eq!(
+        suppressed[0]["suppressions"][0]["justification"],
+        "public marketing assets, approved in SEC-42"
+    );
+    let json = w.run(&[
+        "check",
+        "-format=json",
+        "-severity-threshold=error",
+        "review.plan",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule_id"] == "MLF203" && f["location"]["line"].is_number()));
+
+    let md = w.ok(&["show", "-markdown", "review.plan"]);
+    insta::assert_snapshot!("governance_markdown_create", md.stdout);
+    w.ok(&["apply", "-auto-approve", "review.plan"]);
+
+    // Narrowing the policy: the comment lists the permissions lost and gained.
+    let narrowed = governance_config(&moto).replace(
+        r#"{ Effect = "Allow", Action = "s3:*", Resource = "*" },
+      { Effect = "Allow", Action = "iam:PassRole", Resource = "*" },"#,
+        r#"{ Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject"], Resource = "arn:aws:s3:::raw-events/*" },
+      { Effect = "Allow", Action = "s3:ListBucket", Resource = "arn:aws:s3:::raw-events" },"#,
+    );
+    assert_ne!(narrowed, governance_config(&moto));
+    let narrowed = format!("{narrowed}\nresource \"aws_s3_bucket_public_access_block\" \"raw\" {{\n  bucket                  = aws_s3_bucket.raw.id\n  block_public_acls       = true\n  block_public_policy     = true\n  ignore_public_acls      = true\n  restrict_public_buckets = true\n}}\n");
+    w.write("main.tf", &narrowed);
+    let r = w.run(&["plan", "-no-color", "-out=narrow.plan"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let md = w.ok(&["show", "-markdown", "narrow.plan"]);
+    assert!(md.stdout.contains("- ➖ `s3:* on *`"), "{}", md.stdout);
+    assert!(
+        md.stdout
+            .contains("- ➕ `s3:GetObject on arn:aws:s3:::raw-events/*`"),
+        "{}",
+        md.stdout
+    );
+    insta::assert_snapshot!("governance_markdown_narrowing", md.stdout);
+    let r = w.run(&["check", "narrow.plan", "-severity-threshold=error"]);
+    assert_eq!(r.code, 0, "only warnings left: {}", r.stdout);
+    let r = w.run(&["check", "narrow.plan", "-severity-threshold=warning"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    w.ok(&["destroy", "-auto-approve"]);
+}

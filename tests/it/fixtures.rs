@@ -1,7 +1,8 @@
 //! Fixture directories under `tests/fixtures/`: each holds a configuration, optionally a
 //! prior state (`mlform.tfstate`) and an `args` file (one argument per line; default `plan`).
 //! The command's exit code, stdout and stderr are snapshot-tested; with a `json` marker file
-//! the saved plan's `show -json` is snapshot-tested too.
+//! the saved plan's `show -json` is snapshot-tested too, with a `markdown` marker its
+//! `show -markdown` (the pull-request comment).
 
 use std::path::Path;
 
@@ -19,10 +20,18 @@ fn run_fixture(dir: &Path) {
         .collect();
     let run = w.run(&args);
     insta::assert_snapshot!(name.clone(), run.snapshot());
-    if dir.join("json").exists() {
+    let wants_json = dir.join("json").exists();
+    let wants_markdown = dir.join("markdown").exists();
+    if wants_json || wants_markdown {
         let mut plan_args = args.clone();
         plan_args.push("-out=fixture.plan");
         w.ok(&plan_args);
+    }
+    if wants_markdown {
+        let show = w.ok(&["show", "-markdown", "fixture.plan"]);
+        insta::assert_snapshot!(format!("{name}.md"), normalize(&show.stdout));
+    }
+    if wants_json {
         let show = w.ok(&["show", "-json", "fixture.plan"]);
         let v: serde_json::Value = serde_json::from_str(&show.stdout).expect("plan json");
         insta::assert_snapshot!(

@@ -9,5 +9,6 @@ mod fake_provider;
 mod fixtures;
 mod lifecycle;
 mod property;
+mod review;
 mod serve;
 mod support;
