@@ -58,6 +58,9 @@ resource "aws_s3_object" "model" {
   source       = "${path.module}/model/model.onnx"
   source_hash  = filemd5("${path.module}/model/model.onnx")
   content_type = "application/octet-stream"
+
+  # Upload once versioning is on, so every model file has a version to roll back to.
+  depends_on = [aws_s3_bucket_versioning.models]
 }
 
 # ---- identities ----------------------------------------------------------------------------

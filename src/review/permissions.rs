@@ -235,9 +235,9 @@ mod tests {
         assert_eq!(
             gained,
             vec![
-                "Deny NOT s3:Get* on *".to_string(),
                 "s3:GetObject on arn:aws:s3:::data/*".to_string(),
                 "s3:ListBucket on arn:aws:s3:::data when {\"StringLike\":{\"s3:prefix\":[\"train/*\"]}}".to_string(),
+                "Deny NOT s3:Get* on *".to_string(),
             ]
         );
         assert_eq!(

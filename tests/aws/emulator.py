@@ -6,6 +6,10 @@ mlform sends.
 - S3 GetBucketVersioning: AWS answers with a <VersioningConfiguration> root element (with
   <Status> only once versioning was ever set); moto 5.2.5 wraps it in
   <GetBucketVersioningResponse>, which the AWS SDK for Rust rejects.
+- S3 DeleteObject of a delete marker by its versionId: AWS removes the marker (that is how a
+  versioned bucket is emptied); moto 5.2.5 fails with HTTP 500 because its delete markers
+  lack the buffer `dispose` that its object versions have. The shim gives markers a no-op
+  `dispose`.
 - SageMaker UpdateEndpoint: AWS switches the endpoint to the given endpoint configuration
   (its production variants with it) and answers {"EndpointArn"}; moto 5.2.5 does not
   implement it (HTTP 500). The emulator's endpoints are InService at once, so the switch is
@@ -38,6 +42,10 @@ def get_bucket_versioning(self):
 
 
 S3Response.get_bucket_versioning = get_bucket_versioning
+
+from moto.s3.models import FakeDeleteMarker  # noqa: E402
+
+FakeDeleteMarker.dispose = lambda self, garbage=False: None
 
 
 def update_endpoint(self):
