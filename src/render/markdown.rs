@@ -131,7 +131,8 @@ pub fn render(plan: &Plan, findings: &[Finding], limit: usize) -> String {
         }
         summary.push('\n');
     }
-    if let Some(order) = plan.rollout_order() {
+    let rollout = plan.rollout_order();
+    if let Some(order) = &rollout {
         let steps: Vec<String> = order
             .iter()
             .map(|c| format!("`{} {}`", c.action.symbol(), c.addr))
@@ -240,7 +241,14 @@ pub fn render(plan: &Plan, findings: &[Finding], limit: usize) -> String {
         if group.is_empty() {
             continue;
         }
-        group.sort_by_key(|c| rank(c));
+        // Destroys and replacements first; then in rollout order where there is one.
+        let step = |c: &ResourceChange| {
+            rollout
+                .as_ref()
+                .and_then(|o| o.iter().position(|x| std::ptr::eq(*x, c)))
+                .unwrap_or(usize::MAX)
+        };
+        group.sort_by_key(|c| (rank(c), step(c)));
         for c in &group {
             let _ = writeln!(
                 table,

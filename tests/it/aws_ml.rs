@@ -593,6 +593,13 @@ fn sagemaker_endpoint_example_rolls_out_a_new_model_file() {
     .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]));
 
+    // The pull-request comment a reviewer reads for this rollout.
+    let md = w.ok(&["show", "-markdown", "rollout.plan"]);
+    insta::assert_snapshot!(
+        "sagemaker_endpoint_model_rollout_markdown",
+        crate::support::normalize(&generated.replace_all(&md.stdout, "scorer-<generated>"))
+    );
+
     // Applying the saved plan rolls out in that order.
     let r = w.run(&["apply", "-no-color", "rollout.plan"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
