@@ -332,6 +332,7 @@ impl Ctx {
 pub fn registry() -> Registry {
     let mut r = Registry::builtin();
     r.add(mlform_provider_aws::AwsProvider::new());
+    r.add(mlform_provider_kubernetes::KubernetesProvider::new());
     r
 }
 

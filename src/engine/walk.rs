@@ -1349,6 +1349,12 @@ impl<'a> Walk<'a> {
                         each,
                     )
                 };
+                let planned = match planned {
+                    Ok(change) if self.phase == Phase::Plan => {
+                        self.dry_run(change, &res, rc.span.clone()).await
+                    }
+                    other => other,
+                };
                 match planned {
                     Ok(mut change) => {
                         inst_values
@@ -1367,11 +1373,6 @@ impl<'a> Walk<'a> {
                 .module_mut(mi)
                 .resources
                 .insert(key.clone(), inst_values);
-            for c in &mut changes {
-                if c.after.is_some() {
-                    c.dependencies = deps.clone();
-                }
-            }
             self.out.lock().expect("collected").changes.extend(changes);
         }
         // Instances in module instances that no longer exist.
@@ -1579,6 +1580,39 @@ impl<'a> Walk<'a> {
         })
     }
 
+    /// Lets the provider check a wholly known create or update against its API without
+    /// changing anything; a change the API would turn into what is already there is a no-op.
+    async fn dry_run(
+        &self,
+        mut change: ResourceChange,
+        res: &Arc<dyn Resource>,
+        span: Option<Span>,
+    ) -> Result<ResourceChange, Vec<Diagnostic>> {
+        if !matches!(change.action, Action::Create | Action::Update) {
+            return Ok(change);
+        }
+        let Some(after) = change.after.clone().filter(Value::is_wholly_known) else {
+            return Ok(change);
+        };
+        match res.dry_run(change.before.as_ref(), &after).await {
+            Ok(Some(result)) => {
+                if let Some(before) = &change.before {
+                    if before.same_data(&result) {
+                        change.action = Action::NoOp;
+                        change.after = Some(before.clone());
+                    }
+                }
+                Ok(change)
+            }
+            Ok(None) => Ok(change),
+            Err(e) => Err(vec![Diagnostic::error(
+                "Planned change rejected by the API",
+                format!("{}: {e}", change.addr),
+            )
+            .at(span)]),
+        }
+    }
+
     /// The first `replace_triggered_by` reference whose object changes in this plan.
     fn replace_triggered(&self, rc: &crate::config::Resource, mi: &ModulePath) -> Option<String> {
         let out = self.out.lock().expect("collected");
@@ -1646,6 +1680,25 @@ impl<'a> Walk<'a> {
             })?;
         let provider_string = provider_state_string(&self.e.registry, &rc.provider);
         for mi in mis {
+            // As in Terraform: a read that depends_on a resource with changes pending waits
+            // for apply, so it sees the result.
+            let waits_for_changes = {
+                let out = self.out.lock().expect("collected");
+                rc.depends_on.iter().any(|e| {
+                    crate::eval::refs::expr_refs(&e.expr)
+                        .iter()
+                        .any(|r| match &r.reference {
+                            crate::eval::refs::Reference::Resource(k) => {
+                                out.changes.iter().any(|c| {
+                                    &c.addr.resource == k
+                                        && &c.addr.module == mi
+                                        && !matches!(c.action, Action::NoOp | Action::Read)
+                                })
+                            }
+                            _ => false,
+                        })
+                })
+            };
             let expanded = {
                 let values = self.values.lock().expect("values");
                 self.expand(&values, mi, m, rc.count.as_ref(), rc.for_each.as_ref())?
@@ -1684,7 +1737,10 @@ impl<'a> Walk<'a> {
                 futures_util::future::join_all(configs.into_iter().map(|(addr, config)| {
                     let ds = ds.clone();
                     async move {
-                        if !config.is_wholly_known() || self.opts.mode == PlanMode::Destroy {
+                        if !config.is_wholly_known()
+                            || waits_for_changes
+                            || self.opts.mode == PlanMode::Destroy
+                        {
                             return (addr, config, Ok(None));
                         }
                         let _p = self.sem.acquire().await.expect("semaphore");
@@ -1732,7 +1788,11 @@ impl<'a> Walk<'a> {
                                     before: None,
                                     after: Some(unknown_computed(config, schema)),
                                     requires_replace: vec![],
-                                    reason: Some("config refers to values not yet known".into()),
+                                    reason: Some(if waits_for_changes {
+                                        "depends on a resource with changes pending".into()
+                                    } else {
+                                        "config refers to values not yet known".into()
+                                    }),
                                     provider: provider_string.clone(),
                                     dependencies: vec![],
                                     create_before_destroy: false,
@@ -2063,6 +2123,10 @@ impl<'a> Walk<'a> {
                 Some(c) if c.action != Action::Read => {
                     inst.values
                         .insert(k, c.after.clone().unwrap_or(Value::Null));
+                }
+                // Destroying: nothing reads what is being torn down.
+                None if plan.mode == PlanMode::Destroy => {
+                    inst.values.insert(k, Value::Unknown);
                 }
                 _ => {
                     let (count, each) = self.instance_keys(&k, each_value);

@@ -7,6 +7,7 @@ mod crash;
 mod examples;
 mod fake_provider;
 mod fixtures;
+mod kubernetes;
 mod lifecycle;
 mod property;
 mod review;

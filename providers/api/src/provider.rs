@@ -71,7 +71,9 @@ pub type StateUpgrade = Value;
 ///   back to the prior's form. What still differs after normalization is drift, shown to the
 ///   user as "changed outside mlform".
 /// * **plan is pure.** No I/O; it decides the planned state and which paths force replacement.
-///   The engine derives the action (create, update, replace, no-op) from its answer.
+///   The engine derives the action (create, update, replace, no-op) from its answer. A type
+///   whose API can validate a change without making it may add a read-only
+///   [`Resource::dry_run`].
 /// * **create and delete are atomic and idempotent.** Create either leaves a complete object
 ///   and returns its state, or leaves nothing and returns an error (cleaning up partial work).
 ///   Delete of an object that is already gone succeeds. Both wait until the remote API
@@ -97,6 +99,21 @@ pub trait Resource: Send + Sync {
     /// Plans the change from `prior` to the configuration. Pure; no I/O.
     fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
         crate::plan_by_schema(&self.schema(), request)
+    }
+
+    /// Asks the remote API what a planned create or update would produce, without changing
+    /// anything (a server-side dry run). Called during plan after [`Resource::plan`], only
+    /// for wholly known planned values; read-only like `read`. An error (a conflict, a value
+    /// the API rejects) fails the plan for this resource. `Some(state)` is the state the
+    /// object would be stored with; when it equals `prior`, the change is a no-op (the API
+    /// would normalize the configuration to what is already there). Default: no dry run.
+    async fn dry_run(
+        &self,
+        prior: Option<&Value>,
+        planned: &Value,
+    ) -> Result<Option<Value>, ProviderError> {
+        let _ = (prior, planned);
+        Ok(None)
     }
 
     /// Creates the object. All-or-nothing.

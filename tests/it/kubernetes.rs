@@ -1,0 +1,463 @@
+//! The Kubernetes provider against a real API server: `tests/k8s/cluster.sh` builds (once,
+//! cached) and starts etcd, kube-apiserver and kube-controller-manager on loopback for each
+//! test; with `KUBECONFIG` set, the tests run against that cluster instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+
+use crate::support::Workdir;
+
+/// A running local control plane (or the one `KUBECONFIG` names), stopped on drop.
+pub struct Cluster {
+    dir: Option<tempfile::TempDir>,
+    pub kubeconfig: PathBuf,
+}
+
+impl Cluster {
+    pub fn start() -> Cluster {
+        if let Some(k) = std::env::var_os("KUBECONFIG").filter(|k| !k.is_empty()) {
+            return Cluster {
+                dir: None,
+                kubeconfig: PathBuf::from(k),
+            };
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/k8s/cluster.sh");
+        // Build (or find) the binaries once per test run, before clusters start in parallel.
+        static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+        BUILT.get_or_init(|| {
+            let ok = Command::new("bash")
+                .arg(&script)
+                .arg("build")
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "tests/k8s/cluster.sh build failed");
+        });
+        let dir = tempfile::tempdir().expect("cluster dir");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .arg(dir.path())
+            .output()
+            .expect("run cluster.sh");
+        assert!(
+            out.status.success(),
+            "cluster.sh start failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let kubeconfig = dir.path().join("kubeconfig");
+        Cluster {
+            dir: Some(dir),
+            kubeconfig,
+        }
+    }
+
+    pub fn provider_block(&self) -> String {
+        format!(
+            "provider \"kubernetes\" {{\n  config_path = \"{}\"\n}}\n",
+            self.kubeconfig.display()
+        )
+    }
+
+    /// A client on `rt`, which must outlive it (the client's connection task runs there).
+    pub fn client(&self, rt: &tokio::runtime::Runtime) -> kube::Client {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        rt.block_on(async {
+            let file = kube::config::Kubeconfig::read_from(&self.kubeconfig).unwrap();
+            let config = kube::Config::from_custom_kubeconfig(file, &Default::default())
+                .await
+                .unwrap();
+            kube::Client::try_from(config).unwrap()
+        })
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/k8s/cluster.sh");
+            let _ = Command::new("bash")
+                .arg(script)
+                .arg("stop")
+                .arg(dir.path())
+                .status();
+        }
+    }
+}
+
+fn apps(cluster: &Cluster, data_mode: &str, image: &str, force: bool) -> String {
+    let force_block = if force {
+        "\n  field_manager {\n    force_conflicts = true\n  }"
+    } else {
+        ""
+    };
+    format!(
+        r#"{provider}
+resource "kubernetes_namespace" "apps" {{
+  metadata {{
+    name   = "apps"
+    labels = {{ team = "ml" }}
+  }}
+}}
+
+resource "kubernetes_manifest" "settings" {{
+  manifest = {{
+    apiVersion = "v1"
+    kind       = "ConfigMap"
+    metadata = {{
+      name      = "settings"
+      namespace = kubernetes_namespace.apps.metadata.name
+    }}
+    data = {{
+      mode      = "{data_mode}"
+      threshold = "0.5"
+    }}
+  }}{force_block}
+}}
+
+resource "kubernetes_manifest" "scorer" {{
+  manifest = {{
+    apiVersion = "apps/v1"
+    kind       = "Deployment"
+    metadata = {{
+      name      = "scorer"
+      namespace = kubernetes_namespace.apps.metadata.name
+      labels    = {{ app = "scorer" }}
+    }}
+    spec = {{
+      selector = {{ matchLabels = {{ app = "scorer" }} }}
+      template = {{
+        metadata = {{ labels = {{ app = "scorer" }} }}
+        spec = {{
+          containers = [{{
+            name  = "serve"
+            image = "{image}"
+            ports = [{{ containerPort = 8080, protocol = "TCP" }}]
+            resources = {{
+              limits = {{ cpu = "1", memory = "1Gi" }}
+            }}
+          }}]
+        }}
+      }}
+    }}
+  }}
+}}
+
+resource "kubernetes_manifest" "scorer_service" {{
+  manifest = {{
+    apiVersion = "v1"
+    kind       = "Service"
+    metadata = {{
+      name      = "scorer"
+      namespace = kubernetes_namespace.apps.metadata.name
+    }}
+    spec = {{
+      selector = {{ app = "scorer" }}
+      ports    = [{{ name = "http", port = 80, targetPort = 8080, protocol = "TCP" }}]
+    }}
+  }}
+}}
+
+resource "kubernetes_manifest" "scorer_hpa" {{
+  manifest = {{
+    apiVersion = "autoscaling/v2beta2"
+    kind       = "HorizontalPodAutoscaler"
+    metadata = {{
+      name      = "scorer"
+      namespace = kubernetes_namespace.apps.metadata.name
+    }}
+    spec = {{
+      scaleTargetRef = {{ apiVersion = "apps/v1", kind = "Deployment", name = "scorer" }}
+      minReplicas    = 1
+      maxReplicas    = 5
+      metrics = [{{
+        type     = "Resource"
+        resource = {{ name = "cpu", target = {{ type = "Utilization", averageUtilization = 70 }} }}
+      }}]
+    }}
+  }}
+}}
+
+resource "kubernetes_manifest" "crd" {{
+  manifest = {{
+    apiVersion = "apiextensions.k8s.io/v1"
+    kind       = "CustomResourceDefinition"
+    metadata   = {{ name = "trainingruns.ml.mlform.dev" }}
+    spec = {{
+      group = "ml.mlform.dev"
+      scope = "Namespaced"
+      names = {{ plural = "trainingruns", singular = "trainingrun", kind = "TrainingRun" }}
+      versions = [{{
+        name    = "v1"
+        served  = true
+        storage = true
+        schema = {{
+          openAPIV3Schema = {{
+            type = "object"
+            properties = {{
+              spec = {{
+                type = "object"
+                properties = {{
+                  epochs = {{ type = "integer" }}
+                  image  = {{ type = "string" }}
+                }}
+              }}
+            }}
+          }}
+        }}
+      }}]
+    }}
+  }}
+}}
+
+resource "kubernetes_manifest" "run" {{
+  manifest = {{
+    apiVersion = "ml.mlform.dev/v1"
+    kind       = "TrainingRun"
+    metadata = {{
+      name      = "nightly"
+      namespace = kubernetes_namespace.apps.metadata.name
+    }}
+    spec = {{
+      epochs = 10
+      image  = "trainer:1"
+    }}
+  }}
+  depends_on = [kubernetes_manifest.crd]
+}}
+
+data "kubernetes_resource" "settings" {{
+  api_version = "v1"
+  kind        = "ConfigMap"
+  metadata {{
+    name      = "settings"
+    namespace = "apps"
+  }}
+  depends_on = [kubernetes_manifest.settings]
+}}
+
+output "settings_mode" {{
+  value = data.kubernetes_resource.settings.object.data.mode
+}}
+"#,
+        provider = cluster.provider_block()
+    )
+}
+
+#[test]
+fn manifests_apply_show_ownership_drift_conflicts_import_and_destroy() {
+    let cluster = Cluster::start();
+    let w = Workdir::new();
+    w.write("main.tf", &apps(&cluster, "batch", "scorer:1", false));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("7 added"), "{}", r.stdout);
+    assert_eq!(w.ok(&["output", "-raw", "settings_mode"]).stdout, "batch");
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // Updates in place: a ConfigMap value and the Deployment's image.
+    w.write("main.tf", &apps(&cluster, "online", "scorer:2", false));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // Another manager scales the Deployment (as an HPA does): mlform never set replicas, so
+    // that is not drift.
+    let rt = crate::aws::rt();
+    let client = cluster.client(&rt);
+    let deployments: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+        kube::Api::namespaced(client.clone(), "apps");
+    let by = |manager: &str| PatchParams {
+        field_manager: Some(manager.into()),
+        ..Default::default()
+    };
+    rt.block_on(deployments.patch(
+        "scorer",
+        &by("horizontal-pod-autoscaler"),
+        &Patch::Merge(json!({"spec": {"replicas": 3}})),
+    ))
+    .unwrap();
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // Another manager changes a field mlform owns: drift, then a conflict on apply.
+    let config_maps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(client, "apps");
+    rt.block_on(config_maps.patch(
+        "settings",
+        &by("kubectl-edit"),
+        &Patch::Merge(json!({"data": {"mode": "rogue"}})),
+    ))
+    .unwrap();
+    let r = w.run(&["plan", "-refresh-only", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("kubernetes_manifest.settings has changed"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\"rogue\""), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("kubernetes_manifest.scorer has changed"),
+        "{}",
+        r.stdout
+    );
+    let r = w.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("apply conflict"), "{}", r.stderr);
+    assert!(r.stderr.contains("force_conflicts"), "{}", r.stderr);
+    w.write("main.tf", &apps(&cluster, "online", "scorer:2", true));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let live = rt.block_on(config_maps.get("settings")).unwrap();
+    assert_eq!(live.data.unwrap()["mode"], "online");
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // mlform owns the field again: the configuration can drop force_conflicts.
+    w.write("main.tf", &apps(&cluster, "online", "scorer:2", false));
+    w.ok(&["apply", "-auto-approve"]);
+
+    // Import into an empty state reads back what mlform applied: no changes.
+    for (address, id) in [
+        (
+            "kubernetes_manifest.settings",
+            "apiVersion=v1,kind=ConfigMap,namespace=apps,name=settings",
+        ),
+        (
+            "kubernetes_manifest.scorer",
+            "apiVersion=apps/v1,kind=Deployment,namespace=apps,name=scorer",
+        ),
+        ("kubernetes_namespace.apps", "apps"),
+    ] {
+        w.ok(&["state", "rm", address]);
+        w.ok(&["import", address, id]);
+    }
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let r = w.run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(w.addresses().is_empty());
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(cluster.client(&rt));
+    assert!(rt.block_on(namespaces.get_opt("apps")).unwrap().is_none());
+}
+
+#[test]
+fn training_sandbox_applies_in_dependency_order() {
+    let cluster = Cluster::start();
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &format!(
+            r#"{provider}
+resource "kubernetes_namespace" "sandbox" {{
+  metadata {{
+    name   = "sandbox-alice"
+    labels = {{ purpose = "training-sandbox" }}
+  }}
+}}
+
+locals {{
+  ns = kubernetes_namespace.sandbox.metadata.name
+}}
+
+resource "kubernetes_manifest" "quota" {{
+  manifest = {{
+    apiVersion = "v1"
+    kind       = "ResourceQuota"
+    metadata   = {{ name = "compute", namespace = local.ns }}
+    spec = {{
+      hard = {{ "requests.cpu" = "8", "requests.memory" = "32Gi", "limits.cpu" = "16", "limits.memory" = "64Gi", pods = "20" }}
+    }}
+  }}
+}}
+
+resource "kubernetes_manifest" "limits" {{
+  manifest = {{
+    apiVersion = "v1"
+    kind       = "LimitRange"
+    metadata   = {{ name = "defaults", namespace = local.ns }}
+    spec = {{
+      limits = [{{
+        type           = "Container"
+        default        = {{ cpu = "1", memory = "2Gi" }}
+        defaultRequest = {{ cpu = "500m", memory = "1Gi" }}
+      }}]
+    }}
+  }}
+}}
+
+resource "kubernetes_manifest" "deny_all" {{
+  manifest = {{
+    apiVersion = "networking.k8s.io/v1"
+    kind       = "NetworkPolicy"
+    metadata   = {{ name = "default-deny", namespace = local.ns }}
+    spec = {{
+      podSelector = {{}}
+      policyTypes = ["Ingress", "Egress"]
+    }}
+  }}
+}}
+
+resource "kubernetes_manifest" "trainer" {{
+  manifest = {{
+    apiVersion = "v1"
+    kind       = "ServiceAccount"
+    metadata   = {{ name = "trainer", namespace = local.ns }}
+  }}
+}}
+
+resource "kubernetes_manifest" "trainer_binding" {{
+  manifest = {{
+    apiVersion = "rbac.authorization.k8s.io/v1"
+    kind       = "RoleBinding"
+    metadata   = {{ name = "trainer-edit", namespace = local.ns }}
+    roleRef    = {{ apiGroup = "rbac.authorization.k8s.io", kind = "ClusterRole", name = "edit" }}
+    subjects = [{{
+      kind      = "ServiceAccount"
+      name      = kubernetes_manifest.trainer.manifest.metadata.name
+      namespace = local.ns
+    }}]
+  }}
+}}
+"#,
+            provider = cluster.provider_block()
+        ),
+    );
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("6 added"), "{}", r.stdout);
+    let pos = |s: &str| {
+        r.stdout
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} missing:\n{}", r.stdout))
+    };
+    let ns_done = pos("kubernetes_namespace.sandbox: Creation complete");
+    for dependent in [
+        "kubernetes_manifest.quota: Creating...",
+        "kubernetes_manifest.limits: Creating...",
+        "kubernetes_manifest.deny_all: Creating...",
+        "kubernetes_manifest.trainer: Creating...",
+    ] {
+        assert!(ns_done < pos(dependent), "{dependent} before the namespace");
+    }
+    assert!(
+        pos("kubernetes_manifest.trainer: Creation complete")
+            < pos("kubernetes_manifest.trainer_binding: Creating...")
+    );
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = w.run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(w.addresses().is_empty());
+}
