@@ -147,7 +147,7 @@ pub fn render(plan: &Plan, findings: &[Finding], limit: usize) -> String {
         Concern::Ml,
         Concern::Other,
     ];
-    let concern_of = |c: &ResourceChange| Concern::of_type(&c.addr.resource.type_name);
+    let concern_of = |c: &ResourceChange| Concern::of_change(c);
     let routing: Vec<(Concern, usize, usize)> = concerns
         .iter()
         .map(|k| {

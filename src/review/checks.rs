@@ -56,6 +56,29 @@ impl Concern {
         }
     }
 
+    /// The concern of a planned change: by resource type, and for `kubernetes_manifest` by
+    /// the object's kind.
+    pub fn of_change(c: &ResourceChange) -> Concern {
+        let type_name = c.addr.resource.type_name.as_str();
+        if type_name == "kubernetes_manifest" {
+            let manifest = c
+                .after
+                .as_ref()
+                .or(c.before.as_ref())
+                .map(|v| v.get_attr("manifest").clone())
+                .unwrap_or(Value::Null);
+            return match manifest.get_attr("kind").as_str() {
+                Some(
+                    "NetworkPolicy" | "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding"
+                    | "ServiceAccount" | "Secret",
+                ) => Concern::Security,
+                Some("PersistentVolumeClaim") => Concern::Data,
+                _ => Concern::Ml,
+            };
+        }
+        Concern::of_type(type_name)
+    }
+
     /// The concern of a resource type.
     pub fn of_type(type_name: &str) -> Concern {
         if type_name == "aws_s3_bucket_policy"
@@ -69,6 +92,7 @@ impl Concern {
         } else if type_name.starts_with("aws_sagemaker_")
             || type_name.starts_with("aws_appautoscaling_")
             || type_name.starts_with("aws_cloudwatch_")
+            || type_name.starts_with("kubernetes_")
         {
             Concern::Ml
         } else {
@@ -160,6 +184,30 @@ pub const RULES: &[Rule] = &[
         concern: Concern::Ml,
         rationale: "A blue/green rollout without auto-rollback alarms shifts all traffic to a bad model and stays there.",
         fix: "Add deployment_config.auto_rollback_configuration with the endpoint's latency and error alarms.",
+    },
+    Rule {
+        id: "MLF401",
+        name: "k8s-workload-limits",
+        severity: Severity::Warning,
+        concern: Concern::Ml,
+        rationale: "A container without CPU and memory limits can take a node from every other training job and endpoint on it.",
+        fix: "Set resources.limits.cpu and resources.limits.memory on every container (a LimitRange can supply defaults).",
+    },
+    Rule {
+        id: "MLF402",
+        name: "namespace-quota",
+        severity: Severity::Warning,
+        concern: Concern::Ml,
+        rationale: "A namespace without a ResourceQuota lets one team's sandbox starve the others.",
+        fix: "Add a ResourceQuota manifest in the namespace (requests/limits for cpu and memory, pods).",
+    },
+    Rule {
+        id: "MLF403",
+        name: "namespace-default-deny",
+        severity: Severity::Warning,
+        concern: Concern::Security,
+        rationale: "Without a default-deny NetworkPolicy every pod in the namespace accepts traffic from every other namespace.",
+        fix: "Add a NetworkPolicy with podSelector = {} and policyTypes [\"Ingress\", \"Egress\"], then allow what the workload needs.",
     },
 ];
 
@@ -365,6 +413,101 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                 "MLF303",
                 endpoint,
                 format!("Endpoint {label} rolls out blue/green without auto-rollback alarms."),
+            ));
+        }
+    }
+
+    // Kubernetes: workloads and namespaces.
+    let manifest_of = |c: &ResourceChange| after(c, "manifest").clone();
+    for c in of("kubernetes_manifest") {
+        let m = manifest_of(c);
+        let kind = m.get_attr("kind").as_str().unwrap_or_default().to_string();
+        let spec = m.get_attr("spec");
+        let pod_spec = match kind.as_str() {
+            "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicaSet" => {
+                spec.get_attr("template").get_attr("spec").clone()
+            }
+            "CronJob" => spec
+                .get_attr("jobTemplate")
+                .get_attr("spec")
+                .get_attr("template")
+                .get_attr("spec")
+                .clone(),
+            "Pod" => spec.clone(),
+            _ => continue,
+        };
+        let unlimited: Vec<String> = pod_spec
+            .get_attr("containers")
+            .as_list()
+            .unwrap_or_default()
+            .iter()
+            .filter(|ct| {
+                let limits = ct.get_attr("resources").get_attr("limits");
+                limits.get_attr("cpu").is_null() || limits.get_attr("memory").is_null()
+            })
+            .map(|ct| ct.get_attr("name").as_str().unwrap_or("?").to_string())
+            .collect();
+        if !unlimited.is_empty() {
+            found.push((
+                "MLF401",
+                c,
+                format!(
+                    "{kind} {} has containers without CPU and memory limits: {}.",
+                    m.get_attr("metadata")
+                        .get_attr("name")
+                        .as_str()
+                        .unwrap_or("?"),
+                    unlimited.join(", ")
+                ),
+            ));
+        }
+    }
+    let in_namespace = |ns: &str, kind: &str, ok: &dyn Fn(&Value) -> bool| {
+        of("kubernetes_manifest").any(|c| {
+            let m = manifest_of(c);
+            m.get_attr("kind").as_str() == Some(kind)
+                && m.get_attr("metadata").get_attr("namespace").as_str() == Some(ns)
+                && ok(&m)
+        })
+    };
+    let namespaces = of("kubernetes_namespace")
+        .filter_map(|c| {
+            after(c, "metadata")
+                .get_attr("name")
+                .as_str()
+                .map(|n| (c, n.to_string()))
+        })
+        .chain(of("kubernetes_manifest").filter_map(|c| {
+            let m = manifest_of(c);
+            (m.get_attr("kind").as_str() == Some("Namespace"))
+                .then(|| {
+                    m.get_attr("metadata")
+                        .get_attr("name")
+                        .as_str()
+                        .map(|n| (c, n.to_string()))
+                })
+                .flatten()
+        }))
+        .collect::<Vec<_>>();
+    for (c, ns) in namespaces {
+        if !in_namespace(&ns, "ResourceQuota", &|_| true) {
+            found.push(("MLF402", c, format!("Namespace {ns} has no ResourceQuota.")));
+        }
+        let default_deny = |m: &Value| {
+            m.get_attr("spec")
+                .get_attr("podSelector")
+                .as_map()
+                .is_some_and(|s| s.is_empty())
+                && m.get_attr("spec")
+                    .get_attr("policyTypes")
+                    .as_list()
+                    .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("Ingress")))
+        };
+        if !in_namespace(&ns, "NetworkPolicy", &default_deny) {
+            found.push((
+                "MLF403",
+                c,
+                format!("Namespace {ns} has no default-deny NetworkPolicy."),
             ));
         }
     }

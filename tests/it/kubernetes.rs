@@ -88,6 +88,21 @@ impl Drop for Cluster {
     }
 }
 
+/// The HorizontalPodAutoscaler version the cluster serves: autoscaling/v2 from 1.23 on,
+/// v2beta2 before (1.20, the local API server).
+fn hpa_version(cluster: &Cluster) -> &'static str {
+    let rt = crate::aws::rt();
+    let client = cluster.client(&rt);
+    if rt
+        .block_on(client.list_api_group_resources("autoscaling/v2"))
+        .is_ok()
+    {
+        "autoscaling/v2"
+    } else {
+        "autoscaling/v2beta2"
+    }
+}
+
 fn apps(cluster: &Cluster, data_mode: &str, image: &str, force: bool) -> String {
     let force_block = if force {
         "\n  field_manager {\n    force_conflicts = true\n  }"
@@ -163,7 +178,7 @@ resource "kubernetes_manifest" "scorer_service" {{
 
 resource "kubernetes_manifest" "scorer_hpa" {{
   manifest = {{
-    apiVersion = "autoscaling/v2beta2"
+    apiVersion = "{hpa}"
     kind       = "HorizontalPodAutoscaler"
     metadata = {{
       name      = "scorer"
@@ -243,7 +258,8 @@ output "settings_mode" {{
   value = data.kubernetes_resource.settings.object.data.mode
 }}
 "#,
-        provider = cluster.provider_block()
+        provider = cluster.provider_block(),
+        hpa = hpa_version(cluster),
     )
 }
 
@@ -457,7 +473,89 @@ resource "kubernetes_manifest" "trainer_binding" {{
     );
     let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A sandbox with quota and default-deny passes the namespace checks.
+    let r = w.run(&["check", "-no-color", "-severity-threshold=note"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let r = w.run(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(w.addresses().is_empty());
+}
+
+/// `wait` blocks until fields and conditions hold, and a rollout that cannot finish (this
+/// control plane runs no kubelets) fails at its timeout with what is still pending.
+#[test]
+fn waits_for_fields_and_report_rollouts_that_do_not_finish() {
+    let cluster = Cluster::start();
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &format!(
+            r#"{provider}
+resource "kubernetes_manifest" "ns" {{
+  manifest = {{
+    apiVersion = "v1"
+    kind       = "Namespace"
+    metadata   = {{ name = "waits" }}
+  }}
+  wait {{
+    fields = {{ "status.phase" = "Active" }}
+  }}
+}}
+
+resource "kubernetes_manifest" "web" {{
+  manifest = {{
+    apiVersion = "apps/v1"
+    kind       = "Deployment"
+    metadata   = {{ name = "web", namespace = kubernetes_manifest.ns.manifest.metadata.name }}
+    spec = {{
+      replicas = 2
+      selector = {{ matchLabels = {{ app = "web" }} }}
+      template = {{
+        metadata = {{ labels = {{ app = "web" }} }}
+        spec     = {{ containers = [{{ name = "web", image = "nginx:1.27" }}] }}
+      }}
+    }}
+  }}
+  wait {{
+    rollout = true
+  }}
+  timeouts {{
+    create = "3s"
+  }}
+}}
+"#,
+            provider = cluster.provider_block()
+        ),
+    );
+    // Policy checks see the missing limits, quota and default-deny policy.
+    let r = w.run(&["check", "-format=json", "-severity-threshold=warning"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    for rule in ["MLF401", "MLF402", "MLF403"] {
+        assert!(rules.contains(&rule), "{rule} missing: {rules:?}");
+    }
+
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("kubernetes_manifest.ns: Creation complete"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("timed out after 3s waiting for Deployment web"),
+        "{}",
+        r.stderr
+    );
+    // The namespace is in state; the deployment that timed out is not counted as done.
+    assert_eq!(w.addresses(), vec!["kubernetes_manifest.ns".to_string()]);
+    w.ok(&["destroy", "-auto-approve"]);
 }

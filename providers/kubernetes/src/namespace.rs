@@ -201,14 +201,21 @@ impl Resource for Namespace {
             return Ok(None);
         };
         let live = serde_json::to_value(&obj).map_err(|e| ProviderError::Api(e.to_string()))?;
-        let labels = live
-            .pointer("/metadata/labels")
-            .cloned()
-            .filter(|l| l.as_object().is_some_and(|m| !m.is_empty()));
-        let annotations = live
-            .pointer("/metadata/annotations")
-            .cloned()
-            .filter(|l| l.as_object().is_some_and(|m| !m.is_empty()));
+        // Keys the cluster sets itself (kubernetes.io/metadata.name, ...) are not the user's.
+        let user_keys = |p: &str| {
+            live.pointer(p)
+                .and_then(J::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter(|(k, _)| !k.contains("kubernetes.io/") && !k.contains("k8s.io/"))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect::<serde_json::Map<_, _>>()
+                })
+                .filter(|m| !m.is_empty())
+                .map(J::Object)
+        };
+        let labels = user_keys("/metadata/labels");
+        let annotations = user_keys("/metadata/annotations");
         let base = Value::object([(
             "metadata",
             Value::object([
