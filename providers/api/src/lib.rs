@@ -7,6 +7,7 @@ mod error;
 mod planner;
 mod provider;
 mod schema;
+mod timeouts;
 mod value;
 
 pub use error::ProviderError;
@@ -15,4 +16,5 @@ pub use provider::{
     Configured, DataSource, PlanRequest, Planned, Provider, ProviderSchema, Resource, StateUpgrade,
 };
 pub use schema::{Attribute, NestedBlock, Nesting, Schema, Type};
+pub use timeouts::parse_timeout;
 pub use value::{format_number, path_to_string, Path, PathStep, Value};

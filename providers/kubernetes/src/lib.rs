@@ -9,9 +9,6 @@ mod fields;
 mod manifest;
 mod namespace;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use kube::api::{ApiResource, DynamicObject};
 use kube::discovery::{ApiCapabilities, Scope};
 use kube::{Api, Client};
@@ -19,6 +16,7 @@ use mlform_provider::{
     Attribute, Configured, DataSource, Provider, ProviderError, ProviderSchema, Resource, Schema,
     Type, Value,
 };
+use std::sync::Arc;
 
 /// The `kubernetes` provider (source `registry.terraform.io/hashicorp/kubernetes`).
 pub struct KubernetesProvider;
@@ -273,29 +271,4 @@ pub(crate) fn classify(what: &str, e: &kube::Error) -> ProviderError {
 
 pub(crate) fn is_not_found(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 404)
-}
-
-/// Parses `30s`, `5m`, `1h30m`.
-pub(crate) fn duration(text: Option<&str>, default: Duration) -> Duration {
-    let Some(t) = text else { return default };
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in t.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-        } else {
-            let n: u64 = num.parse().unwrap_or(0);
-            num.clear();
-            total += n * match c {
-                'h' => 3600,
-                'm' => 60,
-                _ => 1,
-            };
-        }
-    }
-    if total == 0 {
-        default
-    } else {
-        Duration::from_secs(total)
-    }
 }

@@ -19,7 +19,8 @@ use mlform_provider::{
 use serde_json::Value as J;
 
 use crate::fields::{owned_by, project};
-use crate::{classify, duration, is_not_found, Identity, Kube};
+use crate::{classify, is_not_found, Identity, Kube};
+use mlform_provider::parse_timeout;
 
 const DEFAULT_MANAGER: &str = "mlform";
 
@@ -273,7 +274,7 @@ impl Manifest {
         let applied = self.apply(planned, false).await?;
         let manifest = manifest_json(planned);
         let id = Identity::of(&manifest)?;
-        let timeout = duration(
+        let timeout = parse_timeout(
             planned.get_attr("timeouts").get_attr(timeout_key).as_str(),
             Duration::from_secs(600),
         );
@@ -426,7 +427,7 @@ impl Resource for Manifest {
             Err(e) if is_not_found(&e) => return Ok(()),
             Err(e) => return Err(classify("delete", &e)),
         }
-        let timeout = duration(
+        let timeout = parse_timeout(
             prior.get_attr("timeouts").get_attr("delete").as_str(),
             Duration::from_secs(600),
         );

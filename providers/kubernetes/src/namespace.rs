@@ -14,7 +14,8 @@ use serde_json::{json, Value as J};
 
 use crate::fields::project;
 use crate::manifest::wait_gone;
-use crate::{classify, duration, is_not_found, Identity, Kube};
+use crate::{classify, is_not_found, Identity, Kube};
+use mlform_provider::parse_timeout;
 
 pub fn schema() -> Schema {
     let metadata = Schema::new()
@@ -183,7 +184,7 @@ impl Resource for Namespace {
             Err(e) if is_not_found(&e) => return Ok(()),
             Err(e) => return Err(classify("delete namespace", &e)),
         }
-        let timeout = duration(
+        let timeout = parse_timeout(
             prior.get_attr("timeouts").get_attr("delete").as_str(),
             Duration::from_secs(600),
         );

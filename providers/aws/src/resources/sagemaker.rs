@@ -1019,31 +1019,6 @@ fn deployment_config_value(d: &DeploymentConfig) -> Value {
     ]))
 }
 
-/// Parses `30m`, `1h30m`, `90s`.
-pub(super) fn duration(text: Option<&str>, default: Duration) -> Duration {
-    let Some(t) = text else { return default };
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in t.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-        } else {
-            let n: u64 = num.parse().unwrap_or(0);
-            num.clear();
-            total += n * match c {
-                'h' => 3600,
-                'm' => 60,
-                _ => 1,
-            };
-        }
-    }
-    if total == 0 {
-        default
-    } else {
-        Duration::from_secs(total)
-    }
-}
-
 impl Endpoint {
     /// Waits for InService; Failed is an error with SageMaker's reason.
     async fn wait_in_service(
@@ -1143,7 +1118,7 @@ impl Resource for Endpoint {
             .send()
             .await
             .map_err(|e| classify("sagemaker:CreateEndpoint", &e))?;
-        let timeout = duration(
+        let timeout = mlform_provider::parse_timeout(
             planned.get_attr("timeouts").get_attr("create").as_str(),
             Duration::from_secs(3600),
         );
@@ -1166,7 +1141,7 @@ impl Resource for Endpoint {
                 .send()
                 .await
                 .map_err(|e| classify("sagemaker:UpdateEndpoint", &e))?;
-            let timeout = duration(
+            let timeout = mlform_provider::parse_timeout(
                 planned.get_attr("timeouts").get_attr("update").as_str(),
                 Duration::from_secs(3600),
             );
@@ -1196,7 +1171,7 @@ impl Resource for Endpoint {
             Err(e) if not_found(&e) => return Ok(()),
             Err(e) => return Err(classify("sagemaker:DeleteEndpoint", &e)),
         }
-        let timeout = duration(
+        let timeout = mlform_provider::parse_timeout(
             prior.get_attr("timeouts").get_attr("delete").as_str(),
             Duration::from_secs(1800),
         );

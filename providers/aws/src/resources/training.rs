@@ -186,10 +186,6 @@ fn with_defaults(v: &Value) -> Value {
     Value::Map(m)
 }
 
-fn parse_duration(text: Option<&str>, default: Duration) -> Duration {
-    super::sagemaker::duration(text, default)
-}
-
 fn string_map(v: &Value) -> Option<HashMap<String, String>> {
     let pairs = crate::client::tag_changes(&Value::Null, v).1;
     (!pairs.is_empty()).then(|| pairs.into_iter().collect())
@@ -649,7 +645,7 @@ impl Resource for TrainingJob {
         );
         let wait = planned.get_attr("wait_for_completion").as_bool() != Some(false);
         let status = if wait {
-            let timeout = parse_duration(
+            let timeout = mlform_provider::parse_timeout(
                 planned.get_attr("timeouts").get_attr("create").as_str(),
                 Duration::from_secs(24 * 3600),
             );
@@ -720,7 +716,7 @@ impl Resource for TrainingJob {
             Some(TrainingJobStatus::InProgress | TrainingJobStatus::Stopping)
         ) {
             self.stop(&name).await?;
-            let timeout = parse_duration(
+            let timeout = mlform_provider::parse_timeout(
                 prior.get_attr("timeouts").get_attr("delete").as_str(),
                 Duration::from_secs(1800),
             );
