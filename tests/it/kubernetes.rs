@@ -372,6 +372,11 @@ fn manifests_apply_show_ownership_drift_conflicts_import_and_destroy() {
 fn training_sandbox_applies_in_dependency_order() {
     let cluster = Cluster::start();
     let w = Workdir::new();
+    // One manifest comes from YAML, as teams keep them.
+    w.write(
+        "limits.yaml",
+        "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: defaults\n  namespace: sandbox-alice\nspec:\n  limits:\n    - type: Container\n      default:\n        cpu: \"1\"\n        memory: 2Gi\n      defaultRequest:\n        cpu: 500m\n        memory: 1Gi\n",
+    );
     w.write(
         "main.tf",
         &format!(
@@ -399,18 +404,8 @@ resource "kubernetes_manifest" "quota" {{
 }}
 
 resource "kubernetes_manifest" "limits" {{
-  manifest = {{
-    apiVersion = "v1"
-    kind       = "LimitRange"
-    metadata   = {{ name = "defaults", namespace = local.ns }}
-    spec = {{
-      limits = [{{
-        type           = "Container"
-        default        = {{ cpu = "1", memory = "2Gi" }}
-        defaultRequest = {{ cpu = "500m", memory = "1Gi" }}
-      }}]
-    }}
-  }}
+  manifest   = yamldecode(file("${{path.module}}/limits.yaml"))
+  depends_on = [kubernetes_namespace.sandbox]
 }}
 
 resource "kubernetes_manifest" "deny_all" {{
