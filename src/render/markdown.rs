@@ -32,24 +32,22 @@ fn diff_block(text: &str) -> String {
     for line in text.lines() {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
-        let (mark, rest) =
+        // (mark in column 0, width of the symbol it replaces, the rest of the line)
+        let (mark, width, rest) =
             if let Some(r) = trimmed.strip_prefix("-/+").or(trimmed.strip_prefix("+/-")) {
-                ('!', r)
+                ('!', 3, r)
             } else if let Some(r) = trimmed.strip_prefix('+') {
-                ('+', r)
+                ('+', 1, r)
             } else if let Some(r) = trimmed.strip_prefix('-') {
-                ('-', r)
+                ('-', 1, r)
             } else if let Some(r) = trimmed.strip_prefix('~') {
-                ('!', r)
+                ('!', 1, r)
             } else {
-                (' ', trimmed)
+                (' ', 0, trimmed)
             };
-        let _ = writeln!(
-            out,
-            "{mark}{}{}",
-            " ".repeat(indent.saturating_sub(1)),
-            rest
-        );
+        // The text after the symbol keeps its column.
+        let pad = (indent + width).saturating_sub(1);
+        let _ = writeln!(out, "{mark}{}{rest}", " ".repeat(pad));
     }
     out.replace("```", "`\u{200b}``")
 }
