@@ -16,7 +16,8 @@ use mlform_provider::{
     Attribute, Configured, DataSource, Provider, ProviderError, ProviderSchema, Resource, Schema,
     Type, Value,
 };
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The `kubernetes` provider (source `registry.terraform.io/hashicorp/kubernetes`).
 pub struct KubernetesProvider;
@@ -92,7 +93,10 @@ impl Provider for KubernetesProvider {
         let client = Client::try_from(kube_config)
             .map_err(|e| ProviderError::InvalidConfig(format!("Kubernetes client: {e}")))?;
         Ok(Arc::new(KubeConfigured {
-            client: Kube { client },
+            client: Kube {
+                client,
+                kinds: Arc::default(),
+            },
         }))
     }
 }
@@ -137,6 +141,9 @@ impl Configured for KubeConfigured {
 #[derive(Clone)]
 pub(crate) struct Kube {
     pub client: Client,
+    /// Kinds found through discovery, by (apiVersion, kind): one lookup per kind and run.
+    /// Only successes are kept, so a CRD created during the run is found once it exists.
+    kinds: Arc<Mutex<HashMap<(String, String), (ApiResource, ApiCapabilities)>>>,
 }
 
 /// An object's identity: what `apiVersion`, `kind`, `metadata.namespace/name` say.
@@ -223,20 +230,29 @@ impl Kube {
         &self,
         id: &Identity,
     ) -> Result<(Api<DynamicObject>, ApiResource, ApiCapabilities), ProviderError> {
-        let (group, version) = match id.api_version.split_once('/') {
-            Some((g, v)) => (g.to_string(), v.to_string()),
-            None => (String::new(), id.api_version.clone()),
+        let key = (id.api_version.clone(), id.kind.clone());
+        let known = self.kinds.lock().expect("kinds").get(&key).cloned();
+        let (ar, caps) = match known {
+            Some(found) => found,
+            None => {
+                let (group, version) = match id.api_version.split_once('/') {
+                    Some((g, v)) => (g.to_string(), v.to_string()),
+                    None => (String::new(), id.api_version.clone()),
+                };
+                let gvk = kube::api::GroupVersionKind::gvk(&group, &version, &id.kind);
+                let found = kube::discovery::pinned_kind(&self.client, &gvk)
+                    .await
+                    .map_err(|e| match &e {
+                        kube::Error::Api(s) if s.code == 404 => ProviderError::InvalidConfig(format!(
+                            "the API server has no kind {} in {}: is its CustomResourceDefinition installed?",
+                            id.kind, id.api_version
+                        )),
+                        _ => classify("discover", &e),
+                    })?;
+                self.kinds.lock().expect("kinds").insert(key, found.clone());
+                found
+            }
         };
-        let gvk = kube::api::GroupVersionKind::gvk(&group, &version, &id.kind);
-        let (ar, caps) = kube::discovery::pinned_kind(&self.client, &gvk)
-            .await
-            .map_err(|e| match &e {
-                kube::Error::Api(s) if s.code == 404 => ProviderError::InvalidConfig(format!(
-                    "the API server has no kind {} in {}: is its CustomResourceDefinition installed?",
-                    id.kind, id.api_version
-                )),
-                _ => classify("discover", &e),
-            })?;
         let api = match caps.scope {
             Scope::Namespaced => Api::namespaced_with(
                 self.client.clone(),

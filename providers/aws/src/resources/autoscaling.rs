@@ -6,7 +6,6 @@
 //! Import IDs as terraform-provider-aws: `namespace/resource-id/dimension` for a target and
 //! `namespace/resource-id/dimension/policy-name` for a policy.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_applicationautoscaling::types::{
@@ -20,7 +19,7 @@ use mlform_provider::{
     Value,
 };
 
-use super::{int, num, opt_str, string};
+use super::{int, int_value, num, opt_str, opt_value, string};
 use crate::error::classify;
 use crate::Clients;
 
@@ -132,14 +131,7 @@ impl Target {
             .set_min_capacity(int(planned, "min_capacity"))
             .set_max_capacity(int(planned, "max_capacity"))
             .set_role_arn(opt_str(planned, "role_arn"));
-        let tags: HashMap<String, String> =
-            crate::client::tag_changes(&Value::Null, planned.get_attr("tags_all"))
-                .1
-                .into_iter()
-                .collect();
-        if !tags.is_empty() {
-            req = req.set_tags(Some(tags));
-        }
+        req = req.set_tags(super::string_map(planned.get_attr("tags_all")));
         let out = req
             .send()
             .await
@@ -493,7 +485,7 @@ fn policy_value(p: &ScalingPolicy) -> Value {
                     .map(|a| Value::from(a.as_str()))
                     .unwrap_or(Value::Null),
             ),
-            ("cooldown", opt_num(s.cooldown())),
+            ("cooldown", int_value(s.cooldown())),
             (
                 "metric_aggregation_type",
                 s.metric_aggregation_type()
@@ -502,7 +494,7 @@ fn policy_value(p: &ScalingPolicy) -> Value {
             ),
             (
                 "min_adjustment_magnitude",
-                opt_num(s.min_adjustment_magnitude()),
+                int_value(s.min_adjustment_magnitude()),
             ),
             (
                 "step_adjustment",
@@ -541,8 +533,8 @@ fn policy_value(p: &ScalingPolicy) -> Value {
                 "disable_scale_in",
                 t.disable_scale_in().map(Value::Bool).unwrap_or(Value::Null),
             ),
-            ("scale_in_cooldown", opt_num(t.scale_in_cooldown())),
-            ("scale_out_cooldown", opt_num(t.scale_out_cooldown())),
+            ("scale_in_cooldown", int_value(t.scale_in_cooldown())),
+            ("scale_out_cooldown", int_value(t.scale_out_cooldown())),
             (
                 "predefined_metric_specification",
                 t.predefined_metric_specification()
@@ -626,14 +618,6 @@ fn policy_value(p: &ScalingPolicy) -> Value {
             tracking.unwrap_or(Value::Null),
         ),
     ])
-}
-
-fn opt_num(n: Option<i32>) -> Value {
-    n.map(|n| Value::Number(n as f64)).unwrap_or(Value::Null)
-}
-
-fn opt_value(s: Option<&str>) -> Value {
-    s.map(Value::from).unwrap_or(Value::Null)
 }
 
 impl Policy {

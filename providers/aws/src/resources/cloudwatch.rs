@@ -12,7 +12,7 @@ use mlform_provider::{
     Attribute, PlanRequest, Planned, ProviderError, Resource, Schema, Type, Value,
 };
 
-use super::{int, num, opt_str, string};
+use super::{int, num, opt_str, opt_value, string};
 use crate::error::classify;
 use crate::Clients;
 
@@ -74,10 +74,6 @@ fn string_set(items: &[String], prior: &Value) -> Value {
     } else {
         Value::set_from(items.iter().map(|s| Value::from(s.as_str())).collect())
     }
-}
-
-fn opt<T: Into<Value>>(v: Option<T>) -> Value {
-    v.map(Into::into).unwrap_or(Value::Null)
 }
 
 impl MetricAlarmResource {
@@ -177,7 +173,7 @@ impl MetricAlarmResource {
         })?;
         let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
         m.insert("id".into(), Value::from(name.as_str()));
-        m.insert("arn".into(), opt(live.alarm_arn()));
+        m.insert("arn".into(), opt_value(live.alarm_arn()));
         Ok(Value::Map(m))
     }
 }
@@ -231,32 +227,44 @@ impl Resource for MetricAlarmResource {
         let set = |m: &mut std::collections::BTreeMap<String, Value>, k: &str, v: Value| {
             m.insert(k.to_string(), v);
         };
-        set(&mut m, "alarm_name", opt(a.alarm_name()));
-        set(&mut m, "id", opt(a.alarm_name()));
+        set(&mut m, "alarm_name", opt_value(a.alarm_name()));
+        set(&mut m, "id", opt_value(a.alarm_name()));
         set(&mut m, "arn", Value::from(arn.as_str()));
-        set(&mut m, "alarm_description", opt(a.alarm_description()));
+        set(
+            &mut m,
+            "alarm_description",
+            opt_value(a.alarm_description()),
+        );
         set(
             &mut m,
             "comparison_operator",
-            opt(a.comparison_operator().map(|c| c.as_str())),
+            opt_value(a.comparison_operator().map(|c| c.as_str())),
         );
         set(
             &mut m,
             "evaluation_periods",
-            opt(a.evaluation_periods().map(|n| n as f64)),
+            opt_value(a.evaluation_periods().map(|n| n as f64)),
         );
         set(
             &mut m,
             "datapoints_to_alarm",
-            opt(a.datapoints_to_alarm().map(|n| n as f64)),
+            opt_value(a.datapoints_to_alarm().map(|n| n as f64)),
         );
-        set(&mut m, "metric_name", opt(a.metric_name()));
-        set(&mut m, "namespace", opt(a.namespace()));
-        set(&mut m, "period", opt(a.period().map(|n| n as f64)));
-        set(&mut m, "statistic", opt(a.statistic().map(|s| s.as_str())));
-        set(&mut m, "extended_statistic", opt(a.extended_statistic()));
-        set(&mut m, "threshold", opt(a.threshold()));
-        set(&mut m, "unit", opt(a.unit().map(|u| u.as_str())));
+        set(&mut m, "metric_name", opt_value(a.metric_name()));
+        set(&mut m, "namespace", opt_value(a.namespace()));
+        set(&mut m, "period", opt_value(a.period().map(|n| n as f64)));
+        set(
+            &mut m,
+            "statistic",
+            opt_value(a.statistic().map(|s| s.as_str())),
+        );
+        set(
+            &mut m,
+            "extended_statistic",
+            opt_value(a.extended_statistic()),
+        );
+        set(&mut m, "threshold", opt_value(a.threshold()));
+        set(&mut m, "unit", opt_value(a.unit().map(|u| u.as_str())));
         set(
             &mut m,
             "dimensions",
@@ -269,7 +277,7 @@ impl Resource for MetricAlarmResource {
         set(
             &mut m,
             "actions_enabled",
-            opt(a.actions_enabled()).or_default(Value::Bool(true)),
+            opt_value(a.actions_enabled()).or_default(Value::Bool(true)),
         );
         for (k, items) in [
             ("alarm_actions", a.alarm_actions()),
@@ -282,12 +290,12 @@ impl Resource for MetricAlarmResource {
         set(
             &mut m,
             "treat_missing_data",
-            opt(a.treat_missing_data()).or_default(Value::from("missing")),
+            opt_value(a.treat_missing_data()).or_default(Value::from("missing")),
         );
         set(
             &mut m,
             "evaluate_low_sample_count_percentiles",
-            opt(a.evaluate_low_sample_count_percentile()),
+            opt_value(a.evaluate_low_sample_count_percentile()),
         );
         let all = self.live_tags(&arn).await?;
         set(

@@ -203,3 +203,21 @@ pub fn num(v: &mlform_provider::Value, name: &str) -> Option<f64> {
 pub fn int(v: &mlform_provider::Value, name: &str) -> Option<i32> {
     v.get_attr(name).as_f64().map(|n| n as i32)
 }
+
+/// A map value's string entries as the SDKs take them (tags, environment,
+/// hyperparameters); `None` when there are none.
+pub fn string_map(v: &mlform_provider::Value) -> Option<std::collections::HashMap<String, String>> {
+    let pairs = crate::client::tag_changes(&mlform_provider::Value::Null, v).1;
+    (!pairs.is_empty()).then(|| pairs.into_iter().collect())
+}
+
+/// An optional whole number from an SDK as a value.
+pub fn int_value(n: Option<i32>) -> mlform_provider::Value {
+    n.map(|n| mlform_provider::Value::Number(n as f64))
+        .unwrap_or(mlform_provider::Value::Null)
+}
+
+/// An optional SDK field as a value, `Null` when absent.
+pub fn opt_value<T: Into<mlform_provider::Value>>(v: Option<T>) -> mlform_provider::Value {
+    v.map(Into::into).unwrap_or(mlform_provider::Value::Null)
+}

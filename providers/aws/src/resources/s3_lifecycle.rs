@@ -16,7 +16,7 @@ use mlform_provider::{
     Value,
 };
 
-use super::{int, opt_str, string};
+use super::{int, int_value, opt_str, string};
 use crate::error::{classify, code, status};
 use crate::Clients;
 
@@ -208,10 +208,6 @@ fn rule(v: &Value) -> Result<LifecycleRule, ProviderError> {
     b.build().map_err(invalid)
 }
 
-fn n32(n: Option<i32>) -> Value {
-    n.map(|n| Value::Number(n as f64)).unwrap_or(Value::Null)
-}
-
 fn n64(n: Option<i64>) -> Value {
     n.map(|n| Value::Number(n as f64)).unwrap_or(Value::Null)
 }
@@ -270,7 +266,7 @@ fn rule_value(r: &LifecycleRule) -> Value {
             r.expiration()
                 .map(|e| {
                     Value::object([
-                        ("days", n32(e.days())),
+                        ("days", int_value(e.days())),
                         (
                             "expired_object_delete_marker",
                             e.expired_object_delete_marker()
@@ -286,10 +282,10 @@ fn rule_value(r: &LifecycleRule) -> Value {
             r.noncurrent_version_expiration()
                 .map(|n| {
                     Value::object([
-                        ("noncurrent_days", n32(n.noncurrent_days())),
+                        ("noncurrent_days", int_value(n.noncurrent_days())),
                         (
                             "newer_noncurrent_versions",
-                            n32(n.newer_noncurrent_versions()),
+                            int_value(n.newer_noncurrent_versions()),
                         ),
                     ])
                 })
@@ -302,7 +298,7 @@ fn rule_value(r: &LifecycleRule) -> Value {
                     .iter()
                     .map(|t| {
                         Value::object([
-                            ("days", n32(t.days())),
+                            ("days", int_value(t.days())),
                             (
                                 "storage_class",
                                 t.storage_class()
@@ -321,10 +317,10 @@ fn rule_value(r: &LifecycleRule) -> Value {
                     .iter()
                     .map(|t| {
                         Value::object([
-                            ("noncurrent_days", n32(t.noncurrent_days())),
+                            ("noncurrent_days", int_value(t.noncurrent_days())),
                             (
                                 "newer_noncurrent_versions",
-                                n32(t.newer_noncurrent_versions()),
+                                int_value(t.newer_noncurrent_versions()),
                             ),
                             (
                                 "storage_class",
@@ -340,7 +336,12 @@ fn rule_value(r: &LifecycleRule) -> Value {
         (
             "abort_incomplete_multipart_upload",
             r.abort_incomplete_multipart_upload()
-                .map(|a| Value::object([("days_after_initiation", n32(a.days_after_initiation()))]))
+                .map(|a| {
+                    Value::object([(
+                        "days_after_initiation",
+                        int_value(a.days_after_initiation()),
+                    )])
+                })
                 .unwrap_or(Value::Null),
         ),
     ])

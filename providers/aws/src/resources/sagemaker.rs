@@ -4,7 +4,6 @@
 //! block; a Failed status is an error carrying SageMaker's failure reason). Import IDs: the
 //! names.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,7 +36,7 @@ pub(super) fn not_found<E: aws_sdk_s3::error::ProvideErrorMetadata>(
         && (m.contains("could not find") || m.contains("does not exist") || m.contains("not found"))
 }
 
-fn sm_tags(v: &Value) -> Result<Vec<Tag>, ProviderError> {
+pub(super) fn sm_tags(v: &Value) -> Result<Vec<Tag>, ProviderError> {
     crate::client::tag_changes(&Value::Null, v)
         .1
         .into_iter()
@@ -295,14 +294,7 @@ impl Resource for Model {
         if let Some(mode) = c.get_attr("mode").as_str() {
             container = container.mode(ContainerMode::from(mode));
         }
-        let env: HashMap<String, String> =
-            crate::client::tag_changes(&Value::Null, c.get_attr("environment"))
-                .1
-                .into_iter()
-                .collect();
-        if !env.is_empty() {
-            container = container.set_environment(Some(env));
-        }
+        container = container.set_environment(super::string_map(c.get_attr("environment")));
         let out = self
             .clients
             .sagemaker

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
 use aws_sdk_sagemaker::types::{
     AlgorithmSpecification, Channel, CompressionType, DataSource, OutputDataConfig, ResourceConfig,
-    S3DataDistribution, S3DataSource, S3DataType, StoppingCondition, Tag, TrainingInputMode,
+    S3DataDistribution, S3DataSource, S3DataType, StoppingCondition, TrainingInputMode,
     TrainingInstanceType, TrainingJobStatus,
 };
 use mlform_provider::{
@@ -184,11 +184,6 @@ fn with_defaults(v: &Value) -> Value {
         }
     }
     Value::Map(m)
-}
-
-fn string_map(v: &Value) -> Option<HashMap<String, String>> {
-    let pairs = crate::client::tag_changes(&Value::Null, v).1;
-    (!pairs.is_empty()).then(|| pairs.into_iter().collect())
 }
 
 fn map_value(m: Option<&HashMap<String, String>>, prior: &Value) -> Value {
@@ -597,11 +592,7 @@ impl Resource for TrainingJob {
         let o = planned.get_attr("output_data_config");
         let r = planned.get_attr("resource_config");
         let s = planned.get_attr("stopping_condition");
-        let tags: Vec<Tag> = crate::client::tag_changes(&Value::Null, planned.get_attr("tags_all"))
-            .1
-            .into_iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
+        let tags = super::sagemaker::sm_tags(planned.get_attr("tags_all"))?;
         let out = self
             .clients
             .sagemaker
@@ -630,8 +621,8 @@ impl Resource for TrainingJob {
                     .set_max_runtime_in_seconds(int(s, "max_runtime_in_seconds"))
                     .build(),
             )
-            .set_hyper_parameters(string_map(planned.get_attr("hyperparameters")))
-            .set_environment(string_map(planned.get_attr("environment")))
+            .set_hyper_parameters(super::string_map(planned.get_attr("hyperparameters")))
+            .set_environment(super::string_map(planned.get_attr("environment")))
             .set_tags((!tags.is_empty()).then_some(tags))
             .send()
             .await
