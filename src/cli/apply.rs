@@ -54,7 +54,11 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
             if !ctx.var_args.is_empty() {
                 return Err(CliError::Message("Can't set variables when applying a saved plan: the plan already records the variable values it was made with.".into()));
             }
-            Some(crate::plan::file::load(&path)?)
+            let plan = crate::plan::file::load(&path)?;
+            if plan.errored {
+                return Err(CliError::Message(format!("Saved plan is not applyable\n\nThe plan in {} was made by a plan that failed with errors, so it cannot be applied. Fix the errors and run plan again.", p.display())));
+            }
+            Some(plan)
         }
         None => None,
     };
@@ -72,6 +76,9 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
                     state.serial, plan.prior_serial
                 )));
             }
+            engine
+                .check_saved_plan(&plan, &state)
+                .map_err(|d| CliError::Diagnostics(vec![d], engine.sources.clone()))?;
             (engine, plan, state, lock)
         }
         None => {

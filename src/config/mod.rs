@@ -3,6 +3,10 @@
 //! data sources, outputs, module calls) with their expressions left unevaluated. Child
 //! modules (local path sources) load recursively into a tree.
 
+mod refactor;
+
+pub use refactor::{CheckBlock, Moved, Removed};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -175,6 +179,9 @@ pub struct Module {
     pub outputs: BTreeMap<String, Output>,
     pub module_calls: BTreeMap<String, ModuleCall>,
     pub children: BTreeMap<String, Module>,
+    pub moved: Vec<Moved>,
+    pub removed: Vec<Removed>,
+    pub checks: Vec<CheckBlock>,
 }
 
 impl Module {
@@ -469,6 +476,7 @@ const TOP_LEVEL_BLOCKS: &[&str] = &[
     "output",
     "module",
     "moved",
+    "removed",
     "import",
     "check",
 ];
@@ -768,7 +776,15 @@ fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Ve
                 );
             }
         }
-        "moved" | "import" | "check" => {}
+        "moved" => refactor::collect_moved(module, file, &block, diags),
+        "removed" => refactor::collect_removed(module, file, &block, diags),
+        "import" => refactor::refuse_import(file, &block, diags),
+        "check" => {
+            let Some(l) = labels(file, &block, 1, "the check name", diags) else {
+                return;
+            };
+            refactor::collect_check_block(module, file, &block, l[0].clone(), diags);
+        }
         other => diags.push(
             Diagnostic::error(
                 "Unsupported block type",
@@ -830,7 +846,14 @@ fn collect_terraform(
                 )
                 .at(block_span(file, b)),
             ),
-            _ => {}
+            other => diags.push(
+                Diagnostic::error(
+                    "Unsupported block type",
+                    format!("Blocks of type \"{other}\" inside the terraform block are not supported by mlform."),
+                )
+                .at(block_span(file, b))
+                .hint("The terraform block takes required_providers and backend blocks; remove this block or move its settings."),
+            ),
         }
     }
 }

@@ -191,18 +191,22 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
                     .range
                     .len()
                     .min(file.text.len().saturating_sub(span.range.start));
-                (
-                    Some(miette::NamedSource::new(
-                        file.name.clone(),
-                        file.text.clone(),
-                    )),
-                    Some(miette::LabeledSpan::new(
-                        Some(d.summary.to_lowercase()),
-                        span.range.start,
-                        len,
-                    )),
-                    format!(" ({}:{line}:{col})", file.name),
-                )
+                if !snippet_fits(&file.text, span.range.start, len) {
+                    (None, None, format!(" ({}:{line}:{col})", file.name))
+                } else {
+                    (
+                        Some(miette::NamedSource::new(
+                            file.name.clone(),
+                            file.text.clone(),
+                        )),
+                        Some(miette::LabeledSpan::new(
+                            Some(d.summary.to_lowercase()),
+                            span.range.start,
+                            len,
+                        )),
+                        format!(" ({}:{line}:{col})", file.name),
+                    )
+                }
             }
             _ => (None, None, String::new()),
         };
@@ -224,4 +228,63 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
         let _ = writeln!(out);
     }
     out
+}
+
+/// The longest source line a snippet shows: 1,000 bytes. Past that (minified JSON pasted into
+/// a heredoc, a generated file) the diagnostic keeps its file:line:column and leaves the
+/// snippet out; the renderer cannot lay such lines out.
+const MAX_SNIPPET_LINE: usize = 1_000;
+
+/// Whether the lines a snippet would show (the labelled ones and one either side) are short
+/// enough to render.
+fn snippet_fits(text: &str, start: usize, len: usize) -> bool {
+    let bytes = text.as_bytes();
+    let start = start.min(bytes.len());
+    let end = start.saturating_add(len).min(bytes.len());
+    let line_start = |at: usize| {
+        bytes[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+    };
+    let line_end = |at: usize| {
+        bytes[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| at + i)
+    };
+    let first = line_start(start);
+    let from = if first == 0 { 0 } else { line_start(first - 1) };
+    let last = line_end(end);
+    let to = if last >= bytes.len() {
+        last
+    } else {
+        line_end(last + 1)
+    };
+    bytes[from..to]
+        .split(|&b| b == b'\n')
+        .all(|l| l.len() <= MAX_SNIPPET_LINE)
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    use super::*;
+
+    #[test]
+    fn a_very_long_line_renders_without_a_snippet() {
+        let mut sources = Sources::default();
+        let text = format!("locals {{\n  x = \"{}\" + 1\n}}\n", "a".repeat(70_000));
+        let file = sources.add("main.tf".into(), "main.tf".into(), text);
+        let d = Diagnostic::error("Invalid operand", "Unsuitable value.").at(Some(Span {
+            file,
+            range: 15..70_020,
+        }));
+        let out = render(&[d], &sources, false);
+        assert!(
+            out.contains("Error: Invalid operand (main.tf:2:7)"),
+            "{out}"
+        );
+        assert!(!out.contains("aaaa"), "{out}");
+        assert!(snippet_fits("a\nb\nc", 2, 1));
+    }
 }

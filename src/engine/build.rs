@@ -26,6 +26,8 @@ pub enum NodeKind {
     /// Deletes of a resource's instances: orphans, the old half of replacements, `-destroy`.
     Destroy(ResourceKey),
     Provider(ProviderRef),
+    /// A `check` block: assertions that warn, never block.
+    Check(String),
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +50,7 @@ impl Node {
             NodeKind::Resource(k) => format!("{prefix}{k}"),
             NodeKind::Destroy(k) => format!("{prefix}{k} (destroy)"),
             NodeKind::Provider(p) => format!("provider[\"{p}\"]"),
+            NodeKind::Check(n) => format!("{prefix}check.{n}"),
         }
     }
 }
@@ -350,6 +353,9 @@ fn add_nodes(
     }
     for (n, c) in &m.module_calls {
         add(g, NodeKind::Call(n.clone()), c.span.clone());
+    }
+    for c in &m.checks {
+        add(g, NodeKind::Check(c.name.clone()), c.span.clone());
     }
     for (k, r) in &m.resources {
         match registry.get(&r.provider.name) {
@@ -657,6 +663,7 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
         }
         for d in &o.depends_on {
             connect(g, node, expr_refs(&d.expr), d.file, diags, &mut pending);
+            depends_on_modules(g, path, node, &d.expr, &mut pending);
         }
     }
     for (n, c) in &m.module_calls {
@@ -669,6 +676,9 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
             .chain(c.depends_on.iter())
         {
             connect(g, node, expr_refs(&e.expr), e.file, diags, &mut pending);
+        }
+        for e in &c.depends_on {
+            depends_on_modules(g, path, node, &e.expr, &mut pending);
         }
     }
     for (k, r) in &m.resources {
@@ -684,6 +694,9 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
         {
             connect(g, node, expr_refs(&e.expr), e.file, diags, &mut pending);
         }
+        for e in &r.depends_on {
+            depends_on_modules(g, path, node, &e.expr, &mut pending);
+        }
         for c in r
             .lifecycle
             .preconditions
@@ -698,6 +711,22 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
                     .chain(expr_refs(&c.error_message.expr))
                     .collect(),
                 c.condition.file,
+                diags,
+                &mut pending,
+            );
+        }
+    }
+    for c in &m.checks {
+        let node = me(g, NodeKind::Check(c.name.clone()));
+        for a in &c.asserts {
+            connect(
+                g,
+                node,
+                expr_refs(&a.condition.expr)
+                    .into_iter()
+                    .chain(expr_refs(&a.error_message.expr))
+                    .collect(),
+                a.condition.file,
                 diags,
                 &mut pending,
             );
@@ -728,19 +757,22 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
     for (a, b) in pending {
         g.dag.edge(a, b);
     }
-    // A child module's nodes wait for the call that expands it.
+    // A child module's nodes wait for the call that expands it. Its destroy steps do not:
+    // they act on state, and ordering them after the call would tie the destroy order of
+    // the module's resources to whatever feeds the call (a cycle Terraform does not have).
     for name in m.children.keys() {
         let Some(call) = me(g, NodeKind::Call(name.clone())) else {
             continue;
         };
         let mut cp = path.clone();
         cp.push(name.clone());
-        let children: Vec<NodeIndex> = g
+        let mut children: Vec<NodeIndex> = g
             .index
             .iter()
-            .filter(|((p, _), _)| p.starts_with(&cp))
+            .filter(|((p, kind), _)| p.starts_with(&cp) && !matches!(kind, NodeKind::Destroy(_)))
             .map(|(_, i)| *i)
             .collect();
+        children.sort();
         for c in children {
             g.dag.edge(call, c);
         }
@@ -749,5 +781,37 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
         path.push(name.clone());
         add_edges(child, path, g, diags);
         path.pop();
+    }
+}
+
+/// `depends_on = [module.x]` waits for every resource of module x and its descendants, as in
+/// Terraform, not only for the module's outputs.
+fn depends_on_modules(
+    g: &Graph,
+    path: &[String],
+    node: Option<NodeIndex>,
+    expr: &hcl_edit::expr::Expression,
+    pending: &mut Vec<(NodeIndex, NodeIndex)>,
+) {
+    let Some(node) = node else { return };
+    for r in expr_refs(expr) {
+        let Reference::Module(call, _) = &r.reference else {
+            continue;
+        };
+        let mut cp = path.to_vec();
+        cp.push(call.clone());
+        let mut targets: Vec<NodeIndex> = g
+            .index
+            .iter()
+            .filter(|((p, kind), _)| p.starts_with(&cp) && matches!(kind, NodeKind::Resource(_)))
+            .map(|(_, i)| *i)
+            .collect();
+        targets.sort();
+        pending.extend(
+            targets
+                .into_iter()
+                .filter(|t| *t != node)
+                .map(|t| (t, node)),
+        );
     }
 }

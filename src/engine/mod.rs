@@ -7,9 +7,15 @@
 mod body;
 mod build;
 pub mod events;
+mod refactor;
 pub mod values;
 pub mod vars;
 mod walk;
+
+/// The most instances one resource or module call may expand to with `count`: 100,000.
+/// Each planned instance costs memory, and a count in the millions is a mistake that would
+/// otherwise run the machine out of memory before saying anything.
+pub const MAX_INSTANCES: usize = 100_000;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,7 +27,7 @@ use mlform_provider::{Provider, ProviderSchema, Schema, Value};
 use crate::addr::Target;
 use crate::config::{Mode, Module, ProviderRef, ResourceKey};
 use crate::diag::{Diagnostic, Sources, Span};
-use crate::plan::{Plan, PlanMode};
+use crate::plan::{Action, Plan, PlanMode};
 use crate::state::local::Journal;
 use crate::state::State;
 
@@ -170,6 +176,11 @@ impl Engine {
     pub async fn validate(&self) -> Vec<Diagnostic> {
         let state = State::default();
         let variables = BTreeMap::new();
+        let mut refactoring = refactor::apply_moves(&self.config, &state).diags;
+        refactoring.extend(refactor::removals(&self.config, &state).1);
+        if refactoring.iter().any(Diagnostic::is_error) {
+            return refactoring;
+        }
         match walk::Walk::run_plan(
             self,
             &state,
@@ -195,10 +206,80 @@ impl Engine {
         stop: &AtomicBool,
         reporter: &dyn Reporter,
     ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
-        walk::Walk::run_plan(self, prior, variables, options, Phase::Plan, stop, reporter).await
+        let moves = refactor::apply_moves(&self.config, prior);
+        let (removals, removal_diags) = refactor::removals(&self.config, &moves.state);
+        let mut diags = moves.diags;
+        diags.extend(removal_diags);
+        if diags.iter().any(Diagnostic::is_error) {
+            return Err(diags);
+        }
+        let (mut plan, warnings) = walk::Walk::run_plan(
+            self,
+            &moves.state,
+            variables,
+            options,
+            Phase::Plan,
+            stop,
+            reporter,
+        )
+        .await?;
+        // The plan compares against the state it was made from, before any move.
+        plan.prior_lineage = prior.lineage.clone();
+        plan.prior_serial = prior.serial;
+        for c in &mut plan.changes {
+            if !c.deposed {
+                c.previous_addr = moves.previous.get(&c.addr).cloned();
+            }
+            if c.action == Action::Delete && !c.deposed {
+                if let Some(r) = removals.get(&c.addr) {
+                    if !r.destroy {
+                        c.action = Action::Forget;
+                        c.reason = Some("destroy = false is set in the configuration".into());
+                    }
+                }
+            }
+        }
+        diags.extend(warnings);
+        if plan.changes.iter().any(|c| c.action == Action::Forget) {
+            let mut forgotten: Vec<String> = plan
+                .changes
+                .iter()
+                .filter(|c| c.action == Action::Forget)
+                .map(|c| format!(" - {}", c.addr))
+                .collect();
+            forgotten.sort();
+            diags.push(Diagnostic::warning(
+                "Some objects will no longer be managed by mlform",
+                format!("If you apply this plan, mlform will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, mlform will no longer manage these objects. You will need to import them into mlform to manage them again.", forgotten.join("\n")),
+            ));
+        }
+        Ok((plan, diags))
+    }
+
+    /// Refuses a saved plan that does not fit this configuration and state: a change of an
+    /// instance that neither the configuration nor the state has would otherwise be
+    /// silently skipped.
+    pub fn check_saved_plan(&self, plan: &Plan, state: &State) -> Result<(), Diagnostic> {
+        for c in &plan.changes {
+            let in_config = self
+                .config
+                .descendant(&crate::addr::config_path(&c.addr.module))
+                .is_some_and(|m| m.resources.contains_key(&c.addr.resource));
+            let in_state =
+                state.instances.contains_key(&c.addr) || state.deposed.contains_key(&c.addr);
+            if !in_config && !in_state {
+                return Err(Diagnostic::error(
+                    "Invalid saved plan",
+                    format!("The saved plan has a change for {}, which is neither in the plan's configuration nor in the state.", c.addr),
+                )
+                .hint("The plan file was edited or is corrupt; run plan again."));
+            }
+        }
+        Ok(())
     }
 
     /// Applies `plan` on top of `state`, recording every finished resource in `journal`.
+    /// The plan's moves and forgets are made durable first: they need no provider call.
     pub async fn apply(
         &self,
         plan: &Plan,
@@ -208,6 +289,30 @@ impl Engine {
         stop: &AtomicBool,
         reporter: &dyn Reporter,
     ) -> ApplyResult {
+        let mut records = Vec::new();
+        let mut state = state;
+        if plan.mode != PlanMode::RefreshOnly {
+            let moves = refactor::apply_moves(&self.config, &state);
+            records = moves.records;
+            state = moves.state;
+        }
+        for c in plan.changes.iter().filter(|c| c.action == Action::Forget) {
+            if state.instances.remove(&c.addr).is_some() {
+                records.push(crate::state::Record::Remove {
+                    addr: c.addr.clone(),
+                });
+            }
+        }
+        for r in &records {
+            if let Err(err) = journal.append(r).await {
+                return ApplyResult {
+                    state,
+                    diagnostics: vec![Diagnostic::error("Failed to save state", err.to_string())],
+                    counts: ApplyCounts::default(),
+                    interrupted: false,
+                };
+            }
+        }
         walk::Walk::run_apply(self, plan, state, journal, parallelism, stop, reporter).await
     }
 

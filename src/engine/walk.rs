@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use mlform_provider::{Configured, PathStep, PlanRequest, ProviderError, Resource, Schema, Value};
 use petgraph::graph::NodeIndex;
 
@@ -65,6 +66,19 @@ impl From<Diagnostic> for Fail {
 }
 
 type NodeResult = Result<(), Fail>;
+
+/// Locks that outlive a panicking node: the walk catches the panic and reports it, so the
+/// data behind a poisoned lock is still the best there is and the other nodes go on.
+trait Locked<T> {
+    fn locked(&self) -> std::sync::MutexGuard<'_, T>;
+}
+
+impl<T> Locked<T> for Mutex<T> {
+    fn locked(&self) -> std::sync::MutexGuard<'_, T> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 /// The instance keys a resource or module call expands to.
 enum Expanded {
@@ -198,7 +212,7 @@ impl<'a> Walk<'a> {
         );
         walk.targeted = walk.compute_targets();
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
-        let mut out = std::mem::take(&mut *walk.out.lock().expect("collected"));
+        let mut out = std::mem::take(&mut *walk.out.locked());
         if report.stopped {
             out.diags.push(Diagnostic::error(
                 "Operation interrupted",
@@ -287,11 +301,11 @@ impl<'a> Walk<'a> {
             stop,
             reporter,
         );
-        *walk.state.lock().expect("state") = state;
+        *walk.state.locked() = state;
         walk.journal = Some(journal);
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
-        let mut out = std::mem::take(&mut *walk.out.lock().expect("collected"));
-        let mut final_state = std::mem::take(&mut *walk.state.lock().expect("state"));
+        let mut out = std::mem::take(&mut *walk.out.locked());
+        let mut final_state = std::mem::take(&mut *walk.state.locked());
         if !walk.failed.load(Ordering::SeqCst) && !report.stopped {
             let mut outputs = final_state.outputs.clone();
             for (name, o) in out.root_outputs {
@@ -400,34 +414,48 @@ impl<'a> Walk<'a> {
     async fn run_node(&self, i: NodeIndex) -> Outcome {
         let node = self.g.dag.node(i).clone();
         let inherited = {
-            let d = self.deferred.lock().expect("deferred");
+            let d = self.deferred.locked();
             self.g.dag.dependencies(i).find_map(|x| d.get(&x).cloned())
         };
-        let result = match &node.kind {
-            NodeKind::Var(n) => self.var_node(&node, n),
-            NodeKind::Local(n) => self.local_node(&node, n),
-            NodeKind::Output(n) => self.output_node(&node, n),
-            NodeKind::Call(n) => self.call_node(i, &node, n),
-            NodeKind::Provider(p) => self.provider_node(&node, p).await,
-            NodeKind::Resource(k) => self.resource_node(i, &node, k, inherited.clone()).await,
-            NodeKind::Destroy(k) => self.destroy_node(i, &node, k).await,
+        let run = async {
+            match &node.kind {
+                NodeKind::Var(n) => self.var_node(&node, n),
+                NodeKind::Local(n) => self.local_node(&node, n),
+                NodeKind::Output(n) => self.output_node(&node, n),
+                NodeKind::Call(n) => self.call_node(i, &node, n),
+                NodeKind::Provider(p) => self.provider_node(&node, p).await,
+                NodeKind::Resource(k) => self.resource_node(i, &node, k, inherited.clone()).await,
+                NodeKind::Destroy(k) => self.destroy_node(i, &node, k).await,
+                NodeKind::Check(n) => self.check_node(&node, n),
+            }
+        };
+        let result = match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(Fail::Fatal(vec![Diagnostic::error(
+                    "Internal error",
+                    format!("mlform failed unexpectedly while working on {}: {what}. Nothing new was started; what finished before is saved in state.", node.label()),
+                )
+                .hint("This is a bug in mlform; please report it with the configuration that caused it.")]))
+            }
         };
         if let Some(reason) = inherited {
-            self.deferred
-                .lock()
-                .expect("deferred")
-                .entry(i)
-                .or_insert(reason);
+            self.deferred.locked().entry(i).or_insert(reason);
         }
         match result {
             Ok(()) => Outcome::Done,
             Err(Fail::Node(d)) => {
-                self.out.lock().expect("collected").diags.extend(d);
+                self.out.locked().diags.extend(d);
                 Outcome::Failed
             }
             Err(Fail::Fatal(d)) => {
                 self.failed.store(true, Ordering::SeqCst);
-                self.out.lock().expect("collected").diags.extend(d);
+                self.out.locked().diags.extend(d);
                 Outcome::Fatal
             }
         }
@@ -457,13 +485,7 @@ impl<'a> Walk<'a> {
     }
 
     fn instances_of(&self, path: &[String]) -> Option<Vec<ModulePath>> {
-        self.values
-            .lock()
-            .expect("values")
-            .expansions
-            .get(path)
-            .cloned()
-            .flatten()
+        self.values.locked().expansions.get(path).cloned().flatten()
     }
 
     fn scope<'v>(
@@ -558,8 +580,7 @@ impl<'a> Walk<'a> {
                 }
             } else {
                 self.values
-                    .lock()
-                    .expect("values")
+                    .locked()
                     .modules
                     .get(&mi)
                     .and_then(|v| v.inputs.get(name).cloned())
@@ -625,7 +646,7 @@ impl<'a> Walk<'a> {
                 continue;
             }
             v = v.mark_sensitive_if(var.sensitive);
-            let mut values = self.values.lock().expect("values");
+            let mut values = self.values.locked();
             values.module_mut(&mi).vars.insert(name.to_string(), v);
             if !var.validations.is_empty() {
                 let scope = self.scope(&values, &mi, m, None, None);
@@ -657,7 +678,7 @@ impl<'a> Walk<'a> {
             return Ok(());
         };
         for mi in mis {
-            let mut values = self.values.lock().expect("values");
+            let mut values = self.values.locked();
             let v = {
                 let scope = self.scope(&values, &mi, m, None, None);
                 Evaluator::new(&scope, local.value.file).eval(&local.value.expr)?
@@ -674,7 +695,7 @@ impl<'a> Walk<'a> {
             return Ok(());
         };
         for mi in mis {
-            let mut values = self.values.lock().expect("values");
+            let mut values = self.values.locked();
             let v = {
                 let scope = self.scope(&values, &mi, m, None, None);
                 let mut ev = Evaluator::new(&scope, o.value.file);
@@ -711,6 +732,44 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
+    /// A `check` block: each failing assertion is a warning, on plan and again on apply; an
+    /// assertion that is not known yet, or fails to evaluate, is reported and never blocks.
+    fn check_node(&self, node: &Node, name: &str) -> NodeResult {
+        if self.phase == Phase::Validate {
+            return Ok(());
+        }
+        let m = self.module(&node.module);
+        let Some(c) = m.checks.iter().find(|c| c.name == name) else {
+            return Ok(());
+        };
+        let Some(mis) = self.instances_of(&node.module) else {
+            return Ok(());
+        };
+        let mut warnings = Vec::new();
+        for mi in mis {
+            let values = self.values.locked();
+            let scope = self.scope(&values, &mi, m, None, None);
+            for a in &c.asserts {
+                let mut ev = Evaluator::new(&scope, a.condition.file);
+                let what = format!("{}check.{name}", prefix(&mi));
+                match self.check_conditions(
+                    std::slice::from_ref(a),
+                    &mut ev,
+                    &what,
+                    "Check block assertion",
+                ) {
+                    Ok(()) => {}
+                    Err(diags) => warnings.extend(diags.into_iter().map(|mut d| {
+                        d.severity = crate::diag::Severity::Warning;
+                        d
+                    })),
+                }
+            }
+        }
+        self.out.locked().diags.extend(warnings);
+        Ok(())
+    }
+
     fn record_root_output(&self, name: &str, v: Value, sensitive: bool) {
         match self.phase {
             Phase::Validate => {}
@@ -724,21 +783,17 @@ impl<'a> Walk<'a> {
                     Some(b) if b.same_data(&v) => Action::NoOp,
                     Some(_) => Action::Update,
                 };
-                self.out
-                    .lock()
-                    .expect("collected")
-                    .outputs
-                    .push(OutputChange {
-                        name: name.to_string(),
-                        action,
-                        before,
-                        after: Some(v),
-                        sensitive,
-                    });
+                self.out.locked().outputs.push(OutputChange {
+                    name: name.to_string(),
+                    action,
+                    before,
+                    after: Some(v),
+                    sensitive,
+                });
             }
             Phase::Apply => {
                 if v.is_wholly_known() {
-                    self.out.lock().expect("collected").root_outputs.insert(
+                    self.out.locked().root_outputs.insert(
                         name.to_string(),
                         OutputState {
                             value: v,
@@ -787,6 +842,18 @@ impl<'a> Walk<'a> {
                     ),
                 )
                 .at(c.span()));
+            }
+            if n > super::MAX_INSTANCES as f64 {
+                return Err(Diagnostic::error(
+                    "Invalid count argument",
+                    format!(
+                        "The count argument is {}, more than {}, the limit on instances of one resource or module call.",
+                        mlform_provider::format_number(n),
+                        super::MAX_INSTANCES
+                    ),
+                )
+                .at(c.span())
+                .hint("Split the resource, or check the expression: a count this large is usually a mistake."));
             }
             return Ok(Expanded::Keys(
                 Expansion::Count,
@@ -850,17 +917,13 @@ impl<'a> Walk<'a> {
             return Err(diags.into());
         }
         let Some(mis) = self.instances_of(&node.module) else {
-            self.values
-                .lock()
-                .expect("values")
-                .expansions
-                .insert(child_path, None);
+            self.values.locked().expansions.insert(child_path, None);
             return Ok(());
         };
         let mut children = Vec::new();
         let mut unknown = false;
         for mi in mis {
-            let mut values = self.values.lock().expect("values");
+            let mut values = self.values.locked();
             let expanded =
                 self.expand(&values, &mi, m, call.count.as_ref(), call.for_each.as_ref())?;
             let (expansion, keys) = match expanded {
@@ -877,11 +940,8 @@ impl<'a> Walk<'a> {
                 Expanded::Unknown => {
                     unknown = true;
                     let addr = format!("{}module.{name}", prefix(&mi));
-                    self.deferred
-                        .lock()
-                        .expect("deferred")
-                        .insert(i, addr.clone());
-                    self.out.lock().expect("collected").deferred.push(Deferred { addr, reason: "count or for_each of this module depends on values known only after apply".into() });
+                    self.deferred.locked().insert(i, addr.clone());
+                    self.out.locked().deferred.push(Deferred { addr, reason: "count or for_each of this module depends on values known only after apply".into() });
                     values
                         .module_mut(&mi)
                         .calls
@@ -911,8 +971,7 @@ impl<'a> Walk<'a> {
             values.module_mut(&mi).calls.insert(name.to_string(), inst);
         }
         self.values
-            .lock()
-            .expect("values")
+            .locked()
             .expansions
             .insert(child_path, if unknown { None } else { Some(children) });
         Ok(())
@@ -935,7 +994,7 @@ impl<'a> Walk<'a> {
             .iter()
             .find(|b| b.name == p.name && b.alias == p.alias);
         let config = {
-            let values = self.values.lock().expect("values");
+            let values = self.values.locked();
             let root_path: ModulePath = vec![];
             let scope = self.scope(&values, &root_path, root, None, None);
             match block {
@@ -968,10 +1027,7 @@ impl<'a> Walk<'a> {
         }
         match provider.configure(&config).await {
             Ok(c) => {
-                self.providers
-                    .lock()
-                    .expect("providers")
-                    .insert(p.clone(), c);
+                self.providers.locked().insert(p.clone(), c);
                 Ok(())
             }
             Err(e) => Err(Diagnostic::error(
@@ -986,7 +1042,7 @@ impl<'a> Walk<'a> {
     // ---- resources -----------------------------------------------------------------
 
     fn configured(&self, p: &ProviderRef) -> Option<Arc<dyn Configured>> {
-        self.providers.lock().expect("providers").get(p).cloned()
+        self.providers.locked().get(p).cloned()
     }
 
     fn resource_impl(
@@ -1031,12 +1087,11 @@ impl<'a> Walk<'a> {
 
     fn keep_state_values(&self, mi: &ModulePath, key: &ResourceKey) {
         let inst = {
-            let st = self.state.lock().expect("state");
+            let st = self.state.locked();
             self.instances_from_state(&st, mi, key)
         };
         self.values
-            .lock()
-            .expect("values")
+            .locked()
             .module_mut(mi)
             .resources
             .insert(key.clone(), inst);
@@ -1064,7 +1119,7 @@ impl<'a> Walk<'a> {
             for mi in &mis {
                 self.keep_state_values(mi, key);
                 if self.phase == Phase::Plan {
-                    self.out.lock().expect("collected").deferred.push(Deferred {
+                    self.out.locked().deferred.push(Deferred {
                         addr: format!("{}{key}", prefix(mi)),
                         reason: format!(
                             "depends on {reason}, whose instances are not known until apply"
@@ -1096,7 +1151,7 @@ impl<'a> Walk<'a> {
     ) -> NodeResult {
         let rc = &m.resources[key];
         for mi in mis {
-            let mut values = self.values.lock().expect("values");
+            let mut values = self.values.locked();
             let expanded = self.expand(&values, mi, m, rc.count.as_ref(), rc.for_each.as_ref())?;
             let (count, each) = match (rc.count.is_some(), rc.for_each.is_some()) {
                 (true, _) => (Some(0), None),
@@ -1167,7 +1222,7 @@ impl<'a> Walk<'a> {
             Some(l) => !l.same_data(&inst.value),
         };
         if drifted {
-            self.out.lock().expect("collected").drift.push(Drift {
+            self.out.locked().drift.push(Drift {
                 addr: addr.clone(),
                 before: inst.value.clone(),
                 after: live.clone(),
@@ -1199,17 +1254,14 @@ impl<'a> Walk<'a> {
         for mi in mis {
             known_modules.insert(mi.clone());
             let expanded = {
-                let values = self.values.lock().expect("values");
+                let values = self.values.locked();
                 self.expand(&values, mi, m, rc.count.as_ref(), rc.for_each.as_ref())?
             };
             let addr_prefix = format!("{}{key}", prefix(mi));
             let (expansion, keys) = match expanded {
                 Expanded::Unknown => {
-                    self.deferred
-                        .lock()
-                        .expect("deferred")
-                        .insert(i, addr_prefix.clone());
-                    self.out.lock().expect("collected").deferred.push(Deferred {
+                    self.deferred.locked().insert(i, addr_prefix.clone());
+                    self.out.locked().deferred.push(Deferred {
                         addr: addr_prefix,
                         reason: format!("its {} depends on values known only after apply; it will be planned by the next run", if rc.count.is_some() { "count" } else { "for_each" }),
                     });
@@ -1273,6 +1325,7 @@ impl<'a> Walk<'a> {
                         _ => "its key does not match the resource's count or for_each".to_string(),
                     };
                     changes.push(ResourceChange {
+                        previous_addr: None,
                         addr: a.clone(),
                         deposed: false,
                         action: Action::Delete,
@@ -1313,6 +1366,7 @@ impl<'a> Walk<'a> {
                     if let Some(b) = &before {
                         inst_values.values.insert(k.clone(), b.clone());
                         changes.push(ResourceChange {
+                            previous_addr: None,
                             addr,
                             deposed: false,
                             action: Action::NoOp,
@@ -1331,7 +1385,7 @@ impl<'a> Walk<'a> {
                 }
                 let (count, each) = self.instance_keys(&k, each_value);
                 let planned = {
-                    let values = self.values.lock().expect("values");
+                    let values = self.values.locked();
                     let scope = self.scope(&values, mi, m, count, each.clone());
                     let mut ev = Evaluator::new(&scope, rc.body.file);
                     self.plan_instance(
@@ -1368,12 +1422,11 @@ impl<'a> Walk<'a> {
                 }
             }
             self.values
-                .lock()
-                .expect("values")
+                .locked()
                 .module_mut(mi)
                 .resources
                 .insert(key.clone(), inst_values);
-            self.out.lock().expect("collected").changes.extend(changes);
+            self.out.locked().changes.extend(changes);
         }
         // Instances in module instances that no longer exist.
         if self.opts.mode != PlanMode::RefreshOnly {
@@ -1387,8 +1440,7 @@ impl<'a> Walk<'a> {
                 .collect();
             let module_deferred = self
                 .values
-                .lock()
-                .expect("values")
+                .locked()
                 .expansions
                 .get(&node.module)
                 .is_some_and(|e| e.is_none());
@@ -1447,6 +1499,7 @@ impl<'a> Walk<'a> {
                     }
                     let why = reason(a);
                     out.push(ResourceChange {
+                        previous_addr: None,
                         addr: a.clone(),
                         deposed: false,
                         action: Action::Delete,
@@ -1463,7 +1516,7 @@ impl<'a> Walk<'a> {
                 Err(d) => diags.push(d),
             }
         }
-        self.out.lock().expect("collected").changes.extend(out);
+        self.out.locked().changes.extend(out);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1567,6 +1620,7 @@ impl<'a> Walk<'a> {
             )?;
         }
         Ok(ResourceChange {
+            previous_addr: None,
             addr: addr.clone(),
             deposed: false,
             action,
@@ -1615,7 +1669,7 @@ impl<'a> Walk<'a> {
 
     /// The first `replace_triggered_by` reference whose object changes in this plan.
     fn replace_triggered(&self, rc: &crate::config::Resource, mi: &ModulePath) -> Option<String> {
-        let out = self.out.lock().expect("collected");
+        let out = self.out.locked();
         for e in &rc.lifecycle.replace_triggered_by {
             for r in crate::eval::refs::expr_refs(&e.expr) {
                 let crate::eval::refs::Reference::Resource(k) = &r.reference else {
@@ -1683,7 +1737,7 @@ impl<'a> Walk<'a> {
             // As in Terraform: a read that depends_on a resource with changes pending waits
             // for apply, so it sees the result.
             let waits_for_changes = {
-                let out = self.out.lock().expect("collected");
+                let out = self.out.locked();
                 rc.depends_on.iter().any(|e| {
                     crate::eval::refs::expr_refs(&e.expr)
                         .iter()
@@ -1700,13 +1754,12 @@ impl<'a> Walk<'a> {
                 })
             };
             let expanded = {
-                let values = self.values.lock().expect("values");
+                let values = self.values.locked();
                 self.expand(&values, mi, m, rc.count.as_ref(), rc.for_each.as_ref())?
             };
             let Expanded::Keys(expansion, keys) = expanded else {
                 self.values
-                    .lock()
-                    .expect("values")
+                    .locked()
                     .module_mut(mi)
                     .resources
                     .insert(key.clone(), Instances::new(Expansion::Unknown));
@@ -1715,7 +1768,7 @@ impl<'a> Walk<'a> {
             let mut configs = Vec::new();
             for (k, each_value) in keys {
                 let (count, each) = self.instance_keys(&k, each_value);
-                let values = self.values.lock().expect("values");
+                let values = self.values.locked();
                 let scope = self.scope(&values, mi, m, count, each);
                 let mut ev = Evaluator::new(&scope, rc.body.file);
                 let addr = InstanceAddr {
@@ -1757,46 +1810,40 @@ impl<'a> Walk<'a> {
                     Ok(Some(v)) => {
                         let v = mark_schema_sensitive(v, schema);
                         inst.values.insert(addr.key.clone(), v.clone());
-                        self.out
-                            .lock()
-                            .expect("collected")
-                            .changes
-                            .push(ResourceChange {
-                                addr,
-                                deposed: false,
-                                action: Action::NoOp,
-                                before: None,
-                                after: Some(v),
-                                requires_replace: vec![],
-                                reason: None,
-                                provider: provider_string.clone(),
-                                dependencies: vec![],
-                                create_before_destroy: false,
-                            });
+                        self.out.locked().changes.push(ResourceChange {
+                            previous_addr: None,
+                            addr,
+                            deposed: false,
+                            action: Action::NoOp,
+                            before: None,
+                            after: Some(v),
+                            requires_replace: vec![],
+                            reason: None,
+                            provider: provider_string.clone(),
+                            dependencies: vec![],
+                            create_before_destroy: false,
+                        });
                     }
                     Ok(None) => {
                         inst.values.insert(addr.key.clone(), Value::Unknown);
                         if self.opts.mode != PlanMode::Destroy {
-                            self.out
-                                .lock()
-                                .expect("collected")
-                                .changes
-                                .push(ResourceChange {
-                                    addr,
-                                    deposed: false,
-                                    action: Action::Read,
-                                    before: None,
-                                    after: Some(unknown_computed(config, schema)),
-                                    requires_replace: vec![],
-                                    reason: Some(if waits_for_changes {
-                                        "depends on a resource with changes pending".into()
-                                    } else {
-                                        "config refers to values not yet known".into()
-                                    }),
-                                    provider: provider_string.clone(),
-                                    dependencies: vec![],
-                                    create_before_destroy: false,
-                                });
+                            self.out.locked().changes.push(ResourceChange {
+                                previous_addr: None,
+                                addr,
+                                deposed: false,
+                                action: Action::Read,
+                                before: None,
+                                after: Some(unknown_computed(config, schema)),
+                                requires_replace: vec![],
+                                reason: Some(if waits_for_changes {
+                                    "depends on a resource with changes pending".into()
+                                } else {
+                                    "config refers to values not yet known".into()
+                                }),
+                                provider: provider_string.clone(),
+                                dependencies: vec![],
+                                create_before_destroy: false,
+                            });
                         }
                     }
                     Err(e) => {
@@ -1810,8 +1857,7 @@ impl<'a> Walk<'a> {
                 }
             }
             self.values
-                .lock()
-                .expect("values")
+                .locked()
                 .module_mut(mi)
                 .resources
                 .insert(key.clone(), inst);
@@ -1834,15 +1880,12 @@ impl<'a> Walk<'a> {
         for mi in mis {
             let addr_prefix = format!("{}{key}", prefix(mi));
             if self.plan_deferred.contains(&addr_prefix) {
-                self.deferred
-                    .lock()
-                    .expect("deferred")
-                    .insert(i, addr_prefix);
+                self.deferred.locked().insert(i, addr_prefix);
                 self.keep_state_values(mi, key);
                 continue;
             }
             let expanded = {
-                let values = self.values.lock().expect("values");
+                let values = self.values.locked();
                 self.expand(&values, mi, m, rc.count.as_ref(), rc.for_each.as_ref())
                     .map_err(|d| Fail::Fatal(vec![d]))?
             };
@@ -1866,13 +1909,7 @@ impl<'a> Walk<'a> {
                     resource: key.clone(),
                     key: k.clone(),
                 };
-                let current = self
-                    .state
-                    .lock()
-                    .expect("state")
-                    .instances
-                    .get(&addr)
-                    .cloned();
+                let current = self.state.locked().instances.get(&addr).cloned();
                 let Some(change) = self.planned_change(plan, &addr) else {
                     if let Some(c) = current {
                         inst_values.values.insert(k, c.value);
@@ -1916,7 +1953,7 @@ impl<'a> Walk<'a> {
                     None
                 };
                 let final_planned = {
-                    let values = self.values.lock().expect("values");
+                    let values = self.values.locked();
                     let scope = self.scope(&values, mi, m, count, each);
                     let mut ev = Evaluator::new(&scope, rc.body.file);
                     let config = eval_body(
@@ -2040,7 +2077,7 @@ impl<'a> Walk<'a> {
                                     elapsed: started.elapsed(),
                                     id: id.as_deref(),
                                 });
-                                let mut out = self.out.lock().expect("collected");
+                                let mut out = self.out.locked();
                                 match change.action {
                                     Action::Update => out.counts.changed += 1,
                                     _ => out.counts.added += 1,
@@ -2085,8 +2122,7 @@ impl<'a> Walk<'a> {
                 }
             }
             self.values
-                .lock()
-                .expect("values")
+                .locked()
                 .module_mut(mi)
                 .resources
                 .insert(key.clone(), inst_values);
@@ -2131,7 +2167,7 @@ impl<'a> Walk<'a> {
                 _ => {
                     let (count, each) = self.instance_keys(&k, each_value);
                     let config = {
-                        let values = self.values.lock().expect("values");
+                        let values = self.values.locked();
                         let scope = self.scope(&values, mi, m, count, each);
                         let mut ev = Evaluator::new(&scope, rc.body.file);
                         eval_body(
@@ -2166,8 +2202,7 @@ impl<'a> Walk<'a> {
             }
         }
         self.values
-            .lock()
-            .expect("values")
+            .locked()
             .module_mut(mi)
             .resources
             .insert(key.clone(), inst);
@@ -2264,7 +2299,7 @@ impl<'a> Walk<'a> {
                     .map(|(a, s)| (a.clone(), s.clone()))
                     .collect();
                 for (a, s) in deposed {
-                    self.out.lock().expect("collected").changes.push(ResourceChange { addr: a, deposed: true, action: Action::Delete, before: Some(s.value.clone()), after: None, requires_replace: vec![], reason: Some("deposed object left by an interrupted create_before_destroy replacement".into()), provider: s.provider.clone(), dependencies: s.dependencies.clone(), create_before_destroy: true });
+                    self.out.locked().changes.push(ResourceChange { previous_addr: None, addr: a, deposed: true, action: Action::Delete, before: Some(s.value.clone()), after: None, requires_replace: vec![], reason: Some("deposed object left by an interrupted create_before_destroy replacement".into()), provider: s.provider.clone(), dependencies: s.dependencies.clone(), create_before_destroy: true });
                 }
                 if diags.is_empty() {
                     Ok(())
@@ -2314,14 +2349,7 @@ impl<'a> Walk<'a> {
                         let _permit = self.sem.acquire().await.expect("semaphore");
                         let deposed = c.deposed || c.action == Action::CreateThenDelete;
                         let before = if c.action == Action::CreateThenDelete {
-                            match self
-                                .state
-                                .lock()
-                                .expect("state")
-                                .deposed
-                                .get(&c.addr)
-                                .cloned()
-                            {
+                            match self.state.locked().deposed.get(&c.addr).cloned() {
                                 Some(s) => s.value,
                                 None => return Ok(()),
                             }
@@ -2369,7 +2397,7 @@ impl<'a> Walk<'a> {
                                     elapsed: started.elapsed(),
                                     id: None,
                                 });
-                                self.out.lock().expect("collected").counts.destroyed += 1;
+                                self.out.locked().counts.destroyed += 1;
                                 Ok(())
                             }
                             Err(e) => {
@@ -2406,7 +2434,7 @@ impl<'a> Walk<'a> {
         if let Some(j) = &self.journal {
             j.append(record).await.map_err(|e| Diagnostic::error("Failed to save state", format!("{e}. The change was made but could not be recorded; check the disk and run plan again.")))?;
         }
-        self.state.lock().expect("state").apply_record(record);
+        self.state.locked().apply_record(record);
         Ok(())
     }
 

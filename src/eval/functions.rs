@@ -138,6 +138,45 @@ pub fn exists(name: &str) -> bool {
 
 type R = Result<Value, String>;
 
+/// The largest string a function may build (`indent`, `format` widths, ...): 64 MiB. A
+/// configuration that needs more is almost certainly a mistake, and an allocation that
+/// large must fail with a message, not abort the process.
+pub const MAX_STRING_BYTES: usize = 64 << 20;
+
+/// The largest file `file`, `templatefile` and the `file*` hash functions read: 64 MiB.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The largest width or precision in a `format` verb: 65,535 (Terraform's Go fmt refuses
+/// widths past 1e6; no real format string comes near either).
+const MAX_FORMAT_WIDTH: usize = u16::MAX as usize;
+
+fn too_long(what: &str) -> String {
+    format!(
+        "{what} would be longer than {} MiB, the limit on strings built by functions",
+        MAX_STRING_BYTES >> 20
+    )
+}
+
+/// Reads a file for a function, refusing more than [`MAX_FILE_BYTES`] (and endless files such
+/// as /dev/zero) with an error that names the limit.
+fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let f =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} is larger than {} MiB, the limit on files read by functions",
+            path.display(),
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Calls a function with evaluated arguments.
 pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
     if name == "sensitive" {
@@ -460,7 +499,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let end = if length < 0 {
                 len
             } else {
-                (offset + length).min(len)
+                offset.saturating_add(length).min(len)
             };
             Ok(Value::String(
                 chars[offset as usize..end as usize].iter().collect(),
@@ -468,8 +507,17 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "indent" => {
             want(2)?;
-            let pad = " ".repeat(int(a(0), "spaces")?.max(0) as usize);
+            let spaces = int(a(0), "spaces")?.max(0) as usize;
             let s = string(a(1), "string")?;
+            let lines = s.matches('\n').count();
+            if spaces
+                .checked_mul(lines)
+                .and_then(|p| p.checked_add(s.len()))
+                .is_none_or(|total| total > MAX_STRING_BYTES)
+            {
+                return Err(too_long("the indented string"));
+            }
+            let pad = " ".repeat(spaces);
             Ok(Value::String(
                 s.split('\n')
                     .enumerate()
@@ -927,8 +975,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         "file" | "filesha256" | "filemd5" | "filebase64" => {
             want(1)?;
             let path = resolve(module_dir, &string(a(0), "path")?);
-            let bytes =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes = read_limited(&path)?;
             match name {
                 "file" => String::from_utf8(bytes).map(Value::String).map_err(|_| {
                     format!(
@@ -955,8 +1002,8 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         "templatefile" => {
             want(2)?;
             let path = resolve(module_dir, &string(a(0), "path")?);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let text = String::from_utf8(read_limited(&path)?)
+                .map_err(|_| format!("{} is not valid UTF-8", path.display()))?;
             let vars = map(a(1), "vars")?;
             template_file(&text, vars, module_dir)
                 .map_err(|e| format!("in {}: {e}", path.display()))
@@ -1206,9 +1253,21 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
         let spec = spec.trim_start_matches(['-', '+', '#', ' ']);
         let zero = spec.starts_with('0') && !left;
         let (width, precision) = match spec.split_once('.') {
-            Some((w, p)) => (w.parse::<usize>().ok(), p.parse::<usize>().ok()),
-            None => (spec.parse::<usize>().ok(), None),
+            Some((w, p)) => (w, p),
+            None => (spec, ""),
         };
+        let bounded = |digits: &str, what: &str| -> Result<Option<usize>, String> {
+            if digits.is_empty() {
+                return Ok(None);
+            }
+            match digits.parse::<usize>() {
+                Ok(n) if n <= MAX_FORMAT_WIDTH => Ok(Some(n)),
+                _ => Err(format!(
+                    "the {what} in %{spec}{verb} is larger than {MAX_FORMAT_WIDTH}, the limit on format widths and precisions"
+                )),
+            }
+        };
+        let (width, precision) = (bounded(width, "width")?, bounded(precision, "precision")?);
         let text = match verb {
             's' | 'v' => to_string(arg)
                 .unwrap_or_else(|| serde_json::to_string(&arg.to_json()).unwrap_or_default()),

@@ -78,23 +78,37 @@ impl<N> Dag<N> {
         }
         for scc in petgraph::algo::tarjan_scc(&self.graph) {
             if scc.len() > 1 {
-                // Order the component as a cycle by following edges inside it.
+                // The shortest cycle through the component's first node, so the reported path
+                // is a real cycle and the same on every run.
                 let members: std::collections::HashSet<_> = scc.iter().copied().collect();
-                let mut cycle = vec![scc[0]];
-                let mut cur = scc[0];
-                while cycle.len() < scc.len() {
-                    match self
+                let start = *scc.iter().min().expect("non-empty component");
+                let mut came_from: std::collections::HashMap<NodeIndex, NodeIndex> =
+                    std::collections::HashMap::new();
+                let mut queue = VecDeque::from([start]);
+                while let Some(cur) = queue.pop_front() {
+                    let mut next: Vec<NodeIndex> = self
                         .dependents(cur)
-                        .find(|n| members.contains(n) && !cycle.contains(n))
-                    {
-                        Some(next) => {
-                            cycle.push(next);
-                            cur = next;
+                        .filter(|n| members.contains(n))
+                        .collect();
+                    next.sort();
+                    for n in next {
+                        if n == start {
+                            let mut cycle = vec![cur];
+                            let mut at = cur;
+                            while at != start {
+                                at = came_from[&at];
+                                cycle.push(at);
+                            }
+                            cycle.reverse();
+                            return Err(cycle);
                         }
-                        None => break,
+                        if let std::collections::hash_map::Entry::Vacant(e) = came_from.entry(n) {
+                            e.insert(cur);
+                            queue.push_back(n);
+                        }
                     }
                 }
-                return Err(cycle);
+                return Err(scc);
             }
         }
         Err(Vec::new())

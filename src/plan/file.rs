@@ -43,6 +43,8 @@ struct ChangeFile {
     provider: String,
     dependencies: Vec<String>,
     create_before_destroy: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_addr: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -123,6 +125,7 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
                 provider: c.provider.clone(),
                 dependencies: c.dependencies.clone(),
                 create_before_destroy: c.create_before_destroy,
+                previous_addr: c.previous_addr.as_ref().map(ToString::to_string),
             })
             .collect(),
         drift: plan
@@ -200,6 +203,18 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
         )));
     }
     let bad_addr = |s: &str| invalid(format!("bad address {s:?}"));
+    if file.config_files.is_empty() {
+        return Err(invalid(
+            "it records no configuration files; every plan mlform writes holds the configuration it was made from".into(),
+        ));
+    }
+    if let Some(t) = file
+        .targets
+        .iter()
+        .find(|t| crate::addr::parse_target(t).is_err())
+    {
+        return Err(invalid(format!("bad target address {t:?}")));
+    }
     Ok(Plan {
         mode: file.mode,
         changes: file
@@ -217,6 +232,10 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
                     provider: c.provider,
                     dependencies: c.dependencies,
                     create_before_destroy: c.create_before_destroy,
+                    previous_addr: match &c.previous_addr {
+                        Some(p) => Some(addr(p).ok_or_else(|| bad_addr(p))?),
+                        None => None,
+                    },
                 })
             })
             .collect::<Result<_, PlanFileError>>()?,

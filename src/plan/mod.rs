@@ -24,6 +24,8 @@ pub enum Action {
     DeleteThenCreate,
     CreateThenDelete,
     Delete,
+    /// Leave management without destroying (`removed` with `destroy = false`).
+    Forget,
 }
 
 impl Action {
@@ -37,6 +39,7 @@ impl Action {
             Action::DeleteThenCreate => "-/+",
             Action::CreateThenDelete => "+/-",
             Action::Delete => "-",
+            Action::Forget => ".",
         }
     }
 
@@ -50,6 +53,7 @@ impl Action {
             Action::DeleteThenCreate => "destroy and then create replacement",
             Action::CreateThenDelete => "create replacement and then destroy",
             Action::Delete => "destroy",
+            Action::Forget => "forget",
         }
     }
 
@@ -63,6 +67,7 @@ impl Action {
             Action::DeleteThenCreate => &["delete", "create"],
             Action::CreateThenDelete => &["create", "delete"],
             Action::Delete => &["delete"],
+            Action::Forget => &["forget"],
         }
     }
 
@@ -91,6 +96,8 @@ pub struct ResourceChange {
     /// Configuration addresses of the resources this one depends on.
     pub dependencies: Vec<String>,
     pub create_before_destroy: bool,
+    /// The address the object had in the prior state, when a `moved` block changed it.
+    pub previous_addr: Option<InstanceAddr>,
 }
 
 /// A difference between the last state and the real object, found by refresh.
@@ -198,7 +205,7 @@ impl Plan {
                     add += 1;
                     destroy += 1
                 }
-                Action::NoOp | Action::Read => {}
+                Action::NoOp | Action::Read | Action::Forget => {}
             }
         }
         (add, change, destroy)
@@ -208,7 +215,7 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.changes
             .iter()
-            .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+            .any(|c| !matches!(c.action, Action::NoOp | Action::Read) || c.previous_addr.is_some())
             || self.outputs.iter().any(|o| o.action != Action::NoOp)
             || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())
     }

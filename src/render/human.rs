@@ -51,7 +51,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     let visible: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| !matches!(c.action, Action::NoOp))
+        .filter(|c| c.action != Action::NoOp || c.previous_addr.is_some())
         .collect();
 
     if !plan.drift.is_empty() && (plan.mode == PlanMode::RefreshOnly || !visible.is_empty()) {
@@ -79,7 +79,11 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
     } else {
         if !visible.is_empty() {
-            let mut actions: Vec<Action> = visible.iter().map(|c| c.action).collect();
+            let mut actions: Vec<Action> = visible
+                .iter()
+                .map(|c| c.action)
+                .filter(|a| !matches!(a, Action::NoOp | Action::Forget))
+                .collect();
             let order = |a: &Action| {
                 [
                     Action::Create,
@@ -183,6 +187,7 @@ fn render_drift(out: &mut String, plan: &Plan, style: Style) {
                     style.bold(&d.addr.to_string())
                 );
                 let change = ResourceChange {
+                    previous_addr: None,
                     addr: d.addr.clone(),
                     deposed: false,
                     action: Action::Delete,
@@ -199,6 +204,7 @@ fn render_drift(out: &mut String, plan: &Plan, style: Style) {
             Some(after) => {
                 let _ = writeln!(out, "  # {} has changed", style.bold(&d.addr.to_string()));
                 let change = ResourceChange {
+                    previous_addr: None,
                     addr: d.addr.clone(),
                     deposed: false,
                     action: Action::Update,
@@ -241,9 +247,22 @@ fn header(c: &ResourceChange) -> Vec<String> {
             }
             _ => format!("{addr} must be replaced"),
         },
-        Action::NoOp => format!("{addr} is unchanged"),
+        Action::NoOp => match &c.previous_addr {
+            Some(p) => format!("{p} has moved to {addr}"),
+            None => format!("{addr} is unchanged"),
+        },
+        Action::Forget => {
+            format!("{addr} will no longer be managed by mlform, but will not be destroyed")
+        }
     }];
-    if let Some(r) = &c.reason {
+    if let (Some(p), false) = (&c.previous_addr, c.action == Action::NoOp) {
+        lines.push(format!("(moved from {p})"));
+    }
+    if c.action == Action::Forget {
+        if let Some(r) = &c.reason {
+            lines.push(format!("({r})"));
+        }
+    } else if let Some(r) = &c.reason {
         if !c.action.is_replace()
             || !(r.starts_with("replacement requested") || r.starts_with("replace_triggered_by"))
         {
@@ -261,19 +280,33 @@ pub fn render_change(out: &mut String, c: &ResourceChange, style: Style) {
         } else {
             line.clone()
         };
-        let _ = writeln!(out, "  # {text}");
+        // A forget is set one column left, as Terraform does, so it stands out from changes.
+        let indent = if c.action == Action::Forget {
+            " "
+        } else {
+            "  "
+        };
+        let _ = writeln!(out, "{indent}# {text}");
     }
     render_body(out, c, style);
 }
 
 fn render_body(out: &mut String, c: &ResourceChange, style: Style) {
-    let d = diff(c.before.as_ref(), c.after.as_ref(), &c.requires_replace);
+    // A move without changes, or a forget, shows the object as it stands.
+    let d = match c.action {
+        Action::NoOp | Action::Forget => diff(c.before.as_ref(), c.before.as_ref(), &[]),
+        _ => diff(c.before.as_ref(), c.after.as_ref(), &c.requires_replace),
+    };
     let keyword = if c.addr.resource.mode == Mode::Data {
         "data"
     } else {
         "resource"
     };
-    let sym = format!("{:>3}", c.action.symbol());
+    let sym = if c.action == Action::Forget {
+        format!(" {}", c.action.symbol())
+    } else {
+        format!("{:>3}", c.action.symbol())
+    };
     let _ = writeln!(
         out,
         "{} {keyword} \"{}\" \"{}\" {{",
@@ -293,7 +326,11 @@ fn render_body(out: &mut String, c: &ResourceChange, style: Style) {
             },
             matches!(
                 c.action,
-                Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+                Action::Update
+                    | Action::DeleteThenCreate
+                    | Action::CreateThenDelete
+                    | Action::NoOp
+                    | Action::Forget
             ),
         );
     }

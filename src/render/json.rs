@@ -99,7 +99,7 @@ fn action_reason(c: &ResourceChange) -> Option<&'static str> {
         "delete_because_count_index"
     } else if r.contains("not in for_each") {
         "delete_because_each_key"
-    } else if r.contains("not in configuration") {
+    } else if r.contains("not in configuration") || c.action == Action::Forget {
         "delete_because_no_resource_config"
     } else if r.starts_with("replacement requested") {
         "replace_by_request"
@@ -132,6 +132,9 @@ fn resource_change_json(c: &ResourceChange) -> J {
     }
     if c.deposed {
         rc.insert("deposed".into(), J::String("deposed".into()));
+    }
+    if let Some(p) = &c.previous_addr {
+        rc.insert("previous_address".into(), J::String(p.to_string()));
     }
     rc.insert(
         "provider_name".into(),
@@ -530,6 +533,7 @@ pub fn plan_json(
                     .iter()
                     .map(|d| {
                         let c = ResourceChange {
+                            previous_addr: None,
                             addr: d.addr.clone(),
                             deposed: false,
                             action: if d.after.is_some() {
@@ -675,6 +679,7 @@ pub fn plan_events(plan: &Plan) -> Vec<J> {
             Action::Update => "update",
             Action::Delete => "delete",
             Action::Read => "read",
+            Action::Forget => "forget",
             _ => "replace",
         };
         let mut change = json!({"resource": resource_event(&c.addr), "action": action});

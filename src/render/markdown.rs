@@ -23,6 +23,7 @@ fn action_words(a: Action) -> &'static str {
         Action::CreateThenDelete => "replace (create first)",
         Action::Read => "read",
         Action::NoOp => "no change",
+        Action::Forget => "forget (the object is kept)",
     }
 }
 
@@ -68,7 +69,7 @@ pub fn render(plan: &Plan, findings: &[Finding], limit: usize) -> String {
     let changes: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| !matches!(c.action, Action::NoOp))
+        .filter(|c| c.action != Action::NoOp || c.previous_addr.is_some())
         .collect();
     let active: Vec<&Finding> = findings.iter().filter(|f| f.suppressed.is_none()).collect();
     let (add, change, destroy) = plan.counts();
@@ -93,6 +94,7 @@ pub fn render(plan: &Plan, findings: &[Finding], limit: usize) -> String {
         (Action::DeleteThenCreate, "replace"),
         (Action::Delete, "destroy"),
         (Action::Read, "read"),
+        (Action::Forget, "forget"),
     ] {
         let n = changes
             .iter()
@@ -101,6 +103,10 @@ pub fn render(plan: &Plan, findings: &[Finding], limit: usize) -> String {
         if n > 0 {
             counts.push(format!("{label}: {n}"));
         }
+    }
+    let moved = changes.iter().filter(|c| c.previous_addr.is_some()).count();
+    if moved > 0 {
+        counts.push(format!("move: {moved}"));
     }
     if !counts.is_empty() {
         let _ = writeln!(summary, "{}\n", counts.join(" · "));

@@ -276,7 +276,7 @@ impl LocalBackend {
                 path,
                 file: std::sync::Mutex::new(file),
                 pending: std::sync::Mutex::new(Pending::default()),
-                commit: tokio::sync::Mutex::new(0),
+                commit: tokio::sync::Mutex::new(CommitState::default()),
             }),
         })
     }
@@ -435,8 +435,17 @@ struct JournalInner {
     path: PathBuf,
     file: std::sync::Mutex<File>,
     pending: std::sync::Mutex<Pending>,
-    /// The highest sequence number known durable; held by the committing task.
-    commit: tokio::sync::Mutex<u64>,
+    /// What is known durable; held by the committing task.
+    commit: tokio::sync::Mutex<CommitState>,
+}
+
+#[derive(Default)]
+struct CommitState {
+    /// The highest sequence number known durable.
+    durable: u64,
+    /// Set by the first failed write or fsync: what was in that group is lost, and a later
+    /// fsync says nothing about it, so every later append fails too.
+    failed: Option<String>,
 }
 
 /// The append-only journal of one run. Cloning shares it.
@@ -458,8 +467,13 @@ impl Journal {
             p.next_seq += 1;
             p.next_seq
         };
-        let mut durable = self.inner.commit.lock().await;
-        if *durable >= seq {
+        let mut commit = self.inner.commit.lock().await;
+        if let Some(reason) = &commit.failed {
+            return Err(io_err("appending to", &self.inner.path)(std::io::Error::other(
+                format!("an earlier write to the journal failed ({reason}); nothing after it is durable"),
+            )));
+        }
+        if commit.durable >= seq {
             return Ok(());
         }
         let (buf, upto) = {
@@ -474,8 +488,11 @@ impl Journal {
         })
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        if let Err(e) = &result {
+            commit.failed = Some(e.to_string());
+        }
         result.map_err(io_err("appending to", &self.inner.path))?;
-        *durable = upto;
+        commit.durable = upto;
         Ok(())
     }
 }
@@ -555,6 +572,36 @@ mod tests {
         let (again, folded) = backend.load().unwrap();
         assert!(!folded);
         assert_eq!(again, loaded);
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_fails_every_later_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = LocalBackend::new(dir.path().join("s.tfstate"));
+        let state = State::default();
+        backend.write_snapshot(&state).unwrap();
+        let journal = backend.open_journal(&state).unwrap();
+        // A handle that cannot be written: the next group's write fails.
+        *journal.inner.file.lock().unwrap() = File::open(backend.journal_path()).unwrap();
+        let put = |name: &str| Record::Put {
+            addr: addr(name),
+            instance: inst(name),
+        };
+        assert!(journal.append(&put("terraform_data.a")).await.is_err());
+        // The file is writable again, yet nothing after the lost group may count as durable.
+        *journal.inner.file.lock().unwrap() = OpenOptions::new()
+            .append(true)
+            .open(backend.journal_path())
+            .unwrap();
+        let err = journal
+            .append(&put("terraform_data.b"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("an earlier write to the journal failed"),
+            "{err}"
+        );
     }
 
     #[test]

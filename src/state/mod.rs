@@ -287,6 +287,14 @@ pub(crate) fn decode(bytes: &[u8], path: &str) -> Result<State, StateError> {
     if file.version > STATE_VERSION {
         return Err(invalid(format!("state version {} is newer than this mlform understands ({STATE_VERSION}); upgrade mlform", file.version)));
     }
+    // A run moves the serial on at most twice (folding a journal, then its own write).
+    if file.serial > u64::MAX - 2 {
+        return Err(invalid(format!(
+            "its serial {} leaves no room to record another change (the largest serial is {}); the file has been edited by hand or is corrupt",
+            file.serial,
+            u64::MAX
+        )));
+    }
     let mut state = State {
         lineage: file.lineage,
         serial: file.serial,
@@ -335,10 +343,20 @@ pub(crate) fn decode(bytes: &[u8], path: &str) -> Result<State, StateError> {
                 key,
             };
             let st = inst.to_state(&r.provider);
-            if inst.deposed {
-                state.deposed.insert(addr, st);
+            let previous = if inst.deposed {
+                state.deposed.insert(addr.clone(), st)
             } else {
-                state.instances.insert(addr, st);
+                state.instances.insert(addr.clone(), st)
+            };
+            if previous.is_some() {
+                return Err(invalid(format!(
+                    "{}{addr} appears more than once; each resource instance must be recorded once",
+                    if inst.deposed {
+                        "the deposed object of "
+                    } else {
+                        ""
+                    }
+                )));
             }
         }
     }

@@ -41,21 +41,60 @@ fn run_fixture(dir: &Path) {
     }
 }
 
-#[test]
-fn fixtures() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    assert!(
-        dirs.len() >= 10,
-        "fixtures missing under {}",
-        root.display()
-    );
-    for d in dirs {
-        run_fixture(&d);
-    }
+/// One test per fixture, so one mismatch hides no other.
+macro_rules! fixtures {
+    ($($test:ident => $dir:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                run_fixture(&fixtures_root().join($dir));
+            }
+        )*
+
+        /// Every fixture directory has its test above.
+        #[test]
+        fn every_fixture_has_a_test() {
+            let listed = [$($dir),*];
+            let mut dirs: Vec<String> = std::fs::read_dir(fixtures_root())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.is_dir())
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
+            dirs.sort();
+            assert_eq!(dirs, listed, "add the new fixture to the list in tests/it/fixtures.rs");
+        }
+    };
+}
+
+fn fixtures_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fixtures! {
+    diag_count_and_for_each => "diag-count-and-for-each",
+    diag_cycle => "diag-cycle",
+    diag_for_each_list => "diag-for-each-list",
+    diag_function_error => "diag-function-error",
+    diag_missing_module_input => "diag-missing-module-input",
+    diag_missing_variable => "diag-missing-variable",
+    diag_precondition => "diag-precondition",
+    diag_sensitive_output => "diag-sensitive-output",
+    diag_syntax => "diag-syntax",
+    diag_undeclared_resource => "diag-undeclared-resource",
+    diag_undeclared_variable => "diag-undeclared-variable",
+    diag_unknown_argument => "diag-unknown-argument",
+    diag_unknown_function => "diag-unknown-function",
+    diag_unknown_resource_type => "diag-unknown-resource-type",
+    diag_validate_json => "diag-validate-json",
+    diag_variable_type => "diag-variable-type",
+    plan_create_kinds => "plan-create-kinds",
+    plan_deferred => "plan-deferred",
+    plan_destroy => "plan-destroy",
+    plan_functions => "plan-functions",
+    plan_no_changes => "plan-no-changes",
+    plan_orphans => "plan-orphans",
+    plan_reference => "plan-reference",
+    plan_refresh_only => "plan-refresh-only",
+    plan_update_text => "plan-update-text",
 }

@@ -464,23 +464,38 @@ output "token" {
             .unwrap();
         crate::support::Run::from(out)
     };
-    let applied = env_run(&["apply", "-auto-approve"]);
-    assert_eq!(applied.code, 0, "{}", applied.stderr);
-    env_run(&["plan", "-out=p.plan", "-var", "token=n3w-s3cr3t"]);
-    let texts = [
-        applied.stdout,
-        applied.stderr,
-        env_run(&["plan", "-var", "token=n3w-s3cr3t"]).stdout,
-        env_run(&["plan", "-json", "-var", "token=n3w-s3cr3t"]).stdout,
-        env_run(&["show", "-json", "p.plan"]).stdout,
-        env_run(&["show", "p.plan"]).stdout,
-        env_run(&["show"]).stdout,
-        env_run(&["output"]).stdout,
-        env_run(&["state", "show", "terraform_data.copy"]).stdout,
+    // Every step must succeed: a failed step prints nothing to leak, and would pass vacuously.
+    let ok = |args: &[&str]| {
+        let r = env_run(args);
+        assert_eq!(
+            r.code, 0,
+            "mlform {args:?} failed:\n{}\n{}",
+            r.stdout, r.stderr
+        );
+        assert!(
+            !r.stdout.trim().is_empty(),
+            "mlform {args:?} printed nothing"
+        );
+        r
+    };
+    let applied = ok(&["apply", "-auto-approve"]);
+    let saved = ok(&["plan", "-out=p.plan", "-var", "token=n3w-s3cr3t"]);
+    let runs = [
+        applied,
+        saved,
+        ok(&["plan", "-var", "token=n3w-s3cr3t"]),
+        ok(&["plan", "-json", "-var", "token=n3w-s3cr3t"]),
+        ok(&["show", "-json", "p.plan"]),
+        ok(&["show", "p.plan"]),
+        ok(&["show"]),
+        ok(&["output"]),
+        ok(&["state", "show", "terraform_data.copy"]),
     ];
-    for t in &texts {
-        for s in ["s3cr3t", "S3CR3T"] {
-            assert!(!t.contains(s), "secret leaked into output:\n{t}");
+    for r in &runs {
+        for t in [&r.stdout, &r.stderr] {
+            for s in ["s3cr3t", "S3CR3T"] {
+                assert!(!t.contains(s), "secret leaked into output:\n{t}");
+            }
         }
     }
     // The secret is stored (the state needs it), and explicitly asked-for outputs show it.

@@ -10,6 +10,7 @@ mod fixtures;
 mod kubernetes;
 mod lifecycle;
 mod property;
+mod refactoring;
 mod review;
 mod serve;
 mod support;

@@ -1,0 +1,274 @@
+//! Refactoring and checking blocks of a module: `moved` (an object's address changed),
+//! `removed` (stop managing an object, destroying it or not) and `check` (assertions that
+//! warn and never block). `import` blocks are recognized and refused with an error that
+//! names the `mlform import` command.
+
+use hcl_edit::structure::Block;
+
+use super::{block_span, bool_attr, check_known_args, collect_check, span_of, Check, Module};
+use crate::addr::{parse_target, Target};
+use crate::config::Mode;
+use crate::diag::{Diagnostic, FileId, Span};
+
+/// `moved { from = A  to = B }`, with addresses relative to the declaring module.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub from: Target,
+    pub to: Target,
+    pub span: Option<Span>,
+}
+
+/// `removed { from = A  lifecycle { destroy = BOOL } }`.
+#[derive(Debug, Clone)]
+pub struct Removed {
+    /// A resource (no instance key) or a module call (no key), relative to the declaring module.
+    pub from: Target,
+    /// `false`: forget the objects, leave them running.
+    pub destroy: bool,
+    pub span: Option<Span>,
+}
+
+/// `check "NAME" { assert { condition  error_message } ... }`.
+#[derive(Debug, Clone)]
+pub struct CheckBlock {
+    pub name: String,
+    pub asserts: Vec<Check>,
+    pub span: Option<Span>,
+}
+
+fn address(file: FileId, block: &Block, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Target> {
+    let what = block.ident.as_str();
+    let Some(attr) = block.body.get_attribute(name) else {
+        diags.push(
+            Diagnostic::error(
+                "Missing required argument",
+                format!("The {what} block needs a `{name}` argument."),
+            )
+            .at(block_span(file, block)),
+        );
+        return None;
+    };
+    match parse_target(&attr.value.to_string()) {
+        Ok(t) => Some(t),
+        Err(_) => {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid address",
+                    format!("The `{name}` argument of a {what} block must be a static address of a resource, a resource instance or a module call."),
+                )
+                .at(span_of(file, &attr.value))
+                .hint("For example terraform_data.a, terraform_data.a[0] or module.network; variables and expressions are not allowed here."),
+            );
+            None
+        }
+    }
+}
+
+fn refuse_data(file: FileId, block: &Block, t: &Target, diags: &mut Vec<Diagnostic>) -> bool {
+    let data = match t {
+        Target::Resource(_, r) => r.mode == Mode::Data,
+        Target::Instance(i) => i.resource.mode == Mode::Data,
+        Target::Module(_) => false,
+    };
+    if data {
+        diags.push(
+            Diagnostic::error(
+                "Invalid address",
+                format!(
+                    "A {} block cannot name a data resource: data sources keep no objects to move or remove.",
+                    block.ident.as_str()
+                ),
+            )
+            .at(block_span(file, block)),
+        );
+    }
+    data
+}
+
+pub(super) fn collect_moved(
+    module: &mut Module,
+    file: FileId,
+    block: &Block,
+    diags: &mut Vec<Diagnostic>,
+) {
+    check_known_args(file, &block.body, &["from", "to"], &[], "moved", diags);
+    let span = block_span(file, block);
+    let (Some(from), Some(to)) = (
+        address(file, block, "from", diags),
+        address(file, block, "to", diags),
+    ) else {
+        return;
+    };
+    if refuse_data(file, block, &from, diags) || refuse_data(file, block, &to, diags) {
+        return;
+    }
+    let kinds_match = match (&from, &to) {
+        (Target::Module(_), Target::Module(_)) => true,
+        (
+            Target::Resource(_, a)
+            | Target::Instance(crate::addr::InstanceAddr { resource: a, .. }),
+            Target::Resource(_, b)
+            | Target::Instance(crate::addr::InstanceAddr { resource: b, .. }),
+        ) => {
+            if a.type_name != b.type_name {
+                diags.push(
+                    Diagnostic::error(
+                        "Resource type mismatch",
+                        format!("This statement declares a move from {from} to {to}, which is a resource of a different type."),
+                    )
+                    .at(span.clone())
+                    .hint("An object keeps its type when it moves; to change type, remove the old resource and import the object as the new one."),
+                );
+                return;
+            }
+            matches!(
+                (&from, &to),
+                (Target::Resource(..), Target::Resource(..))
+                    | (Target::Instance(_), Target::Instance(_))
+            )
+        }
+        _ => false,
+    };
+    if !kinds_match {
+        diags.push(
+            Diagnostic::error(
+                "Invalid \"moved\" addresses",
+                format!("Cannot move {from} to {to}: both addresses must be module calls, both whole resources, or both resource instances."),
+            )
+            .at(span),
+        );
+        return;
+    }
+    if from == to {
+        diags.push(
+            Diagnostic::error(
+                "Redundant move statement",
+                format!("This statement declares a move from {from} to the same address."),
+            )
+            .at(span),
+        );
+        return;
+    }
+    module.moved.push(Moved { from, to, span });
+}
+
+pub(super) fn collect_removed(
+    module: &mut Module,
+    file: FileId,
+    block: &Block,
+    diags: &mut Vec<Diagnostic>,
+) {
+    check_known_args(
+        file,
+        &block.body,
+        &["from"],
+        &["lifecycle"],
+        "removed",
+        diags,
+    );
+    let span = block_span(file, block);
+    let Some(from) = address(file, block, "from", diags) else {
+        return;
+    };
+    if refuse_data(file, block, &from, diags) {
+        return;
+    }
+    let keyed = match &from {
+        Target::Instance(_) => true,
+        Target::Resource(m, _) | Target::Module(m) => m.iter().any(|(_, k)| k.is_some()),
+    };
+    if keyed {
+        diags.push(
+            Diagnostic::error(
+                "Invalid \"removed\" address",
+                format!("The `from` address {from} names an instance; a removed block applies to a whole resource or module call."),
+            )
+            .at(span)
+            .hint("Remove the instance key, as in `from = terraform_data.a`."),
+        );
+        return;
+    }
+    let mut destroy = true;
+    for lc in block.body.get_blocks("lifecycle") {
+        check_known_args(file, &lc.body, &["destroy"], &[], "lifecycle", diags);
+        if let Some(d) = bool_attr(file, &lc.body, "destroy", diags) {
+            destroy = d;
+        }
+    }
+    module.removed.push(Removed {
+        from,
+        destroy,
+        span,
+    });
+}
+
+pub(super) fn collect_check_block(
+    module: &mut Module,
+    file: FileId,
+    block: &Block,
+    name: String,
+    diags: &mut Vec<Diagnostic>,
+) {
+    check_known_args(file, &block.body, &[], &["assert", "data"], "check", diags);
+    for b in block.body.get_blocks("data") {
+        diags.push(
+            Diagnostic::error(
+                "Unsupported block type",
+                "Data sources scoped to a check block are not supported by mlform yet.",
+            )
+            .at(block_span(file, b))
+            .hint("Declare the data source at the module's top level and refer to it from the assertion."),
+        );
+    }
+    let asserts: Vec<Check> = block
+        .body
+        .get_blocks("assert")
+        .filter_map(|b| collect_check(file, b, diags))
+        .collect();
+    if asserts.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "Missing required block",
+                format!("The check block \"{name}\" needs at least one `assert` block."),
+            )
+            .at(block_span(file, block)),
+        );
+        return;
+    }
+    if module.checks.iter().any(|c| c.name == name) {
+        diags.push(
+            Diagnostic::error(
+                "Duplicate check block",
+                format!("A check block named \"{name}\" was already declared."),
+            )
+            .at(block_span(file, block)),
+        );
+        return;
+    }
+    module.checks.push(CheckBlock {
+        name,
+        asserts,
+        span: block_span(file, block),
+    });
+}
+
+pub(super) fn refuse_import(file: FileId, block: &Block, diags: &mut Vec<Diagnostic>) {
+    let to = block
+        .body
+        .get_attribute("to")
+        .map(|a| a.value.to_string().trim().to_string())
+        .unwrap_or_else(|| "ADDRESS".into());
+    let id = block
+        .body
+        .get_attribute("id")
+        .map(|a| a.value.to_string().trim().to_string())
+        .unwrap_or_else(|| "ID".into());
+    diags.push(
+        Diagnostic::error(
+            "Unsupported block type",
+            "import blocks are not supported by mlform yet; the configuration would otherwise create the object instead of adopting it.",
+        )
+        .at(block_span(file, block))
+        .hint(format!("Import the object with the CLI instead: mlform import {to} {id}, then remove this block.")),
+    );
+}

@@ -1,0 +1,318 @@
+//! Refactoring and check blocks against Terraform 1.11's recorded behaviour
+//! (`../shared/reference/terraform-1.11-refactoring/`): each scenario applies `before/`,
+//! plans `after/` against that state, and compares with what Terraform printed: every
+//! resource header line and the summary line must be Terraform's, with the tool's name
+//! changed. The whole output is pinned by a snapshot too.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{copy_dir, normalize, Workdir};
+
+fn reference(scenario: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference/terraform-1.11-refactoring")
+        .join(scenario)
+}
+
+/// Terraform's lines that a user reads to know what happens: resource headers (`# ...`),
+/// `Plan:` and `Apply complete!`, with ids masked and the tool's name changed.
+fn terraform_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            t.starts_with("# ") || t.starts_with("Plan:") || t.starts_with("Apply complete!")
+        })
+        .map(|l| l.replace("Terraform", "mlform"))
+        .collect()
+}
+
+fn assert_has_terraform_lines(ours: &str, theirs: &str) {
+    for line in terraform_lines(theirs) {
+        assert!(
+            ours.lines().any(|l| l == line),
+            "Terraform printed\n{line}\nbut mlform's output has no such line:\n{ours}"
+        );
+    }
+}
+
+/// Applies `before/`, then swaps in `after/`.
+fn before_then_after(scenario: &str) -> Workdir {
+    let w = Workdir::new();
+    copy_dir(&reference(scenario).join("before"), w.path());
+    w.ok(&["apply", "-auto-approve"]);
+    for f in ["main.tf"] {
+        std::fs::remove_file(w.path().join(f)).expect("remove before config");
+    }
+    let _ = std::fs::remove_dir_all(w.path().join("modules"));
+    copy_dir(&reference(scenario).join("after"), w.path());
+    w
+}
+
+/// Output for a snapshot: run-specific values masked, and the refresh progress lines left
+/// out (their order follows the parallel walk).
+fn snapshot_text(text: &str) -> String {
+    normalize(
+        &text
+            .lines()
+            .filter(|l| !l.contains(": Refreshing state..."))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    )
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn moved_blocks_match_terraform() {
+    let w = before_then_after("moved");
+    let ids_before: Vec<String> = ["old_name", "items", "to_module"]
+        .iter()
+        .flat_map(|n| {
+            w.state()["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["name"] == *n)
+                .flat_map(|r| r["instances"].as_array().unwrap().clone())
+                .map(|i| i["attributes"]["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let plan = w.ok(&["plan", "-out=tfplan"]);
+    assert_has_terraform_lines(&plan.stdout, &read(reference("moved").join("plan.txt")));
+    insta::assert_snapshot!("moved_plan", snapshot_text(&plan.stdout));
+    let json = w.ok(&["show", "-json", "tfplan"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let moved: Vec<(String, String, String)> = v["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c.get("previous_address").is_some())
+        .map(|c| {
+            (
+                c["previous_address"].as_str().unwrap().to_string(),
+                c["address"].as_str().unwrap().to_string(),
+                c["change"]["actions"][0].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moved,
+        vec![
+            (
+                "terraform_data.items[0]".into(),
+                "terraform_data.items[\"alpha\"]".into(),
+                "no-op".into()
+            ),
+            (
+                "terraform_data.items[1]".into(),
+                "terraform_data.items[\"beta\"]".into(),
+                "no-op".into()
+            ),
+            (
+                "terraform_data.old_name".into(),
+                "terraform_data.new_name".into(),
+                "no-op".into()
+            ),
+            (
+                "terraform_data.to_module".into(),
+                "module.box.terraform_data.this".into(),
+                "update".into()
+            ),
+        ]
+    );
+    let applied = w.ok(&["apply", "tfplan"]);
+    assert_has_terraform_lines(&applied.stdout, &read(reference("moved").join("apply.txt")));
+    // Same objects, new addresses: nothing was recreated.
+    let mut addrs = w.addresses();
+    addrs.sort();
+    assert_eq!(
+        addrs,
+        [
+            "module.box.terraform_data.this",
+            "terraform_data.items[\"alpha\"]",
+            "terraform_data.items[\"beta\"]",
+            "terraform_data.new_name",
+        ]
+    );
+    let state = w.state().to_string();
+    for id in ids_before {
+        assert!(
+            state.contains(&id),
+            "object {id} was not kept across the move"
+        );
+    }
+    let again = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn removed_blocks_match_terraform() {
+    let w = before_then_after("removed");
+    let plan = w.ok(&["plan", "-out=tfplan"]);
+    let text = format!("{}{}", plan.stdout, plan.stderr);
+    assert_has_terraform_lines(&text, &read(reference("removed").join("plan.txt")));
+    assert!(
+        text.contains("Some objects will no longer be managed by mlform"),
+        "{text}"
+    );
+    insta::assert_snapshot!("removed_plan", snapshot_text(&text));
+    let json = w.ok(&["show", "-json", "tfplan"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let forgets = v["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"]["actions"] == serde_json::json!(["forget"]))
+        .count();
+    assert_eq!(forgets, 4);
+    let applied = w.ok(&["apply", "tfplan"]);
+    assert_has_terraform_lines(
+        &applied.stdout,
+        &read(reference("removed").join("apply.txt")),
+    );
+    assert_eq!(w.addresses(), ["terraform_data.kept"]);
+    let again = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn failing_check_warns_and_never_blocks() {
+    let w = Workdir::new();
+    copy_dir(&reference("checks/check-fail"), w.path());
+    for f in ["plan.txt", "plan.json", "apply.txt"] {
+        let _ = std::fs::remove_file(w.path().join(f));
+    }
+    let plan = w.ok(&["plan", "-out=tfplan"]);
+    let text = format!("{}{}", plan.stdout, plan.stderr);
+    assert_has_terraform_lines(
+        &text,
+        &read(reference("checks/check-fail").join("plan.txt")),
+    );
+    assert!(
+        text.contains("Warning: Check block assertion failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Expected at least 3 replicas, got 1."),
+        "{text}"
+    );
+    assert!(!text.contains("Version must be semver."), "{text}");
+    insta::assert_snapshot!("check_fail_plan", snapshot_text(&text));
+    let applied = w.ok(&["apply", "tfplan"]);
+    let text = format!("{}{}", applied.stdout, applied.stderr);
+    assert!(
+        text.contains("Warning: Check block assertion failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Apply complete! Resources: 1 added"),
+        "{text}"
+    );
+}
+
+#[test]
+fn passing_check_prints_nothing() {
+    let w = Workdir::new();
+    copy_dir(&reference("checks/check-pass"), w.path());
+    for f in ["plan.txt", "plan.json"] {
+        let _ = std::fs::remove_file(w.path().join(f));
+    }
+    let plan = w.ok(&["plan"]);
+    assert!(!plan.stderr.contains("Warning"), "{}", plan.stderr);
+    assert!(!plan.stdout.contains("Warning"), "{}", plan.stdout);
+}
+
+#[test]
+fn import_blocks_are_refused_by_name() {
+    let w = Workdir::new();
+    copy_dir(&reference("import/after"), w.path());
+    let plan = w.run(&["plan"]);
+    assert_eq!(plan.code, 1);
+    assert!(
+        plan.stderr.contains("import blocks are not supported"),
+        "{}",
+        plan.stderr
+    );
+    assert!(plan.stderr.contains("mlform import"), "{}", plan.stderr);
+}
+
+#[test]
+fn moved_chains_and_module_moves() {
+    let w = Workdir::new();
+    w.write(
+        "m/main.tf",
+        "resource \"terraform_data\" \"x\" {\n  input = 1\n}\n",
+    );
+    w.write(
+        "main.tf",
+        "resource \"terraform_data\" \"a\" {\n  input = \"a\"\n}\nmodule \"old\" {\n  source = \"./m\"\n  count  = 2\n}\n",
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    w.write(
+        "main.tf",
+        r#"
+resource "terraform_data" "c" {
+  input = "a"
+}
+# Declared out of order on purpose: b -> c is applied after a -> b.
+moved {
+  from = terraform_data.b
+  to   = terraform_data.c
+}
+moved {
+  from = terraform_data.a
+  to   = terraform_data.b
+}
+module "new" {
+  source   = "./m"
+  for_each = toset(["0", "1"])
+}
+moved {
+  from = module.old[0]
+  to   = module.new["0"]
+}
+moved {
+  from = module.old[1]
+  to   = module.new["1"]
+}
+"#,
+    );
+    let plan = w.ok(&["plan"]);
+    assert!(
+        plan.stdout
+            .contains("# terraform_data.a has moved to terraform_data.c"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(
+            "# module.old[1].terraform_data.x has moved to module.new[\"1\"].terraform_data.x"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let clean = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+}
+
+#[test]
+fn moved_from_a_declared_resource_is_an_error() {
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        "resource \"terraform_data\" \"a\" {}\nresource \"terraform_data\" \"b\" {}\nmoved {\n  from = terraform_data.a\n  to   = terraform_data.b\n}\n",
+    );
+    let r = w.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("moved_still_declared", r.snapshot());
+}
