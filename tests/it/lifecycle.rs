@@ -591,3 +591,31 @@ fn saved_plan_carries_its_child_modules() {
     let r = w.ok(&["apply", "p.plan"]);
     assert!(r.stdout.contains("1 added"), "{}", r.stdout);
 }
+
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let w = Workdir::new();
+    let config: String = (0..800)
+        .map(|i| format!("resource \"terraform_data\" \"r{i}\" {{\n  input = \"{i}\"\n}}\n"))
+        .collect();
+    w.write("main.tf", &config);
+    let mut child = std::process::Command::new(crate::support::bin())
+        .arg("plan")
+        .current_dir(w.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone: like `mlform plan | head -1`.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+}

@@ -7,6 +7,8 @@ mod crash;
 mod examples;
 mod fake_provider;
 mod fixtures;
+mod fuzz;
+mod hostile;
 mod kubernetes;
 mod lifecycle;
 mod property;
