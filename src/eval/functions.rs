@@ -92,7 +92,27 @@ pub const NAMES: &[&str] = &[
     "dirname",
     "pathexpand",
     "cidrsubnet",
+    "cidrsubnets",
     "cidrhost",
+    "cidrnetmask",
+    "strcontains",
+    "log",
+    "setproduct",
+    "matchkeys",
+    "templatestring",
+    "base64sha256",
+    "base64sha512",
+    "base64gzip",
+    "filesha1",
+    "filesha512",
+    "filebase64sha256",
+    "filebase64sha512",
+    "textencodebase64",
+    "textdecodebase64",
+    "csvdecode",
+    "uuidv5",
+    "plantimestamp",
+    "ephemeralasnull",
     "uuid",
     "sensitive",
     "nonsensitive",
@@ -191,7 +211,7 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         let [v] = fixed::<1>(name, args)?;
         return Ok(Value::Bool(v.contains_sensitive()));
     }
-    if name == "uuid" || name == "timestamp" {
+    if name == "uuid" || name == "timestamp" || name == "plantimestamp" {
         return Ok(Value::Unknown);
     }
     let structural = STRUCTURAL.contains(&name);
@@ -1055,42 +1075,138 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "cidrsubnet" => {
             want(3)?;
-            let (addr, prefix) = parse_cidr(&string(a(0), "prefix")?)?;
-            let newbits = int(a(1), "newbits")?;
-            let netnum = int(a(2), "netnum")?;
-            let new_prefix = prefix as i64 + newbits;
-            if newbits < 0 || new_prefix > 32 {
-                return Err(format!(
-                    "insufficient address space to extend prefix of {prefix} by {newbits}"
-                ));
-            }
-            if netnum < 0 || netnum >= 1i64 << newbits {
-                return Err(format!(
-                    "prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"
-                ));
-            }
-            let shifted = (netnum as u64) << (32 - new_prefix);
-            let net = (addr as u64 & mask(prefix)) | shifted;
-            Ok(Value::String(format!(
-                "{}/{new_prefix}",
-                std::net::Ipv4Addr::from(net as u32)
-            )))
+            super::cidr::cidrsubnet(
+                &string(a(0), "prefix")?,
+                int(a(1), "newbits")?,
+                int(a(2), "netnum")?,
+            )
+            .map(Value::String)
         }
         "cidrhost" => {
             want(2)?;
-            let (addr, prefix) = parse_cidr(&string(a(0), "prefix")?)?;
-            let host = int(a(1), "hostnum")?;
-            let size = 1i64 << (32 - prefix);
-            let host = if host < 0 { size + host } else { host };
-            if host < 0 || host >= size {
-                return Err(format!(
-                    "prefix of {prefix} does not accommodate a host numbered {host}"
-                ));
-            }
-            Ok(Value::String(
-                std::net::Ipv4Addr::from(((addr as u64 & mask(prefix)) + host as u64) as u32)
-                    .to_string(),
+            super::cidr::cidrhost(&string(a(0), "prefix")?, int(a(1), "hostnum")?)
+                .map(Value::String)
+        }
+        "cidrnetmask" => {
+            want(1)?;
+            super::cidr::cidrnetmask(&string(a(0), "prefix")?).map(Value::String)
+        }
+        "cidrsubnets" => {
+            at_least(1)?;
+            let bits = args[1..]
+                .iter()
+                .map(|v| int(v, "newbits"))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Value::List(
+                super::cidr::cidrsubnets(&string(a(0), "prefix")?, &bits)?
+                    .into_iter()
+                    .map(Value::String)
+                    .collect(),
             ))
+        }
+        "strcontains" => {
+            want(2)?;
+            Ok(Value::Bool(
+                string(a(0), "string")?.contains(&string(a(1), "substr")?),
+            ))
+        }
+        "log" => {
+            want(2)?;
+            Ok(Value::Number(
+                go_log(num(a(0), "number")?) / go_log(num(a(1), "base")?),
+            ))
+        }
+        "setproduct" => {
+            at_least(1)?;
+            let sets = args
+                .iter()
+                .map(|v| list(v, "sets"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut out: Vec<Vec<Value>> = vec![vec![]];
+            for set in &sets {
+                let total = out.len().saturating_mul(set.len());
+                if total > 1024 * 1024 {
+                    return Err("the product has more than 1048576 elements".into());
+                }
+                out = out
+                    .iter()
+                    .flat_map(|prefix| {
+                        set.iter().map(move |v| {
+                            let mut p = prefix.clone();
+                            p.push(v.clone());
+                            p
+                        })
+                    })
+                    .collect();
+            }
+            let items: Vec<Value> = out.into_iter().map(Value::List).collect();
+            Ok(if args.iter().all(|v| matches!(v, Value::Set(_))) {
+                Value::Set(items)
+            } else {
+                Value::List(items)
+            })
+        }
+        "matchkeys" => {
+            want(3)?;
+            let values = list(a(0), "values")?;
+            let keys = list(a(1), "keys")?;
+            let search = list(a(2), "searchset")?;
+            if values.len() != keys.len() {
+                return Err("length of keys and values should be equal".into());
+            }
+            Ok(Value::List(
+                values
+                    .into_iter()
+                    .zip(keys)
+                    .filter(|(_, k)| search.iter().any(|s| s.same_data(k)))
+                    .map(|(v, _)| v)
+                    .collect(),
+            ))
+        }
+        "templatestring" => {
+            want(2)?;
+            template_file(&string(a(0), "template")?, map(a(1), "vars")?, module_dir)
+        }
+        "base64sha256" | "base64sha512" => {
+            want(1)?;
+            Ok(Value::String(
+                super::encoding::digest(name, string(a(0), "string")?.as_bytes())
+                    .unwrap_or_default(),
+            ))
+        }
+        "filesha1" | "filesha512" | "filebase64sha256" | "filebase64sha512" => {
+            want(1)?;
+            let bytes = read_limited(&resolve(module_dir, &string(a(0), "path")?))?;
+            Ok(Value::String(
+                super::encoding::digest(name, &bytes).unwrap_or_default(),
+            ))
+        }
+        "base64gzip" => {
+            want(1)?;
+            super::encoding::base64gzip(&string(a(0), "string")?).map(Value::String)
+        }
+        "textencodebase64" => {
+            want(2)?;
+            super::encoding::textencodebase64(&string(a(0), "string")?, &string(a(1), "encoding")?)
+                .map(Value::String)
+        }
+        "textdecodebase64" => {
+            want(2)?;
+            super::encoding::textdecodebase64(&string(a(0), "source")?, &string(a(1), "encoding")?)
+                .map(Value::String)
+        }
+        "csvdecode" => {
+            want(1)?;
+            super::encoding::csvdecode(&string(a(0), "string")?)
+        }
+        "uuidv5" => {
+            want(2)?;
+            super::encoding::uuidv5(&string(a(0), "namespace")?, &string(a(1), "name")?)
+                .map(Value::String)
+        }
+        "ephemeralasnull" => {
+            want(1)?;
+            Ok(a(0).clone())
         }
         "type" => {
             want(1)?;
@@ -1145,27 +1261,55 @@ fn yaml(v: &serde_json::Value, indent: usize, out: &mut String) {
     }
 }
 
-fn mask(prefix: u32) -> u64 {
-    if prefix == 0 {
-        0
-    } else {
-        (0xffff_ffffu64 << (32 - prefix)) & 0xffff_ffff
+/// The natural logarithm as Go's math.Log computes it (FreeBSD's e_log.c), so `log` gives
+/// Terraform's last digit, which the platform's libm does not always.
+fn go_log(x: f64) -> f64 {
+    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
+    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const L1: f64 = 6.666_666_666_666_735_130e-01;
+    const L2: f64 = 3.999_999_999_940_941_908e-01;
+    const L3: f64 = 2.857_142_874_366_239_149e-01;
+    const L4: f64 = 2.222_219_843_214_978_396e-01;
+    const L5: f64 = 1.818_357_216_161_805_012e-01;
+    const L6: f64 = 1.531_383_769_920_937_332e-01;
+    const L7: f64 = 1.479_819_860_511_658_591e-01;
+    if x.is_nan() || x == f64::INFINITY {
+        return x;
     }
-}
-
-fn parse_cidr(s: &str) -> Result<(u32, u32), String> {
-    let (ip, len) = s
-        .split_once('/')
-        .ok_or_else(|| format!("invalid CIDR address {s:?}: missing prefix length"))?;
-    let ip: std::net::Ipv4Addr = ip
-        .parse()
-        .map_err(|_| format!("invalid CIDR address {s:?} (only IPv4 is supported)"))?;
-    let len: u32 = len
-        .parse()
-        .ok()
-        .filter(|l| *l <= 32)
-        .ok_or_else(|| format!("invalid prefix length in {s:?}"))?;
-    Ok((u32::from(ip), len))
+    if x < 0.0 {
+        return f64::NAN;
+    }
+    if x == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    // frexp: x = f1 * 2^ki with f1 in [0.5, 1).
+    let (mut f1, mut ki) = {
+        let (mut m, mut e) = (x, 0i32);
+        if m.abs() < f64::MIN_POSITIVE {
+            m *= (1u64 << 52) as f64;
+            e = -52;
+        }
+        let bits = m.to_bits();
+        e += ((bits >> 52) & 0x7ff) as i32 - 1022;
+        (
+            f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52)),
+            e,
+        )
+    };
+    if f1 < std::f64::consts::SQRT_2 / 2.0 {
+        f1 *= 2.0;
+        ki -= 1;
+    }
+    let f = f1 - 1.0;
+    let k = ki as f64;
+    let s = f / (2.0 + f);
+    let s2 = s * s;
+    let s4 = s2 * s2;
+    let t1 = s2 * (L1 + s4 * (L3 + s4 * (L5 + s4 * L7)));
+    let t2 = s4 * (L2 + s4 * (L4 + s4 * L6));
+    let r = t1 + t2;
+    let hfsq = 0.5 * f * f;
+    k * LN2_HI - ((hfsq - (s * (hfsq + r) + k * LN2_LO)) - f)
 }
 
 fn convert_backrefs(rep: &str) -> String {

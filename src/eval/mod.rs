@@ -1,5 +1,7 @@
 //! Evaluation of HCL expressions: values, references, type constraints and functions.
 
+mod cidr;
+mod encoding;
 pub mod expr;
 pub mod functions;
 pub mod refs;

@@ -7,6 +7,7 @@ mod crash;
 mod examples;
 mod fake_provider;
 mod fixtures;
+mod functions_reference;
 mod fuzz;
 mod hostile;
 mod kubernetes;
