@@ -135,8 +135,12 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
     if plan.mode == PlanMode::Destroy {
         println!("\nDestroy complete! Resources: {} destroyed.", c.destroyed);
     } else {
+        let imported = match c.imported {
+            0 => String::new(),
+            n => format!("{n} imported, "),
+        };
         println!(
-            "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
+            "\nApply complete! Resources: {imported}{} added, {} changed, {} destroyed.",
             c.added, c.changed, c.destroyed
         );
     }

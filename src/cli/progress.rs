@@ -73,6 +73,13 @@ impl Reporter for Progress {
                     ));
                 }
             }
+            Event::Importing { addr, id } => {
+                self.line(format!("{addr}: Preparing import... [id={id}]"));
+            }
+            Event::Imported { addr, id } => {
+                self.line(format!("{addr}: Importing... [id={id}]"));
+                self.line(format!("{addr}: Import complete [id={id}]"));
+            }
             Event::Reading { addr } => {
                 if !self.quiet_refresh {
                     self.line(format!("{addr}: Reading..."));

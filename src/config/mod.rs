@@ -5,7 +5,7 @@
 
 mod refactor;
 
-pub use refactor::{CheckBlock, Moved, Removed};
+pub use refactor::{CheckBlock, Import, Moved, Removed};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -182,6 +182,7 @@ pub struct Module {
     pub moved: Vec<Moved>,
     pub removed: Vec<Removed>,
     pub checks: Vec<CheckBlock>,
+    pub imports: Vec<Import>,
 }
 
 impl Module {
@@ -778,7 +779,7 @@ fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Ve
         }
         "moved" => refactor::collect_moved(module, file, &block, diags),
         "removed" => refactor::collect_removed(module, file, &block, diags),
-        "import" => refactor::refuse_import(file, &block, diags),
+        "import" => refactor::collect_import(module, file, &block, diags),
         "check" => {
             let Some(l) = labels(file, &block, 1, "the check name", diags) else {
                 return;

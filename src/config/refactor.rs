@@ -1,11 +1,11 @@
-//! Refactoring and checking blocks of a module: `moved` (an object's address changed),
-//! `removed` (stop managing an object, destroying it or not) and `check` (assertions that
-//! warn and never block). `import` blocks are recognized and refused with an error that
-//! names the `mlform import` command.
+//! Refactoring and checking blocks of a module, read into typed statements: `moved` (an
+//! object's address changed), `removed` (stop managing an object, destroying it or not),
+//! `import` (adopt an existing object) and `check` (assertions that warn, never block).
 
+use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::Block;
 
-use super::{block_span, bool_attr, check_known_args, collect_check, span_of, Check, Module};
+use super::{block_span, bool_attr, check_known_args, collect_check, span_of, Check, Expr, Module};
 use crate::addr::{parse_target, Target};
 use crate::config::Mode;
 use crate::diag::{Diagnostic, FileId, Span};
@@ -252,23 +252,124 @@ pub(super) fn collect_check_block(
     });
 }
 
-pub(super) fn refuse_import(file: FileId, block: &Block, diags: &mut Vec<Diagnostic>) {
-    let to = block
-        .body
-        .get_attribute("to")
-        .map(|a| a.value.to_string().trim().to_string())
-        .unwrap_or_else(|| "ADDRESS".into());
-    let id = block
-        .body
-        .get_attribute("id")
-        .map(|a| a.value.to_string().trim().to_string())
-        .unwrap_or_else(|| "ID".into());
-    diags.push(
-        Diagnostic::error(
-            "Unsupported block type",
-            "import blocks are not supported by mlform yet; the configuration would otherwise create the object instead of adopting it.",
-        )
-        .at(block_span(file, block))
-        .hint(format!("Import the object with the CLI instead: mlform import {to} {id}, then remove this block.")),
+/// `import { to = ADDR  id = EXPR  for_each = EXPR  provider = REF }` (root module only).
+#[derive(Debug, Clone)]
+pub struct Import {
+    /// The target resource, with its module path (static keys).
+    pub to: Target,
+    /// An instance key computed per `for_each` element (`to = t.n[each.key]`).
+    pub to_key: Option<Expr>,
+    pub id: Expr,
+    pub for_each: Option<Expr>,
+    pub provider: Option<super::ProviderRef>,
+    pub span: Option<Span>,
+}
+
+pub(super) fn collect_import(
+    module: &mut Module,
+    file: FileId,
+    block: &Block,
+    diags: &mut Vec<Diagnostic>,
+) {
+    check_known_args(
+        file,
+        &block.body,
+        &["to", "id", "for_each", "provider"],
+        &[],
+        "import",
+        diags,
     );
+    let span = block_span(file, block);
+    let (Some(to), Some(id)) = (
+        block.body.get_attribute("to"),
+        block.body.get_attribute("id"),
+    ) else {
+        diags.push(
+            Diagnostic::error(
+                "Missing required argument",
+                "An import block needs both `to` and `id`.",
+            )
+            .at(span),
+        );
+        return;
+    };
+    // A final index that is not a literal (`[each.key]`) is evaluated per for_each element.
+    let (target_text, to_key) = match &to.value {
+        Expression::Traversal(t) => match t.operators.last().map(|o| o.value()) {
+            Some(TraversalOperator::Index(e))
+                if super::literal_string(e).is_none() && !matches!(e, Expression::Number(_)) =>
+            {
+                let mut prefix = t.clone();
+                prefix.operators.pop();
+                (
+                    Expression::Traversal(prefix).to_string(),
+                    Some(Expr {
+                        file,
+                        expr: e.clone(),
+                    }),
+                )
+            }
+            _ => (to.value.to_string(), None),
+        },
+        other => (other.to_string(), None),
+    };
+    let target = match parse_target(&target_text) {
+        Ok(t @ (Target::Resource(..) | Target::Instance(_))) => t,
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid import address",
+                    "The `to` argument must be the address of a managed resource or resource instance.",
+                )
+                .at(span_of(file, &to.value))
+                .hint("For example terraform_data.a, terraform_data.a[0] or terraform_data.a[each.key]."),
+            );
+            return;
+        }
+    };
+    if refuse_data(file, block, &target, diags) {
+        return;
+    }
+    if to_key.is_some() && matches!(target, Target::Instance(_)) {
+        diags.push(
+            Diagnostic::error(
+                "Invalid import address",
+                "The `to` address has more than one instance key.",
+            )
+            .at(span_of(file, &to.value)),
+        );
+        return;
+    }
+    let for_each = block.body.get_attribute("for_each").map(|a| Expr {
+        file,
+        expr: a.value.clone(),
+    });
+    if to_key.is_some() && for_each.is_none() {
+        diags.push(
+            Diagnostic::error("Invalid import address", "The `to` address has a computed instance key, which needs `for_each` in the import block.")
+                .at(span_of(file, &to.value)),
+        );
+        return;
+    }
+    let provider = match block.body.get_attribute("provider") {
+        Some(a) => match super::provider_ref(&a.value) {
+            Some(p) => Some(p),
+            None => {
+                diags.push(Diagnostic::error("Invalid provider reference", "The `provider` argument takes a provider name, optionally with an alias: aws or aws.west.").at(span_of(file, &a.value)));
+                return;
+            }
+        },
+        None => None,
+    };
+    module.imports.push(Import {
+        to: target,
+        to_key,
+        id: Expr {
+            file,
+            expr: id.value.clone(),
+        },
+        for_each,
+        provider,
+        span,
+    });
 }

@@ -585,6 +585,18 @@ fn ref_targets(
 }
 
 fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<Diagnostic>) {
+    if !path.is_empty() {
+        for im in &m.imports {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid import configuration",
+                    format!("An import block was found in module.{}. Import blocks are only allowed in the root module.", path.join(".module.")),
+                )
+                .at(im.span.clone())
+                .hint("Move the block to the root module and give `to` the full address, such as module.NAME.TYPE.NAME."),
+            );
+        }
+    }
     let mut pending: Vec<(NodeIndex, NodeIndex)> = Vec::new();
     let me = |g: &Graph, kind: NodeKind| g.index.get(&(path.clone(), kind)).copied();
     let connect = |g: &Graph,
@@ -733,6 +745,35 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
         }
     }
     if path.is_empty() {
+        for im in &m.imports {
+            let (module, resource) = match &im.to {
+                crate::addr::Target::Resource(m, r) => (m, r),
+                crate::addr::Target::Instance(i) => (&i.module, &i.resource),
+                crate::addr::Target::Module(_) => continue,
+            };
+            let cfg: Vec<String> = module.iter().map(|(n, _)| n.clone()).collect();
+            let Some(node) = g
+                .index
+                .get(&(cfg, NodeKind::Resource(resource.clone())))
+                .copied()
+            else {
+                diags.push(
+                    Diagnostic::error(
+                        "Configuration for import target does not exist",
+                        format!("The configuration for the given import target {} does not exist. All target instances must have an associated configuration to be imported.", im.to),
+                    )
+                    .at(im.span.clone())
+                    .hint(format!("Add a `resource \"{}\" \"{}\" {{}}` block, or run plan with -generate-config-out=FILE to have mlform write one.", resource.type_name, resource.name)),
+                );
+                continue;
+            };
+            let refs: Vec<RefAt> = expr_refs(&im.id.expr)
+                .into_iter()
+                .chain(im.for_each.iter().flat_map(|e| expr_refs(&e.expr)))
+                .chain(im.to_key.iter().flat_map(|e| expr_refs(&e.expr)))
+                .collect();
+            connect(g, Some(node), refs, im.id.file, diags, &mut pending);
+        }
         for p in &m.providers {
             let node = g
                 .index

@@ -14,6 +14,16 @@ pub enum Event<'a> {
     Reading {
         addr: &'a str,
     },
+    /// Plan: an `import` block's object is being read.
+    Importing {
+        addr: &'a str,
+        id: &'a str,
+    },
+    /// Apply: an imported object is now in state.
+    Imported {
+        addr: &'a str,
+        id: &'a str,
+    },
     Started {
         addr: &'a str,
         action: Action,

@@ -166,6 +166,7 @@ pub struct ApplyResult {
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ApplyCounts {
+    pub imported: usize,
     pub added: usize,
     pub changed: usize,
     pub destroyed: usize,
@@ -296,6 +297,25 @@ impl Engine {
             records = moves.records;
             state = moves.state;
         }
+        let mut imported = 0;
+        for c in plan.changes.iter().filter(|c| c.importing.is_some()) {
+            let Some(before) = &c.before else { continue };
+            if state.instances.contains_key(&c.addr) {
+                continue;
+            }
+            let instance = crate::state::InstanceState {
+                provider: c.provider.clone(),
+                value: before.clone(),
+                dependencies: c.dependencies.clone(),
+                create_before_destroy: c.create_before_destroy,
+            };
+            records.push(crate::state::Record::Put {
+                addr: c.addr.clone(),
+                instance: instance.clone(),
+            });
+            state.instances.insert(c.addr.clone(), instance);
+            imported += 1;
+        }
         for c in plan.changes.iter().filter(|c| c.action == Action::Forget) {
             if state.instances.remove(&c.addr).is_some() {
                 records.push(crate::state::Record::Remove {
@@ -313,7 +333,15 @@ impl Engine {
                 };
             }
         }
-        walk::Walk::run_apply(self, plan, state, journal, parallelism, stop, reporter).await
+        for c in plan.changes.iter().filter(|c| c.importing.is_some()) {
+            let addr = c.addr.to_string();
+            let id = c.importing.as_deref().unwrap_or_default();
+            reporter.event(events::Event::Imported { addr: &addr, id });
+        }
+        let mut result =
+            walk::Walk::run_apply(self, plan, state, journal, parallelism, stop, reporter).await;
+        result.counts.imported = imported;
+        result
     }
 
     pub fn span_text(&self, span: &Option<Span>) -> String {

@@ -477,6 +477,133 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// The IDs that root `import` blocks give instances of `key` in module instance `mi`.
+    fn import_ids(
+        &self,
+        mi: &ModulePath,
+        key: &ResourceKey,
+    ) -> Result<HashMap<Option<Key>, String>, Vec<Diagnostic>> {
+        use crate::addr::Target;
+        let mut out: HashMap<Option<Key>, String> = HashMap::new();
+        let mut diags = Vec::new();
+        let root = &self.e.config;
+        let root_path: ModulePath = Vec::new();
+        for im in &root.imports {
+            let (module, resource, fixed_key) = match &im.to {
+                Target::Resource(m, r) => (m, r, None),
+                Target::Instance(i) => (&i.module, &i.resource, i.key.clone()),
+                Target::Module(_) => continue,
+            };
+            if resource != key || module != mi {
+                continue;
+            }
+            let values = self.values.locked();
+            let one = |each: Option<(Value, Value)>| -> Result<(Option<Key>, String), Diagnostic> {
+                let scope = self.scope(&values, &root_path, root, None, each);
+                let mut ev = Evaluator::new(&scope, im.id.file);
+                let id = ev.eval(&im.id.expr)?;
+                if !id.is_wholly_known() {
+                    return Err(Diagnostic::error("Invalid import id argument", "The import block \"id\" argument depends on values that cannot be determined until apply.").at(im.id.span()));
+                }
+                let id = to_string(&id.strip_marks()).ok_or_else(|| {
+                    Diagnostic::error(
+                        "Invalid import id argument",
+                        format!(
+                            "The import ID must be a string, but it is {}.",
+                            id.type_name()
+                        ),
+                    )
+                    .at(im.id.span())
+                })?;
+                let k = match &im.to_key {
+                    None => fixed_key.clone(),
+                    Some(e) => {
+                        let v = ev.eval(&e.expr)?.strip_marks();
+                        match (&v, v.as_f64()) {
+                            (Value::String(s), _) => Some(Key::Str(s.clone())),
+                            (_, Some(n)) if n.fract() == 0.0 => Some(Key::Int(n as i64)),
+                            _ => return Err(Diagnostic::error("Invalid import address", format!("The instance key of an import target must be a string or a whole number, but it is {}.", v.type_name())).at(e.span())),
+                        }
+                    }
+                };
+                Ok((k, id))
+            };
+            let mut found = Vec::new();
+            match &im.for_each {
+                None => found.push(one(None)),
+                Some(f) => {
+                    let scope = self.scope(&values, &root_path, root, None, None);
+                    let v = Evaluator::new(&scope, f.file)
+                        .eval(&f.expr)
+                        .map_err(|d| vec![d])?;
+                    let (v, _) = split_mark(v);
+                    let items: Vec<(Value, Value)> = match v {
+                        Value::Map(m) => {
+                            m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+                        }
+                        Value::Set(items) | Value::List(items) => {
+                            items.into_iter().map(|v| (v.clone(), v)).collect()
+                        }
+                        Value::Unknown => {
+                            diags.push(Diagnostic::error("Invalid for_each argument", "The import block's for_each depends on values that cannot be determined until apply.").at(f.span()));
+                            continue;
+                        }
+                        other => {
+                            diags.push(Diagnostic::error("Invalid for_each argument", format!("The import block's for_each must be a map, set or list, but it is {}.", other.type_name())).at(f.span()));
+                            continue;
+                        }
+                    };
+                    for each in items {
+                        found.push(one(Some(each)));
+                    }
+                }
+            }
+            for r in found {
+                match r {
+                    Ok((k, id)) => {
+                        let addr = InstanceAddr {
+                            module: mi.clone(),
+                            resource: key.clone(),
+                            key: k.clone(),
+                        };
+                        if out.insert(k, id).is_some() {
+                            diags.push(
+                                Diagnostic::error(
+                                    "Duplicate import configuration",
+                                    format!("More than one import block imports to {addr}."),
+                                )
+                                .at(im.span.clone()),
+                            );
+                        }
+                    }
+                    Err(d) => diags.push(d),
+                }
+            }
+        }
+        if diags.is_empty() {
+            Ok(out)
+        } else {
+            Err(diags)
+        }
+    }
+
+    /// Reads the object an import block names, as the prior state of its instance.
+    async fn import_object(
+        &self,
+        addr: &InstanceAddr,
+        id: &str,
+        res: &Arc<dyn Resource>,
+    ) -> Result<Value, Diagnostic> {
+        let _permit = self.sem.acquire().await.expect("semaphore");
+        let addr_s = addr.to_string();
+        self.reporter.event(Event::Importing { addr: &addr_s, id });
+        match self.retry(&addr_s, || res.import(id)).await {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(Diagnostic::error("Cannot import non-existent remote object", format!("While attempting to import an existing object to {addr}, the provider detected that no object exists with the given id \"{id}\". Only pre-existing objects can be imported; check that the id is correct."))),
+            Err(e) => Err(Diagnostic::error("Import failed", format!("{addr}: {e}"))),
+        }
+    }
+
     fn module(&self, path: &[String]) -> &Module {
         self.e
             .config
@@ -1276,6 +1403,27 @@ impl<'a> Walk<'a> {
                 .map(|(a, s)| (a.clone(), s.clone()))
                 .collect();
             let desired: HashSet<Option<Key>> = keys.iter().map(|(k, _)| k.clone()).collect();
+            let imports = if self.phase == Phase::Plan && self.opts.mode == PlanMode::Normal {
+                match self.import_ids(mi, key) {
+                    Ok(ids) => ids,
+                    Err(mut d) => {
+                        diags.append(&mut d);
+                        continue;
+                    }
+                }
+            } else {
+                HashMap::new()
+            };
+            for k in imports.keys() {
+                if !desired.contains(k) {
+                    let addr = InstanceAddr {
+                        module: mi.clone(),
+                        resource: key.clone(),
+                        key: k.clone(),
+                    };
+                    diags.push(Diagnostic::error("Configuration for import target does not exist", format!("The configuration for the given import target {addr} does not exist: the resource's count or for_each has no such instance.")).at(rc.span.clone()));
+                }
+            }
             // Refresh every prior instance (targeted ones), concurrently.
             let res_ref = &res;
             let refreshed =
@@ -1326,6 +1474,7 @@ impl<'a> Walk<'a> {
                     };
                     changes.push(ResourceChange {
                         previous_addr: None,
+                        importing: None,
                         addr: a.clone(),
                         deposed: false,
                         action: Action::Delete,
@@ -1352,9 +1501,22 @@ impl<'a> Walk<'a> {
                     }
                     continue;
                 }
+                let mut importing = None;
                 let before = match prior_state {
                     Some(_) => live.get(&k).cloned().flatten(),
-                    None => None,
+                    None => match imports.get(&k) {
+                        Some(id) => match self.import_object(&addr, id, &res).await {
+                            Ok(v) => {
+                                importing = Some(id.clone());
+                                Some(mark_schema_sensitive(v, schema))
+                            }
+                            Err(d) => {
+                                diags.push(d);
+                                continue;
+                            }
+                        },
+                        None => None,
+                    },
                 };
                 if self.opts.mode == PlanMode::Destroy {
                     if let Some(b) = before {
@@ -1367,6 +1529,7 @@ impl<'a> Walk<'a> {
                         inst_values.values.insert(k.clone(), b.clone());
                         changes.push(ResourceChange {
                             previous_addr: None,
+                            importing: None,
                             addr,
                             deposed: false,
                             action: Action::NoOp,
@@ -1416,6 +1579,7 @@ impl<'a> Walk<'a> {
                             .insert(k.clone(), change.after.clone().unwrap_or(Value::Unknown));
                         change.provider = provider_string.clone();
                         change.dependencies = deps.clone();
+                        change.importing = importing;
                         changes.push(change);
                     }
                     Err(mut d) => diags.append(&mut d),
@@ -1500,6 +1664,7 @@ impl<'a> Walk<'a> {
                     let why = reason(a);
                     out.push(ResourceChange {
                         previous_addr: None,
+                        importing: None,
                         addr: a.clone(),
                         deposed: false,
                         action: Action::Delete,
@@ -1621,6 +1786,7 @@ impl<'a> Walk<'a> {
         }
         Ok(ResourceChange {
             previous_addr: None,
+            importing: None,
             addr: addr.clone(),
             deposed: false,
             action,
@@ -1812,6 +1978,7 @@ impl<'a> Walk<'a> {
                         inst.values.insert(addr.key.clone(), v.clone());
                         self.out.locked().changes.push(ResourceChange {
                             previous_addr: None,
+                            importing: None,
                             addr,
                             deposed: false,
                             action: Action::NoOp,
@@ -1829,6 +1996,7 @@ impl<'a> Walk<'a> {
                         if self.opts.mode != PlanMode::Destroy {
                             self.out.locked().changes.push(ResourceChange {
                                 previous_addr: None,
+                                importing: None,
                                 addr,
                                 deposed: false,
                                 action: Action::Read,
@@ -2299,7 +2467,8 @@ impl<'a> Walk<'a> {
                     .map(|(a, s)| (a.clone(), s.clone()))
                     .collect();
                 for (a, s) in deposed {
-                    self.out.locked().changes.push(ResourceChange { previous_addr: None, addr: a, deposed: true, action: Action::Delete, before: Some(s.value.clone()), after: None, requires_replace: vec![], reason: Some("deposed object left by an interrupted create_before_destroy replacement".into()), provider: s.provider.clone(), dependencies: s.dependencies.clone(), create_before_destroy: true });
+                    self.out.locked().changes.push(ResourceChange { previous_addr: None,
+ importing: None, addr: a, deposed: true, action: Action::Delete, before: Some(s.value.clone()), after: None, requires_replace: vec![], reason: Some("deposed object left by an interrupted create_before_destroy replacement".into()), provider: s.provider.clone(), dependencies: s.dependencies.clone(), create_before_destroy: true });
                 }
                 if diags.is_empty() {
                     Ok(())

@@ -45,6 +45,8 @@ struct ChangeFile {
     create_before_destroy: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     previous_addr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    importing: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -126,6 +128,7 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
                 dependencies: c.dependencies.clone(),
                 create_before_destroy: c.create_before_destroy,
                 previous_addr: c.previous_addr.as_ref().map(ToString::to_string),
+                importing: c.importing.clone(),
             })
             .collect(),
         drift: plan
@@ -236,6 +239,7 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
                         Some(p) => Some(addr(p).ok_or_else(|| bad_addr(p))?),
                         None => None,
                     },
+                    importing: c.importing,
                 })
             })
             .collect::<Result<_, PlanFileError>>()?,

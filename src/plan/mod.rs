@@ -98,6 +98,8 @@ pub struct ResourceChange {
     pub create_before_destroy: bool,
     /// The address the object had in the prior state, when a `moved` block changed it.
     pub previous_addr: Option<InstanceAddr>,
+    /// The import ID, when an `import` block adopts this object in this run.
+    pub importing: Option<String>,
 }
 
 /// A difference between the last state and the real object, found by refresh.
@@ -193,6 +195,14 @@ impl Plan {
         Some(done)
     }
 
+    /// How many objects this plan imports.
+    pub fn imports(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.importing.is_some())
+            .count()
+    }
+
     /// Counts for the summary line: (add, change, destroy).
     pub fn counts(&self) -> (usize, usize, usize) {
         let (mut add, mut change, mut destroy) = (0, 0, 0);
@@ -213,10 +223,11 @@ impl Plan {
 
     /// True when applying would change real infrastructure or outputs.
     pub fn has_changes(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| !matches!(c.action, Action::NoOp | Action::Read) || c.previous_addr.is_some())
-            || self.outputs.iter().any(|o| o.action != Action::NoOp)
+        self.changes.iter().any(|c| {
+            !matches!(c.action, Action::NoOp | Action::Read)
+                || c.previous_addr.is_some()
+                || c.importing.is_some()
+        }) || self.outputs.iter().any(|o| o.action != Action::NoOp)
             || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())
     }
 

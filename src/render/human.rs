@@ -51,7 +51,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     let visible: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp || c.previous_addr.is_some())
+        .filter(|c| c.action != Action::NoOp || c.previous_addr.is_some() || c.importing.is_some())
         .collect();
 
     if !plan.drift.is_empty() && (plan.mode == PlanMode::RefreshOnly || !visible.is_empty()) {
@@ -132,9 +132,13 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
         let (add, change, destroy) = plan.counts();
         if !visible.is_empty() {
+            let imports = match plan.imports() {
+                0 => String::new(),
+                n => format!("{n} to import, "),
+            };
             let _ = writeln!(
                 out,
-                "{} {add} to add, {change} to change, {destroy} to destroy.",
+                "{} {imports}{add} to add, {change} to change, {destroy} to destroy.",
                 style.bold("Plan:")
             );
         }
@@ -188,6 +192,7 @@ fn render_drift(out: &mut String, plan: &Plan, style: Style) {
                 );
                 let change = ResourceChange {
                     previous_addr: None,
+                    importing: None,
                     addr: d.addr.clone(),
                     deposed: false,
                     action: Action::Delete,
@@ -205,6 +210,7 @@ fn render_drift(out: &mut String, plan: &Plan, style: Style) {
                 let _ = writeln!(out, "  # {} has changed", style.bold(&d.addr.to_string()));
                 let change = ResourceChange {
                     previous_addr: None,
+                    importing: None,
                     addr: d.addr.clone(),
                     deposed: false,
                     action: Action::Update,
@@ -247,9 +253,10 @@ fn header(c: &ResourceChange) -> Vec<String> {
             }
             _ => format!("{addr} must be replaced"),
         },
-        Action::NoOp => match &c.previous_addr {
-            Some(p) => format!("{p} has moved to {addr}"),
-            None => format!("{addr} is unchanged"),
+        Action::NoOp => match (&c.previous_addr, &c.importing) {
+            (Some(p), _) => format!("{p} has moved to {addr}"),
+            (None, Some(_)) => format!("{addr} will be imported"),
+            (None, None) => format!("{addr} is unchanged"),
         },
         Action::Forget => {
             format!("{addr} will no longer be managed by mlform, but will not be destroyed")
@@ -257,6 +264,12 @@ fn header(c: &ResourceChange) -> Vec<String> {
     }];
     if let (Some(p), false) = (&c.previous_addr, c.action == Action::NoOp) {
         lines.push(format!("(moved from {p})"));
+    }
+    if let (Some(id), false) = (&c.importing, c.action == Action::NoOp) {
+        lines.push(format!(
+            "(imported from {})",
+            serde_json::Value::String(id.clone())
+        ));
     }
     if c.action == Action::Forget {
         if let Some(r) = &c.reason {

@@ -188,6 +188,9 @@ fn resource_change_json(c: &ResourceChange) -> J {
             ),
         );
     }
+    if let Some(id) = &c.importing {
+        change.insert("importing".into(), json!({ "id": id }));
+    }
     rc.insert("change".into(), J::Object(change));
     if let Some(r) = action_reason(c) {
         rc.insert("action_reason".into(), J::String(r.into()));
@@ -534,6 +537,7 @@ pub fn plan_json(
                     .map(|d| {
                         let c = ResourceChange {
                             previous_addr: None,
+                            importing: None,
                             addr: d.addr.clone(),
                             deposed: false,
                             action: if d.after.is_some() {
@@ -692,7 +696,13 @@ pub fn plan_events(plan: &Plan) -> Vec<J> {
         out.push(json!({"@level": "info", "@message": format!("{}: Deferred: {}", d.addr, d.reason), "@module": "mlform.ui", "@timestamp": ts, "type": "deferred_change", "address": d.addr, "reason": d.reason}));
     }
     let (add, change, destroy) = plan.counts();
-    out.push(json!({"@level": "info", "@message": format!("Plan: {add} to add, {change} to change, {destroy} to destroy."), "@module": "mlform.ui", "@timestamp": ts, "type": "change_summary", "changes": {"add": add, "change": change, "remove": destroy, "operation": "plan"}}));
+    let imports = plan.imports();
+    let import_text = if imports > 0 {
+        format!("{imports} to import, ")
+    } else {
+        String::new()
+    };
+    out.push(json!({"@level": "info", "@message": format!("Plan: {import_text}{add} to add, {change} to change, {destroy} to destroy."), "@module": "mlform.ui", "@timestamp": ts, "type": "change_summary", "changes": {"add": add, "change": change, "import": imports, "remove": destroy, "operation": "plan"}}));
     let outputs: Map<String, J> = plan
         .outputs
         .iter()

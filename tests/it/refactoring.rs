@@ -54,7 +54,9 @@ fn snapshot_text(text: &str) -> String {
     normalize(
         &text
             .lines()
-            .filter(|l| !l.contains(": Refreshing state..."))
+            .filter(|l| {
+                !l.contains(": Refreshing state...") && !l.contains(": Preparing import...")
+            })
             .map(|l| format!("{l}\n"))
             .collect::<String>(),
     )
@@ -226,17 +228,83 @@ fn passing_check_prints_nothing() {
 }
 
 #[test]
-fn import_blocks_are_refused_by_name() {
-    let w = Workdir::new();
-    copy_dir(&reference("import/after"), w.path());
-    let plan = w.run(&["plan"]);
-    assert_eq!(plan.code, 1);
+fn import_blocks_match_terraform() {
+    let w = before_then_after("import");
+    let plan = w.ok(&["plan", "-out=tfplan"]);
+    assert_has_terraform_lines(&plan.stdout, &read(reference("import").join("plan.txt")));
     assert!(
-        plan.stderr.contains("import blocks are not supported"),
+        plan.stdout
+            .contains("terraform_data.single: Preparing import... [id=imported-single-id]"),
         "{}",
-        plan.stderr
+        plan.stdout
     );
-    assert!(plan.stderr.contains("mlform import"), "{}", plan.stderr);
+    insta::assert_snapshot!("import_plan", snapshot_text(&plan.stdout));
+    let json = w.ok(&["show", "-json", "tfplan"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let imports: Vec<(String, String, String)> = v["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"].get("importing").is_some())
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap().to_string(),
+                c["change"]["importing"]["id"].as_str().unwrap().to_string(),
+                c["change"]["actions"][0].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        imports,
+        vec![
+            (
+                "terraform_data.fleet[\"db\"]".into(),
+                "srv-db-001".into(),
+                "update".into()
+            ),
+            (
+                "terraform_data.fleet[\"web\"]".into(),
+                "srv-web-001".into(),
+                "update".into()
+            ),
+            (
+                "terraform_data.single".into(),
+                "imported-single-id".into(),
+                "no-op".into()
+            ),
+        ]
+    );
+    let applied = w.ok(&["apply", "tfplan"]);
+    assert_has_terraform_lines(
+        &applied.stdout,
+        &read(reference("import").join("apply.txt")),
+    );
+    assert!(
+        applied
+            .stdout
+            .contains("terraform_data.single: Import complete [id=imported-single-id]"),
+        "{}",
+        applied.stdout
+    );
+    let state = w.state().to_string();
+    for id in ["imported-single-id", "srv-db-001", "srv-web-001"] {
+        assert!(state.contains(id), "{id} is not in state");
+    }
+    // Imported once: the import blocks stay, and the next plan has nothing to do.
+    let again = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn import_without_a_resource_block_is_an_error() {
+    let w = Workdir::new();
+    copy_dir(&reference("import/generate-config"), w.path());
+    for f in ["plan.txt", "plan.json", "generated.tf"] {
+        let _ = std::fs::remove_file(w.path().join(f));
+    }
+    let r = w.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("import_without_resource", r.snapshot());
 }
 
 #[test]
