@@ -4,6 +4,7 @@
 
 mod apply;
 mod check;
+mod generate;
 mod misc;
 mod plan;
 mod progress;

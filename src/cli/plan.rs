@@ -22,6 +22,9 @@ pub struct PlanArgs {
     /// Also write the plan as a pull-request comment in markdown to the given path.
     #[arg(long, value_name = "PATH")]
     markdown: Option<std::path::PathBuf>,
+    /// Write resource blocks for `import` blocks that have none to this new file, then plan.
+    #[arg(long = "generate-config-out", value_name = "PATH")]
+    generate_config_out: Option<std::path::PathBuf>,
     /// Skip the built-in policy checks (see `mlform check`).
     #[arg(long = "no-checks")]
     no_checks: bool,
@@ -105,6 +108,10 @@ pub(super) async fn make_plan(
 }
 
 pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
+    let generated = match &args.generate_config_out {
+        Some(out) => super::generate::generate(ctx, out).await?,
+        None => Vec::new(),
+    };
     let (engine, plan, _, _lock) = match make_plan(ctx, &args.flags, false, args.json).await {
         Ok(r) => r,
         Err(CliError::Diagnostics(d, s)) if args.json => {
@@ -157,6 +164,15 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
                 md.display()
             ))
         })?;
+    }
+    if let (Some(out), false, false) = (&args.generate_config_out, generated.is_empty(), args.json)
+    {
+        println!(
+            "\n{}\n\nmlform has generated configuration and written it to {} for {}. Please\nreview the configuration and edit it as necessary before adding it to version\ncontrol.",
+            "─".repeat(77),
+            out.display(),
+            generated.join(", ")
+        );
     }
     if let Some(out) = &args.out {
         let path = if out.is_absolute() {

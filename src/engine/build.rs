@@ -767,6 +767,22 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
                 );
                 continue;
             };
+            let declared = m
+                .descendant(&module.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>())
+                .and_then(|d| d.resources.get(resource))
+                .map(|r| r.provider.clone());
+            if let (Some(wanted), Some(declared)) = (&im.provider, &declared) {
+                if wanted != declared {
+                    diags.push(
+                        Diagnostic::error(
+                            "Invalid import provider argument",
+                            format!("The import block uses provider {wanted}, but {} uses provider {declared}; an object is imported with the provider its resource uses.", im.to),
+                        )
+                        .at(im.span.clone())
+                        .hint(format!("Set `provider = {declared}` in the import block, or change the resource's provider.")),
+                    );
+                }
+            }
             let refs: Vec<RefAt> = expr_refs(&im.id.expr)
                 .into_iter()
                 .chain(im.for_each.iter().flat_map(|e| expr_refs(&e.expr)))

@@ -386,10 +386,31 @@ impl Engine {
                 "Only managed resources can be imported.",
             )]);
         }
-        let Some((provider, schema)) = self.registry.get(&rc.provider.name) else {
+        let value = self
+            .read_for_import(addr, &rc.provider, id, variables)
+            .await?;
+        Ok(crate::state::InstanceState {
+            provider: provider_state_string(&self.registry, &rc.provider),
+            value,
+            dependencies: vec![],
+            create_before_destroy: rc.lifecycle.create_before_destroy,
+        })
+    }
+
+    /// Configures `provider` from the root module's provider block and reads the object with
+    /// import ID `id` as a value of `addr`'s resource type. Needs no resource block, so
+    /// `plan -generate-config-out` can write one from the result.
+    pub async fn read_for_import(
+        &self,
+        addr: &crate::addr::InstanceAddr,
+        provider_ref: &ProviderRef,
+        id: &str,
+        variables: &BTreeMap<String, Value>,
+    ) -> Result<Value, Vec<Diagnostic>> {
+        let Some((provider, schema)) = self.registry.get(&provider_ref.name) else {
             return Err(vec![Diagnostic::error(
                 "Unknown provider",
-                format!("The provider \"{}\" is not available.", rc.provider.name),
+                format!("The provider \"{}\" is not available.", provider_ref.name),
             )]);
         };
         let mut values = values::Values::default();
@@ -413,7 +434,7 @@ impl Engine {
             .config
             .providers
             .iter()
-            .find(|b| b.name == rc.provider.name && b.alias == rc.provider.alias);
+            .find(|b| b.name == provider_ref.name && b.alias == provider_ref.alias);
         let scope = values::EvalScope {
             values: &values,
             module: &root_path,
@@ -457,7 +478,7 @@ impl Engine {
                 )]
             })?;
         match res.import(id).await {
-            Ok(Some(v)) => Ok(crate::state::InstanceState { provider: provider_state_string(&self.registry, &rc.provider), value: v, dependencies: vec![], create_before_destroy: rc.lifecycle.create_before_destroy }),
+            Ok(Some(v)) => Ok(v),
             Ok(None) => Err(vec![Diagnostic::error("Cannot import non-existent remote object", format!("While attempting to import an existing object to {addr}, the provider detected that no object exists with the given id \"{id}\". Only pre-existing objects can be imported; check that the id is correct."))]),
             Err(e) => Err(vec![Diagnostic::error("Import failed", format!("{addr}: {e}"))]),
         }

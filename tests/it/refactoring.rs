@@ -384,3 +384,34 @@ fn moved_from_a_declared_resource_is_an_error() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     insta::assert_snapshot!("moved_still_declared", r.snapshot());
 }
+
+#[test]
+fn generate_config_out_writes_terraforms_block() {
+    let w = Workdir::new();
+    copy_dir(&reference("import/generate-config"), w.path());
+    for f in ["plan.txt", "plan.json", "generated.tf"] {
+        let _ = std::fs::remove_file(w.path().join(f));
+    }
+    let plan = w.ok(&["plan", "-generate-config-out=generated.tf", "-out=tfplan"]);
+    let theirs = read(reference("import/generate-config").join("generated.tf"));
+    let ours = std::fs::read_to_string(w.path().join("generated.tf")).unwrap();
+    assert_eq!(ours, theirs.replace("Terraform", "mlform"));
+    assert!(
+        plan.stdout
+            .contains("# terraform_data.generated will be imported"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    // Never overwritten.
+    let again = w.run(&["plan", "-generate-config-out=generated.tf"]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    w.ok(&["apply", "tfplan"]);
+    assert_eq!(w.addresses(), ["terraform_data.generated"]);
+}
