@@ -214,7 +214,7 @@ pub fn output(ctx: &Ctx, args: OutputArgs) -> CliResult {
                 let m: serde_json::Map<String, serde_json::Value> = state
                     .outputs
                     .iter()
-                    .map(|(k, o)| (k.clone(), serde_json::json!({"sensitive": o.sensitive, "value": crate::state::output_json(&o.value)})))
+                    .map(|(k, o)| (k.clone(), serde_json::json!({"sensitive": o.sensitive, "type": crate::state::output_type(&o.value), "value": crate::state::output_json(&o.value)})))
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
             } else if state.outputs.is_empty() {

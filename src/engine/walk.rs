@@ -311,8 +311,11 @@ impl<'a> Walk<'a> {
             for (name, o) in out.root_outputs {
                 outputs.insert(name, o);
             }
-            outputs.retain(|name, _| {
-                e.config.outputs.contains_key(name) && plan.mode != PlanMode::Destroy
+            // As in Terraform, a null output is not stored: it is absent from `output`.
+            outputs.retain(|name, o| {
+                e.config.outputs.contains_key(name)
+                    && plan.mode != PlanMode::Destroy
+                    && !o.value.is_null()
             });
             if outputs != final_state.outputs {
                 if let Some(j) = &walk.journal {

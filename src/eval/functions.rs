@@ -432,11 +432,15 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "lower" => {
             want(1)?;
-            Ok(Value::String(string(a(0), "string")?.to_lowercase()))
+            Ok(Value::String(
+                string(a(0), "string")?.chars().map(simple_lower).collect(),
+            ))
         }
         "upper" => {
             want(1)?;
-            Ok(Value::String(string(a(0), "string")?.to_uppercase()))
+            Ok(Value::String(
+                string(a(0), "string")?.chars().map(simple_upper).collect(),
+            ))
         }
         "title" => {
             want(1)?;
@@ -445,7 +449,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let mut start = true;
             for c in s.chars() {
                 if start && c.is_alphabetic() {
-                    out.extend(c.to_uppercase());
+                    out.push(simple_upper(c));
                 } else {
                     out.push(c);
                 }
@@ -914,9 +918,9 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "jsonencode" => {
             want(1)?;
-            Ok(Value::String(
-                serde_json::to_string(&a(0).to_json()).map_err(|e| e.to_string())?,
-            ))
+            Ok(Value::String(go_json_escape(
+                &serde_json::to_string(&a(0).to_json()).map_err(|e| e.to_string())?,
+            )))
         }
         "jsondecode" => {
             want(1)?;
@@ -1312,6 +1316,39 @@ fn go_log(x: f64) -> f64 {
     k * LN2_HI - ((hfsq - (s * (hfsq + r) + k * LN2_LO)) - f)
 }
 
+/// Go's `unicode.ToUpper` on one rune (Unicode's simple case mapping, which Terraform uses):
+/// a character whose uppercase is several characters (`ß`) stays as it is.
+fn simple_upper(c: char) -> char {
+    let mut up = c.to_uppercase();
+    match (up.next(), up.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// Go's `unicode.ToLower` on one rune: `İ` becomes `i`, not `i` with a combining dot.
+fn simple_lower(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+/// JSON as Go's encoding/json writes it (and so Terraform's jsonencode): `<`, `>` and `&`
+/// escaped as \u003c, \u003e and \u0026, and the line and paragraph separators as
+/// \u2028 and \u2029, so the text is safe inside HTML.
+pub(crate) fn go_json_escape(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn convert_backrefs(rep: &str) -> String {
     // Terraform writes backreferences as $1 or ${1}; after escaping all `$` above, restore them.
     let re = regex::Regex::new(r"\$\$(\{?[0-9A-Za-z_]+\}?)").expect("static regex");
@@ -1393,7 +1430,10 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
             .get(next_arg)
             .ok_or_else(|| format!("not enough arguments for format string {fmt:?}"))?;
         next_arg += 1;
-        let left = spec.starts_with('-');
+        let flags: &str = &spec[..spec.len() - spec.trim_start_matches(['-', '+', '#', ' ']).len()];
+        let left = flags.contains('-');
+        let plus = flags.contains('+');
+        let space = flags.contains(' ');
         let spec = spec.trim_start_matches(['-', '+', '#', ' ']);
         let zero = spec.starts_with('0') && !left;
         let (width, precision) = match spec.split_once('.') {
@@ -1421,7 +1461,12 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
             'd' => {
                 let n = to_number(arg)
                     .ok_or_else(|| format!("%d needs a number, got {}", arg.type_name()))?;
-                format!("{}", n.trunc() as i64)
+                let n = n.trunc() as i64;
+                match (n >= 0, plus, space) {
+                    (true, true, _) => format!("+{n}"),
+                    (true, false, true) => format!(" {n}"),
+                    _ => n.to_string(),
+                }
             }
             'f' | 'g' | 'e' => {
                 let n = to_number(arg).ok_or_else(|| format!("%{verb} needs a number"))?;

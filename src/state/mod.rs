@@ -363,6 +363,30 @@ pub(crate) fn decode(bytes: &[u8], path: &str) -> Result<State, StateError> {
     Ok(state)
 }
 
+/// The type of an output in Terraform's JSON type syntax, as far as the value shows it:
+/// lists are tuples and maps objects (the types of literals and of most expressions),
+/// sets are sets, null is `dynamic`.
+pub fn output_type(value: &Value) -> serde_json::Value {
+    use serde_json::json;
+    match value.unmark().0 {
+        Value::Null | Value::Unknown | Value::Sensitive(_) => json!("dynamic"),
+        Value::Bool(_) => json!("bool"),
+        Value::Number(_) => json!("number"),
+        Value::String(_) => json!("string"),
+        Value::List(items) => json!(["tuple", items.iter().map(output_type).collect::<Vec<_>>()]),
+        Value::Set(items) => json!([
+            "set",
+            items.first().map(output_type).unwrap_or(json!("dynamic"))
+        ]),
+        Value::Map(m) => json!([
+            "object",
+            m.iter()
+                .map(|(k, v)| (k.clone(), output_type(v)))
+                .collect::<serde_json::Map<_, _>>()
+        ]),
+    }
+}
+
 /// The plain JSON of a value for `mlform output -json` (sensitive values included, as
 /// Terraform's `output -json` does; the caller asked for them explicitly).
 pub fn output_json(value: &Value) -> serde_json::Value {
