@@ -3,6 +3,7 @@
 //! data sources, outputs, module calls) with their expressions left unevaluated. Child
 //! modules (local path sources) load recursively into a tree.
 
+mod braces;
 mod refactor;
 
 pub use refactor::{CheckBlock, Import, Moved, Removed};
@@ -371,6 +372,22 @@ fn build_module(
             Err(e) => {
                 let loc = e.location();
                 let offset = loc.offset().min(text.len());
+                let at_end = offset >= text.trim_end().len();
+                if let Some(open) = braces::unclosed_block(&text).filter(|_| at_end) {
+                    let line_start = text[..open].rfind('\n').map_or(0, |n| n + 1);
+                    diags.push(
+                        Diagnostic::error(
+                            "Unclosed configuration block",
+                            "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
+                        )
+                        .at(Some(Span {
+                            file,
+                            range: line_start..open + 1,
+                        }))
+                        .hint("Add the missing `}` where this block should end."),
+                    );
+                    continue;
+                }
                 diags.push(
                     Diagnostic::error(
                         "Invalid HCL syntax",

@@ -148,7 +148,7 @@ pub fn build_graph(
         g.index.insert((vec![], NodeKind::Provider(p.clone())), i);
     }
 
-    add_edges(config, &mut Vec::new(), &mut g, &mut diags);
+    add_edges(config, &mut Vec::new(), &mut g, registry, &mut diags);
 
     // Resource dependencies: nearest resource ancestors, through locals, variables and outputs.
     let mut memo: HashMap<NodeIndex, BTreeSet<NodeIndex>> = HashMap::new();
@@ -584,7 +584,13 @@ fn ref_targets(
     }
 }
 
-fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<Diagnostic>) {
+fn add_edges(
+    m: &Module,
+    path: &mut Vec<String>,
+    g: &mut Graph,
+    registry: &Registry,
+    diags: &mut Vec<Diagnostic>,
+) {
     if !path.is_empty() {
         for im in &m.imports {
             diags.push(
@@ -607,6 +613,7 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
                    pending: &mut Vec<(NodeIndex, NodeIndex)>| {
         let Some(node) = node else { return };
         for r in refs {
+            check_attribute(m, &r, registry, file, diags);
             for t in ref_targets(m, path, &r, g, file, diags) {
                 if t != node {
                     pending.push((t, node));
@@ -836,7 +843,7 @@ fn add_edges(m: &Module, path: &mut Vec<String>, g: &mut Graph, diags: &mut Vec<
     }
     for (name, child) in &m.children {
         path.push(name.clone());
-        add_edges(child, path, g, diags);
+        add_edges(child, path, g, registry, diags);
         path.pop();
     }
 }
@@ -871,4 +878,50 @@ fn depends_on_modules(
                 .map(|t| (t, node)),
         );
     }
+}
+
+/// `aws_s3_bucket.data.arnn`: an attribute a resource's schema does not have is a mistake
+/// validate reports, with the closest name, as Terraform does.
+fn check_attribute(
+    m: &Module,
+    r: &RefAt,
+    registry: &Registry,
+    file: crate::diag::FileId,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let (Reference::Resource(k), Some(attr)) = (&r.reference, &r.attr) else {
+        return;
+    };
+    let Some(rc) = m.resources.get(k) else {
+        return;
+    };
+    // On a resource with count or for_each, a name right after the address is an instance key.
+    let repeated = rc.count.is_some() || rc.for_each.is_some();
+    if repeated != r.keyed {
+        return;
+    }
+    let Some(schema) = registry.schema(&rc.provider.name, k) else {
+        return;
+    };
+    if schema.attributes.contains_key(attr) || schema.blocks.contains_key(attr) {
+        return;
+    }
+    let names = schema
+        .attributes
+        .keys()
+        .chain(schema.blocks.keys())
+        .map(String::as_str);
+    diags.push(
+        Diagnostic::error(
+            "Unsupported attribute",
+            format!("{k} has no argument, nested block, or exported attribute named \"{attr}\"."),
+        )
+        .at(r.range.clone().map(|range| Span { file, range }))
+        .hint(did_you_mean(attr, names).unwrap_or_else(|| {
+            format!(
+                "The attributes of {} are listed in its provider's documentation.",
+                k.type_name
+            )
+        })),
+    );
 }

@@ -196,6 +196,26 @@ fn read_file(
                         }
                         match eval_constant(&a.value) {
                             Ok(v) => {
+                                // A value that cannot have the variable's type is reported
+                                // where it was written, not at the declaration.
+                                let var = &config.variables[key];
+                                if let Err(e) =
+                                    crate::eval::types::convert(&v, &var.type_constraint)
+                                {
+                                    let shown = if var.sensitive {
+                                        String::new()
+                                    } else {
+                                        format!(" The value given was {v}.")
+                                    };
+                                    diags.push(
+                                        Diagnostic::error(
+                                            "Invalid value for input variable",
+                                            format!("The value in {name} is not suitable for var.{key}: {e}.{shown}"),
+                                        )
+                                        .at(a.value.span().map(|range| Span { file, range })),
+                                    );
+                                    continue;
+                                }
                                 raw.insert(key.to_string(), Raw::Value(v));
                             }
                             Err(e) => diags.push(

@@ -701,6 +701,22 @@ impl<'a> Walk<'a> {
             return Ok(());
         };
         let mut diags = Vec::new();
+        // A default must fit the declared type, whatever value is given (Terraform checks
+        // this at validate).
+        if let Some(d) = &var.default {
+            if let Ok(v) = eval_constant(&d.expr) {
+                if !v.is_null() {
+                    if let Err(e) = convert(&v, &var.type_constraint) {
+                        return Err(Diagnostic::error(
+                            "Invalid default value for variable",
+                            format!("This default value is not compatible with the variable's type constraint: {e}."),
+                        )
+                        .at(d.span())
+                        .into());
+                    }
+                }
+            }
+        }
         for mi in mis {
             let raw = if mi.is_empty() {
                 if self.phase == Phase::Validate {

@@ -30,6 +30,9 @@ pub struct RefAt {
     pub range: Option<Range<usize>>,
     /// The attribute path after the resource address, when statically known (`.id`).
     pub attr: Option<String>,
+    /// Whether an instance key or splat stands between the address and `attr`
+    /// (`aws_s3_bucket.data[0].arn`).
+    pub keyed: bool,
 }
 
 const RESERVED_ROOTS: &[&str] = &[
@@ -209,20 +212,26 @@ fn walk_expr(expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<RefAt>) {
                             Reference::Resource(_) => 1,
                             _ => usize::MAX,
                         };
+                        let mut keyed = false;
                         let attr = t.operators.get(attr_index).and_then(|op| match op.value() {
                             TraversalOperator::GetAttr(a) => Some(a.as_str().to_string()),
-                            _ => t
-                                .operators
-                                .get(attr_index + 1)
-                                .and_then(|op| match op.value() {
-                                    TraversalOperator::GetAttr(a) => Some(a.as_str().to_string()),
-                                    _ => None,
-                                }),
+                            _ => {
+                                keyed = true;
+                                t.operators
+                                    .get(attr_index + 1)
+                                    .and_then(|op| match op.value() {
+                                        TraversalOperator::GetAttr(a) => {
+                                            Some(a.as_str().to_string())
+                                        }
+                                        _ => None,
+                                    })
+                            }
                         });
                         out.push(RefAt {
                             reference,
                             range: t.span(),
                             attr,
+                            keyed,
                         });
                     }
                 }

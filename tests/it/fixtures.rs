@@ -72,6 +72,7 @@ fn fixtures_root() -> std::path::PathBuf {
 }
 
 fixtures! {
+    diag_attribute_typo => "diag-attribute-typo",
     diag_count_and_for_each => "diag-count-and-for-each",
     diag_cycle => "diag-cycle",
     diag_for_each_list => "diag-for-each-list",
@@ -81,6 +82,8 @@ fixtures! {
     diag_precondition => "diag-precondition",
     diag_sensitive_output => "diag-sensitive-output",
     diag_syntax => "diag-syntax",
+    diag_tfvars_type => "diag-tfvars-type",
+    diag_unclosed_block => "diag-unclosed-block",
     diag_undeclared_resource => "diag-undeclared-resource",
     diag_undeclared_variable => "diag-undeclared-variable",
     diag_unknown_argument => "diag-unknown-argument",
