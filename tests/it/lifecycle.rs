@@ -619,3 +619,54 @@ fn output_to_a_closed_pipe_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_ne!(out.status.code(), Some(101), "{stderr}");
 }
+
+#[test]
+fn sensitive_marks_are_kept_by_path() {
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        r#"
+variable "dsn" {
+  type      = string
+  sensitive = true
+  default   = "postgres://s3cr3t@db"
+}
+resource "terraform_data" "x" {
+  input = { dsn = var.dsn, image = "trainer:1.4" }
+}
+output "image" {
+  value = terraform_data.x.output.image
+}
+output "dsn" {
+  value     = terraform_data.x.output.dsn
+  sensitive = true
+}
+"#,
+    );
+    let applied = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        applied.stdout.contains("image = \"trainer:1.4\""),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied.stdout.contains("dsn = <sensitive>"),
+        "{}",
+        applied.stdout
+    );
+    for args in [
+        &["show"][..],
+        &["show", "-json"],
+        &["output"],
+        &["state", "show", "terraform_data.x"],
+    ] {
+        let r = w.ok(args);
+        assert!(
+            !r.stdout.contains("s3cr3t"),
+            "{args:?} leaked:\n{}",
+            r.stdout
+        );
+    }
+    let shown = w.ok(&["state", "show", "terraform_data.x"]);
+    assert!(shown.stdout.contains("trainer:1.4"), "{}", shown.stdout);
+}

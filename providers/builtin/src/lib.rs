@@ -149,10 +149,11 @@ impl Resource for TerraformData {
     }
 }
 
-/// `output` is unknown until apply, and sensitive whenever `input` is: the mark travels with
-/// the data (Terraform loses it here and prints the old secret).
+/// `output` is unknown until apply, and sensitive when `input` as a whole is. Marks inside
+/// `input` reach `output` by path when it is copied at apply, so `output.image` stays visible
+/// while `output.dsn` is hidden, as in Terraform.
 fn unknown_like(input: &Value) -> Value {
-    Value::Unknown.mark_sensitive_if(input.contains_sensitive())
+    Value::Unknown.mark_sensitive_if(input.is_sensitive())
 }
 
 fn applied(planned: &Value, id: String) -> Value {
@@ -228,5 +229,24 @@ mod tests {
             })
             .unwrap();
         assert!(planned.state.get_attr("output").is_sensitive());
+    }
+
+    #[tokio::test]
+    async fn marks_inside_input_reach_output_by_path() {
+        let input = Value::object([
+            ("dsn", Value::from("postgres://s3cr3t").into_sensitive()),
+            ("image", Value::from("trainer:1.4")),
+        ]);
+        let planned = TerraformData
+            .plan(PlanRequest {
+                prior: None,
+                config: &config(input, Value::Null),
+            })
+            .unwrap();
+        assert!(!planned.state.get_attr("output").is_sensitive());
+        let applied = TerraformData.create(&planned.state).await.unwrap();
+        let output = applied.get_attr("output");
+        assert!(output.get_attr("dsn").is_sensitive());
+        assert!(!output.get_attr("image").is_sensitive());
     }
 }
