@@ -228,6 +228,11 @@ impl Engine {
         plan.prior_lineage = prior.lineage.clone();
         plan.prior_serial = prior.serial;
         for c in &mut plan.changes {
+            if let Some(schema) = parse_provider_state_string(&self.registry, &c.provider)
+                .and_then(|p| self.registry.schema(&p.name, &c.addr.resource))
+            {
+                c.blocks = crate::plan::BlockShape::of(schema);
+            }
             if !c.deposed {
                 c.previous_addr = moves.previous.get(&c.addr).cloned();
             }

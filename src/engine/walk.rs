@@ -1494,6 +1494,7 @@ impl<'a> Walk<'a> {
                     changes.push(ResourceChange {
                         previous_addr: None,
                         importing: None,
+                        blocks: Default::default(),
                         addr: a.clone(),
                         deposed: false,
                         action: Action::Delete,
@@ -1549,6 +1550,7 @@ impl<'a> Walk<'a> {
                         changes.push(ResourceChange {
                             previous_addr: None,
                             importing: None,
+                            blocks: Default::default(),
                             addr,
                             deposed: false,
                             action: Action::NoOp,
@@ -1684,6 +1686,7 @@ impl<'a> Walk<'a> {
                     out.push(ResourceChange {
                         previous_addr: None,
                         importing: None,
+                        blocks: Default::default(),
                         addr: a.clone(),
                         deposed: false,
                         action: Action::Delete,
@@ -1806,6 +1809,7 @@ impl<'a> Walk<'a> {
         Ok(ResourceChange {
             previous_addr: None,
             importing: None,
+            blocks: Default::default(),
             addr: addr.clone(),
             deposed: false,
             action,
@@ -1998,6 +2002,7 @@ impl<'a> Walk<'a> {
                         self.out.locked().changes.push(ResourceChange {
                             previous_addr: None,
                             importing: None,
+                            blocks: Default::default(),
                             addr,
                             deposed: false,
                             action: Action::NoOp,
@@ -2016,6 +2021,7 @@ impl<'a> Walk<'a> {
                             self.out.locked().changes.push(ResourceChange {
                                 previous_addr: None,
                                 importing: None,
+                                blocks: Default::default(),
                                 addr,
                                 deposed: false,
                                 action: Action::Read,
@@ -2487,7 +2493,8 @@ impl<'a> Walk<'a> {
                     .collect();
                 for (a, s) in deposed {
                     self.out.locked().changes.push(ResourceChange { previous_addr: None,
- importing: None, addr: a, deposed: true, action: Action::Delete, before: Some(s.value.clone()), after: None, requires_replace: vec![], reason: Some("deposed object left by an interrupted create_before_destroy replacement".into()), provider: s.provider.clone(), dependencies: s.dependencies.clone(), create_before_destroy: true });
+ importing: None,
+ blocks: Default::default(), addr: a, deposed: true, action: Action::Delete, before: Some(s.value.clone()), after: None, requires_replace: vec![], reason: Some("deposed object left by an interrupted create_before_destroy replacement".into()), provider: s.provider.clone(), dependencies: s.dependencies.clone(), create_before_destroy: true });
                 }
                 if diags.is_empty() {
                     Ok(())

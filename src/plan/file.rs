@@ -47,6 +47,8 @@ struct ChangeFile {
     previous_addr: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     importing: Option<String>,
+    #[serde(default, skip_serializing_if = "crate::plan::BlockShape::is_empty")]
+    blocks: crate::plan::BlockShape,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -129,6 +131,7 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
                 create_before_destroy: c.create_before_destroy,
                 previous_addr: c.previous_addr.as_ref().map(ToString::to_string),
                 importing: c.importing.clone(),
+                blocks: c.blocks.clone(),
             })
             .collect(),
         drift: plan
@@ -240,6 +243,7 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
                         None => None,
                     },
                     importing: c.importing,
+                    blocks: c.blocks,
                 })
             })
             .collect::<Result<_, PlanFileError>>()?,

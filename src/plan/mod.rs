@@ -100,6 +100,44 @@ pub struct ResourceChange {
     pub previous_addr: Option<InstanceAddr>,
     /// The import ID, when an `import` block adopts this object in this run.
     pub importing: Option<String>,
+    /// Which attributes are nested blocks, from the resource type's schema, so renderers
+    /// print them as blocks (`production_variants { ... }`).
+    pub blocks: BlockShape,
+}
+
+/// The nested blocks of a schema, by name, recursively.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BlockShape(pub BTreeMap<String, (BlockNesting, BlockShape)>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockNesting {
+    Single,
+    List,
+    Set,
+}
+
+impl BlockShape {
+    pub fn of(schema: &mlform_provider::Schema) -> BlockShape {
+        BlockShape(
+            schema
+                .blocks
+                .iter()
+                .map(|(name, b)| {
+                    let nesting = match b.nesting {
+                        mlform_provider::Nesting::Single => BlockNesting::Single,
+                        mlform_provider::Nesting::List => BlockNesting::List,
+                        mlform_provider::Nesting::Set => BlockNesting::Set,
+                    };
+                    (name.clone(), (nesting, BlockShape::of(&b.block)))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// A difference between the last state and the real object, found by refresh.

@@ -9,7 +9,7 @@ use mlform_provider::Value;
 
 use super::diff::{diff, Change, Diff, Kind, IDENTIFYING};
 use crate::config::Mode;
-use crate::plan::{Action, Plan, PlanMode, ResourceChange};
+use crate::plan::{Action, BlockNesting, BlockShape, Plan, PlanMode, ResourceChange};
 
 /// Rendering style.
 #[derive(Debug, Clone, Copy)]
@@ -193,6 +193,7 @@ fn render_drift(out: &mut String, plan: &Plan, style: Style) {
                 let change = ResourceChange {
                     previous_addr: None,
                     importing: None,
+                    blocks: Default::default(),
                     addr: d.addr.clone(),
                     deposed: false,
                     action: Action::Delete,
@@ -211,6 +212,7 @@ fn render_drift(out: &mut String, plan: &Plan, style: Style) {
                 let change = ResourceChange {
                     previous_addr: None,
                     importing: None,
+                    blocks: Default::default(),
                     addr: d.addr.clone(),
                     deposed: false,
                     action: Action::Update,
@@ -328,15 +330,12 @@ fn render_body(out: &mut String, c: &ResourceChange, style: Style) {
         c.addr.resource.name
     );
     if let Kind::Object { attrs } = &d.kind {
-        render_object_entries(
+        render_resource_entries(
             out,
             4,
             attrs,
+            &c.blocks,
             style,
-            At {
-                top: true,
-                json: false,
-            },
             matches!(
                 c.action,
                 Action::Update
@@ -375,6 +374,89 @@ struct At {
 /// Renders the entries of an object at `indent` (the column of the closing brace). When
 /// `hide_unchanged`, unchanged entries are counted instead of shown (identifying attributes
 /// at the top of a resource are always shown).
+/// A resource body (or a nested block's): its attributes, then its nested blocks as
+/// Terraform prints them (`+ production_variants {`), null attributes left out.
+fn render_resource_entries(
+    out: &mut String,
+    indent: usize,
+    attrs: &[(String, Diff)],
+    blocks: &BlockShape,
+    style: Style,
+    hide_unchanged: bool,
+) {
+    let at = At {
+        top: true,
+        json: false,
+    };
+    let (block_entries, plain): (Vec<&(String, Diff)>, Vec<&(String, Diff)>) = attrs
+        .iter()
+        .partition(|(k, d)| blocks.0.contains_key(k) && is_block_value(d));
+    let plain: Vec<(String, Diff)> = plain.into_iter().cloned().collect();
+    render_object_entries(out, indent, &plain, style, at, hide_unchanged);
+    let mut hidden = 0;
+    let mut first = true;
+    for (name, d) in block_entries {
+        let (nesting, inner) = &blocks.0[name];
+        let items: Vec<&Diff> = match (&d.kind, nesting) {
+            (Kind::Object { .. }, BlockNesting::Single) => vec![d],
+            (Kind::List { items }, _) => items.iter().collect(),
+            _ => vec![],
+        };
+        for item in items {
+            let Kind::Object { attrs: item_attrs } = &item.kind else {
+                continue;
+            };
+            if hide_unchanged && item.change == Change::NoOp {
+                hidden += 1;
+                continue;
+            }
+            if first && !plain.iter().all(|(_, d)| absent(d)) || !first {
+                out.push('\n');
+            }
+            first = false;
+            let pad = " ".repeat(indent + 2);
+            let replace = if item.forces_replacement || d.forces_replacement {
+                " # forces replacement"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "{pad}{} {name} {{{replace}",
+                style.sym(&item.change.symbol().to_string())
+            );
+            render_resource_entries(
+                out,
+                indent + 4,
+                item_attrs,
+                inner,
+                style,
+                hide_unchanged || item.change == Change::Update,
+            );
+            let _ = writeln!(out, "{pad}  }}");
+        }
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "\n{}# ({hidden} unchanged block{} hidden)",
+            " ".repeat(indent + 4),
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
+}
+
+/// Whether a diff has the shape of nested blocks (an object, or a list of objects); anything
+/// else (null, unknown, sensitive) is printed as an attribute.
+fn is_block_value(d: &Diff) -> bool {
+    match &d.kind {
+        Kind::Object { .. } => true,
+        Kind::List { items } => items.iter().all(|i| matches!(i.kind, Kind::Object { .. })),
+        Kind::Primitive { .. } => absent(d),
+        _ => false,
+    }
+}
+
 fn render_object_entries(
     out: &mut String,
     indent: usize,

@@ -538,6 +538,7 @@ pub fn plan_json(
                         let c = ResourceChange {
                             previous_addr: None,
                             importing: None,
+                            blocks: Default::default(),
                             addr: d.addr.clone(),
                             deposed: false,
                             action: if d.after.is_some() {

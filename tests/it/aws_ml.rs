@@ -54,6 +54,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {{
     )
 }
 
+/// Nested blocks print as Terraform prints them: attributes first, then each block as
+/// `+ rule {`, nested to any depth, null attributes and empty blocks left out.
+#[test]
+fn nested_blocks_print_as_blocks() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &lifecycle_config(&moto, "nested-blocks", 7));
+    let r = w.ok(&["plan", "-no-color"]);
+    insta::assert_snapshot!(
+        "nested_blocks_create_plan",
+        crate::support::normalize(&r.stdout)
+    );
+}
+
 #[test]
 fn bucket_lifecycle_rules_update_in_place_and_show_drift() {
     let moto = Moto::start();
