@@ -32,13 +32,17 @@ use crate::diag::{Diagnostic, Span};
 use crate::eval::expr::{eval_constant, split_mark, Evaluator};
 use crate::eval::types::{convert, to_string};
 use crate::graph::Outcome;
-use crate::plan::{Action, Deferred, Drift, OutputChange, Plan, PlanMode, ResourceChange};
+use crate::plan::{
+    Action, CheckInstance, CheckResult, CheckStatus, Deferred, Drift, OutputChange, Plan, PlanMode,
+    ResourceChange,
+};
 use crate::state::local::Journal;
 use crate::state::{InstanceState, OutputState, Record, State};
 
 #[derive(Default)]
 struct Collected {
     changes: Vec<ResourceChange>,
+    checks: Vec<CheckResult>,
     drift: Vec<Drift>,
     outputs: Vec<OutputChange>,
     deferred: Vec<Deferred>,
@@ -242,6 +246,7 @@ impl<'a> Walk<'a> {
             .sort_by(|a, b| a.addr.cmp(&b.addr).then(a.deposed.cmp(&b.deposed)));
         out.drift.sort_by(|a, b| a.addr.cmp(&b.addr));
         out.outputs.sort_by(|a, b| a.name.cmp(&b.name));
+        out.checks.sort_by(|a, b| a.address.cmp(&b.address));
         dedup_diags(&mut out.diags);
         if out.diags.iter().any(Diagnostic::is_error) {
             return Err(out.diags);
@@ -258,6 +263,7 @@ impl<'a> Walk<'a> {
             prior_serial: prior.serial,
             targets: opts.targets.iter().map(|t| t.to_string()).collect(),
             errored: false,
+            checks: out.checks,
         };
         Ok((plan, out.diags))
     }
@@ -892,27 +898,68 @@ impl<'a> Walk<'a> {
             return Ok(());
         };
         let mut warnings = Vec::new();
+        let mut instances = Vec::new();
         for mi in mis {
             let values = self.values.locked();
             let scope = self.scope(&values, &mi, m, None, None);
+            let what = format!("{}check.{name}", prefix(&mi));
+            let mut status = CheckStatus::Pass;
+            let mut problems = Vec::new();
             for a in &c.asserts {
                 let mut ev = Evaluator::new(&scope, a.condition.file);
-                let what = format!("{}check.{name}", prefix(&mi));
-                match self.check_conditions(
+                if ev.eval(&a.condition.expr).is_ok_and(|v| v.is_unknown()) {
+                    if status == CheckStatus::Pass {
+                        status = CheckStatus::Unknown;
+                    }
+                    continue;
+                }
+                if let Err(diags) = self.check_conditions(
                     std::slice::from_ref(a),
                     &mut ev,
                     &what,
                     "Check block assertion",
                 ) {
-                    Ok(()) => {}
-                    Err(diags) => warnings.extend(diags.into_iter().map(|mut d| {
+                    status = CheckStatus::Fail;
+                    for mut d in diags {
+                        problems.push(
+                            d.detail
+                                .split("\n\n")
+                                .next()
+                                .unwrap_or_default()
+                                .to_string(),
+                        );
                         d.severity = crate::diag::Severity::Warning;
-                        d
-                    })),
+                        warnings.push(d);
+                    }
                 }
             }
+            instances.push(CheckInstance {
+                address: what,
+                status,
+                problems,
+            });
         }
-        self.out.locked().diags.extend(warnings);
+        let status = if instances.iter().any(|i| i.status == CheckStatus::Fail) {
+            CheckStatus::Fail
+        } else if instances.iter().any(|i| i.status == CheckStatus::Unknown) {
+            CheckStatus::Unknown
+        } else {
+            CheckStatus::Pass
+        };
+        let mut out = self.out.locked();
+        out.diags.extend(warnings);
+        out.checks.push(CheckResult {
+            address: format!(
+                "{}check.{name}",
+                node.module
+                    .iter()
+                    .map(|m| format!("module.{m}."))
+                    .collect::<String>()
+            ),
+            name: name.to_string(),
+            status,
+            instances,
+        });
         Ok(())
     }
 

@@ -29,6 +29,8 @@ struct PlanFile {
     outputs: Vec<OutputFile>,
     deferred: Vec<(String, String)>,
     errored: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    checks: Vec<crate::plan::CheckResult>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -161,6 +163,7 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
             .map(|d| (d.addr.clone(), d.reason.clone()))
             .collect(),
         errored: plan.errored,
+        checks: plan.checks.clone(),
     };
     let bytes = serde_json::to_vec(&file).expect("plan serializes");
     let io = |action| {
@@ -285,5 +288,6 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
         prior_serial: file.prior_serial,
         targets: file.targets,
         errored: file.errored,
+        checks: file.checks,
     })
 }

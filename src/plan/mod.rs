@@ -191,6 +191,33 @@ pub struct Plan {
     pub prior_serial: u64,
     pub targets: Vec<String>,
     pub errored: bool,
+    /// The results of `check` blocks, as planned.
+    pub checks: Vec<CheckResult>,
+}
+
+/// A `check` block's result (Terraform's plan JSON `checks`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CheckResult {
+    /// `check.NAME`, with the module path.
+    pub address: String,
+    pub name: String,
+    pub status: CheckStatus,
+    pub instances: Vec<CheckInstance>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CheckInstance {
+    pub address: String,
+    pub status: CheckStatus,
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Pass,
+    Fail,
+    Unknown,
 }
 
 impl Plan {

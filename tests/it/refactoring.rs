@@ -203,6 +203,7 @@ fn failing_check_warns_and_never_blocks() {
     );
     assert!(!text.contains("Version must be semver."), "{text}");
     insta::assert_snapshot!("check_fail_plan", snapshot_text(&text));
+    assert_checks_match(&w, "checks/check-fail");
     let applied = w.ok(&["apply", "tfplan"]);
     let text = format!("{}{}", applied.stdout, applied.stderr);
     assert!(
@@ -222,9 +223,19 @@ fn passing_check_prints_nothing() {
     for f in ["plan.txt", "plan.json"] {
         let _ = std::fs::remove_file(w.path().join(f));
     }
-    let plan = w.ok(&["plan"]);
+    let plan = w.ok(&["plan", "-out=tfplan"]);
     assert!(!plan.stderr.contains("Warning"), "{}", plan.stderr);
     assert!(!plan.stdout.contains("Warning"), "{}", plan.stdout);
+    assert_checks_match(&w, "checks/check-pass");
+}
+
+/// The plan JSON's `checks` equal Terraform's for the same configuration.
+fn assert_checks_match(w: &Workdir, scenario: &str) {
+    let ours: serde_json::Value =
+        serde_json::from_str(&w.ok(&["show", "-json", "tfplan"]).stdout).unwrap();
+    let theirs: serde_json::Value =
+        serde_json::from_str(&read(reference(scenario).join("plan.json"))).unwrap();
+    assert_eq!(ours["checks"], theirs["checks"]);
 }
 
 #[test]
