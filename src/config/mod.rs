@@ -131,6 +131,8 @@ pub struct Resource {
     /// The body without meta-arguments.
     pub body: BodyRef,
     pub span: Option<Span>,
+    /// The `check` block a data source is scoped to: its read errors are warnings.
+    pub check: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1072,7 +1074,7 @@ const RESOURCE_META: &[&str] = &[
     "connection",
 ];
 
-fn collect_resource(
+pub(super) fn collect_resource(
     file: FileId,
     key: ResourceKey,
     block: &Block,
@@ -1154,6 +1156,7 @@ fn collect_resource(
             body: stripped,
         },
         span,
+        check: None,
     }
 }
 

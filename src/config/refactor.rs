@@ -210,15 +210,34 @@ pub(super) fn collect_check_block(
     diags: &mut Vec<Diagnostic>,
 ) {
     check_known_args(file, &block.body, &[], &["assert", "data"], "check", diags);
+    // Scoped data sources: read like any other, but a failed read warns instead of failing.
     for b in block.body.get_blocks("data") {
-        diags.push(
-            Diagnostic::error(
-                "Unsupported block type",
-                "Data sources scoped to a check block are not supported by mlform yet.",
-            )
-            .at(block_span(file, b))
-            .hint("Declare the data source at the module's top level and refer to it from the assertion."),
-        );
+        if b.labels.len() != 2 {
+            diags.push(
+                Diagnostic::error(
+                    "Missing name for block",
+                    "A data block expects 2 labels: the type and the name.",
+                )
+                .at(block_span(file, b)),
+            );
+            continue;
+        }
+        let key = crate::config::ResourceKey {
+            mode: Mode::Data,
+            type_name: b.labels[0].as_str().to_string(),
+            name: b.labels[1].as_str().to_string(),
+        };
+        let mut r = super::collect_resource(file, key.clone(), b, block_span(file, b), diags);
+        r.check = Some(name.clone());
+        if module.resources.insert(key.clone(), r).is_some() {
+            diags.push(
+                Diagnostic::error(
+                    "Duplicate data resource",
+                    format!("A data resource named {key} was already declared."),
+                )
+                .at(block_span(file, b)),
+            );
+        }
     }
     let asserts: Vec<Check> = block
         .body

@@ -2086,6 +2086,20 @@ impl<'a> Walk<'a> {
                             });
                         }
                     }
+                    Err(e) if rc.check.is_some() => {
+                        // Scoped to a check block: the check reports, nothing fails.
+                        inst.values.insert(addr.key.clone(), Value::Unknown);
+                        self.out.locked().diags.push(
+                            Diagnostic::warning(
+                                "Check block data source failed",
+                                format!(
+                                    "Reading {addr} for check.{} failed: {e}",
+                                    rc.check.as_deref().unwrap_or_default()
+                                ),
+                            )
+                            .at(rc.span.clone()),
+                        );
+                    }
                     Err(e) => {
                         return Err(Diagnostic::error(
                             "Failed to read data source",
@@ -2431,13 +2445,27 @@ impl<'a> Walk<'a> {
                         })?;
                     let a = addr.to_string();
                     self.reporter.event(Event::Reading { addr: &a });
-                    let v = self.retry(&a, || ds.read(&config)).await.map_err(|e| {
-                        Fail::Fatal(vec![Diagnostic::error(
-                            "Failed to read data source",
-                            format!("Reading {a}: {e}"),
-                        )])
-                    })?;
-                    inst.values.insert(k, mark_schema_sensitive(v, schema));
+                    match self.retry(&a, || ds.read(&config)).await {
+                        Ok(v) => {
+                            inst.values.insert(k, mark_schema_sensitive(v, schema));
+                        }
+                        Err(e) if rc.check.is_some() => {
+                            inst.values.insert(k, Value::Unknown);
+                            self.out.locked().diags.push(Diagnostic::warning(
+                                "Check block data source failed",
+                                format!(
+                                    "Reading {a} for check.{} failed: {e}",
+                                    rc.check.as_deref().unwrap_or_default()
+                                ),
+                            ));
+                        }
+                        Err(e) => {
+                            return Err(Fail::Fatal(vec![Diagnostic::error(
+                                "Failed to read data source",
+                                format!("Reading {a}: {e}"),
+                            )]));
+                        }
+                    }
                 }
             }
         }

@@ -170,6 +170,11 @@ impl DataSource for FakeLookup {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        if key == "unreachable" {
+            return Err(ProviderError::Api(
+                "the lookup service is unreachable".into(),
+            ));
+        }
         Ok(Value::object([
             ("key", Value::from(key.as_str())),
             ("value", Value::from(format!("value-of-{key}"))),
@@ -355,4 +360,81 @@ fn transient_errors_are_retried() {
     h.apply();
     assert_eq!(h.flaky.load(Ordering::SeqCst), 0);
     assert_eq!(h.store.lock().unwrap().len(), 1);
+}
+
+/// A data source scoped to a check block: a failed read or a failed assertion is a warning,
+/// and the plan goes on.
+#[test]
+fn check_scoped_data_sources_warn_and_never_block() {
+    let h = Harness::new(
+        r#"
+resource "fake_object" "a" {
+  name = "alpha"
+}
+
+check "lookup_reachable" {
+  data "fake_lookup" "probe" {
+    key = "unreachable"
+  }
+  assert {
+    condition     = data.fake_lookup.probe.value != ""
+    error_message = "The lookup answered nothing."
+  }
+}
+
+check "region_is_eu" {
+  data "fake_lookup" "region" {
+    key = "region"
+  }
+  assert {
+    condition     = data.fake_lookup.region.value == "value-of-eu"
+    error_message = "Expected the EU region, got ${data.fake_lookup.region.value}."
+  }
+}
+"#,
+    );
+    let e = h.engine();
+    let (plan, warnings) = Harness::rt()
+        .block_on(e.plan(
+            &h.state,
+            &BTreeMap::new(),
+            &Options::default(),
+            &AtomicBool::new(false),
+            &Silent,
+        ))
+        .map_err(|d| format!("{d:?}"))
+        .unwrap();
+    let summaries: Vec<(&str, &str)> = warnings
+        .iter()
+        .map(|d| (d.summary.as_str(), d.detail.as_str()))
+        .collect();
+    assert!(warnings.iter().all(|d| !d.is_error()), "{summaries:?}");
+    assert!(
+        summaries
+            .iter()
+            .any(|(s, d)| *s == "Check block data source failed" && d.contains("unreachable")),
+        "{summaries:?}"
+    );
+    assert!(
+        summaries.iter().any(|(s, d)| *s == "Check block assertion failed" && d.contains("got value-of-region")),
+        "{summaries:?}"
+    );
+    let statuses: Vec<(String, mlform::plan::CheckStatus)> = plan
+        .checks
+        .iter()
+        .map(|c| (c.address.clone(), c.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (
+                "check.lookup_reachable".to_string(),
+                mlform::plan::CheckStatus::Unknown
+            ),
+            (
+                "check.region_is_eu".to_string(),
+                mlform::plan::CheckStatus::Fail
+            ),
+        ]
+    );
 }
