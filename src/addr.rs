@@ -5,7 +5,29 @@ use std::fmt;
 
 use hcl_edit::expr::{Expression, TraversalOperator};
 
-use crate::config::{Mode, ResourceKey};
+/// Managed resources and data sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    Managed,
+    Data,
+}
+
+/// Identifies a resource block within one module: mode, type and name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceKey {
+    pub mode: Mode,
+    pub type_name: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for ResourceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.mode {
+            Mode::Managed => write!(f, "{}.{}", self.type_name, self.name),
+            Mode::Data => write!(f, "data.{}.{}", self.type_name, self.name),
+        }
+    }
+}
 
 /// An instance key from `count` (integer) or `for_each` (string).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -209,7 +231,7 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
                 Tok::Key(Key::Str(st.value().to_string()))
             }
             TraversalOperator::Index(e) => {
-                Tok::Key(Key::Str(crate::config::literal_string(&e).ok_or_else(bad)?))
+                Tok::Key(Key::Str(crate::syntax::literal_string(&e).ok_or_else(bad)?))
             }
             TraversalOperator::LegacyIndex(n) => Tok::Key(Key::Int(*n.value() as i64)),
             _ => return Err(bad()),

@@ -15,3 +15,4 @@ pub mod render;
 pub mod review;
 pub mod serve;
 pub mod state;
+pub mod syntax;

@@ -6,6 +6,9 @@
 mod braces;
 mod refactor;
 
+pub use crate::addr::{Mode, ResourceKey};
+pub use crate::syntax::{literal_string, normalize_path, object_key_name};
+
 pub use refactor::{CheckBlock, Import, Moved, Removed};
 
 use std::collections::BTreeMap;
@@ -39,29 +42,6 @@ impl Expr {
 pub struct BodyRef {
     pub file: FileId,
     pub body: Body,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Mode {
-    Managed,
-    Data,
-}
-
-/// Identifies a resource block within one module: mode, type and name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ResourceKey {
-    pub mode: Mode,
-    pub type_name: String,
-    pub name: String,
-}
-
-impl std::fmt::Display for ResourceKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.mode {
-            Mode::Managed => write!(f, "{}.{}", self.type_name, self.name),
-            Mode::Data => write!(f, "data.{}.{}", self.type_name, self.name),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -448,23 +428,6 @@ fn build_module(
         module.children.insert(call.name.clone(), child);
     }
     module
-}
-
-/// Removes `.` and `..` components without touching the file system.
-pub fn normalize_path(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for comp in path.components() {
-        match comp {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn span_of(file: FileId, node: &impl hcl_edit::Span) -> Option<Span> {
@@ -878,31 +841,6 @@ fn collect_terraform(
     }
 }
 
-pub fn object_key_name(key: &hcl_edit::expr::ObjectKey) -> Option<String> {
-    match key {
-        hcl_edit::expr::ObjectKey::Ident(id) => Some(id.as_str().to_string()),
-        hcl_edit::expr::ObjectKey::Expression(e) => literal_string(e).or_else(|| match e {
-            Expression::Variable(v) => Some(v.as_str().to_string()),
-            _ => None,
-        }),
-    }
-}
-
-/// The string of a literal (a plain string or a template without interpolation).
-pub fn literal_string(expr: &Expression) -> Option<String> {
-    match expr {
-        Expression::String(s) => Some(s.value().to_string()),
-        Expression::StringTemplate(t) => {
-            let mut out = String::new();
-            for el in t.iter() {
-                out.push_str(el.as_literal()?.value());
-            }
-            Some(out)
-        }
-        _ => None,
-    }
-}
-
 fn bool_attr(file: FileId, body: &Body, name: &str, diags: &mut Vec<Diagnostic>) -> Option<bool> {
     let attr = body.get_attribute(name)?;
     match &attr.value {
@@ -1192,7 +1130,7 @@ fn ignore_changes(file: FileId, expr: &Expression, diags: &mut Vec<Diagnostic>) 
         Expression::Array(items) => {
             let mut paths = Vec::new();
             for item in items.iter() {
-                match crate::eval::refs::static_path(item) {
+                match crate::syntax::static_path(item) {
                     Some(p) => paths.push(p),
                     None => diags.push(Diagnostic::error("Invalid ignore_changes entry", "Each entry must be an attribute reference such as `tags` or `tags[\"team\"]`.").at(span_of(file, item))),
                 }

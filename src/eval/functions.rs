@@ -1041,7 +1041,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 std::env::current_dir().map_err(|e| e.to_string())?.join(p)
             };
             Ok(Value::String(
-                crate::config::normalize_path(&abs)
+                crate::syntax::normalize_path(&abs)
                     .to_string_lossy()
                     .to_string(),
             ))

@@ -9,9 +9,8 @@ use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::{Body, Structure};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span as _;
-use mlform_provider::{Path, PathStep};
 
-use crate::config::{Mode, ResourceKey};
+use crate::addr::{Mode, ResourceKey};
 
 /// A named object an expression refers to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -238,36 +237,6 @@ fn walk_expr(expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<RefAt>) {
                 other => walk_expr(other, bound, out),
             }
         }
-    }
-}
-
-/// A static attribute path (`tags`, `tags["team"]`, `rule[0].id`), as used by ignore_changes.
-pub fn static_path(expr: &Expression) -> Option<Path> {
-    match expr {
-        Expression::Variable(v) => Some(vec![PathStep::GetAttr(v.as_str().to_string())]),
-        Expression::String(s) => Some(vec![PathStep::GetAttr(s.value().to_string())]),
-        Expression::Traversal(t) => {
-            let mut path = static_path(&t.expr)?;
-            for op in &t.operators {
-                match op.value() {
-                    TraversalOperator::GetAttr(a) => {
-                        path.push(PathStep::Key(a.as_str().to_string()))
-                    }
-                    TraversalOperator::Index(Expression::Number(n)) => {
-                        path.push(PathStep::Index(n.as_u64()? as usize))
-                    }
-                    TraversalOperator::Index(e) => {
-                        path.push(PathStep::Key(crate::config::literal_string(e)?))
-                    }
-                    TraversalOperator::LegacyIndex(n) => {
-                        path.push(PathStep::Index(*n.value() as usize))
-                    }
-                    _ => return None,
-                }
-            }
-            Some(path)
-        }
-        _ => None,
     }
 }
 

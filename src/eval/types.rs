@@ -94,7 +94,7 @@ pub fn parse_type(expr: &Expression) -> Result<TypeConstraint, String> {
                     [Expression::Object(obj)] => {
                         let mut attrs = BTreeMap::new();
                         for (key, value) in obj.iter() {
-                            let Some(name) = crate::config::object_key_name(key) else {
+                            let Some(name) = crate::syntax::object_key_name(key) else {
                                 return Err("Object type attribute names must be identifiers.".into());
                             };
                             attrs.insert(name, parse_object_attr(value.expr())?);
