@@ -177,7 +177,7 @@ impl Engine {
     pub async fn validate(&self) -> Vec<Diagnostic> {
         let state = State::default();
         let variables = BTreeMap::new();
-        let mut refactoring = refactor::apply_moves(&self.config, &state).diags;
+        let mut refactoring = refactor::apply_moves(&self.config, &mut State::default()).diags;
         refactoring.extend(refactor::removals(&self.config, &state).1);
         if refactoring.iter().any(Diagnostic::is_error) {
             return refactoring;
@@ -207,8 +207,18 @@ impl Engine {
         stop: &AtomicBool,
         reporter: &dyn Reporter,
     ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let moves = refactor::apply_moves(&self.config, prior);
-        let (removals, removal_diags) = refactor::removals(&self.config, &moves.state);
+        // Moves act on a copy of the prior state, made only when there is something to move.
+        let mut moved_state = None;
+        let moves = if refactor::has_moves(&self.config) {
+            let mut state = prior.clone();
+            let moves = refactor::apply_moves(&self.config, &mut state);
+            moved_state = Some(state);
+            moves
+        } else {
+            refactor::apply_moves(&self.config, &mut State::default())
+        };
+        let planning = moved_state.as_ref().unwrap_or(prior);
+        let (removals, removal_diags) = refactor::removals(&self.config, planning);
         let mut diags = moves.diags;
         diags.extend(removal_diags);
         if diags.iter().any(Diagnostic::is_error) {
@@ -216,7 +226,7 @@ impl Engine {
         }
         let (mut plan, warnings) = walk::Walk::run_plan(
             self,
-            &moves.state,
+            planning,
             variables,
             options,
             Phase::Plan,
@@ -298,9 +308,7 @@ impl Engine {
         let mut records = Vec::new();
         let mut state = state;
         if plan.mode != PlanMode::RefreshOnly {
-            let moves = refactor::apply_moves(&self.config, &state);
-            records = moves.records;
-            state = moves.state;
+            records = refactor::apply_moves(&self.config, &mut state).records;
         }
         let mut imported = 0;
         for c in plan.changes.iter().filter(|c| c.importing.is_some()) {

@@ -10,9 +10,8 @@ use crate::config::{Module, Moved, Removed};
 use crate::diag::Diagnostic;
 use crate::state::{Record, State};
 
-/// The prior state with every `moved` statement applied.
+/// What applying the `moved` statements did to a state.
 pub struct Moves {
-    pub state: State,
     /// New address → the address the object had in the prior state.
     pub previous: BTreeMap<InstanceAddr, InstanceAddr>,
     /// The state records that make the moves durable, in order.
@@ -110,14 +109,18 @@ fn with_prefix(prefix: &ModulePath, rel: InstanceAddr) -> InstanceAddr {
     }
 }
 
-/// Applies every `moved` statement of the configuration to `prior`. Chains (`a` → `b`,
+/// Whether the configuration has any `moved` statement (so the state needs a copy to move in).
+pub fn has_moves(config: &Module) -> bool {
+    !config.moved.is_empty() || config.children.values().any(has_moves)
+}
+
+/// Applies every `moved` statement of the configuration to `state`. Chains (`a` → `b`,
 /// `b` → `c`) resolve in any declaration order; a move whose destination already holds an
 /// object is not made, with a warning.
-pub fn apply_moves(config: &Module, prior: &State) -> Moves {
+pub fn apply_moves(config: &Module, state: &mut State) -> Moves {
     let mut stmts: Vec<(Vec<String>, &Moved)> = Vec::new();
     statements(config, &mut Vec::new(), |m| &m.moved, &mut stmts);
     let mut moves = Moves {
-        state: prior.clone(),
         previous: BTreeMap::new(),
         records: Vec::new(),
         diags: Vec::new(),
@@ -134,11 +137,10 @@ pub fn apply_moves(config: &Module, prior: &State) -> Moves {
     for _ in 0..=stmts.len() {
         let mut moved_any = false;
         for (path, m) in &stmts {
-            let addrs: Vec<InstanceAddr> = moves
-                .state
+            let addrs: Vec<InstanceAddr> = state
                 .instances
                 .keys()
-                .chain(moves.state.deposed.keys())
+                .chain(state.deposed.keys())
                 .cloned()
                 .collect();
             for addr in addrs {
@@ -149,7 +151,7 @@ pub fn apply_moves(config: &Module, prior: &State) -> Moves {
                     continue;
                 };
                 let dest = with_prefix(&prefix, dest);
-                if moves.state.instances.contains_key(&dest) {
+                if state.instances.contains_key(&dest) {
                     moves.diags.push(
                         Diagnostic::warning(
                             "Object already exists at the move destination",
@@ -160,15 +162,15 @@ pub fn apply_moves(config: &Module, prior: &State) -> Moves {
                     );
                     continue;
                 }
-                if let Some(inst) = moves.state.instances.remove(&addr) {
+                if let Some(inst) = state.instances.remove(&addr) {
                     moves.records.push(Record::Remove { addr: addr.clone() });
                     moves.records.push(Record::Put {
                         addr: dest.clone(),
                         instance: inst.clone(),
                     });
-                    moves.state.instances.insert(dest.clone(), inst);
+                    state.instances.insert(dest.clone(), inst);
                 }
-                if let Some(inst) = moves.state.deposed.remove(&addr) {
+                if let Some(inst) = state.deposed.remove(&addr) {
                     moves
                         .records
                         .push(Record::RemoveDeposed { addr: addr.clone() });
@@ -176,7 +178,7 @@ pub fn apply_moves(config: &Module, prior: &State) -> Moves {
                         addr: dest.clone(),
                         instance: inst.clone(),
                     });
-                    moves.state.deposed.insert(dest.clone(), inst);
+                    state.deposed.insert(dest.clone(), inst);
                 }
                 let origin = moves.previous.remove(&addr).unwrap_or(addr);
                 moves.previous.insert(dest, origin);

@@ -3,7 +3,11 @@
 (N/10 chains of 10, with references and interpolation), mlform against Terraform when it is
 on PATH, in one run. Prints a markdown table of medians and peak memory.
 
-Usage: python3 tests/bench/engine.py [--sizes 1000,5000] [--reps 3] [--tf-reps 1]
+With --shape objects, each resource's input is an object (name, team, replicas, tags,
+ports, description) and triggers_replace names the previous resource's id: the shape where
+state values, not the graph, dominate memory.
+
+Usage: python3 tests/bench/engine.py [--sizes 1000,5000] [--reps 3] [--tf-reps 1] [--shape chains|objects]
 Build first: cargo build --release
 """
 import argparse
@@ -35,6 +39,25 @@ def config(n):
     return "".join(out)
 
 
+def objects_config(n):
+    out = []
+    for i in range(n):
+        trigger = f"\n  triggers_replace = terraform_data.r{i - 1}.id" if i > 0 else ""
+        out.append(
+            f'resource "terraform_data" "r{i}" {{\n'
+            f'  input = {{\n'
+            f'    name        = "model-server-{i}"\n'
+            f'    team        = "team-{i % 10}"\n'
+            f'    replicas    = {i % 5 + 1}\n'
+            f'    tags        = {{ env = "dev", owner = "team-{i % 10}", cost_center = "ml-{i % 3}" }}\n'
+            f'    ports       = [80, 443, {8000 + i % 100}]\n'
+            f'    description = "ONNX model server replica {i} of the ML platform"\n'
+            f'  }}{trigger}\n'
+            f'}}\n'
+        )
+    return "".join(out)
+
+
 def timed(cmd, cwd):
     """Runs cmd under /usr/bin/time -v; returns (seconds, peak RSS in MiB)."""
     t0 = time.monotonic()
@@ -46,12 +69,16 @@ def timed(cmd, cwd):
     return elapsed, rss
 
 
+SHAPES = {"chains": config, "objects": objects_config}
+SHAPE = "chains"
+
+
 def run_tool(tool, n, reps):
     applies, plans, rss_apply, rss_plan = [], [], [], []
     for _ in range(reps):
         d = tempfile.mkdtemp(prefix=f"bench-{tool}-{n}-")
         with open(os.path.join(d, "main.tf"), "w") as f:
-            f.write(config(n))
+            f.write(SHAPES[SHAPE](n))
         if tool == "mlform":
             apply = [MLFORM, "apply", "-auto-approve", "-parallelism=10"]
             plan = [MLFORM, "plan", "-parallelism=10"]
@@ -75,12 +102,15 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--tf-reps", type=int, default=1)
     ap.add_argument("--tf-max", type=int, default=5000, help="largest N to run under Terraform")
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="chains")
     args = ap.parse_args()
+    global SHAPE
+    SHAPE = args.shape
     if not os.path.exists(MLFORM):
         sys.exit("build first: cargo build --release")
     tf = shutil.which("terraform")
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"machine: {os.cpu_count()} cores; terraform: {subprocess.run(['terraform', 'version'], capture_output=True, text=True).stdout.splitlines()[0] if tf else 'not on PATH'}")
+    print(f"shape: {SHAPE}; machine: {os.cpu_count()} cores; terraform: {subprocess.run(['terraform', 'version'], capture_output=True, text=True).stdout.splitlines()[0] if tf else 'not on PATH'}")
     print()
     print("| N | tool | apply (median s) | no-change plan (median s) | peak RSS apply (MiB) | peak RSS plan (MiB) |")
     print("|---|---|---|---|---|---|")

@@ -169,7 +169,8 @@ impl<'a> Walk<'a> {
             stop,
             failed: AtomicBool::new(false),
             reporter,
-            state: Mutex::new(prior.clone()),
+            // The state apply writes to; run_apply fills it. Plan reads `prior` only.
+            state: Mutex::new(State::default()),
             journal: None,
             targeted: None,
             state_index,

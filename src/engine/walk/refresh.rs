@@ -29,9 +29,11 @@ impl<'a> Walk<'a> {
     }
 
     pub(super) fn keep_state_values(&self, mi: &ModulePath, key: &ResourceKey) {
-        let inst = {
+        let inst = if self.phase == Phase::Apply {
             let st = self.state.locked();
             self.instances_from_state(&st, mi, key)
+        } else {
+            self.instances_from_state(self.prior, mi, key)
         };
         self.values
             .locked()
