@@ -113,6 +113,9 @@ pub const NAMES: &[&str] = &[
     "uuidv5",
     "plantimestamp",
     "ephemeralasnull",
+    "formatdate",
+    "timeadd",
+    "timecmp",
     "uuid",
     "sensitive",
     "nonsensitive",
@@ -1207,6 +1210,21 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             want(2)?;
             super::encoding::uuidv5(&string(a(0), "namespace")?, &string(a(1), "name")?)
                 .map(Value::String)
+        }
+        "formatdate" => {
+            want(2)?;
+            super::time::formatdate(&string(a(0), "spec")?, &string(a(1), "timestamp")?)
+                .map(Value::String)
+        }
+        "timeadd" => {
+            want(2)?;
+            super::time::timeadd(&string(a(0), "timestamp")?, &string(a(1), "duration")?)
+                .map(Value::String)
+        }
+        "timecmp" => {
+            want(2)?;
+            super::time::timecmp(&string(a(0), "timestamp_a")?, &string(a(1), "timestamp_b")?)
+                .map(|n| Value::Number(n as f64))
         }
         "ephemeralasnull" => {
             want(1)?;

@@ -5,4 +5,5 @@ mod encoding;
 pub mod expr;
 pub mod functions;
 pub mod refs;
+mod time;
 pub mod types;
