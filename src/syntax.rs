@@ -77,3 +77,10 @@ pub fn static_path(expr: &Expression) -> Option<ValuePath> {
         _ => None,
     }
 }
+
+/// Whether a name can be written bare in HCL (a block label, an attribute, an object key).
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}

@@ -13,47 +13,6 @@ use crate::addr::{InstanceAddr, Target};
 use crate::config::{Mode, ProviderRef};
 use crate::diag::Diagnostic;
 
-/// A value as an HCL expression.
-fn hcl(v: &Value, indent: usize) -> String {
-    let pad = " ".repeat(indent + 2);
-    match v {
-        Value::Null | Value::Unknown => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => mlform_provider::format_number(*n),
-        Value::String(s) => serde_json::Value::String(s.clone())
-            .to_string()
-            .replace("${", "$${")
-            .replace("%{", "%%{"),
-        Value::List(items) | Value::Set(items) if items.is_empty() => "[]".into(),
-        Value::List(items) | Value::Set(items) => {
-            let inner: Vec<String> = items
-                .iter()
-                .map(|i| format!("{pad}{}", hcl(i, indent + 2)))
-                .collect();
-            format!("[\n{},\n{}]", inner.join(",\n"), " ".repeat(indent))
-        }
-        Value::Map(m) if m.is_empty() => "{}".into(),
-        Value::Map(m) => {
-            let width = m.keys().map(|k| key(k).len()).max().unwrap_or(0);
-            let inner: Vec<String> = m
-                .iter()
-                .map(|(k, x)| format!("{pad}{:<width$} = {}", key(k), hcl(x, indent + 2)))
-                .collect();
-            format!("{{\n{}\n{}}}", inner.join("\n"), " ".repeat(indent))
-        }
-        // Secrets are never written to files in clear; the top level says so in a comment.
-        Value::Sensitive(_) => "null".into(),
-    }
-}
-
-fn key(k: &str) -> String {
-    if crate::config::is_identifier(k) {
-        k.to_string()
-    } else {
-        serde_json::Value::String(k.to_string()).to_string()
-    }
-}
-
 /// The resource block for an imported object: every argument the schema accepts.
 fn block(addr: &InstanceAddr, id: &str, schema: &Schema, value: &Value) -> String {
     let mut out = String::new();
@@ -78,7 +37,7 @@ fn block(addr: &InstanceAddr, id: &str, schema: &Schema, value: &Value) -> Strin
         let text = if attr.sensitive || v.is_sensitive() {
             "null # sensitive".to_string()
         } else {
-            hcl(&v, 2)
+            crate::eval::hclwrite::expr(&v, 2)
         };
         let _ = writeln!(out, "  {name:<width$} = {text}");
     }

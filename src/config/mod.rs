@@ -7,7 +7,7 @@ mod braces;
 mod refactor;
 
 pub use crate::addr::{Mode, ResourceKey};
-pub use crate::syntax::{literal_string, normalize_path, object_key_name};
+pub use crate::syntax::{is_identifier, literal_string, normalize_path, object_key_name};
 
 pub use refactor::{CheckBlock, Import, Moved, Removed};
 
@@ -781,12 +781,6 @@ fn collect_block(module: &mut Module, file: FileId, block: Block, diags: &mut Ve
             ),
         ),
     }
-}
-
-pub fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 fn collect_terraform(

@@ -114,6 +114,10 @@ pub const NAMES: &[&str] = &[
     "plantimestamp",
     "ephemeralasnull",
     "formatdate",
+    "fileset",
+    "provider::terraform::encode_tfvars",
+    "provider::terraform::decode_tfvars",
+    "provider::terraform::encode_expr",
     "timeadd",
     "timecmp",
     "uuid",
@@ -1211,6 +1215,23 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             super::encoding::uuidv5(&string(a(0), "namespace")?, &string(a(1), "name")?)
                 .map(Value::String)
         }
+        "provider::terraform::encode_tfvars" => {
+            want(1)?;
+            super::hclwrite::encode_tfvars(a(0)).map(Value::String)
+        }
+        "provider::terraform::decode_tfvars" => {
+            want(1)?;
+            super::hclwrite::decode_tfvars(&string(a(0), "src")?)
+        }
+        "provider::terraform::encode_expr" => {
+            want(1)?;
+            Ok(Value::String(super::hclwrite::expr(a(0), 0)))
+        }
+        "fileset" => {
+            want(2)?;
+            let base = resolve(module_dir, &string(a(0), "path")?);
+            fileset(&base, &string(a(1), "pattern")?)
+        }
         "formatdate" => {
             want(2)?;
             super::time::formatdate(&string(a(0), "spec")?, &string(a(1), "timestamp")?)
@@ -1365,6 +1386,91 @@ pub(crate) fn go_json_escape(json: &str) -> String {
         }
     }
     out
+}
+
+/// The most directory entries `fileset` looks at: 100,000.
+const MAX_FILESET_ENTRIES: usize = 100_000;
+
+/// `fileset(path, pattern)`: the files under `path` whose relative path matches the glob
+/// (`*`, `**`, `?`, `{a,b}`, `[...]`), sorted, with `/` separators.
+fn fileset(base: &Path, pattern: &str) -> R {
+    let mut re = String::from("^");
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    let mut in_braces = false;
+    while i < chars.len() {
+        match chars[i] {
+            '*' if chars.get(i + 1) == Some(&'*') => {
+                if chars.get(i + 2) == Some(&'/') {
+                    re.push_str("(?:.*/)?");
+                    i += 3;
+                } else {
+                    re.push_str(".*");
+                    i += 2;
+                }
+                continue;
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            '{' => {
+                re.push_str("(?:");
+                in_braces = true;
+            }
+            '}' if in_braces => {
+                re.push(')');
+                in_braces = false;
+            }
+            ',' if in_braces => re.push('|'),
+            '[' => {
+                let end = chars[i..].iter().position(|&c| c == ']').map(|p| i + p);
+                let Some(end) = end else {
+                    return Err(format!("invalid pattern {pattern:?}: unclosed ["));
+                };
+                let class: String = chars[i + 1..end].iter().collect();
+                let class = class
+                    .strip_prefix('!')
+                    .map(|c| format!("^{c}"))
+                    .unwrap_or(class);
+                re.push('[');
+                re.push_str(&class.replace('\\', "\\\\"));
+                re.push(']');
+                i = end + 1;
+                continue;
+            }
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+        i += 1;
+    }
+    re.push('$');
+    let re = regex::Regex::new(&re).map_err(|e| format!("invalid pattern {pattern:?}: {e}"))?;
+    let mut found = Vec::new();
+    let mut stack = vec![base.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            seen += 1;
+            if seen > MAX_FILESET_ENTRIES {
+                return Err(format!(
+                    "more than {MAX_FILESET_ENTRIES} entries under {}, the limit on what fileset reads",
+                    base.display()
+                ));
+            }
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(rel) = p.strip_prefix(base) {
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                if re.is_match(&rel) {
+                    found.push(rel);
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(Value::Set(found.into_iter().map(Value::String).collect()))
 }
 
 fn convert_backrefs(rep: &str) -> String {
