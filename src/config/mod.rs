@@ -823,6 +823,10 @@ fn collect_terraform(
                 )
                 .at(block_span(file, b)),
             ),
+            // Module metadata for a provider's telemetry (terraform-aws-modules set a user
+            // agent with it). mlform's providers send no telemetry, so it changes nothing;
+            // docs/language.md says so.
+            "provider_meta" if b.labels.len() == 1 => {}
             other => diags.push(
                 Diagnostic::error(
                     "Unsupported block type",
