@@ -217,10 +217,21 @@ impl<'a> Evaluator<'a> {
                         ),
                     ));
                 };
-                let v = if b {
-                    self.eval(&c.true_expr)?
+                let (chosen, other) = if b {
+                    (&c.true_expr, &c.false_expr)
                 } else {
-                    self.eval(&c.false_expr)?
+                    (&c.false_expr, &c.true_expr)
+                };
+                let v = self.eval(chosen)?;
+                // Both results share one type, as in Terraform; errors in the other result
+                // are not this expression's (HCL reports only the chosen one's).
+                let v = match self.eval(other) {
+                    Ok(o) if !o.is_unknown() && !v.is_unknown() => {
+                        let (v, marked) = split_mark(v);
+                        crate::eval::types::unify_pair(v, &o.strip_marks())
+                            .mark_sensitive_if(marked)
+                    }
+                    _ => v,
                 };
                 Ok(v.mark_sensitive_if(sensitive))
             }
@@ -484,7 +495,9 @@ impl<'a> Evaluator<'a> {
 
     fn eval_call(&mut self, call: &hcl_edit::expr::FuncCall) -> R {
         let name = call.name.name.as_str();
-        let full_name = if call.name.namespace.is_empty() {
+        let namespace: Vec<&str> = call.name.namespace.iter().map(|n| n.as_str()).collect();
+        let full_name = if namespace.is_empty() || namespace == ["core"] {
+            // `core::upper` is `upper`, as in Terraform 1.8+.
             name.to_string()
         } else {
             format!(

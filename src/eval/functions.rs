@@ -419,8 +419,11 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             want(2)?;
             let sep = string(a(0), "separator")?;
             let s = string(a(1), "string")?;
-            if s.is_empty() {
-                return Ok(Value::List(vec![]));
+            if sep.is_empty() {
+                // As Go's strings.Split: one element per character.
+                return Ok(Value::List(
+                    s.chars().map(|c| Value::from(c.to_string())).collect(),
+                ));
             }
             Ok(Value::List(
                 s.split(sep.as_str()).map(Value::from).collect(),
@@ -526,9 +529,10 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let mut offset = int(a(1), "offset")?;
             let length = int(a(2), "length")?;
             if offset < 0 {
-                offset += len;
+                // Counted from the end, and clamped to the start as Terraform does.
+                offset = (offset + len).max(0);
             }
-            if offset < 0 || offset > len {
+            if offset > len {
                 return Err("offset is out of range for the string".into());
             }
             let end = if length < 0 {
@@ -646,7 +650,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         "distinct" => {
             want(1)?;
             let mut out: Vec<Value> = Vec::new();
-            for x in list(a(0), "list")? {
+            for x in super::types::unify(list(a(0), "list")?) {
                 if !out.iter().any(|y| y.same_data(&x)) {
                     out.push(x);
                 }
@@ -762,15 +766,19 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             for l in &args {
                 all.extend(list(l, "set")?);
             }
-            Ok(Value::set_from(all))
+            Ok(Value::set_from(super::types::unify(all)))
         }
         "setintersection" => {
             at_least(1)?;
-            let first = list(a(0), "set")?;
-            let others: Vec<Vec<Value>> = args[1..]
+            let sets: Vec<Value> = args
                 .iter()
-                .map(|l| list(l, "set"))
+                .map(|l| list(l, "set").map(Value::List))
                 .collect::<Result<_, _>>()?;
+            let mut sets = super::types::unify(sets)
+                .into_iter()
+                .map(|s| s.as_list().map(|l| l.to_vec()).unwrap_or_default());
+            let first = sets.next().unwrap_or_default();
+            let others: Vec<Vec<Value>> = sets.collect();
             Ok(Value::set_from(
                 first
                     .into_iter()
@@ -819,7 +827,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             }
             Ok(Value::Map(keys.into_iter().zip(vals).collect()))
         }
-        "coalesce" => args
+        "coalesce" => super::types::unify(args.clone())
             .iter()
             .find(|v| !v.is_null() && v.as_str() != Some(""))
             .cloned()
@@ -884,21 +892,24 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if a(0).is_null() {
                 return Ok(Value::Null);
             }
-            Ok(Value::List(list(a(0), "value")?))
+            Ok(Value::List(super::types::unify(list(a(0), "value")?)))
         }
         "toset" => {
             want(1)?;
             if a(0).is_null() {
                 return Ok(Value::Null);
             }
-            Ok(Value::set_from(list(a(0), "value")?))
+            Ok(Value::set_from(super::types::unify(list(a(0), "value")?)))
         }
         "tomap" => {
             want(1)?;
             if a(0).is_null() {
                 return Ok(Value::Null);
             }
-            Ok(Value::Map(map(a(0), "value")?))
+            let m = map(a(0), "value")?;
+            let keys: Vec<String> = m.keys().cloned().collect();
+            let values = super::types::unify(m.into_values().collect());
+            Ok(Value::Map(keys.into_iter().zip(values).collect()))
         }
         "tostring" => {
             want(1)?;
@@ -1059,22 +1070,11 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "basename" => {
             want(1)?;
-            let s = string(a(0), "path")?;
-            Ok(Value::String(
-                Path::new(&s)
-                    .file_name()
-                    .map(|f| f.to_string_lossy().to_string())
-                    .unwrap_or_default(),
-            ))
+            Ok(Value::String(go_base(&string(a(0), "path")?)))
         }
         "dirname" => {
             want(1)?;
-            let s = string(a(0), "path")?;
-            let d = Path::new(&s)
-                .parent()
-                .map(|p| p.to_string_lossy().to_string())
-                .unwrap_or_default();
-            Ok(Value::String(if d.is_empty() { ".".into() } else { d }))
+            Ok(Value::String(go_dir(&string(a(0), "path")?)))
         }
         "pathexpand" => {
             want(1)?;
@@ -1477,6 +1477,45 @@ fn fileset(base: &Path, pattern: &str) -> R {
     Ok(Value::Set(found.into_iter().map(Value::String).collect()))
 }
 
+/// Go's `filepath.Base`: the last element, trailing slashes ignored; "." for "" and "/"
+/// for a root.
+fn go_base(path: &str) -> String {
+    if path.is_empty() {
+        return ".".into();
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return "/".into();
+    }
+    trimmed.rsplit('/').next().unwrap_or(trimmed).to_string()
+}
+
+/// Go's `filepath.Dir`: everything before the last element, cleaned.
+fn go_dir(path: &str) -> String {
+    let dir = match path.rfind('/') {
+        Some(i) => &path[..=i],
+        None => return ".".into(),
+    };
+    let rooted = dir.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for p in dir.split('/') {
+        match p {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|l| *l != "..") => {
+                parts.pop();
+            }
+            ".." if rooted => {}
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
 fn convert_backrefs(rep: &str) -> String {
     // Terraform writes backreferences as $1 or ${1}; after escaping all `$` above, restore them.
     let re = regex::Regex::new(r"\$\$(\{?[0-9A-Za-z_]+\}?)").expect("static regex");
@@ -1562,6 +1601,7 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
         let left = flags.contains('-');
         let plus = flags.contains('+');
         let space = flags.contains(' ');
+        let alt = flags.contains('#');
         let spec = spec.trim_start_matches(['-', '+', '#', ' ']);
         let zero = spec.starts_with('0') && !left;
         let (width, precision) = match spec.split_once('.') {
@@ -1581,8 +1621,14 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
         };
         let (width, precision) = (bounded(width, "width")?, bounded(precision, "precision")?);
         let text = match verb {
-            's' | 'v' => to_string(arg)
-                .unwrap_or_else(|| serde_json::to_string(&arg.to_json()).unwrap_or_default()),
+            's' | 'v' => {
+                let text = to_string(arg)
+                    .unwrap_or_else(|| serde_json::to_string(&arg.to_json()).unwrap_or_default());
+                match precision {
+                    Some(p) => text.chars().take(p).collect(),
+                    None => text,
+                }
+            }
             'q' => serde_json::to_string(&to_string(arg).ok_or("%q needs a string")?)
                 .unwrap_or_default(),
             't' => to_bool(arg).ok_or("%t needs a bool")?.to_string(),
@@ -1604,8 +1650,10 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
                     _ => format_number(n),
                 }
             }
+            'x' if alt => format!("{:#x}", to_number(arg).ok_or("%x needs a number")? as i64),
             'x' => format!("{:x}", to_number(arg).ok_or("%x needs a number")? as i64),
             'X' => format!("{:X}", to_number(arg).ok_or("%X needs a number")? as i64),
+            'o' if alt => format!("0{:o}", to_number(arg).ok_or("%o needs a number")? as i64),
             'o' => format!("{:o}", to_number(arg).ok_or("%o needs a number")? as i64),
             'b' => format!("{:b}", to_number(arg).ok_or("%b needs a number")? as i64),
             other => return Err(format!("unsupported format verb %{other}")),

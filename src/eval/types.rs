@@ -317,3 +317,113 @@ pub fn to_bool(value: &Value) -> Option<bool> {
         _ => None,
     }
 }
+
+/// Terraform's type unification, for values that must share one type (the elements of a
+/// list, set or map, the arguments of coalesce, the two results of a conditional):
+/// primitives of different kinds all become strings (`[1, "a", true]` is
+/// `["1", "a", "true"]`), lists and maps unify their elements pooled together. Values that
+/// already agree, or cannot be unified this way, are returned as they are.
+pub fn unify(values: Vec<Value>) -> Vec<Value> {
+    #[derive(PartialEq)]
+    enum Kind {
+        String,
+        Number,
+        Bool,
+        List,
+        Map,
+        Other,
+    }
+    let kind = |v: &Value| match v {
+        Value::String(_) => Some(Kind::String),
+        Value::Number(_) => Some(Kind::Number),
+        Value::Bool(_) => Some(Kind::Bool),
+        Value::List(_) | Value::Set(_) => Some(Kind::List),
+        Value::Map(_) => Some(Kind::Map),
+        Value::Null | Value::Unknown => None,
+        Value::Sensitive(_) => Some(Kind::Other),
+    };
+    let kinds: Vec<Kind> = values.iter().filter_map(kind).collect();
+    let primitive = |k: &Kind| matches!(k, Kind::String | Kind::Number | Kind::Bool);
+    if kinds.iter().all(primitive) {
+        if kinds.windows(2).all(|w| w[0] == w[1]) {
+            return values;
+        }
+        return values
+            .into_iter()
+            .map(|v| match &v {
+                Value::Number(_) | Value::Bool(_) => to_string(&v).map(Value::String).unwrap_or(v),
+                _ => v,
+            })
+            .collect();
+    }
+    if kinds.iter().all(|k| *k == Kind::List) {
+        let lens: Vec<usize> = values
+            .iter()
+            .map(|v| v.as_list().map_or(0, |l| l.len()))
+            .collect();
+        let pooled: Vec<Value> = values
+            .iter()
+            .flat_map(|v| v.as_list().map(|l| l.to_vec()).unwrap_or_default())
+            .collect();
+        let mut unified = unify(pooled).into_iter();
+        return values
+            .into_iter()
+            .zip(lens)
+            .map(|(v, n)| match v {
+                Value::List(_) => Value::List(unified.by_ref().take(n).collect()),
+                Value::Set(_) => Value::set_from(unified.by_ref().take(n).collect()),
+                other => other,
+            })
+            .collect();
+    }
+    if kinds.iter().all(|k| *k == Kind::Map) {
+        let keys: Vec<Vec<String>> = values
+            .iter()
+            .map(|v| match v {
+                Value::Map(m) => m.keys().cloned().collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let pooled: Vec<Value> = values
+            .iter()
+            .flat_map(|v| match v {
+                Value::Map(m) => m.values().cloned().collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let mut unified = unify(pooled).into_iter();
+        return values
+            .into_iter()
+            .zip(keys)
+            .map(|(v, ks)| match v {
+                Value::Map(_) => Value::Map(ks.into_iter().zip(unified.by_ref()).collect()),
+                other => other,
+            })
+            .collect();
+    }
+    values
+}
+
+/// The value of a conditional's chosen result, unified with the other result's type:
+/// objects with the same attributes and tuples of the same length unify element by element,
+/// anything else as one collection (`true ? 1 : "a"` is `"1"`).
+pub fn unify_pair(chosen: Value, other: &Value) -> Value {
+    match (chosen, other) {
+        (Value::Map(a), Value::Map(b)) if a.keys().eq(b.keys()) => Value::Map(
+            a.into_iter()
+                .zip(b.values())
+                .map(|((k, x), y)| (k, unify_pair(x, y)))
+                .collect(),
+        ),
+        (Value::List(a), Value::List(b)) if a.len() == b.len() => Value::List(
+            a.into_iter()
+                .zip(b.iter())
+                .map(|(x, y)| unify_pair(x, y))
+                .collect(),
+        ),
+        (chosen, other) => unify(vec![chosen, other.clone()])
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Null),
+    }
+}
