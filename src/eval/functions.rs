@@ -376,9 +376,9 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if !(2..=62).contains(&base) {
                 return Err("base must be between 2 and 62".into());
             }
-            i64::from_str_radix(s.trim(), base as u32)
+            parse_int(&s, base as u32)
                 .map(|v| Value::Number(v as f64))
-                .map_err(|_| format!("cannot parse {s:?} as a base {base} integer"))
+                .ok_or_else(|| format!("cannot parse {s:?} as a base {base} integer"))
         }
         "format" => {
             at_least(1)?;
@@ -1263,16 +1263,45 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
     }
 }
 
-/// YAML in the style of Terraform's yamlencode: block style, keys and strings double-quoted.
+/// YAML in the style of Terraform's yamlencode: block style, keys and strings double-quoted
+/// (characters outside the Basic Multilingual Plane as `\U0001F914`), multi-line strings as
+/// literal blocks (`|`, or `|-` without a final newline).
 fn yaml(v: &serde_json::Value, indent: usize, out: &mut String) {
     use serde_json::Value as J;
     let pad = " ".repeat(indent);
+    let quoted = |s: &str| -> String {
+        let json = serde_json::to_string(s).unwrap_or_default();
+        let mut q = String::with_capacity(json.len());
+        for c in json.chars() {
+            if (c as u32) > 0xFFFF {
+                q.push_str(&format!("\\U{:08X}", c as u32));
+            } else {
+                q.push(c);
+            }
+        }
+        q
+    };
+    let block = |s: &str, indent: usize| -> String {
+        let header = if s.ends_with('\n') { "|" } else { "|-" };
+        let body = s.strip_suffix('\n').unwrap_or(s);
+        let pad = " ".repeat(indent);
+        let mut text = format!("{header}\n");
+        for line in body.split('\n') {
+            if line.is_empty() {
+                text.push('\n');
+            } else {
+                text.push_str(&format!("{pad}{line}\n"));
+            }
+        }
+        text
+    };
+    let multiline = |v: &J| matches!(v, J::String(s) if s.contains('\n') && !s.ends_with("\n\n"));
     let scalar = |v: &J| -> Option<String> {
         match v {
             J::Null => Some("null".into()),
             J::Bool(b) => Some(b.to_string()),
             J::Number(n) => Some(n.to_string()),
-            J::String(s) => Some(serde_json::to_string(s).unwrap_or_default()),
+            J::String(s) => Some(quoted(s)),
             J::Array(a) if a.is_empty() => Some("[]".into()),
             J::Object(o) if o.is_empty() => Some("{}".into()),
             _ => None,
@@ -1281,7 +1310,14 @@ fn yaml(v: &serde_json::Value, indent: usize, out: &mut String) {
     match v {
         J::Object(o) if !o.is_empty() => {
             for (k, x) in o {
-                let key = serde_json::to_string(k).unwrap_or_default();
+                let key = quoted(k);
+                if multiline(x) {
+                    out.push_str(&format!(
+                        "{pad}{key}: {}",
+                        block(x.as_str().unwrap_or_default(), indent + 2)
+                    ));
+                    continue;
+                }
                 match scalar(x) {
                     Some(s) => out.push_str(&format!("{pad}{key}: {s}\n")),
                     None => {
@@ -1293,6 +1329,13 @@ fn yaml(v: &serde_json::Value, indent: usize, out: &mut String) {
         }
         J::Array(a) if !a.is_empty() => {
             for x in a {
+                if multiline(x) {
+                    out.push_str(&format!(
+                        "{pad}- {}",
+                        block(x.as_str().unwrap_or_default(), indent + 2)
+                    ));
+                    continue;
+                }
                 match scalar(x) {
                     Some(s) => out.push_str(&format!("{pad}- {s}\n")),
                     None => {
@@ -1304,8 +1347,39 @@ fn yaml(v: &serde_json::Value, indent: usize, out: &mut String) {
                 }
             }
         }
+        other if multiline(other) => {
+            out.push_str(&block(other.as_str().unwrap_or_default(), indent + 2))
+        }
         other => out.push_str(&format!("{pad}{}\n", scalar(other).unwrap_or_default())),
     }
+}
+
+/// An integer in base 2 to 62, as Go's big.Int reads it: for bases up to 36 letters are
+/// either case; above, `a`–`z` are 10–35 and `A`–`Z` 36–61.
+fn parse_int(s: &str, base: u32) -> Option<i64> {
+    let s = s.trim();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for c in digits.chars() {
+        let d = match c {
+            '0'..='9' => c as u32 - '0' as u32,
+            'a'..='z' => c as u32 - 'a' as u32 + 10,
+            'A'..='Z' if base <= 36 => c as u32 - 'A' as u32 + 10,
+            'A'..='Z' => c as u32 - 'A' as u32 + 36,
+            _ => return None,
+        };
+        if d >= base {
+            return None;
+        }
+        n = n.checked_mul(base as i64)?.checked_add(d as i64)?;
+    }
+    Some(if neg { -n } else { n })
 }
 
 /// The natural logarithm as Go's math.Log computes it (FreeBSD's e_log.c), so `log` gives
