@@ -159,7 +159,15 @@ impl<'a> Evaluator<'a> {
                 }
                 Ok(Value::Map(out).mark_sensitive_if(sensitive_key))
             }
-            Expression::StringTemplate(t) => self.eval_template(t, (false, false)),
+            Expression::StringTemplate(t) => {
+                // A template that is one interpolation and nothing else is that value, not
+                // its string (`"${[1]}"` is a tuple, `"${null}"` is null), as in Terraform.
+                let elements: Vec<&Element> = t.iter().collect();
+                if let [Element::Interpolation(i)] = elements.as_slice() {
+                    return self.eval(&i.expr);
+                }
+                self.eval_template(t, (false, false))
+            }
             Expression::HeredocTemplate(h) => {
                 let v = self.eval_template(&h.template, (false, false))?;
                 Ok(match (h.indent(), v) {
