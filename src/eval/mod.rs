@@ -4,6 +4,7 @@ mod cidr;
 mod encoding;
 pub mod expr;
 pub mod functions;
+mod gocompat;
 pub mod hclwrite;
 pub mod refs;
 mod time;
