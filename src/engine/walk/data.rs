@@ -146,16 +146,10 @@ impl<'a> Walk<'a> {
                     Err(e) if rc.check.is_some() => {
                         // Scoped to a check block: the check reports, nothing fails.
                         inst.values.insert(addr.key.clone(), Value::Unknown);
-                        self.out.locked().diags.push(
-                            Diagnostic::warning(
-                                "Check block data source failed",
-                                format!(
-                                    "Reading {addr} for check.{} failed: {e}",
-                                    rc.check.as_deref().unwrap_or_default()
-                                ),
-                            )
-                            .at(rc.span.clone()),
-                        );
+                        self.out
+                            .locked()
+                            .diags
+                            .push(check_read_failed(&addr.to_string(), rc, &e));
                     }
                     Err(e) => {
                         return Err(Diagnostic::error(
@@ -237,13 +231,7 @@ impl<'a> Walk<'a> {
                         }
                         Err(e) if rc.check.is_some() => {
                             inst.values.insert(k, Value::Unknown);
-                            self.out.locked().diags.push(Diagnostic::warning(
-                                "Check block data source failed",
-                                format!(
-                                    "Reading {a} for check.{} failed: {e}",
-                                    rc.check.as_deref().unwrap_or_default()
-                                ),
-                            ));
+                            self.out.locked().diags.push(check_read_failed(&a, rc, &e));
                         }
                         Err(e) => {
                             return Err(Fail::Fatal(vec![Diagnostic::error(
@@ -262,4 +250,16 @@ impl<'a> Walk<'a> {
             .insert(key.clone(), inst);
         Ok(())
     }
+}
+
+/// The warning for a failed read of a data source scoped to a check block.
+fn check_read_failed(addr: &str, rc: &crate::config::Resource, e: &ProviderError) -> Diagnostic {
+    Diagnostic::warning(
+        "Check block data source failed",
+        format!(
+            "Reading {addr} for check.{} failed: {e}",
+            rc.check.as_deref().unwrap_or_default()
+        ),
+    )
+    .at(rc.span.clone())
 }
