@@ -188,6 +188,7 @@ impl Engine {
             &variables,
             &Options::default(),
             Phase::Validate,
+            Default::default(),
             &AtomicBool::new(false),
             &events::Silent,
         )
@@ -230,6 +231,11 @@ impl Engine {
             variables,
             options,
             Phase::Plan,
+            removals
+                .iter()
+                .filter(|(_, r)| !r.destroy)
+                .map(|(a, _)| a.clone())
+                .collect(),
             stop,
             reporter,
         )
@@ -245,14 +251,6 @@ impl Engine {
             }
             if !c.deposed {
                 c.previous_addr = moves.previous.get(&c.addr).cloned();
-            }
-            if c.action == Action::Delete && !c.deposed {
-                if let Some(r) = removals.get(&c.addr) {
-                    if !r.destroy {
-                        c.action = Action::Forget;
-                        c.reason = Some("destroy = false is set in the configuration".into());
-                    }
-                }
             }
         }
         diags.extend(warnings);

@@ -160,6 +160,12 @@ fn removed_blocks_match_terraform() {
         text.contains("Some objects will no longer be managed by mlform"),
         "{text}"
     );
+    // As in Terraform, forgotten objects are not read: their API may be gone already.
+    assert!(!text.contains("forget_me: Refreshing state"), "{text}");
+    assert!(
+        !text.contains("legacy.terraform_data.inner: Refreshing state"),
+        "{text}"
+    );
     insta::assert_snapshot!("removed_plan", snapshot_text(&text));
     let json = w.ok(&["show", "-json", "tfplan"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();

@@ -125,6 +125,8 @@ pub(super) struct Walk<'a> {
     plan_index: HashMap<(InstanceAddr, bool), usize>,
     /// Apply: the plan's changes by configuration resource.
     plan_by_resource: HashMap<(Vec<String>, ResourceKey), Vec<usize>>,
+    /// Plan: objects `removed` blocks forget; they are neither refreshed nor destroyed.
+    forget: HashSet<InstanceAddr>,
 }
 
 impl<'a> Walk<'a> {
@@ -200,6 +202,7 @@ impl<'a> Walk<'a> {
                     m
                 })
                 .unwrap_or_default(),
+            forget: HashSet::new(),
         }
     }
 
@@ -209,6 +212,7 @@ impl<'a> Walk<'a> {
         root_vars: &BTreeMap<String, Value>,
         opts: &Options,
         phase: Phase,
+        forget: HashSet<InstanceAddr>,
         stop: &AtomicBool,
         reporter: &dyn Reporter,
     ) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
@@ -225,6 +229,7 @@ impl<'a> Walk<'a> {
             reporter,
         );
         walk.targeted = walk.compute_targets();
+        walk.forget = forget;
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
         let mut out = std::mem::take(&mut *walk.out.locked());
         if report.stopped {

@@ -290,8 +290,30 @@ impl<'a> Walk<'a> {
         reason: impl Fn(&InstanceAddr) -> String,
         diags: &mut Vec<Diagnostic>,
     ) {
+        let mut out = Vec::new();
+        // Forgotten objects leave the state as they are: no refresh, no provider call.
+        for a in addrs.iter().filter(|a| self.forget.contains(*a)) {
+            if let Some(s) = self.prior.instances.get(a) {
+                out.push(ResourceChange {
+                    previous_addr: None,
+                    importing: None,
+                    blocks: Default::default(),
+                    addr: a.clone(),
+                    deposed: false,
+                    action: Action::Forget,
+                    before: Some(s.value.clone()),
+                    after: None,
+                    requires_replace: vec![],
+                    reason: Some("destroy = false is set in the configuration".into()),
+                    provider: s.provider.clone(),
+                    dependencies: s.dependencies.clone(),
+                    create_before_destroy: false,
+                });
+            }
+        }
         let items: Vec<(InstanceAddr, InstanceState)> = addrs
             .iter()
+            .filter(|a| !self.forget.contains(*a))
             .filter_map(|a| self.prior.instances.get(a).map(|s| (a.clone(), s.clone())))
             .collect();
         let refreshed = futures_util::future::join_all(
@@ -300,7 +322,6 @@ impl<'a> Walk<'a> {
                 .map(|(a, s)| async move { (a, s, self.refresh(a, s, res, schema).await) }),
         )
         .await;
-        let mut out = Vec::new();
         for (a, s, r) in refreshed {
             match r {
                 Ok(Some(before)) => {
