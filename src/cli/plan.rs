@@ -112,7 +112,7 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         Some(out) => super::generate::generate(ctx, out).await?,
         None => Vec::new(),
     };
-    let (engine, plan, _, _lock) = match make_plan(ctx, &args.flags, false, args.json).await {
+    let (engine, mut plan, _, _lock) = match make_plan(ctx, &args.flags, false, args.json).await {
         Ok(r) => r,
         Err(CliError::Diagnostics(d, s)) if args.json => {
             for diag in &d {
@@ -126,6 +126,11 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         }
         Err(e) => return Err(e),
     };
+    for c in plan.changes.iter_mut() {
+        if c.importing.is_some() && generated.contains(&c.addr.to_string()) {
+            c.reason = Some("config will be generated".into());
+        }
+    }
     if args.json {
         for event in crate::render::json::plan_events(&plan) {
             println!("{event}");

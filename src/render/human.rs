@@ -273,7 +273,9 @@ fn header(c: &ResourceChange) -> Vec<String> {
             serde_json::Value::String(id.clone())
         ));
     }
-    if c.action == Action::Forget {
+    // Forgets and imports carry notes, not causes: "(destroy = false is set ...)",
+    // "(config will be generated)".
+    if c.action == Action::Forget || c.importing.is_some() {
         if let Some(r) = &c.reason {
             lines.push(format!("({r})"));
         }

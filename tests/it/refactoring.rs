@@ -413,6 +413,10 @@ fn generate_config_out_writes_terraforms_block() {
     let theirs = read(reference("import/generate-config").join("generated.tf"));
     let ours = std::fs::read_to_string(w.path().join("generated.tf")).unwrap();
     assert_eq!(ours, theirs.replace("Terraform", "mlform"));
+    assert_has_terraform_lines(
+        &plan.stdout,
+        &read(reference("import/generate-config").join("plan.txt")),
+    );
     assert!(
         plan.stdout
             .contains("# terraform_data.generated will be imported"),
