@@ -99,16 +99,20 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
             };
             actions.sort_by_key(order);
             actions.dedup();
-            out.push_str("mlform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
-            for a in actions {
-                let _ = writeln!(
-                    out,
-                    "{} {}",
-                    style.sym(&format!("{:>3}", a.symbol())),
-                    a.legend()
-                );
+            // Moves, imports and forgets have no symbol: a plan of only those has no legend.
+            if !actions.is_empty() {
+                out.push_str("mlform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
+                for a in actions {
+                    let _ = writeln!(
+                        out,
+                        "{} {}",
+                        style.sym(&format!("{:>3}", a.symbol())),
+                        a.legend()
+                    );
+                }
+                out.push('\n');
             }
-            out.push_str("\nmlform will perform the following actions:\n");
+            out.push_str("mlform will perform the following actions:\n");
             for c in &visible {
                 out.push('\n');
                 render_change(&mut out, c, style);
