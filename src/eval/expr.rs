@@ -564,7 +564,7 @@ impl<'a> Evaluator<'a> {
                     format!("There is no function named \"{full_name}\"."),
                 )
                 .hint(
-                    did_you_mean(&full_name, functions::NAMES.iter().copied())
+                    did_you_mean(&full_name, functions::names())
                         .unwrap_or_else(|| "See the list of functions in docs/language.md.".into()),
                 ));
         }

@@ -42,8 +42,8 @@ mod collections;
 mod files;
 mod strings;
 
-/// Every function name, for "did you mean" hints and docs.
-pub const NAMES: &[&str] = &[
+/// The functions this module dispatches itself; the families list their own.
+const OWN_NAMES: &[&str] = &[
     "abs",
     "ceil",
     "floor",
@@ -53,49 +53,6 @@ pub const NAMES: &[&str] = &[
     "pow",
     "signum",
     "parseint",
-    "format",
-    "formatlist",
-    "join",
-    "split",
-    "replace",
-    "lower",
-    "upper",
-    "title",
-    "trimspace",
-    "trim",
-    "trimprefix",
-    "trimsuffix",
-    "substr",
-    "startswith",
-    "endswith",
-    "strrev",
-    "regex",
-    "regexall",
-    "length",
-    "concat",
-    "contains",
-    "distinct",
-    "element",
-    "flatten",
-    "keys",
-    "values",
-    "lookup",
-    "merge",
-    "one",
-    "range",
-    "reverse",
-    "setunion",
-    "setintersection",
-    "setsubtract",
-    "slice",
-    "sort",
-    "zipmap",
-    "coalesce",
-    "coalescelist",
-    "compact",
-    "index",
-    "chunklist",
-    "transpose",
     "tolist",
     "toset",
     "tomap",
@@ -114,32 +71,14 @@ pub const NAMES: &[&str] = &[
     "sha1",
     "sha256",
     "sha512",
-    "filesha256",
-    "filemd5",
-    "filebase64",
-    "file",
-    "fileexists",
-    "templatefile",
-    "abspath",
-    "basename",
-    "dirname",
-    "pathexpand",
     "cidrsubnet",
     "cidrsubnets",
     "cidrhost",
     "cidrnetmask",
-    "strcontains",
     "log",
-    "setproduct",
-    "matchkeys",
-    "templatestring",
     "base64sha256",
     "base64sha512",
     "base64gzip",
-    "filesha1",
-    "filesha512",
-    "filebase64sha256",
-    "filebase64sha512",
     "textencodebase64",
     "textdecodebase64",
     "csvdecode",
@@ -147,7 +86,6 @@ pub const NAMES: &[&str] = &[
     "plantimestamp",
     "ephemeralasnull",
     "formatdate",
-    "fileset",
     "provider::terraform::encode_tfvars",
     "provider::terraform::decode_tfvars",
     "provider::terraform::encode_expr",
@@ -158,11 +96,7 @@ pub const NAMES: &[&str] = &[
     "nonsensitive",
     "issensitive",
     "type",
-    "alltrue",
-    "anytrue",
     "urlencode",
-    "indent",
-    "chomp",
     "timestamp",
 ];
 
@@ -196,8 +130,18 @@ const STRUCTURAL: &[&str] = &[
 /// that says so, not "unknown function".
 pub const NOT_YET: &[&str] = &["bcrypt", "rsadecrypt"];
 
+/// Every function name mlform knows, for lookups and did-you-mean hints.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    OWN_NAMES
+        .iter()
+        .chain(strings::NAMES)
+        .chain(collections::NAMES)
+        .chain(files::NAMES)
+        .copied()
+}
+
 pub fn exists(name: &str) -> bool {
-    NAMES.contains(&name)
+    names().any(|n| n == name)
 }
 
 type R = Result<Value, String>;
