@@ -123,7 +123,7 @@ impl<'a> Evaluator<'a> {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => Ok(Value::Number(n.as_f64().unwrap_or(0.0))),
-            Expression::String(s) => Ok(Value::String(s.value().to_string())),
+            Expression::String(s) => Ok(Value::String(nfc(s.value()))),
             Expression::Array(items) => Ok(Value::List(
                 items
                     .iter()
@@ -727,9 +727,19 @@ impl<'a> Evaluator<'a> {
         let v = if unknown {
             Value::Unknown
         } else {
-            Value::String(out)
+            Value::String(nfc(&out))
         };
         Ok(v.mark_sensitive_if(sensitive))
+    }
+}
+
+/// Strings in NFC, as Terraform keeps every string (`"e\u0301"` is `"é"`).
+pub fn nfc(s: &str) -> String {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        s.to_string()
+    } else {
+        s.nfc().collect()
     }
 }
 

@@ -43,7 +43,11 @@ pub(super) fn call(name: &str, args: &[Value], module_dir: &Path) -> R {
             match a(0) {
                 Value::List(items) | Value::Set(items) => Ok(Value::Number(items.len() as f64)),
                 Value::Map(m) => Ok(Value::Number(m.len() as f64)),
-                Value::String(s) => Ok(Value::Number(s.chars().count() as f64)),
+                // Terraform counts grapheme clusters: "🧑‍🚀" is one character.
+                Value::String(s) => Ok(Value::Number(
+                    unicode_segmentation::UnicodeSegmentation::graphemes(s.as_str(), true).count()
+                        as f64,
+                )),
                 other => Err(format!(
                     "argument must be a collection or string, not {}",
                     other.type_name()

@@ -217,7 +217,11 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             plain.push(a.strip_marks());
         }
     }
-    Ok(dispatch(name, plain, module_dir)?.mark_sensitive_if(sensitive))
+    let result = match dispatch(name, plain, module_dir)? {
+        Value::String(s) => Value::String(crate::eval::expr::nfc(&s)),
+        other => other,
+    };
+    Ok(result.mark_sensitive_if(sensitive))
 }
 
 fn fixed<const N: usize>(name: &str, args: Vec<Value>) -> Result<[Value; N], String> {

@@ -169,8 +169,11 @@ pub(super) fn call(name: &str, args: &[Value], module_dir: &Path) -> R {
         }
         "strrev" => {
             want(1)?;
+            let s = string(a(0), "string")?;
             Ok(Value::String(
-                string(a(0), "string")?.chars().rev().collect(),
+                unicode_segmentation::UnicodeSegmentation::graphemes(s.as_str(), true)
+                    .rev()
+                    .collect(),
             ))
         }
         "substr" => {
