@@ -9,7 +9,7 @@ use std::path::Path;
 use mlform_provider::{Schema, Value};
 
 use super::{CliError, Ctx};
-use crate::addr::{InstanceAddr, Target};
+use crate::addr::InstanceAddr;
 use crate::config::{Mode, ProviderRef};
 use crate::diag::Diagnostic;
 
@@ -64,15 +64,7 @@ pub(super) async fn generate(ctx: &Ctx, out: &Path) -> Result<Vec<String>, CliEr
     let mut written = Vec::new();
     let mut diags = Vec::new();
     for im in &engine.config.imports {
-        let addr = match &im.to {
-            Target::Resource(module, resource) => InstanceAddr {
-                module: module.clone(),
-                resource: resource.clone(),
-                key: None,
-            },
-            Target::Instance(i) => i.clone(),
-            Target::Module(_) => continue,
-        };
+        let addr = im.to.clone();
         let declared = engine
             .config
             .descendant(&crate::addr::config_path(&addr.module))

@@ -6,7 +6,7 @@ use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::Block;
 
 use super::{block_span, bool_attr, check_known_args, collect_check, span_of, Check, Expr, Module};
-use crate::addr::{parse_target, Target};
+use crate::addr::{parse_target, InstanceAddr, Target};
 use crate::config::Mode;
 use crate::diag::{Diagnostic, FileId, Span};
 
@@ -274,8 +274,9 @@ pub(super) fn collect_check_block(
 /// `import { to = ADDR  id = EXPR  for_each = EXPR  provider = REF }` (root module only).
 #[derive(Debug, Clone)]
 pub struct Import {
-    /// The target resource, with its module path (static keys).
-    pub to: Target,
+    /// The target instance, with its module path (static keys); no key for a resource
+    /// without count or for_each, or when `to_key` computes it.
+    pub to: InstanceAddr,
     /// An instance key computed per `for_each` element (`to = t.n[each.key]`).
     pub to_key: Option<Expr>,
     pub id: Expr,
@@ -349,7 +350,16 @@ pub(super) fn collect_import(
     if refuse_data(file, block, &target, diags) {
         return;
     }
-    if to_key.is_some() && matches!(target, Target::Instance(_)) {
+    let target = match target {
+        Target::Instance(i) => i,
+        Target::Resource(module, resource) => InstanceAddr {
+            module,
+            resource,
+            key: None,
+        },
+        Target::Module(_) => return,
+    };
+    if to_key.is_some() && target.key.is_some() {
         diags.push(
             Diagnostic::error(
                 "Invalid import address",

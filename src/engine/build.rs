@@ -753,11 +753,7 @@ fn add_edges(
     }
     if path.is_empty() {
         for im in &m.imports {
-            let (module, resource) = match &im.to {
-                crate::addr::Target::Resource(m, r) => (m, r),
-                crate::addr::Target::Instance(i) => (&i.module, &i.resource),
-                crate::addr::Target::Module(_) => continue,
-            };
+            let (module, resource) = (&im.to.module, &im.to.resource);
             let cfg: Vec<String> = module.iter().map(|(n, _)| n.clone()).collect();
             let Some(node) = g
                 .index

@@ -175,9 +175,10 @@ pub struct ApplyCounts {
 impl Engine {
     /// Validates the configuration: references, types, schemas, cycles; no provider calls.
     pub async fn validate(&self) -> Vec<Diagnostic> {
-        let state = State::default();
+        let mut state = State::default();
         let variables = BTreeMap::new();
-        let mut refactoring = refactor::apply_moves(&self.config, &mut State::default()).diags;
+        // Moves on an empty state do nothing but check the statements.
+        let mut refactoring = refactor::apply_moves(&self.config, &mut state).diags;
         refactoring.extend(refactor::removals(&self.config, &state).1);
         if refactoring.iter().any(Diagnostic::is_error) {
             return refactoring;
@@ -216,7 +217,7 @@ impl Engine {
             moved_state = Some(state);
             moves
         } else {
-            refactor::apply_moves(&self.config, &mut State::default())
+            refactor::Moves::default()
         };
         let planning = moved_state.as_ref().unwrap_or(prior);
         let (removals, removal_diags) = refactor::removals(&self.config, planning);

@@ -11,6 +11,7 @@ use crate::diag::Diagnostic;
 use crate::state::{Record, State};
 
 /// What applying the `moved` statements did to a state.
+#[derive(Default)]
 pub struct Moves {
     /// New address → the address the object had in the prior state.
     pub previous: BTreeMap<InstanceAddr, InstanceAddr>,

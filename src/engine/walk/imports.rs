@@ -9,18 +9,13 @@ impl<'a> Walk<'a> {
         mi: &ModulePath,
         key: &ResourceKey,
     ) -> Result<HashMap<Option<Key>, String>, Vec<Diagnostic>> {
-        use crate::addr::Target;
         let mut out: HashMap<Option<Key>, String> = HashMap::new();
         let mut diags = Vec::new();
         let root = &self.e.config;
         let root_path: ModulePath = Vec::new();
         for im in &root.imports {
-            let (module, resource, fixed_key) = match &im.to {
-                Target::Resource(m, r) => (m, r, None),
-                Target::Instance(i) => (&i.module, &i.resource, i.key.clone()),
-                Target::Module(_) => continue,
-            };
-            if resource != key || module != mi {
+            let fixed_key = im.to.key.clone();
+            if &im.to.resource != key || &im.to.module != mi {
                 continue;
             }
             let values = self.values.locked();
