@@ -656,11 +656,6 @@ pub fn plan_json(
     root.insert("complete".into(), J::Bool(plan.deferred.is_empty()));
     root.insert("errored".into(), J::Bool(plan.errored));
     if !plan.checks.is_empty() {
-        let status = |s: crate::plan::CheckStatus| match s {
-            crate::plan::CheckStatus::Pass => "pass",
-            crate::plan::CheckStatus::Fail => "fail",
-            crate::plan::CheckStatus::Unknown => "unknown",
-        };
         root.insert(
             "checks".into(),
             J::Array(
@@ -669,9 +664,9 @@ pub fn plan_json(
                     .map(|c| {
                         json!({
                             "address": {"kind": "check", "name": c.name, "to_display": c.address},
-                            "status": status(c.status),
+                            "status": c.status,
                             "instances": c.instances.iter().map(|i| {
-                                let mut inst = json!({"address": {"to_display": i.address}, "status": status(i.status)});
+                                let mut inst = json!({"address": {"to_display": i.address}, "status": i.status});
                                 if !i.problems.is_empty() {
                                     inst["problems"] = J::Array(i.problems.iter().map(|p| json!({"message": p})).collect());
                                 }

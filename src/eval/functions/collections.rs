@@ -34,8 +34,7 @@ pub(super) const NAMES: &[&str] = &[
     "matchkeys",
 ];
 
-pub(super) fn call(name: &str, args: &[Value], module_dir: &Path) -> R {
-    let _ = module_dir;
+pub(super) fn call(name: &str, args: &[Value]) -> R {
     arity!(args, n, a, want, at_least);
     match name {
         "length" => {

@@ -21,7 +21,6 @@ pub(super) const NAMES: &[&str] = &[
 ];
 
 pub(super) fn call(name: &str, args: &[Value], module_dir: &Path) -> R {
-    let _ = module_dir;
     arity!(args, n, a, want, at_least);
     match name {
         "file" | "filesha256" | "filemd5" | "filebase64" => {

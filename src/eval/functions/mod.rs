@@ -277,7 +277,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
     arity!(args, n, a, want, at_least);
     match name {
         _ if strings::NAMES.contains(&name) => strings::call(name, &args, module_dir),
-        _ if collections::NAMES.contains(&name) => collections::call(name, &args, module_dir),
+        _ if collections::NAMES.contains(&name) => collections::call(name, &args),
         _ if files::NAMES.contains(&name) => files::call(name, &args, module_dir),
         "abs" => {
             want(1)?;

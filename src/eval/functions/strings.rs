@@ -28,7 +28,6 @@ pub(super) const NAMES: &[&str] = &[
 ];
 
 pub(super) fn call(name: &str, args: &[Value], module_dir: &Path) -> R {
-    let _ = module_dir;
     arity!(args, n, a, want, at_least);
     match name {
         "format" => {
