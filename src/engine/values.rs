@@ -56,7 +56,7 @@ impl Instances {
 
     fn instance(&self, key: &Value) -> Option<Value> {
         let k = match (&self.expansion, key.unmark().0) {
-            (Expansion::Count, Value::Number(n)) if n.fract() == 0.0 => Key::Int(*n as i64),
+            (Expansion::Count, Value::Number(n)) if n.to_i64().is_some() => Key::Int(n.to_i64()?),
             (Expansion::ForEach, Value::String(s)) => Key::Str(s.clone()),
             _ => return None,
         };
@@ -154,7 +154,7 @@ impl Scope for EvalScope<'_> {
                 Ok((agg, 1))
             }
             "count" => match (attr(steps, 0), self.count_index) {
-                (Some("index"), Some(i)) => Ok((Value::Number(i as f64), 1)),
+                (Some("index"), Some(i)) => Ok((Value::from(i as i64), 1)),
                 (Some("index"), None) => Err(ScopeError::new("Reference to \"count\" in non-counted context", "The \"count\" object can only be used in resource and module blocks that set the count argument.")),
                 _ => Err(ScopeError::new("Invalid reference", "The \"count\" object has only the attribute \"index\".")),
             },

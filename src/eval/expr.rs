@@ -7,7 +7,7 @@ use std::path::Path;
 
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Directive, Element, Strip, Template};
-use mlform_provider::Value;
+use mlform_provider::{Number, NumberError, Value};
 
 use super::functions;
 use super::types::{to_bool, to_number, to_string};
@@ -122,7 +122,9 @@ impl<'a> Evaluator<'a> {
         match expr {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
-            Expression::Number(n) => Ok(Value::Number(n.as_f64().unwrap_or(0.0))),
+            Expression::Number(n) => literal_number(n)
+                .map(Value::Number)
+                .map_err(|e| self.err(expr, "Invalid number literal", format!("{e}."))),
             Expression::String(s) => Ok(Value::String(nfc(s.value()))),
             Expression::Array(items) => Ok(Value::List(
                 items
@@ -190,7 +192,7 @@ impl<'a> Evaluator<'a> {
                         TraversalOperator::GetAttr(a) => Step::Attr(a.as_str().to_string()),
                         TraversalOperator::Index(e) => Step::Index(self.eval(e)?),
                         TraversalOperator::LegacyIndex(n) => {
-                            Step::Index(Value::Number(*n.value() as f64))
+                            Step::Index(Value::from(*n.value() as usize))
                         }
                         TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                             Step::Splat
@@ -251,7 +253,7 @@ impl<'a> Evaluator<'a> {
                     return Ok(Value::Unknown.mark_sensitive_if(sensitive));
                 }
                 let out = match u.operator.value() {
-                    UnaryOperator::Neg => to_number(&v).map(|n| Value::Number(-n)).ok_or_else(|| self.err(&u.expr, "Invalid operand", format!("Unsuitable value for unary operand: a number is required, but got {}.", v.type_name())))?,
+                    UnaryOperator::Neg => to_number(&v).map(|n| Value::Number(n.neg())).ok_or_else(|| self.err(&u.expr, "Invalid operand", format!("Unsuitable value for unary operand: a number is required, but got {}.", v.type_name())))?,
                     UnaryOperator::Not => to_bool(&v).map(|b| Value::Bool(!b)).ok_or_else(|| self.err(&u.expr, "Invalid operand", format!("Unsuitable value for unary operand: a bool is required, but got {}.", v.type_name())))?,
                 };
                 Ok(out.mark_sensitive_if(sensitive))
@@ -358,30 +360,26 @@ impl<'a> Evaluator<'a> {
                         ),
                     )
                 })?;
+                let arith = |r: Result<Number, NumberError>, what: &str| {
+                    r.map(Value::Number).map_err(|e| match e {
+                        NumberError::DivisionByZero => self.err(
+                            &b.rhs_expr,
+                            "Division by zero",
+                            format!("The right operand of a {what} is zero."),
+                        ),
+                        e => self.err(&b.rhs_expr, "Number out of range", format!("{e}.")),
+                    })
+                };
                 match op {
-                    Plus => Value::Number(ln + rn),
-                    Minus => Value::Number(ln - rn),
-                    Mul => Value::Number(ln * rn),
-                    Div if rn == 0.0 => {
-                        return Err(self.err(
-                            &b.rhs_expr,
-                            "Division by zero",
-                            "The right operand of a division is zero.",
-                        ))
-                    }
-                    Div => Value::Number(ln / rn),
-                    Mod if rn == 0.0 => {
-                        return Err(self.err(
-                            &b.rhs_expr,
-                            "Division by zero",
-                            "The right operand of a modulo is zero.",
-                        ))
-                    }
-                    Mod => Value::Number(ln % rn),
-                    Less => Value::Bool(ln < rn),
-                    LessEq => Value::Bool(ln <= rn),
-                    Greater => Value::Bool(ln > rn),
-                    GreaterEq => Value::Bool(ln >= rn),
+                    Plus => arith(ln.add(&rn), "sum")?,
+                    Minus => arith(ln.sub(&rn), "difference")?,
+                    Mul => arith(ln.mul(&rn), "product")?,
+                    Div => arith(ln.div(&rn), "division")?,
+                    Mod => arith(ln.rem(&rn), "modulo")?,
+                    Less => Value::Bool(ln.total_cmp(&rn).is_lt()),
+                    LessEq => Value::Bool(ln.total_cmp(&rn).is_le()),
+                    Greater => Value::Bool(ln.total_cmp(&rn).is_gt()),
+                    GreaterEq => Value::Bool(ln.total_cmp(&rn).is_ge()),
                     _ => unreachable!("handled above"),
                 }
             }
@@ -399,7 +397,7 @@ impl<'a> Evaluator<'a> {
             Value::List(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (Value::Number(i as f64), v.clone()))
+                .map(|(i, v)| (Value::from(i), v.clone()))
                 .collect(),
             Value::Set(items) => items.iter().map(|v| (v.clone(), v.clone())).collect(),
             Value::Map(m) => m
@@ -680,7 +678,7 @@ impl<'a> Evaluator<'a> {
                             Value::List(items) => items
                                 .into_iter()
                                 .enumerate()
-                                .map(|(i, v)| (Value::Number(i as f64), v))
+                                .map(|(i, v)| (Value::from(i), v))
                                 .collect(),
                             Value::Set(items) => {
                                 items.into_iter().map(|v| (v.clone(), v)).collect()
@@ -855,10 +853,10 @@ pub fn apply_steps(mut value: Value, steps: &[Step]) -> Result<Value, String> {
                                 key.type_name()
                             ));
                         };
-                        if n < 0.0 || n.fract() != 0.0 || n as usize >= items.len() {
-                            return Err(format!("The given index {} is out of range: the collection has {} element(s).", mlform_provider::format_number(n), items.len()));
+                        match n.to_usize().filter(|i| *i < items.len()) {
+                            Some(i) => items.swap_remove(i),
+                            None => return Err(format!("The given index {n} is out of range: the collection has {} element(s).", items.len())),
                         }
-                        items.swap_remove(n as usize)
                     }
                     Value::Map(mut m) => {
                         let Some(k) = to_string(&key) else {
@@ -884,4 +882,20 @@ pub fn apply_steps(mut value: Value, steps: &[Step]) -> Result<Value, String> {
         };
     }
     Ok(value.mark_sensitive_if(sensitive))
+}
+
+/// A number literal at Terraform's precision, read from its source text.
+fn literal_number(
+    n: &hcl_edit::Formatted<hcl_edit::Number>,
+) -> Result<Number, mlform_provider::NumberError> {
+    match n.as_repr() {
+        Some(repr) => {
+            let text: String = repr.chars().filter(|c| !c.is_whitespace()).collect();
+            Number::parse(&text)
+        }
+        None => n
+            .as_f64()
+            .and_then(Number::from_f64)
+            .ok_or(mlform_provider::NumberError::NotANumber),
+    }
 }

@@ -1,14 +1,8 @@
 //! What Terraform's functions inherit from Go, reproduced so values match to the byte: fmt
-//! verbs (`format`), encoding/json escaping, the YAML style of `yamlencode`, Unicode simple
+//! encoding/json escaping, the YAML style of `yamlencode`, Unicode simple
 //! case mapping, math.Log, big.Int parsing, and filepath's Base and Dir.
 
-use mlform_provider::{format_number, Value};
-
-use super::types::{to_bool, to_number, to_string};
-
-/// The largest width or precision in a `format` verb: 65,535 (Terraform's Go fmt refuses
-/// widths past 1e6; no real format string comes near either).
-const MAX_FORMAT_WIDTH: usize = u16::MAX as usize;
+use mlform_provider::BigUint;
 
 /// YAML in the style of Terraform's yamlencode: block style, keys and strings double-quoted
 /// (characters outside the Basic Multilingual Plane as `\U0001F914`), multi-line strings as
@@ -103,7 +97,7 @@ pub(super) fn yaml(v: &serde_json::Value, indent: usize, out: &mut String) {
 
 /// An integer in base 2 to 62, as Go's big.Int reads it: for bases up to 36 letters are
 /// either case; above, `a`–`z` are 10–35 and `A`–`Z` 36–61.
-pub(super) fn parse_int(s: &str, base: u32) -> Option<i64> {
+pub(super) fn parse_int(s: &str, base: u32) -> Option<(bool, BigUint)> {
     let s = s.trim();
     let (neg, digits) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -112,7 +106,10 @@ pub(super) fn parse_int(s: &str, base: u32) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
-    let mut n: i64 = 0;
+    if digits.len() > mlform_provider::MAX_NUMBER_TEXT {
+        return None;
+    }
+    let mut n = BigUint::default();
     for c in digits.chars() {
         let d = match c {
             '0'..='9' => c as u32 - '0' as u32,
@@ -124,9 +121,9 @@ pub(super) fn parse_int(s: &str, base: u32) -> Option<i64> {
         if d >= base {
             return None;
         }
-        n = n.checked_mul(base as i64)?.checked_add(d as i64)?;
+        n = n * base + d;
     }
-    Some(if neg { -n } else { n })
+    Some((neg, n))
 }
 
 /// The natural logarithm as Go's math.Log computes it (FreeBSD's e_log.c), so `log` gives
@@ -250,117 +247,4 @@ pub(super) fn go_dir(path: &str) -> String {
         (false, true) => ".".into(),
         (false, false) => joined,
     }
-}
-
-/// Terraform's `format` verbs: %s %d %f %.Nf %q %v %t %%, with width and `-` padding.
-pub(super) fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
-    let mut out = String::new();
-    let mut chars = fmt.chars().peekable();
-    let mut next_arg = 0;
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        if chars.peek() == Some(&'%') {
-            chars.next();
-            out.push('%');
-            continue;
-        }
-        let mut spec = String::new();
-        while let Some(&d) = chars.peek() {
-            if d.is_ascii_digit() || d == '.' || d == '-' || d == '+' || d == '#' || d == ' ' {
-                spec.push(d);
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        let verb = chars
-            .next()
-            .ok_or("format string ends with an unfinished verb")?;
-        let arg = args
-            .get(next_arg)
-            .ok_or_else(|| format!("not enough arguments for format string {fmt:?}"))?;
-        next_arg += 1;
-        let flags: &str = &spec[..spec.len() - spec.trim_start_matches(['-', '+', '#', ' ']).len()];
-        let left = flags.contains('-');
-        let plus = flags.contains('+');
-        let space = flags.contains(' ');
-        let alt = flags.contains('#');
-        let spec = spec.trim_start_matches(['-', '+', '#', ' ']);
-        let zero = spec.starts_with('0') && !left;
-        let (width, precision) = match spec.split_once('.') {
-            Some((w, p)) => (w, p),
-            None => (spec, ""),
-        };
-        let bounded = |digits: &str, what: &str| -> Result<Option<usize>, String> {
-            if digits.is_empty() {
-                return Ok(None);
-            }
-            match digits.parse::<usize>() {
-                Ok(n) if n <= MAX_FORMAT_WIDTH => Ok(Some(n)),
-                _ => Err(format!(
-                    "the {what} in %{spec}{verb} is larger than {MAX_FORMAT_WIDTH}, the limit on format widths and precisions"
-                )),
-            }
-        };
-        let (width, precision) = (bounded(width, "width")?, bounded(precision, "precision")?);
-        let text = match verb {
-            's' | 'v' => {
-                let text = to_string(arg)
-                    .unwrap_or_else(|| serde_json::to_string(&arg.to_json()).unwrap_or_default());
-                match precision {
-                    Some(p) => text.chars().take(p).collect(),
-                    None => text,
-                }
-            }
-            'q' => serde_json::to_string(&to_string(arg).ok_or("%q needs a string")?)
-                .unwrap_or_default(),
-            't' => to_bool(arg).ok_or("%t needs a bool")?.to_string(),
-            'd' => {
-                let n = to_number(arg)
-                    .ok_or_else(|| format!("%d needs a number, got {}", arg.type_name()))?;
-                let n = n.trunc() as i64;
-                match (n >= 0, plus, space) {
-                    (true, true, _) => format!("+{n}"),
-                    (true, false, true) => format!(" {n}"),
-                    _ => n.to_string(),
-                }
-            }
-            'f' | 'g' | 'e' => {
-                let n = to_number(arg).ok_or_else(|| format!("%{verb} needs a number"))?;
-                match (verb, precision) {
-                    ('f', p) => format!("{:.*}", p.unwrap_or(6), n),
-                    ('e', p) => format!("{:.*e}", p.unwrap_or(6), n),
-                    _ => format_number(n),
-                }
-            }
-            'x' if alt => format!("{:#x}", to_number(arg).ok_or("%x needs a number")? as i64),
-            'x' => format!("{:x}", to_number(arg).ok_or("%x needs a number")? as i64),
-            'X' => format!("{:X}", to_number(arg).ok_or("%X needs a number")? as i64),
-            'o' if alt => format!("0{:o}", to_number(arg).ok_or("%o needs a number")? as i64),
-            'o' => format!("{:o}", to_number(arg).ok_or("%o needs a number")? as i64),
-            'b' => format!("{:b}", to_number(arg).ok_or("%b needs a number")? as i64),
-            other => return Err(format!("unsupported format verb %{other}")),
-        };
-        let pad = width.unwrap_or(0).saturating_sub(text.chars().count());
-        if left {
-            out.push_str(&text);
-            out.push_str(&" ".repeat(pad));
-        } else if zero && matches!(verb, 'd' | 'f' | 'x' | 'X' | 'o' | 'b') {
-            let (sign, digits) = if let Some(d) = text.strip_prefix('-') {
-                ("-", d)
-            } else {
-                ("", text.as_str())
-            };
-            out.push_str(sign);
-            out.push_str(&"0".repeat(pad));
-            out.push_str(digits);
-        } else {
-            out.push_str(&" ".repeat(pad));
-            out.push_str(&text);
-        }
-    }
-    Ok(out)
 }

@@ -46,7 +46,7 @@ pub fn expr(v: &Value, indent: usize) -> String {
         // A secret is never written out in clear.
         Value::Sensitive(_) => "null".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => mlform_provider::format_number(*n),
+        Value::Number(n) => n.to_string(),
         Value::String(s) => string_literal(s),
         Value::List(items) | Value::Set(items) => {
             let inner: Vec<String> = items.iter().map(|i| expr(i, indent)).collect();

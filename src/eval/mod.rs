@@ -2,6 +2,7 @@
 
 mod cidr;
 mod encoding;
+mod format;
 pub mod expr;
 pub mod functions;
 mod gocompat;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use hcl_edit::expr::{Expression, TraversalOperator};
-use mlform_provider::{Type, Value};
+use mlform_provider::{Number, Type, Value};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeConstraint {
@@ -295,16 +295,16 @@ fn describe(value: &Value) -> String {
 pub fn to_string(value: &Value) -> Option<String> {
     match value.unmark().0 {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(mlform_provider::format_number(*n)),
+        Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
-pub fn to_number(value: &Value) -> Option<f64> {
+pub fn to_number(value: &Value) -> Option<Number> {
     match value.unmark().0 {
-        Value::Number(n) => Some(*n),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+        Value::Number(n) => Some(n.clone()),
+        Value::String(s) => Number::parse(s.trim()).ok(),
         _ => None,
     }
 }

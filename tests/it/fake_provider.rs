@@ -124,7 +124,7 @@ impl Resource for FakeObject {
         );
         m.insert("id".into(), Value::from(id.as_str()));
         if m.get("size").is_none_or(|v| v.is_null() || v.is_unknown()) {
-            m.insert("size".into(), Value::Number(1.0));
+            m.insert("size".into(), Value::from(1i64));
         }
         let v = Value::Map(m);
         self.store.lock().unwrap().insert(id, v.clone());
@@ -139,7 +139,7 @@ impl Resource for FakeObject {
         let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
         m.insert("id".into(), Value::from(id.as_str()));
         if m.get("size").is_none_or(|v| v.is_null() || v.is_unknown()) {
-            m.insert("size".into(), Value::Number(1.0));
+            m.insert("size".into(), Value::from(1i64));
         }
         let v = Value::Map(m);
         self.store.lock().unwrap().insert(id, v.clone());

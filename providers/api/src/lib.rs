@@ -4,6 +4,7 @@
 //! purpose: provider crates depend on it, never on the engine.
 
 mod error;
+mod number;
 mod planner;
 mod provider;
 mod schema;
@@ -11,10 +12,12 @@ mod timeouts;
 mod value;
 
 pub use error::ProviderError;
+pub use number::{Number, NumberError, LITERAL_PRECISION, MAX_BINARY_EXPONENT, MAX_NUMBER_TEXT};
+pub use num_bigint::BigUint;
 pub use planner::plan_by_schema;
 pub use provider::{
     Configured, DataSource, PlanRequest, Planned, Provider, ProviderSchema, Resource, StateUpgrade,
 };
 pub use schema::{Attribute, NestedBlock, Nesting, Schema, Type};
 pub use timeouts::parse_timeout;
-pub use value::{format_number, path_to_string, Path, PathStep, Value};
+pub use value::{path_to_string, Path, PathStep, Value};

@@ -2,6 +2,7 @@
 //! marks that travel with data: `Unknown` (known only after apply) and `Sensitive` (redacted
 //! in every output, and contagious: whatever is computed from a sensitive value is sensitive).
 
+use crate::number::Number;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -11,7 +12,7 @@ pub enum Value {
     #[default]
     Null,
     Bool(bool),
-    Number(f64),
+    Number(Number),
     String(String),
     /// A list or tuple.
     List(Vec<Value>),
@@ -137,11 +138,25 @@ impl Value {
         }
     }
 
+    /// The nearest float64 of a number.
     pub fn as_f64(&self) -> Option<f64> {
+        self.as_number().map(Number::to_f64)
+    }
+
+    pub fn as_number(&self) -> Option<&Number> {
         match self.unmark().0 {
-            Value::Number(n) => Some(*n),
+            Value::Number(n) => Some(n),
             _ => None,
         }
+    }
+
+    /// A number that is a whole number in `i64`'s range.
+    pub fn as_i64(&self) -> Option<i64> {
+        self.as_number().and_then(Number::to_i64)
+    }
+
+    pub fn number(n: impl Into<Number>) -> Value {
+        Value::Number(n.into())
     }
 
     pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
@@ -224,33 +239,46 @@ impl Value {
 
     /// Builds a set: sorts and removes duplicates.
     pub fn set_from(mut items: Vec<Value>) -> Value {
-        items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        items.sort_by(Value::set_order);
         items.dedup_by(|a, b| a.same_data(b));
         Value::Set(items)
     }
 
-    fn sort_key(&self) -> String {
-        match self.unmark().0 {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => format!("{:030.10}", n),
-            other => other.to_json().to_string(),
+    /// Terraform's order of set elements: numbers by value, strings lexically, others by
+    /// their JSON text.
+    fn set_order(a: &Value, b: &Value) -> std::cmp::Ordering {
+        match (a.unmark().0, b.unmark().0) {
+            (Value::Number(x), Value::Number(y)) => x.total_cmp(y),
+            (Value::String(x), Value::String(y)) => x.cmp(y),
+            (x, y) => x.to_json().to_string().cmp(&y.to_json().to_string()),
         }
     }
 
     /// Converts to JSON with marks stripped: sensitive data in clear, unknown as null.
-    /// Use only where the result is stored (state, plan file), never printed.
+    /// Use only where the result is stored (state, plan file), never printed. Negative zero
+    /// is stored as 0, as Terraform's wire format stores it.
     pub fn to_json(&self) -> serde_json::Value {
+        self.json(false)
+    }
+
+    /// `to_json` that keeps negative zero, as Terraform's `jsonencode` does.
+    pub fn to_json_exact(&self) -> serde_json::Value {
+        self.json(true)
+    }
+
+    fn json(&self, exact: bool) -> serde_json::Value {
         use serde_json::Value as J;
         match self {
             Value::Null | Value::Unknown => J::Null,
             Value::Bool(b) => J::Bool(*b),
-            Value::Number(n) => number_to_json(*n),
+            Value::Number(n) if !exact && n.is_zero() => J::from(0),
+            Value::Number(n) => J::Number(n.to_json()),
             Value::String(s) => J::String(s.clone()),
             Value::List(items) | Value::Set(items) => {
-                J::Array(items.iter().map(Value::to_json).collect())
+                J::Array(items.iter().map(|v| v.json(exact)).collect())
             }
-            Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
-            Value::Sensitive(v) => v.to_json(),
+            Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.json(exact))).collect()),
+            Value::Sensitive(v) => v.json(exact),
         }
     }
 
@@ -260,7 +288,7 @@ impl Value {
         match json {
             J::Null => Value::Null,
             J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+            J::Number(n) => Value::Number(Number::from_json(n)),
             J::String(s) => Value::String(s.clone()),
             J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
             J::Object(m) => Value::Map(
@@ -364,24 +392,6 @@ fn collect_marked(v: &Value, path: &mut Path, out: &mut Vec<Path>, hit: &dyn Fn(
     }
 }
 
-fn number_to_json(n: f64) -> serde_json::Value {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        serde_json::Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n)
-            .map(serde_json::Value::Number)
-            .unwrap_or(serde_json::Value::Null)
-    }
-}
-
-/// Formats a number as HCL does: integers without a fraction.
-pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
-}
 
 impl fmt::Display for Value {
     /// A compact HCL-like rendering; sensitive parts print as `(sensitive value)`.
@@ -389,7 +399,7 @@ impl fmt::Display for Value {
         match self {
             Value::Null => f.write_str("null"),
             Value::Bool(b) => write!(f, "{b}"),
-            Value::Number(n) => f.write_str(&format_number(*n)),
+            Value::Number(n) => write!(f, "{n}"),
             Value::String(s) => write!(f, "{}", serde_json::Value::String(s.clone())),
             Value::List(items) | Value::Set(items) => {
                 f.write_str("[")?;
@@ -442,7 +452,23 @@ impl From<bool> for Value {
     }
 }
 impl From<f64> for Value {
+    /// A float64 number; NaN and infinities have no number and become null.
     fn from(n: f64) -> Value {
+        Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+    }
+}
+impl From<i64> for Value {
+    fn from(n: i64) -> Value {
+        Value::Number(n.into())
+    }
+}
+impl From<usize> for Value {
+    fn from(n: usize) -> Value {
+        Value::Number(n.into())
+    }
+}
+impl From<Number> for Value {
+    fn from(n: Number) -> Value {
         Value::Number(n)
     }
 }
@@ -475,7 +501,7 @@ mod tests {
 
     #[test]
     fn numbers_print_like_hcl() {
-        assert_eq!(format_number(3.0), "3");
-        assert_eq!(format_number(2.5), "2.5");
+        assert_eq!(Value::from(3.0).to_string(), "3");
+        assert_eq!(Value::from(2.5).to_string(), "2.5");
     }
 }

@@ -317,41 +317,37 @@ impl<'a> Walk<'a> {
             if v.is_unknown() {
                 return Ok(Expanded::Unknown);
             }
-            let n = v
-                .as_f64()
-                .or_else(|| crate::eval::types::to_number(&v))
-                .ok_or_else(|| {
-                    Diagnostic::error(
-                        "Invalid count argument",
-                        format!(
-                            "The count argument must be a whole number, but it is {}.",
-                            v.type_name()
-                        ),
-                    )
-                    .at(c.span())
-                })?;
-            if n < 0.0 || n.fract() != 0.0 {
+            let n = crate::eval::types::to_number(&v).ok_or_else(|| {
+                Diagnostic::error(
+                    "Invalid count argument",
+                    format!(
+                        "The count argument must be a whole number, but it is {}.",
+                        v.type_name()
+                    ),
+                )
+                .at(c.span())
+            })?;
+            if n.is_negative() || !n.is_integer() {
                 return Err(Diagnostic::error(
                     "Invalid count argument",
                     format!(
-                        "The count argument must be a non-negative whole number, but it is {}.",
-                        mlform_provider::format_number(n)
+                        "The count argument must be a non-negative whole number, but it is {n}."
                     ),
                 )
                 .at(c.span()));
             }
-            if n > crate::engine::MAX_INSTANCES as f64 {
-                return Err(Diagnostic::error(
+            let n = match n.to_usize().filter(|n| *n <= crate::engine::MAX_INSTANCES) {
+                Some(n) => n,
+                None => return Err(Diagnostic::error(
                     "Invalid count argument",
                     format!(
-                        "The count argument is {}, more than {}, the limit on instances of one resource or module call.",
-                        mlform_provider::format_number(n),
+                        "The count argument is {n}, more than {}, the limit on instances of one resource or module call.",
                         crate::engine::MAX_INSTANCES
                     ),
                 )
                 .at(c.span())
-                .hint("Split the resource, or check the expression: a count this large is usually a mistake."));
-            }
+                .hint("Split the resource, or check the expression: a count this large is usually a mistake.")),
+            };
             return Ok(Expanded::Keys(
                 Expansion::Count,
                 (0..n as i64).map(|i| (Some(Key::Int(i)), None)).collect(),

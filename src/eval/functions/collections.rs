@@ -40,12 +40,11 @@ pub(super) fn call(name: &str, args: &[Value]) -> R {
         "length" => {
             want(1)?;
             match a(0) {
-                Value::List(items) | Value::Set(items) => Ok(Value::Number(items.len() as f64)),
-                Value::Map(m) => Ok(Value::Number(m.len() as f64)),
+                Value::List(items) | Value::Set(items) => Ok(Value::from(items.len())),
+                Value::Map(m) => Ok(Value::from(m.len())),
                 // Terraform counts grapheme clusters: "🧑‍🚀" is one character.
-                Value::String(s) => Ok(Value::Number(
-                    unicode_segmentation::UnicodeSegmentation::graphemes(s.as_str(), true).count()
-                        as f64,
+                Value::String(s) => Ok(Value::from(
+                    unicode_segmentation::UnicodeSegmentation::graphemes(s.as_str(), true).count(),
                 )),
                 other => Err(format!(
                     "argument must be a collection or string, not {}",
@@ -71,7 +70,7 @@ pub(super) fn call(name: &str, args: &[Value]) -> R {
             list(a(0), "list")?
                 .iter()
                 .position(|x| x.same_data(a(1)))
-                .map(|i| Value::Number(i as f64))
+                .map(Value::from)
                 .ok_or_else(|| "item not found".to_string())
         }
         "distinct" => {
@@ -160,24 +159,47 @@ pub(super) fn call(name: &str, args: &[Value]) -> R {
             }
         }
         "range" => {
+            let one = || Number::from_i64(1);
             let (start, end, step) = match n {
-                1 => (0.0, num(a(0), "limit")?, 1.0),
-                2 => (num(a(0), "start")?, num(a(1), "limit")?, 1.0),
-                3 => (num(a(0), "start")?, num(a(1), "limit")?, num(a(2), "step")?),
+                1 => (Number::from_i64(0), num(a(0), "limit")?, None),
+                2 => (num(a(0), "start")?, num(a(1), "limit")?, None),
+                3 => (num(a(0), "start")?, num(a(1), "limit")?, Some(num(a(2), "step")?)),
                 _ => return Err(format!("expects 1 to 3 arguments, but got {n}")),
             };
-            let step = if n < 3 && end < start { -1.0 } else { step };
-            if step == 0.0 {
+            let step = step.unwrap_or_else(|| {
+                if end.total_cmp(&start).is_lt() {
+                    one().neg()
+                } else {
+                    one()
+                }
+            });
+            if step.is_zero() {
                 return Err("step must not be zero".into());
+            }
+            let down = step.is_negative();
+            if down && end.total_cmp(&start).is_gt() {
+                return Err("end must be less than start when step is negative".into());
+            }
+            if !down && end.total_cmp(&start).is_lt() {
+                return Err("end must be greater than start when step is positive".into());
             }
             let mut out = Vec::new();
             let mut x = start;
-            while (step > 0.0 && x < end) || (step < 0.0 && x > end) {
-                out.push(Value::Number(x));
-                x += step;
-                if out.len() > 1024 * 1024 {
-                    return Err("more than 1048576 elements".into());
+            loop {
+                let done = if down {
+                    x.total_cmp(&end).is_le()
+                } else {
+                    x.total_cmp(&end).is_ge()
+                };
+                if done {
+                    break;
                 }
+                if out.len() >= 1024 {
+                    return Err("more than 1024 values were generated; either decrease the difference between start and end or use a smaller step".into());
+                }
+                let next = x.add(&step).map_err(|e| e.to_string())?;
+                out.push(Value::Number(x));
+                x = next;
             }
             Ok(Value::List(out))
         }

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
-use mlform_provider::{format_number, Value};
+use mlform_provider::{Number, Value};
 
+use crate::eval::format::format;
 use crate::eval::gocompat::{
-    format, go_base, go_dir, go_json_escape, go_log, parse_int, simple_lower, simple_upper, yaml,
+    go_base, go_dir, go_json_escape, go_log, parse_int, simple_lower, simple_upper, yaml,
 };
 use crate::eval::types::{to_bool, to_number, to_string};
 
@@ -230,7 +231,7 @@ fn fixed<const N: usize>(name: &str, args: Vec<Value>) -> Result<[Value; N], Str
         .map_err(|_| format!("function \"{name}\" expects {N} argument(s), but got {n}"))
 }
 
-fn num(v: &Value, what: &str) -> Result<f64, String> {
+fn num(v: &Value, what: &str) -> Result<Number, String> {
     to_number(v).ok_or_else(|| format!("{what}: a number is required, but got {}", v.type_name()))
 }
 
@@ -264,13 +265,21 @@ fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
 
 fn int(v: &Value, what: &str) -> Result<i64, String> {
     let n = num(v, what)?;
-    if n.fract() != 0.0 {
-        return Err(format!(
-            "{what}: a whole number is required, but got {}",
-            format_number(n)
-        ));
+    if !n.is_integer() {
+        return Err(format!("{what}: a whole number is required, but got {n}"));
     }
-    Ok(n as i64)
+    n.to_i64()
+        .ok_or_else(|| format!("{what}: {n} is too large"))
+}
+
+/// A float64 result of Go's math, as Terraform makes it a number (NaN is an error).
+fn float_result(v: f64, name: &str) -> R {
+    if v.is_nan() {
+        return Err(format!("{name}: the result is not a number"));
+    }
+    Number::from_f64(v)
+        .map(Value::Number)
+        .ok_or_else(|| format!("{name}: the result is infinite"))
 }
 
 fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
@@ -293,46 +302,43 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "signum" => {
             want(1)?;
-            let x = num(a(0), "number")?;
-            Ok(Value::Number(if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }))
+            Ok(Value::from(num(a(0), "number")?.signum()))
         }
         "pow" => {
             want(2)?;
-            Ok(Value::Number(
-                num(a(0), "base")?.powf(num(a(1), "exponent")?),
-            ))
+            let base = num(a(0), "base")?.to_f64();
+            float_result(base.powf(num(a(1), "exponent")?.to_f64()), "pow")
         }
         "max" | "min" => {
             at_least(1)?;
-            let nums = args
-                .iter()
-                .map(|v| num(v, "argument"))
-                .collect::<Result<Vec<_>, _>>()?;
-            let r = if name == "max" {
-                nums.iter().cloned().fold(f64::MIN, f64::max)
-            } else {
-                nums.iter().cloned().fold(f64::MAX, f64::min)
-            };
-            Ok(Value::Number(r))
+            let mut best: Option<(Number, &Value)> = None;
+            for v in &args {
+                let n = num(v, "argument")?;
+                let better = match &best {
+                    None => true,
+                    Some((b, _)) if name == "max" => n.total_cmp(b).is_gt(),
+                    Some((b, _)) => n.total_cmp(b).is_lt(),
+                };
+                if better {
+                    best = Some((n, v));
+                }
+            }
+            Ok(Value::Number(best.map(|b| b.0).unwrap_or_else(|| Number::from_i64(0))))
         }
         "sum" => {
             want(1)?;
             let items = list(a(0), "list")?;
-            if items.is_empty() {
+            let mut items = items.iter();
+            let Some(first) = items.next() else {
                 return Err("cannot sum an empty list".into());
+            };
+            let mut total = num(first, "element")?;
+            for v in items {
+                total = total
+                    .add(&num(v, "element")?)
+                    .map_err(|e| e.to_string())?;
             }
-            Ok(Value::Number(
-                items
-                    .iter()
-                    .map(|v| num(v, "element"))
-                    .sum::<Result<f64, _>>()?,
-            ))
+            Ok(Value::Number(total))
         }
         "parseint" => {
             want(2)?;
@@ -341,9 +347,11 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if !(2..=62).contains(&base) {
                 return Err("base must be between 2 and 62".into());
             }
-            parse_int(&s, base as u32)
-                .map(|v| Value::Number(v as f64))
-                .ok_or_else(|| format!("cannot parse {s:?} as a base {base} integer"))
+            let (neg, magnitude) = parse_int(&s, base as u32)
+                .ok_or_else(|| format!("cannot parse {s:?} as a base {base} integer"))?;
+            Number::from_big_int(neg, magnitude)
+                .map(Value::Number)
+                .map_err(|e| e.to_string())
         }
         "tolist" => {
             want(1)?;
@@ -402,7 +410,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         "jsonencode" => {
             want(1)?;
             Ok(Value::String(go_json_escape(
-                &serde_json::to_string(&a(0).to_json()).map_err(|e| e.to_string())?,
+                &serde_json::to_string(&a(0).to_json_exact()).map_err(|e| e.to_string())?,
             )))
         }
         "jsondecode" => {
@@ -512,9 +520,10 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         }
         "log" => {
             want(2)?;
-            Ok(Value::Number(
-                go_log(num(a(0), "number")?) / go_log(num(a(1), "base")?),
-            ))
+            float_result(
+                go_log(num(a(0), "number")?.to_f64()) / go_log(num(a(1), "base")?.to_f64()),
+                "log",
+            )
         }
         "base64sha256" | "base64sha512" => {
             want(1)?;
@@ -577,7 +586,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         "timecmp" => {
             want(2)?;
             crate::eval::time::timecmp(&string(a(0), "timestamp_a")?, &string(a(1), "timestamp_b")?)
-                .map(|n| Value::Number(n as f64))
+                .map(|n| Value::from(n as i64))
         }
         "ephemeralasnull" => {
             want(1)?;
@@ -739,13 +748,13 @@ mod tests {
         assert_eq!(
             c(
                 "format",
-                vec!["%s-%03d".into(), "a".into(), Value::Number(7.0)]
+                vec!["%s-%03d".into(), "a".into(), Value::from(7i64)]
             )
             .as_str(),
             Some("a-007")
         );
         assert_eq!(
-            c("format", vec!["%5.2f".into(), Value::Number(3.14159)]).as_str(),
+            c("format", vec!["%5.2f".into(), Value::from(3.14159)]).as_str(),
             Some(" 3.14")
         );
         assert_eq!(
@@ -763,7 +772,7 @@ mod tests {
         assert_eq!(
             c(
                 "substr",
-                vec!["hello".into(), Value::Number(1.0), Value::Number(3.0)]
+                vec!["hello".into(), Value::from(1i64), Value::from(3i64)]
             )
             .as_str(),
             Some("ell")
@@ -779,13 +788,13 @@ mod tests {
         assert_eq!(
             c(
                 "cidrsubnet",
-                vec!["10.0.0.0/16".into(), Value::Number(8.0), Value::Number(2.0)]
+                vec!["10.0.0.0/16".into(), Value::from(8i64), Value::from(2i64)]
             )
             .as_str(),
             Some("10.0.2.0/24")
         );
         assert_eq!(
-            c("cidrhost", vec!["10.0.1.0/24".into(), Value::Number(5.0)]).as_str(),
+            c("cidrhost", vec!["10.0.1.0/24".into(), Value::from(5i64)]).as_str(),
             Some("10.0.1.5")
         );
     }
@@ -810,12 +819,12 @@ mod tests {
             "zipmap",
             vec![
                 Value::List(vec!["a".into(), "b".into()]),
-                Value::List(vec![Value::Number(1.0), Value::Number(2.0)]),
+                Value::List(vec![Value::from(1i64), Value::from(2i64)]),
             ],
         );
         assert_eq!(m.to_json(), serde_json::json!({"a": 1, "b": 2}));
         assert_eq!(
-            c("range", vec![Value::Number(3.0)]).to_json(),
+            c("range", vec![Value::from(3i64)]).to_json(),
             serde_json::json!([0, 1, 2])
         );
         assert_eq!(

@@ -213,11 +213,11 @@ impl Resource for Target {
         m.insert("id".into(), Value::from(t.resource_id()));
         m.insert(
             "min_capacity".into(),
-            Value::Number(t.min_capacity() as f64),
+            Value::from(t.min_capacity() as f64),
         );
         m.insert(
             "max_capacity".into(),
-            Value::Number(t.max_capacity() as f64),
+            Value::from(t.max_capacity() as f64),
         );
         if !t.role_arn().is_empty() {
             m.insert("role_arn".into(), Value::from(t.role_arn()));
@@ -506,18 +506,18 @@ fn policy_value(p: &ScalingPolicy) -> Value {
                                 (
                                     "metric_interval_lower_bound",
                                     a.metric_interval_lower_bound()
-                                        .map(Value::Number)
+                                        .map(Value::from)
                                         .unwrap_or(Value::Null),
                                 ),
                                 (
                                     "metric_interval_upper_bound",
                                     a.metric_interval_upper_bound()
-                                        .map(Value::Number)
+                                        .map(Value::from)
                                         .unwrap_or(Value::Null),
                                 ),
                                 (
                                     "scaling_adjustment",
-                                    Value::Number(a.scaling_adjustment() as f64),
+                                    Value::from(a.scaling_adjustment() as f64),
                                 ),
                             ])
                         })
@@ -528,7 +528,7 @@ fn policy_value(p: &ScalingPolicy) -> Value {
     });
     let tracking = p.target_tracking_scaling_policy_configuration().map(|t| {
         Value::object([
-            ("target_value", Value::Number(t.target_value())),
+            ("target_value", Value::from(t.target_value())),
             (
                 "disable_scale_in",
                 t.disable_scale_in().map(Value::Bool).unwrap_or(Value::Null),

@@ -115,7 +115,7 @@ impl IamPolicy {
             ("policy_id", Value::from(p.policy_id().unwrap_or_default())),
             (
                 "attachment_count",
-                Value::Number(p.attachment_count().unwrap_or(0) as f64),
+                Value::from(p.attachment_count().unwrap_or(0) as f64),
             ),
             (
                 "tags_all",

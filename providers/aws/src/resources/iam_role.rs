@@ -75,7 +75,7 @@ impl IamRole {
             ),
             (
                 "max_session_duration",
-                Value::Number(r.max_session_duration().unwrap_or(3600) as f64),
+                Value::from(r.max_session_duration().unwrap_or(3600) as f64),
             ),
             (
                 "tags_all",
@@ -161,7 +161,7 @@ impl Resource for IamRole {
         if request.config.get_attr("max_session_duration").is_null()
             && (request.prior.is_none() || !planned.requires_replace.is_empty())
         {
-            m.insert("max_session_duration".into(), Value::Number(3600.0));
+            m.insert("max_session_duration".into(), Value::from(3600.0));
         }
         if let Some(n) = m.get("name").and_then(|v| v.as_str()).map(str::to_string) {
             m.insert("id".into(), Value::from(n));

@@ -213,7 +213,7 @@ pub fn string_map(v: &mlform_provider::Value) -> Option<std::collections::HashMa
 
 /// An optional whole number from an SDK as a value.
 pub fn int_value(n: Option<i32>) -> mlform_provider::Value {
-    n.map(|n| mlform_provider::Value::Number(n as f64))
+    n.map(|n| mlform_provider::Value::from(n as i64))
         .unwrap_or(mlform_provider::Value::Null)
 }
 

@@ -209,7 +209,7 @@ fn rule(v: &Value) -> Result<LifecycleRule, ProviderError> {
 }
 
 fn n64(n: Option<i64>) -> Value {
-    n.map(|n| Value::Number(n as f64)).unwrap_or(Value::Null)
+    n.map(|n| Value::from(n as f64)).unwrap_or(Value::Null)
 }
 
 fn rule_value(r: &LifecycleRule) -> Value {

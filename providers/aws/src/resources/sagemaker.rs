@@ -496,7 +496,7 @@ fn data_capture_value(d: &DataCaptureConfig) -> Value {
         (
             "initial_sampling_percentage",
             d.initial_sampling_percentage()
-                .map(|n| Value::Number(n as f64))
+                .map(|n| Value::from(n as f64))
                 .unwrap_or(Value::Null),
         ),
         (
@@ -562,7 +562,7 @@ impl Resource for EndpointConfig {
                         );
                     }
                     if vm.get("initial_variant_weight").is_none_or(Value::is_null) {
-                        vm.insert("initial_variant_weight".into(), Value::Number(1.0));
+                        vm.insert("initial_variant_weight".into(), Value::from(1.0));
                     }
                     Value::Map(vm)
                 })
@@ -662,7 +662,7 @@ impl Resource for EndpointConfig {
             variants.push(b.build());
             let mut sv = v.as_map().cloned().unwrap_or_default();
             sv.insert("variant_name".into(), Value::from(variant_name));
-            sv.insert("initial_variant_weight".into(), Value::Number(weight));
+            sv.insert("initial_variant_weight".into(), Value::from(weight));
             stored.push(Value::Map(sv));
         }
         let out = self
@@ -749,7 +749,7 @@ impl Resource for EndpointConfig {
                     (
                         "initial_instance_count",
                         p.initial_instance_count()
-                            .map(|n| Value::Number(n as f64))
+                            .map(|n| Value::from(n as f64))
                             .unwrap_or(Value::Null),
                     ),
                     (
@@ -761,7 +761,7 @@ impl Resource for EndpointConfig {
                     (
                         "initial_variant_weight",
                         p.initial_variant_weight()
-                            .map(|w| Value::Number(w as f64))
+                            .map(|w| Value::from(w as f64))
                             .unwrap_or(Value::Null),
                     ),
                     ("serverless_config", Value::Null),
@@ -943,7 +943,7 @@ fn capacity_value(c: Option<&CapacitySize>) -> Value {
             (
                 "value",
                 c.value()
-                    .map(|n| Value::Number(n as f64))
+                    .map(|n| Value::from(n as f64))
                     .unwrap_or(Value::Null),
             ),
         ])
@@ -953,7 +953,7 @@ fn capacity_value(c: Option<&CapacitySize>) -> Value {
 
 /// The deployment configuration SageMaker reports, in mlform's shape.
 fn deployment_config_value(d: &DeploymentConfig) -> Value {
-    let opt = |n: Option<i32>| n.map(|n| Value::Number(n as f64)).unwrap_or(Value::Null);
+    let opt = |n: Option<i32>| n.map(|n| Value::from(n as f64)).unwrap_or(Value::Null);
     let bg = d.blue_green_update_policy().map(|bg| {
         let routing = bg.traffic_routing_configuration().map(|r| {
             Value::object([

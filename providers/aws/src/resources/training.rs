@@ -157,15 +157,15 @@ fn with_defaults(v: &Value) -> Value {
         fill(a, "training_input_mode", Value::from("File"));
     }
     if let Some(r) = m.get_mut("resource_config") {
-        fill(r, "instance_count", Value::Number(1.0));
-        fill(r, "volume_size_in_gb", Value::Number(30.0));
+        fill(r, "instance_count", Value::from(1.0));
+        fill(r, "volume_size_in_gb", Value::from(30.0));
     }
     match m.get_mut("stopping_condition") {
-        Some(s) if !s.is_null() => fill(s, "max_runtime_in_seconds", Value::Number(86400.0)),
+        Some(s) if !s.is_null() => fill(s, "max_runtime_in_seconds", Value::from(86400.0)),
         _ => {
             m.insert(
                 "stopping_condition".into(),
-                Value::object([("max_runtime_in_seconds", Value::Number(86400.0))]),
+                Value::object([("max_runtime_in_seconds", Value::from(86400.0))]),
             );
         }
     }
@@ -361,13 +361,13 @@ fn live_value(out: &DescribeTrainingJobOutput, prior: &Value) -> Value {
             (
                 "instance_count",
                 r.instance_count()
-                    .map(|n| Value::Number(n as f64))
+                    .map(|n| Value::from(n as f64))
                     .unwrap_or(Value::Null),
             ),
             (
                 "volume_size_in_gb",
                 r.volume_size_in_gb()
-                    .map(|n| Value::Number(n as f64))
+                    .map(|n| Value::from(n as f64))
                     .unwrap_or(Value::Null),
             ),
         ])
@@ -376,7 +376,7 @@ fn live_value(out: &DescribeTrainingJobOutput, prior: &Value) -> Value {
         Value::object([(
             "max_runtime_in_seconds",
             s.max_runtime_in_seconds()
-                .map(|n| Value::Number(n as f64))
+                .map(|n| Value::from(n as f64))
                 .unwrap_or(Value::Null),
         )])
     });
