@@ -131,7 +131,12 @@ fn bounded(digits: &str, what: &str) -> Result<Option<usize>, String> {
 }
 
 fn append(verb: &Verb, arg: &Value, out: &mut String) -> Result<(), String> {
-    let unsupported = |why: &str| format!("unsupported value for {:?} at {}: {why}", verb.raw, verb.offset);
+    let unsupported = |why: &str| {
+        format!(
+            "unsupported value for {:?} at {}: {why}",
+            verb.raw, verb.offset
+        )
+    };
     if verb.mode != 'v' && arg.is_null() {
         return Err(unsupported("null value cannot be formatted"));
     }

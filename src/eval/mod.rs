@@ -2,8 +2,8 @@
 
 mod cidr;
 mod encoding;
-mod format;
 pub mod expr;
+mod format;
 pub mod functions;
 mod gocompat;
 pub mod hclwrite;

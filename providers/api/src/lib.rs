@@ -12,8 +12,8 @@ mod timeouts;
 mod value;
 
 pub use error::ProviderError;
-pub use number::{Number, NumberError, LITERAL_PRECISION, MAX_BINARY_EXPONENT, MAX_NUMBER_TEXT};
 pub use num_bigint::BigUint;
+pub use number::{Number, NumberError, LITERAL_PRECISION, MAX_BINARY_EXPONENT, MAX_NUMBER_TEXT};
 pub use planner::plan_by_schema;
 pub use provider::{
     Configured, DataSource, PlanRequest, Planned, Provider, ProviderSchema, Resource, StateUpgrade,

@@ -154,8 +154,20 @@ impl Float {
     }
 
     fn cmp(&self, other: &Float) -> Ordering {
-        let sa = if self.is_zero() { 0 } else if self.neg { -1 } else { 1 };
-        let sb = if other.is_zero() { 0 } else if other.neg { -1 } else { 1 };
+        let sa = if self.is_zero() {
+            0
+        } else if self.neg {
+            -1
+        } else {
+            1
+        };
+        let sb = if other.is_zero() {
+            0
+        } else if other.neg {
+            -1
+        } else {
+            1
+        };
         match sa.cmp(&sb) {
             Ordering::Equal if sa == 0 => Ordering::Equal,
             Ordering::Equal if sa < 0 => other.cmp_mag(self),
@@ -185,7 +197,11 @@ impl Float {
         if gap > prec as i64 + 2 {
             let mant = &big.mant << (prec as u64 + 2);
             let exp = big.exp - (prec as i64 + 2);
-            let mant = if big.neg == small.neg { mant } else { mant - 1u32 };
+            let mant = if big.neg == small.neg {
+                mant
+            } else {
+                mant - 1u32
+            };
             return Float::rounded(big.neg, mant, exp, prec, true);
         }
         let e = big.exp.min(small.exp);
@@ -210,7 +226,13 @@ impl Float {
         if self.is_zero() || other.is_zero() {
             return Float::zero(neg, prec);
         }
-        Float::rounded(neg, &self.mant * &other.mant, self.exp + other.exp, prec, false)
+        Float::rounded(
+            neg,
+            &self.mant * &other.mant,
+            self.exp + other.exp,
+            prec,
+            false,
+        )
     }
 
     fn quo(&self, other: &Float, prec: u32) -> Float {
@@ -291,7 +313,10 @@ impl Decimal {
             ((mant << shift as u64).to_str_radix(10), 0)
         } else {
             let k = (-shift) as u64;
-            ((mant * BigUint::from(5u32).pow(k as u32)).to_str_radix(10), k as i64)
+            (
+                (mant * BigUint::from(5u32).pow(k as u32)).to_str_radix(10),
+                k as i64,
+            )
         };
         let mut digits = text.into_bytes();
         let exp = digits.len() as i64 - frac;
@@ -395,7 +420,11 @@ impl Decimal {
             }
         }
         out.push(if upper { 'E' } else { 'e' });
-        let exp = if self.digits.is_empty() { 0 } else { self.exp - 1 };
+        let exp = if self.digits.is_empty() {
+            0
+        } else {
+            self.exp - 1
+        };
         out.push(if exp < 0 { '-' } else { '+' });
         if exp.abs() < 10 {
             out.push('0');
@@ -422,11 +451,9 @@ impl Decimal {
 
 impl Number {
     fn from_float(f: Float) -> Number {
-        if let (Some(mant), Ok(exp), Ok(prec)) = (
-            f.mant.to_u64(),
-            i32::try_from(f.exp),
-            u16::try_from(f.prec),
-        ) {
+        if let (Some(mant), Ok(exp), Ok(prec)) =
+            (f.mant.to_u64(), i32::try_from(f.exp), u16::try_from(f.prec))
+        {
             return Number(Repr::Small {
                 neg: f.neg,
                 mant,
@@ -608,10 +635,7 @@ impl Number {
     /// The value when it is a whole number that fits an `i64`.
     pub fn to_i64(&self) -> Option<i64> {
         if let Repr::Small {
-            neg,
-            mant,
-            exp: 0,
-            ..
+            neg, mant, exp: 0, ..
         } = &self.0
         {
             return if *neg {
@@ -912,7 +936,10 @@ mod tests {
         assert_eq!(p("1e-7").to_string(), "0.0000001");
         assert_eq!(p("1e30").to_string(), "1000000000000000000000000000000");
         assert_eq!(
-            p("100000000000000000000").mul(&p("100000000000000000000")).unwrap().to_string(),
+            p("100000000000000000000")
+                .mul(&p("100000000000000000000"))
+                .unwrap()
+                .to_string(),
             "10000000000000000000000000000000000000000"
         );
         assert_eq!(p("-0").to_string(), "-0");
@@ -927,7 +954,10 @@ mod tests {
         assert_eq!(a.to_string(), "9007199254740993");
         let two53 = Number::from_f64(9007199254740992.0).unwrap();
         assert_eq!(two53.add(&p("1")).unwrap().to_string(), "9007199254740993");
-        assert_eq!(p("12345678901234567890.5").floor().to_string(), "12345678901234567890");
+        assert_eq!(
+            p("12345678901234567890.5").floor().to_string(),
+            "12345678901234567890"
+        );
     }
 
     #[test]
@@ -940,7 +970,10 @@ mod tests {
         assert_eq!(p("100000").text('g', -1), "100000");
         assert_eq!(p("2.5").text('f', 0), "2");
         assert_eq!(p("3.14159").text('f', 2), "3.14");
-        assert_eq!(Number::from_f64(1.4142135623730951).unwrap().to_string(), "1.4142135623730951");
+        assert_eq!(
+            Number::from_f64(1.4142135623730951).unwrap().to_string(),
+            "1.4142135623730951"
+        );
     }
 
     #[test]

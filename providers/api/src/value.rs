@@ -392,7 +392,6 @@ fn collect_marked(v: &Value, path: &mut Path, out: &mut Vec<Path>, hit: &dyn Fn(
     }
 }
 
-
 impl fmt::Display for Value {
     /// A compact HCL-like rendering; sensitive parts print as `(sensitive value)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -454,7 +453,9 @@ impl From<bool> for Value {
 impl From<f64> for Value {
     /// A float64 number; NaN and infinities have no number and become null.
     fn from(n: f64) -> Value {
-        Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+        Number::from_f64(n)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 impl From<i64> for Value {

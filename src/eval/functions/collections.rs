@@ -163,7 +163,11 @@ pub(super) fn call(name: &str, args: &[Value]) -> R {
             let (start, end, step) = match n {
                 1 => (Number::from_i64(0), num(a(0), "limit")?, None),
                 2 => (num(a(0), "start")?, num(a(1), "limit")?, None),
-                3 => (num(a(0), "start")?, num(a(1), "limit")?, Some(num(a(2), "step")?)),
+                3 => (
+                    num(a(0), "start")?,
+                    num(a(1), "limit")?,
+                    Some(num(a(2), "step")?),
+                ),
                 _ => return Err(format!("expects 1 to 3 arguments, but got {n}")),
             };
             let step = step.unwrap_or_else(|| {

@@ -323,7 +323,9 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                     best = Some((n, v));
                 }
             }
-            Ok(Value::Number(best.map(|b| b.0).unwrap_or_else(|| Number::from_i64(0))))
+            Ok(Value::Number(
+                best.map(|b| b.0).unwrap_or_else(|| Number::from_i64(0)),
+            ))
         }
         "sum" => {
             want(1)?;
@@ -334,9 +336,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             };
             let mut total = num(first, "element")?;
             for v in items {
-                total = total
-                    .add(&num(v, "element")?)
-                    .map_err(|e| e.to_string())?;
+                total = total.add(&num(v, "element")?).map_err(|e| e.to_string())?;
             }
             Ok(Value::Number(total))
         }

@@ -211,14 +211,8 @@ impl Resource for Target {
             Value::from(t.scalable_dimension().as_str()),
         );
         m.insert("id".into(), Value::from(t.resource_id()));
-        m.insert(
-            "min_capacity".into(),
-            Value::from(t.min_capacity() as f64),
-        );
-        m.insert(
-            "max_capacity".into(),
-            Value::from(t.max_capacity() as f64),
-        );
+        m.insert("min_capacity".into(), Value::from(t.min_capacity() as f64));
+        m.insert("max_capacity".into(), Value::from(t.max_capacity() as f64));
         if !t.role_arn().is_empty() {
             m.insert("role_arn".into(), Value::from(t.role_arn()));
         }
