@@ -82,6 +82,8 @@ pub struct Values {
     pub modules: HashMap<ModulePath, ModuleValues>,
     /// Module config path → its instances; `None` when its expansion is not known yet.
     pub expansions: HashMap<Vec<String>, Option<Vec<ModulePath>>>,
+    /// The run's clock, for `timestamp`, `plantimestamp` and `uuid`.
+    pub clock: crate::eval::functions::Clock,
 }
 
 impl Values {
@@ -118,6 +120,10 @@ fn attr(steps: &[Step], i: usize) -> Option<&str> {
 impl Scope for EvalScope<'_> {
     fn module_dir(&self) -> &Path {
         &self.module_dir
+    }
+
+    fn clock(&self) -> Option<&crate::eval::functions::Clock> {
+        Some(&self.values.clock)
     }
 
     fn resolve(&self, root: &str, steps: &[Step]) -> Result<(Value, usize), ScopeError> {

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
-use hcl_edit::template::{Directive, Element, Strip, Template};
+use hcl_edit::template::{Directive, Element, Template};
 use mlform_provider::{Number, NumberError, Value};
 
 use super::functions;
+use super::template::{self, Layout, Literals};
 use super::types::{to_bool, to_number, to_string};
 use crate::diag::{did_you_mean, Diagnostic, FileId, Span};
 
@@ -29,6 +30,11 @@ pub trait Scope {
 
     /// The directory of the module being evaluated (`path.module`), for file functions.
     fn module_dir(&self) -> &Path;
+
+    /// The run's clock, for `timestamp`, `plantimestamp` and `uuid`; none while validating.
+    fn clock(&self) -> Option<&functions::Clock> {
+        None
+    }
 }
 
 /// Why a name could not be resolved.
@@ -168,14 +174,16 @@ impl<'a> Evaluator<'a> {
                 if let [Element::Interpolation(i)] = elements.as_slice() {
                     return self.eval(&i.expr);
                 }
-                self.eval_template(t, (false, false))
+                let literals = template::settle(t, Layout::Quoted);
+                self.eval_template(t, &literals)
             }
             Expression::HeredocTemplate(h) => {
-                let v = self.eval_template(&h.template, (false, false))?;
-                Ok(match (h.indent(), v) {
-                    (Some(_), Value::String(s)) => Value::String(dedent(&s)),
-                    (_, v) => v,
-                })
+                let layout = match h.indent() {
+                    Some(indent) => Layout::Flush { indent },
+                    None => Layout::Lines,
+                };
+                let literals = template::settle(&h.template, layout);
+                self.eval_template(&h.template, &literals)
             }
             Expression::Parenthesis(p) => self.eval(p.inner()),
             Expression::Variable(v) => {
@@ -579,6 +587,15 @@ impl<'a> Evaluator<'a> {
                 values.push(v);
             }
         }
+        if let Some(v) = functions::clock_call(&full_name, &values, self.scope.clock()) {
+            return v.map_err(|e| {
+                self.err(
+                    call,
+                    "Error in function call",
+                    format!("Call to function \"{full_name}\" failed: {e}"),
+                )
+            });
+        }
         functions::call(&full_name, values, self.scope.module_dir()).map_err(|e| {
             self.err(
                 call,
@@ -588,29 +605,14 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    /// `strip` trims the leading / trailing whitespace of the template (set by the `~` markers
-    /// of the directive this template is the body of).
-    fn eval_template(&mut self, t: &Template, strip: (bool, bool)) -> R {
+    /// Renders a template whose literals' whitespace `literals` has settled.
+    fn eval_template(&mut self, t: &Template, literals: &Literals) -> R {
         let mut out = String::new();
         let mut sensitive = false;
         let mut unknown = false;
-        let elements: Vec<&Element> = t.iter().collect();
-        for (i, el) in elements.iter().enumerate() {
+        for el in t.iter() {
             match el {
-                Element::Literal(s) => {
-                    let mut text: &str = s.value();
-                    match i.checked_sub(1).and_then(|p| elements.get(p)) {
-                        Some(prev) if strips_after(prev) => text = text.trim_start(),
-                        None if strip.0 => text = text.trim_start(),
-                        _ => {}
-                    }
-                    match elements.get(i + 1) {
-                        Some(next) if strips_before(next) => text = text.trim_end(),
-                        None if strip.1 => text = text.trim_end(),
-                        _ => {}
-                    }
-                    out.push_str(text);
-                }
+                Element::Literal(s) => out.push_str(literals.text(s)),
                 Element::Interpolation(interp) => {
                     let v = self.eval(&interp.expr)?;
                     let (v, s) = split_mark(v);
@@ -641,22 +643,13 @@ impl<'a> Evaluator<'a> {
                                 "The condition of a %{if} directive must be a bool.",
                             ));
                         };
-                        let ends = |st: &Strip| matches!(st, Strip::End | Strip::Both);
-                        let starts = |st: &Strip| matches!(st, Strip::Start | Strip::Both);
                         let branch = if b {
-                            let close = d
-                                .else_expr
-                                .as_ref()
-                                .map(|e| starts(&e.strip))
-                                .unwrap_or(starts(&d.endif_expr.strip));
-                            Some((&d.if_expr.template, (ends(&d.if_expr.strip), close)))
+                            Some(&d.if_expr.template)
                         } else {
-                            d.else_expr.as_ref().map(|e| {
-                                (&e.template, (ends(&e.strip), starts(&d.endif_expr.strip)))
-                            })
+                            d.else_expr.as_ref().map(|e| &e.template)
                         };
-                        if let Some((tpl, strip)) = branch {
-                            let v = self.eval_template(tpl, strip)?;
+                        if let Some(tpl) = branch {
+                            let v = self.eval_template(tpl, literals)?;
                             let (v, s) = split_mark(v);
                             sensitive |= s;
                             match v {
@@ -703,13 +696,7 @@ impl<'a> Evaluator<'a> {
                                 self.bind(kv.as_str(), k);
                             }
                             self.bind(f.value_var.as_str(), v);
-                            let r = self.eval_template(
-                                &f.template,
-                                (
-                                    matches!(f.strip, Strip::End | Strip::Both),
-                                    matches!(d.endfor_expr.strip, Strip::Start | Strip::Both),
-                                ),
-                            );
+                            let r = self.eval_template(&f.template, literals);
                             self.bindings.truncate(n);
                             let (v, s) = split_mark(r?);
                             sensitive |= s;
@@ -739,49 +726,6 @@ pub fn nfc(s: &str) -> String {
     } else {
         s.nfc().collect()
     }
-}
-
-fn strips_after(el: &Element) -> bool {
-    match el {
-        Element::Interpolation(i) => matches!(i.strip, Strip::End | Strip::Both),
-        Element::Directive(d) => match d.as_ref() {
-            Directive::If(d) => matches!(d.endif_expr.strip, Strip::End | Strip::Both),
-            Directive::For(d) => matches!(d.endfor_expr.strip, Strip::End | Strip::Both),
-        },
-        _ => false,
-    }
-}
-
-fn strips_before(el: &Element) -> bool {
-    match el {
-        Element::Interpolation(i) => matches!(i.strip, Strip::Start | Strip::Both),
-        Element::Directive(d) => match d.as_ref() {
-            Directive::If(d) => matches!(d.if_expr.strip, Strip::Start | Strip::Both),
-            Directive::For(d) => matches!(d.for_expr.strip, Strip::Start | Strip::Both),
-        },
-        _ => false,
-    }
-}
-
-/// Removes the common leading whitespace of all non-empty lines (`<<-EOT` heredocs).
-fn dedent(s: &str) -> String {
-    let indent = s
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    let mut out = String::with_capacity(s.len());
-    for line in s.split_inclusive('\n') {
-        out.push_str(
-            if line.len() >= indent && line[..indent].trim().is_empty() {
-                &line[indent..]
-            } else {
-                line.trim_start()
-            },
-        );
-    }
-    out
 }
 
 /// Splits a top-level sensitive mark off a value.

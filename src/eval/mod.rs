@@ -8,5 +8,6 @@ pub mod functions;
 mod gocompat;
 pub mod hclwrite;
 pub mod refs;
+mod template;
 mod time;
 pub mod types;

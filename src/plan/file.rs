@@ -31,6 +31,8 @@ struct PlanFile {
     errored: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     checks: Vec<crate::plan::CheckResult>,
+    #[serde(default)]
+    timestamp: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -164,6 +166,7 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
             .collect(),
         errored: plan.errored,
         checks: plan.checks.clone(),
+        timestamp: plan.timestamp.clone(),
     };
     let bytes = serde_json::to_vec(&file).expect("plan serializes");
     let io = |action| {
@@ -289,5 +292,6 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
         targets: file.targets,
         errored: file.errored,
         checks: file.checks,
+        timestamp: file.timestamp,
     })
 }

@@ -193,6 +193,9 @@ pub struct Plan {
     pub errored: bool,
     /// The results of `check` blocks, as planned.
     pub checks: Vec<CheckResult>,
+    /// When the plan was made (RFC 3339, UTC): `plantimestamp()` and the plan JSON's
+    /// `timestamp`.
+    pub timestamp: String,
 }
 
 /// A `check` block's result (Terraform's plan JSON `checks`).

@@ -645,10 +645,12 @@ pub fn plan_json(
         wrapped.insert("root_module".into(), std::mem::take(&mut cfg));
         root.insert("configuration".into(), J::Object(wrapped));
     }
-    root.insert(
-        "timestamp".into(),
-        J::String(crate::state::local::now_rfc3339()),
-    );
+    let timestamp = if plan.timestamp.is_empty() {
+        crate::state::local::now_rfc3339()
+    } else {
+        plan.timestamp.clone()
+    };
+    root.insert("timestamp".into(), J::String(timestamp));
     root.insert(
         "applyable".into(),
         J::Bool(plan.has_changes() && !plan.errored),

@@ -154,6 +154,16 @@ impl<'a> Walk<'a> {
         }
         let mut values = Values::default();
         values.expansions.insert(vec![], Some(vec![vec![]]));
+        if phase != Phase::Validate {
+            values.clock = crate::eval::functions::Clock {
+                plan_timestamp: Some(
+                    plan.map(|p| p.timestamp.clone())
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or_else(crate::state::local::now_rfc3339),
+                ),
+                applying: phase == Phase::Apply,
+            };
+        }
         let parallelism = opts.parallelism.max(1);
         Walk {
             e,
@@ -232,6 +242,13 @@ impl<'a> Walk<'a> {
         walk.forget = forget;
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
         let mut out = std::mem::take(&mut *walk.out.locked());
+        let timestamp = walk
+            .values
+            .locked()
+            .clock
+            .plan_timestamp
+            .clone()
+            .unwrap_or_default();
         if report.stopped {
             out.diags.push(Diagnostic::error(
                 "Operation interrupted",
@@ -279,6 +296,7 @@ impl<'a> Walk<'a> {
             targets: opts.targets.iter().map(|t| t.to_string()).collect(),
             errored: false,
             checks: out.checks,
+            timestamp,
         };
         Ok((plan, out.diags))
     }

@@ -182,6 +182,40 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// The time and phase of a run, which `timestamp`, `plantimestamp` and `uuid` depend on.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    /// When the plan was made (RFC 3339, UTC): `plantimestamp()`, known from the plan on.
+    pub plan_timestamp: Option<String>,
+    /// True while applying: `timestamp()` and `uuid()` are known only then.
+    pub applying: bool,
+}
+
+/// The functions whose value depends on the clock: `None` for any other name. Before apply
+/// `timestamp()` and `uuid()` are unknown, as in Terraform; `plantimestamp()` is unknown
+/// only while validating.
+pub fn clock_call(name: &str, args: &[Value], clock: Option<&Clock>) -> Option<R> {
+    if !matches!(name, "uuid" | "timestamp" | "plantimestamp") {
+        return None;
+    }
+    if !args.is_empty() {
+        return Some(Err(format!(
+            "expects 0 argument(s), but got {}",
+            args.len()
+        )));
+    }
+    let applying = clock.is_some_and(|c| c.applying);
+    Some(Ok(match name {
+        "plantimestamp" => clock
+            .and_then(|c| c.plan_timestamp.clone())
+            .map(Value::String)
+            .unwrap_or(Value::Unknown),
+        "timestamp" if applying => Value::String(crate::state::local::now_rfc3339()),
+        "uuid" if applying => Value::String(uuid::Uuid::new_v4().to_string()),
+        _ => Value::Unknown,
+    }))
+}
+
 /// Calls a function with evaluated arguments.
 pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
     if name == "sensitive" {
@@ -196,8 +230,8 @@ pub fn call(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         let [v] = fixed::<1>(name, args)?;
         return Ok(Value::Bool(v.contains_sensitive()));
     }
-    if name == "uuid" || name == "timestamp" || name == "plantimestamp" {
-        return Ok(Value::Unknown);
+    if let Some(v) = clock_call(name, &args, None) {
+        return v;
     }
     let structural = STRUCTURAL.contains(&name);
     let mut sensitive = false;
@@ -708,9 +742,9 @@ fn resolve(module_dir: &Path, p: &str) -> std::path::PathBuf {
 fn template_file(text: &str, vars: BTreeMap<String, Value>, module_dir: &Path) -> R {
     let template = hcl_edit::parser::parse_template(text)
         .map_err(|e| format!("invalid template: {}", e.message()))?;
-    let expr = hcl_edit::expr::Expression::StringTemplate(
-        hcl_edit::template::StringTemplate::from(template.iter().cloned().collect::<Vec<_>>()),
-    );
+    let expr = hcl_edit::expr::Expression::HeredocTemplate(Box::new(
+        hcl_edit::template::HeredocTemplate::new(hcl_edit::Ident::new("EOT"), template),
+    ));
     struct Vars<'a>(BTreeMap<String, Value>, &'a Path);
     impl crate::eval::expr::Scope for Vars<'_> {
         fn resolve(
