@@ -553,15 +553,6 @@ impl<'a> Evaluator<'a> {
             }
             _ => {}
         }
-        if functions::NOT_YET.contains(&full_name.as_str()) {
-            return Err(self
-                .err(
-                    &call.name.name,
-                    "Unsupported function",
-                    format!("Terraform's function \"{full_name}\" is not supported by mlform yet."),
-                )
-                .hint("See the list of functions in docs/language.md."));
-        }
         if !functions::exists(&full_name) {
             return Err(self
                 .err(

@@ -187,6 +187,18 @@ pub(super) fn simple_upper(c: char) -> char {
     }
 }
 
+/// Go's `unicode.ToTitle` on one rune: the uppercase, except for the Latin digraphs that
+/// have a title-case form of their own (`ǆ` → `ǅ`).
+pub(super) fn simple_title(c: char) -> char {
+    match c {
+        '\u{01C4}'..='\u{01C6}' => '\u{01C5}',
+        '\u{01C7}'..='\u{01C9}' => '\u{01C8}',
+        '\u{01CA}'..='\u{01CC}' => '\u{01CB}',
+        '\u{01F1}'..='\u{01F3}' => '\u{01F2}',
+        _ => simple_upper(c),
+    }
+}
+
 /// Go's `unicode.ToLower` on one rune: `İ` becomes `i`, not `i` with a combining dot.
 pub(super) fn simple_lower(c: char) -> char {
     c.to_lowercase().next().unwrap_or(c)

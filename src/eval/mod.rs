@@ -1,6 +1,7 @@
 //! Evaluation of HCL expressions: values, references, type constraints and functions.
 
 mod cidr;
+mod crypto;
 mod encoding;
 pub mod expr;
 mod format;

@@ -79,6 +79,8 @@ const OWN_NAMES: &[&str] = &[
     "log",
     "base64sha256",
     "base64sha512",
+    "bcrypt",
+    "rsadecrypt",
     "base64gzip",
     "textencodebase64",
     "textdecodebase64",
@@ -126,10 +128,6 @@ const STRUCTURAL: &[&str] = &[
     "compact",
     "chunklist",
 ];
-
-/// Terraform functions mlform recognizes but does not implement yet: calling one is an error
-/// that says so, not "unknown function".
-pub const NOT_YET: &[&str] = &["bcrypt", "rsadecrypt"];
 
 /// Every function name mlform knows, for lookups and did-you-mean hints.
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -558,6 +556,21 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
                 go_log(num(a(0), "number")?.to_f64()) / go_log(num(a(1), "base")?.to_f64()),
                 "log",
             )
+        }
+        "bcrypt" => {
+            if !(1..=2).contains(&n) {
+                return Err(format!("expects 1 or 2 arguments, but got {n}"));
+            }
+            let cost = if n == 2 { Some(int(a(1), "cost")?) } else { None };
+            crate::eval::crypto::bcrypt(&string(a(0), "str")?, cost).map(Value::String)
+        }
+        "rsadecrypt" => {
+            want(2)?;
+            crate::eval::crypto::rsadecrypt(
+                &string(a(0), "ciphertext")?,
+                &string(a(1), "privatekey")?,
+            )
+            .map(Value::String)
         }
         "base64sha256" | "base64sha512" => {
             want(1)?;

@@ -113,7 +113,7 @@ pub(super) fn call(name: &str, args: &[Value], module_dir: &Path) -> R {
             let mut start = true;
             for c in s.chars() {
                 if start && c.is_alphabetic() {
-                    out.push(simple_upper(c));
+                    out.push(crate::eval::gocompat::simple_title(c));
                 } else {
                     out.push(c);
                 }
