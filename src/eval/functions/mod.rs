@@ -561,7 +561,11 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             if !(1..=2).contains(&n) {
                 return Err(format!("expects 1 or 2 arguments, but got {n}"));
             }
-            let cost = if n == 2 { Some(int(a(1), "cost")?) } else { None };
+            let cost = if n == 2 {
+                Some(int(a(1), "cost")?)
+            } else {
+                None
+            };
             crate::eval::crypto::bcrypt(&string(a(0), "str")?, cost).map(Value::String)
         }
         "rsadecrypt" => {
