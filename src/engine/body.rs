@@ -155,7 +155,7 @@ pub fn eval_body(
         out.insert(name.clone(), v);
     }
     if diags.is_empty() {
-        Ok(Value::Map(out))
+        Ok(Value::Map(out.into()))
     } else {
         Err(diags)
     }

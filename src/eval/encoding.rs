@@ -93,11 +93,12 @@ pub fn csvdecode(s: &str) -> Result<Value, String> {
                 ));
             }
             Ok(Value::Map(
-                header
+                (header
                     .iter()
                     .cloned()
                     .zip(row.iter().map(|f| Value::String(f.clone())))
-                    .collect::<BTreeMap<_, _>>(),
+                    .collect::<BTreeMap<_, _>>())
+                .into(),
             ))
         })
         .collect::<Result<Vec<_>, _>>()

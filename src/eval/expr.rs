@@ -165,7 +165,7 @@ impl<'a> Evaluator<'a> {
                     };
                     out.insert(k, self.eval(value.expr())?);
                 }
-                Ok(Value::Map(out).mark_sensitive_if(sensitive_key))
+                Ok(Value::Map(out.into()).mark_sensitive_if(sensitive_key))
             }
             Expression::StringTemplate(t) => {
                 // A template that is one interpolation and nothing else is that value, not
@@ -502,7 +502,7 @@ impl<'a> Evaluator<'a> {
                     .map(|(k, v)| (k, Value::List(v)))
                     .collect(),
             ),
-            (Some(_), false) => Value::Map(map),
+            (Some(_), false) => Value::Map(map.into()),
         };
         Ok(out.mark_sensitive_if(sensitive))
     }

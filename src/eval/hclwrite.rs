@@ -64,7 +64,7 @@ pub fn expr(v: &Value, indent: usize) -> String {
 }
 
 /// `name = value` lines at `indent`, keys in byte order, `=` aligned.
-pub fn attributes(m: &BTreeMap<String, Value>, indent: usize) -> String {
+pub fn attributes(m: &mlform_provider::ValueMap, indent: usize) -> String {
     let width = m.keys().map(|k| key(k).chars().count()).max().unwrap_or(0);
     let mut out = String::new();
     for (k, v) in m {
@@ -113,5 +113,5 @@ pub fn decode_tfvars(text: &str) -> Result<Value, String> {
             }
         }
     }
-    Ok(Value::Map(out))
+    Ok(Value::Map(out.into()))
 }

@@ -238,7 +238,7 @@ pub fn convert(value: &Value, ty: &TypeConstraint) -> Result<Value, String> {
                         None => return Err(format!("attribute \"{name}\" is required")),
                     }
                 }
-                Ok(Value::Map(out))
+                Ok(Value::Map(out.into()))
             }
             _ => Err(format!(
                 "an object is required, but got {}",

@@ -157,7 +157,7 @@ fn diff_at(
             if matches!(b, None | Some(Value::Map(_)))
                 && matches!(a, None | Some(Value::Map(_))) =>
         {
-            let empty = std::collections::BTreeMap::new();
+            let empty = mlform_provider::ValueMap::new();
             let bm = if let Some(Value::Map(m)) = b {
                 m
             } else {

@@ -10,6 +10,7 @@ mod provider;
 mod schema;
 mod timeouts;
 mod value;
+mod value_map;
 
 pub use error::ProviderError;
 pub use num_bigint::BigUint;
@@ -21,3 +22,4 @@ pub use provider::{
 pub use schema::{Attribute, NestedBlock, Nesting, Schema, Type};
 pub use timeouts::parse_timeout;
 pub use value::{path_to_string, Path, PathStep, Value};
+pub use value_map::ValueMap;

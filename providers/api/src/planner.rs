@@ -68,7 +68,7 @@ pub fn plan_by_schema(schema: &Schema, request: PlanRequest<'_>) -> Result<Plann
         );
     }
     Ok(Planned {
-        state: Value::Map(planned),
+        state: Value::Map(planned.into()),
         requires_replace,
         replace_reason: None,
     })

@@ -179,6 +179,6 @@ impl Schema {
             };
             out.insert(name.clone(), shaped);
         }
-        Value::Map(out)
+        Value::Map(out.into())
     }
 }

@@ -3,7 +3,7 @@
 //! in every output, and contagious: whatever is computed from a sensitive value is sensitive).
 
 use crate::number::Number;
-use std::collections::BTreeMap;
+use crate::value_map::ValueMap;
 use std::fmt;
 
 /// A configuration, state or plan value.
@@ -19,7 +19,7 @@ pub enum Value {
     /// A set: kept sorted and without duplicates.
     Set(Vec<Value>),
     /// A map or object; keys are kept sorted, as Terraform prints them.
-    Map(BTreeMap<String, Value>),
+    Map(ValueMap),
     /// A value known only after apply.
     Unknown,
     /// A sensitive value: never printed, never written to plan JSON, logs or comments.
@@ -159,7 +159,7 @@ impl Value {
         Value::Number(n.into())
     }
 
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&ValueMap> {
         match self.unmark().0 {
             Value::Map(m) => Some(m),
             _ => None,

@@ -131,7 +131,7 @@ impl Clients {
                 all.insert(k.clone(), v.clone());
             }
         }
-        Value::Map(all)
+        Value::Map(all.into())
     }
 }
 
@@ -156,7 +156,7 @@ impl Clients {
         if own.is_empty() && prior_tags.is_null() {
             Value::Null
         } else {
-            Value::Map(own)
+            Value::Map(own.into())
         }
     }
 }

@@ -458,7 +458,7 @@ impl<'a> Walk<'a> {
                     }
                 }
                 values.module_mut(&child_mi).inputs = inputs;
-                inst.values.insert(key, Value::Map(BTreeMap::new()));
+                inst.values.insert(key, Value::Map(BTreeMap::new().into()));
                 children.push(child_mi);
             }
             values.module_mut(&mi).calls.insert(name.to_string(), inst);

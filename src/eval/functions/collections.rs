@@ -147,7 +147,7 @@ pub(super) fn call(name: &str, args: &[Value]) -> R {
                 }
                 out.extend(map(m, "argument")?);
             }
-            Ok(Value::Map(out))
+            Ok(Value::Map(out.into()))
         }
         "one" => {
             want(1)?;

@@ -281,7 +281,7 @@ fn list(v: &Value, what: &str) -> Result<Vec<Value>, String> {
     }
 }
 
-fn map(v: &Value, what: &str) -> Result<BTreeMap<String, Value>, String> {
+fn map(v: &Value, what: &str) -> Result<mlform_provider::ValueMap, String> {
     match v {
         Value::Map(m) => Ok(m.clone()),
         _ => Err(format!(
@@ -756,13 +756,13 @@ fn resolve(module_dir: &Path, p: &str) -> std::path::PathBuf {
 }
 
 /// Renders a template file with the given variables (no references to anything else).
-fn template_file(text: &str, vars: BTreeMap<String, Value>, module_dir: &Path) -> R {
+fn template_file(text: &str, vars: mlform_provider::ValueMap, module_dir: &Path) -> R {
     let template = hcl_edit::parser::parse_template(text)
         .map_err(|e| format!("invalid template: {}", e.message()))?;
     let expr = hcl_edit::expr::Expression::HeredocTemplate(Box::new(
         hcl_edit::template::HeredocTemplate::new(hcl_edit::Ident::new("EOT"), template),
     ));
-    struct Vars<'a>(BTreeMap<String, Value>, &'a Path);
+    struct Vars<'a>(mlform_provider::ValueMap, &'a Path);
     impl crate::eval::expr::Scope for Vars<'_> {
         fn resolve(
             &self,

@@ -224,7 +224,7 @@ impl Resource for MetricAlarmResource {
             .map(|d| (d.name().unwrap_or_default(), d.value().unwrap_or_default()))
             .collect();
         let mut m = prior.as_map().cloned().unwrap_or_default();
-        let set = |m: &mut std::collections::BTreeMap<String, Value>, k: &str, v: Value| {
+        let set = |m: &mut mlform_provider::ValueMap, k: &str, v: Value| {
             m.insert(k.to_string(), v);
         };
         set(&mut m, "alarm_name", opt_value(a.alarm_name()));

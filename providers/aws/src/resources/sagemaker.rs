@@ -60,14 +60,14 @@ pub(super) async fn live_tags(c: &Clients, arn: &str) -> Result<Value, ProviderE
 /// Completes a refreshed object with its live tags (`tags_all`) and its own `tags`.
 async fn with_live_tags(
     c: &Clients,
-    mut m: std::collections::BTreeMap<String, Value>,
+    mut m: mlform_provider::ValueMap,
     prior: &Value,
     arn: &str,
 ) -> Result<Value, ProviderError> {
     let all = live_tags(c, arn).await?;
     m.insert("tags".into(), c.own_tags(&all, prior.get_attr("tags")));
     m.insert("tags_all".into(), all);
-    Ok(Value::Map(m))
+    Ok(Value::Map(m.into()))
 }
 
 pub(super) async fn update_tags(
