@@ -45,6 +45,7 @@ impl Registry {
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
         r.add(mlform_provider_builtin::TerraformProvider::new());
+        r.add(mlform_provider_builtin::RandomProvider::new());
         r
     }
 

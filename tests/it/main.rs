@@ -13,6 +13,7 @@ mod hostile;
 mod kubernetes;
 mod lifecycle;
 mod property;
+mod random;
 mod refactoring;
 mod review;
 mod serve;

@@ -9,6 +9,13 @@ use crate::{Path, PathStep, PlanRequest, Planned, ProviderError, Schema, Value};
 /// Plans a change from the schema alone. Resource types with special rules wrap or replace it.
 pub fn plan_by_schema(schema: &Schema, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
     let mut config = request.config.as_map().cloned().unwrap_or_default();
+    for (name, attr) in &schema.attributes {
+        if let Some(default) = &attr.default {
+            if config.get(name).is_none_or(Value::is_null) {
+                config.insert(name.clone(), default.clone());
+            }
+        }
+    }
     let prior = request.prior.and_then(|p| p.as_map()).cloned();
     // Nested blocks: unset optional+computed attributes keep what the provider set before.
     if let Some(prior) = &prior {

@@ -42,6 +42,9 @@ pub struct Attribute {
     pub sensitive: bool,
     /// A change to this attribute replaces the object.
     pub force_new: bool,
+    /// The value planned when the configuration leaves an optional attribute null (a plan
+    /// modifier: the plan shows it, as Terraform shows schema defaults).
+    pub default: Option<Value>,
     pub description: String,
 }
 
@@ -54,6 +57,7 @@ impl Attribute {
             computed: false,
             sensitive: false,
             force_new: false,
+            default: None,
             description: String::new(),
         }
     }
@@ -88,6 +92,11 @@ impl Attribute {
     }
     pub fn force_new(mut self) -> Attribute {
         self.force_new = true;
+        self
+    }
+    /// Plans `value` when the configuration leaves the attribute null.
+    pub fn default(mut self, value: impl Into<Value>) -> Attribute {
+        self.default = Some(value.into());
         self
     }
     pub fn describe(mut self, text: &str) -> Attribute {

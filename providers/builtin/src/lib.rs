@@ -1,6 +1,11 @@
-//! The built-in `terraform` provider: `terraform_data`, which stores a value and changes
-//! nothing outside mlform. It behaves as Terraform's own so the same `.tf` files run under
-//! both tools; tests and benchmarks use it because it does no I/O.
+//! The built-in providers, which change nothing outside mlform: `terraform` with
+//! `terraform_data` (it stores a value; tests and benchmarks use it because it does no I/O),
+//! and `random` (module `random`). They behave as Terraform's own and hashicorp/random, so
+//! the same `.tf` files run under both tools.
+
+mod random;
+
+pub use random::RandomProvider;
 
 use std::sync::Arc;
 

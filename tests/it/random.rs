@@ -1,0 +1,150 @@
+//! The built-in `random` provider through the real CLI, as a configuration written for
+//! hashicorp/random uses it: create plan, apply, re-plan clean, keepers forcing a new
+//! value, sensitive passwords, and import by hashicorp/random's IDs.
+
+use crate::support::Workdir;
+
+const CONFIG: &str = r#"
+terraform {
+  required_providers {
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
+    }
+  }
+}
+
+variable "team" {
+  type    = string
+  default = "vision"
+}
+
+resource "random_id" "bucket" {
+  byte_length = 4
+  keepers     = { team = var.team }
+}
+
+resource "random_password" "db" {
+  length      = 20
+  special     = false
+  min_numeric = 2
+}
+
+resource "random_pet" "endpoint" {
+  prefix = "model"
+}
+
+resource "random_shuffle" "az" {
+  input        = ["a", "b", "c"]
+  result_count = 2
+}
+
+output "bucket" {
+  value = "ml-data-${random_id.bucket.hex}"
+}
+
+output "password" {
+  value     = random_password.db.result
+  sensitive = true
+}
+
+output "endpoint" {
+  value = random_pet.endpoint.id
+}
+
+output "zones" {
+  value = random_shuffle.az.result
+}
+"#;
+
+#[test]
+fn random_values_are_stable_until_keepers_change() {
+    let w = Workdir::new();
+    w.write("main.tf", CONFIG);
+    let plan = w.run(&["plan", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    insta::assert_snapshot!("random_create_plan", plan.snapshot());
+
+    let apply = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        apply.stdout.contains("Resources: 4 added"),
+        "{}",
+        apply.stdout
+    );
+    let bucket = w.ok(&["output", "-raw", "bucket"]).stdout;
+    assert!(bucket.starts_with("ml-data-") && bucket.len() == "ml-data-".len() + 8);
+    let endpoint = w.ok(&["output", "-raw", "endpoint"]).stdout;
+    assert!(endpoint.starts_with("model-") && endpoint.split('-').count() == 3);
+
+    let password = w.ok(&["output", "-raw", "password"]).stdout;
+    assert_eq!(password.len(), 20);
+    assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert!(password.chars().filter(char::is_ascii_digit).count() >= 2);
+    let shown = w.ok(&["show"]).stdout;
+    assert!(!shown.contains(&password), "the password leaked into show");
+
+    let again = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+
+    let replaced = w.run(&["plan", "-no-color", "-var", "team=nlp"]);
+    assert_eq!(replaced.code, 0, "{}", replaced.stderr);
+    assert!(replaced
+        .stdout
+        .contains("# random_id.bucket must be replaced"));
+    assert!(replaced.stdout.contains("# forces replacement"));
+    assert!(replaced
+        .stdout
+        .contains("Plan: 1 to add, 0 to change, 1 to destroy."));
+    w.ok(&["apply", "-auto-approve", "-var", "team=nlp"]);
+    assert_ne!(w.ok(&["output", "-raw", "bucket"]).stdout, bucket);
+    assert_eq!(w.ok(&["output", "-raw", "password"]).stdout, password);
+}
+
+#[test]
+fn random_resources_import_by_their_ids() {
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        r#"
+import {
+  to = random_integer.port
+  id = "8042,8000,8999"
+}
+
+resource "random_integer" "port" {
+  min = 8000
+  max = 8999
+}
+
+resource "random_string" "suffix" {
+  length  = 6
+  special = false
+  upper   = false
+}
+
+output "port" {
+  value = random_integer.port.result
+}
+"#,
+    );
+    let apply = w.ok(&["apply", "-auto-approve"]);
+    assert!(apply.stdout.contains("1 imported"), "{}", apply.stdout);
+    assert_eq!(w.ok(&["output", "-raw", "port"]).stdout, "8042");
+    let again = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+
+    w.ok(&["state", "rm", "random_string.suffix"]);
+    w.ok(&["import", "random_string.suffix", "x7k2qp"]);
+    let state = w.state();
+    let attrs = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "random_string")
+        .map(|r| r["instances"][0]["attributes"].clone())
+        .unwrap();
+    assert_eq!(attrs["result"], "x7k2qp");
+    assert_eq!(attrs["length"], 6);
+    let bad = w.run(&["import", "random_pet.none", "x"]);
+    assert_ne!(bad.code, 0);
+}
