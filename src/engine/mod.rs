@@ -46,6 +46,7 @@ impl Registry {
         let mut r = Registry::default();
         r.add(mlform_provider_builtin::TerraformProvider::new());
         r.add(mlform_provider_builtin::RandomProvider::new());
+        r.add(mlform_provider_builtin::NullProvider::new());
         r
     }
 

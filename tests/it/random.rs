@@ -1,5 +1,5 @@
-//! The built-in `random` provider through the real CLI, as a configuration written for
-//! hashicorp/random uses it: create plan, apply, re-plan clean, keepers forcing a new
+//! The built-in `random` and `null` providers through the real CLI, as a configuration
+//! written for hashicorp/random uses them: create plan, apply, re-plan clean, keepers forcing a new
 //! value, sensitive passwords, and import by hashicorp/random's IDs.
 
 use crate::support::Workdir;
@@ -32,6 +32,10 @@ resource "random_password" "db" {
 
 resource "random_pet" "endpoint" {
   prefix = "model"
+}
+
+resource "null_resource" "deploy" {
+  triggers = { bucket = random_id.bucket.hex }
 }
 
 resource "random_shuffle" "az" {
@@ -67,7 +71,7 @@ fn random_values_are_stable_until_keepers_change() {
 
     let apply = w.ok(&["apply", "-auto-approve"]);
     assert!(
-        apply.stdout.contains("Resources: 4 added"),
+        apply.stdout.contains("Resources: 5 added"),
         "{}",
         apply.stdout
     );
@@ -94,7 +98,10 @@ fn random_values_are_stable_until_keepers_change() {
     assert!(replaced.stdout.contains("# forces replacement"));
     assert!(replaced
         .stdout
-        .contains("Plan: 1 to add, 0 to change, 1 to destroy."));
+        .contains("# null_resource.deploy must be replaced"));
+    assert!(replaced
+        .stdout
+        .contains("Plan: 2 to add, 0 to change, 2 to destroy."));
     w.ok(&["apply", "-auto-approve", "-var", "team=nlp"]);
     assert_ne!(w.ok(&["output", "-raw", "bucket"]).stdout, bucket);
     assert_eq!(w.ok(&["output", "-raw", "password"]).stdout, password);

@@ -1,10 +1,12 @@
 //! The built-in providers, which change nothing outside mlform: `terraform` with
 //! `terraform_data` (it stores a value; tests and benchmarks use it because it does no I/O),
-//! and `random` (module `random`). They behave as Terraform's own and hashicorp/random, so
-//! the same `.tf` files run under both tools.
+//! `random` (module `random`) and `null` (`null_resource`). They behave as Terraform's own
+//! and hashicorp/random and /null, so the same `.tf` files run under both tools.
 
+mod null;
 mod random;
 
+pub use null::NullProvider;
 pub use random::RandomProvider;
 
 use std::sync::Arc;
