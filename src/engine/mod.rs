@@ -47,6 +47,7 @@ impl Registry {
         r.add(mlform_provider_builtin::TerraformProvider::new());
         r.add(mlform_provider_builtin::RandomProvider::new());
         r.add(mlform_provider_builtin::NullProvider::new());
+        r.add(mlform_provider_builtin::TimeProvider::new());
         r
     }
 

@@ -1,6 +1,7 @@
-//! The built-in `random` and `null` providers through the real CLI, as a configuration
-//! written for hashicorp/random uses them: create plan, apply, re-plan clean, keepers forcing a new
-//! value, sensitive passwords, and import by hashicorp/random's IDs.
+//! The built-in utility providers (`random`, `null`, `time`) through the real CLI, as
+//! configurations written for hashicorp's use them: create plan, apply, re-plan clean, keepers forcing a new
+//! value, sensitive passwords, import by hashicorp/random's IDs, time offsets updated in
+//! place and rotations that bring a resource back.
 
 use crate::support::Workdir;
 
@@ -154,4 +155,76 @@ output "port" {
     assert_eq!(attrs["length"], 6);
     let bad = w.run(&["import", "random_pet.none", "x"]);
     assert_ne!(bad.code, 0);
+}
+
+#[test]
+fn time_resources_plan_apply_and_rotate() {
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        r#"
+resource "time_static" "created" {}
+
+resource "time_offset" "expiry" {
+  base_rfc3339 = "2024-01-31T10:00:00Z"
+  offset_days  = var.days
+}
+
+resource "time_rotating" "key" {
+  rfc3339       = "2020-01-01T00:00:00Z"
+  rotation_days = 30
+}
+
+resource "time_sleep" "settle" {
+  create_duration = "1s"
+}
+
+variable "days" {
+  type    = number
+  default = 1
+}
+
+output "expiry" {
+  value = time_offset.expiry.rfc3339
+}
+"#,
+    );
+    let apply = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        apply.stdout.contains("Resources: 4 added"),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(
+        w.ok(&["output", "-raw", "expiry"]).stdout,
+        "2024-02-01T10:00:00Z"
+    );
+
+    // The rotation time (2020-01-31) has passed: the key is created again on every plan.
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout.contains("# time_rotating.key will be created"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+
+    let offset = w.run(&["plan", "-no-color", "-var", "days=2"]);
+    assert!(
+        offset
+            .stdout
+            .contains("# time_offset.expiry will be updated in-place"),
+        "{}",
+        offset.stdout
+    );
+    w.ok(&["apply", "-auto-approve", "-var", "days=2"]);
+    assert_eq!(
+        w.ok(&["output", "-raw", "expiry"]).stdout,
+        "2024-02-02T10:00:00Z"
+    );
 }

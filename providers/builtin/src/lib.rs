@@ -1,13 +1,16 @@
 //! The built-in providers, which change nothing outside mlform: `terraform` with
 //! `terraform_data` (it stores a value; tests and benchmarks use it because it does no I/O),
-//! `random` (module `random`) and `null` (`null_resource`). They behave as Terraform's own
-//! and hashicorp/random and /null, so the same `.tf` files run under both tools.
+//! `random` (module `random`), `null` (`null_resource`) and `time`. They behave as
+//! Terraform's own and hashicorp/random, /null and /time, so the same `.tf` files run under
+//! both tools.
 
 mod null;
 mod random;
+mod time;
 
 pub use null::NullProvider;
 pub use random::RandomProvider;
+pub use time::TimeProvider;
 
 use std::sync::Arc;
 
