@@ -48,6 +48,7 @@ impl Registry {
         r.add(mlform_provider_builtin::RandomProvider::new());
         r.add(mlform_provider_builtin::NullProvider::new());
         r.add(mlform_provider_builtin::TimeProvider::new());
+        r.add(mlform_provider_builtin::LocalProvider::new());
         r
     }
 

@@ -228,3 +228,66 @@ output "expiry" {
         "2024-02-02T10:00:00Z"
     );
 }
+
+#[test]
+fn local_files_are_written_read_and_rewritten_when_changed_outside() {
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        r#"
+resource "local_file" "config" {
+  filename        = "${path.module}/out/serving.json"
+  content         = jsonencode({ model = "resnet", replicas = 2 })
+  file_permission = "0640"
+}
+
+resource "local_sensitive_file" "token" {
+  filename = "${path.module}/out/token"
+  content  = "s3cr3t-token"
+}
+
+data "local_file" "greeting" {
+  filename = "${path.module}/greeting.txt"
+}
+
+output "greeting" {
+  value = data.local_file.greeting.content
+}
+
+output "config_sha" {
+  value = local_file.config.content_sha256
+}
+"#,
+    );
+    w.write("greeting.txt", "hello\n");
+    let plan = w.ok(&["plan", "-no-color"]);
+    assert!(!plan.stdout.contains("s3cr3t-token"), "{}", plan.stdout);
+    w.ok(&["apply", "-auto-approve"]);
+    let written = std::fs::read_to_string(w.path().join("out/serving.json")).unwrap();
+    assert_eq!(written, r#"{"model":"resnet","replicas":2}"#);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(w.path().join("out/token"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+    assert_eq!(w.ok(&["output", "-raw", "greeting"]).stdout, "hello\n");
+    let again = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+
+    std::fs::write(w.path().join("out/serving.json"), "edited by hand").unwrap();
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout.contains("# local_file.config will be created"),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let written = std::fs::read_to_string(w.path().join("out/serving.json")).unwrap();
+    assert!(written.contains("resnet"));
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(!w.path().join("out/serving.json").exists());
+}

@@ -1,13 +1,15 @@
 //! The built-in providers, which change nothing outside mlform: `terraform` with
 //! `terraform_data` (it stores a value; tests and benchmarks use it because it does no I/O),
-//! `random` (module `random`), `null` (`null_resource`) and `time`. They behave as
-//! Terraform's own and hashicorp/random, /null and /time, so the same `.tf` files run under
-//! both tools.
+//! `random` (module `random`), `null` (`null_resource`), `time` and `local` (files on this
+//! machine). They behave as Terraform's own and hashicorp/random, /null, /time and /local,
+//! so the same `.tf` files run under both tools.
 
+mod local;
 mod null;
 mod random;
 mod time;
 
+pub use local::LocalProvider;
 pub use null::NullProvider;
 pub use random::RandomProvider;
 pub use time::TimeProvider;
