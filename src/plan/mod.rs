@@ -115,6 +115,8 @@ pub enum BlockNesting {
     Single,
     List,
     Set,
+    /// Not a block: an attribute of map type, whose keys Terraform prints quoted.
+    Map,
 }
 
 impl BlockShape {
@@ -131,12 +133,30 @@ impl BlockShape {
                     };
                     (name.clone(), (nesting, BlockShape::of(&b.block)))
                 })
+                .chain(schema.attributes.iter().filter_map(|(name, a)| {
+                    matches!(a.ty, mlform_provider::Type::Map(_))
+                        .then(|| (name.clone(), (BlockNesting::Map, BlockShape::default())))
+                }))
                 .collect(),
         )
     }
 
+    /// Whether `name` is a nested block (not a map attribute).
+    pub fn is_block(&self, name: &str) -> bool {
+        self.0
+            .get(name)
+            .is_some_and(|(n, _)| *n != BlockNesting::Map)
+    }
+
+    /// Whether `name` is an attribute of map type.
+    pub fn is_map(&self, name: &str) -> bool {
+        self.0
+            .get(name)
+            .is_some_and(|(n, _)| *n == BlockNesting::Map)
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.values().all(|(n, _)| *n == BlockNesting::Map)
     }
 }
 

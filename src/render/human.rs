@@ -167,6 +167,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                     At {
                         top: true,
                         json: false,
+                        map: false,
                     },
                 );
             }
@@ -375,6 +376,8 @@ struct At {
     top: bool,
     /// Inside `jsonencode(...)`: unchanged attributes of updated objects are hidden.
     json: bool,
+    /// The value is a map attribute: its keys print quoted, as Terraform prints map keys.
+    map: bool,
 }
 
 /// Renders the entries of an object at `indent` (the column of the closing brace). When
@@ -393,12 +396,15 @@ fn render_resource_entries(
     let at = At {
         top: true,
         json: false,
+        map: false,
     };
     let (block_entries, plain): (Vec<&(String, Diff)>, Vec<&(String, Diff)>) = attrs
         .iter()
-        .partition(|(k, d)| blocks.0.contains_key(k) && is_block_value(d));
+        .partition(|(k, d)| blocks.is_block(k) && is_block_value(d));
     let plain: Vec<(String, Diff)> = plain.into_iter().cloned().collect();
-    render_object_entries(out, indent, &plain, style, at, hide_unchanged);
+    render_object_entries(out, indent, &plain, style, at, hide_unchanged, &|k| {
+        blocks.is_map(k)
+    });
     let mut hidden = 0;
     let mut first = true;
     for (name, d) in block_entries {
@@ -463,6 +469,8 @@ fn is_block_value(d: &Diff) -> bool {
     }
 }
 
+/// `at.map` says the entries are a map's (keys quoted, "element" in the hidden count);
+/// `child_is_map` which entries hold maps themselves.
 fn render_object_entries(
     out: &mut String,
     indent: usize,
@@ -470,7 +478,15 @@ fn render_object_entries(
     style: Style,
     at: At,
     hide_unchanged: bool,
+    child_is_map: &dyn Fn(&str) -> bool,
 ) {
+    let label = |k: &str| {
+        if at.map {
+            serde_json::Value::String(k.to_string()).to_string()
+        } else {
+            key_text(k)
+        }
+    };
     let hidden_here = |k: &str, d: &Diff| {
         hide_unchanged && d.change == Change::NoOp && !(at.top && IDENTIFYING.contains(&k))
     };
@@ -482,19 +498,20 @@ fn render_object_entries(
         .iter()
         .filter(|(k, d)| !(at.top && absent(d)) && hidden_here(k, d))
         .count();
-    let width = shown
-        .iter()
-        .map(|(k, _)| key_text(k).len())
-        .max()
-        .unwrap_or(0);
+    let width = shown.iter().map(|(k, _)| label(k).len()).max().unwrap_or(0);
     for (k, d) in shown {
-        render_attr(out, indent + 2, k, width, d, style, at);
+        let child = At {
+            map: child_is_map(k),
+            ..at
+        };
+        render_attr(out, indent + 2, &label(k), width, d, style, child);
     }
     if hidden > 0 {
         let _ = writeln!(
             out,
-            "{}# ({hidden} unchanged attribute{} hidden)",
+            "{}# ({hidden} unchanged {}{} hidden)",
             " ".repeat(indent + 4),
+            if at.map { "element" } else { "attribute" },
             if hidden == 1 { "" } else { "s" }
         );
     }
@@ -517,25 +534,17 @@ fn prim(v: &Option<Value>) -> String {
     }
 }
 
-/// Renders `SYM key = value` at `indent` (the column of the symbol).
+/// Renders `SYM label = value` at `indent` (the column of the symbol).
 fn render_attr(
     out: &mut String,
     indent: usize,
-    key: &str,
+    label: &str,
     width: usize,
     d: &Diff,
     style: Style,
     at: At,
 ) {
-    render_entry(
-        out,
-        indent,
-        &format!("{:width$} = ", key_text(key)),
-        "",
-        d,
-        style,
-        at,
-    );
+    render_entry(out, indent, &format!("{label:width$} = "), "", d, style, at);
 }
 
 /// Renders one value at `indent`: `SYM {label}value{suffix}`, over several lines for
@@ -565,6 +574,11 @@ fn render_entry(
     let inner = At {
         top: false,
         json: at.json,
+        map: false,
+    };
+    let entries = At {
+        map: at.map,
+        ..inner
     };
     match &d.kind {
         Kind::Primitive { before, after } => {
@@ -586,7 +600,9 @@ fn render_entry(
                     ..
                 }) if !attrs.is_empty() => {
                     let _ = writeln!(out, "{lead}{{{replace}");
-                    render_object_entries(out, indent + 2, attrs, style, inner, false);
+                    render_object_entries(out, indent + 2, attrs, style, entries, false, &|_| {
+                        false
+                    });
                     let _ = writeln!(out, "{pad}  }}{after_unknown}");
                 }
                 Some(Diff {
@@ -666,8 +682,9 @@ fn render_entry(
                 indent + 2,
                 attrs,
                 style,
-                inner,
+                entries,
                 at.json && d.change == Change::Update,
+                &|_| false,
             );
             let _ = writeln!(out, "{pad}  }}{tail_null}{suffix}");
         }
@@ -750,11 +767,12 @@ fn render_json_body(out: &mut String, indent: usize, inner: &Diff, style: Style)
     let at = At {
         top: false,
         json: true,
+        map: false,
     };
     match &inner.kind {
         Kind::Object { attrs } => {
             let _ = writeln!(out, "{pad}    {sym} {{");
-            render_object_entries(out, indent + 6, attrs, style, at, update);
+            render_object_entries(out, indent + 6, attrs, style, at, update, &|_| false);
             let _ = writeln!(out, "{pad}      }}");
         }
         Kind::List { items } => {
@@ -813,6 +831,7 @@ fn render_list_items(
             At {
                 top: false,
                 json: at.json,
+                map: false,
             },
         );
     }
