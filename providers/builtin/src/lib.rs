@@ -7,6 +7,7 @@
 mod local;
 mod null;
 mod random;
+mod table;
 mod time;
 
 pub use local::LocalProvider;

@@ -7,10 +7,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::table::Table;
 use base64::Engine as _;
 use mlform_provider::{
-    plan_by_schema, Attribute, Configured, DataSource, PlanRequest, Planned, Provider,
-    ProviderError, ProviderSchema, Resource, Schema, Type, Value, ValueMap,
+    plan_by_schema, Attribute, DataSource, PlanRequest, Planned, Provider, ProviderError, Resource,
+    Schema, Type, Value, ValueMap,
 };
 use sha1::Digest as _;
 
@@ -22,50 +23,20 @@ pub struct LocalProvider;
 
 impl LocalProvider {
     pub fn new() -> Arc<dyn Provider> {
-        Arc::new(LocalProvider)
-    }
-}
-
-#[async_trait::async_trait]
-impl Provider for LocalProvider {
-    fn name(&self) -> &'static str {
-        "local"
-    }
-
-    fn source(&self) -> &'static str {
-        "registry.terraform.io/hashicorp/local"
-    }
-
-    fn schema(&self) -> ProviderSchema {
-        let mut schema = ProviderSchema::default();
-        for sensitive in [false, true] {
-            let f = LocalFile { sensitive };
-            schema.resources.insert(f.type_name().into(), f.schema());
-        }
-        schema
-            .data_sources
-            .insert("local_file".into(), LocalFileData.schema());
-        schema
-    }
-
-    async fn configure(&self, _config: &Value) -> Result<Arc<dyn Configured>, ProviderError> {
-        Ok(Arc::new(ConfiguredLocal))
-    }
-}
-
-struct ConfiguredLocal;
-
-impl Configured for ConfiguredLocal {
-    fn resource(&self, type_name: &str) -> Option<Arc<dyn Resource>> {
-        match type_name {
-            "local_file" => Some(Arc::new(LocalFile { sensitive: false })),
-            "local_sensitive_file" => Some(Arc::new(LocalFile { sensitive: true })),
-            _ => None,
-        }
-    }
-
-    fn data_source(&self, type_name: &str) -> Option<Arc<dyn DataSource>> {
-        (type_name == "local_file").then(|| Arc::new(LocalFileData) as Arc<dyn DataSource>)
+        Arc::new(Table {
+            name: "local",
+            source: "registry.terraform.io/hashicorp/local",
+            resources: &["local_file", "local_sensitive_file"],
+            data_sources: &["local_file"],
+            resource: |t| match t {
+                "local_file" => Some(Arc::new(LocalFile { sensitive: false }) as Arc<dyn Resource>),
+                "local_sensitive_file" => Some(Arc::new(LocalFile { sensitive: true })),
+                _ => None,
+            },
+            data_source: |t| {
+                (t == "local_file").then(|| Arc::new(LocalFileData) as Arc<dyn DataSource>)
+            },
+        })
     }
 }
 

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::table::{no_data_source, Table};
 use mlform_provider::{
-    plan_by_schema, Attribute, Configured, DataSource, PlanRequest, Planned, Provider,
-    ProviderError, ProviderSchema, Resource, Schema, Type, Value, ValueMap,
+    plan_by_schema, Attribute, PlanRequest, Planned, Provider, ProviderError, Resource, Schema,
+    Type, Value, ValueMap,
 };
 use rand::Rng;
 
@@ -14,42 +15,16 @@ pub struct NullProvider;
 
 impl NullProvider {
     pub fn new() -> Arc<dyn Provider> {
-        Arc::new(NullProvider)
-    }
-}
-
-#[async_trait::async_trait]
-impl Provider for NullProvider {
-    fn name(&self) -> &'static str {
-        "null"
-    }
-
-    fn source(&self) -> &'static str {
-        "registry.terraform.io/hashicorp/null"
-    }
-
-    fn schema(&self) -> ProviderSchema {
-        let mut schema = ProviderSchema::default();
-        schema
-            .resources
-            .insert("null_resource".into(), NullResource.schema());
-        schema
-    }
-
-    async fn configure(&self, _config: &Value) -> Result<Arc<dyn Configured>, ProviderError> {
-        Ok(Arc::new(ConfiguredNull))
-    }
-}
-
-struct ConfiguredNull;
-
-impl Configured for ConfiguredNull {
-    fn resource(&self, type_name: &str) -> Option<Arc<dyn Resource>> {
-        (type_name == "null_resource").then(|| Arc::new(NullResource) as Arc<dyn Resource>)
-    }
-
-    fn data_source(&self, _type_name: &str) -> Option<Arc<dyn DataSource>> {
-        None
+        Arc::new(Table {
+            name: "null",
+            source: "registry.terraform.io/hashicorp/null",
+            resources: &["null_resource"],
+            data_sources: &[],
+            resource: |t| {
+                (t == "null_resource").then(|| Arc::new(NullResource) as Arc<dyn Resource>)
+            },
+            data_source: no_data_source,
+        })
     }
 }
 

@@ -6,10 +6,11 @@
 
 use std::sync::Arc;
 
+use crate::table::{no_data_source, Table};
 use base64::Engine as _;
 use mlform_provider::{
-    plan_by_schema, Attribute, BigUint, Configured, DataSource, PlanRequest, Planned, Provider,
-    ProviderError, ProviderSchema, Resource, Schema, Type, Value, ValueMap,
+    plan_by_schema, Attribute, BigUint, PlanRequest, Planned, Provider, ProviderError, Resource,
+    Schema, Type, Value, ValueMap,
 };
 use rand::{Rng, RngCore, SeedableRng};
 
@@ -20,7 +21,14 @@ pub struct RandomProvider;
 
 impl RandomProvider {
     pub fn new() -> Arc<dyn Provider> {
-        Arc::new(RandomProvider)
+        Arc::new(Table {
+            name: "random",
+            source: "registry.terraform.io/hashicorp/random",
+            resources: TYPES,
+            data_sources: &[],
+            resource,
+            data_source: no_data_source,
+        })
     }
 }
 
@@ -33,43 +41,6 @@ const TYPES: &[&str] = &[
     "random_pet",
     "random_shuffle",
 ];
-
-#[async_trait::async_trait]
-impl Provider for RandomProvider {
-    fn name(&self) -> &'static str {
-        "random"
-    }
-
-    fn source(&self) -> &'static str {
-        "registry.terraform.io/hashicorp/random"
-    }
-
-    fn schema(&self) -> ProviderSchema {
-        let mut schema = ProviderSchema::default();
-        for t in TYPES {
-            if let Some(r) = resource(t) {
-                schema.resources.insert(t.to_string(), r.schema());
-            }
-        }
-        schema
-    }
-
-    async fn configure(&self, _config: &Value) -> Result<Arc<dyn Configured>, ProviderError> {
-        Ok(Arc::new(Configuredrandom))
-    }
-}
-
-struct Configuredrandom;
-
-impl Configured for Configuredrandom {
-    fn resource(&self, type_name: &str) -> Option<Arc<dyn Resource>> {
-        resource(type_name)
-    }
-
-    fn data_source(&self, _type_name: &str) -> Option<Arc<dyn DataSource>> {
-        None
-    }
-}
 
 fn resource(type_name: &str) -> Option<Arc<dyn Resource>> {
     let kind = match type_name {

@@ -6,10 +6,11 @@
 
 use std::sync::Arc;
 
+use crate::table::{no_data_source, Table};
 use jiff::{Timestamp, ToSpan};
 use mlform_provider::{
-    plan_by_schema, Attribute, Configured, DataSource, PlanRequest, Planned, Provider,
-    ProviderError, ProviderSchema, Resource, Schema, Type, Value, ValueMap,
+    plan_by_schema, Attribute, PlanRequest, Planned, Provider, ProviderError, Resource, Schema,
+    Type, Value, ValueMap,
 };
 
 /// The `time` provider.
@@ -17,48 +18,18 @@ pub struct TimeProvider;
 
 impl TimeProvider {
     pub fn new() -> Arc<dyn Provider> {
-        Arc::new(TimeProvider)
+        Arc::new(Table {
+            name: "time",
+            source: "registry.terraform.io/hashicorp/time",
+            resources: TYPES,
+            data_sources: &[],
+            resource,
+            data_source: no_data_source,
+        })
     }
 }
 
 const TYPES: &[&str] = &["time_static", "time_offset", "time_sleep", "time_rotating"];
-
-#[async_trait::async_trait]
-impl Provider for TimeProvider {
-    fn name(&self) -> &'static str {
-        "time"
-    }
-
-    fn source(&self) -> &'static str {
-        "registry.terraform.io/hashicorp/time"
-    }
-
-    fn schema(&self) -> ProviderSchema {
-        let mut schema = ProviderSchema::default();
-        for t in TYPES {
-            if let Some(r) = resource(t) {
-                schema.resources.insert(t.to_string(), r.schema());
-            }
-        }
-        schema
-    }
-
-    async fn configure(&self, _config: &Value) -> Result<Arc<dyn Configured>, ProviderError> {
-        Ok(Arc::new(ConfiguredTime))
-    }
-}
-
-struct ConfiguredTime;
-
-impl Configured for ConfiguredTime {
-    fn resource(&self, type_name: &str) -> Option<Arc<dyn Resource>> {
-        resource(type_name)
-    }
-
-    fn data_source(&self, _type_name: &str) -> Option<Arc<dyn DataSource>> {
-        None
-    }
-}
 
 fn resource(type_name: &str) -> Option<Arc<dyn Resource>> {
     let kind = match type_name {
