@@ -304,6 +304,19 @@ fn int(v: &Value, what: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("{what}: {n} is too large"))
 }
 
+/// Every number of decoded JSON or YAML is one mlform can hold (the limits of `Number`).
+fn check_numbers(v: &serde_json::Value) -> Result<(), String> {
+    use serde_json::Value as J;
+    match v {
+        J::Number(n) => Number::parse(&n.to_string())
+            .map(|_| ())
+            .map_err(|e| format!("the number {n} cannot be used: {e}")),
+        J::Array(items) => items.iter().try_for_each(check_numbers),
+        J::Object(m) => m.values().try_for_each(check_numbers),
+        _ => Ok(()),
+    }
+}
+
 /// A float64 result of Go's math, as Terraform makes it a number (NaN is an error).
 fn float_result(v: f64, name: &str) -> R {
     if v.is_nan() {
@@ -450,6 +463,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let s = string(a(0), "string")?;
             let j: serde_json::Value =
                 serde_json::from_str(&s).map_err(|e| format!("invalid JSON: {e}"))?;
+            check_numbers(&j)?;
             Ok(Value::from_json(&j))
         }
         "yamlencode" => {
@@ -463,6 +477,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
             let s = string(a(0), "string")?;
             let y: serde_json::Value =
                 serde_yaml::from_str(&s).map_err(|e| format!("invalid YAML: {e}"))?;
+            check_numbers(&y)?;
             Ok(Value::from_json(&y))
         }
         "base64encode" => {
@@ -792,6 +807,16 @@ mod tests {
 
     fn c(name: &str, args: Vec<Value>) -> Value {
         call(name, args, Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn decoded_numbers_beyond_the_limits_are_errors() {
+        let err = call("jsondecode", vec!["[1e999999]".into()], Path::new(".")).unwrap_err();
+        assert!(err.contains("out of range"), "{err}");
+        assert_eq!(
+            c("jsondecode", vec!["12345678901234567890123".into()]).to_string(),
+            "12345678901234567890123"
+        );
     }
 
     #[test]
