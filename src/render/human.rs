@@ -498,7 +498,13 @@ fn render_object_entries(
         .iter()
         .filter(|(k, d)| !(at.top && absent(d)) && hidden_here(k, d))
         .count();
-    let width = shown.iter().map(|(k, _)| label(k).len()).max().unwrap_or(0);
+    // A map's keys align over all its keys, hidden ones included (Terraform's map renderer).
+    let width = if at.map {
+        attrs.iter().map(|(k, _)| label(k).len()).max()
+    } else {
+        shown.iter().map(|(k, _)| label(k).len()).max()
+    }
+    .unwrap_or(0);
     for (k, d) in shown {
         let child = At {
             map: child_is_map(k),
@@ -683,7 +689,9 @@ fn render_entry(
                 attrs,
                 style,
                 entries,
-                at.json && d.change == Change::Update,
+                // Terraform hides unchanged elements of an updated map, and unchanged
+                // attributes of updated objects inside jsonencode(...).
+                (at.json || at.map) && d.change == Change::Update,
                 &|_| false,
             );
             let _ = writeln!(out, "{pad}  }}{tail_null}{suffix}");
