@@ -10,5 +10,5 @@ mod gocompat;
 pub mod hclwrite;
 pub mod refs;
 mod template;
-mod time;
+pub mod time;
 pub mod types;

@@ -646,7 +646,7 @@ pub fn plan_json(
         root.insert("configuration".into(), J::Object(wrapped));
     }
     let timestamp = if plan.timestamp.is_empty() {
-        crate::state::local::now_rfc3339()
+        crate::eval::time::now_rfc3339()
     } else {
         plan.timestamp.clone()
     };
@@ -696,7 +696,7 @@ pub fn plan_json(
 
 /// Machine-readable UI events for `plan -json` (one JSON object per line), as Terraform streams.
 pub fn plan_events(plan: &Plan) -> Vec<J> {
-    let ts = crate::state::local::now_rfc3339();
+    let ts = crate::eval::time::now_rfc3339();
     let mut out = vec![
         json!({"@level": "info", "@message": format!("mlform {}", env!("CARGO_PKG_VERSION")), "@module": "mlform.ui", "@timestamp": ts, "type": "version", "mlform": env!("CARGO_PKG_VERSION"), "ui": "1.2"}),
     ];

@@ -177,9 +177,11 @@ impl Resource for LocalFile {
         let Ok(bytes) = std::fs::read(path) else {
             return Ok(None);
         };
-        let mut now = ValueMap::new();
-        checksums(&mut now, &bytes);
-        Ok((now.get("id") == prior.as_map().and_then(|m| m.get("id"))).then(|| prior.clone()))
+        let sha1: String = sha1::Sha1::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok((prior.get_attr("id").as_str() == Some(sha1.as_str())).then(|| prior.clone()))
     }
 
     fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {

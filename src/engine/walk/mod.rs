@@ -159,7 +159,7 @@ impl<'a> Walk<'a> {
                 plan_timestamp: Some(
                     plan.map(|p| p.timestamp.clone())
                         .filter(|t| !t.is_empty())
-                        .unwrap_or_else(crate::state::local::now_rfc3339),
+                        .unwrap_or_else(crate::eval::time::now_rfc3339),
                 ),
                 applying: phase == Phase::Apply,
             };

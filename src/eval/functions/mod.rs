@@ -208,7 +208,7 @@ pub fn clock_call(name: &str, args: &[Value], clock: Option<&Clock>) -> Option<R
             .and_then(|c| c.plan_timestamp.clone())
             .map(Value::String)
             .unwrap_or(Value::Unknown),
-        "timestamp" if applying => Value::String(crate::state::local::now_rfc3339()),
+        "timestamp" if applying => Value::String(crate::eval::time::now_rfc3339()),
         "uuid" if applying => Value::String(uuid::Uuid::new_v4().to_string()),
         _ => Value::Unknown,
     }))
