@@ -24,6 +24,12 @@ mlform sends.
   protocol only. The shim decodes the CBOR request, forwards it as the equivalent JSON 1.0
   request, and encodes the answer as CBOR by the operation's output shape (botocore's own
   CBOR codec and service model), with the `smithy-protocol: rpc-v2-cbor` header.
+- KMS key rotation period: AWS's EnableKeyRotation takes RotationPeriodInDays (90 to 2560,
+  365 when absent) and GetKeyRotationStatus answers it (with KeyId) while rotation is on;
+  moto 5.2.5 ignores the period and answers KeyRotationEnabled only.
+- IAM AddClientIDToOpenIDConnectProvider / RemoveClientIDFromOpenIDConnectProvider: AWS
+  adds (idempotently) or removes one client ID of an OIDC provider and answers an empty
+  result; moto 5.2.5 does not implement them.
 
 Usage: python emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
@@ -258,6 +264,52 @@ def _encode_error(out, code, message):
     text("message")
     text(message)
 
+
+from moto.kms.responses import KmsResponse  # noqa: E402
+
+_rotation_periods = {}
+_enable_key_rotation = KmsResponse.enable_key_rotation
+
+
+def enable_key_rotation(self):
+    period = self._get_param("RotationPeriodInDays") or 365
+    if not 90 <= period <= 2560:
+        return 400, {}, json.dumps({"__type": "ValidationException", "message": "RotationPeriodInDays must be between 90 and 2560"})
+    body = _enable_key_rotation(self)
+    _rotation_periods[self.kms_backend.get_key_id(self._get_param("KeyId"))] = period
+    return body
+
+
+def get_key_rotation_status(self):
+    key_id = self._get_param("KeyId")
+    self._validate_cmk_id(key_id)
+    backend = self.kms_backend
+    key = backend.keys[backend.get_key_id(key_id)]
+    out = {"KeyRotationEnabled": key.key_rotation_status, "KeyId": key.id}
+    if key.key_rotation_status:
+        out["RotationPeriodInDays"] = _rotation_periods.get(key.id, 365)
+    return json.dumps(out)
+
+
+KmsResponse.enable_key_rotation = enable_key_rotation
+KmsResponse.get_key_rotation_status = get_key_rotation_status
+
+from moto.iam.responses import IamResponse  # noqa: E402
+from moto.iam.responses import EmptyResult  # noqa: E402
+
+
+def _change_client_id(self, add):
+    provider = self.backend.get_open_id_connect_provider(self._get_param("OpenIDConnectProviderArn"))
+    client_id = self._get_param("ClientID")
+    if add and client_id not in provider.client_id_list:
+        provider.client_id_list.append(client_id)
+    if not add and client_id in provider.client_id_list:
+        provider.client_id_list.remove(client_id)
+    return EmptyResult()
+
+
+IamResponse.add_client_id_to_open_id_connect_provider = lambda self: _change_client_id(self, True)
+IamResponse.remove_client_id_from_open_id_connect_provider = lambda self: _change_client_id(self, False)
 
 import moto.server  # noqa: E402
 

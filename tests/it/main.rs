@@ -2,6 +2,7 @@
 //! fixture directories and temporary working directories.
 
 mod aws;
+mod aws_identity;
 mod aws_ml;
 mod crash;
 mod examples;

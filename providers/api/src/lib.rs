@@ -11,6 +11,7 @@ mod schema;
 mod timeouts;
 mod value;
 mod value_map;
+mod waiter;
 
 pub use error::ProviderError;
 pub use num_bigint::BigUint;
@@ -23,3 +24,4 @@ pub use schema::{Attribute, NestedBlock, Nesting, Schema, Type};
 pub use timeouts::parse_timeout;
 pub use value::{path_to_string, Path, PathStep, Value};
 pub use value_map::ValueMap;
+pub use waiter::{poll_until, Poll};

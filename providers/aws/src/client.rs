@@ -15,6 +15,7 @@ pub struct Clients {
     pub sagemaker: aws_sdk_sagemaker::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub kms: aws_sdk_kms::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
 }
@@ -90,6 +91,10 @@ impl Clients {
         if let Some(url) = endpoint("cloudwatch") {
             cloudwatch = cloudwatch.endpoint_url(url);
         }
+        let mut kms = aws_sdk_kms::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("kms") {
+            kms = kms.endpoint_url(url);
+        }
         let default_tags = config
             .get_attr("default_tags")
             .get_attr("tags")
@@ -107,6 +112,7 @@ impl Clients {
             sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker.build()),
             autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(autoscaling.build()),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch.build()),
+            kms: aws_sdk_kms::Client::from_conf(kms.build()),
             region,
             default_tags,
         };

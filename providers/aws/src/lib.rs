@@ -5,6 +5,7 @@
 
 mod client;
 mod error;
+mod framework;
 pub mod policy;
 mod resources;
 
@@ -33,6 +34,7 @@ const ENDPOINT_SERVICES: &[&str] = &[
     "sagemaker",
     "applicationautoscaling",
     "cloudwatch",
+    "kms",
 ];
 
 fn provider_schema() -> Schema {

@@ -27,23 +27,25 @@ impl<'a> Walk<'a> {
             })?;
         let provider_string = provider_state_string(&self.e.registry, &rc.provider);
         for mi in mis {
-            // As in Terraform: a read that depends_on a resource with changes pending waits
-            // for apply, so it sees the result.
+            // As in Terraform: a read that refers directly to (or depends_on) a managed
+            // resource with changes pending waits for apply, so it sees the result.
             let waits_for_changes = {
                 let out = self.out.locked();
-                rc.depends_on.iter().any(|e| {
-                    crate::eval::refs::expr_refs(&e.expr)
-                        .iter()
-                        .any(|r| match &r.reference {
-                            crate::eval::refs::Reference::Resource(k) => {
-                                out.changes.iter().any(|c| {
-                                    &c.addr.resource == k
-                                        && &c.addr.module == mi
-                                        && !matches!(c.action, Action::NoOp | Action::Read)
-                                })
-                            }
-                            _ => false,
-                        })
+                let explicit = rc
+                    .depends_on
+                    .iter()
+                    .flat_map(|e| crate::eval::refs::expr_refs(&e.expr));
+                let direct = crate::eval::refs::body_refs(&rc.body.body);
+                explicit.chain(direct).any(|r| match &r.reference {
+                    crate::eval::refs::Reference::Resource(k) => {
+                        k.mode == crate::addr::Mode::Managed
+                            && out.changes.iter().any(|c| {
+                                &c.addr.resource == k
+                                    && &c.addr.module == mi
+                                    && !matches!(c.action, Action::NoOp | Action::Read)
+                            })
+                    }
+                    _ => false,
                 })
             };
             let expanded = {
@@ -122,6 +124,12 @@ impl<'a> Walk<'a> {
                     Ok(None) => {
                         inst.values.insert(addr.key.clone(), Value::Unknown);
                         if self.opts.mode != PlanMode::Destroy {
+                            // Terraform names unknown configuration first.
+                            let reason = if waits_for_changes && config.is_wholly_known() {
+                                "depends on a resource with changes pending"
+                            } else {
+                                "config refers to values not yet known"
+                            };
                             self.out.locked().changes.push(ResourceChange {
                                 previous_addr: None,
                                 importing: None,
@@ -132,11 +140,7 @@ impl<'a> Walk<'a> {
                                 before: None,
                                 after: Some(unknown_computed(config, schema)),
                                 requires_replace: vec![],
-                                reason: Some(if waits_for_changes {
-                                    "depends on a resource with changes pending".into()
-                                } else {
-                                    "config refers to values not yet known".into()
-                                }),
+                                reason: Some(reason.into()),
                                 provider: provider_string.clone(),
                                 dependencies: vec![],
                                 create_before_destroy: false,

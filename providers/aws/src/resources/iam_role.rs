@@ -1,353 +1,347 @@
-//! `aws_iam_role`: a role with its trust policy, compared by meaning so a reformatted policy is
-//! not a change. Import ID: the role name. Delete detaches managed policies and removes
-//! inline ones first, as AWS requires.
+//! `aws_iam_role`: a role with its trust policy (compared by meaning, so a reformatted
+//! policy is not a change), permissions boundary and, when configured, its exclusive set of
+//! `inline_policy` blocks. Import ID: the role name. Delete detaches managed policies and
+//! removes inline ones first, as AWS requires.
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
 
-use mlform_provider::{
-    Attribute, PathStep, PlanRequest, Planned, ProviderError, Resource, Schema, Type, Value,
-};
+use mlform_provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema, Type};
+use serde::{Deserialize, Serialize};
 
-use crate::error::{classify, code};
-use crate::policy::equivalent;
+use super::iam_users::tags;
+use crate::framework::{AwsResource, Created, Naming, SdkResult};
 use crate::Clients;
 
-pub fn schema() -> Schema {
-    Schema::new()
-        .attr(
-            "name",
-            Attribute::optional_computed(Type::String).force_new(),
-        )
-        .attr("name_prefix", Attribute::optional(Type::String).force_new())
-        .attr(
-            "path",
-            Attribute::optional_computed(Type::String).force_new(),
-        )
-        .attr(
-            "assume_role_policy",
-            Attribute::required(Type::String).describe("The trust policy (JSON)."),
-        )
-        .attr("description", Attribute::optional(Type::String))
-        .attr(
-            "max_session_duration",
-            Attribute::optional_computed(Type::Number),
-        )
-        .attr("force_detach_policies", Attribute::optional(Type::Bool))
-        .attr("tags", Attribute::optional(Type::map(Type::String)))
-        .attr("tags_all", Attribute::computed(Type::map(Type::String)))
-        .attr("id", Attribute::computed(Type::String))
-        .attr("arn", Attribute::computed(Type::String))
-        .attr("unique_id", Attribute::computed(Type::String))
-        .attr("create_date", Attribute::computed(Type::String))
+#[derive(Default)]
+pub struct Role;
+
+#[derive(Serialize, Deserialize, Default, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(default)]
+pub struct InlinePolicy {
+    name: String,
+    policy: String,
 }
 
-pub struct IamRole {
-    pub clients: Arc<Clients>,
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct RoleModel {
+    id: String,
+    name: String,
+    path: Option<String>,
+    assume_role_policy: String,
+    description: Option<String>,
+    max_session_duration: Option<i32>,
+    permissions_boundary: Option<String>,
+    force_detach_policies: Option<bool>,
+    inline_policy: BTreeSet<InlinePolicy>,
+    arn: Option<String>,
+    unique_id: Option<String>,
+    create_date: Option<String>,
+    tags_all: Option<BTreeMap<String, String>>,
 }
 
-impl IamRole {
-    async fn get(&self, name: &str) -> Result<Option<Value>, ProviderError> {
-        let out = match self.clients.iam.get_role().role_name(name).send().await {
-            Ok(o) => o,
-            Err(e) if code(&e) == "NoSuchEntity" => return Ok(None),
-            Err(e) => return Err(classify("iam:GetRole", &e)),
-        };
-        let Some(r) = out.role() else { return Ok(None) };
-        let policy = r
-            .assume_role_policy_document()
-            .map(|p| {
-                urlencoding::decode(p)
-                    .map(|c| c.into_owned())
-                    .unwrap_or_else(|_| p.to_string())
-            })
-            .unwrap_or_default();
-        Ok(Some(Value::object([
-            ("name", Value::from(r.role_name())),
-            ("id", Value::from(r.role_name())),
-            ("path", Value::from(r.path())),
-            ("arn", Value::from(r.arn())),
-            ("unique_id", Value::from(r.role_id())),
-            ("create_date", Value::from(r.create_date().to_string())),
-            ("assume_role_policy", Value::from(policy)),
-            (
-                "description",
-                r.description().map(Value::from).unwrap_or(Value::Null),
-            ),
-            (
-                "max_session_duration",
-                Value::from(r.max_session_duration().unwrap_or(3600) as f64),
-            ),
-            (
-                "tags_all",
-                super::tags_value(r.tags().iter().map(|t| (t.key(), t.value()))),
-            ),
-        ])))
-    }
+fn decode(policy: &str) -> String {
+    urlencoding::decode(policy)
+        .map(|p| p.into_owned())
+        .unwrap_or_else(|_| policy.into())
 }
 
 #[async_trait::async_trait]
-impl Resource for IamRole {
-    fn schema(&self) -> Schema {
-        schema()
+impl AwsResource for Role {
+    type Model = RoleModel;
+    const TYPE: &'static str = "aws_iam_role";
+    const TAGGED: bool = true;
+    const NAMING: Option<Naming> = Some(Naming {
+        default_prefix: "terraform-",
+    });
+    const KEEP: &'static [&'static str] = &["force_detach_policies"];
+    const POLICIES: &'static [&'static str] = &["assume_role_policy"];
+    const ID_ATTRIBUTE: Option<&'static str> = Some("name");
+
+    fn schema() -> Schema {
+        let inline = Schema::new()
+            .attr("name", Attribute::optional(Type::String))
+            .attr("policy", Attribute::optional(Type::String));
+        Schema::new()
+            .attr(
+                "name",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr(
+                "path",
+                Attribute::optional(Type::String).default("/").force_new(),
+            )
+            .attr(
+                "assume_role_policy",
+                Attribute::required(Type::String).describe("The trust policy (JSON)."),
+            )
+            .attr("description", Attribute::optional(Type::String))
+            .attr(
+                "max_session_duration",
+                Attribute::optional(Type::Number).default(3600i64),
+            )
+            .attr("permissions_boundary", Attribute::optional(Type::String))
+            .attr(
+                "force_detach_policies",
+                Attribute::optional(Type::Bool).default(false),
+            )
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("unique_id", Attribute::computed(Type::String))
+            .attr("create_date", Attribute::computed(Type::String))
+            .block(
+                "inline_policy",
+                NestedBlock {
+                    nesting: Nesting::Set,
+                    block: inline,
+                    min_items: 0,
+                    max_items: None,
+                    force_new: false,
+                },
+            )
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let Some(name) = prior.get_attr("name").as_str() else {
-            return Ok(None);
-        };
-        let Some(live) = self.get(name).await? else {
-            return Ok(None);
-        };
-        let mut m = prior.as_map().cloned().unwrap_or_default();
-        for (k, v) in live.as_map().cloned().unwrap_or_default() {
-            m.insert(k, v);
-        }
-        let all = m.get("tags_all").cloned().unwrap_or(Value::Null);
-        m.insert(
-            "tags".into(),
-            self.clients.own_tags(&all, prior.get_attr("tags")),
-        );
-        Ok(Some(Value::Map(m)))
-    }
-
-    fn normalize(&self, prior: &Value, live: Value) -> Value {
-        // The same trust policy written differently is not drift.
-        match (
-            prior.get_attr("assume_role_policy").as_str(),
-            live.get_attr("assume_role_policy").as_str(),
-        ) {
-            (Some(p), Some(l)) if p != l && equivalent(p, l) => {
-                let mut m = live.as_map().cloned().unwrap_or_default();
-                m.insert("assume_role_policy".into(), Value::from(p));
-                Value::Map(m)
-            }
-            _ => live,
-        }
-    }
-
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        let mut planned = mlform_provider::plan_by_schema(&self.schema(), request.clone())?;
-        let mut m = planned.state.as_map().cloned().unwrap_or_default();
-        m.insert(
-            "tags_all".into(),
-            self.clients.tags_all(request.config.get_attr("tags")),
-        );
-        if let Some(p) = request.prior {
-            if let (Some(old), Some(new)) = (
-                p.get_attr("assume_role_policy").as_str(),
-                request.config.get_attr("assume_role_policy").as_str(),
-            ) {
-                if equivalent(old, new) {
-                    m.insert("assume_role_policy".into(), Value::from(old));
-                }
-            }
-            if request.config.get_attr("name").is_null()
-                && request
-                    .config
-                    .get_attr("name_prefix")
-                    .same_data(p.get_attr("name_prefix"))
-            {
-                m.insert("name".into(), p.get_attr("name").clone());
-                planned
-                    .requires_replace
-                    .retain(|path| path != &vec![PathStep::GetAttr("name".into())]);
-            }
-        }
-        if request.config.get_attr("path").is_null()
-            && (request.prior.is_none() || !planned.requires_replace.is_empty())
-        {
-            m.insert("path".into(), Value::from("/"));
-        }
-        if request.config.get_attr("max_session_duration").is_null()
-            && (request.prior.is_none() || !planned.requires_replace.is_empty())
-        {
-            m.insert("max_session_duration".into(), Value::from(3600.0));
-        }
-        if let Some(n) = m.get("name").and_then(|v| v.as_str()).map(str::to_string) {
-            m.insert("id".into(), Value::from(n));
-        }
-        planned.state = Value::Map(m);
-        Ok(planned)
-    }
-
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let name = super::unique_name(
-            planned.get_attr("name"),
-            planned.get_attr("name_prefix"),
-            "terraform-",
-        );
-        let mut req = self
-            .clients
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &RoleModel,
+    ) -> Result<Created<RoleModel>, ProviderError> {
+        let req = c
             .iam
             .create_role()
-            .role_name(&name)
-            .assume_role_policy_document(
-                planned
-                    .get_attr("assume_role_policy")
-                    .as_str()
-                    .unwrap_or_default(),
-            )
-            .path(planned.get_attr("path").as_str().unwrap_or("/"))
-            .max_session_duration(
-                planned
-                    .get_attr("max_session_duration")
-                    .as_f64()
-                    .unwrap_or(3600.0) as i32,
-            )
-            .set_tags(Some(super::iam_tags(planned.get_attr("tags_all"))?));
-        if let Some(d) = planned.get_attr("description").as_str() {
-            req = req.description(d);
-        }
-        req.send()
-            .await
-            .map_err(|e| classify("iam:CreateRole", &e))?;
-        let live = self.get(&name).await?.ok_or_else(|| {
-            ProviderError::Api(format!(
-                "role {name} disappeared right after it was created"
-            ))
-        })?;
-        let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-        for (k, v) in live.as_map().cloned().unwrap_or_default() {
-            if k != "assume_role_policy" {
-                m.insert(k, v);
-            }
-        }
-        Ok(Value::Map(m))
-    }
-
-    async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        let name = prior
-            .get_attr("name")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let iam = &self.clients.iam;
-        if !prior
-            .get_attr("assume_role_policy")
-            .same_data(planned.get_attr("assume_role_policy"))
-        {
-            iam.update_assume_role_policy()
-                .role_name(&name)
-                .policy_document(
-                    planned
-                        .get_attr("assume_role_policy")
-                        .as_str()
-                        .unwrap_or_default(),
-                )
-                .send()
-                .await
-                .map_err(|e| classify("iam:UpdateAssumeRolePolicy", &e))?;
-        }
-        if !prior
-            .get_attr("description")
-            .same_data(planned.get_attr("description"))
-            || !prior
-                .get_attr("max_session_duration")
-                .same_data(planned.get_attr("max_session_duration"))
-        {
-            iam.update_role()
-                .role_name(&name)
-                .description(planned.get_attr("description").as_str().unwrap_or_default())
-                .max_session_duration(
-                    planned
-                        .get_attr("max_session_duration")
-                        .as_f64()
-                        .unwrap_or(3600.0) as i32,
-                )
-                .send()
-                .await
-                .map_err(|e| classify("iam:UpdateRole", &e))?;
-        }
-        let (old, new) = (prior.get_attr("tags_all"), planned.get_attr("tags_all"));
-        if !old.same_data(new) {
-            let (removed, _) = crate::client::tag_changes(old, new);
-            if !removed.is_empty() {
-                iam.untag_role()
-                    .role_name(&name)
-                    .set_tag_keys(Some(removed))
-                    .send()
-                    .await
-                    .map_err(|e| classify("iam:UntagRole", &e))?;
-            }
-            let set = super::iam_tags(new)?;
-            if !set.is_empty() {
-                iam.tag_role()
-                    .role_name(&name)
-                    .set_tags(Some(set))
-                    .send()
-                    .await
-                    .map_err(|e| classify("iam:TagRole", &e))?;
-            }
-        }
-        let live = self
-            .get(&name)
-            .await?
-            .ok_or_else(|| ProviderError::Api(format!("role {name} is gone")))?;
-        let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-        for (k, v) in live.as_map().cloned().unwrap_or_default() {
-            if k != "assume_role_policy" {
-                m.insert(k, v);
-            }
-        }
-        Ok(Value::Map(m))
-    }
-
-    async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
-        let name = prior
-            .get_attr("name")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let iam = &self.clients.iam;
-        match iam
-            .list_attached_role_policies()
-            .role_name(&name)
+            .role_name(&m.name)
+            .assume_role_policy_document(&m.assume_role_policy);
+        let req = req
+            .set_path(m.path.clone())
+            .set_description(m.description.clone());
+        let req = req
+            .set_max_session_duration(m.max_session_duration)
+            .set_permissions_boundary(m.permissions_boundary.clone());
+        req.set_tags(Some(tags(&m.tags_all)?))
             .send()
             .await
-        {
-            Ok(out) => {
-                for p in out.attached_policies() {
-                    if let Some(arn) = p.policy_arn() {
-                        iam.detach_role_policy()
-                            .role_name(&name)
-                            .policy_arn(arn)
-                            .send()
-                            .await
-                            .map_err(|e| classify("iam:DetachRolePolicy", &e))?;
-                    }
-                }
-            }
-            Err(e) if code(&e) == "NoSuchEntity" => return Ok(()),
-            Err(e) => return Err(classify("iam:ListAttachedRolePolicies", &e)),
-        }
-        if let Ok(out) = iam.list_role_policies().role_name(&name).send().await {
-            for p in out.policy_names() {
-                iam.delete_role_policy()
-                    .role_name(&name)
-                    .policy_name(p)
-                    .send()
-                    .await
-                    .map_err(|e| classify("iam:DeleteRolePolicy", &e))?;
-            }
-        }
-        match iam.delete_role().role_name(&name).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e) == "NoSuchEntity" => Ok(()),
-            Err(e) => Err(classify("iam:DeleteRole", &e)),
-        }
+            .call("iam:CreateRole")?;
+        put_inline(c, &m.name, &BTreeSet::new(), &m.inline_policy).await?;
+        Ok(m.name.clone().into())
     }
 
-    async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let prior = Value::object([("name", Value::from(id)), ("tags", Value::Null)]);
-        let Some(v) = self.read(&prior).await? else {
+    async fn read(&self, c: &Clients, m: &RoleModel) -> Result<Option<RoleModel>, ProviderError> {
+        let out = c
+            .iam
+            .get_role()
+            .role_name(&m.id)
+            .send()
+            .await
+            .found("iam:GetRole")?;
+        let Some(r) = out.and_then(|o| o.role) else {
             return Ok(None);
         };
-        let mut m = v.as_map().cloned().unwrap_or_default();
-        for k in ["name_prefix", "force_detach_policies"] {
-            m.entry(k.to_string()).or_insert(Value::Null);
+        // Inline policies are tracked only when the configuration manages them.
+        let mut inline_policy = BTreeSet::new();
+        if !m.inline_policy.is_empty() {
+            let names = c
+                .iam
+                .list_role_policies()
+                .role_name(&m.id)
+                .send()
+                .await
+                .call("iam:ListRolePolicies")?;
+            for name in names.policy_names() {
+                let p = c
+                    .iam
+                    .get_role_policy()
+                    .role_name(&m.id)
+                    .policy_name(name)
+                    .send()
+                    .await;
+                if let Some(p) = p.found("iam:GetRolePolicy")? {
+                    let known = m.inline_policy.iter().find(|i| &i.name == name);
+                    let text = decode(p.policy_document());
+                    let same = known.is_some_and(|k| crate::policy::equivalent(&k.policy, &text));
+                    let policy = if same {
+                        known.map(|k| k.policy.clone()).unwrap_or(text)
+                    } else {
+                        text
+                    };
+                    inline_policy.insert(InlinePolicy {
+                        name: name.clone(),
+                        policy,
+                    });
+                }
+            }
         }
-        let all = m.get("tags_all").cloned().unwrap_or(Value::Null);
-        m.insert("tags".into(), self.clients.own_tags(&all, &Value::Null));
-        Ok(Some(Value::Map(m)))
+        Ok(Some(RoleModel {
+            id: r.role_name().into(),
+            name: r.role_name().into(),
+            path: Some(r.path().into()),
+            assume_role_policy: r
+                .assume_role_policy_document()
+                .map(decode)
+                .unwrap_or_default(),
+            description: r.description().map(str::to_string),
+            max_session_duration: Some(r.max_session_duration().unwrap_or(3600)),
+            permissions_boundary: r
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_string),
+            force_detach_policies: None,
+            inline_policy,
+            arn: Some(r.arn().into()),
+            unique_id: Some(r.role_id().into()),
+            create_date: Some(r.create_date().to_string()),
+            tags_all: Some(
+                r.tags()
+                    .iter()
+                    .map(|t| (t.key().into(), t.value().into()))
+                    .collect(),
+            ),
+        }))
     }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        old: &RoleModel,
+        new: &RoleModel,
+    ) -> Result<(), ProviderError> {
+        let (iam, name) = (&c.iam, old.id.as_str());
+        if old.assume_role_policy != new.assume_role_policy {
+            let req = iam
+                .update_assume_role_policy()
+                .role_name(name)
+                .policy_document(&new.assume_role_policy);
+            req.send().await.call("iam:UpdateAssumeRolePolicy")?;
+        }
+        if (&old.description, old.max_session_duration)
+            != (&new.description, new.max_session_duration)
+        {
+            let req = iam
+                .update_role()
+                .role_name(name)
+                .description(new.description.clone().unwrap_or_default());
+            req.set_max_session_duration(new.max_session_duration)
+                .send()
+                .await
+                .call("iam:UpdateRole")?;
+        }
+        if old.permissions_boundary != new.permissions_boundary {
+            match &new.permissions_boundary {
+                Some(arn) => iam
+                    .put_role_permissions_boundary()
+                    .role_name(name)
+                    .permissions_boundary(arn)
+                    .send()
+                    .await
+                    .call("iam:PutRolePermissionsBoundary")
+                    .map(drop)?,
+                None => iam
+                    .delete_role_permissions_boundary()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .gone_ok("iam:DeleteRolePermissionsBoundary")?,
+            }
+        }
+        put_inline(c, name, &old.inline_policy, &new.inline_policy).await
+    }
+
+    async fn set_tags(
+        &self,
+        c: &Clients,
+        m: &RoleModel,
+        remove: Vec<String>,
+        set: Vec<(String, String)>,
+    ) -> Result<(), ProviderError> {
+        if !remove.is_empty() {
+            c.iam
+                .untag_role()
+                .role_name(&m.id)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .call("iam:UntagRole")?;
+        }
+        if !set.is_empty() {
+            let set = tags(&Some(set.into_iter().collect()))?;
+            c.iam
+                .tag_role()
+                .role_name(&m.id)
+                .set_tags(Some(set))
+                .send()
+                .await
+                .call("iam:TagRole")?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, m: &RoleModel) -> Result<(), ProviderError> {
+        let (iam, name) = (&c.iam, m.id.as_str());
+        let Some(attached) = iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .found("iam:ListAttachedRolePolicies")?
+        else {
+            return Ok(());
+        };
+        for arn in attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn())
+        {
+            iam.detach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .gone_ok("iam:DetachRolePolicy")?;
+        }
+        let inline = iam
+            .list_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .call("iam:ListRolePolicies")?;
+        for p in inline.policy_names() {
+            iam.delete_role_policy()
+                .role_name(name)
+                .policy_name(p)
+                .send()
+                .await
+                .gone_ok("iam:DeleteRolePolicy")?;
+        }
+        iam.delete_role()
+            .role_name(name)
+            .send()
+            .await
+            .gone_ok("iam:DeleteRole")
+    }
+}
+
+/// Makes the role's inline policies go from `old` to `new`.
+async fn put_inline(
+    c: &Clients,
+    role: &str,
+    old: &BTreeSet<InlinePolicy>,
+    new: &BTreeSet<InlinePolicy>,
+) -> Result<(), ProviderError> {
+    for p in new.difference(old).filter(|p| !p.name.is_empty()) {
+        let req = c
+            .iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(&p.name)
+            .policy_document(&p.policy);
+        req.send().await.call("iam:PutRolePolicy")?;
+    }
+    for p in old.iter().filter(|p| !new.iter().any(|n| n.name == p.name)) {
+        c.iam
+            .delete_role_policy()
+            .role_name(role)
+            .policy_name(&p.name)
+            .send()
+            .await
+            .gone_ok("iam:DeleteRolePolicy")?;
+    }
+    Ok(())
 }

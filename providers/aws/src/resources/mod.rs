@@ -3,9 +3,14 @@
 mod autoscaling;
 mod caller_identity;
 mod cloudwatch;
+mod iam_account;
+mod iam_grants;
 mod iam_policy;
 mod iam_policy_document;
 mod iam_role;
+mod iam_users;
+mod kms;
+mod meta;
 mod s3_bucket;
 mod s3_bucket_config;
 mod s3_lifecycle;
@@ -17,12 +22,121 @@ use std::sync::Arc;
 
 use mlform_provider::{DataSource, Resource, Schema};
 
+use crate::framework::AwsDataSource;
+
+use crate::framework::{make, make_data, schema_of};
 use crate::Clients;
 
 type Make = fn(Arc<Clients>) -> Arc<dyn Resource>;
+type MakeData = fn(Arc<Clients>) -> Arc<dyn DataSource>;
+
+/// Every data source: its name, schema and constructor, in one place.
+const DATA_SOURCES: &[(&str, fn() -> Schema, MakeData)] = &[
+    ("aws_caller_identity", caller_identity::schema, |c| {
+        Arc::new(caller_identity::CallerIdentity { clients: c })
+    }),
+    (
+        "aws_iam_policy_document",
+        iam_policy_document::schema,
+        |_| Arc::new(iam_policy_document::PolicyDocument),
+    ),
+    (
+        "aws_kms_key",
+        kms::KeyData::schema,
+        make_data::<kms::KeyData>,
+    ),
+    (
+        "aws_partition",
+        meta::PartitionData::schema,
+        make_data::<meta::PartitionData>,
+    ),
+    (
+        "aws_region",
+        meta::RegionData::schema,
+        make_data::<meta::RegionData>,
+    ),
+    ("aws_arn", meta::ArnData::schema, make_data::<meta::ArnData>),
+    (
+        "aws_service_principal",
+        meta::ServicePrincipalData::schema,
+        make_data::<meta::ServicePrincipalData>,
+    ),
+];
 
 /// Every resource type: its name, schema and constructor, in one place.
 const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
+    ("aws_kms_key", schema_of::<kms::Key>, make::<kms::Key>),
+    ("aws_kms_alias", schema_of::<kms::Alias>, make::<kms::Alias>),
+    (
+        "aws_iam_user",
+        schema_of::<iam_users::User>,
+        make::<iam_users::User>,
+    ),
+    (
+        "aws_iam_group",
+        schema_of::<iam_users::Group>,
+        make::<iam_users::Group>,
+    ),
+    (
+        "aws_iam_user_policy_attachment",
+        schema_of::<iam_grants::Attachment<false>>,
+        make::<iam_grants::Attachment<false>>,
+    ),
+    (
+        "aws_iam_group_policy_attachment",
+        schema_of::<iam_grants::Attachment<true>>,
+        make::<iam_grants::Attachment<true>>,
+    ),
+    (
+        "aws_iam_user_policy",
+        schema_of::<iam_grants::InlinePolicy<false>>,
+        make::<iam_grants::InlinePolicy<false>>,
+    ),
+    (
+        "aws_iam_group_policy",
+        schema_of::<iam_grants::InlinePolicy<true>>,
+        make::<iam_grants::InlinePolicy<true>>,
+    ),
+    (
+        "aws_iam_user_group_membership",
+        schema_of::<iam_grants::UserGroups>,
+        make::<iam_grants::UserGroups>,
+    ),
+    (
+        "aws_iam_group_membership",
+        schema_of::<iam_grants::GroupUsers>,
+        make::<iam_grants::GroupUsers>,
+    ),
+    (
+        "aws_iam_instance_profile",
+        schema_of::<iam_grants::InstanceProfile>,
+        make::<iam_grants::InstanceProfile>,
+    ),
+    (
+        "aws_iam_openid_connect_provider",
+        schema_of::<iam_account::OidcProvider>,
+        make::<iam_account::OidcProvider>,
+    ),
+    (
+        "aws_iam_saml_provider",
+        schema_of::<iam_account::SamlProvider>,
+        make::<iam_account::SamlProvider>,
+    ),
+    (
+        "aws_iam_account_alias",
+        schema_of::<iam_account::AccountAlias>,
+        make::<iam_account::AccountAlias>,
+    ),
+    (
+        "aws_iam_service_linked_role",
+        schema_of::<iam_account::ServiceLinkedRole>,
+        make::<iam_account::ServiceLinkedRole>,
+    ),
+    (
+        "aws_iam_access_key",
+        schema_of::<iam_users::AccessKey>,
+        make::<iam_users::AccessKey>,
+    ),
     ("aws_s3_bucket", s3_bucket::schema, |c| {
         Arc::new(s3_bucket::S3Bucket { clients: c })
     }),
@@ -81,9 +195,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ("aws_cloudwatch_metric_alarm", cloudwatch::schema, |c| {
         Arc::new(cloudwatch::MetricAlarmResource { clients: c })
     }),
-    ("aws_iam_role", iam_role::schema, |c| {
-        Arc::new(iam_role::IamRole { clients: c })
-    }),
+    (
+        "aws_iam_role",
+        schema_of::<iam_role::Role>,
+        make::<iam_role::Role>,
+    ),
     ("aws_iam_policy", iam_policy::policy_schema, |c| {
         Arc::new(iam_policy::IamPolicy { clients: c })
     }),
@@ -105,10 +221,10 @@ pub fn resource_schemas() -> Vec<(&'static str, Schema)> {
 }
 
 pub fn data_source_schemas() -> Vec<(&'static str, Schema)> {
-    vec![
-        ("aws_caller_identity", caller_identity::schema()),
-        ("aws_iam_policy_document", iam_policy_document::schema()),
-    ]
+    DATA_SOURCES
+        .iter()
+        .map(|(name, schema, _)| (*name, schema()))
+        .collect()
 }
 
 pub fn resource(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn Resource>> {
@@ -119,11 +235,10 @@ pub fn resource(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn Resour
 }
 
 pub fn data_source(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn DataSource>> {
-    Some(match type_name {
-        "aws_caller_identity" => Arc::new(caller_identity::CallerIdentity { clients }),
-        "aws_iam_policy_document" => Arc::new(iam_policy_document::PolicyDocument),
-        _ => return None,
-    })
+    DATA_SOURCES
+        .iter()
+        .find(|(name, _, _)| *name == type_name)
+        .map(|(_, _, make)| make(clients))
 }
 
 /// A name from `name` or `name_prefix` + a unique suffix, as terraform-provider-aws does.

@@ -1,0 +1,662 @@
+//! What IAM users and groups are granted, and instance profiles: managed policy
+//! attachments (`aws_iam_user_policy_attachment`, `aws_iam_group_policy_attachment`),
+//! inline policies (`aws_iam_user_policy`, `aws_iam_group_policy`), memberships
+//! (`aws_iam_user_group_membership`, `aws_iam_group_membership`) and
+//! `aws_iam_instance_profile`. Import IDs as terraform-provider-aws: `USER/POLICY_ARN`,
+//! `USER:POLICY_NAME`, `USER/GROUP1/GROUP2`, the profile name.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mlform_provider::{Attribute, ProviderError, Schema, Type, Value};
+use serde::{Deserialize, Serialize};
+
+use super::iam_users::tags;
+use crate::framework::{AwsResource, Created, Naming, SdkResult};
+use crate::Clients;
+
+fn split_id(id: &str, sep: char, what: &str) -> Result<(String, String), ProviderError> {
+    id.split_once(sep)
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .ok_or_else(|| ProviderError::Unsupported(format!("import ID {id:?}: expected {what}")))
+}
+
+/// `aws_iam_user_policy_attachment` / `aws_iam_group_policy_attachment`.
+#[derive(Default)]
+pub struct Attachment<const GROUP: bool>;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct AttachmentModel {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    policy_arn: String,
+}
+
+impl AttachmentModel {
+    fn holder(&self) -> String {
+        self.user.clone().or(self.group.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait::async_trait]
+impl<const GROUP: bool> AwsResource for Attachment<GROUP> {
+    type Model = AttachmentModel;
+    const TYPE: &'static str = if GROUP {
+        "aws_iam_group_policy_attachment"
+    } else {
+        "aws_iam_user_policy_attachment"
+    };
+
+    fn schema() -> Schema {
+        let holder = if GROUP { "group" } else { "user" };
+        Schema::new()
+            .attr(holder, Attribute::required(Type::String).force_new())
+            .attr("policy_arn", Attribute::required(Type::String).force_new())
+    }
+
+    fn import_model(id: &str) -> Result<Value, ProviderError> {
+        let (holder, arn) = split_id(id, '/', "HOLDER/POLICY_ARN")?;
+        let key = if GROUP { "group" } else { "user" };
+        Ok(Value::object([
+            ("id", Value::from(id)),
+            (key, Value::from(holder)),
+            ("policy_arn", Value::from(arn)),
+        ]))
+    }
+
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &AttachmentModel,
+    ) -> Result<Created<AttachmentModel>, ProviderError> {
+        let holder = m.holder();
+        if GROUP {
+            let req = c
+                .iam
+                .attach_group_policy()
+                .group_name(&holder)
+                .policy_arn(&m.policy_arn);
+            req.send().await.call("iam:AttachGroupPolicy")?;
+        } else {
+            let req = c
+                .iam
+                .attach_user_policy()
+                .user_name(&holder)
+                .policy_arn(&m.policy_arn);
+            req.send().await.call("iam:AttachUserPolicy")?;
+        }
+        Ok(format!("{holder}/{}", m.policy_arn).into())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &AttachmentModel,
+    ) -> Result<Option<AttachmentModel>, ProviderError> {
+        let holder = m.holder();
+        let attached = if GROUP {
+            let out = c
+                .iam
+                .list_attached_group_policies()
+                .group_name(&holder)
+                .send()
+                .await;
+            out.found("iam:ListAttachedGroupPolicies")?
+                .map(|o| o.attached_policies)
+        } else {
+            let out = c
+                .iam
+                .list_attached_user_policies()
+                .user_name(&holder)
+                .send()
+                .await;
+            out.found("iam:ListAttachedUserPolicies")?
+                .map(|o| o.attached_policies)
+        };
+        let present = attached
+            .flatten()
+            .unwrap_or_default()
+            .iter()
+            .any(|p| p.policy_arn() == Some(m.policy_arn.as_str()));
+        Ok(present.then(|| AttachmentModel {
+            id: m.id.clone(),
+            user: m.user.clone(),
+            group: m.group.clone(),
+            policy_arn: m.policy_arn.clone(),
+        }))
+    }
+
+    async fn delete(&self, c: &Clients, m: &AttachmentModel) -> Result<(), ProviderError> {
+        let holder = m.holder();
+        if GROUP {
+            let req = c
+                .iam
+                .detach_group_policy()
+                .group_name(&holder)
+                .policy_arn(&m.policy_arn);
+            req.send().await.gone_ok("iam:DetachGroupPolicy")
+        } else {
+            let req = c
+                .iam
+                .detach_user_policy()
+                .user_name(&holder)
+                .policy_arn(&m.policy_arn);
+            req.send().await.gone_ok("iam:DetachUserPolicy")
+        }
+    }
+}
+
+/// `aws_iam_user_policy` / `aws_iam_group_policy`: an inline policy.
+#[derive(Default)]
+pub struct InlinePolicy<const GROUP: bool>;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct InlinePolicyModel {
+    id: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    policy: String,
+}
+
+#[async_trait::async_trait]
+impl<const GROUP: bool> AwsResource for InlinePolicy<GROUP> {
+    type Model = InlinePolicyModel;
+    const TYPE: &'static str = if GROUP {
+        "aws_iam_group_policy"
+    } else {
+        "aws_iam_user_policy"
+    };
+    const NAMING: Option<Naming> = Some(Naming {
+        default_prefix: "tf-",
+    });
+    const POLICIES: &'static [&'static str] = &["policy"];
+
+    fn schema() -> Schema {
+        let holder = if GROUP { "group" } else { "user" };
+        Schema::new()
+            .attr(
+                "name",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr(holder, Attribute::required(Type::String).force_new())
+            .attr("policy", Attribute::required(Type::String))
+    }
+
+    fn import_model(id: &str) -> Result<Value, ProviderError> {
+        let (holder, name) = split_id(id, ':', "HOLDER:POLICY_NAME")?;
+        let key = if GROUP { "group" } else { "user" };
+        Ok(Value::object([
+            ("id", Value::from(id)),
+            (key, Value::from(holder)),
+            ("name", Value::from(name)),
+        ]))
+    }
+
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &InlinePolicyModel,
+    ) -> Result<Created<InlinePolicyModel>, ProviderError> {
+        self.update(c, m, m).await?;
+        let holder = m.user.clone().or(m.group.clone()).unwrap_or_default();
+        Ok(format!("{holder}:{}", m.name).into())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &InlinePolicyModel,
+    ) -> Result<Option<InlinePolicyModel>, ProviderError> {
+        let document = if GROUP {
+            let group = m.group.clone().unwrap_or_default();
+            let out = c
+                .iam
+                .get_group_policy()
+                .group_name(group)
+                .policy_name(&m.name)
+                .send()
+                .await;
+            out.found("iam:GetGroupPolicy")?.map(|o| o.policy_document)
+        } else {
+            let user = m.user.clone().unwrap_or_default();
+            let out = c
+                .iam
+                .get_user_policy()
+                .user_name(user)
+                .policy_name(&m.name)
+                .send()
+                .await;
+            out.found("iam:GetUserPolicy")?.map(|o| o.policy_document)
+        };
+        Ok(document.map(|d| InlinePolicyModel {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            user: m.user.clone(),
+            group: m.group.clone(),
+            policy: urlencoding::decode(&d).map(|c| c.into_owned()).unwrap_or(d),
+        }))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        _: &InlinePolicyModel,
+        new: &InlinePolicyModel,
+    ) -> Result<(), ProviderError> {
+        if let Some(group) = &new.group {
+            let req = c
+                .iam
+                .put_group_policy()
+                .group_name(group)
+                .policy_name(&new.name);
+            req.policy_document(&new.policy)
+                .send()
+                .await
+                .call("iam:PutGroupPolicy")
+                .map(drop)
+        } else {
+            let user = new.user.clone().unwrap_or_default();
+            let req = c
+                .iam
+                .put_user_policy()
+                .user_name(user)
+                .policy_name(&new.name);
+            req.policy_document(&new.policy)
+                .send()
+                .await
+                .call("iam:PutUserPolicy")
+                .map(drop)
+        }
+    }
+
+    async fn delete(&self, c: &Clients, m: &InlinePolicyModel) -> Result<(), ProviderError> {
+        if let Some(group) = &m.group {
+            let req = c
+                .iam
+                .delete_group_policy()
+                .group_name(group)
+                .policy_name(&m.name);
+            req.send().await.gone_ok("iam:DeleteGroupPolicy")
+        } else {
+            let user = m.user.clone().unwrap_or_default();
+            let req = c
+                .iam
+                .delete_user_policy()
+                .user_name(user)
+                .policy_name(&m.name);
+            req.send().await.gone_ok("iam:DeleteUserPolicy")
+        }
+    }
+}
+
+/// `aws_iam_user_group_membership`: some of a user's groups (others are left alone).
+#[derive(Default)]
+pub struct UserGroups;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct UserGroupsModel {
+    id: String,
+    user: String,
+    groups: BTreeSet<String>,
+}
+
+async fn change_groups(
+    c: &Clients,
+    user: &str,
+    add: &BTreeSet<String>,
+    remove: &BTreeSet<String>,
+) -> Result<(), ProviderError> {
+    for g in add {
+        let req = c.iam.add_user_to_group().user_name(user).group_name(g);
+        req.send().await.call("iam:AddUserToGroup")?;
+    }
+    for g in remove {
+        let req = c.iam.remove_user_from_group().user_name(user).group_name(g);
+        req.send().await.gone_ok("iam:RemoveUserFromGroup")?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl AwsResource for UserGroups {
+    type Model = UserGroupsModel;
+    const TYPE: &'static str = "aws_iam_user_group_membership";
+
+    fn schema() -> Schema {
+        Schema::new()
+            .attr("user", Attribute::required(Type::String).force_new())
+            .attr("groups", Attribute::required(Type::set(Type::String)))
+    }
+
+    fn import_model(id: &str) -> Result<Value, ProviderError> {
+        let mut parts = id.split('/');
+        let user = parts.next().filter(|u| !u.is_empty());
+        let groups: Vec<Value> = parts.map(Value::from).collect();
+        match user {
+            Some(user) if !groups.is_empty() => Ok(Value::object([
+                ("id", Value::from(id)),
+                ("user", Value::from(user)),
+                ("groups", Value::set_from(groups)),
+            ])),
+            _ => Err(ProviderError::Unsupported(format!(
+                "import ID {id:?}: expected USER/GROUP1/GROUP2"
+            ))),
+        }
+    }
+
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &UserGroupsModel,
+    ) -> Result<Created<UserGroupsModel>, ProviderError> {
+        change_groups(c, &m.user, &m.groups, &BTreeSet::new()).await?;
+        let groups: Vec<&str> = m.groups.iter().map(String::as_str).collect();
+        Ok(format!("{}/{}", m.user, groups.join("/")).into())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &UserGroupsModel,
+    ) -> Result<Option<UserGroupsModel>, ProviderError> {
+        let mut now = BTreeSet::new();
+        let mut pages = c
+            .iam
+            .list_groups_for_user()
+            .user_name(&m.user)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let Some(page) = page.found("iam:ListGroupsForUser")? else {
+                return Ok(None);
+            };
+            now.extend(page.groups().iter().map(|g| g.group_name().to_string()));
+        }
+        let groups: BTreeSet<String> = m.groups.intersection(&now).cloned().collect();
+        Ok(Some(UserGroupsModel {
+            id: m.id.clone(),
+            user: m.user.clone(),
+            groups,
+        }))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        old: &UserGroupsModel,
+        new: &UserGroupsModel,
+    ) -> Result<(), ProviderError> {
+        let add = new.groups.difference(&old.groups).cloned().collect();
+        let remove = old.groups.difference(&new.groups).cloned().collect();
+        change_groups(c, &old.user, &add, &remove).await
+    }
+
+    async fn delete(&self, c: &Clients, m: &UserGroupsModel) -> Result<(), ProviderError> {
+        change_groups(c, &m.user, &BTreeSet::new(), &m.groups).await
+    }
+}
+
+/// `aws_iam_group_membership`: all the users of a group (others are removed).
+#[derive(Default)]
+pub struct GroupUsers;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct GroupUsersModel {
+    id: String,
+    name: String,
+    group: String,
+    users: BTreeSet<String>,
+}
+
+#[async_trait::async_trait]
+impl AwsResource for GroupUsers {
+    type Model = GroupUsersModel;
+    const TYPE: &'static str = "aws_iam_group_membership";
+    const ID_ATTRIBUTE: Option<&'static str> = Some("name");
+
+    fn schema() -> Schema {
+        Schema::new()
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr("group", Attribute::required(Type::String).force_new())
+            .attr("users", Attribute::required(Type::set(Type::String)))
+    }
+
+    fn import_model(id: &str) -> Result<Value, ProviderError> {
+        Err(ProviderError::Unsupported(format!(
+            "aws_iam_group_membership cannot be imported (as in terraform-provider-aws); import {id:?} as aws_iam_user_group_membership instead"
+        )))
+    }
+
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &GroupUsersModel,
+    ) -> Result<Created<GroupUsersModel>, ProviderError> {
+        for u in &m.users {
+            change_groups(c, u, &BTreeSet::from([m.group.clone()]), &BTreeSet::new()).await?;
+        }
+        Ok(m.name.clone().into())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &GroupUsersModel,
+    ) -> Result<Option<GroupUsersModel>, ProviderError> {
+        let mut users = BTreeSet::new();
+        let mut pages = c
+            .iam
+            .get_group()
+            .group_name(&m.group)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let Some(page) = page.found("iam:GetGroup")? else {
+                return Ok(None);
+            };
+            users.extend(page.users().iter().map(|u| u.user_name().to_string()));
+        }
+        Ok(Some(GroupUsersModel {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            group: m.group.clone(),
+            users,
+        }))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        old: &GroupUsersModel,
+        new: &GroupUsersModel,
+    ) -> Result<(), ProviderError> {
+        let group = BTreeSet::from([new.group.clone()]);
+        for u in new.users.difference(&old.users) {
+            change_groups(c, u, &group, &BTreeSet::new()).await?;
+        }
+        for u in old.users.difference(&new.users) {
+            change_groups(c, u, &BTreeSet::new(), &group).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, m: &GroupUsersModel) -> Result<(), ProviderError> {
+        let group = BTreeSet::from([m.group.clone()]);
+        for u in &m.users {
+            change_groups(c, u, &BTreeSet::new(), &group).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `aws_iam_instance_profile`: the role an EC2 or SageMaker notebook instance assumes.
+#[derive(Default)]
+pub struct InstanceProfile;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct InstanceProfileModel {
+    id: String,
+    name: String,
+    path: Option<String>,
+    role: Option<String>,
+    arn: Option<String>,
+    unique_id: Option<String>,
+    create_date: Option<String>,
+    tags_all: Option<BTreeMap<String, String>>,
+}
+
+#[async_trait::async_trait]
+impl AwsResource for InstanceProfile {
+    type Model = InstanceProfileModel;
+    const TYPE: &'static str = "aws_iam_instance_profile";
+    const TAGGED: bool = true;
+    const NAMING: Option<Naming> = Some(Naming {
+        default_prefix: "terraform-",
+    });
+    const ID_ATTRIBUTE: Option<&'static str> = Some("name");
+
+    fn schema() -> Schema {
+        Schema::new()
+            .attr(
+                "name",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr(
+                "path",
+                Attribute::optional(Type::String).default("/").force_new(),
+            )
+            .attr("role", Attribute::optional(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("unique_id", Attribute::computed(Type::String))
+            .attr("create_date", Attribute::computed(Type::String))
+    }
+
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &InstanceProfileModel,
+    ) -> Result<Created<InstanceProfileModel>, ProviderError> {
+        let req = c
+            .iam
+            .create_instance_profile()
+            .instance_profile_name(&m.name)
+            .set_path(m.path.clone());
+        req.set_tags(Some(tags(&m.tags_all)?))
+            .send()
+            .await
+            .call("iam:CreateInstanceProfile")?;
+        let new = InstanceProfileModel {
+            id: m.name.clone(),
+            ..InstanceProfileModel::default()
+        };
+        self.update(c, &new, m).await?;
+        Ok(m.name.clone().into())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &InstanceProfileModel,
+    ) -> Result<Option<InstanceProfileModel>, ProviderError> {
+        let out = c
+            .iam
+            .get_instance_profile()
+            .instance_profile_name(&m.id)
+            .send()
+            .await;
+        let Some(p) = out
+            .found("iam:GetInstanceProfile")?
+            .and_then(|o| o.instance_profile)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(InstanceProfileModel {
+            id: p.instance_profile_name().into(),
+            name: p.instance_profile_name().into(),
+            path: Some(p.path().into()),
+            role: p.roles().first().map(|r| r.role_name().to_string()),
+            arn: Some(p.arn().into()),
+            unique_id: Some(p.instance_profile_id().into()),
+            create_date: Some(p.create_date().to_string()),
+            tags_all: Some(
+                p.tags()
+                    .iter()
+                    .map(|t| (t.key().into(), t.value().into()))
+                    .collect(),
+            ),
+        }))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        old: &InstanceProfileModel,
+        new: &InstanceProfileModel,
+    ) -> Result<(), ProviderError> {
+        if old.role == new.role {
+            return Ok(());
+        }
+        if let Some(role) = &old.role {
+            let req = c
+                .iam
+                .remove_role_from_instance_profile()
+                .instance_profile_name(&old.id)
+                .role_name(role);
+            req.send()
+                .await
+                .gone_ok("iam:RemoveRoleFromInstanceProfile")?;
+        }
+        if let Some(role) = &new.role {
+            let req = c
+                .iam
+                .add_role_to_instance_profile()
+                .instance_profile_name(&old.id)
+                .role_name(role);
+            req.send().await.call("iam:AddRoleToInstanceProfile")?;
+        }
+        Ok(())
+    }
+
+    async fn set_tags(
+        &self,
+        c: &Clients,
+        m: &InstanceProfileModel,
+        remove: Vec<String>,
+        set: Vec<(String, String)>,
+    ) -> Result<(), ProviderError> {
+        if !remove.is_empty() {
+            let req = c.iam.untag_instance_profile().instance_profile_name(&m.id);
+            req.set_tag_keys(Some(remove))
+                .send()
+                .await
+                .call("iam:UntagInstanceProfile")?;
+        }
+        if !set.is_empty() {
+            let req = c.iam.tag_instance_profile().instance_profile_name(&m.id);
+            let req = req.set_tags(Some(tags(&Some(set.into_iter().collect()))?));
+            req.send().await.call("iam:TagInstanceProfile")?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, m: &InstanceProfileModel) -> Result<(), ProviderError> {
+        let gone = InstanceProfileModel {
+            role: None,
+            ..InstanceProfileModel::default()
+        };
+        self.update(c, m, &gone).await?;
+        let req = c.iam.delete_instance_profile().instance_profile_name(&m.id);
+        req.send().await.gone_ok("iam:DeleteInstanceProfile")
+    }
+}

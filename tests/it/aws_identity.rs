@@ -1,0 +1,439 @@
+//! KMS keys, IAM users and groups and what they are granted, and the partition/region data
+//! sources, against the local AWS emulator: create → no-op → update → drift → import →
+//! destroy for each resource type of the framework.
+
+use crate::aws::{counts, rt, Moto};
+use crate::support::Workdir;
+
+fn kms_config(moto: &Moto, description: &str, rotation: bool) -> String {
+    format!(
+        r#"{provider}
+data "aws_partition" "p" {{}}
+data "aws_region" "r" {{}}
+data "aws_service_principal" "sm" {{
+  service_name = "sagemaker"
+}}
+
+resource "aws_kms_key" "data" {{
+  description             = "{description}"
+  deletion_window_in_days = 7
+  enable_key_rotation     = {rotation}
+  tags = {{
+    team = "ml"
+  }}
+}}
+
+resource "aws_kms_alias" "data" {{
+  name          = "alias/ml-data"
+  target_key_id = aws_kms_key.data.key_id
+}}
+
+data "aws_arn" "key" {{
+  arn = aws_kms_key.data.arn
+}}
+
+data "aws_kms_key" "by_alias" {{
+  key_id = aws_kms_alias.data.name
+}}
+
+output "facts" {{
+  value = [
+    data.aws_partition.p.partition,
+    data.aws_partition.p.dns_suffix,
+    data.aws_region.r.name,
+    data.aws_region.r.description,
+    data.aws_service_principal.sm.name,
+    data.aws_service_principal.sm.id,
+    data.aws_arn.key.service,
+    data.aws_kms_key.by_alias.id == aws_kms_key.data.key_id,
+  ]
+}}
+"#,
+        provider = moto.provider_block("")
+    )
+}
+
+#[test]
+fn kms_key_and_alias_lifecycle_with_region_facts() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &kms_config(&moto, "training data", false));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("2 added, 0 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let facts = w.ok(&["output", "-json", "facts"]).stdout;
+    let facts: serde_json::Value = serde_json::from_str(&facts).unwrap();
+    assert_eq!(
+        facts,
+        serde_json::json!([
+            "aws",
+            "amazonaws.com",
+            "us-east-1",
+            "US East (N. Virginia)",
+            "sagemaker.amazonaws.com",
+            "sagemaker.us-east-1.amazonaws.com",
+            "kms",
+            true
+        ])
+    );
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // Description and rotation change in place.
+    w.write(
+        "main.tf",
+        &kms_config(&moto, "training and eval data", true),
+    );
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let state = w.state().to_string();
+    assert!(state.contains("\"rotation_period_in_days\":365"), "{state}");
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+
+    // Drift: a tag added outside mlform is seen and removed.
+    let key_id = key_id_from(&w);
+    let kms = moto.kms();
+    rt().block_on(
+        kms.tag_resource()
+            .key_id(&key_id)
+            .tags(
+                aws_sdk_kms::types::Tag::builder()
+                    .tag_key("owner")
+                    .tag_value("someone")
+                    .build()
+                    .unwrap(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout.contains("aws_kms_key.data has changed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(counts(&r.stdout), (0, 1, 0), "{}", r.stdout);
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // Import both by their terraform-provider-aws IDs.
+    w.ok(&["state", "rm", "aws_kms_key.data", "aws_kms_alias.data"]);
+    w.ok(&["import", "aws_kms_key.data", &key_id]);
+    w.ok(&["import", "aws_kms_alias.data", "alias/ml-data"]);
+    let r = w.run(&["plan", "-no-color"]);
+    // The deletion window is not readable: import leaves it null, as Terraform does.
+    assert_eq!(counts(&r.stdout), (0, 1, 0), "{}", r.stdout);
+    assert!(
+        regex::Regex::new(r"\+ deletion_window_in_days +=  *7")
+            .unwrap()
+            .is_match(&r.stdout),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // Destroy schedules the key's deletion.
+    w.ok(&["destroy", "-auto-approve"]);
+    let key = rt()
+        .block_on(kms.describe_key().key_id(&key_id).send())
+        .unwrap();
+    assert_eq!(
+        key.key_metadata().and_then(|k| k.key_state()),
+        Some(&aws_sdk_kms::types::KeyState::PendingDeletion)
+    );
+}
+
+fn key_id_from(w: &Workdir) -> String {
+    let text = w.state().to_string();
+    let re = regex::Regex::new(r#""key_id":"([0-9a-f-]{36})""#).unwrap();
+    re.captures(&text).expect("key_id in state")[1].to_string()
+}
+
+fn iam_config(moto: &Moto, team: &str, action: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_iam_group" "ds" {{
+  name = "data-science"
+}}
+
+resource "aws_iam_user" "alice" {{
+  name          = "alice"
+  path          = "/ml/"
+  force_destroy = true
+  tags = {{
+    team = "{team}"
+  }}
+}}
+
+resource "aws_iam_user_group_membership" "alice" {{
+  user   = aws_iam_user.alice.name
+  groups = [aws_iam_group.ds.name]
+}}
+
+resource "aws_iam_group_policy_attachment" "read_only" {{
+  group      = aws_iam_group.ds.name
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}}
+
+resource "aws_iam_user_policy" "data" {{
+  name = "data"
+  user = aws_iam_user.alice.name
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = ["{action}"], Resource = "*" }}]
+  }})
+}}
+
+resource "aws_iam_access_key" "alice" {{
+  user = aws_iam_user.alice.name
+}}
+
+resource "aws_iam_role" "notebook" {{
+  name                 = "notebook"
+  permissions_boundary = "arn:aws:iam::aws:policy/PowerUserAccess"
+  inline_policy {{
+    name = "logs"
+    policy = jsonencode({{
+      Version   = "2012-10-17"
+      Statement = [{{ Effect = "Allow", Action = "logs:PutLogEvents", Resource = "*" }}]
+    }})
+  }}
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_iam_instance_profile" "notebook" {{
+  name_prefix = "nb-"
+  role        = aws_iam_role.notebook.name
+}}
+
+output "secret" {{
+  value     = aws_iam_access_key.alice.secret
+  sensitive = true
+}}
+"#,
+        provider = moto.provider_block("")
+    )
+}
+
+#[test]
+fn iam_users_groups_and_grants_lifecycle() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &iam_config(&moto, "ml", "s3:GetObject"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("8 added, 0 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let secret = w.ok(&["output", "-raw", "secret"]).stdout;
+    assert!(secret.len() >= 20, "{secret:?}");
+    let state = w.state().to_string();
+    assert!(state.contains(r#""name_prefix":"nb-""#), "{state}");
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // New tags and a new inline policy change in place; the secret is kept.
+    w.write("main.tf", &iam_config(&moto, "research", "s3:ListBucket"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(w.ok(&["output", "-raw", "secret"]).stdout, secret);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+
+    // Drift: alice removed from her group outside mlform.
+    let iam = moto.iam();
+    rt().block_on(
+        iam.remove_user_from_group()
+            .user_name("alice")
+            .group_name("data-science")
+            .send(),
+    )
+    .unwrap();
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("aws_iam_user_group_membership.alice has changed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(counts(&r.stdout), (0, 1, 0), "{}", r.stdout);
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // Import by terraform-provider-aws IDs.
+    let profile = w.state().to_string();
+    let profile = regex::Regex::new(r#""name":"(nb-\d{26})""#)
+        .unwrap()
+        .captures(&profile)
+        .expect("generated profile name")[1]
+        .to_string();
+    w.ok(&[
+        "state",
+        "rm",
+        "aws_iam_user.alice",
+        "aws_iam_group.ds",
+        "aws_iam_user_group_membership.alice",
+        "aws_iam_group_policy_attachment.read_only",
+        "aws_iam_user_policy.data",
+        "aws_iam_instance_profile.notebook",
+    ]);
+    for (address, id) in [
+        ("aws_iam_user.alice", "alice"),
+        ("aws_iam_group.ds", "data-science"),
+        ("aws_iam_user_group_membership.alice", "alice/data-science"),
+        (
+            "aws_iam_group_policy_attachment.read_only",
+            "data-science/arn:aws:iam::aws:policy/ReadOnlyAccess",
+        ),
+        ("aws_iam_user_policy.data", "alice:data"),
+        ("aws_iam_instance_profile.notebook", profile.as_str()),
+    ] {
+        w.ok(&["import", address, id]);
+    }
+    let r = w.run(&["plan", "-no-color"]);
+    // force_destroy is not readable: import leaves it null, as Terraform does.
+    assert_eq!(counts(&r.stdout), (0, 1, 0), "{}", r.stdout);
+    assert!(
+        regex::Regex::new(r"\+ force_destroy +=  *true")
+            .unwrap()
+            .is_match(&r.stdout),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt()
+        .block_on(iam.get_user().user_name("alice").send())
+        .is_err());
+    assert!(rt()
+        .block_on(iam.get_group().group_name("data-science").send())
+        .is_err());
+    assert!(rt()
+        .block_on(
+            iam.get_instance_profile()
+                .instance_profile_name(&profile)
+                .send()
+        )
+        .is_err());
+}
+
+fn account_config(moto: &Moto, client_ids: &str, description: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_iam_openid_connect_provider" "ci" {{
+  url             = "https://token.actions.githubusercontent.com"
+  client_id_list  = [{client_ids}]
+  thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1"]
+  tags = {{
+    purpose = "ci"
+  }}
+}}
+
+resource "aws_iam_saml_provider" "sso" {{
+  name                   = "corp-sso"
+  saml_metadata_document = "<EntityDescriptor xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"corp\"></EntityDescriptor>"
+}}
+
+resource "aws_iam_account_alias" "this" {{
+  account_alias = "ml-platform-dev"
+}}
+
+resource "aws_iam_service_linked_role" "autoscaling" {{
+  aws_service_name = "sagemaker.application-autoscaling.amazonaws.com"
+  description      = "{description}"
+}}
+"#,
+        provider = moto.provider_block("")
+    )
+}
+
+#[test]
+fn account_wide_iam_objects_lifecycle() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &account_config(&moto, "\"sts.amazonaws.com\"", "scaling"),
+    );
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("4 added, 0 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // A second audience and a new description change in place.
+    w.write(
+        "main.tf",
+        &account_config(
+            &moto,
+            "\"sts.amazonaws.com\", \"ml-ci\"",
+            "endpoint scaling",
+        ),
+    );
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        r.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // Import everything back by its ID.
+    let state = w.state().to_string();
+    let arn = |pattern: &str| {
+        regex::Regex::new(pattern)
+            .unwrap()
+            .captures(&state)
+            .expect(pattern)[1]
+            .to_string()
+    };
+    let oidc = arn(r#""(arn:aws:iam::\d+:oidc-provider/[^"]+)""#);
+    let saml = arn(r#""(arn:aws:iam::\d+:saml-provider/corp-sso)""#);
+    let linked = arn(r#""(arn:aws:iam::\d+:role/aws-service-role/[^"]+)""#);
+    w.ok(&[
+        "state",
+        "rm",
+        "aws_iam_openid_connect_provider.ci",
+        "aws_iam_saml_provider.sso",
+        "aws_iam_account_alias.this",
+        "aws_iam_service_linked_role.autoscaling",
+    ]);
+    w.ok(&["import", "aws_iam_openid_connect_provider.ci", &oidc]);
+    w.ok(&["import", "aws_iam_saml_provider.sso", &saml]);
+    w.ok(&["import", "aws_iam_account_alias.this", "ml-platform-dev"]);
+    w.ok(&["import", "aws_iam_service_linked_role.autoscaling", &linked]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+
+    w.ok(&["destroy", "-auto-approve"]);
+    let iam = moto.iam();
+    let aliases = rt().block_on(iam.list_account_aliases().send()).unwrap();
+    assert!(aliases.account_aliases().is_empty());
+    let providers = rt()
+        .block_on(iam.list_open_id_connect_providers().send())
+        .unwrap();
+    assert!(providers.open_id_connect_provider_list().is_empty());
+}
