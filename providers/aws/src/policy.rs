@@ -3,6 +3,13 @@
 
 use serde_json::Value as J;
 
+/// A policy document as IAM returns it (URL-encoded) in plain JSON text.
+pub fn decode(doc: &str) -> String {
+    urlencoding::decode(doc)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| doc.to_string())
+}
+
 /// Normalizes a policy document to a canonical form.
 pub fn canonical(doc: &J) -> J {
     match doc {

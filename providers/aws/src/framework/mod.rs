@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::Clients;
 
 pub use data::{make_data, AwsDataSource};
-pub use model::{from_value, to_value};
+use model::{from_value, to_value};
 pub use sdk::SdkResult;
 
 /// How a resource's name is chosen when the configuration leaves it out: `name_prefix`
@@ -110,11 +110,6 @@ pub trait AwsResource: Default + Send + Sync + 'static {
     /// switched on).
     fn modify_plan(prior: Option<&Value>, planned: &mut mlform_provider::ValueMap) {
         let _ = (prior, planned);
-    }
-
-    /// Rewrites `live` where it means the same as `prior` in another form (policy JSON).
-    fn normalize(prior: &Self::Model, live: &mut Self::Model) {
-        let _ = (prior, live);
     }
 
     async fn create(
@@ -263,25 +258,11 @@ impl<R: AwsResource> Resource for Managed<R> {
         Ok(Some(self.refreshed(prior, self.value(&live))))
     }
 
-    fn normalize(&self, prior: &Value, live: Value) -> Value {
-        let mut live = live;
+    fn normalize(&self, prior: &Value, mut live: Value) -> Value {
         if let Value::Map(m) = &mut live {
             keep_equivalent_policies::<R>(prior, m);
         }
-        let (Ok(p), Ok(mut l)) = (self.model(prior), self.model(&live)) else {
-            return live;
-        };
-        let before = self.value(&l);
-        R::normalize(&p, &mut l);
-        let after = self.value(&l);
-        // Only what the resource's normalize rewrote; the model may not hold every attribute.
-        let mut out = live.as_map().cloned().unwrap_or_default();
-        for (k, v) in after.as_map().cloned().unwrap_or_default() {
-            if !before.get_attr(&k).same_data(&v) {
-                out.insert(k, v);
-            }
-        }
-        Value::Map(out)
+        live
     }
 
     fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
@@ -308,12 +289,14 @@ impl<R: AwsResource> Resource for Managed<R> {
 
     async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
         let mut planned = planned.clone();
-        if R::NAMING.is_some() && !planned.get_attr("name").is_wholly_known() {
-            let default = R::NAMING.as_ref().map(|n| n.default_prefix).unwrap_or("");
+        if let Some(naming) = R::NAMING
+            .as_ref()
+            .filter(|_| !planned.get_attr("name").is_wholly_known())
+        {
             let name = crate::resources::unique_name(
                 &Value::Null,
                 planned.get_attr("name_prefix"),
-                default,
+                naming.default_prefix,
             );
             if let Value::Map(m) = &mut planned {
                 m.insert("name".into(), Value::from(name));
@@ -388,11 +371,9 @@ impl<R: AwsResource> Resource for Managed<R> {
         let Some(live) = self.resource.read(&self.clients, &model).await? else {
             return Ok(None);
         };
-        let mut m = self.value(&live).as_map().cloned().unwrap_or_default();
-        for k in R::KEEP {
-            m.insert(k.to_string(), Value::Null);
-        }
-        if R::NAMING.is_some() {
+        // As a refresh from nothing: what the API cannot say is null.
+        let mut state = self.refreshed(&Value::Null, self.value(&live));
+        if let (Some(_), Value::Map(m)) = (&R::NAMING, &mut state) {
             let prefix = m
                 .get("name")
                 .and_then(Value::as_str)
@@ -400,11 +381,7 @@ impl<R: AwsResource> Resource for Managed<R> {
                 .unwrap_or(Value::Null);
             m.insert("name_prefix".into(), prefix);
         }
-        if R::TAGGED {
-            let all = m.get("tags_all").cloned().unwrap_or(Value::Null);
-            m.insert("tags".into(), self.clients.own_tags(&all, &Value::Null));
-        }
-        Ok(Some(Value::Map(m)))
+        Ok(Some(state))
     }
 }
 

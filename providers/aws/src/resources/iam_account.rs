@@ -2,24 +2,14 @@
 //! `aws_iam_saml_provider`, `aws_iam_account_alias` and `aws_iam_service_linked_role`.
 //! Import IDs: the provider or role ARN; the alias.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use mlform_provider::{Attribute, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
 
-use super::iam_users::tags;
+use super::iam_tags::{from_sdk, retag, to_sdk, Tags};
 use crate::framework::{AwsResource, Created, SdkResult};
 use crate::Clients;
-
-type Tags = Option<BTreeMap<String, String>>;
-
-fn tag_map(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
-    Some(
-        tags.iter()
-            .map(|t| (t.key().into(), t.value().into()))
-            .collect(),
-    )
-}
 
 #[derive(Default)]
 pub struct OidcProvider;
@@ -64,7 +54,7 @@ impl AwsResource for OidcProvider {
         let req = req.set_client_id_list(Some(m.client_id_list.iter().cloned().collect()));
         let req = req
             .set_thumbprint_list(m.thumbprint_list.clone())
-            .set_tags(Some(tags(&m.tags_all)?));
+            .set_tags(Some(to_sdk(&m.tags_all)?));
         let out = req.send().await.call("iam:CreateOpenIDConnectProvider")?;
         Ok(out
             .open_id_connect_provider_arn()
@@ -90,7 +80,7 @@ impl AwsResource for OidcProvider {
             client_id_list: p.client_id_list().iter().cloned().collect(),
             thumbprint_list: Some(p.thumbprint_list().to_vec()),
             arn: Some(m.id.clone()),
-            tags_all: tag_map(p.tags()),
+            tags_all: from_sdk(p.tags()),
         }))
     }
 
@@ -145,25 +135,17 @@ impl AwsResource for OidcProvider {
         remove: Vec<String>,
         set: Vec<(String, String)>,
     ) -> Result<(), ProviderError> {
-        if !remove.is_empty() {
-            let req = c
-                .iam
+        retag!(
+            c.iam
                 .untag_open_id_connect_provider()
-                .open_id_connect_provider_arn(&m.id);
-            req.set_tag_keys(Some(remove))
-                .send()
-                .await
-                .call("iam:UntagOpenIDConnectProvider")?;
-        }
-        if !set.is_empty() {
-            let req = c
-                .iam
+                .open_id_connect_provider_arn(&m.id),
+            c.iam
                 .tag_open_id_connect_provider()
-                .open_id_connect_provider_arn(&m.id);
-            let req = req.set_tags(Some(tags(&Some(set.into_iter().collect()))?));
-            req.send().await.call("iam:TagOpenIDConnectProvider")?;
-        }
-        Ok(())
+                .open_id_connect_provider_arn(&m.id),
+            "OpenIDConnectProvider",
+            remove,
+            set
+        )
     }
 
     async fn delete(&self, c: &Clients, m: &OidcModel) -> Result<(), ProviderError> {
@@ -389,7 +371,7 @@ impl AwsResource for ServiceLinkedRole {
                 .iam
                 .tag_role()
                 .role_name(role.role_name())
-                .set_tags(Some(tags(&m.tags_all)?));
+                .set_tags(Some(to_sdk(&m.tags_all)?));
             req.send().await.call("iam:TagRole")?;
         }
         Ok(role.arn().to_string().into())
@@ -428,7 +410,7 @@ impl AwsResource for ServiceLinkedRole {
             arn: Some(r.arn().into()),
             unique_id: Some(r.role_id().into()),
             create_date: Some(r.create_date().to_string()),
-            tags_all: tag_map(r.tags()),
+            tags_all: from_sdk(r.tags()),
         }))
     }
 
@@ -455,26 +437,13 @@ impl AwsResource for ServiceLinkedRole {
         set: Vec<(String, String)>,
     ) -> Result<(), ProviderError> {
         let name = m.name.clone().unwrap_or_default();
-        if !remove.is_empty() {
-            c.iam
-                .untag_role()
-                .role_name(&name)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .call("iam:UntagRole")?;
-        }
-        if !set.is_empty() {
-            let set = tags(&Some(set.into_iter().collect()))?;
-            c.iam
-                .tag_role()
-                .role_name(&name)
-                .set_tags(Some(set))
-                .send()
-                .await
-                .call("iam:TagRole")?;
-        }
-        Ok(())
+        retag!(
+            c.iam.untag_role().role_name(&name),
+            c.iam.tag_role().role_name(&name),
+            "Role",
+            remove,
+            set
+        )
     }
 
     async fn delete(&self, c: &Clients, m: &LinkedRoleModel) -> Result<(), ProviderError> {

@@ -5,12 +5,12 @@
 //! `aws_iam_instance_profile`. Import IDs as terraform-provider-aws: `USER/POLICY_ARN`,
 //! `USER:POLICY_NAME`, `USER/GROUP1/GROUP2`, the profile name.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use mlform_provider::{Attribute, ProviderError, Schema, Type, Value};
 use serde::{Deserialize, Serialize};
 
-use super::iam_users::tags;
+use super::iam_tags::{from_sdk, retag, to_sdk, Tags};
 use crate::framework::{AwsResource, Created, Naming, SdkResult};
 use crate::Clients;
 
@@ -241,7 +241,7 @@ impl<const GROUP: bool> AwsResource for InlinePolicy<GROUP> {
             name: m.name.clone(),
             user: m.user.clone(),
             group: m.group.clone(),
-            policy: urlencoding::decode(&d).map(|c| c.into_owned()).unwrap_or(d),
+            policy: crate::policy::decode(&d),
         }))
     }
 
@@ -513,7 +513,7 @@ pub struct InstanceProfileModel {
     arn: Option<String>,
     unique_id: Option<String>,
     create_date: Option<String>,
-    tags_all: Option<BTreeMap<String, String>>,
+    tags_all: Tags,
 }
 
 #[async_trait::async_trait]
@@ -552,7 +552,7 @@ impl AwsResource for InstanceProfile {
             .create_instance_profile()
             .instance_profile_name(&m.name)
             .set_path(m.path.clone());
-        req.set_tags(Some(tags(&m.tags_all)?))
+        req.set_tags(Some(to_sdk(&m.tags_all)?))
             .send()
             .await
             .call("iam:CreateInstanceProfile")?;
@@ -589,12 +589,7 @@ impl AwsResource for InstanceProfile {
             arn: Some(p.arn().into()),
             unique_id: Some(p.instance_profile_id().into()),
             create_date: Some(p.create_date().to_string()),
-            tags_all: Some(
-                p.tags()
-                    .iter()
-                    .map(|t| (t.key().into(), t.value().into()))
-                    .collect(),
-            ),
+            tags_all: from_sdk(p.tags()),
         }))
     }
 
@@ -635,19 +630,13 @@ impl AwsResource for InstanceProfile {
         remove: Vec<String>,
         set: Vec<(String, String)>,
     ) -> Result<(), ProviderError> {
-        if !remove.is_empty() {
-            let req = c.iam.untag_instance_profile().instance_profile_name(&m.id);
-            req.set_tag_keys(Some(remove))
-                .send()
-                .await
-                .call("iam:UntagInstanceProfile")?;
-        }
-        if !set.is_empty() {
-            let req = c.iam.tag_instance_profile().instance_profile_name(&m.id);
-            let req = req.set_tags(Some(tags(&Some(set.into_iter().collect()))?));
-            req.send().await.call("iam:TagInstanceProfile")?;
-        }
-        Ok(())
+        retag!(
+            c.iam.untag_instance_profile().instance_profile_name(&m.id),
+            c.iam.tag_instance_profile().instance_profile_name(&m.id),
+            "InstanceProfile",
+            remove,
+            set
+        )
     }
 
     async fn delete(&self, c: &Clients, m: &InstanceProfileModel) -> Result<(), ProviderError> {

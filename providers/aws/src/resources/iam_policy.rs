@@ -16,12 +16,6 @@ fn s(v: &Value, name: &str) -> String {
     v.get_attr(name).as_str().unwrap_or_default().to_string()
 }
 
-fn decode(doc: &str) -> String {
-    urlencoding::decode(doc)
-        .map(|c| c.into_owned())
-        .unwrap_or_else(|_| doc.to_string())
-}
-
 /// Keeps the prior document when the new one means the same.
 fn keep_equivalent(mut planned: Planned, prior: Option<&Value>, attr: &str) -> Planned {
     if let Some(p) = prior {
@@ -100,7 +94,7 @@ impl IamPolicy {
         let document = doc
             .policy_version()
             .and_then(|v| v.document())
-            .map(decode)
+            .map(crate::policy::decode)
             .unwrap_or_default();
         Ok(Some(Value::object([
             ("name", Value::from(p.policy_name().unwrap_or_default())),
@@ -187,7 +181,7 @@ impl Resource for IamPolicy {
             planned.get_attr("name_prefix"),
             "terraform-",
         );
-        let tags = super::iam_tags(planned.get_attr("tags_all"))?;
+        let tags = super::iam_tags::from_value(planned.get_attr("tags_all"))?;
         let mut req = self
             .clients
             .iam
@@ -271,7 +265,7 @@ impl Resource for IamPolicy {
                     .await
                     .map_err(|e| classify("iam:UntagPolicy", &e))?;
             }
-            let tags = super::iam_tags(new)?;
+            let tags = super::iam_tags::from_value(new)?;
             if !tags.is_empty() {
                 iam.tag_policy()
                     .policy_arn(&arn)
@@ -367,7 +361,10 @@ impl Resource for RolePolicy {
             Ok(o) => Ok(Some(Value::object([
                 ("role", Value::from(role.as_str())),
                 ("name", Value::from(name.as_str())),
-                ("policy", Value::from(decode(o.policy_document()))),
+                (
+                    "policy",
+                    Value::from(crate::policy::decode(o.policy_document())),
+                ),
                 ("id", Value::from(format!("{role}:{name}"))),
             ]))),
             Err(e) if code(&e) == "NoSuchEntity" => Ok(None),

@@ -160,9 +160,11 @@ fn merge(into: &mut Map<String, J>, next: J) {
             into.insert(key.into(), v.clone());
         }
     }
+    // `into` only ever holds the array this function wrote.
     let mut merged = into
         .get("Statement")
-        .map(|s| statements(&json!({ "Statement": s })))
+        .and_then(J::as_array)
+        .cloned()
         .unwrap_or_default();
     for st in statements(&next) {
         match sid(&st).and_then(|s| merged.iter().position(|m| sid(m) == Some(s))) {

@@ -3,12 +3,12 @@
 //! `inline_policy` blocks. Import ID: the role name. Delete detaches managed policies and
 //! removes inline ones first, as AWS requires.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use mlform_provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
 
-use super::iam_users::tags;
+use super::iam_tags::{from_sdk, retag, to_sdk, Tags};
 use crate::framework::{AwsResource, Created, Naming, SdkResult};
 use crate::Clients;
 
@@ -37,13 +37,7 @@ pub struct RoleModel {
     arn: Option<String>,
     unique_id: Option<String>,
     create_date: Option<String>,
-    tags_all: Option<BTreeMap<String, String>>,
-}
-
-fn decode(policy: &str) -> String {
-    urlencoding::decode(policy)
-        .map(|p| p.into_owned())
-        .unwrap_or_else(|_| policy.into())
+    tags_all: Tags,
 }
 
 #[async_trait::async_trait]
@@ -116,7 +110,7 @@ impl AwsResource for Role {
         let req = req
             .set_max_session_duration(m.max_session_duration)
             .set_permissions_boundary(m.permissions_boundary.clone());
-        req.set_tags(Some(tags(&m.tags_all)?))
+        req.set_tags(Some(to_sdk(&m.tags_all)?))
             .send()
             .await
             .call("iam:CreateRole")?;
@@ -155,7 +149,7 @@ impl AwsResource for Role {
                     .await;
                 if let Some(p) = p.found("iam:GetRolePolicy")? {
                     let known = m.inline_policy.iter().find(|i| &i.name == name);
-                    let text = decode(p.policy_document());
+                    let text = crate::policy::decode(p.policy_document());
                     let same = known.is_some_and(|k| crate::policy::equivalent(&k.policy, &text));
                     let policy = if same {
                         known.map(|k| k.policy.clone()).unwrap_or(text)
@@ -175,7 +169,7 @@ impl AwsResource for Role {
             path: Some(r.path().into()),
             assume_role_policy: r
                 .assume_role_policy_document()
-                .map(decode)
+                .map(crate::policy::decode)
                 .unwrap_or_default(),
             description: r.description().map(str::to_string),
             max_session_duration: Some(r.max_session_duration().unwrap_or(3600)),
@@ -188,12 +182,7 @@ impl AwsResource for Role {
             arn: Some(r.arn().into()),
             unique_id: Some(r.role_id().into()),
             create_date: Some(r.create_date().to_string()),
-            tags_all: Some(
-                r.tags()
-                    .iter()
-                    .map(|t| (t.key().into(), t.value().into()))
-                    .collect(),
-            ),
+            tags_all: from_sdk(r.tags()),
         }))
     }
 
@@ -251,26 +240,13 @@ impl AwsResource for Role {
         remove: Vec<String>,
         set: Vec<(String, String)>,
     ) -> Result<(), ProviderError> {
-        if !remove.is_empty() {
-            c.iam
-                .untag_role()
-                .role_name(&m.id)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .call("iam:UntagRole")?;
-        }
-        if !set.is_empty() {
-            let set = tags(&Some(set.into_iter().collect()))?;
-            c.iam
-                .tag_role()
-                .role_name(&m.id)
-                .set_tags(Some(set))
-                .send()
-                .await
-                .call("iam:TagRole")?;
-        }
-        Ok(())
+        retag!(
+            c.iam.untag_role().role_name(&m.id),
+            c.iam.tag_role().role_name(&m.id),
+            "Role",
+            remove,
+            set
+        )
     }
 
     async fn delete(&self, c: &Clients, m: &RoleModel) -> Result<(), ProviderError> {

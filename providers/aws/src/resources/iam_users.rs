@@ -1,35 +1,14 @@
-//! IAM users and groups: `aws_iam_user`, `aws_iam_group`, `aws_iam_access_key`,
-//! `aws_iam_user_group_membership` and `aws_iam_group_membership`. Users and groups are
-//! known by name and renamed in place. Import IDs: the user or group name; the access key
-//! ID; `USER/GROUP1/GROUP2` for a user's memberships.
+//! IAM users and groups: `aws_iam_user`, `aws_iam_group` and `aws_iam_access_key`. Users
+//! and groups are known by name and renamed in place. Import IDs: the user or group name;
+//! the access key ID.
 
-use std::collections::BTreeMap;
-
-use aws_sdk_iam::types::{StatusType, Tag};
+use aws_sdk_iam::types::StatusType;
 use mlform_provider::{Attribute, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
 
+use super::iam_tags::{from_sdk, retag, to_sdk, Tags};
 use crate::framework::{AwsResource, Created, SdkResult};
 use crate::Clients;
-
-type Tags = Option<BTreeMap<String, String>>;
-
-/// IAM tags from a tag map.
-pub fn tags(m: &Tags) -> Result<Vec<Tag>, ProviderError> {
-    m.iter()
-        .flatten()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<_, _>>()
-        .map_err(|e| ProviderError::InvalidConfig(e.to_string()))
-}
-
-fn tag_map(tags: &[Tag]) -> Tags {
-    Some(
-        tags.iter()
-            .map(|t| (t.key().into(), t.value().into()))
-            .collect(),
-    )
-}
 
 fn name_and_path() -> Schema {
     Schema::new()
@@ -83,7 +62,7 @@ impl AwsResource for User {
             .user_name(&m.name)
             .set_path(m.path.clone());
         let req = req.set_permissions_boundary(m.permissions_boundary.clone());
-        req.set_tags(Some(tags(&m.tags_all)?))
+        req.set_tags(Some(to_sdk(&m.tags_all)?))
             .send()
             .await
             .call("iam:CreateUser")?;
@@ -111,7 +90,7 @@ impl AwsResource for User {
                 .map(str::to_string),
             arn: Some(u.arn().into()),
             unique_id: Some(u.user_id().into()),
-            tags_all: tag_map(u.tags()),
+            tags_all: from_sdk(u.tags()),
             force_destroy: None,
         }))
     }
@@ -158,20 +137,13 @@ impl AwsResource for User {
         remove: Vec<String>,
         set: Vec<(String, String)>,
     ) -> Result<(), ProviderError> {
-        if !remove.is_empty() {
-            let req = c
-                .iam
-                .untag_user()
-                .user_name(&m.name)
-                .set_tag_keys(Some(remove));
-            req.send().await.call("iam:UntagUser")?;
-        }
-        if !set.is_empty() {
-            let req = c.iam.tag_user().user_name(&m.name);
-            let req = req.set_tags(Some(tags(&Some(set.into_iter().collect()))?));
-            req.send().await.call("iam:TagUser")?;
-        }
-        Ok(())
+        retag!(
+            c.iam.untag_user().user_name(&m.name),
+            c.iam.tag_user().user_name(&m.name),
+            "User",
+            remove,
+            set
+        )
     }
 
     async fn delete(&self, c: &Clients, m: &UserModel) -> Result<(), ProviderError> {

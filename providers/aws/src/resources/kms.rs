@@ -40,13 +40,14 @@ fn kms_tags(tags: &Option<BTreeMap<String, String>>) -> Result<Vec<Tag>, Provide
         .map_err(|e| ProviderError::InvalidConfig(e.to_string()))
 }
 
-async fn set_rotation(c: &Clients, m: &KeyModel) -> Result<(), ProviderError> {
+/// Turns key `id`'s rotation on (with `m`'s period) or off, as `m` says.
+async fn set_rotation(c: &Clients, id: &str, m: &KeyModel) -> Result<(), ProviderError> {
     if m.enable_key_rotation == Some(true) {
-        let req = c.kms.enable_key_rotation().key_id(&m.id);
+        let req = c.kms.enable_key_rotation().key_id(id);
         let req = req.set_rotation_period_in_days(m.rotation_period_in_days);
         req.send().await.call("kms:EnableKeyRotation")?;
     } else {
-        let req = c.kms.disable_key_rotation().key_id(&m.id);
+        let req = c.kms.disable_key_rotation().key_id(id);
         req.send().await.call("kms:DisableKeyRotation")?;
     }
     Ok(())
@@ -125,14 +126,8 @@ impl AwsResource for Key {
             .key_metadata()
             .map(|k| k.key_id().to_string())
             .unwrap_or_default();
-        let created = KeyModel {
-            id: id.clone(),
-            enable_key_rotation: m.enable_key_rotation,
-            rotation_period_in_days: m.rotation_period_in_days,
-            ..KeyModel::default()
-        };
         if m.enable_key_rotation == Some(true) {
-            set_rotation(c, &created).await?;
+            set_rotation(c, &id, m).await?;
         }
         if m.is_enabled == Some(false) {
             c.kms
@@ -163,16 +158,18 @@ impl AwsResource for Key {
             return Ok(None);
         }
         let id = k.key_id();
-        let policy = kms
-            .get_key_policy()
-            .key_id(id)
-            .policy_name("default")
-            .send();
-        let policy = policy.await.call("kms:GetKeyPolicy")?;
-        let rotation = kms.get_key_rotation_status().key_id(id).send();
-        let rotation = rotation.await.call("kms:GetKeyRotationStatus")?;
-        let tags = kms.list_resource_tags().key_id(id).send();
-        let tags = tags.await.call("kms:ListResourceTags")?;
+        // Independent reads, made at once: a refresh costs one round trip after DescribeKey.
+        let (policy, rotation, tags) = tokio::join!(
+            kms.get_key_policy()
+                .key_id(id)
+                .policy_name("default")
+                .send(),
+            kms.get_key_rotation_status().key_id(id).send(),
+            kms.list_resource_tags().key_id(id).send(),
+        );
+        let policy = policy.call("kms:GetKeyPolicy")?;
+        let rotation = rotation.call("kms:GetKeyRotationStatus")?;
+        let tags = tags.call("kms:ListResourceTags")?;
         Ok(Some(KeyModel {
             id: id.to_string(),
             arn: k.arn().map(str::to_string),
@@ -224,7 +221,7 @@ impl AwsResource for Key {
         if (old.enable_key_rotation, old.rotation_period_in_days)
             != (new.enable_key_rotation, new.rotation_period_in_days)
         {
-            set_rotation(c, new).await?;
+            set_rotation(c, &old.id, new).await?;
         }
         match (old.is_enabled, new.is_enabled) {
             (a, b) if a == b => {}

@@ -145,10 +145,8 @@ impl AwsDataSource for RegionData {
 
     async fn read(&self, c: &Clients, args: RegionArgs) -> Result<RegionOut, ProviderError> {
         let by_endpoint = args.endpoint.as_deref().and_then(|e| {
-            REGIONS
-                .iter()
-                .map(|(r, _)| *r)
-                .find(|r| e == endpoint(r) || e.strip_prefix("https://") == Some(&endpoint(r)))
+            let e = e.strip_prefix("https://").unwrap_or(e);
+            REGIONS.iter().map(|(r, _)| *r).find(|r| endpoint(r) == e)
         });
         let region = args
             .region

@@ -8,6 +8,7 @@ mod iam_grants;
 mod iam_policy;
 mod iam_policy_document;
 mod iam_role;
+mod iam_tags;
 mod iam_users;
 mod kms;
 mod meta;
@@ -280,23 +281,6 @@ pub fn tags_value<'a>(
             .map(|(k, v)| (k.to_string(), mlform_provider::Value::from(v)))
             .collect(),
     )
-}
-
-/// IAM tags from a tag map value.
-pub fn iam_tags(
-    v: &mlform_provider::Value,
-) -> Result<Vec<aws_sdk_iam::types::Tag>, mlform_provider::ProviderError> {
-    crate::client::tag_changes(&mlform_provider::Value::Null, v)
-        .1
-        .into_iter()
-        .map(|(k, v)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| mlform_provider::ProviderError::InvalidConfig(e.to_string()))
-        })
-        .collect()
 }
 
 /// A string attribute, empty when unset.
