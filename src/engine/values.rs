@@ -56,7 +56,7 @@ impl Instances {
 
     fn instance(&self, key: &Value) -> Option<Value> {
         let k = match (&self.expansion, key.unmark().0) {
-            (Expansion::Count, Value::Number(n)) if n.to_i64().is_some() => Key::Int(n.to_i64()?),
+            (Expansion::Count, Value::Number(n)) => Key::Int(n.to_i64()?),
             (Expansion::ForEach, Value::String(s)) => Key::Str(s.clone()),
             _ => return None,
         };
