@@ -65,9 +65,20 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
     let (engine, plan, state, lock) = match saved {
         Some(plan) => {
             let engine = ctx.engine_from_plan(&plan)?;
-            let backend = ctx.backend(&args.flags.state);
-            let lock = ctx.lock(&backend, &args.flags.state, "OperationTypeApply")?;
-            let state = super::load_state(&backend)?;
+            let backend = ctx
+                .backend_with(&args.flags.state, engine.config.backend.clone())
+                .await?;
+            let lock = ctx
+                .lock(&backend, &args.flags.state, "OperationTypeApply")
+                .await?;
+            let state = super::load_state(&backend).await?;
+            let workspace = super::backend::current_workspace(&ctx.dir);
+            if !plan.workspace.is_empty() && plan.workspace != workspace {
+                return Err(CliError::Message(format!(
+                    "Saved plan is for a different workspace\n\nThe given plan file was created for the workspace \"{}\", but the selected workspace is \"{workspace}\". Select that workspace, or run plan again.",
+                    plan.workspace
+                )));
+            }
             if state.lineage != plan.prior_lineage && !plan.prior_lineage.is_empty()
                 || state.serial != plan.prior_serial
             {
@@ -83,7 +94,8 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         }
         None => {
             let (engine, plan, state, lock) =
-                super::plan::make_plan(ctx, &args.flags, destroy, false).await?;
+                super::plan::make_plan(ctx, &args.flags, destroy, false, "OperationTypeApply")
+                    .await?;
             println!();
             print!("{}", render_plan(&plan, Style { color: ctx.color }));
             if !plan.has_changes() {
@@ -99,18 +111,16 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
             (engine, plan, state, lock)
         }
     };
-    let _lock = lock;
-    let backend = ctx.backend(&args.flags.state);
+    let backend = ctx
+        .backend_with(&args.flags.state, engine.config.backend.clone())
+        .await?;
     let mut state = state;
     if state.lineage.is_empty() {
         state.lineage = uuid::Uuid::new_v4().to_string();
     }
-    // A journal left by an interrupted run was folded in on load; persist it first so the
-    // new journal starts from a snapshot that matches.
-    if backend.journal_path().exists() || !backend.path.exists() {
-        backend.write_snapshot(&state)?;
-    }
-    let journal = backend.open_journal(&state)?;
+    // A journal left by an interrupted run was folded in on load; the backend persists it
+    // first so the new journal starts from a snapshot that matches.
+    let journal = backend.open_journal(&state).await?;
     let progress = super::progress::Progress::new(false);
     let result = engine
         .apply(
@@ -124,7 +134,10 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         .await;
     let mut final_state = result.state;
     final_state.serial += 1;
-    backend.write_snapshot(&final_state)?;
+    backend.write_snapshot(&final_state).await?;
+    if let Some(lock) = lock {
+        lock.release().await?;
+    }
     let c = result.counts;
     if !result.diagnostics.is_empty() {
         ctx.print_diags(&result.diagnostics, &engine.sources);

@@ -40,7 +40,7 @@ pub async fn check(ctx: &Ctx, args: CheckArgs) -> CliResult {
             crate::plan::file::load(&path)?
         }
         None => {
-            super::plan::make_plan(ctx, &args.flags, false, true)
+            super::plan::make_plan(ctx, &args.flags, false, true, "OperationTypePlan")
                 .await?
                 .1
         }

@@ -7,9 +7,13 @@ use clap::{ArgAction, Args};
 use super::{CliError, CliResult, Ctx};
 use crate::diag::{Diagnostic, Sources, Span};
 
-pub fn init(ctx: &Ctx) -> CliResult {
+pub async fn init(ctx: &Ctx, args: super::InitArgs) -> CliResult {
     let engine = ctx.load_engine()?;
-    println!("\nInitializing the backend...\n\nInitializing provider plugins...");
+    println!("\nInitializing the backend...");
+    if args.backend != Some(false) {
+        init_backend(ctx, &engine, &args).await?;
+    }
+    println!("\nInitializing provider plugins...");
     let mut names: Vec<String> = engine.config.required_providers.keys().cloned().collect();
     fn collect(m: &crate::config::Module, out: &mut Vec<String>) {
         for r in m.resources.values() {
@@ -40,6 +44,97 @@ pub fn init(ctx: &Ctx) -> CliResult {
     }
     println!("\nmlform has been successfully initialized!\n\nYou may now begin working with mlform. Try running \"mlform plan\" to see\nany changes that are required for your infrastructure.");
     Ok(0)
+}
+
+/// Configures the backend: merges the block with -backend-config, checks it works, moves
+/// state when asked, and saves the settings later commands use.
+async fn init_backend(
+    ctx: &Ctx,
+    engine: &crate::engine::Engine,
+    args: &super::InitArgs,
+) -> Result<(), CliError> {
+    use super::backend::{self as b, Settings};
+    let block = engine.config.backend.as_ref();
+    if let Some(block) = block {
+        let diags = b::check_block(block);
+        if !diags.is_empty() {
+            return Err(CliError::Diagnostics(diags, engine.sources.clone()));
+        }
+    }
+    let kind = block
+        .map(|x| x.kind.clone())
+        .unwrap_or_else(|| "local".into());
+    let file_config = block
+        .map(b::block_config)
+        .unwrap_or(mlform_provider::Value::object(Vec::<(String, _)>::new()));
+    let mut merged = file_config.as_map().cloned().unwrap_or_default();
+    for (k, v) in b::backend_config_args(&ctx.dir, &args.backend_config)? {
+        merged.insert(k, v);
+    }
+    let merged = mlform_provider::Value::Map(merged);
+    let saved = b::saved_settings(&ctx.dir)?;
+    let wanted = (kind != "local" || !args.backend_config.is_empty()).then(|| Settings {
+        kind: kind.clone(),
+        config: merged.to_json(),
+        file_config: file_config.to_json(),
+    });
+    if saved == wanted {
+        return Ok(());
+    }
+    let changed = saved.is_some();
+    if changed
+        && saved.as_ref().map(|s| &s.file_config) != wanted.as_ref().map(|s| &s.file_config)
+        && !args.reconfigure
+        && !args.migrate_state
+    {
+        return Err(CliError::Message("Backend configuration changed\n\nA change in the backend configuration has been detected, which may require migrating existing state.\n\nIf you wish to attempt automatic migration of the state, use \"mlform init -migrate-state\".\nIf you wish to store the current configuration with no changes to the state, use \"mlform init -reconfigure\".".into()));
+    }
+    let new = b::open(&kind, &merged, &ctx.dir).await?;
+    let new_workspaces = new.list().await?;
+    let old = match &saved {
+        Some(s) => Some(
+            b::open(
+                &s.kind,
+                &mlform_provider::Value::from_json(&s.config),
+                &ctx.dir,
+            )
+            .await?,
+        ),
+        None if kind != "local" => Some(crate::state::backend::Workspaces::local(
+            &ctx.dir, None, None,
+        )),
+        None => None,
+    };
+    if let (Some(old), false) = (&old, args.reconfigure) {
+        let mut pending = Vec::new();
+        for ws in old.list().await? {
+            let state = old.backend(&ws).load().await?;
+            if !state.instances.is_empty() || !state.outputs.is_empty() {
+                pending.push((ws, state));
+            }
+        }
+        if !pending.is_empty() && !args.migrate_state {
+            return Err(CliError::Message(format!("Existing state was found in the previous backend\n\nThe workspace(s) {} hold state in the previous backend. Run \"mlform init -migrate-state\" to copy it to the backend \"{kind}\", or \"mlform init -reconfigure\" to leave it where it is.", pending.iter().map(|(w, _)| format!("\"{w}\"")).collect::<Vec<_>>().join(", "))));
+        }
+        for (ws, state) in pending {
+            let target = new.backend(&ws);
+            let existing = target.load().await?;
+            if (!existing.instances.is_empty() || !existing.outputs.is_empty()) && !args.force_copy
+            {
+                return Err(CliError::Message(format!("The workspace \"{ws}\" already has state in the backend \"{kind}\". Run init -migrate-state -force-copy to overwrite it with the previous backend's state.")));
+            }
+            if ws != crate::state::backend::DEFAULT_WORKSPACE && !new_workspaces.contains(&ws) {
+                new.create(&ws).await?;
+            }
+            target.write_snapshot(&state).await?;
+            println!("Copied the state of workspace \"{ws}\" to the backend \"{kind}\".");
+        }
+    }
+    b::save_settings(&ctx.dir, wanted.as_ref())?;
+    if kind != "local" {
+        println!("\nSuccessfully configured the backend \"{kind}\"! mlform will automatically\nuse this backend unless the backend configuration changes.");
+    }
+    Ok(())
 }
 
 pub async fn validate(ctx: &Ctx, json: bool) -> CliResult {
@@ -230,9 +325,9 @@ pub struct GraphArgs {
     state: super::StateArgs,
 }
 
-pub fn graph(ctx: &Ctx, args: GraphArgs) -> CliResult {
+pub async fn graph(ctx: &Ctx, args: GraphArgs) -> CliResult {
     let engine = ctx.load_engine()?;
-    let state = super::load_state(&ctx.backend(&args.state))?;
+    let state = super::load_state(&ctx.backend(&args.state).await?).await?;
     let g = crate::engine::build_graph(&engine.config, &state, &engine.registry)
         .map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))?;
     let _ = args.graph_type;
@@ -276,7 +371,7 @@ pub struct VersionArgs {
 }
 
 pub fn version(args: VersionArgs) -> CliResult {
-    let reg = super::registry();
+    let reg = super::registry(std::path::Path::new("."));
     let mut providers: Vec<String> = Vec::new();
     for n in ["terraform", "aws", "kubernetes"] {
         if let Some((p, _)) = reg.get(n) {

@@ -3,6 +3,7 @@
 //! Every command returns its exit code; errors are rendered here as diagnostics.
 
 mod apply;
+mod backend;
 mod check;
 mod generate;
 mod misc;
@@ -11,6 +12,7 @@ mod progress;
 mod serve;
 mod show;
 mod state;
+mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +26,7 @@ use mlform_provider::Value;
 use crate::diag::{self, Diagnostic, Sources};
 use crate::engine::vars::VarArg;
 use crate::engine::{Engine, Registry};
-use crate::state::local::{LocalBackend, StateLock, DEFAULT_STATE_FILE};
+use crate::state::backend::Backend;
 use crate::state::State;
 
 /// An error that ends a command.
@@ -90,6 +92,12 @@ enum Command {
     /// Advanced state management.
     #[command(subcommand)]
     State(state::StateCommand),
+    /// Workspace management.
+    #[command(subcommand)]
+    Workspace(workspace::WorkspaceCommand),
+    /// Release a stuck lock on the current workspace's state.
+    #[command(name = "force-unlock")]
+    ForceUnlock(workspace::ForceUnlockArgs),
     /// Associate existing infrastructure with a resource in the configuration.
     Import(state::ImportArgs),
     /// Print the dependency graph in DOT format.
@@ -104,7 +112,7 @@ enum Command {
 }
 
 #[derive(Args, Debug)]
-struct InitArgs {
+pub struct InitArgs {
     /// Accepted for compatibility; mlform's providers are built in.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     upgrade: Option<bool>,
@@ -112,8 +120,21 @@ struct InitArgs {
     input: Option<bool>,
     #[arg(long = "no-color")]
     no_color: bool,
-    #[arg(long)]
+    /// Configure the backend (default true); -backend=false keeps the saved settings.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     backend: Option<bool>,
+    /// Backend arguments: a KEY=VALUE pair or a file of them (repeatable).
+    #[arg(long = "backend-config", value_name = "FILE|KEY=VALUE")]
+    backend_config: Vec<String>,
+    /// Use the backend configuration as it is now, ignoring the saved one; no state is moved.
+    #[arg(long)]
+    reconfigure: bool,
+    /// Copy the state of every workspace from the previous backend to the new one.
+    #[arg(long = "migrate-state")]
+    migrate_state: bool,
+    /// With -migrate-state: overwrite state the new backend already has.
+    #[arg(long = "force-copy")]
+    force_copy: bool,
 }
 
 #[derive(Args, Debug)]
@@ -265,8 +286,9 @@ impl Ctx {
             config,
             sources,
             root_dir: self.dir.clone(),
-            registry: registry(),
+            registry: registry(&self.dir),
             config_files: files,
+            workspace: backend::current_workspace(&self.dir),
         })
     }
 
@@ -278,8 +300,9 @@ impl Ctx {
             config,
             sources,
             root_dir: self.dir.clone(),
-            registry: registry(),
+            registry: registry(&self.dir),
             config_files: plan.config_files.clone(),
+            workspace: plan.workspace.clone(),
         })
     }
 
@@ -295,33 +318,6 @@ impl Ctx {
         .map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))
     }
 
-    fn backend(&self, args: &StateArgs) -> LocalBackend {
-        let path = args
-            .state
-            .clone()
-            .map(|p| if p.is_absolute() { p } else { self.dir.join(p) })
-            .unwrap_or_else(|| self.dir.join(DEFAULT_STATE_FILE));
-        LocalBackend::new(path)
-    }
-
-    fn lock(
-        &self,
-        backend: &LocalBackend,
-        args: &StateArgs,
-        operation: &str,
-    ) -> Result<Option<StateLock>, CliError> {
-        if !args.lock {
-            return Ok(None);
-        }
-        let timeout = parse_duration(&args.lock_timeout).ok_or_else(|| {
-            CliError::Message(format!(
-                "invalid -lock-timeout value {:?}: use a duration such as 10s or 2m",
-                args.lock_timeout
-            ))
-        })?;
-        Ok(Some(backend.lock(operation, timeout)?))
-    }
-
     fn print_diags(&self, diags: &[Diagnostic], sources: &Sources) {
         if !diags.is_empty() {
             eprint!("{}", diag::render(diags, sources, self.color));
@@ -329,9 +325,10 @@ impl Ctx {
     }
 }
 
-/// The providers of this build.
-pub fn registry() -> Registry {
+/// The providers of this build; `terraform_remote_state` resolves local paths from `dir`.
+pub fn registry(dir: &Path) -> Registry {
     let mut r = Registry::builtin();
+    r.add(backend::terraform_provider(dir));
     r.add(mlform_provider_aws::AwsProvider::new());
     r.add(mlform_provider_kubernetes::KubernetesProvider::new());
     r
@@ -354,8 +351,8 @@ fn parse_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(secs))
 }
 
-fn load_state(backend: &LocalBackend) -> Result<State, CliError> {
-    Ok(backend.load()?.0)
+async fn load_state(backend: &Backend) -> Result<State, CliError> {
+    Ok(backend.load().await?)
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.
@@ -414,18 +411,20 @@ pub fn run(args: Vec<String>) -> i32 {
             install_interrupt_handler(ctx.stop.clone());
         }
         let result = match cli.command {
-            Command::Init(_) => misc::init(&ctx),
+            Command::Init(a) => misc::init(&ctx, a).await,
             Command::Validate(a) => misc::validate(&ctx, a.json).await,
             Command::Fmt(a) => misc::fmt(&ctx, a),
             Command::Plan(a) => plan::plan(&ctx, a).await,
             Command::Apply(a) => apply::apply(&ctx, a, false).await,
             Command::Destroy(a) => apply::apply(&ctx, a, true).await,
-            Command::Show(a) => show::show(&ctx, a),
+            Command::Show(a) => show::show(&ctx, a).await,
             Command::Check(a) => check::check(&ctx, a).await,
-            Command::Output(a) => show::output(&ctx, a),
-            Command::State(c) => state::run(&ctx, c),
+            Command::Output(a) => show::output(&ctx, a).await,
+            Command::State(c) => state::run(&ctx, c).await,
+            Command::Workspace(c) => workspace::run(&ctx, c).await,
+            Command::ForceUnlock(a) => workspace::force_unlock(&ctx, a).await,
             Command::Import(a) => state::import(&ctx, a).await,
-            Command::Graph(a) => misc::graph(&ctx, a),
+            Command::Graph(a) => misc::graph(&ctx, a).await,
             Command::Version(a) => misc::version(a),
             Command::Serve(a) => serve::serve(a).await,
             Command::Model(c) => serve::model(c),

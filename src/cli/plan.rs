@@ -71,29 +71,24 @@ pub(super) async fn make_plan(
     flags: &PlanFlags,
     destroy: bool,
     quiet: bool,
+    operation: &str,
 ) -> Result<
     (
         Engine,
         Plan,
         crate::state::State,
-        Option<crate::state::local::StateLock>,
+        Option<crate::state::backend::StateLock>,
     ),
     CliError,
 > {
     let mut engine = ctx.load_engine()?;
     let variables = ctx.variables(&mut engine)?;
     let opts = options(flags, destroy)?;
-    let backend = ctx.backend(&flags.state);
-    let lock = ctx.lock(
-        &backend,
-        &flags.state,
-        if destroy {
-            "OperationTypeApply"
-        } else {
-            "OperationTypePlan"
-        },
-    )?;
-    let state = super::load_state(&backend)?;
+    let backend = ctx
+        .backend_with(&flags.state, engine.config.backend.clone())
+        .await?;
+    let lock = ctx.lock(&backend, &flags.state, operation).await?;
+    let state = super::load_state(&backend).await?;
     let progress = super::progress::Progress::new(quiet);
     let (mut plan, warnings) = engine
         .plan(&state, &variables, &opts, &ctx.stop, &progress)
@@ -112,7 +107,15 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         Some(out) => super::generate::generate(ctx, out).await?,
         None => Vec::new(),
     };
-    let (engine, mut plan, _, _lock) = match make_plan(ctx, &args.flags, false, args.json).await {
+    let (engine, mut plan, _, _lock) = match make_plan(
+        ctx,
+        &args.flags,
+        false,
+        args.json,
+        "OperationTypePlan",
+    )
+    .await
+    {
         Ok(r) => r,
         Err(CliError::Diagnostics(d, s)) if args.json => {
             for diag in &d {

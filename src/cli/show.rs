@@ -72,7 +72,7 @@ pub fn render_instance(addr: &crate::addr::InstanceAddr, v: &Value) -> String {
     out
 }
 
-pub fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
+pub async fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
     if let Some(p) = &args.path {
         let path = if p.is_absolute() {
             p.clone()
@@ -128,8 +128,8 @@ pub fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
         let state = crate::state::local::LocalBackend::new(path).load()?.0;
         return show_state(&state, args.json);
     }
-    let backend = ctx.backend(&args.state);
-    let state = super::load_state(&backend)?;
+    let backend = ctx.backend(&args.state).await?;
+    let state = super::load_state(&backend).await?;
     show_state(&state, args.json)
 }
 
@@ -183,13 +183,13 @@ fn show_state(state: &State, json: bool) -> CliResult {
     Ok(0)
 }
 
-pub fn output(ctx: &Ctx, args: OutputArgs) -> CliResult {
+pub async fn output(ctx: &Ctx, args: OutputArgs) -> CliResult {
     let sargs = StateArgs {
         state: args.state.clone(),
         lock: false,
         lock_timeout: "0s".into(),
     };
-    let state = super::load_state(&ctx.backend(&sargs))?;
+    let state = super::load_state(&ctx.backend(&sargs).await?).await?;
     match &args.name {
         Some(name) => {
             let Some(o) = state.outputs.get(name) else {

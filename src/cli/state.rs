@@ -31,6 +31,20 @@ pub enum StateCommand {
         #[command(flatten)]
         state: StateArgs,
     },
+    /// Print the current state (the stored snapshot, journal folded in) to stdout.
+    Pull {
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Replace the current state with a state file (`-` reads stdin).
+    Push {
+        path: String,
+        /// Write even when lineage differs or the pushed serial is older.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        state: StateArgs,
+    },
     /// Move an item in the state to a new address.
     Mv {
         source: String,
@@ -64,10 +78,10 @@ fn target(s: &str) -> Result<Target, CliError> {
     parse_target(s).map_err(CliError::Message)
 }
 
-pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
+pub async fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
     match cmd {
         StateCommand::List { addresses, state } => {
-            let st = super::load_state(&ctx.backend(&state))?;
+            let st = super::load_state(&ctx.backend(&state).await?).await?;
             let filters = addresses
                 .iter()
                 .map(|a| target(a))
@@ -80,7 +94,7 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
             Ok(0)
         }
         StateCommand::Show { address, state } => {
-            let st = super::load_state(&ctx.backend(&state))?;
+            let st = super::load_state(&ctx.backend(&state).await?).await?;
             let t = target(&address)?;
             let matches: Vec<_> = st.instances.iter().filter(|(a, _)| t.matches(a)).collect();
             match matches.as_slice() {
@@ -92,14 +106,53 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
                 _ => Err(CliError::Message(format!("Multiple instances found for the given pattern!\n\nThis command requires that the address references one specific instance.\nMatching: {}", matches.iter().map(|(a, _)| a.to_string()).collect::<Vec<_>>().join(", ")))),
             }
         }
+        StateCommand::Pull { state } => {
+            let st = super::load_state(&ctx.backend(&state).await?).await?;
+            if st.lineage.is_empty() && st.instances.is_empty() && st.outputs.is_empty() {
+                return Ok(0);
+            }
+            print!("{}", String::from_utf8_lossy(&crate::state::encode(&st)));
+            Ok(0)
+        }
+        StateCommand::Push { path, force, state } => {
+            let bytes = if path == "-" {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                    .map_err(|e| CliError::Message(format!("reading stdin: {e}")))?;
+                buf
+            } else {
+                std::fs::read(ctx.dir.join(&path))
+                    .map_err(|e| CliError::Message(format!("reading {path}: {e}")))?
+            };
+            let mut pushed = crate::state::decode(&bytes, &path)?;
+            let backend = ctx.backend(&state).await?;
+            let lock = ctx.lock(&backend, &state, "OperationTypeStatePush").await?;
+            let current = super::load_state(&backend).await?;
+            if !force && !current.lineage.is_empty() {
+                if pushed.lineage != current.lineage {
+                    return Err(CliError::Message(format!("Failed to write state: cannot import state with lineage \"{}\" over unrelated state with lineage \"{}\"", pushed.lineage, current.lineage)));
+                }
+                if pushed.serial < current.serial {
+                    return Err(CliError::Message(format!("Failed to write state: cannot import state with serial {} over newer state with serial {}", pushed.serial, current.serial)));
+                }
+            }
+            if pushed.lineage == current.lineage {
+                pushed.serial = pushed.serial.max(current.serial + 1);
+            }
+            backend.write_snapshot(&pushed).await?;
+            if let Some(lock) = lock {
+                lock.release().await?;
+            }
+            Ok(0)
+        }
         StateCommand::Rm {
             addresses,
             dry_run,
             state,
         } => {
-            let backend = ctx.backend(&state);
-            let _lock = ctx.lock(&backend, &state, "OperationTypeStateRm")?;
-            let mut st = super::load_state(&backend)?;
+            let backend = ctx.backend(&state).await?;
+            let lock = ctx.lock(&backend, &state, "OperationTypeStateRm").await?;
+            let mut st = super::load_state(&backend).await?;
             let targets = addresses
                 .iter()
                 .map(|a| target(a))
@@ -127,7 +180,10 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
                 return Ok(0);
             }
             st.serial += 1;
-            backend.write_snapshot(&st)?;
+            backend.write_snapshot(&st).await?;
+            if let Some(lock) = lock {
+                lock.release().await?;
+            }
             println!(
                 "Successfully removed {} resource instance(s).",
                 remove.len()
@@ -140,9 +196,9 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
             dry_run,
             state,
         } => {
-            let backend = ctx.backend(&state);
-            let _lock = ctx.lock(&backend, &state, "OperationTypeStateMv")?;
-            let mut st = super::load_state(&backend)?;
+            let backend = ctx.backend(&state).await?;
+            let lock = ctx.lock(&backend, &state, "OperationTypeStateMv").await?;
+            let mut st = super::load_state(&backend).await?;
             let (src, dst) = (target(&source)?, target(&destination)?);
             let moves: Vec<(InstanceAddr, InstanceAddr)> = match (&src, &dst) {
                 (Target::Instance(a), Target::Instance(b)) => vec![(a.clone(), b.clone())],
@@ -189,7 +245,10 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
                 return Ok(0);
             }
             st.serial += 1;
-            backend.write_snapshot(&st)?;
+            backend.write_snapshot(&st).await?;
+            if let Some(lock) = lock {
+                lock.release().await?;
+            }
             println!("Successfully moved {} object(s).", moves.len());
             Ok(0)
         }
@@ -212,9 +271,11 @@ pub async fn import(ctx: &Ctx, args: ImportArgs) -> CliResult {
     };
     let mut engine = ctx.load_engine()?;
     let variables = ctx.variables(&mut engine)?;
-    let backend = ctx.backend(&args.state);
-    let _lock = ctx.lock(&backend, &args.state, "OperationTypeImport")?;
-    let mut st = super::load_state(&backend)?;
+    let backend = ctx.backend(&args.state).await?;
+    let lock = ctx
+        .lock(&backend, &args.state, "OperationTypeImport")
+        .await?;
+    let mut st = super::load_state(&backend).await?;
     if st.instances.contains_key(&addr) {
         return Err(CliError::Message(format!("Resource already managed by mlform\n\nmlform is already managing a remote object for {addr}. To import to this address you must first remove the existing object from the state.")));
     }
@@ -229,7 +290,10 @@ pub async fn import(ctx: &Ctx, args: ImportArgs) -> CliResult {
         st.lineage = uuid::Uuid::new_v4().to_string();
     }
     st.serial += 1;
-    backend.write_snapshot(&st)?;
+    backend.write_snapshot(&st).await?;
+    if let Some(lock) = lock {
+        lock.release().await?;
+    }
     println!("{addr}: Refreshing state...\n\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in\nyour mlform state and will henceforth be managed by mlform.");
     Ok(0)
 }

@@ -395,10 +395,43 @@ pub(super) fn collect_terraform(
                     .first()
                     .map(|l| l.as_str().to_string())
                     .unwrap_or_default();
-                if kind != "local" {
-                    diags.push(Diagnostic::error("Unsupported backend", format!("Backend \"{kind}\" is not supported yet; mlform stores state with the \"local\" backend.")).at(block_span(file, b)).hint("Use `backend \"local\" {}` or remove the backend block."));
+                if module.backend.is_some() {
+                    diags.push(
+                        Diagnostic::error(
+                            "Duplicate backend configuration",
+                            "A module may have only one backend configuration.",
+                        )
+                        .at(block_span(file, b)),
+                    );
+                    continue;
                 }
-                module.backend = Some(kind);
+                let mut arguments = Vec::new();
+                for attr in b.body.attributes() {
+                    let mut evaluator = crate::eval::expr::Evaluator::new(&crate::eval::expr::EmptyScope, file);
+                    match evaluator.eval(&attr.value) {
+                        Ok(value) => arguments.push(BackendArgument {
+                            name: attr.key.as_str().to_string(),
+                            value,
+                            span: span_of(file, &attr.key),
+                        }),
+                        Err(d) => diags.push(d.hint("A backend block takes constant values only; pass what varies with -backend-config at init.")),
+                    }
+                }
+                for inner in b.body.blocks() {
+                    diags.push(
+                        Diagnostic::error(
+                            "Unsupported block type",
+                            format!("Blocks of type \"{}\" are not expected in a backend block.", inner.ident.as_str()),
+                        )
+                        .at(block_span(file, inner))
+                        .hint("Since Terraform 1.6 backend settings such as endpoints and assume_role are attributes: write `endpoints = { s3 = \"...\" }`."),
+                    );
+                }
+                module.backend = Some(BackendBlock {
+                    kind,
+                    arguments,
+                    span: block_span(file, b),
+                });
             }
             "cloud" => diags.push(
                 Diagnostic::error(

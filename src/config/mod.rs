@@ -152,12 +152,27 @@ pub struct ModuleCall {
     pub span: Option<Span>,
 }
 
+/// `terraform { backend "TYPE" { ... } }`: its type and its constant arguments.
+#[derive(Debug, Clone)]
+pub struct BackendBlock {
+    pub kind: String,
+    pub arguments: Vec<BackendArgument>,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BackendArgument {
+    pub name: String,
+    pub value: mlform_provider::Value,
+    pub span: Option<Span>,
+}
+
 /// One module directory and its children.
 #[derive(Debug, Clone, Default)]
 pub struct Module {
     pub dir: PathBuf,
     pub required_providers: BTreeMap<String, String>,
-    pub backend: Option<String>,
+    pub backend: Option<BackendBlock>,
     pub providers: Vec<ProviderBlock>,
     pub variables: BTreeMap<String, Variable>,
     pub locals: BTreeMap<String, Local>,

@@ -28,7 +28,7 @@ use crate::addr::Target;
 use crate::config::{Mode, Module, ProviderRef, ResourceKey};
 use crate::diag::{Diagnostic, Sources, Span};
 use crate::plan::{Action, Plan, PlanMode};
-use crate::state::local::Journal;
+use crate::state::Journal;
 use crate::state::State;
 
 pub use build::{build_graph, Node, NodeKind};
@@ -158,6 +158,8 @@ pub struct Engine {
     pub registry: Registry,
     /// The configuration files as read, saved into plan files.
     pub config_files: Vec<(String, String)>,
+    /// The selected workspace (`terraform.workspace`).
+    pub workspace: String,
 }
 
 /// Result of an apply.
@@ -429,7 +431,10 @@ impl Engine {
                 format!("The provider \"{}\" is not available.", provider_ref.name),
             )]);
         };
-        let mut values = values::Values::default();
+        let mut values = values::Values {
+            workspace: self.workspace.clone(),
+            ..values::Values::default()
+        };
         let root_path: crate::addr::ModulePath = vec![];
         for (name, var) in &self.config.variables {
             let raw = variables

@@ -84,6 +84,8 @@ pub struct Values {
     pub expansions: HashMap<Vec<String>, Option<Vec<ModulePath>>>,
     /// The run's clock, for `timestamp`, `plantimestamp` and `uuid`.
     pub clock: crate::eval::functions::Clock,
+    /// `terraform.workspace`; empty means "default".
+    pub workspace: String,
 }
 
 impl Values {
@@ -180,7 +182,14 @@ impl Scope for EvalScope<'_> {
                 Ok((Value::String(dir.to_string_lossy().to_string()), 1))
             }
             "terraform" => match attr(steps, 0) {
-                Some("workspace") => Ok((Value::from("default"), 1)),
+                Some("workspace") => Ok((
+                    Value::from(if self.values.workspace.is_empty() {
+                        "default"
+                    } else {
+                        self.values.workspace.as_str()
+                    }),
+                    1,
+                )),
                 _ => Err(ScopeError::new("Invalid reference", "The \"terraform\" object has only the attribute \"workspace\".")),
             },
             "self" => match &self.self_value {

@@ -21,6 +21,8 @@ struct PlanFile {
     mode: PlanMode,
     prior_lineage: String,
     prior_serial: u64,
+    #[serde(default)]
+    workspace: String,
     variables: BTreeMap<String, MarkedValue>,
     config_files: Vec<(String, String)>,
     targets: Vec<String>,
@@ -112,6 +114,7 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
         mode: plan.mode,
         prior_lineage: plan.prior_lineage.clone(),
         prior_serial: plan.prior_serial,
+        workspace: plan.workspace.clone(),
         variables: plan
             .variables
             .iter()
@@ -289,6 +292,7 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
         config_files: file.config_files,
         prior_lineage: file.prior_lineage,
         prior_serial: file.prior_serial,
+        workspace: file.workspace,
         targets: file.targets,
         errored: file.errored,
         checks: file.checks,

@@ -216,6 +216,8 @@ pub struct Plan {
     /// When the plan was made (RFC 3339, UTC): `plantimestamp()` and the plan JSON's
     /// `timestamp`.
     pub timestamp: String,
+    /// The workspace planned in; a saved plan applies only there.
+    pub workspace: String,
 }
 
 /// A `check` block's result (Terraform's plan JSON `checks`).

@@ -6,17 +6,19 @@
 //! crash; a torn last line is ignored.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, encode, InstanceFile, MarkedValue, OutputState, Record, State, StateError};
-use crate::addr::InstanceAddr;
+use super::journal::{self, GroupSink, Journal, JournalHeader};
+use super::{decode, encode, State, StateError};
 
 pub const DEFAULT_STATE_FILE: &str = "mlform.tfstate";
+/// Where the local backend keeps workspaces other than `default` (one folder each).
+pub const DEFAULT_WORKSPACE_DIR: &str = "mlform.tfstate.d";
 
 /// Where state lives.
 #[derive(Debug, Clone)]
@@ -114,12 +116,7 @@ impl LocalBackend {
                         id: uuid::Uuid::new_v4().to_string(),
                         path: self.path.display().to_string(),
                         operation: operation.to_string(),
-                        who: format!(
-                            "{}@{} (pid {})",
-                            std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
-                            hostname(),
-                            std::process::id()
-                        ),
+                        who: who(),
                         created: crate::eval::time::now_rfc3339(),
                     };
                     file.set_len(0)
@@ -181,39 +178,17 @@ impl LocalBackend {
 
     fn fold_journal(&self, state: &mut State) -> Result<bool, StateError> {
         let path = self.journal_path();
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(io_err("reading", &path)(e)),
-        };
-        let mut lines = std::io::BufReader::new(file).lines();
-        let Some(Ok(header)) = lines.next() else {
-            return Ok(false);
-        };
-        let Ok(header) = serde_json::from_str::<JournalHeader>(&header) else {
-            return Ok(false);
-        };
-        if header.base_serial != state.serial
-            || (!state.lineage.is_empty() && header.lineage != state.lineage)
-        {
-            // The snapshot already contains this journal (crash after rename, before truncate).
-            return Ok(false);
+        match std::fs::read(&path) {
+            Ok(text) => Ok(journal::fold(state, &text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_err("reading", &path)(e)),
         }
-        state.lineage = header.lineage;
-        let mut any = false;
-        for line in lines {
-            let Ok(line) = line else { break };
-            // A torn last line (crash mid-write) does not parse and ends the journal.
-            let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) else {
-                break;
-            };
-            let Some(record) = entry.into_record() else {
-                break;
-            };
-            state.apply_record(&record);
-            any = true;
-        }
-        Ok(any)
+    }
+
+    /// Whether an apply must write a snapshot before opening its journal: none exists yet,
+    /// or a journal left by an interrupted run was folded in on load.
+    pub fn needs_snapshot(&self) -> bool {
+        self.journal_path().exists() || !self.path.exists()
     }
 
     /// Writes a snapshot atomically: backup of the previous one, temp file, fsync, rename,
@@ -260,25 +235,13 @@ impl LocalBackend {
         let mut file = private(OpenOptions::new().write(true).create(true).truncate(true))
             .open(&path)
             .map_err(io_err("creating", &path))?;
-        let header = JournalHeader {
-            base_serial: state.serial,
-            lineage: state.lineage.clone(),
-        };
-        writeln!(
-            file,
-            "{}",
-            serde_json::to_string(&header).expect("header serializes")
-        )
-        .map_err(io_err("writing", &path))?;
+        file.write_all(JournalHeader::of(state).line().as_bytes())
+            .map_err(io_err("writing", &path))?;
         file.sync_all().map_err(io_err("syncing", &path))?;
-        Ok(Journal {
-            inner: Arc::new(JournalInner {
-                path,
-                file: std::sync::Mutex::new(file),
-                pending: std::sync::Mutex::new(Pending::default()),
-                commit: tokio::sync::Mutex::new(CommitState::default()),
-            }),
-        })
+        Ok(Journal::new(Box::new(FileSink {
+            path,
+            file: Arc::new(std::sync::Mutex::new(file)),
+        })))
     }
 }
 
@@ -290,190 +253,52 @@ fn set_private(path: &Path) {
     }
 }
 
+/// `user@host (pid N)`, the holder a lock names.
+pub(crate) fn who() -> String {
+    format!(
+        "{}@{} (pid {})",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+        hostname(),
+        std::process::id()
+    )
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "localhost".into())
 }
 
-#[derive(Serialize, Deserialize)]
-struct JournalHeader {
-    base_serial: u64,
-    lineage: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct JournalEntry {
-    op: String,
-    addr: Option<String>,
-    provider: Option<String>,
-    instance: Option<InstanceFile>,
-    outputs: Option<std::collections::BTreeMap<String, (MarkedValue, bool)>>,
-}
-
-impl JournalEntry {
-    fn from_record(record: &Record) -> JournalEntry {
-        let mut e = JournalEntry {
-            op: String::new(),
-            addr: None,
-            provider: None,
-            instance: None,
-            outputs: None,
-        };
-        match record {
-            Record::Put { addr, instance } | Record::Depose { addr, instance } => {
-                e.op = if matches!(record, Record::Put { .. }) {
-                    "put"
-                } else {
-                    "depose"
-                }
-                .into();
-                e.addr = Some(addr.to_string());
-                e.provider = Some(instance.provider.clone());
-                e.instance = Some(InstanceFile::from_state(&None, false, instance));
-            }
-            Record::Remove { addr } | Record::RemoveDeposed { addr } => {
-                e.op = if matches!(record, Record::Remove { .. }) {
-                    "rm"
-                } else {
-                    "rm_deposed"
-                }
-                .into();
-                e.addr = Some(addr.to_string());
-            }
-            Record::Outputs { outputs } => {
-                e.op = "outputs".into();
-                e.outputs = Some(
-                    outputs
-                        .iter()
-                        .map(|(k, o)| (k.clone(), (MarkedValue::from(&o.value), o.sensitive)))
-                        .collect(),
-                );
-            }
-        }
-        e
-    }
-
-    fn into_record(self) -> Option<Record> {
-        let addr = || -> Option<InstanceAddr> {
-            match crate::addr::parse_target(self.addr.as_deref()?).ok()? {
-                crate::addr::Target::Instance(a) => Some(a),
-                crate::addr::Target::Resource(module, resource) => Some(InstanceAddr {
-                    module,
-                    resource,
-                    key: None,
-                }),
-                _ => None,
-            }
-        };
-        Some(match self.op.as_str() {
-            "put" => Record::Put {
-                addr: addr()?,
-                instance: self.instance.as_ref()?.to_state(self.provider.as_deref()?),
-            },
-            "depose" => Record::Depose {
-                addr: addr()?,
-                instance: self.instance.as_ref()?.to_state(self.provider.as_deref()?),
-            },
-            "rm" => Record::Remove { addr: addr()? },
-            "rm_deposed" => Record::RemoveDeposed { addr: addr()? },
-            "outputs" => Record::Outputs {
-                outputs: self
-                    .outputs
-                    .clone()?
-                    .into_iter()
-                    .map(|(k, (v, s))| {
-                        (
-                            k,
-                            OutputState {
-                                value: v.into_value(),
-                                sensitive: s,
-                            },
-                        )
-                    })
-                    .collect(),
-            },
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Default)]
-struct Pending {
-    buf: Vec<u8>,
-    next_seq: u64,
-}
-
-struct JournalInner {
+/// The local journal file: each group is appended and fsynced.
+struct FileSink {
     path: PathBuf,
-    file: std::sync::Mutex<File>,
-    pending: std::sync::Mutex<Pending>,
-    /// What is known durable; held by the committing task.
-    commit: tokio::sync::Mutex<CommitState>,
+    file: Arc<std::sync::Mutex<File>>,
 }
 
-#[derive(Default)]
-struct CommitState {
-    /// The highest sequence number known durable.
-    durable: u64,
-    /// Set by the first failed write or fsync: what was in that group is lost, and a later
-    /// fsync says nothing about it, so every later append fails too.
-    failed: Option<String>,
-}
-
-/// The append-only journal of one run. Cloning shares it.
-#[derive(Clone)]
-pub struct Journal {
-    inner: Arc<JournalInner>,
-}
-
-impl Journal {
-    /// Appends a record and returns once it is durable on disk. Records appended by tasks
-    /// that finish at the same time are written and synced together.
-    pub async fn append(&self, record: &Record) -> Result<(), StateError> {
-        let line = serde_json::to_string(&JournalEntry::from_record(record))
-            .expect("journal entry serializes");
-        let seq = {
-            let mut p = self.inner.pending.lock().expect("journal lock");
-            p.buf.extend_from_slice(line.as_bytes());
-            p.buf.push(b'\n');
-            p.next_seq += 1;
-            p.next_seq
-        };
-        let mut commit = self.inner.commit.lock().await;
-        if let Some(reason) = &commit.failed {
-            return Err(io_err("appending to", &self.inner.path)(std::io::Error::other(
-                format!("an earlier write to the journal failed ({reason}); nothing after it is durable"),
-            )));
-        }
-        if commit.durable >= seq {
-            return Ok(());
-        }
-        let (buf, upto) = {
-            let mut p = self.inner.pending.lock().expect("journal lock");
-            (std::mem::take(&mut p.buf), p.next_seq)
-        };
-        let inner = self.inner.clone();
-        let result = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let mut f = inner.file.lock().expect("journal file lock");
-            f.write_all(&buf)?;
+#[async_trait::async_trait]
+impl GroupSink for FileSink {
+    async fn write(&self, group: Vec<u8>) -> Result<(), StateError> {
+        let file = self.file.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let mut f = file.lock().expect("journal file lock");
+            f.write_all(&group)?;
             f.sync_data()
         })
         .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
-        if let Err(e) = &result {
-            commit.failed = Some(e.to_string());
-        }
-        result.map_err(io_err("appending to", &self.inner.path))?;
-        commit.durable = upto;
-        Ok(())
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+        .map_err(io_err("appending to", &self.path))
+    }
+
+    fn locate(&self) -> String {
+        self.path.display().to_string()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::InstanceState;
+    use crate::addr::InstanceAddr;
+    use crate::state::{InstanceState, Record};
     use mlform_provider::Value;
 
     fn addr(name: &str) -> InstanceAddr {
@@ -545,36 +370,6 @@ mod tests {
         let (again, folded) = backend.load().unwrap();
         assert!(!folded);
         assert_eq!(again, loaded);
-    }
-
-    #[tokio::test]
-    async fn a_failed_write_fails_every_later_append() {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = LocalBackend::new(dir.path().join("s.tfstate"));
-        let state = State::default();
-        backend.write_snapshot(&state).unwrap();
-        let journal = backend.open_journal(&state).unwrap();
-        // A handle that cannot be written: the next group's write fails.
-        *journal.inner.file.lock().unwrap() = File::open(backend.journal_path()).unwrap();
-        let put = |name: &str| Record::Put {
-            addr: addr(name),
-            instance: inst(name),
-        };
-        assert!(journal.append(&put("terraform_data.a")).await.is_err());
-        // The file is writable again, yet nothing after the lost group may count as durable.
-        *journal.inner.file.lock().unwrap() = OpenOptions::new()
-            .append(true)
-            .open(backend.journal_path())
-            .unwrap();
-        let err = journal
-            .append(&put("terraform_data.b"))
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("an earlier write to the journal failed"),
-            "{err}"
-        );
     }
 
     #[test]

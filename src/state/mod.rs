@@ -2,8 +2,11 @@
 //! snapshot; [`local`] stores it as a JSON file written atomically, with an append-only
 //! journal that makes every finished resource durable without rewriting the whole file.
 
+pub mod backend;
+mod journal;
 pub mod local;
 mod marked;
+pub mod remote;
 
 use std::collections::BTreeMap;
 
@@ -13,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::addr::{InstanceAddr, Key};
 use crate::config::{Mode, ResourceKey};
 
+pub use journal::Journal;
 pub use marked::MarkedValue;
 
 /// The format version of mlform's state file.
@@ -205,6 +209,18 @@ pub enum StateError {
         who: String,
         created: String,
     },
+    /// A remote store call failed.
+    #[error("state storage: {0}")]
+    Store(#[source] mlform_provider::StoreError),
+    /// `force-unlock` found no lock.
+    #[error("Failed to unlock state: no lock is held on {path}")]
+    NotLocked { path: String },
+    /// `force-unlock` was given another lock's ID.
+    #[error("Failed to unlock state: lock ID {given:?} does not match existing lock ID {held:?}")]
+    LockIdMismatch { given: String, held: String },
+    /// A workspace operation that cannot be done.
+    #[error("{0}")]
+    Workspace(String),
 }
 
 pub(crate) fn encode(state: &State) -> Vec<u8> {

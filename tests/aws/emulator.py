@@ -30,6 +30,11 @@ mlform sends.
 - IAM AddClientIDToOpenIDConnectProvider / RemoveClientIDFromOpenIDConnectProvider: AWS
   adds (idempotently) or removes one client ID of an OIDC provider and answers an empty
   result; moto 5.2.5 does not implement them.
+- S3 conditional writes (PutObject with If-None-Match: *): AWS checks and writes atomically,
+  so of two concurrent creates of one key exactly one succeeds and the other gets 412
+  PreconditionFailed; moto 5.2.5 checks, then writes, on a threaded server, so both can
+  succeed. The shim runs each PutObject under one lock. State locks (`<key>.tflock`) rest
+  on this.
 
 Usage: python emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
@@ -310,6 +315,19 @@ def _change_client_id(self, add):
 
 IamResponse.add_client_id_to_open_id_connect_provider = lambda self: _change_client_id(self, True)
 IamResponse.remove_client_id_from_open_id_connect_provider = lambda self: _change_client_id(self, False)
+
+import threading  # noqa: E402
+
+_put_object_lock = threading.Lock()
+_put_object = S3Response.put_object
+
+
+def _atomic_put_object(self):
+    with _put_object_lock:
+        return _put_object(self)
+
+
+S3Response.put_object = _atomic_put_object
 
 import moto.server  # noqa: E402
 

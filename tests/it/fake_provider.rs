@@ -215,6 +215,7 @@ impl Harness {
             root_dir: self.dir.path().to_path_buf(),
             registry,
             config_files: vec![],
+            workspace: "default".into(),
         }
     }
 

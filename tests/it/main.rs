@@ -4,6 +4,7 @@
 mod aws;
 mod aws_identity;
 mod aws_ml;
+mod backends;
 mod crash;
 mod examples;
 mod fake_provider;

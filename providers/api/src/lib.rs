@@ -8,6 +8,7 @@ mod number;
 mod planner;
 mod provider;
 mod schema;
+mod store;
 mod timeouts;
 mod value;
 mod value_map;
@@ -21,6 +22,7 @@ pub use provider::{
     Configured, DataSource, PlanRequest, Planned, Provider, ProviderSchema, Resource, StateUpgrade,
 };
 pub use schema::{Attribute, NestedBlock, Nesting, Schema, Type};
+pub use store::{ObjectStore, StoreError};
 pub use timeouts::parse_timeout;
 pub use value::{path_to_string, Path, PathStep, Value};
 pub use value_map::ValueMap;

@@ -3,6 +3,7 @@
 //! module per resource type, named and shaped as in terraform-provider-aws. Clients are the
 //! official `aws-sdk-*` crates over the standard credential chain.
 
+pub mod backend;
 mod client;
 mod error;
 mod framework;

@@ -7,12 +7,14 @@
 mod local;
 mod null;
 mod random;
+mod remote_state;
 mod table;
 mod time;
 
 pub use local::LocalProvider;
 pub use null::NullProvider;
 pub use random::RandomProvider;
+pub use remote_state::RemoteStateReader;
 pub use time::TimeProvider;
 
 use std::sync::Arc;
@@ -23,11 +25,20 @@ use mlform_provider::{
 };
 
 /// The `terraform` provider (source `terraform.io/builtin/terraform`).
-pub struct TerraformProvider;
+pub struct TerraformProvider {
+    remote_state: Option<Arc<dyn RemoteStateReader>>,
+}
 
 impl TerraformProvider {
     pub fn new() -> Arc<dyn Provider> {
-        Arc::new(TerraformProvider)
+        Arc::new(TerraformProvider { remote_state: None })
+    }
+
+    /// The provider with `terraform_remote_state`, reading backends through `reader`.
+    pub fn with_remote_state(reader: Arc<dyn RemoteStateReader>) -> Arc<dyn Provider> {
+        Arc::new(TerraformProvider {
+            remote_state: Some(reader),
+        })
     }
 }
 
@@ -47,22 +58,33 @@ impl Provider for TerraformProvider {
             .resources
             .insert("terraform_data".into(), TerraformData.schema());
         schema
+            .data_sources
+            .insert("terraform_remote_state".into(), remote_state::schema());
+        schema
     }
 
     async fn configure(&self, _config: &Value) -> Result<Arc<dyn Configured>, ProviderError> {
-        Ok(Arc::new(Builtin))
+        Ok(Arc::new(Builtin {
+            remote_state: self.remote_state.clone(),
+        }))
     }
 }
 
-struct Builtin;
+struct Builtin {
+    remote_state: Option<Arc<dyn RemoteStateReader>>,
+}
 
 impl Configured for Builtin {
     fn resource(&self, type_name: &str) -> Option<Arc<dyn Resource>> {
         (type_name == "terraform_data").then(|| Arc::new(TerraformData) as Arc<dyn Resource>)
     }
 
-    fn data_source(&self, _type_name: &str) -> Option<Arc<dyn DataSource>> {
-        None
+    fn data_source(&self, type_name: &str) -> Option<Arc<dyn DataSource>> {
+        (type_name == "terraform_remote_state").then(|| {
+            Arc::new(remote_state::RemoteState {
+                reader: self.remote_state.clone(),
+            }) as Arc<dyn DataSource>
+        })
     }
 }
 

@@ -36,7 +36,7 @@ use crate::plan::{
     Action, CheckInstance, CheckResult, CheckStatus, Deferred, Drift, OutputChange, Plan, PlanMode,
     ResourceChange,
 };
-use crate::state::local::Journal;
+use crate::state::Journal;
 use crate::state::{InstanceState, OutputState, Record, State};
 
 mod apply;
@@ -153,6 +153,7 @@ impl<'a> Walk<'a> {
                 .push(addr.clone());
         }
         let mut values = Values::default();
+        values.workspace = e.workspace.clone();
         values.expansions.insert(vec![], Some(vec![vec![]]));
         if phase != Phase::Validate {
             values.clock = crate::eval::functions::Clock {
@@ -293,6 +294,7 @@ impl<'a> Walk<'a> {
             config_files: e.config_files.clone(),
             prior_lineage: prior.lineage.clone(),
             prior_serial: prior.serial,
+            workspace: e.workspace.clone(),
             targets: opts.targets.iter().map(|t| t.to_string()).collect(),
             errored: false,
             checks: out.checks,

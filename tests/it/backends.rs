@@ -1,0 +1,488 @@
+//! State backends: the S3 backend on the local AWS emulator (lock object created with a
+//! conditional write, workspaces under `env:/`, journal segments that survive SIGKILL,
+//! force-unlock, state migration), local workspaces, and `terraform_remote_state` reading
+//! one configuration's outputs into another.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::aws::Moto;
+use crate::support::Workdir;
+
+/// One runtime for the test's own SDK calls, so the client's connections outlive each call.
+fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
+fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {
+    let sdk = rt().block_on(moto.sdk());
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+const BUCKET: &str = "team-state";
+const KEY: &str = "ml/platform.tfstate";
+
+fn make_bucket(moto: &Moto) -> aws_sdk_s3::Client {
+    let s3 = s3_client(moto);
+    rt().block_on(s3.create_bucket().bucket(BUCKET).send())
+        .unwrap();
+    s3
+}
+
+/// The arguments that vary by machine, passed with -backend-config as a CI job would.
+fn backend_hcl(moto: &Moto) -> String {
+    format!(
+        "access_key = \"test\"\nsecret_key = \"test\"\nendpoints = {{\n  s3  = \"{0}\"\n  sts = \"{0}\"\n}}\n",
+        moto.url
+    )
+}
+
+fn s3_config(body: &str) -> String {
+    format!(
+        "terraform {{\n  backend \"s3\" {{\n    bucket         = \"{BUCKET}\"\n    key            = \"{KEY}\"\n    region         = \"us-east-1\"\n    use_lockfile   = true\n    use_path_style = true\n    encrypt        = true\n  }}\n}}\n\n{body}"
+    )
+}
+
+fn keys(s3: &aws_sdk_s3::Client, prefix: &str) -> Vec<String> {
+    let out = rt()
+        .block_on(s3.list_objects_v2().bucket(BUCKET).prefix(prefix).send())
+        .unwrap();
+    out.contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect()
+}
+
+fn object(s3: &aws_sdk_s3::Client, key: &str) -> Option<Vec<u8>> {
+    let out = rt()
+        .block_on(s3.get_object().bucket(BUCKET).key(key).send())
+        .ok()?;
+    Some(
+        rt().block_on(out.body.collect())
+            .unwrap()
+            .into_bytes()
+            .to_vec(),
+    )
+}
+
+const PLATFORM: &str = r#"
+variable "db_password" {
+  type      = string
+  sensitive = true
+  default   = "hunter2-secret"
+}
+
+resource "terraform_data" "bucket" {
+  input = "ml-data-${terraform.workspace}"
+}
+
+output "bucket" {
+  value = terraform_data.bucket.output
+}
+
+output "workspace" {
+  value = terraform.workspace
+}
+
+output "db_password" {
+  value     = var.db_password
+  sensitive = true
+}
+"#;
+
+#[test]
+fn s3_backend_keeps_state_workspaces_and_feeds_remote_state() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto);
+    let w = Workdir::new();
+    w.write("main.tf", &s3_config(PLATFORM));
+    w.write("backend.hcl", &backend_hcl(&moto));
+
+    // Without init, Terraform's "Backend initialization required".
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("Backend initialization required"),
+        "{}",
+        r.stderr
+    );
+    assert!(r
+        .stderr
+        .contains("Initial configuration of the requested backend \"s3\""));
+
+    let init = w.ok(&["init", "-backend-config=backend.hcl"]);
+    assert!(
+        init.stdout
+            .contains("Successfully configured the backend \"s3\""),
+        "{}",
+        init.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        !w.path().join("mlform.tfstate").exists(),
+        "state stays out of the working directory"
+    );
+    let state = object(&s3, KEY).expect("state object");
+    let text = String::from_utf8(state).unwrap();
+    assert!(text.contains("ml-data-default"));
+    assert!(
+        !keys(&s3, "").iter().any(|k| k.ends_with(".tflock")),
+        "lock released"
+    );
+    assert!(
+        keys(&s3, &format!("{KEY}.journal/")).is_empty(),
+        "journal folded into the snapshot"
+    );
+    let replan = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(replan.code, 0, "{}{}", replan.stdout, replan.stderr);
+
+    // state pull prints the stored state; output reads it back.
+    let pulled = w.ok(&["state", "pull"]).stdout;
+    assert!(pulled.contains("\"lineage\""));
+    assert_eq!(
+        w.ok(&["output", "-raw", "bucket"]).stdout,
+        "ml-data-default"
+    );
+
+    // Workspaces isolate: dev's state is at env:/dev/KEY.
+    let new = w.ok(&["workspace", "new", "dev"]);
+    assert!(new
+        .stdout
+        .contains("Created and switched to workspace \"dev\"!"));
+    let plan = w.ok(&["plan"]);
+    assert!(plan.stdout.contains("1 to add"), "{}", plan.stdout);
+    w.ok(&["apply", "-auto-approve"]);
+    let dev =
+        String::from_utf8(object(&s3, &format!("env:/dev/{KEY}")).expect("dev state")).unwrap();
+    assert!(dev.contains("ml-data-dev"));
+    assert_eq!(w.ok(&["workspace", "list"]).stdout, "  default\n* dev\n\n");
+    w.ok(&["workspace", "select", "default"]);
+    assert_eq!(w.ok(&["output", "-raw", "workspace"]).stdout, "default");
+    let refused = w.run(&["workspace", "delete", "dev"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("terraform_data.bucket"),
+        "{}",
+        refused.stderr
+    );
+
+    // Another team's configuration reads these outputs; the sensitive one stays sensitive.
+    let reader = Workdir::new();
+    let remote = format!(
+        r#"
+data "terraform_remote_state" "platform" {{
+  backend = "s3"
+  config = {{
+    bucket                      = "{BUCKET}"
+    key                         = "{KEY}"
+    region                      = "us-east-1"
+    access_key                  = "test"
+    secret_key                  = "test"
+    use_path_style              = true
+    skip_credentials_validation = true
+    endpoints                   = {{ s3 = "{url}" }}
+  }}
+  workspace = "dev"
+}}
+
+resource "terraform_data" "consumer" {{
+  input = data.terraform_remote_state.platform.outputs.bucket
+}}
+
+output "upstream" {{
+  value = data.terraform_remote_state.platform.outputs.bucket
+}}
+
+output "password_length" {{
+  value     = length(data.terraform_remote_state.platform.outputs.db_password)
+  sensitive = true
+}}
+"#,
+        url = moto.url
+    );
+    reader.write("main.tf", &remote);
+    let applied = reader.ok(&["apply", "-auto-approve"]);
+    assert!(
+        applied.stdout.contains("upstream = \"ml-data-dev\""),
+        "{}",
+        applied.stdout
+    );
+    assert!(!applied.stdout.contains("hunter2"), "{}", applied.stdout);
+    reader.write(
+        "leak.tf",
+        "output \"leak\" {\n  value = data.terraform_remote_state.platform.outputs.db_password\n}\n",
+    );
+    let leak = reader.run(&["plan"]);
+    assert_eq!(leak.code, 1, "{}", leak.stdout);
+    assert!(leak.stderr.contains("sensitive"), "{}", leak.stderr);
+    assert!(!leak.stderr.contains("hunter2") && !leak.stdout.contains("hunter2"));
+}
+
+#[test]
+fn s3_lock_refuses_a_second_apply_and_force_unlock_clears_a_dead_holder() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto);
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &s3_config(
+            "resource \"time_sleep\" \"wait\" {\n  create_duration = \"4s\"\n}\nresource \"terraform_data\" \"after\" {\n  input = time_sleep.wait.id\n}\n",
+        ),
+    );
+    w.write("backend.hcl", &backend_hcl(&moto));
+    w.ok(&["init", "-backend-config=backend.hcl"]);
+
+    // Two applies at once: one proceeds, the other exits 1 naming the holder.
+    let spawn = || {
+        Command::new(crate::support::bin())
+            .args(["apply", "-auto-approve", "-no-color"])
+            .current_dir(w.path())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = spawn();
+    let started = Instant::now();
+    while !keys(&s3, "").iter().any(|k| k.ends_with(".tflock")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first apply never took the lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = spawn().wait_with_output().unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("Error acquiring the state lock"), "{err}");
+    assert!(
+        err.contains("Operation: OperationTypeApply") && err.contains("Who:"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("s3://{BUCKET}/{KEY}")), "{err}");
+
+    // A holder that died left its lock object: plan is refused until force-unlock.
+    let dead = serde_json::json!({
+        "ID": "6bd4a3c2-0d3f-4c5e-9d7b-1f2e3a4b5c6d",
+        "Operation": "OperationTypeApply",
+        "Info": "",
+        "Who": "ci@runner-7",
+        "Version": "1.11.4",
+        "Created": "2026-11-30T23:59:00Z",
+        "Path": format!("{BUCKET}/{KEY}"),
+    });
+    rt().block_on(
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(format!("{KEY}.tflock"))
+            .body(serde_json::to_vec(&dead).unwrap().into())
+            .send(),
+    )
+    .unwrap();
+    let refused = w.run(&["plan"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("ci@runner-7"), "{}", refused.stderr);
+    let wrong = w.run(&["force-unlock", "-force", "not-the-id"]);
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains("does not match existing lock ID"),
+        "{}",
+        wrong.stderr
+    );
+    let unlocked = w.ok(&[
+        "force-unlock",
+        "-force",
+        "6bd4a3c2-0d3f-4c5e-9d7b-1f2e3a4b5c6d",
+    ]);
+    assert!(unlocked.stdout.contains("successfully unlocked"));
+    let plan = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}
+
+fn plan_adds(text: &str) -> usize {
+    let re = regex::Regex::new(r"Plan: (\d+) to add").unwrap();
+    re.captures(text)
+        .map(|c| c[1].parse().unwrap())
+        .unwrap_or(0)
+}
+
+#[test]
+fn s3_sigkill_mid_apply_three_times_then_the_remainder() {
+    let total = 1000;
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto);
+    let w = Workdir::new();
+    let mut body = String::new();
+    for c in 0..100 {
+        for i in 0..10 {
+            if i == 0 {
+                body.push_str(&format!(
+                    "resource \"terraform_data\" \"c{c}_{i}\" {{\n  input = \"chain-{c}\"\n}}\n"
+                ));
+            } else {
+                body.push_str(&format!(
+                    "resource \"terraform_data\" \"c{c}_{i}\" {{\n  input = \"${{terraform_data.c{c}_{}.output}}-{i}\"\n}}\n",
+                    i - 1
+                ));
+            }
+        }
+    }
+    w.write("main.tf", &s3_config(&body));
+    w.write("backend.hcl", &backend_hcl(&moto));
+    w.ok(&["init", "-backend-config=backend.hcl"]);
+    let journal = format!("{KEY}.journal/");
+    let mut done_before = 0;
+    for kill in 1..=3 {
+        let mut child = Command::new(crate::support::bin())
+            .args(["apply", "-auto-approve", "-parallelism=4"])
+            .current_dir(w.path())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill once a few more journal segments landed, while it is still applying.
+        let started = Instant::now();
+        let mut killed = false;
+        while started.elapsed() < Duration::from_secs(120) {
+            if keys(&s3, &journal).len() >= 3 * kill {
+                child.kill().unwrap();
+                killed = true;
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.wait();
+        assert!(killed, "apply {kill} finished before it could be killed");
+        // The dead process's lock object stays, as in Terraform; clear it by its ID.
+        let lock: serde_json::Value =
+            serde_json::from_slice(&object(&s3, &format!("{KEY}.tflock")).expect("lock left"))
+                .unwrap();
+        w.ok(&["force-unlock", "-force", lock["ID"].as_str().unwrap()]);
+        let done = w.ok(&["state", "list"]).stdout.lines().count();
+        assert!(
+            done > done_before && done < total,
+            "kill {kill}: {done} of {total} recorded"
+        );
+        let plan = w.ok(&["plan"]);
+        assert_eq!(plan_adds(&plan.stdout), total - done, "kill {kill}");
+        done_before = done;
+    }
+    let applied = w.ok(&["apply", "-auto-approve"]);
+    assert!(
+        applied.stdout.contains(&format!(
+            "Resources: {} added, 0 changed, 0 destroyed",
+            total - done_before
+        )),
+        "{}",
+        applied.stdout
+    );
+    let listed = w.ok(&["state", "list"]).stdout;
+    assert_eq!(listed.lines().count(), total);
+    let replan = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(replan.code, 0, "{}", replan.stdout);
+    assert!(keys(&s3, &journal).is_empty());
+}
+
+#[test]
+fn local_state_migrates_to_s3_with_init_migrate_state() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto);
+    let w = Workdir::new();
+    w.write("main.tf", PLATFORM);
+    w.ok(&["apply", "-auto-approve"]);
+    w.ok(&["workspace", "new", "qa"]);
+    w.ok(&["apply", "-auto-approve"]);
+    w.ok(&["workspace", "select", "default"]);
+    w.write("main.tf", &s3_config(PLATFORM));
+    w.write("backend.hcl", &backend_hcl(&moto));
+    let refused = w.run(&["init", "-backend-config=backend.hcl"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("-migrate-state"),
+        "{}",
+        refused.stderr
+    );
+    let migrated = w.ok(&["init", "-backend-config=backend.hcl", "-migrate-state"]);
+    assert!(
+        migrated
+            .stdout
+            .contains("Copied the state of workspace \"qa\""),
+        "{}",
+        migrated.stdout
+    );
+    assert!(object(&s3, KEY).is_some() && object(&s3, &format!("env:/qa/{KEY}")).is_some());
+    let plan = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    // Changing the block afterwards needs init again.
+    w.write(
+        "main.tf",
+        &s3_config(PLATFORM).replace("encrypt        = true", "encrypt        = false"),
+    );
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("Backend configuration block has changed"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn local_workspaces_match_terraform() {
+    let w = Workdir::new();
+    w.write("main.tf", PLATFORM);
+    let mut transcript = String::new();
+    for args in [
+        &["workspace", "new", "dev"][..],
+        &["workspace", "list"],
+        &["workspace", "show"],
+        &["apply", "-auto-approve"],
+        &["workspace", "select", "default"],
+        &["workspace", "select", "nope"],
+        &["workspace", "new", "dev"],
+        &["workspace", "new", "a/b"],
+        &["workspace", "delete", "default"],
+        &["workspace", "delete", "dev"],
+        &["workspace", "delete", "-force", "dev"],
+        &["workspace", "select", "-or-create", "qa"],
+        &["workspace", "list"],
+        &["force-unlock", "-force", "some-id"],
+    ] {
+        let r = w.run(args);
+        transcript.push_str(&format!(
+            "$ mlform {}\n{}{}[exit {}]\n\n",
+            args.join(" "),
+            r.stdout,
+            r.stderr,
+            r.code
+        ));
+    }
+    assert!(w.path().join("mlform.tfstate.d/qa").is_dir());
+    assert!(!w.path().join("mlform.tfstate.d/dev").exists());
+    insta::assert_snapshot!(crate::support::normalize(&transcript));
+}
