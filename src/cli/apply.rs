@@ -54,7 +54,7 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
             if !ctx.var_args.is_empty() {
                 return Err(CliError::Message("Can't set variables when applying a saved plan: the plan already records the variable values it was made with.".into()));
             }
-            let plan = crate::plan::file::load(&path)?;
+            let plan = crate::plan::file::load(&path, &ctx.state_config()?.encryption()?.plan)?;
             if plan.errored {
                 return Err(CliError::Message(format!("Saved plan is not applyable\n\nThe plan in {} was made by a plan that failed with errors, so it cannot be applied. Fix the errors and run plan again.", p.display())));
             }
@@ -66,7 +66,10 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         Some(plan) => {
             let engine = ctx.engine_from_plan(&plan)?;
             let backend = ctx
-                .backend_with(&args.flags.state, engine.config.backend.clone())
+                .backend_with(
+                    &args.flags.state,
+                    super::backend::StateConfig::of(&engine.config),
+                )
                 .await?;
             let lock = ctx
                 .lock(&backend, &args.flags.state, "OperationTypeApply")
@@ -112,7 +115,10 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         }
     };
     let backend = ctx
-        .backend_with(&args.flags.state, engine.config.backend.clone())
+        .backend_with(
+            &args.flags.state,
+            super::backend::StateConfig::of(&engine.config),
+        )
         .await?;
     let mut state = state;
     if state.lineage.is_empty() {

@@ -13,9 +13,10 @@ use mlform_provider::{ProviderError, Value};
 use serde::{Deserialize, Serialize};
 
 use super::{CliError, Ctx, StateArgs};
-use crate::config::BackendBlock;
+use crate::config::{BackendBlock, EncryptionBlock, Module};
 use crate::diag::{Diagnostic, Sources};
 use crate::state::backend::{Backend, StateLock, Workspaces, DEFAULT_WORKSPACE};
+use crate::state::encryption::Encryption;
 use crate::state::local::LocalBackend;
 
 const SETTINGS_DIR: &str = ".mlform";
@@ -242,6 +243,7 @@ pub async fn open(kind: &str, config: &Value, dir: &Path) -> Result<Workspaces, 
                 key: layout.key,
                 workspace_key_prefix: layout.workspace_key_prefix,
                 locking: layout.use_lockfile,
+                sealer: Default::default(),
             })
         }
         other => Err(CliError::Message(format!(
@@ -257,23 +259,73 @@ pub fn init_required(reason: &str) -> CliError {
     ))
 }
 
+/// What of a configuration decides where and how its state is stored.
+#[derive(Clone, Default)]
+pub struct StateConfig {
+    pub backend: Option<BackendBlock>,
+    pub encryption: Option<EncryptionBlock>,
+}
+
+impl StateConfig {
+    pub fn of(module: &Module) -> StateConfig {
+        StateConfig {
+            backend: module.backend.clone(),
+            encryption: module.encryption.clone(),
+        }
+    }
+
+    /// The sealers, with the `TF_ENCRYPTION` environment variable (HCL of an encryption
+    /// block's body) merged over the configuration's block, as OpenTofu does.
+    pub fn encryption(&self) -> Result<Encryption, CliError> {
+        let mut block = self.encryption.clone();
+        if let Ok(text) = std::env::var("TF_ENCRYPTION") {
+            if !text.trim().is_empty() {
+                let body = hcl_edit::parser::parse_body(&text).map_err(|e| {
+                    CliError::Message(format!(
+                        "TF_ENCRYPTION is not a valid encryption configuration: {e}"
+                    ))
+                })?;
+                let mut diags = Vec::new();
+                let into = block.get_or_insert_with(EncryptionBlock::default);
+                crate::config::read_encryption(0, &body, into, &mut diags);
+                if let Some(d) = diags.iter().find(|d| d.is_error()) {
+                    return Err(CliError::Message(format!(
+                        "TF_ENCRYPTION: {}: {}",
+                        d.summary, d.detail
+                    )));
+                }
+            }
+        }
+        Encryption::from_block(block.as_ref())
+            .map_err(|e| CliError::Message(format!("Invalid encryption configuration: {e}")))
+    }
+}
+
 impl Ctx {
-    /// The root module's backend block, if any.
-    fn backend_block(&self) -> Result<Option<BackendBlock>, CliError> {
+    /// The root module's backend and encryption blocks, read from disk.
+    pub fn state_config(&self) -> Result<StateConfig, CliError> {
         let mut sources = Sources::default();
         match crate::config::load(&self.dir, &mut sources) {
-            Ok(m) => Ok(m.backend),
+            Ok(m) => Ok(StateConfig::of(&m)),
             Err(d) => Err(CliError::Diagnostics(d.0, sources)),
         }
     }
 
     /// The configured backend, as `init` saved it; the backend block must not have changed.
     pub async fn workspaces(&self) -> Result<Workspaces, CliError> {
-        self.workspaces_with(self.backend_block()?).await
+        self.workspaces_with(self.state_config()?).await
     }
 
     /// As [`Ctx::workspaces`], for a backend block already loaded (a saved plan's).
-    pub async fn workspaces_with(
+    pub async fn workspaces_with(&self, config: StateConfig) -> Result<Workspaces, CliError> {
+        let sealer = config.encryption()?.state;
+        Ok(self
+            .unsealed_workspaces(config.backend)
+            .await?
+            .sealed(sealer))
+    }
+
+    async fn unsealed_workspaces(
         &self,
         block: Option<BackendBlock>,
     ) -> Result<Workspaces, CliError> {
@@ -326,17 +378,14 @@ impl Ctx {
 
     /// The selected workspace's state (`-state=PATH` names a local file instead).
     pub async fn backend(&self, args: &StateArgs) -> Result<Backend, CliError> {
-        if args.state.is_some() {
-            return self.backend_with(args, None).await;
-        }
-        self.backend_with(args, self.backend_block()?).await
+        self.backend_with(args, self.state_config()?).await
     }
 
     /// As [`Ctx::backend`], with the backend block of a configuration already loaded.
     pub async fn backend_with(
         &self,
         args: &StateArgs,
-        block: Option<BackendBlock>,
+        config: StateConfig,
     ) -> Result<Backend, CliError> {
         if let Some(p) = &args.state {
             let path = if p.is_absolute() {
@@ -344,9 +393,12 @@ impl Ctx {
             } else {
                 self.dir.join(p)
             };
-            return Ok(Backend::Local(LocalBackend::new(path)));
+            return Ok(Backend::Local(LocalBackend {
+                path,
+                sealer: config.encryption()?.state,
+            }));
         }
-        let workspaces = self.workspaces_with(block).await?;
+        let workspaces = self.workspaces_with(config).await?;
         let ws = current_workspace(&self.dir);
         let backend = workspaces.backend(&ws);
         if ws != DEFAULT_WORKSPACE && !workspaces.list().await?.contains(&ws) {

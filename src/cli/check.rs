@@ -37,7 +37,7 @@ pub async fn check(ctx: &Ctx, args: CheckArgs) -> CliResult {
             } else {
                 ctx.dir.join(p)
             };
-            crate::plan::file::load(&path)?
+            crate::plan::file::load(&path, &ctx.state_config()?.encryption()?.plan)?
         }
         None => {
             super::plan::make_plan(ctx, &args.flags, false, true, "OperationTypePlan")

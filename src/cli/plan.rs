@@ -85,7 +85,10 @@ pub(super) async fn make_plan(
     let variables = ctx.variables(&mut engine)?;
     let opts = options(flags, destroy)?;
     let backend = ctx
-        .backend_with(&flags.state, engine.config.backend.clone())
+        .backend_with(
+            &flags.state,
+            super::backend::StateConfig::of(&engine.config),
+        )
         .await?;
     let lock = ctx.lock(&backend, &flags.state, operation).await?;
     let state = super::load_state(&backend).await?;
@@ -188,7 +191,13 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         } else {
             ctx.dir.join(out)
         };
-        crate::plan::file::save(&plan, &path)?;
+        crate::plan::file::save(
+            &plan,
+            &path,
+            &super::backend::StateConfig::of(&engine.config)
+                .encryption()?
+                .plan,
+        )?;
         if !args.json {
             println!("\n{}\n\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    mlform apply {:?}", "─".repeat(77), out.display(), out.display().to_string());
         }

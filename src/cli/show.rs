@@ -80,7 +80,7 @@ pub async fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
             ctx.dir.join(p)
         };
         if crate::plan::file::is_plan_file(&path) {
-            let plan = crate::plan::file::load(&path)?;
+            let plan = crate::plan::file::load(&path, &ctx.state_config()?.encryption()?.plan)?;
             let engine = ctx.engine_from_plan(&plan)?;
             if args.markdown {
                 let findings = crate::review::checks::check(&plan, &plan.config_files);
@@ -125,7 +125,12 @@ pub async fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                 "-markdown shows a saved plan: mlform show -markdown PLANFILE".into(),
             ));
         }
-        let state = crate::state::local::LocalBackend::new(path).load()?.0;
+        let state = crate::state::local::LocalBackend {
+            path,
+            sealer: ctx.state_config()?.encryption()?.state,
+        }
+        .load()?
+        .0;
         return show_state(&state, args.json);
     }
     let backend = ctx.backend(&args.state).await?;

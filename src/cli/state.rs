@@ -124,6 +124,10 @@ pub async fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
                 std::fs::read(ctx.dir.join(&path))
                     .map_err(|e| CliError::Message(format!("reading {path}: {e}")))?
             };
+            let sealer = ctx.state_config()?.encryption()?.state;
+            let bytes = sealer
+                .open(&bytes, &path)
+                .map_err(crate::state::StateError::from)?;
             let mut pushed = crate::state::decode(&bytes, &path)?;
             let backend = ctx.backend(&state).await?;
             let lock = ctx.lock(&backend, &state, "OperationTypeStatePush").await?;

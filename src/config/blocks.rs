@@ -433,6 +433,13 @@ pub(super) fn collect_terraform(
                     span: block_span(file, b),
                 });
             }
+            "encryption" => {
+                let into = module.encryption.get_or_insert_with(|| EncryptionBlock {
+                    span: block_span(file, b),
+                    ..EncryptionBlock::default()
+                });
+                read_encryption(file, &b.body, into, diags);
+            }
             "cloud" => diags.push(
                 Diagnostic::error(
                     "Unsupported block type",

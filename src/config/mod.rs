@@ -5,6 +5,7 @@
 
 mod blocks;
 mod braces;
+mod encryption;
 mod refactor;
 
 use blocks::*;
@@ -12,6 +13,9 @@ use blocks::*;
 pub use crate::addr::{Mode, ResourceKey};
 pub use crate::syntax::{is_identifier, literal_string, normalize_path, object_key_name};
 
+pub use encryption::{
+    read_encryption, EncryptionBlock, KeyProviderBlock, MethodBlock, TargetBlock,
+};
 pub use refactor::{CheckBlock, Import, Moved, Removed};
 
 use std::collections::BTreeMap;
@@ -173,6 +177,7 @@ pub struct Module {
     pub dir: PathBuf,
     pub required_providers: BTreeMap<String, String>,
     pub backend: Option<BackendBlock>,
+    pub encryption: Option<EncryptionBlock>,
     pub providers: Vec<ProviderBlock>,
     pub variables: BTreeMap<String, Variable>,
     pub locals: BTreeMap<String, Local>,

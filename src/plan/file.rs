@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Action, Deferred, Drift, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::addr::{parse_target, InstanceAddr, Target};
+use crate::state::encryption::Sealer;
 use crate::state::MarkedValue;
 
 const FORMAT: &str = "mlform-plan";
@@ -106,7 +107,8 @@ fn addr(s: &str) -> Option<InstanceAddr> {
     }
 }
 
-pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
+/// Writes the plan, sealed by `sealer` when plan encryption is configured.
+pub fn save(plan: &Plan, path: &Path, sealer: &Sealer) -> Result<(), PlanFileError> {
     let file = PlanFile {
         format: FORMAT.into(),
         version: VERSION,
@@ -171,7 +173,11 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
         checks: plan.checks.clone(),
         timestamp: plan.timestamp.clone(),
     };
-    let bytes = serde_json::to_vec(&file).expect("plan serializes");
+    let bytes = sealer.seal(
+        serde_json::to_vec(&file).expect("plan serializes"),
+        None,
+        None,
+    );
     let io = |action| {
         move |source| PlanFileError::Io {
             action,
@@ -196,16 +202,28 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
 pub fn is_plan_file(path: &Path) -> bool {
     path.is_file()
         && std::fs::read(path)
-            .map(|b| b.starts_with(b"{\"format\":\"mlform-plan\""))
+            .map(|b| {
+                b.starts_with(b"{\"format\":\"mlform-plan\"")
+                    || (b.starts_with(b"{\"meta\":")
+                        && b.windows(16).any(|w| w == b"\"encrypted_data\""))
+            })
             .unwrap_or(false)
 }
 
-pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
+/// Reads a plan, opening it with `sealer` (which refuses a plaintext plan when plan
+/// encryption is configured without an unencrypted fallback).
+pub fn load(path: &Path, sealer: &Sealer) -> Result<Plan, PlanFileError> {
     let bytes = std::fs::read(path).map_err(|source| PlanFileError::Io {
         action: "reading",
         path: path.display().to_string(),
         source,
     })?;
+    let bytes = sealer
+        .open(&bytes, &path.display().to_string())
+        .map_err(|e| PlanFileError::Invalid {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
     let invalid = |reason: String| PlanFileError::Invalid {
         path: path.display().to_string(),
         reason,

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use mlform_provider::ObjectStore;
 
+use super::encryption::Sealer;
 use super::local::{self, LocalBackend};
 use super::remote::{RemoteBackend, RemoteLock};
 use super::{Journal, State, StateError};
@@ -148,6 +149,7 @@ pub enum Workspaces {
     Local {
         path: PathBuf,
         workspace_dir: PathBuf,
+        sealer: Sealer,
     },
     /// An object store: the default workspace at `key`, the others at
     /// `workspace_key_prefix/NAME/key` (Terraform's S3 layout).
@@ -156,6 +158,7 @@ pub enum Workspaces {
         key: String,
         workspace_key_prefix: String,
         locking: bool,
+        sealer: Sealer,
     },
 }
 
@@ -165,7 +168,16 @@ impl Workspaces {
         Workspaces::Local {
             path: dir.join(path.unwrap_or(local::DEFAULT_STATE_FILE)),
             workspace_dir: dir.join(workspace_dir.unwrap_or(local::DEFAULT_WORKSPACE_DIR)),
+            sealer: Sealer::plaintext(),
         }
+    }
+
+    /// The same backend, sealing state with `sealer`.
+    pub fn sealed(mut self, with: Sealer) -> Workspaces {
+        match &mut self {
+            Workspaces::Local { sealer, .. } | Workspaces::Remote { sealer, .. } => *sealer = with,
+        }
+        self
     }
 
     /// One workspace's state.
@@ -175,18 +187,23 @@ impl Workspaces {
             Workspaces::Local {
                 path,
                 workspace_dir,
-            } => Backend::Local(LocalBackend::new(if default {
-                path.clone()
-            } else {
-                workspace_dir
-                    .join(workspace)
-                    .join(local::DEFAULT_STATE_FILE)
-            })),
+                sealer,
+            } => Backend::Local(LocalBackend {
+                path: if default {
+                    path.clone()
+                } else {
+                    workspace_dir
+                        .join(workspace)
+                        .join(local::DEFAULT_STATE_FILE)
+                },
+                sealer: sealer.clone(),
+            }),
             Workspaces::Remote {
                 store,
                 key,
                 workspace_key_prefix,
                 locking,
+                sealer,
             } => Backend::Remote(RemoteBackend {
                 store: store.clone(),
                 key: if default {
@@ -195,6 +212,7 @@ impl Workspaces {
                     format!("{workspace_key_prefix}/{workspace}/{key}")
                 },
                 locking: *locking,
+                sealer: sealer.clone(),
             }),
         }
     }

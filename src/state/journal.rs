@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::encryption::Sealer;
 use super::{InstanceFile, MarkedValue, OutputState, Record, State, StateError};
 use crate::addr::InstanceAddr;
 
@@ -48,23 +49,40 @@ impl JournalHeader {
 
 /// Folds journal text (a header line, then records) into `state`. Returns whether any
 /// record applied. A journal for another snapshot (already folded, or stale) changes nothing.
-pub(crate) fn fold(state: &mut State, text: &[u8]) -> bool {
+/// A sealed record that does not open (wrong key) is an error, never a silent end.
+pub(crate) fn fold(
+    state: &mut State,
+    text: &[u8],
+    sealer: &Sealer,
+    what: &str,
+) -> Result<bool, StateError> {
     let mut lines = text.split(|b| *b == b'\n');
     let Some(header) = lines.next() else {
-        return false;
+        return Ok(false);
     };
     let Ok(header) = serde_json::from_slice::<JournalHeader>(header) else {
-        return false;
+        return Ok(false);
     };
     if !header.builds_on(state) {
-        return false;
+        return Ok(false);
     }
     state.lineage = header.lineage;
     let mut any = false;
     for line in lines {
         // A torn last line (crash mid-write) does not parse and ends the journal.
-        let Ok(entry) = serde_json::from_slice::<JournalEntry>(line) else {
-            break;
+        let entry = match serde_json::from_slice::<JournalEntry>(line) {
+            Ok(entry) => entry,
+            Err(_)
+                if sealer.encrypts()
+                    && serde_json::from_slice::<serde_json::Value>(line).is_ok() =>
+            {
+                let plain = sealer.open(line, what)?;
+                match serde_json::from_slice::<JournalEntry>(&plain) {
+                    Ok(entry) => entry,
+                    Err(_) => break,
+                }
+            }
+            Err(_) => break,
         };
         let Some(record) = entry.into_record() else {
             break;
@@ -72,7 +90,7 @@ pub(crate) fn fold(state: &mut State, text: &[u8]) -> bool {
         state.apply_record(&record);
         any = true;
     }
-    any
+    Ok(any)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -179,6 +197,7 @@ struct Pending {
 
 struct JournalInner {
     sink: Box<dyn GroupSink>,
+    sealer: Sealer,
     pending: std::sync::Mutex<Pending>,
     /// What is known durable; held by the committing task.
     commit: tokio::sync::Mutex<CommitState>,
@@ -200,10 +219,11 @@ pub struct Journal {
 }
 
 impl Journal {
-    pub(crate) fn new(sink: Box<dyn GroupSink>) -> Journal {
+    pub(crate) fn new(sink: Box<dyn GroupSink>, sealer: Sealer) -> Journal {
         Journal {
             inner: Arc::new(JournalInner {
                 sink,
+                sealer,
                 pending: std::sync::Mutex::new(Pending::default()),
                 commit: tokio::sync::Mutex::new(CommitState::default()),
             }),
@@ -213,11 +233,12 @@ impl Journal {
     /// Appends a record and returns once it is durable. Records appended by tasks that
     /// finish at the same time are written together.
     pub async fn append(&self, record: &Record) -> Result<(), StateError> {
-        let line = serde_json::to_string(&JournalEntry::from_record(record))
+        let line = serde_json::to_vec(&JournalEntry::from_record(record))
             .expect("journal entry serializes");
+        let line = self.inner.sealer.seal(line, None, None);
         let seq = {
             let mut p = self.inner.pending.lock().expect("journal lock");
-            p.buf.extend_from_slice(line.as_bytes());
+            p.buf.extend_from_slice(&line);
             p.buf.push(b'\n');
             p.next_seq += 1;
             p.next_seq
@@ -298,7 +319,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_write_fails_every_later_append() {
         let fail = Arc::new(AtomicBool::new(true));
-        let journal = Journal::new(Box::new(Flaky { fail: fail.clone() }));
+        let journal = Journal::new(Box::new(Flaky { fail: fail.clone() }), Sealer::plaintext());
         assert!(journal.append(&put("terraform_data.a")).await.is_err());
         // The sink works again, yet nothing after the lost group may count as durable.
         fail.store(false, Ordering::SeqCst);
@@ -329,7 +350,7 @@ mod tests {
         text.extend(
             serde_json::to_vec(&JournalEntry::from_record(&put("terraform_data.a"))).unwrap(),
         );
-        assert!(!fold(&mut state, &text));
+        assert!(!fold(&mut state, &text, &Sealer::plaintext(), "j").unwrap());
         assert!(state.instances.is_empty());
     }
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::encryption::Sealer;
 use super::journal::{self, GroupSink, Journal, JournalHeader};
 use super::{decode, encode, State, StateError};
 
@@ -24,6 +25,8 @@ pub const DEFAULT_WORKSPACE_DIR: &str = "mlform.tfstate.d";
 #[derive(Debug, Clone)]
 pub struct LocalBackend {
     pub path: PathBuf,
+    /// How snapshots and journal records are sealed (plaintext unless configured).
+    pub sealer: Sealer,
 }
 
 fn io_err<'a>(
@@ -78,7 +81,10 @@ struct LockInfo {
 
 impl LocalBackend {
     pub fn new(path: impl Into<PathBuf>) -> LocalBackend {
-        LocalBackend { path: path.into() }
+        LocalBackend {
+            path: path.into(),
+            sealer: Sealer::plaintext(),
+        }
     }
 
     pub fn journal_path(&self) -> PathBuf {
@@ -165,7 +171,10 @@ impl LocalBackend {
     pub fn load(&self) -> Result<(State, bool), StateError> {
         let mut state = match std::fs::read(&self.path) {
             Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => State::default(),
-            Ok(bytes) => decode(&bytes, &self.path.display().to_string())?,
+            Ok(bytes) => {
+                let what = self.path.display().to_string();
+                decode(&self.sealer.open(&bytes, &what)?, &what)?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
             Err(e) => return Err(io_err("reading", &self.path)(e)),
         };
@@ -179,7 +188,7 @@ impl LocalBackend {
     fn fold_journal(&self, state: &mut State) -> Result<bool, StateError> {
         let path = self.journal_path();
         match std::fs::read(&path) {
-            Ok(text) => Ok(journal::fold(state, &text)),
+            Ok(text) => journal::fold(state, &text, &self.sealer, &path.display().to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(io_err("reading", &path)(e)),
         }
@@ -194,7 +203,9 @@ impl LocalBackend {
     /// Writes a snapshot atomically: backup of the previous one, temp file, fsync, rename,
     /// fsync of the directory; then empties the journal. `state.serial` must already be new.
     pub fn write_snapshot(&self, state: &State) -> Result<(), StateError> {
-        let bytes = encode(state);
+        let bytes = self
+            .sealer
+            .seal(encode(state), Some(state.serial), Some(&state.lineage));
         let dir = self
             .path
             .parent()
@@ -238,10 +249,13 @@ impl LocalBackend {
         file.write_all(JournalHeader::of(state).line().as_bytes())
             .map_err(io_err("writing", &path))?;
         file.sync_all().map_err(io_err("syncing", &path))?;
-        Ok(Journal::new(Box::new(FileSink {
-            path,
-            file: Arc::new(std::sync::Mutex::new(file)),
-        })))
+        Ok(Journal::new(
+            Box::new(FileSink {
+                path,
+                file: Arc::new(std::sync::Mutex::new(file)),
+            }),
+            self.sealer.clone(),
+        ))
     }
 }
 

@@ -3,6 +3,7 @@
 //! journal that makes every finished resource durable without rewriting the whole file.
 
 pub mod backend;
+pub mod encryption;
 mod journal;
 pub mod local;
 mod marked;
@@ -218,6 +219,9 @@ pub enum StateError {
     /// `force-unlock` was given another lock's ID.
     #[error("Failed to unlock state: lock ID {given:?} does not match existing lock ID {held:?}")]
     LockIdMismatch { given: String, held: String },
+    /// State could not be encrypted or decrypted.
+    #[error(transparent)]
+    Encryption(#[from] encryption::EncryptionError),
     /// A workspace operation that cannot be done.
     #[error("{0}")]
     Workspace(String),

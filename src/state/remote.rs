@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use mlform_provider::{ObjectStore, StoreError};
 use serde::{Deserialize, Serialize};
 
+use super::encryption::Sealer;
 use super::journal::{self, GroupSink, Journal, JournalHeader};
 use super::{decode, encode, State, StateError};
 
@@ -23,6 +24,8 @@ pub struct RemoteBackend {
     pub key: String,
     /// Whether plan and apply take the lock object (`use_lockfile`).
     pub locking: bool,
+    /// How snapshots and journal segments are sealed.
+    pub sealer: Sealer,
 }
 
 fn store_err(e: StoreError) -> StateError {
@@ -141,7 +144,7 @@ impl RemoteBackend {
         let mut state = match self.store.get(&self.key).await.map_err(store_err)? {
             None => State::default(),
             Some(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => State::default(),
-            Some(bytes) => decode(&bytes, &self.locate())?,
+            Some(bytes) => decode(&self.sealer.open(&bytes, &self.locate())?, &self.locate())?,
         };
         let mut folded = false;
         for key in self
@@ -151,7 +154,7 @@ impl RemoteBackend {
             .map_err(store_err)?
         {
             if let Some(text) = self.store.get(&key).await.map_err(store_err)? {
-                folded |= journal::fold(&mut state, &text);
+                folded |= journal::fold(&mut state, &text, &self.sealer, &self.store.locate(&key))?;
             }
         }
         if folded {
@@ -181,7 +184,11 @@ impl RemoteBackend {
     /// built on an older snapshot).
     pub async fn write_snapshot(&self, state: &State) -> Result<(), StateError> {
         self.store
-            .put(&self.key, encode(state))
+            .put(
+                &self.key,
+                self.sealer
+                    .seal(encode(state), Some(state.serial), Some(&state.lineage)),
+            )
             .await
             .map_err(store_err)?;
         for key in self
@@ -211,17 +218,20 @@ impl RemoteBackend {
 
     pub fn open_journal(&self, state: &State) -> Journal {
         let run = uuid::Uuid::new_v4().simple().to_string();
-        Journal::new(Box::new(SegmentSink {
-            store: self.store.clone(),
-            prefix: format!(
-                "{}{:012}-{}/",
-                self.journal_prefix(),
-                state.serial,
-                &run[..8]
-            ),
-            header: JournalHeader::of(state).line(),
-            next: std::sync::atomic::AtomicU64::new(0),
-        }))
+        Journal::new(
+            Box::new(SegmentSink {
+                store: self.store.clone(),
+                prefix: format!(
+                    "{}{:012}-{}/",
+                    self.journal_prefix(),
+                    state.serial,
+                    &run[..8]
+                ),
+                header: JournalHeader::of(state).line(),
+                next: std::sync::atomic::AtomicU64::new(0),
+            }),
+            self.sealer.clone(),
+        )
     }
 }
 

@@ -486,3 +486,90 @@ fn local_workspaces_match_terraform() {
     assert!(!w.path().join("mlform.tfstate.d/dev").exists());
     insta::assert_snapshot!(crate::support::normalize(&transcript));
 }
+
+const ENCRYPTION: &str = r#"
+terraform {
+  encryption {
+    key_provider "pbkdf2" "team" {}
+    method "aes_gcm" "team" {
+      keys = key_provider.pbkdf2.team
+    }
+    method "unencrypted" "legacy" {}
+    state {
+      method   = method.aes_gcm.team
+      enforced = true
+      fallback {
+        method = method.unencrypted.legacy
+      }
+    }
+    plan {
+      method = method.aes_gcm.team
+    }
+  }
+}
+"#;
+
+fn passphrase(p: &str) -> String {
+    format!("key_provider \"pbkdf2\" \"team\" {{\n  passphrase = \"{p}\"\n}}\n")
+}
+
+#[test]
+fn encrypted_state_and_plans_hold_no_secret_in_the_clear() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto);
+    let w = Workdir::new();
+    w.write("main.tf", &s3_config(PLATFORM));
+    w.write("backend.hcl", &backend_hcl(&moto));
+    w.ok(&["init", "-backend-config=backend.hcl"]);
+    // Plaintext state first; then the team turns encryption on, migrating through the
+    // unencrypted fallback.
+    w.ok(&["apply", "-auto-approve"]);
+    assert!(String::from_utf8(object(&s3, KEY).unwrap())
+        .unwrap()
+        .contains("hunter2-secret"));
+    w.write("encryption.tf", ENCRYPTION);
+    let key = passphrase("correct-horse-battery-staple");
+    let env = [("TF_ENCRYPTION", key.as_str())];
+    w.write(
+        "main.tf",
+        &s3_config(&PLATFORM.replace("ml-data-", "ml-datasets-")),
+    );
+    let applied = w.run_env(&["apply", "-auto-approve"], &env);
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    let sealed = String::from_utf8(object(&s3, KEY).unwrap()).unwrap();
+    assert!(sealed.contains("\"encrypted_data\"") && sealed.contains("key_provider.pbkdf2.team"));
+    for secret in ["hunter2", "ml-datasets", "terraform_data"] {
+        assert!(!sealed.contains(secret), "{secret} in the clear: {sealed}");
+    }
+    let replan = w.run_env(&["plan", "-detailed-exitcode", "-out=p.plan"], &env);
+    assert_eq!(replan.code, 0, "{}{}", replan.stdout, replan.stderr);
+    let plan = std::fs::read_to_string(w.path().join("p.plan")).unwrap();
+    assert!(
+        plan.contains("encrypted_data")
+            && !plan.contains("hunter2")
+            && !plan.contains("ml-datasets")
+    );
+    let shown = w.run_env(&["show", "p.plan"], &env);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert_eq!(
+        w.run_env(&["output", "-raw", "bucket"], &env).stdout,
+        "ml-datasets-default"
+    );
+
+    // A wrong passphrase is a clear error, and nothing is overwritten.
+    let wrong = passphrase("not-the-team-passphrase");
+    let r = w.run_env(
+        &["apply", "-auto-approve"],
+        &[("TF_ENCRYPTION", wrong.as_str())],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("wrong passphrase"), "{}", r.stderr);
+    assert_eq!(
+        String::from_utf8(object(&s3, KEY).unwrap()).unwrap(),
+        sealed
+    );
+    // Without any passphrase: the key provider says what is missing.
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("needs a passphrase"), "{}", r.stderr);
+}

@@ -45,6 +45,20 @@ impl Workdir {
         Run::from(out)
     }
 
+    /// Runs mlform with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("TF_LOG")
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("run mlform"))
+    }
+
     /// Runs and asserts success.
     pub fn ok(&self, args: &[&str]) -> Run {
         let r = self.run(args);
