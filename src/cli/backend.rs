@@ -302,13 +302,13 @@ impl StateConfig {
 }
 
 impl Ctx {
-    /// The root module's backend and encryption blocks, read from disk.
+    /// The root module's backend and encryption blocks, read from disk. Problems elsewhere
+    /// in the configuration (a child module gone, say) do not matter here: state commands
+    /// and saved plans work without them; the blocks' own problems are checked when used.
     pub fn state_config(&self) -> Result<StateConfig, CliError> {
         let mut sources = Sources::default();
-        match crate::config::load(&self.dir, &mut sources) {
-            Ok(m) => Ok(StateConfig::of(&m)),
-            Err(d) => Err(CliError::Diagnostics(d.0, sources)),
-        }
+        let (module, _) = crate::config::load_lenient(&self.dir, &mut sources);
+        Ok(StateConfig::of(&module))
     }
 
     /// The configured backend, as `init` saved it; the backend block must not have changed.

@@ -8,6 +8,7 @@ use super::{CliError, CliResult, Ctx};
 use crate::diag::{Diagnostic, Sources, Span};
 
 pub async fn init(ctx: &Ctx, args: super::InitArgs) -> CliResult {
+    super::get::install_modules(&ctx.dir, args.upgrade == Some(true))?;
     let engine = ctx.load_engine()?;
     println!("\nInitializing the backend...");
     if args.backend != Some(false) {
@@ -89,7 +90,10 @@ async fn init_backend(
     {
         return Err(CliError::Message("Backend configuration changed\n\nA change in the backend configuration has been detected, which may require migrating existing state.\n\nIf you wish to attempt automatic migration of the state, use \"mlform init -migrate-state\".\nIf you wish to store the current configuration with no changes to the state, use \"mlform init -reconfigure\".".into()));
     }
-    let new = b::open(&kind, &merged, &ctx.dir).await?;
+    let sealer = b::StateConfig::of(&engine.config).encryption()?.state;
+    let new = b::open(&kind, &merged, &ctx.dir)
+        .await?
+        .sealed(sealer.clone());
     let new_workspaces = new.list().await?;
     let old = match &saved {
         Some(s) => Some(
@@ -98,11 +102,12 @@ async fn init_backend(
                 &mlform_provider::Value::from_json(&s.config),
                 &ctx.dir,
             )
-            .await?,
+            .await?
+            .sealed(sealer.clone()),
         ),
-        None if kind != "local" => Some(crate::state::backend::Workspaces::local(
-            &ctx.dir, None, None,
-        )),
+        None if kind != "local" => Some(
+            crate::state::backend::Workspaces::local(&ctx.dir, None, None).sealed(sealer.clone()),
+        ),
         None => None,
     };
     if let (Some(old), false) = (&old, args.reconfigure) {

@@ -6,6 +6,7 @@ mod apply;
 mod backend;
 mod check;
 mod generate;
+mod get;
 mod misc;
 mod plan;
 mod progress;
@@ -73,6 +74,8 @@ pub struct Cli {
 enum Command {
     /// Prepare the working directory: check the configuration and its providers.
     Init(InitArgs),
+    /// Install the remote modules the configuration calls.
+    Get(get::GetArgs),
     /// Check whether the configuration is valid.
     Validate(ValidateArgs),
     /// Reformat configuration files to the canonical style.
@@ -113,7 +116,7 @@ enum Command {
 
 #[derive(Args, Debug)]
 pub struct InitArgs {
-    /// Accepted for compatibility; mlform's providers are built in.
+    /// Install every remote module again, moving branches forward (providers are built in).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     upgrade: Option<bool>,
     #[arg(long, num_args = 0..=1, default_missing_value = "false", action = ArgAction::Set)]
@@ -412,6 +415,7 @@ pub fn run(args: Vec<String>) -> i32 {
         }
         let result = match cli.command {
             Command::Init(a) => misc::init(&ctx, a).await,
+            Command::Get(a) => get::get(&ctx, a),
             Command::Validate(a) => misc::validate(&ctx, a.json).await,
             Command::Fmt(a) => misc::fmt(&ctx, a),
             Command::Plan(a) => plan::plan(&ctx, a).await,

@@ -7,6 +7,7 @@ mod blocks;
 mod braces;
 mod encryption;
 mod refactor;
+pub mod sources;
 
 use blocks::*;
 
@@ -178,6 +179,8 @@ pub struct Module {
     pub required_providers: BTreeMap<String, String>,
     pub backend: Option<BackendBlock>,
     pub encryption: Option<EncryptionBlock>,
+    /// Remote module calls not installed yet: (module key, source).
+    pub uninstalled: Vec<(String, String)>,
     pub providers: Vec<ProviderBlock>,
     pub variables: BTreeMap<String, Variable>,
     pub locals: BTreeMap<String, Local>,
@@ -203,13 +206,30 @@ impl Module {
 
 /// Loads the root module in `dir` and every child module it calls.
 pub fn load(dir: &Path, sources: &mut Sources) -> Result<Module, Diagnostics> {
-    let mut diags = Vec::new();
-    let module = load_module(dir, dir, sources, &mut diags, 0);
+    let (module, diags) = load_lenient(dir, sources);
     if diags.iter().any(Diagnostic::is_error) {
         Err(Diagnostics(diags))
     } else {
         Ok(module)
     }
+}
+
+/// Loads what can be loaded, with every diagnostic; `init` uses it to find the remote
+/// modules still to install (`Module::uninstalled`, gathered over the tree).
+pub fn load_lenient(dir: &Path, sources: &mut Sources) -> (Module, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let manifest = sources::Manifest::read(dir);
+    let mut module = load_module(dir, dir, &[], &manifest, sources, &mut diags, 0);
+    fn gather(m: &Module, out: &mut Vec<(String, String)>) {
+        out.extend(m.uninstalled.iter().cloned());
+        for c in m.children.values() {
+            gather(c, out);
+        }
+    }
+    let mut all = Vec::new();
+    gather(&module, &mut all);
+    module.uninstalled = all;
+    (module, diags)
 }
 
 /// Loads from in-memory files (a saved plan carries its configuration this way).
@@ -219,7 +239,8 @@ pub fn load_from_files(
     sources: &mut Sources,
 ) -> Result<Module, Diagnostics> {
     let mut diags = Vec::new();
-    let module = load_module_files(root, root, files, sources, &mut diags, 0);
+    let manifest = sources::Manifest::read(root);
+    let module = load_module_files(root, root, &[], &manifest, files, sources, &mut diags, 0);
     if diags.iter().any(Diagnostic::is_error) {
         Err(Diagnostics(diags))
     } else {
@@ -241,8 +262,14 @@ pub fn collect_files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().to_string();
             if path.is_dir() {
-                if depth < 16 && !name.starts_with('.') {
+                let installed = path == root.join(sources::MODULES_DIR);
+                if depth < 16 && (!name.starts_with('.') || installed) {
                     walk(root, &path, out, depth + 1)?;
+                } else if depth == 0 && name == ".mlform" {
+                    let modules = root.join(sources::MODULES_DIR);
+                    if modules.is_dir() {
+                        walk(root, &modules, out, depth + 2)?;
+                    }
                 }
             } else if name.ends_with(".tf") {
                 let rel = path
@@ -270,6 +297,8 @@ fn display_name(root: &Path, path: &Path) -> String {
 fn load_module(
     root: &Path,
     dir: &Path,
+    path: &[String],
+    manifest: &sources::Manifest,
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
     depth: usize,
@@ -302,21 +331,26 @@ fn load_module(
     build_module(
         root,
         dir,
+        path,
+        manifest,
         files,
         sources,
         diags,
         depth,
-        &mut |child_dir, sources, diags, depth| {
+        &mut |child_dir, child_path, sources, diags, depth| {
             child_dir
                 .is_dir()
-                .then(|| load_module(root, child_dir, sources, diags, depth))
+                .then(|| load_module(root, child_dir, child_path, manifest, sources, diags, depth))
         },
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn load_module_files(
     root: &Path,
     dir: &Path,
+    path: &[String],
+    manifest: &sources::Manifest,
     all: &[(String, String)],
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
@@ -337,27 +371,36 @@ fn load_module_files(
     build_module(
         root,
         dir,
+        path,
+        manifest,
         files,
         sources,
         diags,
         depth,
-        &mut |child_dir, sources, diags, depth| {
+        &mut |child_dir, child_path, sources, diags, depth| {
             let rel = display_name(root, child_dir);
             let present = all
                 .iter()
                 .any(|(name, _)| Path::new(name).starts_with(&rel));
-            present.then(|| load_module_files(root, child_dir, all, sources, diags, depth))
+            present.then(|| {
+                load_module_files(
+                    root, child_dir, child_path, manifest, all, sources, diags, depth,
+                )
+            })
         },
     )
 }
 
 /// Loads a child module directory; `None` when it does not exist.
 type ChildLoader<'a> =
-    dyn FnMut(&Path, &mut Sources, &mut Vec<Diagnostic>, usize) -> Option<Module> + 'a;
+    dyn FnMut(&Path, &[String], &mut Sources, &mut Vec<Diagnostic>, usize) -> Option<Module> + 'a;
 
+#[allow(clippy::too_many_arguments)]
 fn build_module(
     root: &Path,
     dir: &Path,
+    path: &[String],
+    manifest: &sources::Manifest,
     files: Vec<(String, String)>,
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
@@ -409,20 +452,38 @@ fn build_module(
     }
     let calls: Vec<ModuleCall> = module.module_calls.values().cloned().collect();
     for call in calls {
-        if !(call.source.starts_with("./") || call.source.starts_with("../")) {
-            diags.push(
-                Diagnostic::error(
-                    "Unsupported module source",
-                    format!(
-                        "Module \"{}\" has source \"{}\"; mlform loads modules from local paths.",
-                        call.name, call.source
-                    ),
-                )
-                .at(call.span.clone())
-                .hint("Use a path starting with ./ or ../, relative to the calling module."),
-            );
-            continue;
-        }
+        let mut child_path = path.to_vec();
+        child_path.push(call.name.clone());
+        let key = child_path.join(".");
+        let child_dir = match sources::parse(&call.source) {
+            sources::Source::Local(rel) => normalize_path(&dir.join(rel)),
+            sources::Source::Git(_) => match manifest.dir_of(root, &key, &call.source) {
+                Some(d) => d,
+                None => {
+                    module.uninstalled.push((key.clone(), call.source.clone()));
+                    diags.push(
+                        Diagnostic::error(
+                            "Module not installed",
+                            format!("The module \"{}\" ({}) is not installed yet, or was installed from another source.", call.name, call.source),
+                        )
+                        .at(call.span.clone())
+                        .hint("Run \"mlform init\" to install the modules this configuration calls."),
+                    );
+                    continue;
+                }
+            },
+            sources::Source::Unsupported(why) => {
+                diags.push(
+                    Diagnostic::error(
+                        "Unsupported module source",
+                        format!("Module \"{}\" has source \"{}\": {why}.", call.name, call.source),
+                    )
+                    .at(call.span.clone())
+                    .hint("Use a path starting with ./ or ../, or a git repository: git::https://host/repo.git?ref=v1.0.0."),
+                );
+                continue;
+            }
+        };
         if depth > 32 {
             diags.push(
                 Diagnostic::error(
@@ -433,8 +494,7 @@ fn build_module(
             );
             continue;
         }
-        let child_dir = normalize_path(&dir.join(&call.source));
-        let Some(child) = load_child(&child_dir, sources, diags, depth + 1) else {
+        let Some(child) = load_child(&child_dir, &child_path, sources, diags, depth + 1) else {
             diags.push(
                 Diagnostic::error(
                     "Module not found",

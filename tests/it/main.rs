@@ -14,6 +14,7 @@ mod fuzz;
 mod hostile;
 mod kubernetes;
 mod lifecycle;
+mod module_sources;
 mod property;
 mod random;
 mod refactoring;
