@@ -14,10 +14,6 @@ pub enum WorkspaceCommand {
         /// Populate the new workspace with a copy of this state file.
         #[arg(long, value_name = "PATH")]
         state: Option<std::path::PathBuf>,
-        #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, default_value = "true")]
-        lock: bool,
-        #[arg(long = "lock-timeout", default_value = "0s")]
-        lock_timeout: String,
     },
     /// Select a workspace.
     Select {
@@ -76,7 +72,7 @@ async fn create(ctx: &Ctx, name: &str, from: Option<&std::path::Path>) -> CliRes
 pub async fn run(ctx: &Ctx, cmd: WorkspaceCommand) -> CliResult {
     let current = super::backend::current_workspace(&ctx.dir);
     match cmd {
-        WorkspaceCommand::New { name, state, .. } => {
+        WorkspaceCommand::New { name, state } => {
             check_workspace_name(&name)?;
             create(ctx, &name, state.as_deref()).await
         }

@@ -191,6 +191,10 @@ impl RemoteBackend {
             )
             .await
             .map_err(store_err)?;
+        self.delete_journal().await
+    }
+
+    async fn delete_journal(&self) -> Result<(), StateError> {
         for key in self
             .store
             .list(&self.journal_prefix())
@@ -204,14 +208,7 @@ impl RemoteBackend {
 
     /// Removes the state object, its journal and its lock (workspace delete).
     pub async fn delete_all(&self) -> Result<(), StateError> {
-        for key in self
-            .store
-            .list(&self.journal_prefix())
-            .await
-            .map_err(store_err)?
-        {
-            self.store.delete(&key).await.map_err(store_err)?;
-        }
+        self.delete_journal().await?;
         self.store.delete(&self.key).await.map_err(store_err)?;
         self.store.delete(&self.lock_key()).await.map_err(store_err)
     }

@@ -332,21 +332,7 @@ fn s3_sigkill_mid_apply_three_times_then_the_remainder() {
     let moto = Moto::start();
     let s3 = make_bucket(&moto);
     let w = Workdir::new();
-    let mut body = String::new();
-    for c in 0..100 {
-        for i in 0..10 {
-            if i == 0 {
-                body.push_str(&format!(
-                    "resource \"terraform_data\" \"c{c}_{i}\" {{\n  input = \"chain-{c}\"\n}}\n"
-                ));
-            } else {
-                body.push_str(&format!(
-                    "resource \"terraform_data\" \"c{c}_{i}\" {{\n  input = \"${{terraform_data.c{c}_{}.output}}-{i}\"\n}}\n",
-                    i - 1
-                ));
-            }
-        }
-    }
+    let body = crate::crash::chains(100, 10);
     w.write("main.tf", &s3_config(&body));
     w.write("backend.hcl", &backend_hcl(&moto));
     w.ok(&["init", "-backend-config=backend.hcl"]);

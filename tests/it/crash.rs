@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::support::Workdir;
 
-fn chains(n_chains: usize, len: usize) -> String {
+/// `n_chains` chains of `len` terraform_data, each depending on the one before.
+pub fn chains(n_chains: usize, len: usize) -> String {
     let mut s = String::new();
     for c in 0..n_chains {
         for i in 0..len {
