@@ -240,8 +240,18 @@ fn s3_lock_refuses_a_second_apply_and_force_unlock_clears_a_dead_holder() {
             "resource \"time_sleep\" \"wait\" {\n  create_duration = \"4s\"\n}\nresource \"terraform_data\" \"after\" {\n  input = time_sleep.wait.id\n}\n",
         ),
     );
+    // Locking switched on at init, as a KEY=VALUE string.
+    let config = std::fs::read_to_string(w.path().join("main.tf")).unwrap();
+    w.write(
+        "main.tf",
+        &config.replace("    use_lockfile   = true\n", ""),
+    );
     w.write("backend.hcl", &backend_hcl(&moto));
-    w.ok(&["init", "-backend-config=backend.hcl"]);
+    w.ok(&[
+        "init",
+        "-backend-config=backend.hcl",
+        "-backend-config=use_lockfile=true",
+    ]);
 
     // Two applies at once: one proceeds, the other exits 1 naming the holder.
     let spawn = || {
@@ -558,4 +568,30 @@ fn encrypted_state_and_plans_hold_no_secret_in_the_clear() {
     let r = w.run(&["plan"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("needs a passphrase"), "{}", r.stderr);
+}
+
+#[test]
+fn remote_state_reads_a_local_state_file_of_another_configuration() {
+    let upstream = Workdir::new();
+    upstream.write("main.tf", PLATFORM);
+    upstream.ok(&["apply", "-auto-approve"]);
+    let reader = Workdir::new();
+    reader.write(
+        "main.tf",
+        &format!(
+            "data \"terraform_remote_state\" \"platform\" {{\n  backend = \"local\"\n  config = {{\n    path = \"{}\"\n  }}\n  defaults = {{\n    region = \"eu-west-1\"\n    bucket = \"unused\"\n  }}\n}}\n\noutput \"bucket\" {{\n  value = data.terraform_remote_state.platform.outputs.bucket\n}}\n\noutput \"region\" {{\n  value = data.terraform_remote_state.platform.outputs.region\n}}\n",
+            upstream.path().join("mlform.tfstate").display()
+        ),
+    );
+    let applied = reader.ok(&["apply", "-auto-approve"]);
+    assert!(
+        applied.stdout.contains("bucket = \"ml-data-default\""),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied.stdout.contains("region = \"eu-west-1\""),
+        "{}",
+        applied.stdout
+    );
 }

@@ -62,8 +62,10 @@ fn string(config: &Value, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A bool argument; `-backend-config=KEY=VALUE` gives strings, so "true" counts too.
 fn flag(config: &Value, name: &str) -> bool {
-    config.get_attr(name).strip_marks().as_bool() == Some(true)
+    let v = config.get_attr(name).strip_marks();
+    v.as_bool() == Some(true) || v.as_str() == Some("true")
 }
 
 /// Builds the store and layout from the merged backend configuration.
@@ -121,7 +123,11 @@ pub async fn s3_store(config: &Value) -> Result<(Arc<dyn ObjectStore>, S3Layout)
             ))
         }
     }
-    if let Some(n) = config.get_attr("max_retries").strip_marks().as_f64() {
+    let retries = config.get_attr("max_retries").strip_marks();
+    if let Some(n) = retries
+        .as_f64()
+        .or_else(|| retries.as_str().and_then(|t| t.parse().ok()))
+    {
         loader = loader.retry_config(
             aws_config::retry::RetryConfig::standard().with_max_attempts(n.max(1.0) as u32),
         );
