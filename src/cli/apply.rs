@@ -62,7 +62,7 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         }
         None => None,
     };
-    let (engine, plan, state, lock) = match saved {
+    let (engine, plan, state, lock, backend) = match saved {
         Some(plan) => {
             let engine = ctx.engine_from_plan(&plan)?;
             let backend = ctx
@@ -93,10 +93,10 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
             engine
                 .check_saved_plan(&plan, &state)
                 .map_err(|d| CliError::Diagnostics(vec![d], engine.sources.clone()))?;
-            (engine, plan, state, lock)
+            (engine, plan, state, lock, backend)
         }
         None => {
-            let (engine, plan, state, lock) =
+            let (engine, plan, state, lock, backend) =
                 super::plan::make_plan(ctx, &args.flags, destroy, false, "OperationTypeApply")
                     .await?;
             println!();
@@ -111,15 +111,9 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
                 return Ok(1);
             }
             println!();
-            (engine, plan, state, lock)
+            (engine, plan, state, lock, backend)
         }
     };
-    let backend = ctx
-        .backend_with(
-            &args.flags.state,
-            super::backend::StateConfig::of(&engine.config),
-        )
-        .await?;
     let mut state = state;
     if state.lineage.is_empty() {
         state.lineage = uuid::Uuid::new_v4().to_string();

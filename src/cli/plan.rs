@@ -78,6 +78,7 @@ pub(super) async fn make_plan(
         Plan,
         crate::state::State,
         Option<crate::state::backend::StateLock>,
+        crate::state::backend::Backend,
     ),
     CliError,
 > {
@@ -102,7 +103,7 @@ pub(super) async fn make_plan(
     if !opts.targets.is_empty() && !quiet {
         println!("\nWarning: Resource targeting is in effect\n\nYou are creating a plan with the -target option, which means that the result\nof this plan may not represent all of the changes requested by the current\nconfiguration.\n");
     }
-    Ok((engine, plan, state, lock))
+    Ok((engine, plan, state, lock, backend))
 }
 
 pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
@@ -110,7 +111,7 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         Some(out) => super::generate::generate(ctx, out).await?,
         None => Vec::new(),
     };
-    let (engine, mut plan, _, _lock) = match make_plan(
+    let (engine, mut plan, _, _lock, _) = match make_plan(
         ctx,
         &args.flags,
         false,

@@ -126,19 +126,6 @@ impl Backend {
             Backend::Remote(b) => b.force_unlock(id).await,
         }
     }
-
-    /// Whether a state exists for this workspace.
-    pub async fn exists(&self) -> Result<bool, StateError> {
-        match self {
-            Backend::Local(b) => Ok(b.path.exists()),
-            Backend::Remote(b) => Ok(b
-                .store
-                .get(&b.key)
-                .await
-                .map_err(StateError::Store)?
-                .is_some()),
-        }
-    }
 }
 
 /// A configured backend: every workspace's state.

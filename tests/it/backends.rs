@@ -349,6 +349,8 @@ fn s3_sigkill_mid_apply_three_times_then_the_remainder() {
     let journal = format!("{KEY}.journal/");
     let mut done_before = 0;
     for kill in 1..=3 {
+        // Segments a killed run left behind; this run's own are the new ones.
+        let leftover = keys(&s3, &journal);
         let mut child = Command::new(crate::support::bin())
             .args(["apply", "-auto-approve", "-parallelism=4"])
             .current_dir(w.path())
@@ -358,11 +360,15 @@ fn s3_sigkill_mid_apply_three_times_then_the_remainder() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Kill once a few more journal segments landed, while it is still applying.
+        // Kill once this run wrote a few journal segments, while it is still applying.
         let started = Instant::now();
         let mut killed = false;
         while started.elapsed() < Duration::from_secs(120) {
-            if keys(&s3, &journal).len() >= 3 * kill {
+            let fresh = keys(&s3, &journal)
+                .into_iter()
+                .filter(|k| !leftover.contains(k))
+                .count();
+            if fresh >= 3 {
                 child.kill().unwrap();
                 killed = true;
                 break;
