@@ -16,3 +16,4 @@ pub mod review;
 pub mod serve;
 pub mod state;
 pub mod syntax;
+pub mod testing;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::{CliError, Ctx, StateArgs};
 use crate::config::{BackendBlock, EncryptionBlock, Module};
 use crate::diag::{Diagnostic, Sources};
-use crate::state::backend::{Backend, StateLock, Workspaces, DEFAULT_WORKSPACE};
+use crate::state::backend::{Backend, RemoteLayout, StateLock, Workspaces, DEFAULT_WORKSPACE};
 use crate::state::encryption::Encryption;
 use crate::state::local::LocalBackend;
 
@@ -129,19 +129,20 @@ pub fn check_block(block: &BackendBlock) -> Vec<Diagnostic> {
     let known: &[&str] = match block.kind.as_str() {
         "local" => LOCAL_ARGUMENTS,
         "s3" => mlform_provider_aws::backend::ARGUMENTS,
+        "kubernetes" => mlform_provider_kubernetes::backend::ARGUMENTS,
         other => {
             return vec![Diagnostic::error(
                 "Unsupported backend type",
                 format!("mlform does not support the backend \"{other}\"."),
             )
             .at(block.span.clone())
-            .hint("mlform stores state with the \"local\" and \"s3\" backends.")]
+            .hint("mlform stores state with the \"local\", \"s3\" and \"kubernetes\" backends.")]
         }
     };
-    let refused: &[(&str, &str)] = if block.kind == "s3" {
-        mlform_provider_aws::backend::REFUSED
-    } else {
-        &[]
+    let refused: &[(&str, &str)] = match block.kind.as_str() {
+        "s3" => mlform_provider_aws::backend::REFUSED,
+        "kubernetes" => mlform_provider_kubernetes::backend::REFUSED,
+        _ => &[],
     };
     let mut diags = Vec::new();
     for arg in &block.arguments {
@@ -240,14 +241,34 @@ pub async fn open(kind: &str, config: &Value, dir: &Path) -> Result<Workspaces, 
                 .map_err(|e| CliError::Message(format!("Failed to configure the backend \"s3\": {e}")))?;
             Ok(Workspaces::Remote {
                 store,
-                key: layout.key,
-                workspace_key_prefix: layout.workspace_key_prefix,
+                layout: RemoteLayout::Prefixed {
+                    key: layout.key,
+                    workspace_key_prefix: layout.workspace_key_prefix,
+                },
                 locking: layout.use_lockfile,
                 sealer: Default::default(),
             })
         }
+        "kubernetes" => {
+            let (store, layout) = mlform_provider_kubernetes::backend::kubernetes_store(config)
+                .await
+                .map_err(|e| {
+                    CliError::Message(format!(
+                        "Failed to configure the backend \"kubernetes\": {e}"
+                    ))
+                })?;
+            Ok(Workspaces::Remote {
+                store,
+                layout: RemoteLayout::Named {
+                    suffix: layout.secret_suffix,
+                },
+                // The kubernetes backend always locks, with a Lease.
+                locking: true,
+                sealer: Default::default(),
+            })
+        }
         other => Err(CliError::Message(format!(
-            "mlform does not support the backend \"{other}\"; it stores state with the \"local\" and \"s3\" backends"
+            "mlform does not support the backend \"{other}\"; it stores state with the \"local\", \"s3\" and \"kubernetes\" backends"
         ))),
     }
 }
@@ -296,7 +317,15 @@ impl StateConfig {
                 }
             }
         }
-        Encryption::from_block(block.as_ref())
+        let services = |kind: &str,
+                        args: &Value|
+         -> Option<Result<Arc<dyn mlform_provider::KeyService>, String>> {
+            (kind == "aws_kms").then(|| {
+                mlform_provider_aws::kms_keys::KmsKeys::new(args)
+                    .map(|k| Arc::new(k) as Arc<dyn mlform_provider::KeyService>)
+            })
+        };
+        Encryption::from_block(block.as_ref(), &services)
             .map_err(|e| CliError::Message(format!("Invalid encryption configuration: {e}")))
     }
 }
@@ -433,6 +462,9 @@ impl Ctx {
 /// are relative to the root module, as in Terraform.
 pub struct RemoteStates {
     pub dir: PathBuf,
+    /// The reading configuration's encryption (`remote_state_data_sources`), built only
+    /// when a remote state is read.
+    pub state_config: StateConfig,
 }
 
 #[async_trait::async_trait]
@@ -445,9 +477,15 @@ impl mlform_provider_builtin::RemoteStateReader for RemoteStates {
     ) -> Result<Value, ProviderError> {
         let fail =
             |e: String| ProviderError::InvalidConfig(format!("reading the remote state: {e}"));
+        let sealer = self
+            .state_config
+            .encryption()
+            .map_err(|e| fail(e.to_string()))?
+            .remote_state;
         let workspaces = open(backend, config, &self.dir)
             .await
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| fail(e.to_string()))?
+            .sealed(sealer);
         let state = workspaces
             .backend(workspace)
             .load()
@@ -465,8 +503,12 @@ impl mlform_provider_builtin::RemoteStateReader for RemoteStates {
 }
 
 /// The registry entry for `terraform`, with `terraform_remote_state` wired to backends.
-pub fn terraform_provider(dir: &Path) -> Arc<dyn mlform_provider::Provider> {
+pub fn terraform_provider(
+    dir: &Path,
+    state_config: StateConfig,
+) -> Arc<dyn mlform_provider::Provider> {
     mlform_provider_builtin::TerraformProvider::with_remote_state(Arc::new(RemoteStates {
         dir: dir.to_path_buf(),
+        state_config,
     }))
 }

@@ -1,16 +1,19 @@
-//! Installing remote modules (`init`, `get`): each git source the configuration calls is
-//! cloned at its `ref` into `.mlform/modules/KEY`, nested calls of installed modules next,
-//! and `modules.json` records the source, directory and commit. `-upgrade` / `get -update`
-//! installs everything again so branches move forward. git runs without prompts and gives
-//! up on a stalled transfer.
+//! Installing remote modules (`init`, `get`): each remote source the configuration calls
+//! is fetched into `.mlform/modules/KEY` (git sources cloned at their `ref`, registry
+//! modules at the newest version their constraint accepts, archives unpacked), nested calls
+//! of installed modules next, and `modules.json` records the source, directory, commit and
+//! version. `-upgrade` / `get -update` installs everything again so branches and versions
+//! move forward. git runs without prompts and gives up on a stalled transfer.
 
 use std::path::Path;
 use std::process::Command;
 
 use clap::Args;
 
+use super::fetch::{Fetched, Fetcher};
 use super::{CliError, CliResult, Ctx};
 use crate::config::sources::{self, GitSource, Installed, Manifest, Source, MODULES_DIR};
+use crate::config::versions::Constraint;
 use crate::diag::Sources;
 
 #[derive(Args, Debug)]
@@ -75,9 +78,48 @@ fn clone(g: &GitSource, dest: &Path) -> Result<String, String> {
     git(&["rev-parse", "HEAD"], Some(dest))
 }
 
+/// How many `X-Terraform-Get` redirections one module may take.
+const MAX_REDIRECTS: usize = 8;
+
+/// Fetches what a source address names into `dest`; returns the commit (git) and the
+/// directory inside `dest` the module is in (the address's `//subdir`).
+async fn fetch_into(
+    fetcher: &Fetcher,
+    address: &str,
+    dest: &Path,
+) -> Result<(String, Option<String>), String> {
+    let mut address = address.to_string();
+    for _ in 0..MAX_REDIRECTS {
+        match sources::parse(&address) {
+            Source::Git(g) => return Ok((clone(&g, dest)?, g.subdir)),
+            Source::Archive(a) => match fetcher.download(&a).await? {
+                Fetched::Archive(bytes, format) => {
+                    if dest.exists() {
+                        std::fs::remove_dir_all(dest)
+                            .map_err(|e| format!("removing {}: {e}", dest.display()))?;
+                    }
+                    super::fetch::unpack(&bytes, format, dest)?;
+                    return Ok((String::new(), a.subdir));
+                }
+                Fetched::Elsewhere(next) => address = next,
+            },
+            Source::Registry(_) | Source::Local(_) => {
+                return Err(format!(
+                    "\"{address}\" is not a download address (a git repository or an archive)"
+                ))
+            }
+            Source::Unsupported(why) => return Err(why),
+        }
+    }
+    Err(format!(
+        "more than {MAX_REDIRECTS} X-Terraform-Get redirections"
+    ))
+}
+
 /// Installs every remote module the configuration calls that is not installed from the
 /// same source yet (all of them with `upgrade`). Prints Terraform's lines.
-pub fn install_modules(dir: &Path, upgrade: bool) -> Result<(), CliError> {
+pub async fn install_modules(dir: &Path, upgrade: bool) -> Result<(), CliError> {
+    let fetcher = Fetcher::new().map_err(CliError::Message)?;
     let mut manifest = Manifest::read(dir);
     if upgrade {
         manifest.modules.clear();
@@ -97,25 +139,49 @@ pub fn install_modules(dir: &Path, upgrade: bool) -> Result<(), CliError> {
             println!("\nInitializing modules...");
             announced = true;
         }
-        for (key, source) in module.uninstalled {
-            let Source::Git(g) = sources::parse(&source) else {
-                continue;
-            };
-            println!("Downloading {source} for {key}...");
-            let repo = dir.join(MODULES_DIR).join(&key);
-            let commit = clone(&g, &repo).map_err(|e| {
+        for (key, source, version) in module.uninstalled {
+            let dest = dir.join(MODULES_DIR).join(&key);
+            let failed = |e: String| {
                 CliError::Message(format!(
                     "Failed to download module\n\nCould not download module \"{key}\" source code from \"{source}\": {e}"
                 ))
-            })?;
+            };
+            let (commit, installed_version, subdirs) = match sources::parse(&source) {
+                Source::Registry(r) => {
+                    let constraint = match &version {
+                        Some(v) => Constraint::parse(v).map_err(|e| {
+                            CliError::Message(format!("Invalid version constraint\n\nThe version of module \"{key}\" is not a valid constraint: {e}."))
+                        })?,
+                        None => Constraint::default(),
+                    };
+                    let (v, location) = fetcher
+                        .resolve_registry(&r, &constraint, version.as_deref())
+                        .await
+                        .map_err(|e| {
+                            CliError::Message(format!("Failed to resolve module version\n\nModule \"{key}\" ({source}): {e}"))
+                        })?;
+                    println!("Downloading {}/{} {v} for {key}...", r.host, r.id());
+                    let (commit, inner) = fetch_into(&fetcher, &location, &dest)
+                        .await
+                        .map_err(failed)?;
+                    (commit, v.to_string(), [inner, r.subdir.clone()])
+                }
+                Source::Git(_) | Source::Archive(_) => {
+                    println!("Downloading {source} for {key}...");
+                    let (commit, inner) =
+                        fetch_into(&fetcher, &source, &dest).await.map_err(failed)?;
+                    (commit, String::new(), [inner, None])
+                }
+                _ => continue,
+            };
             let mut rel = format!("{MODULES_DIR}/{key}");
-            if let Some(sub) = &g.subdir {
+            for sub in subdirs.iter().flatten() {
                 rel = format!("{rel}/{sub}");
             }
             if !dir.join(&rel).is_dir() {
                 return Err(CliError::Message(format!(
                     "Failed to download module\n\nThe module \"{key}\" from \"{source}\" has no directory \"{}\".",
-                    g.subdir.clone().unwrap_or_default()
+                    rel.trim_start_matches(&format!("{MODULES_DIR}/{key}/"))
                 )));
             }
             println!("- {key} in {rel}");
@@ -125,6 +191,7 @@ pub fn install_modules(dir: &Path, upgrade: bool) -> Result<(), CliError> {
                 source,
                 dir: rel,
                 commit,
+                version: installed_version,
             });
         }
         manifest.modules.sort_by(|a, b| a.key.cmp(&b.key));
@@ -149,8 +216,8 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), CliError> {
 }
 
 /// `mlform get`: install the modules only.
-pub fn get(ctx: &Ctx, args: GetArgs) -> CliResult {
-    install_modules(&ctx.dir, args.update == Some(true))?;
+pub async fn get(ctx: &Ctx, args: GetArgs) -> CliResult {
+    install_modules(&ctx.dir, args.update == Some(true)).await?;
     let _ = args.no_color;
     Ok(0)
 }

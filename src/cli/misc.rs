@@ -8,7 +8,7 @@ use super::{CliError, CliResult, Ctx};
 use crate::diag::{Diagnostic, Sources, Span};
 
 pub async fn init(ctx: &Ctx, args: super::InitArgs) -> CliResult {
-    super::get::install_modules(&ctx.dir, args.upgrade == Some(true))?;
+    super::get::install_modules(&ctx.dir, args.upgrade == Some(true)).await?;
     let engine = ctx.load_engine()?;
     println!("\nInitializing the backend...");
     if args.backend != Some(false) {

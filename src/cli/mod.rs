@@ -5,6 +5,7 @@
 mod apply;
 mod backend;
 mod check;
+mod fetch;
 mod generate;
 mod get;
 mod misc;
@@ -13,6 +14,7 @@ mod progress;
 mod serve;
 mod show;
 mod state;
+mod test;
 mod workspace;
 
 use std::collections::BTreeMap;
@@ -98,6 +100,8 @@ enum Command {
     /// Workspace management.
     #[command(subcommand)]
     Workspace(workspace::WorkspaceCommand),
+    /// Run the configuration's *.tftest.hcl files, with mocks and overrides.
+    Test(test::TestArgs),
     /// Release a stuck lock on the current workspace's state.
     #[command(name = "force-unlock")]
     ForceUnlock(workspace::ForceUnlockArgs),
@@ -286,12 +290,14 @@ impl Ctx {
             ));
         }
         Ok(Engine {
+            registry: registry_for(&self.dir, backend::StateConfig::of(&config)),
             config,
             sources,
             root_dir: self.dir.clone(),
-            registry: registry(&self.dir),
             config_files: files,
             workspace: backend::current_workspace(&self.dir),
+            overrides: Default::default(),
+            values_out: None,
         })
     }
 
@@ -300,12 +306,14 @@ impl Ctx {
         let config = crate::config::load_from_files(&self.dir, &plan.config_files, &mut sources)
             .map_err(|d| CliError::Diagnostics(d.0, sources.clone()))?;
         Ok(Engine {
+            registry: registry_for(&self.dir, backend::StateConfig::of(&config)),
             config,
             sources,
             root_dir: self.dir.clone(),
-            registry: registry(&self.dir),
             config_files: plan.config_files.clone(),
             workspace: plan.workspace.clone(),
+            overrides: Default::default(),
+            values_out: None,
         })
     }
 
@@ -330,8 +338,14 @@ impl Ctx {
 
 /// The providers of this build; `terraform_remote_state` resolves local paths from `dir`.
 pub fn registry(dir: &Path) -> Registry {
+    registry_for(dir, backend::StateConfig::default())
+}
+
+/// The providers, with `terraform_remote_state` opening encrypted state as the
+/// configuration's `remote_state_data_sources` says.
+pub fn registry_for(dir: &Path, state_config: backend::StateConfig) -> Registry {
     let mut r = Registry::builtin();
-    r.add(backend::terraform_provider(dir));
+    r.add(backend::terraform_provider(dir, state_config));
     r.add(mlform_provider_aws::AwsProvider::new());
     r.add(mlform_provider_kubernetes::KubernetesProvider::new());
     r
@@ -387,6 +401,7 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Init(a) => a.no_color,
         Command::Show(a) => a.no_color,
         Command::Check(a) => a.flags.no_color,
+        Command::Test(a) => a.no_color(),
         _ => false,
     };
     let color = !no_color
@@ -415,7 +430,7 @@ pub fn run(args: Vec<String>) -> i32 {
         }
         let result = match cli.command {
             Command::Init(a) => misc::init(&ctx, a).await,
-            Command::Get(a) => get::get(&ctx, a),
+            Command::Get(a) => get::get(&ctx, a).await,
             Command::Validate(a) => misc::validate(&ctx, a.json).await,
             Command::Fmt(a) => misc::fmt(&ctx, a),
             Command::Plan(a) => plan::plan(&ctx, a).await,
@@ -426,6 +441,7 @@ pub fn run(args: Vec<String>) -> i32 {
             Command::Output(a) => show::output(&ctx, a).await,
             Command::State(c) => state::run(&ctx, c).await,
             Command::Workspace(c) => workspace::run(&ctx, c).await,
+            Command::Test(a) => test::test(&ctx, a).await,
             Command::ForceUnlock(a) => workspace::force_unlock(&ctx, a).await,
             Command::Import(a) => state::import(&ctx, a).await,
             Command::Graph(a) => misc::graph(&ctx, a).await,

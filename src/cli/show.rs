@@ -1,6 +1,5 @@
 //! `mlform show` (state or saved plan, text or JSON) and `mlform output`.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args};
@@ -40,36 +39,6 @@ pub struct OutputArgs {
     state: Option<PathBuf>,
     #[arg(long = "no-color", action = ArgAction::SetTrue)]
     no_color: bool,
-}
-
-/// Renders one state instance as `terraform state show` does.
-pub fn render_instance(addr: &crate::addr::InstanceAddr, v: &Value) -> String {
-    let mut out = String::new();
-    let keyword = if addr.resource.mode == crate::config::Mode::Data {
-        "data"
-    } else {
-        "resource"
-    };
-    let _ = writeln!(out, "# {addr}:");
-    let _ = writeln!(
-        out,
-        "{keyword} \"{}\" \"{}\" {{",
-        addr.resource.type_name, addr.resource.name
-    );
-    if let Some(m) = v.as_map() {
-        let shown: Vec<(&String, &Value)> = m.iter().filter(|(_, x)| !x.is_null()).collect();
-        let width = shown.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        for (k, x) in shown {
-            let text = if x.is_sensitive() {
-                "(sensitive value)".to_string()
-            } else {
-                format_value(x, 4)
-            };
-            let _ = writeln!(out, "    {k:width$} = {text}");
-        }
-    }
-    out.push_str("}\n");
-    out
 }
 
 pub async fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
@@ -171,20 +140,7 @@ fn show_state(state: &State, json: bool) -> CliResult {
         println!("The state file is empty. No resources are represented.");
         return Ok(0);
     }
-    let mut out = String::new();
-    for (a, s) in &state.instances {
-        out.push_str(&render_instance(a, &s.value));
-        out.push('\n');
-    }
-    if !state.outputs.is_empty() {
-        let outs: Vec<(String, Value, bool)> = state
-            .outputs
-            .iter()
-            .map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive))
-            .collect();
-        let _ = write!(out, "\nOutputs:\n\n{}", render_outputs(&outs));
-    }
-    print!("{out}");
+    print!("{}", crate::render::state::render_state(&state));
     Ok(0)
 }
 

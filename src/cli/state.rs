@@ -100,7 +100,7 @@ pub async fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
             match matches.as_slice() {
                 [] => Err(CliError::Message(format!("No instance found for the given address!\n\nThis command requires that the address references one specific instance.\nTo view the available instances, use \"mlform state list\". Please modify\nthe address to reference a specific instance. ({address})"))),
                 [(a, s)] => {
-                    print!("{}", super::show::render_instance(a, &s.value));
+                    print!("{}", crate::render::state::render_instance(a, &s.value));
                     Ok(0)
                 }
                 _ => Err(CliError::Message(format!("Multiple instances found for the given pattern!\n\nThis command requires that the address references one specific instance.\nMatching: {}", matches.iter().map(|(a, _)| a.to_string()).collect::<Vec<_>>().join(", ")))),

@@ -303,6 +303,22 @@ pub(super) fn collect_block(
                 );
                 return;
             };
+            let version = match block.body.get_attribute("version") {
+                None => None,
+                Some(a) => match literal_string(&a.value) {
+                    Some(v) => Some((v, span_of(file, &a.value))),
+                    None => {
+                        diags.push(
+                            Diagnostic::error(
+                                "Invalid version constraint",
+                                "A module's version must be a literal string, such as \"~> 1.2\".",
+                            )
+                            .at(span_of(file, &a.value)),
+                        );
+                        None
+                    }
+                },
+            };
             let mut inputs = BTreeMap::new();
             let mut count = None;
             let mut for_each = None;
@@ -327,6 +343,7 @@ pub(super) fn collect_block(
             let call = ModuleCall {
                 name: name.clone(),
                 source,
+                version,
                 inputs,
                 count,
                 for_each,

@@ -14,6 +14,8 @@ pub struct EncryptionBlock {
     pub methods: Vec<MethodBlock>,
     pub state: Option<TargetBlock>,
     pub plan: Option<TargetBlock>,
+    /// `remote_state_data_sources { default { } }`: how terraform_remote_state reads.
+    pub remote_state: Option<TargetBlock>,
     pub span: Option<Span>,
 }
 
@@ -205,13 +207,21 @@ pub fn read_encryption(
             }
             ("state", []) => into.state = Some(target(file, b, diags)),
             ("plan", []) => into.plan = Some(target(file, b, diags)),
-            ("remote_state_data_sources", []) => diags.push(
-                Diagnostic::error(
-                    "Unsupported block type",
-                    "remote_state_data_sources is not supported yet: terraform_remote_state reads unencrypted state only.",
-                )
-                .at(block_span(file, b)),
-            ),
+            ("remote_state_data_sources", []) => {
+                for inner in b.body.blocks() {
+                    match inner.ident.as_str() {
+                        "default" => into.remote_state = Some(target(file, inner, diags)),
+                        other => diags.push(
+                            Diagnostic::error(
+                                "Unsupported block type",
+                                format!("\"{other}\" blocks in remote_state_data_sources are not supported: every terraform_remote_state reads with the default block's method and fallback."),
+                            )
+                            .at(block_span(file, inner))
+                            .hint("Use default { method = ... fallback { ... } }."),
+                        ),
+                    }
+                }
+            }
             (kind, _) => diags.push(
                 Diagnostic::error(
                     "Unsupported block type",

@@ -8,6 +8,8 @@ mod braces;
 mod encryption;
 mod refactor;
 pub mod sources;
+pub mod testfile;
+pub mod versions;
 
 use blocks::*;
 
@@ -150,6 +152,8 @@ pub struct ProviderBlock {
 pub struct ModuleCall {
     pub name: String,
     pub source: String,
+    /// `version`: a constraint on the registry module's version.
+    pub version: Option<(String, Option<Span>)>,
     pub inputs: BTreeMap<String, Expr>,
     pub count: Option<Expr>,
     pub for_each: Option<Expr>,
@@ -179,8 +183,8 @@ pub struct Module {
     pub required_providers: BTreeMap<String, String>,
     pub backend: Option<BackendBlock>,
     pub encryption: Option<EncryptionBlock>,
-    /// Remote module calls not installed yet: (module key, source).
-    pub uninstalled: Vec<(String, String)>,
+    /// Remote module calls not installed yet: (module key, source, version constraint).
+    pub uninstalled: Vec<(String, String, Option<String>)>,
     pub providers: Vec<ProviderBlock>,
     pub variables: BTreeMap<String, Variable>,
     pub locals: BTreeMap<String, Local>,
@@ -220,7 +224,7 @@ pub fn load_lenient(dir: &Path, sources: &mut Sources) -> (Module, Vec<Diagnosti
     let mut diags = Vec::new();
     let manifest = sources::Manifest::read(dir);
     let mut module = load_module(dir, dir, &[], &manifest, sources, &mut diags, 0);
-    fn gather(m: &Module, out: &mut Vec<(String, String)>) {
+    fn gather(m: &Module, out: &mut Vec<(String, String, Option<String>)>) {
         out.extend(m.uninstalled.iter().cloned());
         for c in m.children.values() {
             gather(c, out);
@@ -415,39 +419,9 @@ fn build_module(
         let path = root.join(&name);
         let file = sources.add(name, path, text);
         let text = sources.get(file).text.clone();
-        match hcl_edit::parser::parse_body(&text) {
+        match parse_hcl(&text, file) {
             Ok(body) => collect_body(&mut module, file, body, diags),
-            Err(e) => {
-                let loc = e.location();
-                let offset = loc.offset().min(text.len());
-                let at_end = offset >= text.trim_end().len();
-                if let Some(open) = braces::unclosed_block(&text).filter(|_| at_end) {
-                    let line_start = text[..open].rfind('\n').map_or(0, |n| n + 1);
-                    diags.push(
-                        Diagnostic::error(
-                            "Unclosed configuration block",
-                            "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
-                        )
-                        .at(Some(Span {
-                            file,
-                            range: line_start..open + 1,
-                        }))
-                        .hint("Add the missing `}` where this block should end."),
-                    );
-                    continue;
-                }
-                diags.push(
-                    Diagnostic::error(
-                        "Invalid HCL syntax",
-                        format!("The file could not be parsed: {}.", e.message()),
-                    )
-                    .at(Some(Span {
-                        file,
-                        range: offset..offset + 1,
-                    }))
-                    .hint("Check for unbalanced braces, brackets or quotes near this position."),
-                );
-            }
+            Err(d) => diags.push(d),
         }
     }
     let calls: Vec<ModuleCall> = module.module_calls.values().cloned().collect();
@@ -457,21 +431,55 @@ fn build_module(
         let key = child_path.join(".");
         let child_dir = match sources::parse(&call.source) {
             sources::Source::Local(rel) => normalize_path(&dir.join(rel)),
-            sources::Source::Git(_) => match manifest.dir_of(root, &key, &call.source) {
-                Some(d) => d,
-                None => {
-                    module.uninstalled.push((key.clone(), call.source.clone()));
-                    diags.push(
-                        Diagnostic::error(
-                            "Module not installed",
-                            format!("The module \"{}\" ({}) is not installed yet, or was installed from another source.", call.name, call.source),
-                        )
-                        .at(call.span.clone())
-                        .hint("Run \"mlform init\" to install the modules this configuration calls."),
-                    );
-                    continue;
+            sources::Source::Git(_) | sources::Source::Archive(_) if call.version.is_some() => {
+                let (_, span) = call.version.clone().unwrap_or_default();
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid version constraint",
+                        format!("Cannot apply a version constraint to module \"{}\" because it has a non Registry URL.", call.name),
+                    )
+                    .at(span.or(call.span.clone()))
+                    .hint("Pin git sources with ?ref=TAG in the source instead."),
+                );
+                continue;
+            }
+            sources::Source::Git(_)
+            | sources::Source::Archive(_)
+            | sources::Source::Registry(_) => {
+                let constraint = match &call.version {
+                    Some((text, span)) => match versions::Constraint::parse(text) {
+                        Ok(c) => Some(c),
+                        Err(e) => {
+                            diags.push(
+                                Diagnostic::error("Invalid version constraint", format!("The version of module \"{}\" is not a valid constraint: {e}.", call.name))
+                                    .at(span.clone())
+                                    .hint("Write constraints as Terraform does, for example \"~> 4.1\" or \">= 1.0, < 2.0\"."),
+                            );
+                            continue;
+                        }
+                    },
+                    None => None,
+                };
+                match manifest.dir_of(root, &key, &call.source, constraint.as_ref()) {
+                    Some(d) => d,
+                    None => {
+                        module.uninstalled.push((
+                            key.clone(),
+                            call.source.clone(),
+                            call.version.as_ref().map(|(v, _)| v.clone()),
+                        ));
+                        diags.push(
+                            Diagnostic::error(
+                                "Module not installed",
+                                format!("The module \"{}\" ({}) is not installed yet, or was installed from another source or at a version its constraint no longer accepts.", call.name, call.source),
+                            )
+                            .at(call.span.clone())
+                            .hint("Run \"mlform init\" to install the modules this configuration calls."),
+                        );
+                        continue;
+                    }
                 }
-            },
+            }
             sources::Source::Unsupported(why) => {
                 diags.push(
                     Diagnostic::error(
@@ -479,7 +487,7 @@ fn build_module(
                         format!("Module \"{}\" has source \"{}\": {why}.", call.name, call.source),
                     )
                     .at(call.span.clone())
-                    .hint("Use a path starting with ./ or ../, or a git repository: git::https://host/repo.git?ref=v1.0.0."),
+                    .hint("Use a path starting with ./ or ../, a git repository (git::https://host/repo.git?ref=v1.0.0), a registry address (NAMESPACE/NAME/PROVIDER with a version) or an archive URL."),
                 );
                 continue;
             }
@@ -524,4 +532,35 @@ pub fn body_parts(body: &Body) -> (Vec<&Attribute>, Vec<&Block>) {
         }
     }
     (attrs, blocks)
+}
+
+/// Parses one HCL file; a syntax error points at the block left open when the file ends
+/// inside one, otherwise at the position the parser stopped.
+pub fn parse_hcl(text: &str, file: FileId) -> Result<Body, Diagnostic> {
+    hcl_edit::parser::parse_body(text).map_err(|e| {
+        let loc = e.location();
+        let offset = loc.offset().min(text.len());
+        let at_end = offset >= text.trim_end().len();
+        if let Some(open) = braces::unclosed_block(text).filter(|_| at_end) {
+            let line_start = text[..open].rfind('\n').map_or(0, |n| n + 1);
+            return Diagnostic::error(
+                "Unclosed configuration block",
+                "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
+            )
+            .at(Some(Span {
+                file,
+                range: line_start..open + 1,
+            }))
+            .hint("Add the missing `}` where this block should end.");
+        }
+        Diagnostic::error(
+            "Invalid HCL syntax",
+            format!("The file could not be parsed: {}.", e.message()),
+        )
+        .at(Some(Span {
+            file,
+            range: offset..offset + 1,
+        }))
+        .hint("Check for unbalanced braces, brackets or quotes near this position.")
+    })
 }

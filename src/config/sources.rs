@@ -1,9 +1,11 @@
 //! Module source addresses and the manifest of installed modules. A source is a local
 //! path, a git repository (`git::https://…`, `git::ssh://…`, `git::file://…`,
 //! `git@host:org/repo.git`, the `github.com/org/repo` shorthand) with `?ref=`, `?depth=`
-//! and a `//subdir`, or a kind mlform does not install yet (registry, archives, S3), which
-//! is named in the error. `init` installs remote modules under `.mlform/modules/` and
-//! records them in `modules.json`; loading finds them there by module key (`a.b`).
+//! and a `//subdir`, a module registry address (`NAMESPACE/NAME/PROVIDER`, optionally
+//! behind a `HOST/`), an HTTP(S) or `s3::` archive (`.zip`, `.tar.gz`, `?archive=`), or a
+//! kind mlform does not install (Mercurial, GCS), which is named in the error. `init`
+//! installs remote modules under `.mlform/modules/` and records them in `modules.json`;
+//! loading finds them there by module key (`a.b`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,8 @@ pub const MODULES_DIR: &str = ".mlform/modules";
 pub enum Source {
     Local(String),
     Git(GitSource),
+    Registry(RegistrySource),
+    Archive(ArchiveSource),
     /// A source kind mlform recognises but does not install yet, and why.
     Unsupported(String),
 }
@@ -32,6 +36,89 @@ pub struct GitSource {
     pub depth: Option<u32>,
     /// `//subdir` inside the repository.
     pub subdir: Option<String>,
+}
+
+/// The public registry, for addresses without a host.
+pub const DEFAULT_REGISTRY: &str = "registry.terraform.io";
+
+/// `HOST/NAMESPACE/NAME/PROVIDER//SUBDIR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrySource {
+    pub host: String,
+    pub namespace: String,
+    pub name: String,
+    pub provider: String,
+    pub subdir: Option<String>,
+}
+
+impl RegistrySource {
+    /// `NAMESPACE/NAME/PROVIDER`, as the registry API paths take it.
+    pub fn id(&self) -> String {
+        format!("{}/{}/{}", self.namespace, self.name, self.provider)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveFormat {
+    Zip,
+    TarGz,
+}
+
+/// An archive fetched over HTTP(S), or from S3 with `s3::`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveSource {
+    /// The URL without `s3::`, `//subdir` and the `archive` parameter.
+    pub url: String,
+    pub s3: bool,
+    /// From the extension or `?archive=`; `None` asks the server (`X-Terraform-Get`).
+    pub format: Option<ArchiveFormat>,
+    pub subdir: Option<String>,
+}
+
+fn archive_format(name: &str) -> Option<ArchiveFormat> {
+    let n = name.to_ascii_lowercase();
+    if n.ends_with(".zip") || n == "zip" {
+        Some(ArchiveFormat::Zip)
+    } else if n.ends_with(".tar.gz") || n.ends_with(".tgz") || n == "tar.gz" || n == "tgz" {
+        Some(ArchiveFormat::TarGz)
+    } else {
+        None
+    }
+}
+
+fn archive(url_with_query: &str, s3: bool) -> Source {
+    let (base, subdir, mut params) = split_subdir_and_query(url_with_query);
+    let explicit = params.remove("archive");
+    let format = match &explicit {
+        Some(a) => match archive_format(a) {
+            Some(f) => Some(f),
+            None => {
+                return Source::Unsupported(format!(
+                    "archive={a:?} is not an archive format mlform reads (zip, tar.gz, tgz)"
+                ))
+            }
+        },
+        None => archive_format(&base),
+    };
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let url = if query.is_empty() {
+        base
+    } else {
+        format!("{base}?{}", query.join("&"))
+    };
+    Source::Archive(ArchiveSource {
+        url,
+        s3,
+        format,
+        subdir,
+    })
+}
+
+fn is_registry_part(p: &str) -> bool {
+    !p.is_empty()
+        && p.len() <= 64
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Splits `ADDR//SUBDIR?QUERY` as go-getter does (the `//` after a scheme's `://` is not a
@@ -123,29 +210,60 @@ pub fn parse(source: &str) -> Source {
         let repo = base.trim_end_matches(".git");
         return git(format!("https://github.com/{repo}.git"), subdir, params);
     }
+    if let Some(rest) = source.strip_prefix("s3::") {
+        return archive(rest, true);
+    }
+    for prefix in ["http::", "https::"] {
+        if let Some(rest) = source.strip_prefix(prefix) {
+            return archive(rest, false);
+        }
+    }
+    if source.starts_with("http://") || source.starts_with("https://") {
+        return archive(source, false);
+    }
     for (prefix, what) in [
         ("hg::", "Mercurial"),
-        ("s3::", "S3 archive"),
         ("gcs::", "GCS archive"),
-        ("http://", "HTTP archive"),
-        ("https://", "HTTPS archive"),
         ("bitbucket.org/", "Bitbucket"),
     ] {
         if source.starts_with(prefix) {
             return Source::Unsupported(format!(
-                "{what} module sources are not supported yet; mlform installs local paths and git repositories (git::URL?ref=TAG)"
+                "{what} module sources are not supported; mlform installs local paths, git repositories, module registries and HTTP(S) or S3 archives"
             ));
         }
     }
-    let parts: Vec<&str> = source.split("//").next().unwrap_or("").split('/').collect();
-    if (parts.len() == 3 || parts.len() == 4) && parts.iter().all(|p| !p.is_empty()) {
-        return Source::Unsupported(format!(
-            "\"{source}\" is a module registry address; registry sources are not supported yet: use the module's git repository (git::https://…?ref=vX.Y.Z)"
-        ));
+    let (main, subdir) = match source.split_once("//") {
+        Some((m, s)) => (
+            m,
+            Some(s.trim_matches('/').to_string()).filter(|s| !s.is_empty()),
+        ),
+        None => (source, None),
+    };
+    let parts: Vec<&str> = main.split('/').collect();
+    let registry = |host: &str, p: &[&str]| {
+        Source::Registry(RegistrySource {
+            host: host.to_ascii_lowercase(),
+            namespace: p[0].to_string(),
+            name: p[1].to_string(),
+            provider: p[2].to_string(),
+            subdir: subdir.clone(),
+        })
+    };
+    match parts.as_slice() {
+        [_, _, _] if parts.iter().all(|p| is_registry_part(p)) => {
+            registry(DEFAULT_REGISTRY, &parts)
+        }
+        [host, rest @ ..]
+            if rest.len() == 3
+                && host.contains('.')
+                && rest.iter().all(|p| is_registry_part(p)) =>
+        {
+            registry(host, rest)
+        }
+        _ => Source::Unsupported(format!(
+            "\"{source}\" is not a module source mlform understands: use ./path, ../path, git::URL, NAMESPACE/NAME/PROVIDER (a registry) or an archive URL"
+        )),
     }
-    Source::Unsupported(format!(
-        "\"{source}\" is not a module source mlform understands: use ./path, ../path or git::URL"
-    ))
 }
 
 /// One installed module.
@@ -156,9 +274,12 @@ pub struct Installed {
     pub source: String,
     /// Relative to the root module.
     pub dir: String,
-    /// The commit checked out.
-    #[serde(default)]
+    /// The commit checked out (git sources).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub commit: String,
+    /// The version installed (registry sources).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -179,11 +300,24 @@ impl Manifest {
             .unwrap_or_default()
     }
 
-    /// The installed directory of a call, when installed from this very source.
-    pub fn dir_of(&self, root: &Path, key: &str, source: &str) -> Option<PathBuf> {
+    /// The installed directory of a call, when installed from this very source (and, for
+    /// a registry module, at a version its constraint accepts).
+    pub fn dir_of(
+        &self,
+        root: &Path,
+        key: &str,
+        source: &str,
+        constraint: Option<&super::versions::Constraint>,
+    ) -> Option<PathBuf> {
         self.modules
             .iter()
             .find(|m| m.key == key && m.source == source)
+            .filter(|m| match constraint {
+                Some(c) => {
+                    super::versions::Version::parse(&m.version).is_some_and(|v| c.matches(&v))
+                }
+                None => true,
+            })
             .map(|m| root.join(&m.dir))
     }
 }
@@ -216,8 +350,32 @@ mod tests {
             matches!(parse("git::file:///tmp/repo.git"), Source::Git(g) if g.url == "file:///tmp/repo.git" && g.subdir.is_none())
         );
         assert!(matches!(parse("./m"), Source::Local(_)));
-        assert!(
-            matches!(parse("terraform-aws-modules/s3-bucket/aws"), Source::Unsupported(m) if m.contains("registry"))
+        assert_eq!(
+            parse("terraform-aws-modules/s3-bucket/aws//modules/notification"),
+            Source::Registry(RegistrySource {
+                host: DEFAULT_REGISTRY.into(),
+                namespace: "terraform-aws-modules".into(),
+                name: "s3-bucket".into(),
+                provider: "aws".into(),
+                subdir: Some("modules/notification".into()),
+            })
         );
+        assert!(
+            matches!(parse("app.terraform.io/acme/vpc/aws"), Source::Registry(r) if r.host == "app.terraform.io" && r.id() == "acme/vpc/aws")
+        );
+        assert_eq!(
+            parse("https://example.com/mods/vpc.zip//sub?archive=zip&token=x"),
+            Source::Archive(ArchiveSource {
+                url: "https://example.com/mods/vpc.zip?token=x".into(),
+                s3: false,
+                format: Some(ArchiveFormat::Zip),
+                subdir: Some("sub".into()),
+            })
+        );
+        assert!(
+            matches!(parse("s3::https://s3-eu-west-1.amazonaws.com/b/vpc.tgz"), Source::Archive(a) if a.s3 && a.format == Some(ArchiveFormat::TarGz))
+        );
+        assert!(matches!(parse("hg::https://x/y"), Source::Unsupported(_)));
+        assert!(matches!(parse("just-a-name"), Source::Unsupported(_)));
     }
 }

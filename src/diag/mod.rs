@@ -78,6 +78,9 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     /// How to fix it.
     pub hint: Option<String>,
+    /// The checkable object whose condition failed (`var.name`, `output.url`,
+    /// `aws_s3_bucket.b`, `check.health`), for `expect_failures` in `mlform test`.
+    pub checkable: Option<String>,
 }
 
 impl Diagnostic {
@@ -88,6 +91,7 @@ impl Diagnostic {
             detail: detail.into(),
             span: None,
             hint: None,
+            checkable: None,
         }
     }
 
@@ -102,6 +106,12 @@ impl Diagnostic {
         if self.span.is_none() {
             self.span = span;
         }
+        self
+    }
+
+    /// Names the checkable object whose condition failed.
+    pub fn checkable(mut self, what: impl Into<String>) -> Diagnostic {
+        self.checkable = Some(what.into());
         self
     }
 

@@ -160,6 +160,43 @@ pub struct Engine {
     pub config_files: Vec<(String, String)>,
     /// The selected workspace (`terraform.workspace`).
     pub workspace: String,
+    /// Resources and data sources replaced by mocks (`mlform test` overrides).
+    pub overrides: Overrides,
+    /// Where plan and apply leave the values of their walk (`mlform test` evaluates its
+    /// assertions against them); `None` drops them.
+    pub values_out: Option<ValuesOut>,
+}
+
+/// The values a walk ended with, for whoever asked to keep them.
+pub type ValuesOut = Arc<std::sync::Mutex<Option<values::Values>>>;
+
+/// Resources and data sources that call no provider: `mlform test`'s `override_resource`
+/// and `override_data`, by configuration address.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub entries: Vec<Override>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Override {
+    /// The configuration path of the module (call names), empty for the root module.
+    pub module: Vec<String>,
+    pub key: ResourceKey,
+    pub values: mlform_provider::mock::MockValues,
+}
+
+impl Overrides {
+    pub fn find(
+        &self,
+        module: &[String],
+        key: &ResourceKey,
+    ) -> Option<&mlform_provider::mock::MockValues> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|o| o.module == module && &o.key == key)
+            .map(|o| &o.values)
+    }
 }
 
 /// Result of an apply.

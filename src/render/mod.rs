@@ -1,8 +1,9 @@
 //! Rendering: the differ ([`diff`]) computes what changed once; the renderers turn plans,
 //! drift and outputs into human text ([`human`]), JSON ([`json`]) and the markdown of a
-//! pull-request comment ([`markdown`]).
+//! pull-request comment ([`markdown`]); [`state`] prints a state as `show` does.
 
 pub mod diff;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod state;

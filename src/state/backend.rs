@@ -138,15 +138,82 @@ pub enum Workspaces {
         workspace_dir: PathBuf,
         sealer: Sealer,
     },
-    /// An object store: the default workspace at `key`, the others at
-    /// `workspace_key_prefix/NAME/key` (Terraform's S3 layout).
+    /// An object store, its workspaces laid out as `layout` says.
     Remote {
         store: Arc<dyn ObjectStore>,
-        key: String,
-        workspace_key_prefix: String,
+        layout: RemoteLayout,
         locking: bool,
         sealer: Sealer,
     },
+}
+
+/// Where an object store keeps each workspace's state.
+#[derive(Debug, Clone)]
+pub enum RemoteLayout {
+    /// Terraform's S3 layout: the default workspace at `key`, the others at
+    /// `workspace_key_prefix/NAME/key`.
+    Prefixed {
+        key: String,
+        workspace_key_prefix: String,
+    },
+    /// Terraform's kubernetes layout: every workspace, `default` included, at
+    /// `tfstate-NAME-SUFFIX`.
+    Named { suffix: String },
+}
+
+impl RemoteLayout {
+    /// The state key of a workspace.
+    pub fn key(&self, workspace: &str) -> String {
+        let default = workspace.is_empty() || workspace == DEFAULT_WORKSPACE;
+        match self {
+            RemoteLayout::Prefixed {
+                key,
+                workspace_key_prefix,
+            } => {
+                if default {
+                    key.clone()
+                } else {
+                    format!("{workspace_key_prefix}/{workspace}/{key}")
+                }
+            }
+            RemoteLayout::Named { suffix } => format!(
+                "tfstate-{}-{suffix}",
+                if default {
+                    DEFAULT_WORKSPACE
+                } else {
+                    workspace
+                }
+            ),
+        }
+    }
+
+    /// The prefix every non-default workspace's key starts with, and the workspace a key
+    /// under it belongs to.
+    fn list_prefix(&self) -> String {
+        match self {
+            RemoteLayout::Prefixed {
+                workspace_key_prefix,
+                ..
+            } => format!("{workspace_key_prefix}/"),
+            RemoteLayout::Named { .. } => "tfstate-".into(),
+        }
+    }
+
+    fn workspace_of<'k>(&self, k: &'k str) -> Option<&'k str> {
+        match self {
+            RemoteLayout::Prefixed {
+                key,
+                workspace_key_prefix,
+            } => k
+                .strip_prefix(&format!("{workspace_key_prefix}/"))
+                .and_then(|rest| rest.strip_suffix(&format!("/{key}")))
+                .filter(|n| !n.is_empty() && !n.contains('/')),
+            RemoteLayout::Named { suffix } => k
+                .strip_prefix("tfstate-")
+                .and_then(|rest| rest.strip_suffix(&format!("-{suffix}")))
+                .filter(|n| !n.is_empty()),
+        }
+    }
 }
 
 impl Workspaces {
@@ -187,17 +254,12 @@ impl Workspaces {
             }),
             Workspaces::Remote {
                 store,
-                key,
-                workspace_key_prefix,
+                layout,
                 locking,
                 sealer,
             } => Backend::Remote(RemoteBackend {
                 store: store.clone(),
-                key: if default {
-                    key.clone()
-                } else {
-                    format!("{workspace_key_prefix}/{workspace}/{key}")
-                },
+                key: layout.key(workspace),
                 locking: *locking,
                 sealer: sealer.clone(),
             }),
@@ -217,20 +279,13 @@ impl Workspaces {
                     }
                 }
             }
-            Workspaces::Remote {
-                store,
-                key,
-                workspace_key_prefix,
-                ..
-            } => {
-                let prefix = format!("{workspace_key_prefix}/");
-                let suffix = format!("/{key}");
-                for k in store.list(&prefix).await.map_err(StateError::Store)? {
-                    if let Some(name) = k
-                        .strip_prefix(&prefix)
-                        .and_then(|rest| rest.strip_suffix(&suffix))
-                        .filter(|n| !n.is_empty() && !n.contains('/'))
-                    {
+            Workspaces::Remote { store, layout, .. } => {
+                for k in store
+                    .list(&layout.list_prefix())
+                    .await
+                    .map_err(StateError::Store)?
+                {
+                    if let Some(name) = layout.workspace_of(&k) {
                         names.push(name.to_string());
                     }
                 }

@@ -1,5 +1,6 @@
 //! Client-side encryption of state and plan files, in OpenTofu's shape: a `pbkdf2` key
-//! provider derives a 256-bit key from a passphrase, the `aes_gcm` method seals the bytes,
+//! provider derives a 256-bit key from a passphrase, or an `aws_kms` one has KMS make a
+//! data key (only its wrapped form is stored), the `aes_gcm` method seals the bytes,
 //! and a [`Sealer`] per target (`state`, `plan`) writes with its method and reads with its
 //! method or its `fallback` (how a team migrates in and out). An encrypted object is
 //! OpenTofu's envelope: `serial` and `lineage` in the clear, `meta` naming the key
@@ -14,7 +15,37 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use mlform_provider::{KeyService, Value};
+
 use crate::config::{EncryptionBlock, TargetBlock};
+
+/// Builds the key service of a key provider type that has one (`aws_kms`), from its
+/// arguments; `None` for types it does not know.
+pub type KeyServices<'a> = &'a dyn Fn(&str, &Value) -> Option<Result<Arc<dyn KeyService>, String>>;
+
+/// OpenTofu's aws_kms metadata: the wrapped data key.
+#[derive(Serialize, Deserialize)]
+struct KmsMeta {
+    ciphertext_blob: String,
+}
+
+/// Runs a key service call to completion from synchronous code, on a thread of its own
+/// (the service's client lives and dies with that call's runtime).
+fn run_blocking<T: Send>(
+    f: impl std::future::Future<Output = Result<T, String>> + Send,
+) -> Result<T, String> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("starting a runtime for the key service: {e}"))?
+                .block_on(f)
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the key service call panicked".into()))
+    })
+}
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const NONCE_LEN: usize = 12;
@@ -86,26 +117,59 @@ impl Pbkdf2 {
     }
 }
 
-/// One configured method: writes with a fresh salt's key, opens by the stored metadata.
+/// Where a method's keys come from.
+#[derive(Clone)]
+enum Keys {
+    Pbkdf2(Pbkdf2),
+    Service(Arc<dyn KeyService>),
+}
+
+/// One configured method: writes with one key per process (a fresh salt, or a fresh KMS
+/// data key), opens by the stored metadata.
 #[derive(Clone)]
 enum Method {
     Unencrypted,
     AesGcm {
-        /// `key_provider.pbkdf2.NAME`, the metadata key.
+        /// `key_provider.TYPE.NAME`, the metadata key.
         provider: String,
-        pbkdf2: Pbkdf2,
-        /// The key this process writes with, and its metadata (derived once).
-        write: Arc<Mutex<Option<([u8; 32], Pbkdf2Meta)>>>,
-        /// Keys derived to open objects, by their metadata.
-        opened: Arc<Mutex<HashMap<Pbkdf2Meta, [u8; 32]>>>,
+        keys: Keys,
+        /// The key this process writes with, and its encoded metadata (made once).
+        write: Arc<Mutex<Option<([u8; 32], String)>>>,
+        /// Keys made to open objects, by their encoded metadata.
+        opened: Arc<Mutex<HashMap<String, [u8; 32]>>>,
     },
 }
 
 impl Method {
-    fn write_key(&self) -> Option<(String, [u8; 32], Pbkdf2Meta)> {
+    /// Makes the write key now: a key service is asked once, when the sealer is built, so a
+    /// key that cannot be had stops the command before anything is written.
+    fn prepare(&self) -> Result<(), String> {
         let Method::AesGcm {
             provider,
-            pbkdf2,
+            keys: Keys::Service(service),
+            write,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        if write.lock().expect("key lock").is_some() {
+            return Ok(());
+        }
+        let (key, wrapped) = run_blocking(service.generate())
+            .map_err(|e| format!("{provider} could not make a data key: {e}"))?;
+        let meta = KmsMeta {
+            ciphertext_blob: B64.encode(wrapped),
+        };
+        let encoded = B64.encode(serde_json::to_vec(&meta).expect("meta serializes"));
+        *write.lock().expect("key lock") = Some((key, encoded));
+        Ok(())
+    }
+
+    fn write_key(&self) -> Option<(String, [u8; 32], String)> {
+        let Method::AesGcm {
+            provider,
+            keys,
             write,
             ..
         } = self
@@ -114,6 +178,11 @@ impl Method {
         };
         let mut guard = write.lock().expect("key lock");
         if guard.is_none() {
+            let Keys::Pbkdf2(pbkdf2) = keys else {
+                unreachable!(
+                    "a key service's write key is made by prepare, when the sealer is built"
+                )
+            };
             let mut salt = vec![0u8; pbkdf2.salt_length];
             aes_gcm::aead::rand_core::RngCore::fill_bytes(&mut OsRng, &mut salt);
             let meta = Pbkdf2Meta {
@@ -123,7 +192,8 @@ impl Method {
                 key_length: 32,
             };
             let key = pbkdf2.derive(&meta).expect("own metadata derives");
-            *guard = Some((key, meta));
+            let encoded = B64.encode(serde_json::to_vec(&meta).expect("meta serializes"));
+            *guard = Some((key, encoded));
         }
         let (key, meta) = guard.clone().expect("set above");
         Some((provider.clone(), key, meta))
@@ -133,28 +203,47 @@ impl Method {
     fn open(&self, env: &Envelope) -> Option<Result<Vec<u8>, String>> {
         let Method::AesGcm {
             provider,
-            pbkdf2,
+            keys,
             opened,
-            ..
+            write,
         } = self
         else {
             return None;
         };
-        let meta = env.meta.get(provider)?;
+        let encoded = env.meta.get(provider)?;
         Some((|| {
-            let meta: Pbkdf2Meta = serde_json::from_slice(
-                &B64.decode(meta).map_err(|e| format!("bad metadata: {e}"))?,
-            )
-            .map_err(|e| format!("bad metadata: {e}"))?;
-            let key = {
-                let cached = opened.lock().expect("key lock").get(&meta).copied();
-                match cached {
-                    Some(k) => k,
-                    None => {
-                        let k = pbkdf2.derive(&meta)?;
-                        opened.lock().expect("key lock").insert(meta, k);
-                        k
-                    }
+            let own = write
+                .lock()
+                .expect("key lock")
+                .as_ref()
+                .filter(|(_, m)| m == encoded)
+                .map(|(k, _)| *k);
+            let cached = own.or_else(|| opened.lock().expect("key lock").get(encoded).copied());
+            let key = match cached {
+                Some(k) => k,
+                None => {
+                    let raw = B64
+                        .decode(encoded)
+                        .map_err(|e| format!("bad metadata: {e}"))?;
+                    let k = match keys {
+                        Keys::Pbkdf2(pbkdf2) => {
+                            let meta: Pbkdf2Meta = serde_json::from_slice(&raw)
+                                .map_err(|e| format!("bad metadata: {e}"))?;
+                            pbkdf2.derive(&meta)?
+                        }
+                        Keys::Service(service) => {
+                            let meta: KmsMeta = serde_json::from_slice(&raw)
+                                .map_err(|e| format!("bad metadata: {e}"))?;
+                            let wrapped = B64
+                                .decode(&meta.ciphertext_blob)
+                                .map_err(|e| format!("bad ciphertext_blob: {e}"))?;
+                            run_blocking(service.unwrap(&wrapped)).map_err(|e| {
+                                format!("{provider} could not unwrap the data key: {e}")
+                            })?
+                        }
+                    };
+                    opened.lock().expect("key lock").insert(encoded.clone(), k);
+                    k
                 }
             };
             let data = B64
@@ -231,10 +320,7 @@ impl Sealer {
         let env = Envelope {
             serial,
             lineage: lineage.map(str::to_string),
-            meta: BTreeMap::from([(
-                provider,
-                B64.encode(serde_json::to_vec(&meta).expect("meta serializes")),
-            )]),
+            meta: BTreeMap::from([(provider, meta)]),
             encrypted_data: B64.encode(data),
             encryption_version: "v0".into(),
         };
@@ -276,7 +362,11 @@ impl Sealer {
                     format!(
                         "it is encrypted with {}, which {} does not configure as its method or fallback",
                         env.meta.keys().cloned().collect::<Vec<_>>().join(", "),
-                        self.name
+                        if self.name.is_empty() {
+                            "this configuration's encryption"
+                        } else {
+                            &self.name
+                        }
                     )
                 })))
             }
@@ -289,16 +379,21 @@ impl Sealer {
 pub struct Encryption {
     pub state: Sealer,
     pub plan: Sealer,
+    /// How `terraform_remote_state` opens other configurations' state.
+    pub remote_state: Sealer,
 }
 
 impl Encryption {
     /// Builds the sealers from the encryption block (with `TF_ENCRYPTION` already merged).
-    pub fn from_block(block: Option<&EncryptionBlock>) -> Result<Encryption, EncryptionError> {
+    pub fn from_block(
+        block: Option<&EncryptionBlock>,
+        services: KeyServices<'_>,
+    ) -> Result<Encryption, EncryptionError> {
         let Some(block) = block else {
             return Ok(Encryption::default());
         };
         let cfg = |m: String| EncryptionError::Config(m);
-        let mut providers: HashMap<(String, String), Pbkdf2> = HashMap::new();
+        let mut providers: HashMap<(String, String), Keys> = HashMap::new();
         for kp in &block.key_providers {
             match kp.kind.as_str() {
                 "pbkdf2" => {
@@ -325,23 +420,51 @@ impl Encryption {
                     if !matches!(hash_function.as_str(), "sha256" | "sha512") {
                         return Err(cfg(format!("key_provider \"pbkdf2\" \"{}\": hash_function must be sha256 or sha512", kp.name)));
                     }
-                    for arg in a.as_map().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
-                        if !["passphrase", "iterations", "key_length", "salt_length", "hash_function"].contains(&arg.as_str()) {
-                            return Err(cfg(format!("key_provider \"pbkdf2\" \"{}\": unknown argument \"{arg}\"", kp.name)));
+                    for arg in a
+                        .as_map()
+                        .map(|m| m.keys().cloned().collect::<Vec<_>>())
+                        .unwrap_or_default()
+                    {
+                        if ![
+                            "passphrase",
+                            "iterations",
+                            "key_length",
+                            "salt_length",
+                            "hash_function",
+                        ]
+                        .contains(&arg.as_str())
+                        {
+                            return Err(cfg(format!(
+                                "key_provider \"pbkdf2\" \"{}\": unknown argument \"{arg}\"",
+                                kp.name
+                            )));
                         }
                     }
                     providers.insert(
                         (kp.kind.clone(), kp.name.clone()),
-                        Pbkdf2 {
+                        Keys::Pbkdf2(Pbkdf2 {
                             passphrase,
                             iterations: iterations as u32,
                             hash_function,
                             salt_length: salt_length as usize,
-                        },
+                        }),
                     );
                 }
-                "aws_kms" => return Err(cfg(format!("key_provider \"aws_kms\" \"{}\" is not implemented yet; use key_provider \"pbkdf2\"", kp.name))),
-                other => return Err(cfg(format!("key_provider \"{other}\" is not supported; mlform has pbkdf2"))),
+                other => match services(other, &kp.arguments) {
+                    Some(Ok(service)) => {
+                        providers
+                            .insert((kp.kind.clone(), kp.name.clone()), Keys::Service(service));
+                    }
+                    Some(Err(e)) => {
+                        return Err(cfg(format!(
+                            "key_provider \"{other}\" \"{}\": {e}",
+                            kp.name
+                        )))
+                    }
+                    None => return Err(cfg(format!(
+                        "key_provider \"{other}\" is not supported; mlform has pbkdf2 and aws_kms"
+                    ))),
+                },
             }
         }
         let mut methods: HashMap<(String, String), Method> = HashMap::new();
@@ -355,12 +478,12 @@ impl Encryption {
                             m.name
                         ))
                     })?;
-                    let pbkdf2 = providers.get(&(kind.clone(), name.clone())).cloned().ok_or_else(|| {
+                    let keys = providers.get(&(kind.clone(), name.clone())).cloned().ok_or_else(|| {
                         cfg(format!("method \"aes_gcm\" \"{}\": there is no key_provider \"{kind}\" \"{name}\"", m.name))
                     })?;
                     Method::AesGcm {
                         provider: format!("key_provider.{kind}.{name}"),
-                        pbkdf2,
+                        keys,
                         write: Arc::new(Mutex::new(None)),
                         opened: Arc::new(Mutex::new(HashMap::new())),
                     }
@@ -396,6 +519,7 @@ impl Encryption {
                 )));
             }
             let fallback = t.fallback.as_ref().map(find).transpose()?;
+            method.prepare().map_err(cfg)?;
             Ok(Sealer {
                 method,
                 fallback,
@@ -405,6 +529,7 @@ impl Encryption {
         Ok(Encryption {
             state: target(block.state.as_ref(), "state")?,
             plan: target(block.plan.as_ref(), "plan")?,
+            remote_state: target(block.remote_state.as_ref(), "remote_state_data_sources")?,
         })
     }
 }
@@ -423,7 +548,7 @@ mod tests {
         Sealer {
             method: Method::AesGcm {
                 provider: "key_provider.pbkdf2.main".into(),
-                pbkdf2,
+                keys: Keys::Pbkdf2(pbkdf2),
                 write: Arc::new(Mutex::new(None)),
                 opened: Arc::new(Mutex::new(HashMap::new())),
             },

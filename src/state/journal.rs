@@ -230,6 +230,22 @@ impl Journal {
         }
     }
 
+    /// A journal that keeps nothing, for state that lives only in memory for the length of
+    /// one command (`mlform test`, which destroys what it made before it exits).
+    pub fn in_memory() -> Journal {
+        struct Discard;
+        #[async_trait::async_trait]
+        impl GroupSink for Discard {
+            async fn write(&self, _group: Vec<u8>) -> Result<(), StateError> {
+                Ok(())
+            }
+            fn locate(&self) -> String {
+                "memory".into()
+            }
+        }
+        Journal::new(Box::new(Discard), Sealer::plaintext())
+    }
+
     /// Appends a record and returns once it is durable. Records appended by tasks that
     /// finish at the same time are written together.
     pub async fn append(&self, record: &Record) -> Result<(), StateError> {

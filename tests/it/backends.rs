@@ -601,3 +601,307 @@ fn remote_state_reads_a_local_state_file_of_another_configuration() {
         applied.stdout
     );
 }
+
+fn kubernetes_backend(cluster: &crate::kubernetes::Cluster) -> String {
+    format!(
+        "terraform {{\n  backend \"kubernetes\" {{\n    secret_suffix = \"ml-platform\"\n    config_path   = \"{}\"\n  }}\n}}\n",
+        cluster.kubeconfig.display()
+    )
+}
+
+fn secret_names(client: &kube::Client) -> Vec<String> {
+    let api: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(client.clone(), "default");
+    let mut names: Vec<String> = rt()
+        .block_on(api.list(&Default::default()))
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|s| s.metadata.name)
+        .filter(|n| n.starts_with("tfstate-"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn kubernetes_backend_keeps_state_in_secrets_and_locks_with_a_lease() {
+    let cluster = crate::kubernetes::Cluster::start();
+    let client = cluster.client(rt());
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &format!(
+            "{}resource \"time_sleep\" \"wait\" {{\n  create_duration = \"3s\"\n}}\nresource \"terraform_data\" \"model\" {{\n  input = \"resnet-${{terraform.workspace}}\"\n}}\noutput \"model\" {{\n  value = terraform_data.model.output\n}}\noutput \"token\" {{\n  value     = \"s3cr3t-token\"\n  sensitive = true\n}}\n",
+            kubernetes_backend(&cluster)
+        ),
+    );
+    w.ok(&["init"]);
+    w.ok(&["apply", "-auto-approve"]);
+    assert!(!w.path().join("mlform.tfstate").exists());
+    // Terraform's layout: a gzip-compressed `tfstate` key in tfstate-WORKSPACE-SUFFIX,
+    // labelled so that Terraform lists it as a workspace.
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(client.clone(), "default");
+    let secret = rt()
+        .block_on(secrets.get("tfstate-default-ml-platform"))
+        .unwrap();
+    let labels = secret.metadata.labels.clone().unwrap();
+    assert_eq!(labels.get("tfstate").map(String::as_str), Some("true"));
+    assert_eq!(
+        labels.get("tfstateSecretSuffix").map(String::as_str),
+        Some("ml-platform")
+    );
+    assert_eq!(
+        labels.get("tfstateWorkspace").map(String::as_str),
+        Some("default")
+    );
+    let gz = secret.data.unwrap().remove("tfstate").unwrap().0;
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut json).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(state["lineage"].as_str().map(str::len), Some(36));
+    assert!(json.contains("resnet-default"), "{json}");
+    // No journal segment outlives the apply.
+    assert_eq!(secret_names(&client), ["tfstate-default-ml-platform"]);
+
+    // Workspaces are Secrets of their own.
+    w.ok(&["workspace", "new", "staging"]);
+    w.ok(&["apply", "-auto-approve"]);
+    let list = w.ok(&["workspace", "list"]);
+    assert_eq!(list.stdout, "  default\n* staging\n\n");
+    assert_eq!(
+        secret_names(&client),
+        ["tfstate-default-ml-platform", "tfstate-staging-ml-platform"]
+    );
+    let out = w.ok(&["output", "-raw", "model"]);
+    assert_eq!(out.stdout, "resnet-staging");
+    w.ok(&["workspace", "select", "default"]);
+
+    // Two applies at once: the Lease lets one through, the other names the holder.
+    let spawn = || {
+        Command::new(crate::support::bin())
+            .args([
+                "apply",
+                "-auto-approve",
+                "-no-color",
+                "-replace=time_sleep.wait",
+            ])
+            .current_dir(w.path())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
+        kube::Api::namespaced(client.clone(), "default");
+    let held = || {
+        rt().block_on(leases.get_opt("lock-tfstate-default-ml-platform"))
+            .unwrap()
+            .and_then(|l| l.spec?.holder_identity)
+            .filter(|h| !h.is_empty())
+    };
+    let first = spawn();
+    let started = Instant::now();
+    while held().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first apply never took the lease"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = spawn().wait_with_output().unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("Error acquiring the state lock"), "{err}");
+    assert!(
+        err.contains("secret default/tfstate-default-ml-platform"),
+        "{err}"
+    );
+    // Released as Terraform releases it: the Lease stays, with no holder.
+    assert_eq!(held(), None);
+
+    // A dead holder's lock is cleared by force-unlock with its ID.
+    let mut lease = rt()
+        .block_on(leases.get("lock-tfstate-default-ml-platform"))
+        .unwrap();
+    lease
+        .spec
+        .get_or_insert_with(Default::default)
+        .holder_identity = Some("0d7c9a1e-dead-4c5e-9d7b-1f2e3a4b5c6d".into());
+    lease
+        .metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(
+            "lockInfo".into(),
+            serde_json::json!({"ID": "0d7c9a1e-dead-4c5e-9d7b-1f2e3a4b5c6d", "Operation": "OperationTypeApply", "Who": "ci@runner-9", "Version": "1.11.4", "Created": "2026-11-30T23:59:00Z", "Info": "", "Path": ""}).to_string(),
+        );
+    rt().block_on(leases.replace(
+        "lock-tfstate-default-ml-platform",
+        &Default::default(),
+        &lease,
+    ))
+    .unwrap();
+    let refused = w.run(&["plan"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("ci@runner-9"), "{}", refused.stderr);
+    w.ok(&[
+        "force-unlock",
+        "-force",
+        "0d7c9a1e-dead-4c5e-9d7b-1f2e3a4b5c6d",
+    ]);
+    let plan = w.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+
+    // Another configuration reads the outputs; the sensitive one stays sensitive.
+    let reader = Workdir::new();
+    reader.write(
+        "main.tf",
+        &format!(
+            "data \"terraform_remote_state\" \"platform\" {{\n  backend = \"kubernetes\"\n  config = {{\n    secret_suffix = \"ml-platform\"\n    config_path   = \"{}\"\n  }}\n}}\noutput \"model\" {{\n  value = data.terraform_remote_state.platform.outputs.model\n}}\noutput \"token\" {{\n  value = data.terraform_remote_state.platform.outputs.token\n}}\n",
+            cluster.kubeconfig.display()
+        ),
+    );
+    let r = reader.run(&["plan"]);
+    assert_eq!(r.code, 1, "an unmarked sensitive output must be refused");
+    assert!(r.stderr.contains("sensitive"), "{}", r.stderr);
+    reader.write(
+        "main.tf",
+        &std::fs::read_to_string(reader.path().join("main.tf"))
+            .unwrap()
+            .replace("outputs.token\n}", "outputs.token\n  sensitive = true\n}"),
+    );
+    let applied = reader.ok(&["apply", "-auto-approve"]);
+    assert!(
+        applied.stdout.contains("model = \"resnet-default\""),
+        "{}",
+        applied.stdout
+    );
+    assert!(!applied.stdout.contains("s3cr3t"), "{}", applied.stdout);
+}
+
+#[test]
+fn aws_kms_key_provider_seals_state_with_a_data_key_from_kms() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto);
+    let kms = moto.kms();
+    let key_id = rt()
+        .block_on(kms.create_key().description("mlform state").send())
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let other_key = rt()
+        .block_on(kms.create_key().description("another team").send())
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let encryption = |key: &str| {
+        format!(
+            "terraform {{\n  encryption {{\n    key_provider \"aws_kms\" \"team\" {{\n      kms_key_id = \"{key}\"\n      key_spec   = \"AES_256\"\n      region     = \"us-east-1\"\n      access_key = \"test\"\n      secret_key = \"test\"\n      endpoints  = {{ kms = \"{}\" }}\n    }}\n    method \"aes_gcm\" \"team\" {{\n      keys = key_provider.aws_kms.team\n    }}\n    state {{\n      method   = method.aes_gcm.team\n      enforced = true\n    }}\n    plan {{\n      method = method.aes_gcm.team\n    }}\n  }}\n}}\n",
+            moto.url
+        )
+    };
+    let w = Workdir::new();
+    w.write("main.tf", &s3_config(PLATFORM));
+    w.write("encryption.tf", &encryption(&key_id));
+    w.write("backend.hcl", &backend_hcl(&moto));
+    w.ok(&["init", "-backend-config=backend.hcl"]);
+    w.ok(&["apply", "-auto-approve"]);
+    let sealed = String::from_utf8(object(&s3, KEY).unwrap()).unwrap();
+    assert!(
+        sealed.contains("key_provider.aws_kms.team") && sealed.contains("\"encrypted_data\""),
+        "{sealed}"
+    );
+    for secret in ["hunter2", "ml-data", "terraform_data"] {
+        assert!(!sealed.contains(secret), "{secret} in the clear: {sealed}");
+    }
+    // The stored metadata is the wrapped data key only.
+    let envelope: serde_json::Value = serde_json::from_str(&sealed).unwrap();
+    let meta = envelope["meta"]["key_provider.aws_kms.team"]
+        .as_str()
+        .unwrap();
+    let meta = String::from_utf8(base64_decode(meta)).unwrap();
+    assert!(meta.starts_with("{\"ciphertext_blob\":"), "{meta}");
+    // Reading it back unwraps the data key with kms:Decrypt.
+    let plan = w.run(&["plan", "-detailed-exitcode", "-out=p.plan"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    let saved = std::fs::read_to_string(w.path().join("p.plan")).unwrap();
+    assert!(saved.contains("key_provider.aws_kms.team") && !saved.contains("hunter2"));
+    w.ok(&["apply", "p.plan"]);
+    // Another KMS key cannot open it: a clear error, and nothing is overwritten.
+    let sealed_now = object(&s3, KEY).unwrap();
+    w.write("encryption.tf", &encryption(&other_key));
+    let r = w.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("could not unwrap the data key"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(object(&s3, KEY).unwrap(), sealed_now);
+    // A key KMS does not have stops the command before anything is written.
+    w.write("encryption.tf", &encryption("alias/missing"));
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("could not make a data key"),
+        "{}",
+        r.stderr
+    );
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+#[test]
+fn remote_state_opens_encrypted_state_with_remote_state_data_sources() {
+    let key = passphrase("correct-horse-battery-staple");
+    let env = [("TF_ENCRYPTION", key.as_str())];
+    let platform = Workdir::new();
+    platform.write("main.tf", PLATFORM);
+    platform.write(
+        "encryption.tf",
+        "terraform {\n  encryption {\n    method \"aes_gcm\" \"team\" {\n      keys = key_provider.pbkdf2.team\n    }\n    state {\n      method = method.aes_gcm.team\n    }\n  }\n}\n",
+    );
+    platform.ok_env(&["apply", "-auto-approve"], &env);
+    let state = std::fs::read_to_string(platform.path().join("mlform.tfstate")).unwrap();
+    assert!(state.contains("encrypted_data") && !state.contains("ml-data-default"));
+    let reader = Workdir::new();
+    let read = format!(
+        "data \"terraform_remote_state\" \"platform\" {{\n  backend = \"local\"\n  config = {{\n    path = \"{}\"\n  }}\n}}\noutput \"bucket\" {{\n  value = data.terraform_remote_state.platform.outputs.bucket\n}}\n",
+        platform.path().join("mlform.tfstate").display()
+    );
+    reader.write("main.tf", &read);
+    // Without remote_state_data_sources the reader cannot open it, and says why.
+    let r = reader.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    let text = r.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("key_provider.pbkdf2.team"), "{text}");
+    reader.write(
+        "encryption.tf",
+        "terraform {\n  encryption {\n    method \"aes_gcm\" \"team\" {\n      keys = key_provider.pbkdf2.team\n    }\n    remote_state_data_sources {\n      default {\n        method = method.aes_gcm.team\n      }\n    }\n  }\n}\n",
+    );
+    let applied = reader.ok_env(&["apply", "-auto-approve"], &env);
+    assert!(
+        applied.stdout.contains("bucket = \"ml-data-default\""),
+        "{}",
+        applied.stdout
+    );
+    // The reader's own state stays plaintext: it configured no state target.
+    let own = std::fs::read_to_string(reader.path().join("mlform.tfstate")).unwrap();
+    assert!(own.contains("ml-data-default"));
+}

@@ -216,6 +216,8 @@ impl Harness {
             registry,
             config_files: vec![],
             workspace: "default".into(),
+            overrides: Default::default(),
+            values_out: None,
         }
     }
 

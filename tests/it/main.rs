@@ -21,3 +21,4 @@ mod refactoring;
 mod review;
 mod serve;
 mod support;
+mod testing;

@@ -70,6 +70,17 @@ impl Workdir {
         r
     }
 
+    /// Runs with extra environment variables and asserts success.
+    pub fn ok_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let r = self.run_env(args, env);
+        assert_eq!(
+            r.code, 0,
+            "mlform {args:?} failed:\n{}\n{}",
+            r.stdout, r.stderr
+        );
+        r
+    }
+
     pub fn state(&self) -> serde_json::Value {
         serde_json::from_str(
             &std::fs::read_to_string(self.path().join("mlform.tfstate")).expect("state file"),

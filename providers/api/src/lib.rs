@@ -4,6 +4,8 @@
 //! purpose: provider crates depend on it, never on the engine.
 
 mod error;
+mod keys;
+pub mod mock;
 mod number;
 mod planner;
 mod provider;
@@ -15,6 +17,7 @@ mod value_map;
 mod waiter;
 
 pub use error::ProviderError;
+pub use keys::KeyService;
 pub use num_bigint::BigUint;
 pub use number::{Number, NumberError, LITERAL_PRECISION, MAX_BINARY_EXPONENT, MAX_NUMBER_TEXT};
 pub use planner::plan_by_schema;

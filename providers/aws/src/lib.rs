@@ -7,6 +7,7 @@ pub mod backend;
 mod client;
 mod error;
 mod framework;
+pub mod kms_keys;
 pub mod policy;
 mod resources;
 

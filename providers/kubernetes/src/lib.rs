@@ -3,8 +3,9 @@
 //! provider), `kubernetes_manifest` (server-side apply of any kind, custom resources
 //! included, found through API discovery), `kubernetes_namespace` and the
 //! `kubernetes_resource` data source. Built on kube's dynamic API, so any API server version
-//! works.
+//! works. [`backend`] is the store of the `kubernetes` state backend.
 
+pub mod backend;
 mod fields;
 mod manifest;
 mod namespace;

@@ -38,7 +38,7 @@ impl<'a> Walk<'a> {
                 continue;
             }
             let res = self
-                .resource_impl(&rc.provider, key)
+                .resource_impl(&rc.provider, &crate::addr::config_path(mi), key)
                 .map_err(|d| Fail::Fatal(vec![d]))?;
             let mut inst_values = Instances::new(expansion);
             let mut jobs = Vec::new();

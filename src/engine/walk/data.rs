@@ -6,6 +6,7 @@ use super::*;
 impl<'a> Walk<'a> {
     pub(super) async fn plan_data(
         &self,
+        module: &[String],
         mis: &[ModulePath],
         m: &Module,
         key: &ResourceKey,
@@ -13,8 +14,7 @@ impl<'a> Walk<'a> {
     ) -> NodeResult {
         let rc = &m.resources[key];
         let ds = self
-            .configured(&rc.provider)
-            .and_then(|c| c.data_source(&key.type_name))
+            .data_source_impl(&rc.provider, module, key)
             .ok_or_else(|| {
                 Diagnostic::error(
                     "Invalid data source",
@@ -219,8 +219,7 @@ impl<'a> Walk<'a> {
                         .map_err(Fail::Fatal)?
                     };
                     let ds = self
-                        .configured(&rc.provider)
-                        .and_then(|c| c.data_source(&key.type_name))
+                        .data_source_impl(&rc.provider, &crate::addr::config_path(mi), key)
                         .ok_or_else(|| {
                             Fail::Fatal(vec![Diagnostic::error(
                                 "Invalid data source",

@@ -49,7 +49,7 @@ impl<'a> Walk<'a> {
                 let Some(provider) = provider else {
                     return Ok(());
                 };
-                let res = self.resource_impl(&provider, key)?;
+                let res = self.resource_impl(&provider, &node.module, key)?;
                 let schema = res.schema();
                 let mut diags = Vec::new();
                 if !in_config || self.opts.mode == PlanMode::Destroy {
@@ -145,7 +145,7 @@ impl<'a> Walk<'a> {
                         alias: None,
                     });
                 let res = self
-                    .resource_impl(&provider, key)
+                    .resource_impl(&provider, &node.module, key)
                     .map_err(|d| Fail::Fatal(vec![d]))?;
                 let results = futures_util::future::join_all(deletes.into_iter().map(|c| {
                     let res = res.clone();

@@ -242,6 +242,7 @@ impl<'a> Walk<'a> {
         walk.targeted = walk.compute_targets();
         walk.forget = forget;
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
+        walk.hand_over_values();
         let mut out = std::mem::take(&mut *walk.out.locked());
         let timestamp = walk
             .values
@@ -345,6 +346,7 @@ impl<'a> Walk<'a> {
         *walk.state.locked() = state;
         walk.journal = Some(journal);
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
+        walk.hand_over_values();
         let mut out = std::mem::take(&mut *walk.out.locked());
         let mut final_state = std::mem::take(&mut *walk.state.locked());
         if !walk.failed.load(Ordering::SeqCst) && !report.stopped {
@@ -585,7 +587,8 @@ impl<'a> Walk<'a> {
                                     kind.to_lowercase()
                                 ),
                             )
-                            .at(c.condition.span()),
+                            .at(c.condition.span())
+                            .checkable(what),
                         );
                     }
                     None => diags.push(
@@ -606,6 +609,14 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Leaves the walk's values where the engine's `values_out` asks for them.
+    fn hand_over_values(&self) {
+        if let Some(out) = &self.e.values_out {
+            let values = std::mem::take(&mut *self.values.locked());
+            *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(values);
+        }
+    }
+
     // ---- variables, locals, outputs, module calls, providers --------------------------
 
     fn configured(&self, p: &ProviderRef) -> Option<Arc<dyn Configured>> {
@@ -615,6 +626,7 @@ impl<'a> Walk<'a> {
     fn resource_impl(
         &self,
         p: &ProviderRef,
+        module: &[String],
         key: &ResourceKey,
     ) -> Result<Arc<dyn Resource>, Diagnostic> {
         let c = self.configured(p).ok_or_else(|| {
@@ -623,7 +635,7 @@ impl<'a> Walk<'a> {
                 format!("The provider \"{p}\" needed by {key} is not configured."),
             )
         })?;
-        c.resource(&key.type_name).ok_or_else(|| {
+        let res = c.resource(&key.type_name).ok_or_else(|| {
             Diagnostic::error(
                 "Invalid resource type",
                 format!(
@@ -631,6 +643,30 @@ impl<'a> Walk<'a> {
                     key.type_name
                 ),
             )
+        })?;
+        Ok(match self.e.overrides.find(module, key) {
+            Some(values) => Arc::new(mlform_provider::mock::MockResource {
+                schema: res.schema(),
+                values: values.clone(),
+            }),
+            None => res,
+        })
+    }
+
+    /// The data source of `key`, or its override.
+    fn data_source_impl(
+        &self,
+        p: &ProviderRef,
+        module: &[String],
+        key: &ResourceKey,
+    ) -> Option<Arc<dyn mlform_provider::DataSource>> {
+        let ds = self.configured(p)?.data_source(&key.type_name)?;
+        Some(match self.e.overrides.find(module, key) {
+            Some(values) => Arc::new(mlform_provider::mock::MockDataSource {
+                schema: ds.schema(),
+                values: values.clone(),
+            }),
+            None => ds,
         })
     }
 }

@@ -15,9 +15,9 @@ impl<'a> Walk<'a> {
     ) -> NodeResult {
         let rc = &m.resources[key];
         if key.mode == Mode::Data {
-            return self.plan_data(mis, m, key, schema).await;
+            return self.plan_data(&node.module, mis, m, key, schema).await;
         }
-        let res = self.resource_impl(&rc.provider, key)?;
+        let res = self.resource_impl(&rc.provider, &node.module, key)?;
         let provider_string = provider_state_string(&self.e.registry, &rc.provider);
         let deps = self.g.resource_deps.get(&i).cloned().unwrap_or_default();
         let cbd = self.g.create_before_destroy.contains(&i);

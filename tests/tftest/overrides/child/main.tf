@@ -1,0 +1,7 @@
+variable "name" { type = string }
+resource "terraform_data" "thing" {
+  input = var.name
+}
+output "arn" {
+  value = "arn:${terraform_data.thing.output}"
+}

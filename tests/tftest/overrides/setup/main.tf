@@ -1,0 +1,7 @@
+variable "prefix" { type = string }
+resource "terraform_data" "seed" {
+  input = "${var.prefix}-seed"
+}
+output "seed" {
+  value = terraform_data.seed.output
+}
