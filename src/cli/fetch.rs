@@ -323,86 +323,102 @@ fn safe_relative(name: &Path) -> Result<&Path, String> {
     Ok(name)
 }
 
+/// What an archive may still unpack to.
+struct Budget {
+    entries: usize,
+    bytes: u64,
+}
+
+enum EntryKind {
+    Dir,
+    File,
+    /// Links and devices: not module source code, skipped.
+    Other,
+}
+
+impl Budget {
+    /// Places one entry under `dest`, counting it and the bytes it really holds.
+    fn place(
+        &mut self,
+        dest: &Path,
+        rel: &Path,
+        kind: EntryKind,
+        reader: &mut dyn Read,
+    ) -> Result<(), String> {
+        self.entries += 1;
+        if self.entries > MAX_ENTRIES {
+            return Err(format!("the archive has more than {MAX_ENTRIES} entries"));
+        }
+        let target = dest.join(safe_relative(rel)?);
+        let create = |dir: &Path| {
+            std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))
+        };
+        match kind {
+            EntryKind::Dir => create(&target),
+            EntryKind::Other => Ok(()),
+            EntryKind::File => {
+                if let Some(p) = target.parent() {
+                    create(p)?;
+                }
+                let mut out = std::fs::File::create(&target)
+                    .map_err(|e| format!("writing {}: {e}", target.display()))?;
+                let left = MAX_UNPACKED_BYTES - self.bytes;
+                let written = std::io::copy(&mut reader.take(left + 1), &mut out)
+                    .map_err(|e| format!("writing {}: {e}", target.display()))?;
+                if written > left {
+                    return Err(format!(
+                        "the archive unpacks to more than {} MiB",
+                        MAX_UNPACKED_BYTES >> 20
+                    ));
+                }
+                self.bytes += written;
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Unpacks an archive into `dest` (which must not exist yet), within the limits above.
 pub fn unpack(bytes: &[u8], format: ArchiveFormat, dest: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dest).map_err(|e| format!("creating {}: {e}", dest.display()))?;
-    let mut total: u64 = 0;
-    let mut entries = 0usize;
-    let mut account = |size: u64| -> Result<(), String> {
-        entries += 1;
-        total += size;
-        if entries > MAX_ENTRIES {
-            return Err(format!("the archive has more than {MAX_ENTRIES} entries"));
-        }
-        if total > MAX_UNPACKED_BYTES {
-            return Err(format!(
-                "the archive unpacks to more than {} MiB",
-                MAX_UNPACKED_BYTES >> 20
-            ));
-        }
-        Ok(())
+    let mut budget = Budget {
+        entries: 0,
+        bytes: 0,
     };
+    let bad = |e: &dyn std::fmt::Display| format!("reading the archive: {e}");
     match format {
         ArchiveFormat::TarGz => {
             let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-            for entry in archive
-                .entries()
-                .map_err(|e| format!("reading the archive: {e}"))?
-            {
-                let mut entry = entry.map_err(|e| format!("reading the archive: {e}"))?;
-                let path = entry
-                    .path()
-                    .map_err(|e| format!("reading the archive: {e}"))?
-                    .into_owned();
-                let rel = safe_relative(&path)?;
-                let kind = entry.header().entry_type();
-                account(entry.size())?;
-                let target = dest.join(rel);
-                if kind.is_dir() {
-                    std::fs::create_dir_all(&target)
-                        .map_err(|e| format!("creating {}: {e}", target.display()))?;
-                } else if kind.is_file() {
-                    if let Some(p) = target.parent() {
-                        std::fs::create_dir_all(p)
-                            .map_err(|e| format!("creating {}: {e}", p.display()))?;
-                    }
-                    let mut out = std::fs::File::create(&target)
-                        .map_err(|e| format!("writing {}: {e}", target.display()))?;
-                    std::io::copy(&mut (&mut entry).take(MAX_UNPACKED_BYTES), &mut out)
-                        .map_err(|e| format!("writing {}: {e}", target.display()))?;
-                }
-                // Links and devices are not module source code: skipped.
+            for entry in archive.entries().map_err(|e| bad(&e))? {
+                let mut entry = entry.map_err(|e| bad(&e))?;
+                let path = entry.path().map_err(|e| bad(&e))?.into_owned();
+                let kind = match entry.header().entry_type() {
+                    t if t.is_dir() => EntryKind::Dir,
+                    t if t.is_file() => EntryKind::File,
+                    _ => EntryKind::Other,
+                };
+                budget.place(dest, &path, kind, &mut entry)?;
             }
         }
         ArchiveFormat::Zip => {
-            let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-                .map_err(|e| format!("reading the archive: {e}"))?;
+            let mut archive =
+                zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(&e))?;
             for i in 0..archive.len() {
-                let mut file = archive
-                    .by_index(i)
-                    .map_err(|e| format!("reading the archive: {e}"))?;
+                let mut file = archive.by_index(i).map_err(|e| bad(&e))?;
                 let Some(path) = file.enclosed_name() else {
                     return Err(format!(
                         "the archive entry {} points outside the module directory",
                         file.name()
                     ));
                 };
-                let rel = safe_relative(&path)?.to_path_buf();
-                account(file.size())?;
-                let target = dest.join(rel);
-                if file.is_dir() {
-                    std::fs::create_dir_all(&target)
-                        .map_err(|e| format!("creating {}: {e}", target.display()))?;
+                let kind = if file.is_dir() {
+                    EntryKind::Dir
                 } else if file.is_file() {
-                    if let Some(p) = target.parent() {
-                        std::fs::create_dir_all(p)
-                            .map_err(|e| format!("creating {}: {e}", p.display()))?;
-                    }
-                    let mut out = std::fs::File::create(&target)
-                        .map_err(|e| format!("writing {}: {e}", target.display()))?;
-                    std::io::copy(&mut (&mut file).take(MAX_UNPACKED_BYTES), &mut out)
-                        .map_err(|e| format!("writing {}: {e}", target.display()))?;
-                }
+                    EntryKind::File
+                } else {
+                    EntryKind::Other
+                };
+                budget.place(dest, &path, kind, &mut file)?;
             }
         }
     }

@@ -461,9 +461,11 @@ impl Encryption {
                             kp.name
                         )))
                     }
-                    None => return Err(cfg(format!(
+                    None => {
+                        return Err(cfg(format!(
                         "key_provider \"{other}\" is not supported; mlform has pbkdf2 and aws_kms"
-                    ))),
+                    )))
+                    }
                 },
             }
         }

@@ -30,6 +30,20 @@ fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {
     )
 }
 
+/// `mlform apply -auto-approve` in the background, output captured.
+fn spawn_apply(w: &Workdir, extra: &[&str]) -> std::process::Child {
+    Command::new(crate::support::bin())
+        .args(["apply", "-auto-approve", "-no-color"])
+        .args(extra)
+        .current_dir(w.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 const BUCKET: &str = "team-state";
 const KEY: &str = "ml/platform.tfstate";
 
@@ -254,17 +268,7 @@ fn s3_lock_refuses_a_second_apply_and_force_unlock_clears_a_dead_holder() {
     ]);
 
     // Two applies at once: one proceeds, the other exits 1 naming the holder.
-    let spawn = || {
-        Command::new(crate::support::bin())
-            .args(["apply", "-auto-approve", "-no-color"])
-            .current_dir(w.path())
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = || spawn_apply(&w, &[]);
     let first = spawn();
     let started = Instant::now();
     while !keys(&s3, "").iter().any(|k| k.ends_with(".tflock")) {
@@ -679,22 +683,7 @@ fn kubernetes_backend_keeps_state_in_secrets_and_locks_with_a_lease() {
     w.ok(&["workspace", "select", "default"]);
 
     // Two applies at once: the Lease lets one through, the other names the holder.
-    let spawn = || {
-        Command::new(crate::support::bin())
-            .args([
-                "apply",
-                "-auto-approve",
-                "-no-color",
-                "-replace=time_sleep.wait",
-            ])
-            .current_dir(w.path())
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = || spawn_apply(&w, &["-replace=time_sleep.wait"]);
     let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
         kube::Api::namespaced(client.clone(), "default");
     let held = || {

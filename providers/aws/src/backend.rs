@@ -54,7 +54,8 @@ pub const REFUSED: &[(&str, &str)] = &[
     ("shared_config_files", "use AWS_CONFIG_FILE, which mlform's SDK reads"),
 ];
 
-fn string(config: &Value, name: &str) -> Option<String> {
+/// A string argument, unmarked.
+pub(crate) fn string(config: &Value, name: &str) -> Option<String> {
     config
         .get_attr(name)
         .strip_marks()

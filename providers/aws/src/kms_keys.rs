@@ -5,6 +5,8 @@
 use aws_config::BehaviorVersion;
 use mlform_provider::{KeyService, Value};
 
+use crate::backend::string;
+
 /// The key provider's arguments.
 pub const ARGUMENTS: &[&str] = &[
     "kms_key_id",
@@ -16,15 +18,6 @@ pub const ARGUMENTS: &[&str] = &[
     "token",
     "endpoints",
 ];
-
-fn string(config: &Value, name: &str) -> Option<String> {
-    config
-        .get_attr(name)
-        .strip_marks()
-        .as_str()
-        .map(str::to_string)
-        .filter(|s| !s.is_empty())
-}
 
 /// A configured `key_provider "aws_kms"`.
 pub struct KmsKeys {
