@@ -124,7 +124,7 @@ resource "kubernetes_manifest" "settings" {{
     kind       = "ConfigMap"
     metadata = {{
       name      = "settings"
-      namespace = kubernetes_namespace.apps.metadata.name
+      namespace = kubernetes_namespace.apps.metadata[0].name
     }}
     data = {{
       mode      = "{data_mode}"
@@ -139,7 +139,7 @@ resource "kubernetes_manifest" "scorer" {{
     kind       = "Deployment"
     metadata = {{
       name      = "scorer"
-      namespace = kubernetes_namespace.apps.metadata.name
+      namespace = kubernetes_namespace.apps.metadata[0].name
       labels    = {{ app = "scorer" }}
     }}
     spec = {{
@@ -167,7 +167,7 @@ resource "kubernetes_manifest" "scorer_service" {{
     kind       = "Service"
     metadata = {{
       name      = "scorer"
-      namespace = kubernetes_namespace.apps.metadata.name
+      namespace = kubernetes_namespace.apps.metadata[0].name
     }}
     spec = {{
       selector = {{ app = "scorer" }}
@@ -182,7 +182,7 @@ resource "kubernetes_manifest" "scorer_hpa" {{
     kind       = "HorizontalPodAutoscaler"
     metadata = {{
       name      = "scorer"
-      namespace = kubernetes_namespace.apps.metadata.name
+      namespace = kubernetes_namespace.apps.metadata[0].name
     }}
     spec = {{
       scaleTargetRef = {{ apiVersion = "apps/v1", kind = "Deployment", name = "scorer" }}
@@ -234,7 +234,7 @@ resource "kubernetes_manifest" "run" {{
     kind       = "TrainingRun"
     metadata = {{
       name      = "nightly"
-      namespace = kubernetes_namespace.apps.metadata.name
+      namespace = kubernetes_namespace.apps.metadata[0].name
     }}
     spec = {{
       epochs = 10
@@ -389,7 +389,7 @@ resource "kubernetes_namespace" "sandbox" {{
 }}
 
 locals {{
-  ns = kubernetes_namespace.sandbox.metadata.name
+  ns = kubernetes_namespace.sandbox.metadata[0].name
 }}
 
 resource "kubernetes_manifest" "quota" {{
@@ -553,4 +553,151 @@ resource "kubernetes_manifest" "web" {{
     // The namespace is in state; the deployment that timed out is not counted as done.
     assert_eq!(w.addresses(), vec!["kubernetes_manifest.ns".to_string()]);
     w.ok(&["destroy", "-auto-approve"]);
+}
+
+#[test]
+fn typed_resources_have_list_metadata_and_keep_secrets_out_of_plans() {
+    let cluster = Cluster::start();
+    let w = Workdir::new();
+    let config = |model: &str, token: &str| {
+        format!(
+            r#"{provider}
+resource "kubernetes_namespace" "serving" {{
+  metadata {{
+    name   = "serving"
+    labels = {{ team = "vision" }}
+  }}
+}}
+
+resource "kubernetes_config_map" "model" {{
+  metadata {{
+    name      = "model-config"
+    namespace = kubernetes_namespace.serving.metadata[0].name
+  }}
+  data = {{
+    MODEL_URI = "{model}"
+  }}
+}}
+
+resource "kubernetes_secret" "registry" {{
+  metadata {{
+    name      = "registry-token"
+    namespace = kubernetes_namespace.serving.metadata[0].name
+  }}
+  data = {{
+    token = "{token}"
+  }}
+}}
+
+resource "kubernetes_service_account" "server" {{
+  metadata {{
+    name      = "model-server"
+    namespace = kubernetes_namespace.serving.metadata[0].name
+  }}
+  automount_service_account_token = false
+}}
+
+output "config_map_id" {{
+  value = kubernetes_config_map.model.id
+}}
+
+output "namespace_uid" {{
+  value = kubernetes_namespace.serving.metadata[0].uid
+}}
+"#,
+            provider = cluster.provider_block()
+        )
+    };
+    w.write(
+        "main.tf",
+        &config("s3://models/resnet/1", "tok-3f9a-secret"),
+    );
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("4 added"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("config_map_id = \"serving/model-config\""),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("tok-3f9a-secret"), "{}", r.stdout);
+    // The API holds what the resources said: the secret base64-encoded, as the provider does.
+    let rt = crate::aws::rt();
+    let client = cluster.client(&rt);
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(client.clone(), "serving");
+    let s = rt.block_on(secrets.get("registry-token")).unwrap();
+    assert_eq!(s.type_.as_deref(), Some("Opaque"));
+    assert_eq!(
+        s.data.unwrap().get("token").map(|b| b.0.clone()),
+        Some(b"tok-3f9a-secret".to_vec())
+    );
+    let sas: kube::Api<k8s_openapi::api::core::v1::ServiceAccount> =
+        kube::Api::namespaced(client.clone(), "serving");
+    let sa = rt.block_on(sas.get("model-server")).unwrap();
+    assert_eq!(sa.automount_service_account_token, Some(false));
+    // Re-plan is clean.
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A new model URI updates the config map in place; a new token never shows.
+    w.write(
+        "main.tf",
+        &config("s3://models/resnet/2", "tok-77aa-rotated"),
+    );
+    let r = w.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("~ resource \"kubernetes_config_map\" \"model\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\"s3://models/resnet/2\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("tok-77aa") && !r.stdout.contains("tok-3f9a"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("2 to change"), "{}", r.stdout);
+    w.ok(&["apply", "-auto-approve"]);
+    // Drift: a value changed with kubectl shows as changed outside mlform.
+    let maps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(client.clone(), "serving");
+    rt.block_on(maps.patch(
+        "model-config",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"MODEL_URI": "s3://models/hotfix"}})),
+    ))
+    .unwrap();
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(r.stdout.contains("changed outside"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("\"s3://models/hotfix\" -> \"s3://models/resnet/2\""),
+        "{}",
+        r.stdout
+    );
+    // Import by NAMESPACE/NAME, as terraform-provider-kubernetes takes it.
+    let other = Workdir::new();
+    other.write(
+        "main.tf",
+        &format!(
+            "{}resource \"kubernetes_config_map\" \"adopted\" {{\n  metadata {{\n    name      = \"model-config\"\n    namespace = \"serving\"\n  }}\n  data = {{\n    MODEL_URI = \"s3://models/hotfix\"\n  }}\n}}\n",
+            cluster.provider_block()
+        ),
+    );
+    other.ok(&[
+        "import",
+        "kubernetes_config_map.adopted",
+        "serving/model-config",
+    ]);
+    let r = other.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt.block_on(maps.get_opt("model-config")).unwrap().is_none());
 }

@@ -1,14 +1,16 @@
 //! The Kubernetes provider: the `provider "kubernetes"` block (`config_path`,
 //! `config_context`, or in-cluster / `KUBECONFIG` configuration, as in Terraform's kubernetes
 //! provider), `kubernetes_manifest` (server-side apply of any kind, custom resources
-//! included, found through API discovery), `kubernetes_namespace` and the
+//! included, found through API discovery), the typed resources of [`typed`]
+//! (`kubernetes_namespace`, `kubernetes_config_map`, `kubernetes_secret`,
+//! `kubernetes_service_account`, with `metadata` as a block list) and the
 //! `kubernetes_resource` data source. Built on kube's dynamic API, so any API server version
 //! works. [`backend`] is the store of the `kubernetes` state backend.
 
 pub mod backend;
 mod fields;
 mod manifest;
-mod namespace;
+mod typed;
 
 use kube::api::{ApiResource, DynamicObject};
 use kube::discovery::{ApiCapabilities, Scope};
@@ -57,8 +59,9 @@ impl Provider for KubernetesProvider {
         };
         s.resources
             .insert("kubernetes_manifest".into(), manifest::schema());
-        s.resources
-            .insert("kubernetes_namespace".into(), namespace::schema());
+        for kind in typed::KINDS {
+            s.resources.insert(kind.type_name.into(), kind.schema());
+        }
         s.data_sources
             .insert("kubernetes_resource".into(), manifest::data_schema());
         s
@@ -121,10 +124,13 @@ impl Configured for KubeConfigured {
             "kubernetes_manifest" => Arc::new(manifest::Manifest {
                 kube: self.client.clone(),
             }),
-            "kubernetes_namespace" => Arc::new(namespace::Namespace {
-                kube: self.client.clone(),
-            }),
-            _ => return None,
+            other => {
+                let kind = typed::KINDS.iter().find(|k| k.type_name == other)?;
+                Arc::new(typed::Typed {
+                    kind,
+                    kube: self.client.clone(),
+                })
+            }
         })
     }
 
