@@ -35,6 +35,13 @@ mlform sends.
   PreconditionFailed; moto 5.2.5 checks, then writes, on a threaded server, so both can
   succeed. The shim runs each PutObject under one lock. State locks (`<key>.tflock`) rest
   on this.
+- S3 GetBucketAccelerateConfiguration: AWS answers with an <AccelerateConfiguration> root
+  (with <Status> once acceleration was ever set); moto 5.2.5 wraps it in
+  <GetBucketAccelerateConfigurationResponse>, which the AWS SDK for Rust rejects.
+- S3 Put/GetBucketRequestPayment (`?requestPayment`): AWS keeps the bucket's payer
+  (`BucketOwner` until set to `Requester`) and answers <RequestPaymentConfiguration> with
+  <Payer>; moto 5.2.5 does not implement it (GET lists the bucket's objects instead). A
+  missing bucket is 404 NoSuchBucket.
 
 Usage: python emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
@@ -53,6 +60,56 @@ def get_bucket_versioning(self):
 
 
 S3Response.get_bucket_versioning = get_bucket_versioning
+
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+def get_bucket_accelerate_configuration(self):
+    status = self.backend.get_bucket_accelerate_configuration(self.bucket_name)
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = f'<?xml version="1.0" encoding="UTF-8"?><AccelerateConfiguration xmlns="{S3_NS}">{inner}</AccelerateConfiguration>'
+    return 200, {}, body
+
+
+S3Response.get_bucket_accelerate_configuration = get_bucket_accelerate_configuration
+
+_payers = {}
+_bucket_get = S3Response._bucket_response_get
+_bucket_put = S3Response._bucket_response_put
+
+
+def _no_such_bucket(name):
+    body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>{name}</BucketName></Error>'
+    return 404, {}, body
+
+
+def bucket_response_get(self, bucket_name, querystring):
+    if "requestPayment" not in querystring:
+        return _bucket_get(self, bucket_name, querystring)
+    if bucket_name not in self.backend.buckets:
+        return _no_such_bucket(bucket_name)
+    payer = _payers.get(bucket_name, "BucketOwner")
+    body = f'<?xml version="1.0" encoding="UTF-8"?><RequestPaymentConfiguration xmlns="{S3_NS}"><Payer>{payer}</Payer></RequestPaymentConfiguration>'
+    return 200, {}, body
+
+
+def bucket_response_put(self, request, bucket_name, querystring):
+    if "requestPayment" not in querystring:
+        return _bucket_put(self, request, bucket_name, querystring)
+    if bucket_name not in self.backend.buckets:
+        return _no_such_bucket(bucket_name)
+    import re
+
+    text = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
+    m = re.search(r"<Payer>\s*(BucketOwner|Requester)\s*</Payer>", text)
+    if not m:
+        return 400, {}, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>MalformedXML</Code><Message>The XML you provided was not well-formed</Message></Error>'
+    _payers[bucket_name] = m.group(1)
+    return 200, {}, ""
+
+
+S3Response._bucket_response_get = bucket_response_get
+S3Response._bucket_response_put = bucket_response_put
 
 from moto.s3.models import FakeDeleteMarker  # noqa: E402
 

@@ -163,7 +163,8 @@ def main():
     TF_STATE_FROM_MLFORM = args.tf_state_from_mlform
     if not os.path.exists(MLFORM):
         sys.exit("build first: cargo build --release")
-    tf = shutil.which("terraform")
+    # --tf-reps 0 measures mlform alone.
+    tf = shutil.which("terraform") if args.tf_reps > 0 else None
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"shape: {SHAPE}; machine: {os.cpu_count()} cores; terraform: {subprocess.run(['terraform', 'version'], capture_output=True, text=True).stdout.splitlines()[0] if tf else 'not on PATH'}")
     print()

@@ -707,3 +707,149 @@ fn sagemaker_endpoint_rolls_to_a_new_configuration_when_the_model_changes() {
     w.ok(&["destroy", "-auto-approve"]);
     assert!(w.addresses().is_empty());
 }
+
+fn bucket_extras(moto: &Moto, max_age: u32, payer: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_s3_bucket" "site" {{
+  bucket = "ml-docs-site"
+}}
+
+resource "aws_s3_bucket" "logs" {{
+  bucket        = "ml-docs-logs"
+  force_destroy = true
+}}
+
+# Log delivery writes with the logging service principal, as AWS recommends.
+resource "aws_s3_bucket_policy" "logs" {{
+  bucket = aws_s3_bucket.logs.id
+  policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{
+      Effect    = "Allow"
+      Principal = {{ Service = "logging.s3.amazonaws.com" }}
+      Action    = "s3:PutObject"
+      Resource  = "${{aws_s3_bucket.logs.arn}}/*"
+    }}]
+  }})
+}}
+
+resource "aws_s3_bucket_ownership_controls" "site" {{
+  bucket = aws_s3_bucket.site.id
+  rule {{
+    object_ownership = "BucketOwnerEnforced"
+  }}
+}}
+
+resource "aws_s3_bucket_accelerate_configuration" "site" {{
+  bucket = aws_s3_bucket.site.id
+  status = "Enabled"
+}}
+
+resource "aws_s3_bucket_request_payment_configuration" "site" {{
+  bucket = aws_s3_bucket.site.id
+  payer  = "{payer}"
+}}
+
+resource "aws_s3_bucket_cors_configuration" "site" {{
+  bucket = aws_s3_bucket.site.id
+  cors_rule {{
+    allowed_methods = ["GET", "HEAD"]
+    allowed_origins = ["https://docs.example.com"]
+    allowed_headers = ["*"]
+    max_age_seconds = {max_age}
+  }}
+}}
+
+resource "aws_s3_bucket_logging" "site" {{
+  bucket        = aws_s3_bucket.site.id
+  target_bucket = aws_s3_bucket.logs.id
+  target_prefix = "access/"
+  depends_on    = [aws_s3_bucket_policy.logs]
+}}
+
+resource "aws_s3_bucket_website_configuration" "site" {{
+  bucket = aws_s3_bucket.site.id
+  index_document {{
+    suffix = "index.html"
+  }}
+  error_document {{
+    key = "404.html"
+  }}
+}}
+
+output "endpoint" {{
+  value = aws_s3_bucket_website_configuration.site.website_endpoint
+}}
+"#,
+        provider = moto.provider_block("")
+    )
+}
+
+#[test]
+fn bucket_sub_resources_of_public_modules_apply_replan_and_destroy() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &bucket_extras(&moto, 3000, "Requester"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("9 added"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("endpoint = \"ml-docs-site.s3-website-us-east-1.amazonaws.com\""),
+        "{}",
+        r.stdout
+    );
+    let s3 = moto.s3();
+    let rt = rt();
+    let cors = rt
+        .block_on(s3.get_bucket_cors().bucket("ml-docs-site").send())
+        .unwrap();
+    assert_eq!(cors.cors_rules()[0].max_age_seconds(), Some(3000));
+    let payer = rt
+        .block_on(
+            s3.get_bucket_request_payment()
+                .bucket("ml-docs-site")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(payer.payer().map(|p| p.as_str()), Some("Requester"));
+    let logging = rt
+        .block_on(s3.get_bucket_logging().bucket("ml-docs-site").send())
+        .unwrap();
+    assert_eq!(
+        logging.logging_enabled().map(|l| l.target_prefix()),
+        Some("access/")
+    );
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Changes apply in place.
+    w.write("main.tf", &bucket_extras(&moto, 600, "BucketOwner"));
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout.contains("2 to change, 0 to destroy"),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let cors = rt
+        .block_on(s3.get_bucket_cors().bucket("ml-docs-site").send())
+        .unwrap();
+    assert_eq!(cors.cors_rules()[0].max_age_seconds(), Some(600));
+    // Import by bucket name reads back what is there.
+    let other = Workdir::new();
+    other.write(
+        "main.tf",
+        &format!(
+            "{}resource \"aws_s3_bucket_cors_configuration\" \"adopted\" {{\n  bucket = \"ml-docs-site\"\n  cors_rule {{\n    allowed_methods = [\"GET\", \"HEAD\"]\n    allowed_origins = [\"https://docs.example.com\"]\n    allowed_headers = [\"*\"]\n    max_age_seconds = 600\n  }}\n}}\n",
+            moto.provider_block("")
+        ),
+    );
+    other.ok(&[
+        "import",
+        "aws_s3_bucket_cors_configuration.adopted",
+        "ml-docs-site",
+    ]);
+    let r = other.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+}

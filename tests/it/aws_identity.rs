@@ -437,3 +437,200 @@ fn account_wide_iam_objects_lifecycle() {
         .unwrap();
     assert!(providers.open_id_connect_provider_list().is_empty());
 }
+
+#[test]
+fn iam_role_and_policy_data_sources_read_what_another_team_made() {
+    let moto = Moto::start();
+    let platform = Workdir::new();
+    platform.write(
+        "main.tf",
+        &format!(
+            r#"{provider}
+resource "aws_iam_role" "serving" {{
+  name = "vision-serving"
+  path = "/ml/"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Principal = {{ Service = "sagemaker.amazonaws.com" }}, Action = "sts:AssumeRole" }}]
+  }})
+  tags = {{ team = "vision" }}
+}}
+
+resource "aws_iam_policy" "read_models" {{
+  name        = "read-models"
+  path        = "/ml/"
+  description = "Read model artifacts"
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::models/*" }}]
+  }})
+}}
+"#,
+            provider = moto.provider_block("")
+        ),
+    );
+    platform.ok(&["apply", "-auto-approve"]);
+    let reader = Workdir::new();
+    reader.write(
+        "main.tf",
+        &format!(
+            r#"{provider}
+data "aws_iam_role" "serving" {{
+  name = "vision-serving"
+}}
+
+data "aws_iam_policy" "by_name" {{
+  name        = "read-models"
+  path_prefix = "/ml/"
+}}
+
+data "aws_iam_policy" "by_arn" {{
+  arn = data.aws_iam_policy.by_name.arn
+}}
+
+output "role_arn" {{
+  value = data.aws_iam_role.serving.arn
+}}
+
+output "trusts_sagemaker" {{
+  value = jsondecode(data.aws_iam_role.serving.assume_role_policy).Statement[0].Principal.Service
+}}
+
+output "team" {{
+  value = data.aws_iam_role.serving.tags.team
+}}
+
+output "policy_action" {{
+  value = jsondecode(data.aws_iam_policy.by_arn.policy).Statement[0].Action
+}}
+
+output "policy_path" {{
+  value = data.aws_iam_policy.by_name.path
+}}
+"#,
+            provider = moto.provider_block("")
+        ),
+    );
+    let r = reader.ok(&["apply", "-auto-approve"]);
+    for expected in [
+        "role_arn = \"arn:aws:iam::123456789012:role/ml/vision-serving\"",
+        "trusts_sagemaker = \"sagemaker.amazonaws.com\"",
+        "team = \"vision\"",
+        "policy_action = \"s3:GetObject\"",
+        "policy_path = \"/ml/\"",
+    ] {
+        assert!(
+            r.stdout.contains(expected),
+            "{expected} missing:\n{}",
+            r.stdout
+        );
+    }
+    let missing = Workdir::new();
+    missing.write(
+        "main.tf",
+        &format!(
+            "{}data \"aws_iam_role\" \"x\" {{\n  name = \"nobody\"\n}}\n",
+            moto.provider_block("")
+        ),
+    );
+    let r = missing.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("no IAM role named \"nobody\""),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn exclusive_policy_attachment_detaches_what_others_attached() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |roles: &str| {
+        format!(
+            r#"{provider}
+resource "aws_iam_role" "trainer" {{
+  name = "trainer"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Principal = {{ Service = "sagemaker.amazonaws.com" }}, Action = "sts:AssumeRole" }}]
+  }})
+}}
+
+resource "aws_iam_role" "server" {{
+  name               = "server"
+  assume_role_policy = aws_iam_role.trainer.assume_role_policy
+}}
+
+resource "aws_iam_user" "analyst" {{
+  name = "analyst"
+}}
+
+resource "aws_iam_policy" "read" {{
+  name = "read-datasets"
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }}]
+  }})
+}}
+
+resource "aws_iam_policy_attachment" "read" {{
+  name       = "read-datasets"
+  policy_arn = aws_iam_policy.read.arn
+  roles      = [{roles}]
+  users      = [aws_iam_user.analyst.name]
+}}
+"#,
+            provider = moto.provider_block("")
+        )
+    };
+    w.write("main.tf", &config("aws_iam_role.trainer.name"));
+    w.ok(&["apply", "-auto-approve"]);
+    let iam = moto.iam();
+    let rt = crate::aws::rt();
+    let attached = |role: &str| {
+        rt.block_on(iam.list_attached_role_policies().role_name(role).send())
+            .unwrap()
+            .attached_policies()
+            .iter()
+            .any(|p| p.policy_name() == Some("read-datasets"))
+    };
+    assert!(attached("trainer") && !attached("server"));
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Someone attaches the policy to another role: exclusive means that is drift to undo.
+    let arn = rt
+        .block_on(
+            iam.list_policies()
+                .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+                .send(),
+        )
+        .unwrap()
+        .policies()
+        .iter()
+        .find(|p| p.policy_name() == Some("read-datasets"))
+        .and_then(|p| p.arn().map(str::to_string))
+        .unwrap();
+    rt.block_on(
+        iam.attach_role_policy()
+            .role_name("server")
+            .policy_arn(&arn)
+            .send(),
+    )
+    .unwrap();
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(r.stdout.contains("changed outside"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("aws_iam_policy_attachment.read will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    assert!(attached("trainer") && !attached("server"));
+    // Moving the attachment to the other role detaches the first.
+    w.write("main.tf", &config("aws_iam_role.server.name"));
+    w.ok(&["apply", "-auto-approve"]);
+    assert!(!attached("trainer") && attached("server"));
+    w.ok(&["destroy", "-auto-approve"]);
+}

@@ -32,7 +32,8 @@ fn drop_nulls(json: &mut serde_json::Value) {
     }
 }
 
-/// Gives set-typed attributes set values, and empty optional collections their null.
+/// Gives set-typed attributes set values (models leave an empty optional collection out,
+/// so that it reads as null).
 fn shape(schema: &Schema, value: &Value) -> Value {
     let Some(map) = value.as_map() else {
         return value.clone();

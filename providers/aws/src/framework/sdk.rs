@@ -19,6 +19,9 @@ const NOT_FOUND_CODES: &[&str] = &[
     "RepositoryNotFoundException",
     "LifecyclePolicyNotFoundException",
     "RepositoryPolicyNotFoundException",
+    "OwnershipControlsNotFoundError",
+    "NoSuchCORSConfiguration",
+    "NoSuchWebsiteConfiguration",
 ];
 
 /// Whether an SDK error says the object does not exist.

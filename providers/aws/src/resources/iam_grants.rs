@@ -1,8 +1,8 @@
 //! What IAM users and groups are granted, and instance profiles: managed policy
 //! attachments (`aws_iam_user_policy_attachment`, `aws_iam_group_policy_attachment`),
 //! inline policies (`aws_iam_user_policy`, `aws_iam_group_policy`), memberships
-//! (`aws_iam_user_group_membership`, `aws_iam_group_membership`) and
-//! `aws_iam_instance_profile`. Import IDs as terraform-provider-aws: `USER/POLICY_ARN`,
+//! (`aws_iam_user_group_membership`, `aws_iam_group_membership`), the exclusive
+//! `aws_iam_policy_attachment` and `aws_iam_instance_profile`. Import IDs as terraform-provider-aws: `USER/POLICY_ARN`,
 //! `USER:POLICY_NAME`, `USER/GROUP1/GROUP2`, the profile name.
 
 use std::collections::BTreeSet;
@@ -647,5 +647,214 @@ impl AwsResource for InstanceProfile {
         self.update(c, m, &gone).await?;
         let req = c.iam.delete_instance_profile().instance_profile_name(&m.id);
         req.send().await.gone_ok("iam:DeleteInstanceProfile")
+    }
+}
+
+/// `aws_iam_policy_attachment`: every user, role and group one managed policy is attached
+/// to. Exclusive, as in terraform-provider-aws: attachments made elsewhere are drift and
+/// are detached by the next apply.
+#[derive(Default)]
+pub struct PolicyAttachment;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PolicyAttachmentModel {
+    id: String,
+    name: String,
+    policy_arn: String,
+    // Empty is null, as the configuration leaves an absent list.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    users: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    roles: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    groups: BTreeSet<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Holder {
+    User,
+    Role,
+    Group,
+}
+
+async fn attach(
+    c: &Clients,
+    holder: Holder,
+    name: &str,
+    policy_arn: &str,
+    on: bool,
+) -> Result<(), ProviderError> {
+    match (holder, on) {
+        (Holder::User, true) => c
+            .iam
+            .attach_user_policy()
+            .user_name(name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .call("iam:AttachUserPolicy")
+            .map(drop),
+        (Holder::User, false) => c
+            .iam
+            .detach_user_policy()
+            .user_name(name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .gone_ok("iam:DetachUserPolicy"),
+        (Holder::Role, true) => c
+            .iam
+            .attach_role_policy()
+            .role_name(name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .call("iam:AttachRolePolicy")
+            .map(drop),
+        (Holder::Role, false) => c
+            .iam
+            .detach_role_policy()
+            .role_name(name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .gone_ok("iam:DetachRolePolicy"),
+        (Holder::Group, true) => c
+            .iam
+            .attach_group_policy()
+            .group_name(name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .call("iam:AttachGroupPolicy")
+            .map(drop),
+        (Holder::Group, false) => c
+            .iam
+            .detach_group_policy()
+            .group_name(name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .gone_ok("iam:DetachGroupPolicy"),
+    }
+}
+
+impl PolicyAttachmentModel {
+    fn holders(&self) -> [(Holder, &BTreeSet<String>); 3] {
+        [
+            (Holder::User, &self.users),
+            (Holder::Role, &self.roles),
+            (Holder::Group, &self.groups),
+        ]
+    }
+}
+
+#[async_trait::async_trait]
+impl AwsResource for PolicyAttachment {
+    type Model = PolicyAttachmentModel;
+    const TYPE: &'static str = "aws_iam_policy_attachment";
+    const ID_ATTRIBUTE: Option<&'static str> = Some("name");
+
+    fn schema() -> Schema {
+        Schema::new()
+            .attr("name", Attribute::required(Type::String).force_new())
+            .attr("policy_arn", Attribute::required(Type::String).force_new())
+            .attr("users", Attribute::optional(Type::set(Type::String)))
+            .attr("roles", Attribute::optional(Type::set(Type::String)))
+            .attr("groups", Attribute::optional(Type::set(Type::String)))
+    }
+
+    fn import_model(id: &str) -> Result<Value, ProviderError> {
+        Err(ProviderError::Unsupported(format!(
+            "aws_iam_policy_attachment cannot be imported (as in terraform-provider-aws); import {id:?} with aws_iam_role_policy_attachment, aws_iam_user_policy_attachment or aws_iam_group_policy_attachment instead"
+        )))
+    }
+
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &PolicyAttachmentModel,
+    ) -> Result<Created<PolicyAttachmentModel>, ProviderError> {
+        if m.users.is_empty() && m.roles.is_empty() && m.groups.is_empty() {
+            return Err(ProviderError::InvalidConfig(
+                "aws_iam_policy_attachment needs at least one of users, roles or groups".into(),
+            ));
+        }
+        for (holder, names) in m.holders() {
+            for n in names {
+                attach(c, holder, n, &m.policy_arn, true).await?;
+            }
+        }
+        Ok(m.name.clone().into())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &PolicyAttachmentModel,
+    ) -> Result<Option<PolicyAttachmentModel>, ProviderError> {
+        let mut out = PolicyAttachmentModel {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            policy_arn: m.policy_arn.clone(),
+            ..Default::default()
+        };
+        let mut pages = c
+            .iam
+            .list_entities_for_policy()
+            .policy_arn(&m.policy_arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let Some(page) = page.found("iam:ListEntitiesForPolicy")? else {
+                return Ok(None);
+            };
+            out.users.extend(
+                page.policy_users()
+                    .iter()
+                    .filter_map(|u| u.user_name().map(str::to_string)),
+            );
+            out.roles.extend(
+                page.policy_roles()
+                    .iter()
+                    .filter_map(|r| r.role_name().map(str::to_string)),
+            );
+            out.groups.extend(
+                page.policy_groups()
+                    .iter()
+                    .filter_map(|g| g.group_name().map(str::to_string)),
+            );
+        }
+        if out.users.is_empty() && out.roles.is_empty() && out.groups.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(out))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        old: &PolicyAttachmentModel,
+        new: &PolicyAttachmentModel,
+    ) -> Result<(), ProviderError> {
+        for ((holder, before), (_, after)) in old.holders().into_iter().zip(new.holders()) {
+            for n in after.difference(before) {
+                attach(c, holder, n, &new.policy_arn, true).await?;
+            }
+            for n in before.difference(after) {
+                attach(c, holder, n, &new.policy_arn, false).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, m: &PolicyAttachmentModel) -> Result<(), ProviderError> {
+        for (holder, names) in m.holders() {
+            for n in names {
+                attach(c, holder, n, &m.policy_arn, false).await?;
+            }
+        }
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@ mod autoscaling;
 mod caller_identity;
 mod cloudwatch;
 mod iam_account;
+mod iam_data;
 mod iam_grants;
 mod iam_policy;
 mod iam_policy_document;
@@ -14,6 +15,7 @@ mod kms;
 mod meta;
 mod s3_bucket;
 mod s3_bucket_config;
+mod s3_bucket_extras;
 mod s3_lifecycle;
 mod s3_object;
 mod sagemaker;
@@ -57,6 +59,16 @@ const DATA_SOURCES: &[(&str, fn() -> Schema, MakeData)] = &[
         make_data::<meta::RegionData>,
     ),
     ("aws_arn", meta::ArnData::schema, make_data::<meta::ArnData>),
+    (
+        "aws_iam_role",
+        iam_data::RoleData::schema,
+        make_data::<iam_data::RoleData>,
+    ),
+    (
+        "aws_iam_policy",
+        iam_data::PolicyData::schema,
+        make_data::<iam_data::PolicyData>,
+    ),
     (
         "aws_service_principal",
         meta::ServicePrincipalData::schema,
@@ -104,6 +116,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         make::<iam_grants::UserGroups>,
     ),
     (
+        "aws_iam_policy_attachment",
+        schema_of::<iam_grants::PolicyAttachment>,
+        make::<iam_grants::PolicyAttachment>,
+    ),
+    (
         "aws_iam_group_membership",
         schema_of::<iam_grants::GroupUsers>,
         make::<iam_grants::GroupUsers>,
@@ -141,6 +158,36 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ("aws_s3_bucket", s3_bucket::schema, |c| {
         Arc::new(s3_bucket::S3Bucket { clients: c })
     }),
+    (
+        "aws_s3_bucket_ownership_controls",
+        schema_of::<s3_bucket_extras::OwnershipControlsResource>,
+        make::<s3_bucket_extras::OwnershipControlsResource>,
+    ),
+    (
+        "aws_s3_bucket_accelerate_configuration",
+        schema_of::<s3_bucket_extras::Accelerate>,
+        make::<s3_bucket_extras::Accelerate>,
+    ),
+    (
+        "aws_s3_bucket_request_payment_configuration",
+        schema_of::<s3_bucket_extras::RequestPayment>,
+        make::<s3_bucket_extras::RequestPayment>,
+    ),
+    (
+        "aws_s3_bucket_cors_configuration",
+        schema_of::<s3_bucket_extras::Cors>,
+        make::<s3_bucket_extras::Cors>,
+    ),
+    (
+        "aws_s3_bucket_logging",
+        schema_of::<s3_bucket_extras::Logging>,
+        make::<s3_bucket_extras::Logging>,
+    ),
+    (
+        "aws_s3_bucket_website_configuration",
+        schema_of::<s3_bucket_extras::Website>,
+        make::<s3_bucket_extras::Website>,
+    ),
     (
         "aws_s3_bucket_versioning",
         s3_bucket_config::versioning_schema,
