@@ -853,3 +853,81 @@ fn bucket_sub_resources_of_public_modules_apply_replan_and_destroy() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+#[test]
+fn object_lock_retention_on_a_versioned_bucket() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |days: u32| {
+        format!(
+            r#"{provider}
+resource "aws_s3_bucket" "audit" {{
+  bucket = "ml-audit-trail"
+}}
+
+resource "aws_s3_bucket_versioning" "audit" {{
+  bucket = aws_s3_bucket.audit.id
+  versioning_configuration {{
+    status = "Enabled"
+  }}
+}}
+
+resource "aws_s3_bucket_object_lock_configuration" "audit" {{
+  bucket = aws_s3_bucket_versioning.audit.id
+  rule {{
+    default_retention {{
+      mode = "GOVERNANCE"
+      days = {days}
+    }}
+  }}
+}}
+
+data "aws_canonical_user_id" "me" {{}}
+
+output "owner" {{
+  value = length(data.aws_canonical_user_id.me.id) > 0
+}}
+"#,
+            provider = moto.provider_block("")
+        )
+    };
+    w.write("main.tf", &config(30));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("owner = true"), "{}", r.stdout);
+    let s3 = moto.s3();
+    let rt = rt();
+    let lock = rt
+        .block_on(
+            s3.get_object_lock_configuration()
+                .bucket("ml-audit-trail")
+                .send(),
+        )
+        .unwrap();
+    let retention = lock
+        .object_lock_configuration()
+        .and_then(|c| c.rule())
+        .and_then(|r| r.default_retention())
+        .cloned()
+        .unwrap();
+    assert_eq!(retention.days(), Some(30));
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.write("main.tf", &config(90));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("1 changed"), "{}", r.stdout);
+    let lock = rt
+        .block_on(
+            s3.get_object_lock_configuration()
+                .bucket("ml-audit-trail")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(
+        lock.object_lock_configuration()
+            .and_then(|c| c.rule())
+            .and_then(|r| r.default_retention())
+            .and_then(|d| d.days()),
+        Some(90)
+    );
+    w.ok(&["destroy", "-auto-approve"]);
+}

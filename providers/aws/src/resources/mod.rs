@@ -60,6 +60,11 @@ const DATA_SOURCES: &[(&str, fn() -> Schema, MakeData)] = &[
     ),
     ("aws_arn", meta::ArnData::schema, make_data::<meta::ArnData>),
     (
+        "aws_canonical_user_id",
+        s3_bucket_extras::CanonicalUser::schema,
+        make_data::<s3_bucket_extras::CanonicalUser>,
+    ),
+    (
         "aws_iam_role",
         iam_data::RoleData::schema,
         make_data::<iam_data::RoleData>,
@@ -187,6 +192,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         "aws_s3_bucket_website_configuration",
         schema_of::<s3_bucket_extras::Website>,
         make::<s3_bucket_extras::Website>,
+    ),
+    (
+        "aws_s3_bucket_object_lock_configuration",
+        schema_of::<s3_bucket_extras::ObjectLock>,
+        make::<s3_bucket_extras::ObjectLock>,
     ),
     (
         "aws_s3_bucket_versioning",
