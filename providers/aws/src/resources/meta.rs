@@ -1,11 +1,11 @@
 //! Facts about where the provider runs, computed without an API call as
 //! terraform-provider-aws computes them: data `aws_partition`, `aws_region`, `aws_arn`
-//! and `aws_service_principal`.
+//! and `aws_service_principal`; and `aws_canonical_user_id`, the one that asks S3.
 
 use mlform_provider::{Attribute, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
 
-use crate::framework::AwsDataSource;
+use crate::framework::{AwsDataSource, SdkResult};
 use crate::Clients;
 
 /// A partition: its name, DNS suffix and reverse DNS prefix.
@@ -298,6 +298,40 @@ impl AwsDataSource for ServicePrincipalData {
             suffix: suffix.into(),
             service_name: args.service_name,
             region,
+        })
+    }
+}
+
+/// Data `aws_canonical_user_id`: the account's S3 canonical user, which bucket ACLs name.
+#[derive(Default)]
+pub struct CanonicalUser;
+
+#[derive(Serialize)]
+pub struct CanonicalUserOut {
+    id: String,
+    display_name: String,
+}
+
+#[async_trait::async_trait]
+impl AwsDataSource for CanonicalUser {
+    type Args = NoArgs;
+    type Out = CanonicalUserOut;
+    const TYPE: &'static str = "aws_canonical_user_id";
+
+    fn schema() -> Schema {
+        Schema::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("display_name", Attribute::computed(Type::String))
+    }
+
+    async fn read(&self, c: &Clients, _args: NoArgs) -> Result<CanonicalUserOut, ProviderError> {
+        let out = c.s3.list_buckets().send().await.call("s3:ListBuckets")?;
+        let owner = out
+            .owner()
+            .ok_or_else(|| ProviderError::Api("s3:ListBuckets answered without an owner".into()))?;
+        Ok(CanonicalUserOut {
+            id: owner.id().unwrap_or_default().to_string(),
+            display_name: owner.display_name().unwrap_or_default().to_string(),
         })
     }
 }

@@ -18,6 +18,8 @@ mod s3_bucket_config;
 mod s3_bucket_extras;
 mod s3_lifecycle;
 mod s3_object;
+mod s3_object_lock;
+mod s3_website;
 mod sagemaker;
 mod training;
 
@@ -61,8 +63,8 @@ const DATA_SOURCES: &[(&str, fn() -> Schema, MakeData)] = &[
     ("aws_arn", meta::ArnData::schema, make_data::<meta::ArnData>),
     (
         "aws_canonical_user_id",
-        s3_bucket_extras::CanonicalUser::schema,
-        make_data::<s3_bucket_extras::CanonicalUser>,
+        meta::CanonicalUser::schema,
+        make_data::<meta::CanonicalUser>,
     ),
     (
         "aws_iam_role",
@@ -190,13 +192,13 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ),
     (
         "aws_s3_bucket_website_configuration",
-        schema_of::<s3_bucket_extras::Website>,
-        make::<s3_bucket_extras::Website>,
+        schema_of::<s3_website::Website>,
+        make::<s3_website::Website>,
     ),
     (
         "aws_s3_bucket_object_lock_configuration",
-        schema_of::<s3_bucket_extras::ObjectLock>,
-        make::<s3_bucket_extras::ObjectLock>,
+        schema_of::<s3_object_lock::ObjectLock>,
+        make::<s3_object_lock::ObjectLock>,
     ),
     (
         "aws_s3_bucket_versioning",

@@ -1,14 +1,12 @@
 //! More bucket sub-resources of terraform-provider-aws's S3 model, on the framework:
-//! ownership controls, transfer acceleration, request payment, CORS, access logging,
-//! static website hosting and Object Lock (with data `aws_canonical_user_id`, which bucket
-//! ACLs name). Each is keyed by `bucket` (a change of bucket replaces it), is
+//! ownership controls, transfer acceleration, request payment, CORS and access logging,
+//! and the helpers `s3_website` and `s3_object_lock` share with them. Each is keyed by `bucket` (a change of bucket replaces it), is
 //! imported by the bucket name, and on delete puts the bucket back to S3's default.
 
 use aws_sdk_s3::types::{
     AccelerateConfiguration, BucketAccelerateStatus, BucketLoggingStatus, CorsConfiguration,
-    CorsRule as SdkCorsRule, ErrorDocument, IndexDocument, LoggingEnabled, ObjectOwnership,
-    OwnershipControls, OwnershipControlsRule, Payer, Protocol, RedirectAllRequestsTo,
-    RequestPaymentConfiguration, WebsiteConfiguration,
+    CorsRule as SdkCorsRule, LoggingEnabled, ObjectOwnership, OwnershipControls,
+    OwnershipControlsRule, Payer, RequestPaymentConfiguration,
 };
 use mlform_provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
@@ -16,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::framework::{AwsResource, Created, SdkResult};
 use crate::Clients;
 
-fn block(nesting: Nesting, block: Schema, min: usize) -> NestedBlock {
+pub(super) fn block(nesting: Nesting, block: Schema, min: usize) -> NestedBlock {
     NestedBlock {
         nesting,
         block,
@@ -26,15 +24,18 @@ fn block(nesting: Nesting, block: Schema, min: usize) -> NestedBlock {
     }
 }
 
-fn bucket_schema() -> Schema {
+pub(super) fn bucket_schema() -> Schema {
     Schema::new().attr("bucket", Attribute::required(Type::String).force_new())
 }
 
-fn built<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T, ProviderError> {
+pub(super) fn built<T, E: std::fmt::Display>(
+    r: Result<T, E>,
+    what: &str,
+) -> Result<T, ProviderError> {
     r.map_err(|e| ProviderError::InvalidConfig(format!("{what}: {e}")))
 }
 
-fn one_of(value: &str, allowed: &[&str], what: &str) -> Result<(), ProviderError> {
+pub(super) fn one_of(value: &str, allowed: &[&str], what: &str) -> Result<(), ProviderError> {
     if allowed.contains(&value) {
         Ok(())
     } else {
@@ -46,7 +47,7 @@ fn one_of(value: &str, allowed: &[&str], what: &str) -> Result<(), ProviderError
 }
 
 /// The bucket a model is about: `bucket`, or the import ID.
-fn bucket(id: &str, bucket: &str) -> String {
+pub(super) fn bucket(id: &str, bucket: &str) -> String {
     if bucket.is_empty() {
         id.to_string()
     } else {
@@ -600,395 +601,5 @@ impl AwsResource for Logging {
             .send()
             .await
             .gone_ok("s3:PutBucketLogging")
-    }
-}
-
-// ---- website -------------------------------------------------------------------------------
-
-#[derive(Default)]
-pub struct Website;
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct WebsiteModel {
-    id: String,
-    bucket: String,
-    index_document: Option<IndexDoc>,
-    error_document: Option<ErrorDoc>,
-    redirect_all_requests_to: Option<Redirect>,
-    website_endpoint: Option<String>,
-    website_domain: Option<String>,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct IndexDoc {
-    suffix: String,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct ErrorDoc {
-    key: String,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct Redirect {
-    host_name: String,
-    protocol: Option<String>,
-}
-
-/// Regions whose website endpoints keep the old dash form (`s3-website-REGION`).
-const DASH_REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-west-1",
-    "us-west-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-northeast-1",
-    "eu-west-1",
-    "sa-east-1",
-    "us-gov-west-1",
-];
-
-fn website_domain(region: &str) -> String {
-    if DASH_REGIONS.contains(&region) {
-        format!("s3-website-{region}.amazonaws.com")
-    } else {
-        format!("s3-website.{region}.amazonaws.com")
-    }
-}
-
-async fn put_website(c: &Clients, m: &WebsiteModel) -> Result<(), ProviderError> {
-    let mut w = WebsiteConfiguration::builder();
-    match (&m.index_document, &m.redirect_all_requests_to) {
-        (Some(i), None) => {
-            w = w.index_document(built(IndexDocument::builder().suffix(&i.suffix).build(), "index_document")?);
-            if let Some(e) = &m.error_document {
-                w = w.error_document(built(ErrorDocument::builder().key(&e.key).build(), "error_document")?);
-            }
-        }
-        (None, Some(r)) => {
-            let mut b = RedirectAllRequestsTo::builder().host_name(&r.host_name);
-            if let Some(p) = &r.protocol {
-                one_of(p, &["http", "https"], "redirect_all_requests_to.protocol")?;
-                b = b.protocol(Protocol::from(p.as_str()));
-            }
-            w = w.redirect_all_requests_to(built(b.build(), "redirect_all_requests_to")?);
-        }
-        _ => {
-            return Err(ProviderError::InvalidConfig(
-                "aws_s3_bucket_website_configuration needs index_document or redirect_all_requests_to, not both".into(),
-            ))
-        }
-    }
-    c.s3.put_bucket_website()
-        .bucket(&m.bucket)
-        .website_configuration(w.build())
-        .send()
-        .await
-        .call("s3:PutBucketWebsite")?;
-    Ok(())
-}
-
-#[async_trait::async_trait]
-impl AwsResource for Website {
-    type Model = WebsiteModel;
-    const TYPE: &'static str = "aws_s3_bucket_website_configuration";
-
-    fn schema() -> Schema {
-        bucket_schema()
-            .block(
-                "index_document",
-                block(
-                    Nesting::Single,
-                    Schema::new().attr("suffix", Attribute::required(Type::String)),
-                    0,
-                ),
-            )
-            .block(
-                "error_document",
-                block(
-                    Nesting::Single,
-                    Schema::new().attr("key", Attribute::required(Type::String)),
-                    0,
-                ),
-            )
-            .block(
-                "redirect_all_requests_to",
-                block(
-                    Nesting::Single,
-                    Schema::new()
-                        .attr("host_name", Attribute::required(Type::String))
-                        .attr("protocol", Attribute::optional(Type::String)),
-                    0,
-                ),
-            )
-            .attr("website_endpoint", Attribute::computed(Type::String))
-            .attr("website_domain", Attribute::computed(Type::String))
-    }
-
-    async fn create(
-        &self,
-        c: &Clients,
-        m: &WebsiteModel,
-    ) -> Result<Created<WebsiteModel>, ProviderError> {
-        put_website(c, m).await?;
-        Ok(m.bucket.clone().into())
-    }
-
-    async fn read(
-        &self,
-        c: &Clients,
-        m: &WebsiteModel,
-    ) -> Result<Option<WebsiteModel>, ProviderError> {
-        let b = bucket(&m.id, &m.bucket);
-        let out =
-            c.s3.get_bucket_website()
-                .bucket(&b)
-                .send()
-                .await
-                .found("s3:GetBucketWebsite")?;
-        let Some(out) = out else {
-            return Ok(None);
-        };
-        let domain = website_domain(&c.region);
-        Ok(Some(WebsiteModel {
-            id: b.clone(),
-            bucket: b.clone(),
-            index_document: out.index_document().map(|i| IndexDoc {
-                suffix: i.suffix().to_string(),
-            }),
-            error_document: out.error_document().map(|e| ErrorDoc {
-                key: e.key().to_string(),
-            }),
-            redirect_all_requests_to: out.redirect_all_requests_to().map(|r| Redirect {
-                host_name: r.host_name().to_string(),
-                protocol: r.protocol().map(|p| p.as_str().to_string()),
-            }),
-            website_endpoint: Some(format!("{b}.{domain}")),
-            website_domain: Some(domain),
-        }))
-    }
-
-    async fn update(
-        &self,
-        c: &Clients,
-        _old: &WebsiteModel,
-        new: &WebsiteModel,
-    ) -> Result<(), ProviderError> {
-        put_website(c, new).await
-    }
-
-    async fn delete(&self, c: &Clients, m: &WebsiteModel) -> Result<(), ProviderError> {
-        c.s3.delete_bucket_website()
-            .bucket(bucket(&m.id, &m.bucket))
-            .send()
-            .await
-            .gone_ok("s3:DeleteBucketWebsite")
-    }
-}
-
-// ---- object lock ---------------------------------------------------------------------------
-
-#[derive(Default)]
-pub struct ObjectLock;
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct ObjectLockModel {
-    id: String,
-    bucket: String,
-    object_lock_enabled: Option<String>,
-    rule: Option<LockRule>,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct LockRule {
-    default_retention: Retention,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct Retention {
-    mode: String,
-    days: Option<i32>,
-    years: Option<i32>,
-}
-
-async fn put_lock(c: &Clients, b: &str, rule: Option<&LockRule>) -> Result<(), ProviderError> {
-    use aws_sdk_s3::types::{
-        DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode,
-        ObjectLockRule,
-    };
-    let mut config =
-        ObjectLockConfiguration::builder().object_lock_enabled(ObjectLockEnabled::Enabled);
-    if let Some(r) = rule {
-        let d = &r.default_retention;
-        one_of(
-            &d.mode,
-            &["GOVERNANCE", "COMPLIANCE"],
-            "rule.default_retention.mode",
-        )?;
-        if d.days.is_some() == d.years.is_some() {
-            return Err(ProviderError::InvalidConfig(
-                "rule.default_retention needs days or years, not both".into(),
-            ));
-        }
-        config = config.rule(
-            ObjectLockRule::builder()
-                .default_retention(
-                    DefaultRetention::builder()
-                        .mode(ObjectLockRetentionMode::from(d.mode.as_str()))
-                        .set_days(d.days)
-                        .set_years(d.years)
-                        .build(),
-                )
-                .build(),
-        );
-    }
-    c.s3.put_object_lock_configuration()
-        .bucket(b)
-        .object_lock_configuration(config.build())
-        .send()
-        .await
-        .call("s3:PutObjectLockConfiguration")?;
-    Ok(())
-}
-
-#[async_trait::async_trait]
-impl AwsResource for ObjectLock {
-    type Model = ObjectLockModel;
-    const TYPE: &'static str = "aws_s3_bucket_object_lock_configuration";
-
-    fn schema() -> Schema {
-        let retention = Schema::new()
-            .attr("mode", Attribute::required(Type::String))
-            .attr("days", Attribute::optional(Type::Number))
-            .attr("years", Attribute::optional(Type::Number));
-        bucket_schema()
-            .attr(
-                "object_lock_enabled",
-                Attribute::optional(Type::String)
-                    .force_new()
-                    .default("Enabled"),
-            )
-            .block(
-                "rule",
-                block(
-                    Nesting::Single,
-                    Schema::new().block("default_retention", block(Nesting::Single, retention, 1)),
-                    0,
-                ),
-            )
-    }
-
-    async fn create(
-        &self,
-        c: &Clients,
-        m: &ObjectLockModel,
-    ) -> Result<Created<ObjectLockModel>, ProviderError> {
-        if let Some(e) = &m.object_lock_enabled {
-            one_of(e, &["Enabled"], "object_lock_enabled")?;
-        }
-        put_lock(c, &m.bucket, m.rule.as_ref()).await?;
-        Ok(m.bucket.clone().into())
-    }
-
-    async fn read(
-        &self,
-        c: &Clients,
-        m: &ObjectLockModel,
-    ) -> Result<Option<ObjectLockModel>, ProviderError> {
-        let b = bucket(&m.id, &m.bucket);
-        let out = match c.s3.get_object_lock_configuration().bucket(&b).send().await {
-            Err(e) if crate::error::code(&e) == "ObjectLockConfigurationNotFoundError" => None,
-            other => other.found("s3:GetObjectLockConfiguration")?,
-        };
-        let Some(config) = out.and_then(|o| o.object_lock_configuration) else {
-            return Ok(None);
-        };
-        let rule = config
-            .rule()
-            .and_then(|r| r.default_retention())
-            .map(|d| LockRule {
-                default_retention: Retention {
-                    mode: d.mode().map(|m| m.as_str().to_string()).unwrap_or_default(),
-                    // Retention is at least one day or year; 0 means unset.
-                    days: d.days().filter(|n| *n > 0),
-                    years: d.years().filter(|n| *n > 0),
-                },
-            });
-        Ok(Some(ObjectLockModel {
-            id: b.clone(),
-            bucket: b,
-            object_lock_enabled: config.object_lock_enabled().map(|e| e.as_str().to_string()),
-            rule,
-        }))
-    }
-
-    async fn update(
-        &self,
-        c: &Clients,
-        _old: &ObjectLockModel,
-        new: &ObjectLockModel,
-    ) -> Result<(), ProviderError> {
-        put_lock(c, &new.bucket, new.rule.as_ref()).await
-    }
-
-    /// Object Lock cannot be switched off once on; as terraform-provider-aws does, delete
-    /// removes the default retention rule and leaves the lock enabled.
-    async fn delete(&self, c: &Clients, m: &ObjectLockModel) -> Result<(), ProviderError> {
-        use aws_sdk_s3::types::{ObjectLockConfiguration, ObjectLockEnabled};
-        c.s3.put_object_lock_configuration()
-            .bucket(bucket(&m.id, &m.bucket))
-            .object_lock_configuration(
-                ObjectLockConfiguration::builder()
-                    .object_lock_enabled(ObjectLockEnabled::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .gone_ok("s3:PutObjectLockConfiguration")
-    }
-}
-
-// ---- canonical user ID ---------------------------------------------------------------------
-
-#[derive(Default)]
-pub struct CanonicalUser;
-
-#[derive(Deserialize)]
-pub struct NoArgs {}
-
-#[derive(Serialize)]
-pub struct CanonicalUserOut {
-    id: String,
-    display_name: String,
-}
-
-#[async_trait::async_trait]
-impl crate::framework::AwsDataSource for CanonicalUser {
-    type Args = NoArgs;
-    type Out = CanonicalUserOut;
-    const TYPE: &'static str = "aws_canonical_user_id";
-
-    fn schema() -> Schema {
-        Schema::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("display_name", Attribute::computed(Type::String))
-    }
-
-    async fn read(&self, c: &Clients, _args: NoArgs) -> Result<CanonicalUserOut, ProviderError> {
-        let out = c.s3.list_buckets().send().await.call("s3:ListBuckets")?;
-        let owner = out
-            .owner()
-            .ok_or_else(|| ProviderError::Api("s3:ListBuckets answered without an owner".into()))?;
-        Ok(CanonicalUserOut {
-            id: owner.id().unwrap_or_default().to_string(),
-            display_name: owner.display_name().unwrap_or_default().to_string(),
-        })
     }
 }
