@@ -81,7 +81,7 @@ impl Moto {
     /// The provider block pointing every service at the emulator.
     pub fn provider_block(&self, extra: &str) -> String {
         format!(
-            "provider \"aws\" {{\n  region                      = \"us-east-1\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n{extra}\n  endpoints {{\n    s3                     = \"{0}\"\n    iam                    = \"{0}\"\n    sts                    = \"{0}\"\n    sagemaker              = \"{0}\"\n    applicationautoscaling = \"{0}\"\n    cloudwatch             = \"{0}\"\n    kms                    = \"{0}\"\n  }}\n}}\n",
+            "provider \"aws\" {{\n  region                      = \"us-east-1\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n{extra}\n  endpoints {{\n    s3                     = \"{0}\"\n    iam                    = \"{0}\"\n    sts                    = \"{0}\"\n    sagemaker              = \"{0}\"\n    applicationautoscaling = \"{0}\"\n    cloudwatch             = \"{0}\"\n    kms                    = \"{0}\"\n    sns                    = \"{0}\"\n    ecr                    = \"{0}\"\n  }}\n}}\n",
             self.url
         )
     }
@@ -929,5 +929,102 @@ output "owner" {{
             .and_then(|d| d.days()),
         Some(90)
     );
+    w.ok(&["destroy", "-auto-approve"]);
+}
+
+#[test]
+fn sns_topics_subscriptions_and_ecr_repositories() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |display: &str, keep: u32| {
+        format!(
+            r#"{provider}
+resource "aws_sns_topic" "alerts" {{
+  name         = "ml-endpoint-alerts"
+  display_name = "{display}"
+  tags         = {{ team = "serving" }}
+}}
+
+resource "aws_sns_topic" "events" {{
+  name                        = "training-events.fifo"
+  fifo_topic                  = true
+  content_based_deduplication = true
+}}
+
+resource "aws_sns_topic_subscription" "oncall" {{
+  topic_arn            = aws_sns_topic.alerts.arn
+  protocol             = "https"
+  endpoint             = "https://oncall.example.com/hooks/sns"
+  raw_message_delivery = true
+}}
+
+resource "aws_ecr_repository" "serve" {{
+  name                 = "mlform-serve"
+  image_tag_mutability = "IMMUTABLE"
+  force_delete         = true
+  image_scanning_configuration {{
+    scan_on_push = true
+  }}
+}}
+
+resource "aws_ecr_lifecycle_policy" "serve" {{
+  repository = aws_ecr_repository.serve.name
+  policy = jsonencode({{
+    rules = [{{
+      rulePriority = 1
+      description  = "keep the last {keep} images"
+      selection    = {{ tagStatus = "any", countType = "imageCountMoreThan", countNumber = {keep} }}
+      action       = {{ type = "expire" }}
+    }}]
+  }})
+}}
+
+output "repository_url" {{
+  value = aws_ecr_repository.serve.repository_url
+}}
+
+output "topic_arn" {{
+  value = aws_sns_topic.alerts.arn
+}}
+"#,
+            provider = moto.provider_block("")
+        )
+    };
+    w.write("main.tf", &config("ML alerts", 10));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("5 added"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "repository_url = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/mlform-serve\""
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("topic_arn = \"arn:aws:sns:us-east-1:123456789012:ml-endpoint-alerts\""),
+        "{}",
+        r.stdout
+    );
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Display name and lifecycle policy change in place.
+    w.write("main.tf", &config("ML endpoint alerts", 20));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("2 changed"), "{}", r.stdout);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Import by name and by ARN, as terraform-provider-aws takes them.
+    let other = Workdir::new();
+    other.write(
+        "main.tf",
+        &format!(
+            "{}resource \"aws_ecr_repository\" \"adopted\" {{\n  name                 = \"mlform-serve\"\n  image_tag_mutability = \"IMMUTABLE\"\n  image_scanning_configuration {{\n    scan_on_push = true\n  }}\n}}\n",
+            moto.provider_block("")
+        ),
+    );
+    other.ok(&["import", "aws_ecr_repository.adopted", "mlform-serve"]);
+    let r = other.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     w.ok(&["destroy", "-auto-approve"]);
 }

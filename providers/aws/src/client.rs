@@ -16,6 +16,8 @@ pub struct Clients {
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub kms: aws_sdk_kms::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub ecr: aws_sdk_ecr::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
 }
@@ -95,6 +97,14 @@ impl Clients {
         if let Some(url) = endpoint("kms") {
             kms = kms.endpoint_url(url);
         }
+        let mut sns = aws_sdk_sns::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("sns") {
+            sns = sns.endpoint_url(url);
+        }
+        let mut ecr = aws_sdk_ecr::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("ecr") {
+            ecr = ecr.endpoint_url(url);
+        }
         let default_tags = config
             .get_attr("default_tags")
             .get_attr("tags")
@@ -113,6 +123,8 @@ impl Clients {
             autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(autoscaling.build()),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch.build()),
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
+            sns: aws_sdk_sns::Client::from_conf(sns.build()),
+            ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),
             region,
             default_tags,
         };

@@ -37,6 +37,8 @@ const ENDPOINT_SERVICES: &[&str] = &[
     "applicationautoscaling",
     "cloudwatch",
     "kms",
+    "sns",
+    "ecr",
 ];
 
 fn provider_schema() -> Schema {

@@ -3,6 +3,7 @@
 mod autoscaling;
 mod caller_identity;
 mod cloudwatch;
+mod ecr;
 mod iam_account;
 mod iam_data;
 mod iam_grants;
@@ -21,6 +22,7 @@ mod s3_object;
 mod s3_object_lock;
 mod s3_website;
 mod sagemaker;
+mod sns;
 mod training;
 
 use std::sync::Arc;
@@ -85,6 +87,22 @@ const DATA_SOURCES: &[(&str, fn() -> Schema, MakeData)] = &[
 
 /// Every resource type: its name, schema and constructor, in one place.
 const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
+    ("aws_sns_topic", schema_of::<sns::Topic>, make::<sns::Topic>),
+    (
+        "aws_sns_topic_subscription",
+        schema_of::<sns::Subscription>,
+        make::<sns::Subscription>,
+    ),
+    (
+        "aws_ecr_repository",
+        schema_of::<ecr::Repository>,
+        make::<ecr::Repository>,
+    ),
+    (
+        "aws_ecr_lifecycle_policy",
+        schema_of::<ecr::LifecyclePolicy>,
+        make::<ecr::LifecyclePolicy>,
+    ),
     ("aws_kms_key", schema_of::<kms::Key>, make::<kms::Key>),
     ("aws_kms_alias", schema_of::<kms::Alias>, make::<kms::Alias>),
     (
