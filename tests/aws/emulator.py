@@ -35,6 +35,8 @@ mlform sends.
   PreconditionFailed; moto 5.2.5 checks, then writes, on a threaded server, so both can
   succeed. The shim runs each PutObject under one lock. State locks (`<key>.tflock`) rest
   on this.
+- SageMaker CreateModel's EnableNetworkIsolation: AWS stores it and DescribeModel answers
+  it; moto 5.2.5 ignores it and always answers false.
 - S3 GetBucketAccelerateConfiguration: AWS answers with an <AccelerateConfiguration> root
   (with <Status> once acceleration was ever set); moto 5.2.5 wraps it in
   <GetBucketAccelerateConfigurationResponse>, which the AWS SDK for Rust rejects.
@@ -133,6 +135,19 @@ def update_endpoint(self):
 from moto.sagemaker.responses import SageMakerResponse  # noqa: E402
 
 SageMakerResponse.update_endpoint = update_endpoint
+
+_create_model = SageMakerResponse.create_model
+
+
+def create_model(self):
+    result = _create_model(self)
+    isolated = self._get_param("EnableNetworkIsolation")
+    if isolated is not None:
+        self.sagemaker_backend.describe_model(self._get_param("ModelName")).enable_network_isolation = bool(isolated)
+    return result
+
+
+SageMakerResponse.create_model = create_model
 
 
 def delete_training_job(self):

@@ -777,3 +777,79 @@ fn checks_and_markdown_review_an_aws_plan() {
     assert_eq!(r.code, 2, "{}", r.stdout);
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+#[test]
+fn inference_pipeline_model_with_network_isolation_and_vpc() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &format!(
+            r#"{provider}
+resource "aws_iam_role" "sm" {{
+  name = "pipeline-execution"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Principal = {{ Service = "sagemaker.amazonaws.com" }}, Action = "sts:AssumeRole" }}]
+  }})
+}}
+
+resource "aws_sagemaker_model" "pipeline" {{
+  name                     = "tabular-pipeline"
+  execution_role_arn       = aws_iam_role.sm.arn
+  enable_network_isolation = true
+
+  container {{
+    image              = "123456789012.dkr.ecr.us-east-1.amazonaws.com/preprocess:1.0"
+    container_hostname = "preprocess"
+    environment        = {{ SCALE = "standard" }}
+  }}
+
+  container {{
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlform-serve:2.1"
+    model_data_source {{
+      s3_data_source {{
+        s3_uri           = "s3://models/tabular/"
+        s3_data_type     = "S3Prefix"
+        compression_type = "None"
+      }}
+    }}
+    image_config {{
+      repository_access_mode = "Platform"
+    }}
+  }}
+
+  vpc_config {{
+    subnets            = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]
+    security_group_ids = ["sg-0123abcd"]
+  }}
+}}
+"#,
+            provider = moto.provider_block("")
+        ),
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let sm = moto.sagemaker();
+    let rt = crate::aws::rt();
+    let model = rt
+        .block_on(sm.describe_model().model_name("tabular-pipeline").send())
+        .unwrap();
+    assert_eq!(model.containers().len(), 2);
+    assert_eq!(model.enable_network_isolation(), Some(true));
+    assert_eq!(model.vpc_config().map(|v| v.subnets().len()), Some(2));
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Both primary_container and container: a clear error.
+    let both = Workdir::new();
+    both.write(
+        "main.tf",
+        &format!(
+            "{}resource \"aws_sagemaker_model\" \"m\" {{\n  execution_role_arn = \"arn:aws:iam::123456789012:role/x\"\n  primary_container {{\n    image = \"a\"\n  }}\n  container {{\n    image = \"b\"\n  }}\n}}\n",
+            moto.provider_block("")
+        ),
+    );
+    let r = both.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not both"), "{}", r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+}

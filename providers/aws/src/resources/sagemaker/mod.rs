@@ -1,0 +1,183 @@
+//! SageMaker serving: `aws_sagemaker_model`, `aws_sagemaker_endpoint_configuration` (any
+//! change replaces it, and the new configuration is created before the old one is deleted)
+//! and `aws_sagemaker_endpoint` (create and update wait for InService within the `timeouts`
+//! block; a Failed status is an error carrying SageMaker's failure reason). Import IDs: the
+//! names.
+
+mod endpoint;
+mod endpoint_config;
+mod model;
+
+pub use endpoint::*;
+pub use endpoint_config::*;
+pub use model::*;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sagemaker::types::{
+    Alarm as SmAlarm, AutoRollbackConfig, BlueGreenUpdatePolicy, CapacitySize, CapacitySizeType,
+    CaptureContentTypeHeader, CaptureMode, CaptureOption, ContainerDefinition, ContainerMode,
+    DataCaptureConfig, DeploymentConfig, EndpointStatus, ProductionVariant,
+    ProductionVariantInstanceType, ProductionVariantServerlessConfig, Tag, TrafficRoutingConfig,
+    TrafficRoutingConfigType,
+};
+use mlform_provider::{
+    Attribute, NestedBlock, Nesting, PathStep, PlanRequest, Planned, ProviderError, Resource,
+    Schema, Type, Value,
+};
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+
+use crate::error::{classify, code};
+use crate::Clients;
+
+fn s(v: &Value, name: &str) -> String {
+    v.get_attr(name).as_str().unwrap_or_default().to_string()
+}
+
+pub(super) fn not_found<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> bool {
+    let m = e.message().unwrap_or_default().to_ascii_lowercase();
+    code(e) == "ValidationException"
+        && (m.contains("could not find") || m.contains("does not exist") || m.contains("not found"))
+}
+
+pub(super) fn sm_tags(v: &Value) -> Result<Vec<Tag>, ProviderError> {
+    crate::client::tag_changes(&Value::Null, v)
+        .1
+        .into_iter()
+        .map(|(k, v)| Ok(Tag::builder().key(k).value(v).build()))
+        .collect()
+}
+
+pub(super) async fn live_tags(c: &Clients, arn: &str) -> Result<Value, ProviderError> {
+    let out = c
+        .sagemaker
+        .list_tags()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| classify("sagemaker:ListTags", &e))?;
+    Ok(super::tags_value(out.tags().iter().map(|t| {
+        (t.key().unwrap_or_default(), t.value().unwrap_or_default())
+    })))
+}
+
+/// Completes a refreshed object with its live tags (`tags_all`) and its own `tags`.
+async fn with_live_tags(
+    c: &Clients,
+    mut m: mlform_provider::ValueMap,
+    prior: &Value,
+    arn: &str,
+) -> Result<Value, ProviderError> {
+    let all = live_tags(c, arn).await?;
+    m.insert("tags".into(), c.own_tags(&all, prior.get_attr("tags")));
+    m.insert("tags_all".into(), all);
+    Ok(Value::Map(m.into()))
+}
+
+pub(super) async fn update_tags(
+    c: &Clients,
+    arn: &str,
+    old: &Value,
+    new: &Value,
+) -> Result<(), ProviderError> {
+    if old.same_data(new) {
+        return Ok(());
+    }
+    let (removed, _) = crate::client::tag_changes(old, new);
+    if !removed.is_empty() {
+        c.sagemaker
+            .delete_tags()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| classify("sagemaker:DeleteTags", &e))?;
+    }
+    let set = sm_tags(new)?;
+    if !set.is_empty() {
+        c.sagemaker
+            .add_tags()
+            .resource_arn(arn)
+            .set_tags(Some(set))
+            .send()
+            .await
+            .map_err(|e| classify("sagemaker:AddTags", &e))?;
+    }
+    Ok(())
+}
+
+/// Plans tags_all, a generated name kept across updates, and `id` = name.
+fn plan_common(
+    schema: &Schema,
+    clients: &Clients,
+    request: PlanRequest<'_>,
+) -> Result<Planned, ProviderError> {
+    let mut planned = mlform_provider::plan_by_schema(schema, request.clone())?;
+    let mut m = planned.state.as_map().cloned().unwrap_or_default();
+    m.insert(
+        "tags_all".into(),
+        clients.tags_all(request.config.get_attr("tags")),
+    );
+    if let Some(p) = request.prior {
+        if request.config.get_attr("name").is_null()
+            && request
+                .config
+                .get_attr("name_prefix")
+                .same_data(p.get_attr("name_prefix"))
+        {
+            m.insert("name".into(), p.get_attr("name").clone());
+            planned
+                .requires_replace
+                .retain(|path| path != &vec![PathStep::GetAttr("name".into())]);
+        }
+    }
+    let replacing = request.prior.is_none() || !planned.requires_replace.is_empty();
+    match m.get("name").and_then(|v| v.as_str()).map(str::to_string) {
+        Some(n) => {
+            m.insert("id".into(), Value::from(n));
+        }
+        None if replacing => {
+            m.insert("name".into(), Value::Unknown);
+            m.insert("id".into(), Value::Unknown);
+        }
+        None => {}
+    }
+    planned.state = Value::Map(m);
+    Ok(planned)
+}
+
+fn finish(planned: &Value, name: &str, arn: &str) -> Value {
+    let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
+    m.insert("name".into(), Value::from(name));
+    m.insert("id".into(), Value::from(name));
+    m.insert("arn".into(), Value::from(arn));
+    Value::Map(m)
+}
+
+fn with_tags(schema: Schema) -> Schema {
+    schema
+        .attr(
+            "name",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr("name_prefix", Attribute::optional(Type::String).force_new())
+        .attr("tags", Attribute::optional(Type::map(Type::String)))
+        .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+        .attr("id", Attribute::computed(Type::String))
+        .attr("arn", Attribute::computed(Type::String))
+}
+
+/// An optional nested block of at most one.
+pub(super) fn optional_single(block: Schema, force_new: bool) -> NestedBlock {
+    NestedBlock {
+        nesting: Nesting::Single,
+        block,
+        min_items: 0,
+        max_items: Some(1),
+        force_new,
+    }
+}
