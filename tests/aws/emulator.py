@@ -35,6 +35,9 @@ mlform sends.
   PreconditionFailed; moto 5.2.5 checks, then writes, on a threaded server, so both can
   succeed. The shim runs each PutObject under one lock. State locks (`<key>.tflock`) rest
   on this.
+- S3 ListBuckets' Owner: AWS names the account's canonical user, the same ID that owns its
+  buckets' ACLs; moto 5.2.5 answers a fixed ID that matches no ACL. The shim answers the
+  ACL owner's ID.
 - SageMaker CreateModel's EnableNetworkIsolation: AWS stores it and DescribeModel answers
   it; moto 5.2.5 ignores it and always answers false.
 - S3 GetBucketAccelerateConfiguration: AWS answers with an <AccelerateConfiguration> root
@@ -64,6 +67,28 @@ def get_bucket_versioning(self):
 S3Response.get_bucket_versioning = get_bucket_versioning
 
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+from moto.s3.models import OWNER as _ACL_OWNER  # noqa: E402
+
+_list_buckets = S3Response.all_buckets
+
+
+def list_buckets(self):
+    result = _list_buckets(self)
+
+    def fix(body):
+        if isinstance(body, bytes):
+            return body.replace(b"bcaf1ffd86f41161ca5fb16fd081034f", _ACL_OWNER.encode())
+        if isinstance(body, str):
+            return body.replace("bcaf1ffd86f41161ca5fb16fd081034f", _ACL_OWNER)
+        return body
+
+    if isinstance(result, tuple):
+        return tuple(fix(part) for part in result)
+    return fix(result)
+
+
+S3Response.all_buckets = list_buckets
 
 
 def get_bucket_accelerate_configuration(self):

@@ -1028,3 +1028,87 @@ output "topic_arn" {{
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+#[test]
+fn bucket_acl_canned_then_grants() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |acl: &str| {
+        format!(
+            r#"{provider}
+data "aws_canonical_user_id" "me" {{}}
+
+resource "aws_s3_bucket" "shared" {{
+  bucket = "ml-shared-results"
+}}
+
+resource "aws_s3_bucket_ownership_controls" "shared" {{
+  bucket = aws_s3_bucket.shared.id
+  rule {{
+    object_ownership = "ObjectWriter"
+  }}
+}}
+
+resource "aws_s3_bucket_acl" "shared" {{
+  bucket     = aws_s3_bucket_ownership_controls.shared.id
+{acl}
+}}
+"#,
+            provider = moto.provider_block("")
+        )
+    };
+    let canned = "  acl = \"private\"";
+    let grants = r#"  access_control_policy {
+    grant {
+      grantee {
+        type = "CanonicalUser"
+        id   = data.aws_canonical_user_id.me.id
+      }
+      permission = "FULL_CONTROL"
+    }
+    grant {
+      grantee {
+        type = "Group"
+        uri  = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+      }
+      permission = "READ_ACP"
+    }
+    owner {
+      id = data.aws_canonical_user_id.me.id
+    }
+  }"#;
+    w.write("main.tf", &config(canned));
+    w.ok(&["apply", "-auto-approve"]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.write("main.tf", &config(grants));
+    w.ok(&["apply", "-auto-approve"]);
+    let s3 = moto.s3();
+    let acl = rt()
+        .block_on(s3.get_bucket_acl().bucket("ml-shared-results").send())
+        .unwrap();
+    assert!(acl
+        .grants()
+        .iter()
+        .any(|g| g.grantee().and_then(|e| e.uri())
+            == Some("http://acs.amazonaws.com/groups/s3/LogDelivery")));
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Import with a canned ACL in the ID, as terraform-provider-aws takes it.
+    let other = Workdir::new();
+    other.write(
+        "main.tf",
+        &format!(
+            "{}resource \"aws_s3_bucket_acl\" \"adopted\" {{\n  bucket = \"ml-shared-results\"\n  acl    = \"private\"\n}}\n",
+            moto.provider_block("")
+        ),
+    );
+    other.ok(&[
+        "import",
+        "aws_s3_bucket_acl.adopted",
+        "ml-shared-results,private",
+    ]);
+    let r = other.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+}

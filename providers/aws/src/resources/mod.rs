@@ -15,6 +15,7 @@ mod iam_users;
 mod kms;
 mod meta;
 mod s3_bucket;
+mod s3_bucket_acl;
 mod s3_bucket_config;
 mod s3_bucket_extras;
 mod s3_lifecycle;
@@ -183,6 +184,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ("aws_s3_bucket", s3_bucket::schema, |c| {
         Arc::new(s3_bucket::S3Bucket { clients: c })
     }),
+    (
+        "aws_s3_bucket_acl",
+        schema_of::<s3_bucket_acl::BucketAcl>,
+        make::<s3_bucket_acl::BucketAcl>,
+    ),
     (
         "aws_s3_bucket_ownership_controls",
         schema_of::<s3_bucket_extras::OwnershipControlsResource>,
