@@ -333,6 +333,10 @@ fn override_block(
         (Target::Resource(m, r), OverrideKind::Data) => {
             r.mode == Mode::Data && m.iter().all(|(_, k)| k.is_none())
         }
+        // One instance of a resource, as terraform test allows; data sources are read whole.
+        (Target::Instance(a), OverrideKind::Resource) => {
+            a.resource.mode == Mode::Managed && a.module.iter().all(|(_, k)| k.is_none())
+        }
         _ => false,
     };
     if !fits {
@@ -340,17 +344,17 @@ fn override_block(
             Diagnostic::error(
                 "Invalid override target",
                 format!(
-                    "The target of {} must be {}, without instance keys.",
+                    "The target of {} must be {}, without module instance keys.",
                     block.ident.as_str(),
                     match kind {
-                        OverrideKind::Resource => "a managed resource, such as aws_s3_bucket.b",
+                        OverrideKind::Resource => "a managed resource or one of its instances, such as aws_s3_bucket.b or aws_s3_bucket.b[0]",
                         OverrideKind::Data => "a data source, such as data.aws_region.current",
                         OverrideKind::Module => "a module call, such as module.network",
                     }
                 ),
             )
             .at(blocks::span_of(file, &t.value))
-            .hint("An override applies to every instance of its target."),
+            .hint("Module instance keys are not taken: an override applies to every instance of its module."),
         );
         return None;
     }

@@ -182,10 +182,13 @@ pub struct Override {
     /// The configuration path of the module (call names), empty for the root module.
     pub module: Vec<String>,
     pub key: ResourceKey,
+    /// One instance (`aws_s3_bucket.b["x"]`); `None` for all of them.
+    pub instance: Option<crate::addr::Key>,
     pub values: mlform_provider::mock::MockValues,
 }
 
 impl Overrides {
+    /// The override of every instance of a resource.
     pub fn find(
         &self,
         module: &[String],
@@ -194,7 +197,22 @@ impl Overrides {
         self.entries
             .iter()
             .rev()
-            .find(|o| o.module == module && &o.key == key)
+            .find(|o| o.module == module && &o.key == key && o.instance.is_none())
+            .map(|o| &o.values)
+    }
+
+    /// The override of one instance, when one names it.
+    pub fn find_instance(
+        &self,
+        module: &[String],
+        key: &ResourceKey,
+        instance: &Option<crate::addr::Key>,
+    ) -> Option<&mlform_provider::mock::MockValues> {
+        instance.as_ref()?;
+        self.entries
+            .iter()
+            .rev()
+            .find(|o| o.module == module && &o.key == key && &o.instance == instance)
             .map(|o| &o.values)
     }
 }

@@ -169,7 +169,19 @@ pub fn prepare(
                     diags.push(d);
                 }
             }
-            (Target::Resource(path, key), _) => {
+            (Target::Resource(path, key), _)
+            | (
+                Target::Instance(crate::addr::InstanceAddr {
+                    module: path,
+                    resource: key,
+                    ..
+                }),
+                _,
+            ) => {
+                let instance = match &o.target {
+                    Target::Instance(a) => a.key.clone(),
+                    _ => None,
+                };
                 let module: Vec<String> = path.iter().map(|(n, _)| n.clone()).collect();
                 let declared = config
                     .descendant(&module)
@@ -187,6 +199,7 @@ pub fn prepare(
                 entries.push(Override {
                     module,
                     key: key.clone(),
+                    instance,
                     values: MockValues {
                         values,
                         during_plan: o.during_plan,

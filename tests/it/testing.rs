@@ -140,6 +140,13 @@ fn ml_team_module_tests_pass_as_under_terraform() {
 }
 
 #[test]
+fn instance_overrides_match_terraform() {
+    let (r, ours, _) = mlform_test("tests/tftest/instances");
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    check_against_terraform("tests/tftest/instances", &ours);
+}
+
+#[test]
 fn mocked_aws_provider_needs_no_cloud() {
     let (r, ours, xml) = mlform_test("tests/tftest/mocks");
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
@@ -205,7 +212,7 @@ fn invalid_test_files_are_diagnosed() {
 
 run "b" {
   override_resource {
-    target = terraform_data.a[0]
+    target = module.child[0].terraform_data.a
   }
 }
 

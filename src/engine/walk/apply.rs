@@ -133,7 +133,8 @@ impl<'a> Walk<'a> {
             let provider_string = provider_state_string(&self.e.registry, &rc.provider);
             let results = futures_util::future::join_all(jobs.into_iter().map(
                 |(addr, change, prior, planned, current)| {
-                    let res = res.clone();
+                    let res =
+                        self.instance_impl(&res, &crate::addr::config_path(mi), key, &addr.key);
                     let deps = deps.clone();
                     let provider_string = provider_string.clone();
                     async move {

@@ -148,7 +148,7 @@ impl<'a> Walk<'a> {
                     .resource_impl(&provider, &node.module, key)
                     .map_err(|d| Fail::Fatal(vec![d]))?;
                 let results = futures_util::future::join_all(deletes.into_iter().map(|c| {
-                    let res = res.clone();
+                    let res = self.instance_impl(&res, &node.module, key, &c.addr.key);
                     async move {
                         if self.failed.load(Ordering::SeqCst) || self.stop.load(Ordering::SeqCst) {
                             return Err(None);

@@ -653,6 +653,24 @@ impl<'a> Walk<'a> {
         })
     }
 
+    /// The implementation one instance uses: `res`, or a mock when an override names the
+    /// instance itself (`mlform test`'s `override_resource { target = x.y[0] }`).
+    fn instance_impl(
+        &self,
+        res: &Arc<dyn Resource>,
+        module: &[String],
+        key: &ResourceKey,
+        instance: &Option<Key>,
+    ) -> Arc<dyn Resource> {
+        match self.e.overrides.find_instance(module, key, instance) {
+            Some(values) => Arc::new(mlform_provider::mock::MockResource {
+                schema: res.schema(),
+                values: values.clone(),
+            }),
+            None => res.clone(),
+        }
+    }
+
     /// The data source of `key`, or its override.
     fn data_source_impl(
         &self,

@@ -71,16 +71,16 @@ impl<'a> Walk<'a> {
             }
             // Refresh every prior instance (targeted ones), concurrently.
             let res_ref = &res;
-            let refreshed =
-                futures_util::future::join_all(
-                    priors
-                        .iter()
-                        .filter(|(a, _)| self.targets_instance(i, a))
-                        .map(|(a, s)| async move {
-                            (a.clone(), self.refresh(a, s, res_ref, schema).await)
-                        }),
-                )
-                .await;
+            let refreshed = futures_util::future::join_all(
+                priors
+                    .iter()
+                    .filter(|(a, _)| self.targets_instance(i, a))
+                    .map(|(a, s)| async move {
+                        let res = self.instance_impl(res_ref, &node.module, key, &a.key);
+                        (a.clone(), self.refresh(a, s, &res, schema).await)
+                    }),
+            )
+            .await;
             let mut live: HashMap<Option<Key>, Option<Value>> = HashMap::new();
             for (a, r) in refreshed {
                 match r {
@@ -135,6 +135,7 @@ impl<'a> Walk<'a> {
                 }
             }
             for (k, each_value) in keys {
+                let res = self.instance_impl(&res, &node.module, key, &k);
                 let addr = InstanceAddr {
                     module: mi.clone(),
                     resource: key.clone(),
@@ -316,11 +317,15 @@ impl<'a> Walk<'a> {
             .filter(|a| !self.forget.contains(*a))
             .filter_map(|a| self.prior.instances.get(a).map(|s| (a.clone(), s.clone())))
             .collect();
-        let refreshed = futures_util::future::join_all(
-            items
-                .iter()
-                .map(|(a, s)| async move { (a, s, self.refresh(a, s, res, schema).await) }),
-        )
+        let refreshed = futures_util::future::join_all(items.iter().map(|(a, s)| async move {
+            let res = self.instance_impl(
+                res,
+                &crate::addr::config_path(&a.module),
+                &a.resource,
+                &a.key,
+            );
+            (a, s, self.refresh(a, s, &res, schema).await)
+        }))
         .await;
         for (a, s, r) in refreshed {
             match r {
