@@ -1,0 +1,411 @@
+//! Bucket settings that public S3 modules manage (ownership controls, ACLs, acceleration,
+//! request payment, CORS, logging, website, object lock), SNS topics and ECR repositories,
+//! against the local AWS emulator: apply, a clean re-plan, in-place changes, import, destroy.
+
+use crate::aws::{rt, Moto};
+use crate::support::Workdir;
+
+fn bucket_extras(moto: &Moto, max_age: u32, payer: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_s3_bucket" "site" {{
+  bucket = "ml-docs-site"
+}}
+
+resource "aws_s3_bucket" "logs" {{
+  bucket        = "ml-docs-logs"
+  force_destroy = true
+}}
+
+# Log delivery writes with the logging service principal, as AWS recommends.
+resource "aws_s3_bucket_policy" "logs" {{
+  bucket = aws_s3_bucket.logs.id
+  policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{
+      Effect    = "Allow"
+      Principal = {{ Service = "logging.s3.amazonaws.com" }}
+      Action    = "s3:PutObject"
+      Resource  = "${{aws_s3_bucket.logs.arn}}/*"
+    }}]
+  }})
+}}
+
+resource "aws_s3_bucket_ownership_controls" "site" {{
+  bucket = aws_s3_bucket.site.id
+  rule {{
+    object_ownership = "BucketOwnerEnforced"
+  }}
+}}
+
+resource "aws_s3_bucket_accelerate_configuration" "site" {{
+  bucket = aws_s3_bucket.site.id
+  status = "Enabled"
+}}
+
+resource "aws_s3_bucket_request_payment_configuration" "site" {{
+  bucket = aws_s3_bucket.site.id
+  payer  = "{payer}"
+}}
+
+resource "aws_s3_bucket_cors_configuration" "site" {{
+  bucket = aws_s3_bucket.site.id
+  cors_rule {{
+    allowed_methods = ["GET", "HEAD"]
+    allowed_origins = ["https://docs.example.com"]
+    allowed_headers = ["*"]
+    max_age_seconds = {max_age}
+  }}
+}}
+
+resource "aws_s3_bucket_logging" "site" {{
+  bucket        = aws_s3_bucket.site.id
+  target_bucket = aws_s3_bucket.logs.id
+  target_prefix = "access/"
+  depends_on    = [aws_s3_bucket_policy.logs]
+}}
+
+resource "aws_s3_bucket_website_configuration" "site" {{
+  bucket = aws_s3_bucket.site.id
+  index_document {{
+    suffix = "index.html"
+  }}
+  error_document {{
+    key = "404.html"
+  }}
+}}
+
+output "endpoint" {{
+  value = aws_s3_bucket_website_configuration.site.website_endpoint
+}}
+"#,
+        provider = moto.provider_block("")
+    )
+}
+
+#[test]
+fn bucket_sub_resources_of_public_modules_apply_replan_and_destroy() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &bucket_extras(&moto, 3000, "Requester"));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("9 added"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("endpoint = \"ml-docs-site.s3-website-us-east-1.amazonaws.com\""),
+        "{}",
+        r.stdout
+    );
+    let s3 = moto.s3();
+    let rt = rt();
+    let cors = rt
+        .block_on(s3.get_bucket_cors().bucket("ml-docs-site").send())
+        .unwrap();
+    assert_eq!(cors.cors_rules()[0].max_age_seconds(), Some(3000));
+    let payer = rt
+        .block_on(
+            s3.get_bucket_request_payment()
+                .bucket("ml-docs-site")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(payer.payer().map(|p| p.as_str()), Some("Requester"));
+    let logging = rt
+        .block_on(s3.get_bucket_logging().bucket("ml-docs-site").send())
+        .unwrap();
+    assert_eq!(
+        logging.logging_enabled().map(|l| l.target_prefix()),
+        Some("access/")
+    );
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Changes apply in place.
+    w.write("main.tf", &bucket_extras(&moto, 600, "BucketOwner"));
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout.contains("2 to change, 0 to destroy"),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let cors = rt
+        .block_on(s3.get_bucket_cors().bucket("ml-docs-site").send())
+        .unwrap();
+    assert_eq!(cors.cors_rules()[0].max_age_seconds(), Some(600));
+    // Import by bucket name reads back what is there.
+    let other = Workdir::new();
+    other.write(
+        "main.tf",
+        &format!(
+            "{}resource \"aws_s3_bucket_cors_configuration\" \"adopted\" {{\n  bucket = \"ml-docs-site\"\n  cors_rule {{\n    allowed_methods = [\"GET\", \"HEAD\"]\n    allowed_origins = [\"https://docs.example.com\"]\n    allowed_headers = [\"*\"]\n    max_age_seconds = 600\n  }}\n}}\n",
+            moto.provider_block("")
+        ),
+    );
+    other.ok(&[
+        "import",
+        "aws_s3_bucket_cors_configuration.adopted",
+        "ml-docs-site",
+    ]);
+    let r = other.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+}
+
+#[test]
+fn object_lock_retention_on_a_versioned_bucket() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |days: u32| {
+        format!(
+            r#"{provider}
+resource "aws_s3_bucket" "audit" {{
+  bucket = "ml-audit-trail"
+}}
+
+resource "aws_s3_bucket_versioning" "audit" {{
+  bucket = aws_s3_bucket.audit.id
+  versioning_configuration {{
+    status = "Enabled"
+  }}
+}}
+
+resource "aws_s3_bucket_object_lock_configuration" "audit" {{
+  bucket = aws_s3_bucket_versioning.audit.id
+  rule {{
+    default_retention {{
+      mode = "GOVERNANCE"
+      days = {days}
+    }}
+  }}
+}}
+
+data "aws_canonical_user_id" "me" {{}}
+
+output "owner" {{
+  value = length(data.aws_canonical_user_id.me.id) > 0
+}}
+"#,
+            provider = moto.provider_block("")
+        )
+    };
+    w.write("main.tf", &config(30));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("owner = true"), "{}", r.stdout);
+    let s3 = moto.s3();
+    let rt = rt();
+    let lock = rt
+        .block_on(
+            s3.get_object_lock_configuration()
+                .bucket("ml-audit-trail")
+                .send(),
+        )
+        .unwrap();
+    let retention = lock
+        .object_lock_configuration()
+        .and_then(|c| c.rule())
+        .and_then(|r| r.default_retention())
+        .cloned()
+        .unwrap();
+    assert_eq!(retention.days(), Some(30));
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.write("main.tf", &config(90));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("1 changed"), "{}", r.stdout);
+    let lock = rt
+        .block_on(
+            s3.get_object_lock_configuration()
+                .bucket("ml-audit-trail")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(
+        lock.object_lock_configuration()
+            .and_then(|c| c.rule())
+            .and_then(|r| r.default_retention())
+            .and_then(|d| d.days()),
+        Some(90)
+    );
+    w.ok(&["destroy", "-auto-approve"]);
+}
+
+#[test]
+fn sns_topics_subscriptions_and_ecr_repositories() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |display: &str, keep: u32| {
+        format!(
+            r#"{provider}
+resource "aws_sns_topic" "alerts" {{
+  name         = "ml-endpoint-alerts"
+  display_name = "{display}"
+  tags         = {{ team = "serving" }}
+}}
+
+resource "aws_sns_topic" "events" {{
+  name                        = "training-events.fifo"
+  fifo_topic                  = true
+  content_based_deduplication = true
+}}
+
+resource "aws_sns_topic_subscription" "oncall" {{
+  topic_arn            = aws_sns_topic.alerts.arn
+  protocol             = "https"
+  endpoint             = "https://oncall.example.com/hooks/sns"
+  raw_message_delivery = true
+}}
+
+resource "aws_ecr_repository" "serve" {{
+  name                 = "mlform-serve"
+  image_tag_mutability = "IMMUTABLE"
+  force_delete         = true
+  image_scanning_configuration {{
+    scan_on_push = true
+  }}
+}}
+
+resource "aws_ecr_lifecycle_policy" "serve" {{
+  repository = aws_ecr_repository.serve.name
+  policy = jsonencode({{
+    rules = [{{
+      rulePriority = 1
+      description  = "keep the last {keep} images"
+      selection    = {{ tagStatus = "any", countType = "imageCountMoreThan", countNumber = {keep} }}
+      action       = {{ type = "expire" }}
+    }}]
+  }})
+}}
+
+output "repository_url" {{
+  value = aws_ecr_repository.serve.repository_url
+}}
+
+output "topic_arn" {{
+  value = aws_sns_topic.alerts.arn
+}}
+"#,
+            provider = moto.provider_block("")
+        )
+    };
+    w.write("main.tf", &config("ML alerts", 10));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("5 added"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "repository_url = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/mlform-serve\""
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("topic_arn = \"arn:aws:sns:us-east-1:123456789012:ml-endpoint-alerts\""),
+        "{}",
+        r.stdout
+    );
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Display name and lifecycle policy change in place.
+    w.write("main.tf", &config("ML endpoint alerts", 20));
+    let r = w.ok(&["apply", "-auto-approve"]);
+    assert!(r.stdout.contains("2 changed"), "{}", r.stdout);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Import by name and by ARN, as terraform-provider-aws takes them.
+    let other = Workdir::new();
+    other.write(
+        "main.tf",
+        &format!(
+            "{}resource \"aws_ecr_repository\" \"adopted\" {{\n  name                 = \"mlform-serve\"\n  image_tag_mutability = \"IMMUTABLE\"\n  image_scanning_configuration {{\n    scan_on_push = true\n  }}\n}}\n",
+            moto.provider_block("")
+        ),
+    );
+    other.ok(&["import", "aws_ecr_repository.adopted", "mlform-serve"]);
+    let r = other.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+}
+
+#[test]
+fn bucket_acl_canned_then_grants() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |acl: &str| {
+        format!(
+            r#"{provider}
+data "aws_canonical_user_id" "me" {{}}
+
+resource "aws_s3_bucket" "shared" {{
+  bucket = "ml-shared-results"
+}}
+
+resource "aws_s3_bucket_ownership_controls" "shared" {{
+  bucket = aws_s3_bucket.shared.id
+  rule {{
+    object_ownership = "ObjectWriter"
+  }}
+}}
+
+resource "aws_s3_bucket_acl" "shared" {{
+  bucket     = aws_s3_bucket_ownership_controls.shared.id
+{acl}
+}}
+"#,
+            provider = moto.provider_block("")
+        )
+    };
+    let canned = "  acl = \"private\"";
+    let grants = r#"  access_control_policy {
+    grant {
+      grantee {
+        type = "CanonicalUser"
+        id   = data.aws_canonical_user_id.me.id
+      }
+      permission = "FULL_CONTROL"
+    }
+    grant {
+      grantee {
+        type = "Group"
+        uri  = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+      }
+      permission = "READ_ACP"
+    }
+    owner {
+      id = data.aws_canonical_user_id.me.id
+    }
+  }"#;
+    w.write("main.tf", &config(canned));
+    w.ok(&["apply", "-auto-approve"]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.write("main.tf", &config(grants));
+    w.ok(&["apply", "-auto-approve"]);
+    let s3 = moto.s3();
+    let acl = rt()
+        .block_on(s3.get_bucket_acl().bucket("ml-shared-results").send())
+        .unwrap();
+    assert!(acl
+        .grants()
+        .iter()
+        .any(|g| g.grantee().and_then(|e| e.uri())
+            == Some("http://acs.amazonaws.com/groups/s3/LogDelivery")));
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Import with a canned ACL in the ID, as terraform-provider-aws takes it.
+    let other = Workdir::new();
+    other.write(
+        "main.tf",
+        &format!(
+            "{}resource \"aws_s3_bucket_acl\" \"adopted\" {{\n  bucket = \"ml-shared-results\"\n  acl    = \"private\"\n}}\n",
+            moto.provider_block("")
+        ),
+    );
+    other.ok(&[
+        "import",
+        "aws_s3_bucket_acl.adopted",
+        "ml-shared-results,private",
+    ]);
+    let r = other.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+}
