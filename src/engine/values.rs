@@ -10,6 +10,7 @@ use crate::addr::{Key, ModulePath};
 use crate::config::{Mode, Module, ResourceKey};
 use crate::diag::did_you_mean;
 use crate::eval::expr::{Scope, ScopeError, Step};
+use crate::eval::types::{static_kind, Kind};
 
 /// How a resource or module call expands into instances.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +127,23 @@ impl Scope for EvalScope<'_> {
 
     fn clock(&self) -> Option<&crate::eval::functions::Clock> {
         Some(&self.values.clock)
+    }
+
+    fn kind_of(&self, root: &str, name: &str) -> Option<Kind> {
+        match root {
+            "var" => self.config.variables.get(name)?.type_constraint.kind(),
+            // A local's kind is its expression's; locals it names are not followed.
+            "local" => {
+                static_kind(
+                    &self.config.locals.get(name)?.value.expr,
+                    &|root, name| match root {
+                        "var" => self.config.variables.get(name)?.type_constraint.kind(),
+                        _ => None,
+                    },
+                )
+            }
+            _ => None,
+        }
     }
 
     fn resolve(&self, root: &str, steps: &[Step]) -> Result<(Value, usize), ScopeError> {

@@ -2,7 +2,6 @@
 //! gzip, text in other character encodings, CSV, and name-based UUIDs.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 
 use base64::Engine as _;
 use mlform_provider::Value;
@@ -24,9 +23,7 @@ pub fn digest(name: &str, bytes: &[u8]) -> Option<String> {
 }
 
 pub fn base64gzip(s: &str) -> Result<String, String> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(s.as_bytes()).map_err(|e| e.to_string())?;
-    Ok(b64(&enc.finish().map_err(|e| e.to_string())?))
+    Ok(b64(&super::goflate::gzip(s.as_bytes())))
 }
 
 fn encoding(label: &str) -> Result<&'static encoding_rs::Encoding, String> {

@@ -11,7 +11,7 @@ use mlform_provider::{Number, NumberError, Value};
 
 use super::functions;
 use super::template::{self, Layout, Literals};
-use super::types::{to_bool, to_number, to_string};
+use super::types::{static_kind, to_bool, to_number, to_string, Kind};
 use crate::diag::{did_you_mean, Diagnostic, FileId, Span};
 
 /// One step of a traversal after its root name.
@@ -32,6 +32,12 @@ pub trait Scope {
     fn module_dir(&self) -> &Path;
 
     /// The run's clock, for `timestamp`, `plantimestamp` and `uuid`; none while validating.
+    /// The kind Terraform's type system gives `root.name` (`var.x` by its declared type,
+    /// `local.x` by its expression), where values alone cannot tell; `None` when unknown.
+    fn kind_of(&self, _root: &str, _name: &str) -> Option<Kind> {
+        None
+    }
+
     fn clock(&self) -> Option<&functions::Clock> {
         None
     }
@@ -305,19 +311,25 @@ impl<'a> Evaluator<'a> {
             if !l.is_wholly_known() || !r.is_wholly_known() {
                 return Ok(Value::Unknown.mark_sensitive_if(sensitive));
             }
-            let eq = l.same_data(&r)
-                || (matches!(
-                    (&l, &r),
-                    (
-                        Value::List(_) | Value::Set(_),
-                        Value::List(_) | Value::Set(_)
-                    )
-                ) && l.as_list().unwrap().len() == r.as_list().unwrap().len()
-                    && l.as_list()
-                        .unwrap()
-                        .iter()
-                        .zip(r.as_list().unwrap())
-                        .all(|(a, b)| a.same_data(b)));
+            // Values of different collection types are never equal, as in Terraform.
+            let kinds_differ = match (self.kind(&b.lhs_expr), self.kind(&b.rhs_expr)) {
+                (Some(a), Some(b)) => a != b && a != Kind::DynamicNull && b != Kind::DynamicNull,
+                _ => false,
+            };
+            let eq = !kinds_differ
+                && (l.same_data(&r)
+                    || (matches!(
+                        (&l, &r),
+                        (
+                            Value::List(_) | Value::Set(_),
+                            Value::List(_) | Value::Set(_)
+                        )
+                    ) && l.as_list().unwrap().len() == r.as_list().unwrap().len()
+                        && l.as_list()
+                            .unwrap()
+                            .iter()
+                            .zip(r.as_list().unwrap())
+                            .all(|(a, b)| a.same_data(b))));
             return Ok(Value::Bool(if op == Eq { eq } else { !eq }).mark_sensitive_if(sensitive));
         }
         if l.is_unknown() || r.is_unknown() {
@@ -565,6 +577,13 @@ impl<'a> Evaluator<'a> {
                         .unwrap_or_else(|| "See the list of functions in docs/language.md.".into()),
                 ));
         }
+        // A `null` of no type passed where format's arguments take no untyped values makes
+        // the result unknown, as in Terraform 1.11 (its format parameters lack dynamic types).
+        let untyped_null_arg = matches!(full_name.as_str(), "format" | "formatlist")
+            && args
+                .iter()
+                .skip(1)
+                .any(|a| self.kind(a) == Some(Kind::DynamicNull));
         let mut values = Vec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {
             let v = self.eval(a)?;
@@ -577,6 +596,9 @@ impl<'a> Evaluator<'a> {
             } else {
                 values.push(v);
             }
+        }
+        if untyped_null_arg {
+            return Ok(Value::Unknown);
         }
         if let Some(v) = functions::clock_call(&full_name, &values, self.scope.clock()) {
             return v.map_err(|e| {
@@ -593,6 +615,16 @@ impl<'a> Evaluator<'a> {
                 "Error in function call",
                 format!("Call to function \"{full_name}\" failed: {e}"),
             )
+        })
+    }
+
+    fn kind(&self, expr: &Expression) -> Option<Kind> {
+        static_kind(expr, &|root, name| {
+            if self.bindings.iter().any(|(n, _)| n == root) {
+                None
+            } else {
+                self.scope.kind_of(root, name)
+            }
         })
     }
 

@@ -20,6 +20,69 @@ pub enum TypeConstraint {
     Object(BTreeMap<String, ObjectAttr>),
 }
 
+/// What Terraform's type of a value says that mlform's untyped values cannot: which kind of
+/// collection it is (`tolist([1])` is a list, `[1]` a tuple, and the two are not equal), or
+/// that a null has no type at all (the `null` keyword).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    List,
+    Tuple,
+    Set,
+    Map,
+    Object,
+    DynamicNull,
+}
+
+impl TypeConstraint {
+    /// The collection kind this type constraint gives its values; `None` for `any` and primitives.
+    pub fn kind(&self) -> Option<Kind> {
+        match self {
+            TypeConstraint::List(_) => Some(Kind::List),
+            TypeConstraint::Tuple(_) => Some(Kind::Tuple),
+            TypeConstraint::Set(_) => Some(Kind::Set),
+            TypeConstraint::Map(_) => Some(Kind::Map),
+            TypeConstraint::Object(_) => Some(Kind::Object),
+            _ => None,
+        }
+    }
+}
+
+/// The kind of value an expression makes, as far as the expression alone (and `names`, for
+/// `var.x` and `local.x`) tells: literals, `for`, the conversion functions and functions that
+/// always return lists. `None` where only the value could tell.
+pub fn static_kind(expr: &Expression, names: &dyn Fn(&str, &str) -> Option<Kind>) -> Option<Kind> {
+    use hcl_edit::expr::TraversalOperator;
+    match expr {
+        Expression::Null(_) => Some(Kind::DynamicNull),
+        Expression::Array(_) => Some(Kind::Tuple),
+        Expression::Object(_) => Some(Kind::Object),
+        Expression::ForExpr(f) => Some(if f.key_expr.is_some() {
+            Kind::Object
+        } else {
+            Kind::Tuple
+        }),
+        Expression::Parenthesis(p) => static_kind(p.inner(), names),
+        Expression::FuncCall(c) if c.name.namespace.is_empty() => match c.name.name.as_str() {
+            "tolist" | "split" | "range" | "sort" | "distinct" | "compact" | "formatlist"
+            | "chunklist" => Some(Kind::List),
+            "toset" => Some(Kind::Set),
+            "tomap" => Some(Kind::Map),
+            _ => None,
+        },
+        Expression::Traversal(t) if t.operators.len() == 1 => {
+            match (&t.expr, t.operators[0].value()) {
+                (Expression::Variable(root), TraversalOperator::GetAttr(name))
+                    if matches!(root.as_str(), "var" | "local") =>
+                {
+                    names(root.as_str(), name.as_str())
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectAttr {
     pub ty: TypeConstraint,
@@ -425,5 +488,39 @@ pub fn unify_pair(chosen: Value, other: &Value) -> Value {
             .into_iter()
             .next()
             .unwrap_or(Value::Null),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(src: &str) -> Value {
+        let expr = hcl_edit::parser::parse_expr(src).unwrap();
+        crate::eval::expr::eval_constant(&expr).unwrap()
+    }
+
+    #[test]
+    fn values_of_different_collection_types_are_not_equal() {
+        for (src, want) in [
+            ("tolist([1]) == [1]", false),
+            ("[1] == [1]", true),
+            ("tolist([1]) == tolist([1])", true),
+            ("toset([1]) == tolist([1])", false),
+            ("{ a = 1 } == tomap({ a = 1 })", false),
+            ("{ a = 1 } != tomap({ a = 1 })", true),
+            ("[for x in [1] : x] == [1]", true),
+            ("split(\",\", \"a\") == [\"a\"]", false),
+            ("null == tolist([])", false),
+        ] {
+            assert_eq!(eval(src), Value::Bool(want), "{src}");
+        }
+    }
+
+    #[test]
+    fn format_of_the_null_keyword_is_unknown() {
+        assert!(eval("format(\"%s\", null)").is_unknown());
+        assert!(eval("formatlist(\"%s\", null)").is_unknown());
+        assert_eq!(eval("format(\"%v\", 1)"), Value::from("1"));
     }
 }

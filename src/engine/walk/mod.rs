@@ -58,6 +58,9 @@ struct Collected {
     diags: Vec<Diagnostic>,
     counts: ApplyCounts,
     root_outputs: BTreeMap<String, OutputState>,
+    /// Root outputs still unknown after apply: stored as null, and kept although null, as
+    /// Terraform keeps them (`format("%s", null)`).
+    unknown_outputs: std::collections::BTreeSet<String>,
 }
 
 enum Fail {
@@ -351,14 +354,14 @@ impl<'a> Walk<'a> {
         let mut final_state = std::mem::take(&mut *walk.state.locked());
         if !walk.failed.load(Ordering::SeqCst) && !report.stopped {
             let mut outputs = final_state.outputs.clone();
-            for (name, o) in out.root_outputs {
+            for (name, o) in std::mem::take(&mut out.root_outputs) {
                 outputs.insert(name, o);
             }
             // As in Terraform, a null output is not stored: it is absent from `output`.
             outputs.retain(|name, o| {
                 e.config.outputs.contains_key(name)
                     && plan.mode != PlanMode::Destroy
-                    && !o.value.is_null()
+                    && (!o.value.is_null() || out.unknown_outputs.contains(name))
             });
             if outputs != final_state.outputs {
                 if let Some(j) = &walk.journal {

@@ -475,10 +475,7 @@ fn dispatch(name: &str, args: Vec<Value>, module_dir: &Path) -> R {
         "yamldecode" => {
             want(1)?;
             let s = string(a(0), "string")?;
-            let y: serde_json::Value =
-                serde_yaml::from_str(&s).map_err(|e| format!("invalid YAML: {e}"))?;
-            check_numbers(&y)?;
-            Ok(Value::from_json(&y))
+            crate::eval::yamldecode::decode(&s)
         }
         "base64encode" => {
             want(1)?;
