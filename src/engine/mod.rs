@@ -8,6 +8,7 @@ mod body;
 mod build;
 pub mod events;
 mod refactor;
+mod relevance;
 pub mod values;
 pub mod vars;
 mod walk;

@@ -36,6 +36,8 @@ struct PlanFile {
     checks: Vec<crate::plan::CheckResult>,
     #[serde(default)]
     timestamp: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    relevant_attributes: Vec<crate::plan::RelevantAttr>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -172,6 +174,7 @@ pub fn save(plan: &Plan, path: &Path, sealer: &Sealer) -> Result<(), PlanFileErr
         errored: plan.errored,
         checks: plan.checks.clone(),
         timestamp: plan.timestamp.clone(),
+        relevant_attributes: plan.relevant_attributes.clone(),
     };
     let bytes = sealer.seal(
         serde_json::to_vec(&file).expect("plan serializes"),
@@ -315,5 +318,6 @@ pub fn load(path: &Path, sealer: &Sealer) -> Result<Plan, PlanFileError> {
         errored: file.errored,
         checks: file.checks,
         timestamp: file.timestamp,
+        relevant_attributes: file.relevant_attributes,
     })
 }

@@ -170,6 +170,16 @@ pub struct Drift {
     pub provider: String,
 }
 
+/// A resource attribute that can affect what a plan changes (Terraform's plan JSON
+/// `relevant_attributes`): drift outside these is not shown. `attribute` is empty when the
+/// whole resource is referred to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct RelevantAttr {
+    /// The resource's configuration address (`module.team.aws_s3_bucket.data`).
+    pub resource: String,
+    pub attribute: Vec<String>,
+}
+
 /// A resource (or module call) not planned this run because its instances are not known yet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deferred {
@@ -218,6 +228,8 @@ pub struct Plan {
     pub timestamp: String,
     /// The workspace planned in; a saved plan applies only there.
     pub workspace: String,
+    /// The attributes that can affect this plan's changes, for showing drift.
+    pub relevant_attributes: Vec<RelevantAttr>,
 }
 
 /// A `check` block's result (Terraform's plan JSON `checks`).
@@ -285,6 +297,60 @@ impl Plan {
         Some(done)
     }
 
+    /// The drift a reader is shown, as Terraform 1.2+ shows it: all of it in a refresh-only
+    /// plan; otherwise none when nothing changes, and else only the objects whose relevant
+    /// attributes changed, with the other attributes' changes left out.
+    pub fn shown_drift(&self) -> Vec<Drift> {
+        if self.mode == PlanMode::RefreshOnly {
+            return self.drift.clone();
+        }
+        let changes = self.changes.iter().any(|c| c.action != Action::NoOp)
+            || self.outputs.iter().any(|o| o.action != Action::NoOp);
+        if !changes {
+            return Vec::new();
+        }
+        self.drift
+            .iter()
+            .filter_map(|d| {
+                let resource = d.addr.config_addr();
+                let attrs: Vec<&RelevantAttr> = self
+                    .relevant_attributes
+                    .iter()
+                    .filter(|r| r.resource == resource)
+                    .collect();
+                if attrs.is_empty() {
+                    return None;
+                }
+                let (Some(after), Value::Map(before)) = (&d.after, &d.before) else {
+                    return Some(d.clone());
+                };
+                if attrs.iter().any(|a| a.attribute.is_empty()) {
+                    return Some(d.clone());
+                }
+                let Value::Map(after_map) = after else {
+                    return Some(d.clone());
+                };
+                let mut shown = before.clone();
+                for a in &attrs {
+                    let name = &a.attribute[0];
+                    match after_map.get(name) {
+                        Some(v) => {
+                            shown.insert(name.clone(), v.clone());
+                        }
+                        None => {
+                            shown.remove(name);
+                        }
+                    }
+                }
+                let shown = Value::Map(shown);
+                (!shown.same_data(&d.before)).then(|| Drift {
+                    after: Some(shown),
+                    ..d.clone()
+                })
+            })
+            .collect()
+    }
+
     /// How many objects this plan imports.
     pub fn imports(&self) -> usize {
         self.changes
@@ -325,5 +391,101 @@ impl Plan {
         self.changes
             .iter()
             .find(|c| &c.addr == addr && c.deposed == deposed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::{Mode, ResourceKey};
+
+    fn addr(name: &str) -> InstanceAddr {
+        InstanceAddr {
+            module: vec![],
+            resource: ResourceKey {
+                mode: Mode::Managed,
+                type_name: "aws_s3_bucket".into(),
+                name: name.into(),
+            },
+            key: None,
+        }
+    }
+
+    fn bucket(tags: &str, policy: &str) -> Value {
+        Value::object([("tags", Value::from(tags)), ("policy", Value::from(policy))])
+    }
+
+    fn plan_with(relevant: &[(&str, &[&str])], changed: bool) -> Plan {
+        Plan {
+            drift: vec![
+                Drift {
+                    addr: addr("a"),
+                    before: bucket("t1", "p1"),
+                    after: Some(bucket("t2", "p2")),
+                    provider: String::new(),
+                },
+                Drift {
+                    addr: addr("b"),
+                    before: bucket("t1", "p1"),
+                    after: Some(bucket("t2", "p1")),
+                    provider: String::new(),
+                },
+            ],
+            changes: vec![ResourceChange {
+                addr: addr("c"),
+                deposed: false,
+                action: if changed {
+                    Action::Update
+                } else {
+                    Action::NoOp
+                },
+                before: None,
+                after: None,
+                requires_replace: vec![],
+                reason: None,
+                provider: String::new(),
+                dependencies: vec![],
+                create_before_destroy: false,
+                previous_addr: None,
+                importing: None,
+                blocks: BlockShape::default(),
+            }],
+            relevant_attributes: relevant
+                .iter()
+                .map(|(r, a)| RelevantAttr {
+                    resource: r.to_string(),
+                    attribute: a.iter().map(|s| s.to_string()).collect(),
+                })
+                .collect(),
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn drift_is_shown_only_where_it_can_affect_the_plan() {
+        // Only a's policy is read by something that changes: a is shown with its policy
+        // change alone; b changed only its tags and is not shown.
+        let shown = plan_with(
+            &[
+                ("aws_s3_bucket.a", &["policy"]),
+                ("aws_s3_bucket.b", &["policy"]),
+            ],
+            true,
+        )
+        .shown_drift();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].addr, addr("a"));
+        assert_eq!(shown[0].after, Some(bucket("t1", "p2")));
+        // The whole object referred to: all of its drift.
+        let shown = plan_with(&[("aws_s3_bucket.b", &[])], true).shown_drift();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].after, Some(bucket("t2", "p1")));
+        // Nothing changes: no drift shown; refresh-only: all of it.
+        assert!(plan_with(&[("aws_s3_bucket.a", &[])], false)
+            .shown_drift()
+            .is_empty());
+        let mut refresh = plan_with(&[], false);
+        refresh.mode = PlanMode::RefreshOnly;
+        assert_eq!(refresh.shown_drift().len(), 2);
     }
 }

@@ -9,7 +9,7 @@ use mlform_provider::Value;
 
 use super::diff::{diff, Change, Diff, Kind, IDENTIFYING};
 use crate::config::Mode;
-use crate::plan::{Action, BlockNesting, BlockShape, Plan, PlanMode, ResourceChange};
+use crate::plan::{Action, BlockNesting, BlockShape, Drift, Plan, PlanMode, ResourceChange};
 
 /// Rendering style.
 #[derive(Debug, Clone, Copy)]
@@ -54,8 +54,9 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         .filter(|c| c.action != Action::NoOp || c.previous_addr.is_some() || c.importing.is_some())
         .collect();
 
-    if !plan.drift.is_empty() && (plan.mode == PlanMode::RefreshOnly || !visible.is_empty()) {
-        render_drift(&mut out, plan, style);
+    let drift = plan.shown_drift();
+    if !drift.is_empty() {
+        render_drift(&mut out, plan.mode, &drift, style);
     }
 
     let output_changes: Vec<_> = plan
@@ -183,10 +184,10 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     out
 }
 
-fn render_drift(out: &mut String, plan: &Plan, style: Style) {
+fn render_drift(out: &mut String, mode: PlanMode, drift: &[Drift], style: Style) {
     out.push_str(&style.bold("Note: Objects have changed outside of mlform"));
     out.push_str("\n\nmlform detected the following changes made outside of mlform since the\nlast \"mlform apply\" which may have affected this plan:\n");
-    for d in &plan.drift {
+    for d in drift {
         out.push('\n');
         match &d.after {
             None => {
@@ -233,7 +234,7 @@ fn render_drift(out: &mut String, plan: &Plan, style: Style) {
             }
         }
     }
-    if plan.mode != PlanMode::RefreshOnly {
+    if mode != PlanMode::RefreshOnly {
         out.push_str("\nUnless you have made equivalent changes to your configuration, or ignored the\nrelevant attributes using ignore_changes, the following plan may include\nactions to undo or respond to these changes.\n");
     }
     let _ = writeln!(out, "\n{RULE}\n");

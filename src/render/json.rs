@@ -645,6 +645,17 @@ pub fn plan_json(
         wrapped.insert("root_module".into(), std::mem::take(&mut cfg));
         root.insert("configuration".into(), J::Object(wrapped));
     }
+    if !plan.relevant_attributes.is_empty() {
+        root.insert(
+            "relevant_attributes".into(),
+            J::Array(
+                plan.relevant_attributes
+                    .iter()
+                    .map(|r| json!({ "resource": r.resource, "attribute": r.attribute }))
+                    .collect(),
+            ),
+        );
+    }
     let timestamp = if plan.timestamp.is_empty() {
         crate::eval::time::now_rfc3339()
     } else {

@@ -76,7 +76,8 @@ pub fn render(plan: &Plan, findings: &[Finding], limit: usize) -> String {
 
     let mut summary = String::new();
     let _ = writeln!(summary, "## mlform plan\n");
-    if changes.is_empty() && plan.drift.is_empty() {
+    let drift = plan.shown_drift();
+    if changes.is_empty() && drift.is_empty() {
         let _ = writeln!(
             summary,
             "**No changes.** The infrastructure matches the configuration.\n"
@@ -204,9 +205,9 @@ pub fn render(plan: &Plan, findings: &[Finding], limit: usize) -> String {
         summary.push('\n');
     }
 
-    if !plan.drift.is_empty() {
+    if !drift.is_empty() {
         let _ = writeln!(summary, "### Drift: changed outside mlform\n");
-        for d in &plan.drift {
+        for d in &drift {
             let what = if d.after.is_none() {
                 "deleted"
             } else {

@@ -114,12 +114,13 @@ fn kms_key_and_alias_lifecycle_with_region_facts() {
             .send(),
     )
     .unwrap();
-    let r = w.run(&["plan", "-no-color"]);
+    let r = w.run(&["plan", "-refresh-only", "-no-color"]);
     assert!(
         r.stdout.contains("aws_kms_key.data has changed"),
         "{}",
         r.stdout
     );
+    let r = w.run(&["plan", "-no-color"]);
     assert_eq!(counts(&r.stdout), (0, 1, 0), "{}", r.stdout);
     w.ok(&["apply", "-auto-approve"]);
     assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
@@ -266,13 +267,14 @@ fn iam_users_groups_and_grants_lifecycle() {
             .send(),
     )
     .unwrap();
-    let r = w.run(&["plan", "-no-color"]);
+    let r = w.run(&["plan", "-refresh-only", "-no-color"]);
     assert!(
         r.stdout
             .contains("aws_iam_user_group_membership.alice has changed"),
         "{}",
         r.stdout
     );
+    let r = w.run(&["plan", "-no-color"]);
     assert_eq!(counts(&r.stdout), (0, 1, 0), "{}", r.stdout);
     w.ok(&["apply", "-auto-approve"]);
     assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
@@ -618,8 +620,9 @@ resource "aws_iam_policy_attachment" "read" {{
             .send(),
     )
     .unwrap();
-    let r = w.run(&["plan", "-no-color"]);
+    let r = w.run(&["plan", "-refresh-only", "-no-color"]);
     assert!(r.stdout.contains("changed outside"), "{}", r.stdout);
+    let r = w.run(&["plan", "-no-color"]);
     assert!(
         r.stdout
             .contains("aws_iam_policy_attachment.read will be updated in-place"),

@@ -126,13 +126,14 @@ fn bucket_lifecycle_rules_update_in_place_and_show_drift() {
             .send(),
     )
     .unwrap();
-    let r = w.run(&["plan", "-no-color"]);
+    let r = w.run(&["plan", "-refresh-only", "-no-color"]);
     assert!(
         r.stdout
             .contains("aws_s3_bucket_lifecycle_configuration.data has changed"),
         "{}",
         r.stdout
     );
+    let r = w.run(&["plan", "-no-color"]);
     assert_eq!(counts(&r.stdout), (0, 1, 0), "{}", r.stdout);
     w.ok(&["apply", "-auto-approve"]);
     assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
@@ -266,7 +267,7 @@ fn training_job_is_a_run_replaced_when_an_input_changes() {
             .send(),
     )
     .unwrap();
-    let r = w.run(&["plan", "-no-color"]);
+    let r = w.run(&["plan", "-refresh-only", "-no-color"]);
     assert!(
         r.stdout
             .contains("aws_sagemaker_training_job.scorer has changed"),
@@ -474,13 +475,14 @@ fn autoscaling_and_alarms_update_in_place_import_and_show_drift() {
             .send(),
     )
     .unwrap();
-    let r = w.run(&["plan", "-no-color"]);
+    let r = w.run(&["plan", "-refresh-only", "-no-color"]);
     for changed in [
         "aws_appautoscaling_target.scorer has changed",
         "aws_cloudwatch_metric_alarm.latency has changed",
     ] {
         assert!(r.stdout.contains(changed), "{changed}:\n{}", r.stdout);
     }
+    let r = w.run(&["plan", "-no-color"]);
     assert_eq!(counts(&r.stdout), (0, 2, 0), "{}", r.stdout);
     w.ok(&["apply", "-auto-approve"]);
     assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);

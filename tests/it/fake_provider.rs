@@ -337,6 +337,31 @@ fn drift_deletion_replacement_and_data_sources() {
     );
     assert!(text.contains("fake_object.b has been deleted"), "{text}");
     assert!(!text.contains("hunter2"));
+    // As in Terraform 1.2+, only drift that can affect the plan is shown: b's id feeds a
+    // data source and a's size feeds b, but nothing reads a's tags.
+    let relevant: Vec<String> = plan
+        .relevant_attributes
+        .iter()
+        .map(|r| {
+            format!(
+                "{}{}",
+                r.resource,
+                r.attribute
+                    .iter()
+                    .map(|a| format!(".{a}"))
+                    .collect::<String>()
+            )
+        })
+        .collect();
+    assert_eq!(
+        relevant,
+        [
+            "data.fake_lookup.known.value",
+            "fake_object.a.size",
+            "fake_object.b.id"
+        ]
+    );
+    assert!(!text.contains("fake_object.a has changed"), "{text}");
     insta::assert_snapshot!("fake_drift_plan", text);
     h.apply();
     assert!(!h.plan().has_changes());

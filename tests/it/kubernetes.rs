@@ -674,8 +674,9 @@ output "namespace_uid" {{
         &Patch::Merge(json!({"data": {"MODEL_URI": "s3://models/hotfix"}})),
     ))
     .unwrap();
-    let r = w.run(&["plan", "-no-color"]);
+    let r = w.run(&["plan", "-refresh-only", "-no-color"]);
     assert!(r.stdout.contains("changed outside"), "{}", r.stdout);
+    let r = w.run(&["plan", "-no-color"]);
     assert!(
         r.stdout
             .contains("\"s3://models/hotfix\" -> \"s3://models/resnet/2\""),

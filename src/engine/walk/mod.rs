@@ -288,7 +288,7 @@ impl<'a> Walk<'a> {
         if out.diags.iter().any(Diagnostic::is_error) {
             return Err(out.diags);
         }
-        let plan = Plan {
+        let mut plan = Plan {
             mode: opts.mode,
             changes: out.changes,
             drift: out.drift,
@@ -303,7 +303,9 @@ impl<'a> Walk<'a> {
             errored: false,
             checks: out.checks,
             timestamp,
+            relevant_attributes: Vec::new(),
         };
+        plan.relevant_attributes = super::relevance::relevant_attributes(&e.config, &plan);
         Ok((plan, out.diags))
     }
 
