@@ -2,6 +2,7 @@
 //! snapshot; [`local`] stores it as a JSON file written atomically, with an append-only
 //! journal that makes every finished resource durable without rewriting the whole file.
 
+mod attributes;
 pub mod backend;
 pub mod encryption;
 mod journal;
@@ -151,7 +152,7 @@ pub(crate) struct InstanceFile {
     index_key: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     deposed: bool,
-    attributes: serde_json::Value,
+    attributes: attributes::Attributes,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     sensitive_attributes: Vec<mlform_provider::Path>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -169,7 +170,7 @@ impl InstanceFile {
         InstanceFile {
             index_key: key.as_ref().map(Key::to_json),
             deposed,
-            attributes: inst.value.to_json(),
+            attributes: attributes::Attributes(inst.value.clone()),
             sensitive_attributes: inst.value.sensitive_paths(),
             dependencies: inst.dependencies.clone(),
             create_before_destroy: inst.create_before_destroy,
@@ -179,7 +180,10 @@ impl InstanceFile {
     pub(crate) fn to_state(&self, provider: &str) -> InstanceState {
         InstanceState {
             provider: provider.to_string(),
-            value: Value::from_json(&self.attributes)
+            value: self
+                .attributes
+                .0
+                .clone()
                 .with_sensitive_paths(&self.sensitive_attributes),
             dependencies: self.dependencies.clone(),
             create_before_destroy: self.create_before_destroy,
