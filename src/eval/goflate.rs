@@ -798,8 +798,7 @@ mod tests {
         };
         let dir = std::env::temp_dir().join(format!("mlform-gogzip-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let src =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gogzip/main.go");
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gogzip/main.go");
         let bin = dir.join("gogzip");
         let built = std::process::Command::new(&go)
             .args(["build", "-o"])

@@ -87,6 +87,7 @@ fn moved_blocks_match_terraform() {
     insta::assert_snapshot!("moved_plan", snapshot_text(&plan.stdout));
     let json = w.ok(&["show", "-json", "tfplan"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_relevant_attributes_match(&v, "moved");
     let moved: Vec<(String, String, String)> = v["resource_changes"]
         .as_array()
         .unwrap()
@@ -236,6 +237,26 @@ fn passing_check_prints_nothing() {
 }
 
 /// The plan JSON's `checks` equal Terraform's for the same configuration.
+/// The plan JSON's `relevant_attributes` are Terraform's, as a set (Terraform's order comes
+/// from a map).
+fn assert_relevant_attributes_match(ours: &serde_json::Value, scenario: &str) {
+    let theirs: serde_json::Value =
+        serde_json::from_str(&read(reference(scenario).join("plan.json"))).unwrap();
+    let set = |v: &serde_json::Value| {
+        let mut items: Vec<String> = v["relevant_attributes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        items.sort();
+        items
+    };
+    assert_eq!(set(ours), set(&theirs));
+    assert!(!set(&theirs).is_empty());
+}
+
 fn assert_checks_match(w: &Workdir, scenario: &str) {
     let ours: serde_json::Value =
         serde_json::from_str(&w.ok(&["show", "-json", "tfplan"]).stdout).unwrap();
