@@ -11,7 +11,7 @@ use mlform_provider::{Number, NumberError, Value};
 
 use super::functions;
 use super::template::{self, Layout, Literals};
-use super::types::{static_kind, to_bool, to_number, to_string, Kind};
+use super::types::{to_bool, to_number, to_string, Kind};
 use crate::diag::{did_you_mean, Diagnostic, FileId, Span};
 
 /// One step of a traversal after its root name.
@@ -90,12 +90,12 @@ pub fn eval_constant(expr: &Expression) -> Result<Value, String> {
 /// Evaluates expressions of one file against a scope, with local bindings (for-expression
 /// variables, dynamic block iterators).
 pub struct Evaluator<'a> {
-    scope: &'a dyn Scope,
+    pub(super) scope: &'a dyn Scope,
     file: FileId,
-    bindings: Vec<(String, Value)>,
+    pub(super) bindings: Vec<(String, Value)>,
 }
 
-type R = Result<Value, Diagnostic>;
+pub(super) type R = Result<Value, Diagnostic>;
 
 impl<'a> Evaluator<'a> {
     pub fn new(scope: &'a dyn Scope, file: FileId) -> Evaluator<'a> {
@@ -121,7 +121,7 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn err(
+    pub(super) fn err(
         &self,
         node: &impl hcl_edit::Span,
         summary: &str,
@@ -517,115 +517,6 @@ impl<'a> Evaluator<'a> {
             (Some(_), false) => Value::Map(map.into()),
         };
         Ok(out.mark_sensitive_if(sensitive))
-    }
-
-    fn eval_call(&mut self, call: &hcl_edit::expr::FuncCall) -> R {
-        let name = call.name.name.as_str();
-        let namespace: Vec<&str> = call.name.namespace.iter().map(|n| n.as_str()).collect();
-        let full_name = if namespace.is_empty() || namespace == ["core"] {
-            // `core::upper` is `upper`, as in Terraform 1.8+.
-            name.to_string()
-        } else {
-            format!(
-                "{}::{name}",
-                call.name
-                    .namespace
-                    .iter()
-                    .map(|n| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join("::")
-            )
-        };
-        let args: Vec<&Expression> = call.args.iter().collect();
-        match full_name.as_str() {
-            "try" => {
-                let mut last = None;
-                for a in &args {
-                    match self.eval(a) {
-                        Ok(v) if v.is_unknown() => return Ok(v),
-                        Ok(v) => return Ok(v),
-                        Err(e) => last = Some(e),
-                    }
-                }
-                return Err(last.map(|e| Diagnostic { summary: "Error in function call".into(), detail: format!("Call to function \"try\" failed: no expression succeeded. The last error was: {}", e.detail), ..e }).unwrap_or_else(|| self.err(call, "Not enough function arguments", "Function \"try\" expects at least one argument.")));
-            }
-            "can" => {
-                if args.len() != 1 {
-                    return Err(self.err(
-                        call,
-                        "Wrong number of function arguments",
-                        "Function \"can\" expects exactly one argument.",
-                    ));
-                }
-                return Ok(match self.eval(args[0]) {
-                    Ok(v) if v.is_unknown() => Value::Unknown,
-                    Ok(_) => Value::Bool(true),
-                    Err(_) => Value::Bool(false),
-                });
-            }
-            _ => {}
-        }
-        if !functions::exists(&full_name) {
-            return Err(self
-                .err(
-                    &call.name.name,
-                    "Call to unknown function",
-                    format!("There is no function named \"{full_name}\"."),
-                )
-                .hint(
-                    did_you_mean(&full_name, functions::names())
-                        .unwrap_or_else(|| "See the list of functions in docs/language.md.".into()),
-                ));
-        }
-        // A `null` of no type passed where format's arguments take no untyped values makes
-        // the result unknown, as in Terraform 1.11 (its format parameters lack dynamic types).
-        let untyped_null_arg = matches!(full_name.as_str(), "format" | "formatlist")
-            && args
-                .iter()
-                .skip(1)
-                .any(|a| self.kind(a) == Some(Kind::DynamicNull));
-        let mut values = Vec::with_capacity(args.len());
-        for (i, a) in args.iter().enumerate() {
-            let v = self.eval(a)?;
-            if call.args.expand_final() && i == args.len() - 1 {
-                match v.unmark().0 {
-                    Value::List(items) | Value::Set(items) => values.extend(items.iter().cloned()),
-                    Value::Unknown => return Ok(Value::Unknown),
-                    _ => return Err(self.err(*a, "Invalid expanding argument value", "The expanding argument (indicated by ...) must be of a tuple, list, or set type.")),
-                }
-            } else {
-                values.push(v);
-            }
-        }
-        if untyped_null_arg {
-            return Ok(Value::Unknown);
-        }
-        if let Some(v) = functions::clock_call(&full_name, &values, self.scope.clock()) {
-            return v.map_err(|e| {
-                self.err(
-                    call,
-                    "Error in function call",
-                    format!("Call to function \"{full_name}\" failed: {e}"),
-                )
-            });
-        }
-        functions::call(&full_name, values, self.scope.module_dir()).map_err(|e| {
-            self.err(
-                call,
-                "Error in function call",
-                format!("Call to function \"{full_name}\" failed: {e}"),
-            )
-        })
-    }
-
-    fn kind(&self, expr: &Expression) -> Option<Kind> {
-        static_kind(expr, &|root, name| {
-            if self.bindings.iter().any(|(n, _)| n == root) {
-                None
-            } else {
-                self.scope.kind_of(root, name)
-            }
-        })
     }
 
     /// Renders a template whose literals' whitespace `literals` has settled.

@@ -1,5 +1,6 @@
 //! Evaluation of HCL expressions: values, references, type constraints and functions.
 
+mod call;
 mod cidr;
 mod crypto;
 mod encoding;
