@@ -29,6 +29,25 @@ impl std::fmt::Display for ResourceKey {
     }
 }
 
+/// One step of a literal attribute path: an attribute or map key, or a list index.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(untagged)]
+pub enum PathKey {
+    Name(String),
+    Index(i64),
+}
+
+impl fmt::Display for PathKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathKey::Name(n) => f.write_str(n),
+            PathKey::Index(i) => write!(f, "{i}"),
+        }
+    }
+}
+
 /// An instance key from `count` (integer) or `for_each` (string).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Key {

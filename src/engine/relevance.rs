@@ -85,9 +85,14 @@ impl Walk<'_> {
         };
         match &r.reference {
             Reference::Resource(key) => {
+                let instance = r
+                    .instance
+                    .as_ref()
+                    .map(|k| k.to_string())
+                    .unwrap_or_default();
                 self.found.insert(RelevantAttr {
-                    resource: config_resource_addr(&path, key),
-                    attribute: r.attr.iter().cloned().collect(),
+                    resource: format!("{}{instance}", config_resource_addr(&path, key)),
+                    attribute: r.path.clone(),
                 });
                 self.follow_resource(&path, key);
             }

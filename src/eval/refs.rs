@@ -10,7 +10,7 @@ use hcl_edit::structure::{Body, Structure};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span as _;
 
-use crate::addr::{Mode, ResourceKey};
+use crate::addr::{Key, Mode, PathKey, ResourceKey};
 
 /// A named object an expression refers to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,6 +32,45 @@ pub struct RefAt {
     /// Whether an instance key or splat stands between the address and `attr`
     /// (`aws_s3_bucket.data[0].arn`).
     pub keyed: bool,
+    /// For a resource: the literal instance key written after its address, if any.
+    pub instance: Option<Key>,
+    /// For a resource: the attribute path after the address (and instance key or splat), as
+    /// far as it is literal: `.tags["env"]` is `tags`, `env`.
+    pub path: Vec<PathKey>,
+}
+
+fn literal_key(op: &TraversalOperator) -> Option<PathKey> {
+    match op {
+        TraversalOperator::GetAttr(a) => Some(PathKey::Name(a.as_str().to_string())),
+        TraversalOperator::Index(Expression::String(s)) => {
+            Some(PathKey::Name(s.value().to_string()))
+        }
+        TraversalOperator::Index(Expression::Number(n)) => n.as_i64().map(PathKey::Index),
+        TraversalOperator::LegacyIndex(n) => Some(PathKey::Index(*n.value() as i64)),
+        _ => None,
+    }
+}
+
+/// The instance key and literal path of the operators after a resource's address.
+fn instance_and_path(ops: &[TraversalOperator]) -> (Option<Key>, Vec<PathKey>) {
+    let mut rest = ops;
+    let mut instance = None;
+    match rest.first() {
+        Some(TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_)) => {
+            rest = &rest[1..];
+        }
+        Some(op @ (TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_))) => {
+            instance = match literal_key(op) {
+                Some(PathKey::Name(s)) => Some(Key::Str(s)),
+                Some(PathKey::Index(i)) => Some(Key::Int(i)),
+                None => None,
+            };
+            rest = &rest[1..];
+        }
+        _ => {}
+    }
+    let path = rest.iter().map_while(literal_key).collect();
+    (instance, path)
 }
 
 const RESERVED_ROOTS: &[&str] = &[
@@ -226,11 +265,25 @@ fn walk_expr(expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<RefAt>) {
                                     })
                             }
                         });
+                        let (instance, path) = match &reference {
+                            Reference::Resource(_) => {
+                                let ops: Vec<TraversalOperator> = t
+                                    .operators
+                                    .iter()
+                                    .skip(attr_index)
+                                    .map(|o| o.value().clone())
+                                    .collect();
+                                instance_and_path(&ops)
+                            }
+                            _ => (None, Vec::new()),
+                        };
                         out.push(RefAt {
                             reference,
                             range: t.span(),
                             attr,
                             keyed,
+                            instance,
+                            path,
                         });
                     }
                 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use mlform_provider::{Path, Value};
 
 use crate::addr::InstanceAddr;
+pub use crate::addr::PathKey;
 
 /// What happens to one resource instance.
 #[derive(
@@ -171,13 +172,15 @@ pub struct Drift {
 }
 
 /// A resource attribute that can affect what a plan changes (Terraform's plan JSON
-/// `relevant_attributes`): drift outside these is not shown. `attribute` is empty when the
-/// whole resource is referred to.
+/// `relevant_attributes`): drift outside these is not shown. `attribute` is its path (map
+/// keys and list indexes included, as far as they are literal), empty when the whole
+/// resource is referred to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct RelevantAttr {
-    /// The resource's configuration address (`module.team.aws_s3_bucket.data`).
+    /// The resource's configuration address, with the instance key when the reference
+    /// names one (`module.team.aws_s3_bucket.data`, `aws_s3_bucket.logs[0]`).
     pub resource: String,
-    pub attribute: Vec<String>,
+    pub attribute: Vec<PathKey>,
 }
 
 /// A resource (or module call) not planned this run because its instances are not known yet.
@@ -313,36 +316,29 @@ impl Plan {
             .iter()
             .filter_map(|d| {
                 let resource = d.addr.config_addr();
+                let instance = format!(
+                    "{resource}{}",
+                    d.addr
+                        .key
+                        .as_ref()
+                        .map(|k| k.to_string())
+                        .unwrap_or_default()
+                );
                 let attrs: Vec<&RelevantAttr> = self
                     .relevant_attributes
                     .iter()
-                    .filter(|r| r.resource == resource)
+                    .filter(|r| r.resource == resource || r.resource == instance)
                     .collect();
                 if attrs.is_empty() {
                     return None;
                 }
-                let (Some(after), Value::Map(before)) = (&d.after, &d.before) else {
+                let Some(after) = &d.after else {
                     return Some(d.clone());
                 };
-                if attrs.iter().any(|a| a.attribute.is_empty()) {
-                    return Some(d.clone());
-                }
-                let Value::Map(after_map) = after else {
-                    return Some(d.clone());
-                };
-                let mut shown = before.clone();
+                let mut shown = d.before.clone();
                 for a in &attrs {
-                    let name = &a.attribute[0];
-                    match after_map.get(name) {
-                        Some(v) => {
-                            shown.insert(name.clone(), v.clone());
-                        }
-                        None => {
-                            shown.remove(name);
-                        }
-                    }
+                    graft(&mut shown, after, &a.attribute);
                 }
-                let shown = Value::Map(shown);
                 (!shown.same_data(&d.before)).then(|| Drift {
                     after: Some(shown),
                     ..d.clone()
@@ -391,6 +387,32 @@ impl Plan {
         self.changes
             .iter()
             .find(|c| &c.addr == addr && c.deposed == deposed)
+    }
+}
+
+/// Puts `after`'s value at `path` into `shown` (the part of a drifted object a reader is
+/// shown changed); the whole value when the path is empty or no longer fits.
+fn graft(shown: &mut Value, after: &Value, path: &[PathKey]) {
+    let Some((step, rest)) = path.split_first() else {
+        *shown = after.clone();
+        return;
+    };
+    match (step, &mut *shown, after) {
+        (PathKey::Name(n), Value::Map(s), Value::Map(a)) => match (s.get_mut(n), a.get(n)) {
+            (Some(sv), Some(av)) => graft(sv, av, rest),
+            (None, Some(av)) => {
+                s.insert(n.clone(), av.clone());
+            }
+            (_, None) => {
+                s.remove(n);
+            }
+        },
+        (PathKey::Index(i), Value::List(s), Value::List(a))
+            if s.len() == a.len() && (*i as usize) < s.len() =>
+        {
+            graft(&mut s[*i as usize], &a[*i as usize], rest)
+        }
+        _ => *shown = after.clone(),
     }
 }
 
@@ -454,7 +476,7 @@ mod tests {
                 .iter()
                 .map(|(r, a)| RelevantAttr {
                     resource: r.to_string(),
-                    attribute: a.iter().map(|s| s.to_string()).collect(),
+                    attribute: a.iter().map(|s| PathKey::Name(s.to_string())).collect(),
                 })
                 .collect(),
             ..Plan::default()
@@ -480,6 +502,26 @@ mod tests {
         let shown = plan_with(&[("aws_s3_bucket.b", &[])], true).shown_drift();
         assert_eq!(shown.len(), 1);
         assert_eq!(shown[0].after, Some(bucket("t2", "p1")));
+        // A nested path and an instance key: only that element's change is shown.
+        let mut plan = plan_with(&[], true);
+        let tags = |env: &str, team: &str| {
+            Value::object([(
+                "tags",
+                Value::object([("env", Value::from(env)), ("team", Value::from(team))]),
+            )])
+        };
+        plan.drift.truncate(1);
+        plan.drift[0].addr.key = Some(crate::addr::Key::Int(0));
+        plan.drift[0].before = tags("dev", "ml");
+        plan.drift[0].after = Some(tags("prod", "ops"));
+        plan.relevant_attributes = vec![RelevantAttr {
+            resource: "aws_s3_bucket.a[0]".into(),
+            attribute: vec![PathKey::Name("tags".into()), PathKey::Name("env".into())],
+        }];
+        let shown = plan.shown_drift();
+        assert_eq!(shown[0].after, Some(tags("prod", "ml")));
+        plan.relevant_attributes[0].resource = "aws_s3_bucket.a[1]".into();
+        assert!(plan.shown_drift().is_empty());
         // Nothing changes: no drift shown; refresh-only: all of it.
         assert!(plan_with(&[("aws_s3_bucket.a", &[])], false)
             .shown_drift()
