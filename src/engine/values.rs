@@ -133,15 +133,9 @@ impl Scope for EvalScope<'_> {
         match root {
             "var" => self.config.variables.get(name)?.type_constraint.kind(),
             // A local's kind is its expression's; locals it names are not followed.
-            "local" => {
-                static_kind(
-                    &self.config.locals.get(name)?.value.expr,
-                    &|root, name| match root {
-                        "var" => self.config.variables.get(name)?.type_constraint.kind(),
-                        _ => None,
-                    },
-                )
-            }
+            "local" => static_kind(&self.config.locals.get(name)?.value.expr, &|root, name| {
+                (root == "var").then(|| self.kind_of(root, name)).flatten()
+            }),
             _ => None,
         }
     }

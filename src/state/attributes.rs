@@ -69,19 +69,6 @@ impl<'de> de::Deserialize<'de> for Element {
     }
 }
 
-fn number_from_text(text: &str) -> Number {
-    if let Ok(i) = text.parse::<i64>() {
-        return Number::from_i64(i);
-    }
-    if let Ok(u) = text.parse::<u64>() {
-        return Number::from_u64(u);
-    }
-    Number::parse(text)
-        .ok()
-        .or_else(|| text.parse::<f64>().ok().and_then(Number::from_f64))
-        .unwrap_or_else(|| Number::from_i64(0))
-}
-
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
 
@@ -140,7 +127,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some(key) = map.next_key::<String>()? {
             if key == NUMBER_TOKEN && entries.is_empty() {
                 let text: String = map.next_value()?;
-                return Ok(Value::Number(number_from_text(&text)));
+                return Ok(Value::Number(Number::from_json_text(&text)));
             }
             let Element(v) = map.next_value()?;
             entries.push((key, v));

@@ -57,10 +57,10 @@ struct Collected {
     deferred: Vec<Deferred>,
     diags: Vec<Diagnostic>,
     counts: ApplyCounts,
+    /// Root output values after apply; parts still unknown (`format("%s", null)`) are
+    /// stored as null, and an output that was unknown is kept although null, as Terraform
+    /// keeps it.
     root_outputs: BTreeMap<String, OutputState>,
-    /// Root outputs still unknown after apply: stored as null, and kept although null, as
-    /// Terraform keeps them (`format("%s", null)`).
-    unknown_outputs: std::collections::BTreeSet<String>,
 }
 
 enum Fail {
@@ -363,8 +363,13 @@ impl<'a> Walk<'a> {
             outputs.retain(|name, o| {
                 e.config.outputs.contains_key(name)
                     && plan.mode != PlanMode::Destroy
-                    && (!o.value.is_null() || out.unknown_outputs.contains(name))
+                    && !o.value.is_null()
             });
+            for o in outputs.values_mut() {
+                if !o.value.is_wholly_known() {
+                    o.value = unknown_as_null(std::mem::take(&mut o.value));
+                }
+            }
             if outputs != final_state.outputs {
                 if let Some(j) = &walk.journal {
                     let record = Record::Outputs {
@@ -849,5 +854,21 @@ mod tests {
         assert_eq!(out.get_attr("tags").get_attr("team").as_str(), Some("y"));
         let all = apply_ignore_changes(config, &prior, &IgnoreChanges::All);
         assert_eq!(all.get_attr("a").as_str(), Some("old"));
+    }
+}
+
+/// What state keeps of a value with unknown parts: null in their place.
+fn unknown_as_null(v: Value) -> Value {
+    match v {
+        Value::Unknown => Value::Null,
+        Value::List(items) => Value::List(items.into_iter().map(unknown_as_null).collect()),
+        Value::Set(items) => Value::Set(items.into_iter().map(unknown_as_null).collect()),
+        Value::Map(m) => Value::Map(
+            m.into_iter()
+                .map(|(k, v)| (k, unknown_as_null(v)))
+                .collect(),
+        ),
+        Value::Sensitive(inner) => Value::Sensitive(Box::new(unknown_as_null(*inner))),
+        other => other,
     }
 }

@@ -289,15 +289,13 @@ impl<'a> Walk<'a> {
                 });
             }
             Phase::Apply => {
-                let mut out = self.out.locked();
-                let value = if v.is_wholly_known() {
-                    v
-                } else {
-                    out.unknown_outputs.insert(name.to_string());
-                    unknown_as_null(v)
-                };
-                out.root_outputs
-                    .insert(name.to_string(), OutputState { value, sensitive });
+                self.out.locked().root_outputs.insert(
+                    name.to_string(),
+                    OutputState {
+                        value: v,
+                        sensitive,
+                    },
+                );
             }
         }
     }
@@ -533,20 +531,4 @@ impl<'a> Walk<'a> {
     }
 
     // ---- resources -----------------------------------------------------------------
-}
-
-/// What state keeps of a value with unknown parts: null in their place.
-fn unknown_as_null(v: Value) -> Value {
-    match v {
-        Value::Unknown => Value::Null,
-        Value::List(items) => Value::List(items.into_iter().map(unknown_as_null).collect()),
-        Value::Set(items) => Value::Set(items.into_iter().map(unknown_as_null).collect()),
-        Value::Map(m) => Value::Map(
-            m.into_iter()
-                .map(|(k, v)| (k, unknown_as_null(v)))
-                .collect(),
-        ),
-        Value::Sensitive(inner) => Value::Sensitive(Box::new(unknown_as_null(*inner))),
-        other => other,
-    }
 }

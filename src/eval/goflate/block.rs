@@ -256,11 +256,10 @@ impl BitWriter {
     }
 
     pub(super) fn write_block(&mut self, tokens: &[Token], eof: bool, input: Option<&[u8]>) {
-        let mut tokens = tokens.to_vec();
-        tokens.push(Token::EndBlock);
+        let tokens = || tokens.iter().chain(std::iter::once(&Token::EndBlock));
         let mut lit_freq = vec![0i32; MAX_NUM_LIT];
         let mut off_freq = vec![0i32; OFFSET_CODE_COUNT];
-        for t in &tokens {
+        for t in tokens() {
             match *t {
                 Token::Literal(b) => lit_freq[b as usize] += 1,
                 Token::EndBlock => lit_freq[END_BLOCK_MARKER] += 1,
@@ -362,7 +361,7 @@ impl BitWriter {
             self.write_bits(if eof { 3 } else { 2 }, 3);
             (&fixed_lit, &fixed_off)
         };
-        for t in &tokens {
+        for t in tokens() {
             match *t {
                 Token::Literal(b) => self.write_code(lit, b as usize),
                 Token::EndBlock => self.write_code(lit, END_BLOCK_MARKER),

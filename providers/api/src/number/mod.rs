@@ -452,15 +452,21 @@ impl Number {
 
     /// Reads a JSON number without loss.
     pub fn from_json(n: &serde_json::Number) -> Number {
-        if let Some(i) = n.as_i64() {
+        Number::from_json_text(&n.to_string())
+    }
+
+    /// A number as JSON writes it: 64-bit precision when it fits an integer, else parsed.
+    pub fn from_json_text(text: &str) -> Number {
+        if let Ok(i) = text.parse::<i64>() {
             return Number::from_i64(i);
         }
-        if let Some(u) = n.as_u64() {
+        if let Ok(u) = text.parse::<u64>() {
             return Number::from_u64(u);
         }
-        Number::parse(&n.to_string())
-            .or_else(|_| n.as_f64().and_then(Number::from_f64).ok_or(()))
-            .unwrap_or_else(|_| Number::from_i64(0))
+        Number::parse(text)
+            .ok()
+            .or_else(|| text.parse::<f64>().ok().and_then(Number::from_f64))
+            .unwrap_or_else(|| Number::from_i64(0))
     }
 }
 

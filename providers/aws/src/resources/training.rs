@@ -489,16 +489,7 @@ impl Resource for TrainingJob {
             }
         }
         let replacing = request.prior.is_none() || !p.requires_replace.is_empty();
-        match m.get("name").and_then(|v| v.as_str()).map(str::to_string) {
-            Some(n) => {
-                m.insert("id".into(), Value::from(n));
-            }
-            None if replacing => {
-                m.insert("name".into(), Value::Unknown);
-                m.insert("id".into(), Value::Unknown);
-            }
-            None => {}
-        }
+        super::sagemaker::plan_name_and_id(&mut m, replacing);
         p.state = Value::Map(m);
         Ok(p)
     }

@@ -136,6 +136,14 @@ fn plan_common(
         }
     }
     let replacing = request.prior.is_none() || !planned.requires_replace.is_empty();
+    plan_name_and_id(&mut m, replacing);
+    planned.state = Value::Map(m);
+    Ok(planned)
+}
+
+/// A SageMaker object's `id` is its name: known when the name is, and unknown with the
+/// name when a generated name is still to come (a create or a replacement).
+pub(super) fn plan_name_and_id(m: &mut mlform_provider::ValueMap, replacing: bool) {
     match m.get("name").and_then(|v| v.as_str()).map(str::to_string) {
         Some(n) => {
             m.insert("id".into(), Value::from(n));
@@ -146,8 +154,6 @@ fn plan_common(
         }
         None => {}
     }
-    planned.state = Value::Map(m);
-    Ok(planned)
 }
 
 fn finish(planned: &Value, name: &str, arn: &str) -> Value {
