@@ -13,7 +13,6 @@ pub mod graph;
 pub mod plan;
 pub mod render;
 pub mod review;
-pub mod serve;
 pub mod state;
 pub mod syntax;
 pub mod testing;

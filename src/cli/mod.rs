@@ -8,6 +8,7 @@ mod check;
 mod fetch;
 mod generate;
 mod get;
+mod image;
 mod misc;
 mod plan;
 mod progress;
@@ -116,6 +117,9 @@ enum Command {
     /// Inspect ONNX models.
     #[command(subcommand)]
     Model(serve::ModelCommand),
+    /// Build the serving image as an OCI image and push it, without a container engine.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
 }
 
 #[derive(Args, Debug)]
@@ -448,6 +452,7 @@ pub fn run(args: Vec<String>) -> i32 {
             Command::Version(a) => misc::version(a),
             Command::Serve(a) => serve::serve(a).await,
             Command::Model(c) => serve::model(c),
+            Command::Image(c) => image::run(c).await,
         };
         match result {
             Ok(code) => code,

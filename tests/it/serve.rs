@@ -15,7 +15,7 @@ use serde_json::{json, Value as J};
 const ORT_VERSION: &str = "1.32.0";
 
 /// The ONNX Runtime library: $ORT_DYLIB_PATH, or PyPI's wheel unpacked into a cache.
-fn ort_library() -> PathBuf {
+pub(crate) fn ort_library() -> PathBuf {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
         if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
@@ -40,17 +40,17 @@ fn ort_library() -> PathBuf {
     .clone()
 }
 
-fn models() -> PathBuf {
+pub(crate) fn models() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models")
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Server {
-    fn start(args: &[&str]) -> Server {
+    pub(crate) fn start(args: &[&str]) -> Server {
         let mut child = Command::new(crate::support::bin())
             .arg("serve")
             .args(["--host", "127.0.0.1", "--port", "0"])
@@ -84,15 +84,15 @@ impl Server {
         panic!("server never became ready");
     }
 
-    fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, String, String) {
+    pub(crate) fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, String, String) {
         http(&self.addr, method, path, body)
     }
 
-    fn get(&self, path: &str) -> (u16, String, String) {
+    pub(crate) fn get(&self, path: &str) -> (u16, String, String) {
         self.request("GET", path, b"")
     }
 
-    fn post(&self, path: &str, body: &J) -> (u16, J) {
+    pub(crate) fn post(&self, path: &str, body: &J) -> (u16, J) {
         let (status, _, text) = self.request("POST", path, body.to_string().as_bytes());
         (
             status,

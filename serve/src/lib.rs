@@ -3,13 +3,17 @@
 //! dynamic batching, a bounded queue that sheds load with 429, readiness after warm-up,
 //! Prometheus metrics and graceful shutdown on SIGTERM.
 //!
-//! Invariant: this module never imports the engine (config, eval, graph, plan, state); it is
-//! the image that endpoints run, and builds on ONNX Runtime alone.
+//! This crate is the image's binary (`mlform-serve`) and the library behind `mlform serve`.
+//! It depends on ONNX Runtime and the HTTP stack only: the planning engine and the cloud
+//! SDKs depend on it, never the reverse, so the image carries none of them.
 
+pub mod args;
+pub mod binary;
 pub mod http;
 pub mod inspect;
 pub mod metrics;
 pub mod runtime;
+pub mod server;
 pub mod tensor;
 
 use std::collections::BTreeMap;
@@ -31,6 +35,7 @@ pub struct ServeOptions {
     pub model: runtime::ModelOptions,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
+    pub limits: server::ConnectionLimits,
 }
 
 /// Collects models from `--model` files and a `--model-dir` of `.onnx` files.
@@ -66,7 +71,10 @@ pub fn collect_models(
         }
     }
     if out.is_empty() {
-        return Err("no model given: use --model PATH.onnx or --model-dir DIR".into());
+        return Err(format!(
+            "no model given: use --model PATH.onnx or --model-dir DIR (or put models in {})",
+            args::SAGEMAKER_MODEL_DIR
+        ));
     }
     let mut names: Vec<&String> = out.iter().map(|(n, _)| n).collect();
     names.sort();
@@ -95,8 +103,10 @@ pub async fn serve(
         default_model,
         metrics,
         request_timeout: options.request_timeout,
+        header_timeout: options.limits.header_timeout,
+        max_body: options.max_body_bytes,
     });
-    let app = http::router(state, options.max_body_bytes);
+    let app = http::router(state);
     let addr: SocketAddr = format!("{}:{}", options.host, options.port)
         .parse()
         .map_err(|e| ServeError::Runtime {
@@ -123,13 +133,9 @@ pub async fn serve(
             }
         });
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| ServeError::Runtime {
-            path: None,
-            reason: e.to_string(),
-        })
+    let drain = options.request_timeout + Duration::from_secs(1);
+    server::run(listener, app, options.limits, drain, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -271,8 +271,8 @@ fn parse_data(values: &[&J], dtype: DType, name: &str) -> Result<Data, BadReques
         DType::F32 => conv!(
             F32,
             f32,
-            |x: &J| x.as_f64().map(|f| f as f32),
-            "FP32 numbers"
+            |x: &J| x.as_f64().map(|f| f as f32).filter(|f| f.is_finite()),
+            "FP32 numbers (at most 3.4028235e38 in magnitude)"
         ),
         DType::F64 => conv!(F64, f64, |x: &J| x.as_f64(), "FP64 numbers"),
         DType::I32 => conv!(
@@ -298,7 +298,33 @@ fn parse_data(values: &[&J], dtype: DType, name: &str) -> Result<Data, BadReques
     })
 }
 
-fn check_shape(spec: &IoSpec, shape: &[i64]) -> Result<(), BadRequest> {
+/// Most dimensions a request's tensor may have.
+pub const MAX_RANK: usize = 16;
+
+/// The element count of `shape`, refused when it does not fit in memory's address space
+/// (a product that overflows would otherwise wrap to a small number).
+pub fn element_count(name: &str, shape: &[i64]) -> Result<usize, BadRequest> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, d| {
+            usize::try_from(*d).ok().and_then(|d| n.checked_mul(d))
+        })
+        .filter(|n| n.checked_mul(8).is_some_and(|b| b <= isize::MAX as usize))
+        .ok_or_else(|| {
+            bad(format!(
+                "input \"{name}\" has shape {shape:?}, whose element count is too large to hold"
+            ))
+        })
+}
+
+pub fn check_shape(spec: &IoSpec, shape: &[i64]) -> Result<(), BadRequest> {
+    if shape.len() > MAX_RANK {
+        return Err(bad(format!(
+            "input \"{}\" has {} dimensions; at most {MAX_RANK} are accepted",
+            spec.name,
+            shape.len()
+        )));
+    }
     let expected = || format!("{:?} (-1 is any size)", spec.shape);
     if shape.len() != spec.shape.len() {
         return Err(bad(format!(
@@ -326,10 +352,110 @@ fn check_shape(spec: &IoSpec, shape: &[i64]) -> Result<(), BadRequest> {
 }
 
 /// Parses a V2 inference request body against the model's inputs.
+/// The declared input a request's tensor `name` of `datatype` feeds, refusing unknown
+/// names, repeats and datatypes other than the model's.
+pub fn input_spec<'a>(
+    inputs: &'a [IoSpec],
+    so_far: &[Tensor],
+    name: &str,
+    datatype: &str,
+) -> Result<&'a IoSpec, BadRequest> {
+    let spec = inputs.iter().find(|s| s.name == name).ok_or_else(|| {
+        bad(format!(
+            "the model has no input named \"{name}\"; its inputs are: {}",
+            inputs
+                .iter()
+                .map(|s| format!("{} {} {:?}", s.name, s.dtype.v2_name(), s.shape))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    if so_far.iter().any(|x| x.name == name) {
+        return Err(bad(format!("input \"{name}\" is given twice")));
+    }
+    if datatype.is_empty() {
+        return Err(bad(format!(
+            "input \"{name}\" needs a \"datatype\" ({})",
+            spec.dtype.v2_name()
+        )));
+    }
+    match DType::from_v2(datatype) {
+        Some(d) if d == spec.dtype => Ok(spec),
+        _ => Err(bad(format!(
+            "input \"{name}\" has datatype {datatype}, but the model expects {}",
+            spec.dtype.v2_name()
+        ))),
+    }
+}
+
+/// Checks every declared input is present and the batch dimensions agree, and puts the
+/// tensors in the model's order.
+pub fn finish_inputs(
+    mut tensors: Vec<Tensor>,
+    inputs: &[IoSpec],
+) -> Result<Vec<Tensor>, BadRequest> {
+    for spec in inputs {
+        if !tensors.iter().any(|t| t.name == spec.name) {
+            return Err(bad(format!(
+                "input \"{}\" ({} {:?}) is missing",
+                spec.name,
+                spec.dtype.v2_name(),
+                spec.shape
+            )));
+        }
+    }
+    check_batch(&tensors)?;
+    tensors.sort_by_key(|t| inputs.iter().position(|s| s.name == t.name));
+    Ok(tensors)
+}
+
+/// A parsed V2 inference request.
+#[derive(Debug)]
+pub struct V2Request {
+    /// Inputs in the model's order.
+    pub inputs: Vec<Tensor>,
+    /// The outputs asked for (all when `None`).
+    pub outputs: Option<Vec<RequestedOutput>>,
+    pub id: Option<String>,
+    /// The request's `binary_data_output` parameter: outputs not asked for by name come back
+    /// as binary data.
+    pub binary_output: bool,
+}
+
+/// An output named in the request, and whether it asked for binary data.
+#[derive(Debug)]
+pub struct RequestedOutput {
+    pub name: String,
+    pub binary: Option<bool>,
+}
+
+impl V2Request {
+    /// Whether output `name` is wanted, and if so whether as binary data.
+    pub fn wants(&self, name: &str) -> Option<bool> {
+        match &self.outputs {
+            None => Some(self.binary_output),
+            Some(list) => list
+                .iter()
+                .find(|o| o.name == name)
+                .map(|o| o.binary.unwrap_or(self.binary_output)),
+        }
+    }
+}
+
+fn binary_flag(v: &J, key: &str) -> Option<bool> {
+    v.get("parameters")
+        .and_then(|p| p.get(key))
+        .and_then(J::as_bool)
+}
+
+/// Parses a V2 inference request body against the model's inputs. `binary` is the part
+/// after the JSON header when the binary tensor data extension is used.
 pub fn parse_v2_request(
     body: &J,
     inputs: &[IoSpec],
-) -> Result<(Vec<Tensor>, Option<Vec<String>>, Option<String>), BadRequest> {
+    binary: Option<&[u8]>,
+) -> Result<V2Request, BadRequest> {
+    let mut binary_left = binary.unwrap_or_default();
     let obj = body
         .as_object()
         .ok_or_else(|| bad("the request body must be a JSON object with an \"inputs\" array"))?;
@@ -343,34 +469,8 @@ pub fn parse_v2_request(
             .get("name")
             .and_then(J::as_str)
             .ok_or_else(|| bad("every input tensor needs a \"name\""))?;
-        let spec = inputs.iter().find(|s| s.name == name).ok_or_else(|| {
-            bad(format!(
-                "the model has no input named \"{name}\"; its inputs are: {}",
-                inputs
-                    .iter()
-                    .map(|s| format!("{} {} {:?}", s.name, s.dtype.v2_name(), s.shape))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
-        if tensors.iter().any(|x: &Tensor| x.name == name) {
-            return Err(bad(format!("input \"{name}\" is given twice")));
-        }
-        let datatype = t.get("datatype").and_then(J::as_str).ok_or_else(|| {
-            bad(format!(
-                "input \"{name}\" needs a \"datatype\" ({})",
-                spec.dtype.v2_name()
-            ))
-        })?;
-        match DType::from_v2(datatype) {
-            Some(d) if d == spec.dtype => {}
-            _ => {
-                return Err(bad(format!(
-                    "input \"{name}\" has datatype {datatype}, but the model expects {}",
-                    spec.dtype.v2_name()
-                )))
-            }
-        }
+        let datatype = t.get("datatype").and_then(J::as_str).unwrap_or("");
+        let spec = input_spec(inputs, &tensors, name, datatype)?;
         let shape: Vec<i64> = t
             .get("shape")
             .and_then(J::as_array)
@@ -385,45 +485,74 @@ pub fn parse_v2_request(
             })
             .collect::<Result<_, _>>()?;
         check_shape(spec, &shape)?;
-        let mut flat = Vec::new();
-        flatten(
-            t.get("data")
-                .ok_or_else(|| bad(format!("input \"{name}\" needs \"data\"")))?,
-            &mut flat,
-        );
-        let expected: i64 = shape.iter().product();
-        if flat.len() as i64 != expected {
-            return Err(bad(format!(
-                "input \"{name}\" has {} elements, but shape {shape:?} needs {expected}",
-                flat.len()
-            )));
-        }
+        let expected = element_count(name, &shape)?;
+        let binary_size = t.get("parameters").and_then(|p| p.get("binary_data_size"));
+        let data = if let Some(size) = binary_size {
+            let size = size
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| {
+                    bad(format!(
+                        "input \"{name}\": binary_data_size must be a byte count"
+                    ))
+                })?;
+            if binary.is_none() {
+                return Err(bad(format!("input \"{name}\" gives binary_data_size, but the request has no Inference-Header-Content-Length header")));
+            }
+            if size > binary_left.len() {
+                return Err(bad(format!(
+                    "input \"{name}\": binary_data_size is {size}, but only {} bytes of binary data are left in the body",
+                    binary_left.len()
+                )));
+            }
+            let (mine, rest) = binary_left.split_at(size);
+            binary_left = rest;
+            crate::binary::decode(spec.dtype, mine, expected, name)?
+        } else {
+            let mut flat = Vec::new();
+            flatten(
+                t.get("data")
+                    .ok_or_else(|| bad(format!("input \"{name}\" needs \"data\"")))?,
+                &mut flat,
+            );
+            if flat.len() != expected {
+                return Err(bad(format!(
+                    "input \"{name}\" has {} elements, but shape {shape:?} needs {expected}",
+                    flat.len()
+                )));
+            }
+            parse_data(&flat, spec.dtype, name)?
+        };
         tensors.push(Tensor {
             name: name.to_string(),
             shape,
-            data: parse_data(&flat, spec.dtype, name)?,
+            data,
         });
     }
-    for spec in inputs {
-        if !tensors.iter().any(|t| t.name == spec.name) {
-            return Err(bad(format!(
-                "input \"{}\" ({} {:?}) is missing",
-                spec.name,
-                spec.dtype.v2_name(),
-                spec.shape
-            )));
-        }
+    if !binary_left.is_empty() {
+        return Err(bad(format!(
+            "{} bytes of binary data follow the tensors the header describes",
+            binary_left.len()
+        )));
     }
-    check_batch(&tensors)?;
+    let tensors = finish_inputs(tensors, inputs)?;
     let outputs = obj.get("outputs").and_then(J::as_array).map(|o| {
         o.iter()
-            .filter_map(|x| x.get("name").and_then(J::as_str).map(str::to_string))
+            .filter_map(|x| {
+                x.get("name").and_then(J::as_str).map(|n| RequestedOutput {
+                    name: n.to_string(),
+                    binary: binary_flag(x, "binary_data"),
+                })
+            })
             .collect()
     });
     let id = obj.get("id").and_then(J::as_str).map(str::to_string);
-    // Inputs in the model's order.
-    tensors.sort_by_key(|t| inputs.iter().position(|s| s.name == t.name));
-    Ok((tensors, outputs, id))
+    Ok(V2Request {
+        inputs: tensors,
+        outputs,
+        id,
+        binary_output: binary_flag(body, "binary_data_output").unwrap_or(false),
+    })
 }
 
 /// Parses SageMaker-style rows (`{"instances": [...]}` or a bare array) for a one-input model.
@@ -447,8 +576,8 @@ pub fn parse_rows(rows: &J, inputs: &[IoSpec]) -> Result<Vec<Tensor>, BadRequest
     check_shape(spec, &shape)?;
     let mut flat = Vec::new();
     flatten(&rows, &mut flat);
-    let expected: i64 = shape.iter().product();
-    if flat.len() as i64 != expected {
+    let expected = element_count(&spec.name, &shape)?;
+    if flat.len() != expected {
         return Err(bad(format!(
             "the rows are ragged: {} elements do not form shape {shape:?}",
             flat.len()
@@ -489,7 +618,7 @@ mod tests {
     #[test]
     fn parses_and_rejects_v2_tensors() {
         let ok = json!({"inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP32", "data": [[1, 2, 3], [4, 5, 6]]}]});
-        let (t, _, _) = parse_v2_request(&ok, &spec()).unwrap();
+        let t = parse_v2_request(&ok, &spec(), None).unwrap().inputs;
         assert_eq!(t[0].data, Data::F32(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
         let cases = [
             (
@@ -513,10 +642,18 @@ mod tests {
                 "element 1",
             ),
             (json!({"inputs": []}), "is missing"),
+            (
+                json!({"inputs": [{"name": "x", "shape": [4611686018427387904_i64, 3], "datatype": "FP32", "data": []}]}),
+                "too large",
+            ),
+            (
+                json!({"inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP32", "data": [1e39, 0, 0]}]}),
+                "element 0 is 1e+39",
+            ),
             (json!([1, 2]), "JSON object"),
         ];
         for (body, msg) in cases {
-            let err = parse_v2_request(&body, &spec()).unwrap_err().0;
+            let err = parse_v2_request(&body, &spec(), None).unwrap_err().0;
             assert!(err.contains(msg), "{err} should contain {msg}");
         }
     }

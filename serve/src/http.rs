@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -16,9 +16,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value as J};
 
-use super::metrics::Metrics;
-use super::runtime::{Model, ServeError};
-use super::tensor::{parse_rows, parse_v2_request, BadRequest};
+use crate::binary;
+use crate::metrics::Metrics;
+use crate::runtime::{Model, ServeError};
+use crate::tensor::{parse_rows, parse_v2_request, BadRequest};
 
 pub struct AppState {
     pub models: BTreeMap<String, Arc<Model>>,
@@ -26,6 +27,9 @@ pub struct AppState {
     pub default_model: String,
     pub metrics: Arc<Metrics>,
     pub request_timeout: Duration,
+    /// Request bodies are read within this time.
+    pub header_timeout: Duration,
+    pub max_body: usize,
 }
 
 type Shared = Arc<AppState>;
@@ -56,6 +60,14 @@ impl IntoResponse for ServeError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 r
             }
+            ServeError::Inference(_) => {
+                // ONNX Runtime's message names internals; it goes to the log, not the client.
+                eprintln!("mlform-serve: {msg}");
+                error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "inference failed; the server's log has the details",
+                )
+            }
             _ => error(StatusCode::INTERNAL_SERVER_ERROR, msg),
         }
     }
@@ -70,7 +82,7 @@ fn json_ok(v: J) -> Response {
         .into_response()
 }
 
-pub fn router(state: Shared, max_body: usize) -> Router {
+pub fn router(state: Shared) -> Router {
     Router::new()
         .route(
             "/v2/health/live",
@@ -81,6 +93,12 @@ pub fn router(state: Shared, max_body: usize) -> Router {
         .route("/v2/models/{name}", get(model_metadata))
         .route("/v2/models/{name}/ready", get(model_ready))
         .route("/v2/models/{name}/infer", post(infer_v2))
+        .route("/v2/models/{name}/versions/{version}", get(model_metadata))
+        .route(
+            "/v2/models/{name}/versions/{version}/ready",
+            get(model_ready),
+        )
+        .route("/v2/models/{name}/versions/{version}/infer", post(infer_v2))
         .route("/ping", get(ping))
         .route("/invocations", post(invocations))
         .route("/metrics", get(metrics))
@@ -90,7 +108,10 @@ pub fn router(state: Shared, max_body: usize) -> Router {
                 "no such route; see /v2/models/{name}/infer, /invocations, /ping, /metrics",
             )
         })
-        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            declared_length,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }
@@ -133,7 +154,9 @@ async fn ping(State(state): State<Shared>) -> Response {
 }
 
 async fn server_metadata() -> Response {
-    json_ok(json!({"name": "mlform-serve", "version": env!("CARGO_PKG_VERSION"), "extensions": []}))
+    json_ok(
+        json!({"name": "mlform-serve", "version": env!("CARGO_PKG_VERSION"), "extensions": ["binary_tensor_data"]}),
+    )
 }
 
 fn find<'a>(state: &'a AppState, name: &str) -> Result<&'a Arc<Model>, Response> {
@@ -148,7 +171,11 @@ fn find<'a>(state: &'a AppState, name: &str) -> Result<&'a Arc<Model>, Response>
     })
 }
 
-async fn model_metadata(State(state): State<Shared>, Path(name): Path<String>) -> Response {
+async fn model_metadata(
+    State(state): State<Shared>,
+    Path(params): Path<BTreeMap<String, String>>,
+) -> Response {
+    let name = params.get("name").cloned().unwrap_or_default();
     match find(&state, &name) {
         Ok(m) => json_ok(json!({
             "name": m.name,
@@ -161,7 +188,11 @@ async fn model_metadata(State(state): State<Shared>, Path(name): Path<String>) -
     }
 }
 
-async fn model_ready(State(state): State<Shared>, Path(name): Path<String>) -> Response {
+async fn model_ready(
+    State(state): State<Shared>,
+    Path(params): Path<BTreeMap<String, String>>,
+) -> Response {
+    let name = params.get("name").cloned().unwrap_or_default();
     match find(&state, &name) {
         Ok(m) if m.ready.load(Ordering::SeqCst) => json_ok(json!({"name": name, "ready": true})),
         Ok(_) => error(
@@ -172,20 +203,49 @@ async fn model_ready(State(state): State<Shared>, Path(name): Path<String>) -> R
     }
 }
 
-fn parse_json(
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<J, Response> {
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the request body is larger than the server's limit (--max-body-bytes)",
-            )
-        } else {
-            error(e.status(), e.body_text())
-        }
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+/// Reads a request body up to the body limit and within the header timeout.
+async fn read_body(state: &AppState, body: Body) -> Result<Bytes, Response> {
+    match tokio::time::timeout(
+        state.header_timeout,
+        axum::body::to_bytes(body, state.max_body),
+    )
+    .await
+    {
+        Err(_) => Err(error(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive within the header timeout (--header-timeout-ms)",
+        )),
+        Ok(Err(_)) => Err(too_large()),
+        Ok(Ok(b)) => Ok(b),
+    }
+}
+
+fn too_large() -> Response {
+    let mut r = error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the request body is larger than the server's limit (--max-body-bytes)",
+    );
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+/// Refuses a request whose declared Content-Length is over the limit before reading any of
+/// its body.
+async fn declared_length(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.max_body as u64) {
+        return too_large();
+    }
+    next.run(req).await
+}
+
+fn parse_json(bytes: &[u8]) -> Result<J, Response> {
+    serde_json::from_slice(bytes).map_err(|e| {
         error(
             StatusCode::BAD_REQUEST,
             format!("the request body is not valid JSON: {e}"),
@@ -193,30 +253,53 @@ fn parse_json(
     })
 }
 
+/// Splits off the binary tensor data when the request uses the binary extension.
+fn json_and_binary<'a>(
+    headers: &axum::http::HeaderMap,
+    body: &'a [u8],
+) -> Result<(J, Option<&'a [u8]>), Response> {
+    match headers.get(binary::HEADER_LENGTH) {
+        None => Ok((parse_json(body)?, None)),
+        Some(len) => {
+            let len = len.to_str().unwrap_or("");
+            let (head, rest) =
+                binary::split(body, len).map_err(|e| ServeError::BadRequest(e).into_response())?;
+            Ok((parse_json(head)?, Some(rest)))
+        }
+    }
+}
+
 async fn infer_v2(
     State(state): State<Shared>,
-    Path(name): Path<String>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    Path(params): Path<BTreeMap<String, String>>,
+    req: Request,
 ) -> Response {
+    let name = params.get("name").cloned().unwrap_or_default();
     let model = match find(&state, &name) {
         Ok(m) => m.clone(),
         Err(r) => return r,
     };
-    let body = match parse_json(body) {
+    let (parts, body) = req.into_parts();
+    let bytes = match read_body(&state, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let (inputs, wanted, id) = match parse_v2_request(&body, &model.inputs) {
+    let (body, binary) = match json_and_binary(&parts.headers, &bytes) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let mut request = match parse_v2_request(&body, &model.inputs, binary) {
         Ok(x) => x,
         Err(e) => return ServeError::BadRequest(e).into_response(),
     };
-    if let Some(w) = &wanted {
+    if let Some(w) = &request.outputs {
         if let Some(bad) = w
             .iter()
-            .find(|n| !model.outputs.iter().any(|o| &o.name == *n))
+            .find(|n| !model.outputs.iter().any(|o| o.name == n.name))
         {
             return ServeError::BadRequest(BadRequest(format!(
-                "the model has no output named \"{bad}\"; its outputs are: {}",
+                "the model has no output named \"{}\"; its outputs are: {}",
+                bad.name,
                 model
                     .outputs
                     .iter()
@@ -227,35 +310,70 @@ async fn infer_v2(
             .into_response();
         }
     }
-    match model.infer(inputs, state.request_timeout).await {
-        Ok(outputs) => {
-            let outs: Vec<J> = outputs
-                .iter()
-                .filter(|o| wanted.as_ref().is_none_or(|w| w.contains(&o.name)))
-                .map(|o| o.to_v2())
-                .collect();
-            let mut resp = json!({"model_name": model.name, "model_version": "1", "outputs": outs});
-            if let Some(id) = id {
-                resp["id"] = J::String(id);
+    let inputs = std::mem::take(&mut request.inputs);
+    let outputs = match model.infer(inputs, state.request_timeout).await {
+        Ok(o) => o,
+        Err(e) => return e.into_response(),
+    };
+    let mut binary_part: Vec<u8> = Vec::new();
+    let mut any_binary = false;
+    let mut outs: Vec<J> = Vec::with_capacity(outputs.len());
+    for o in &outputs {
+        match request.wants(&o.name) {
+            None => {}
+            Some(false) => outs.push(o.to_v2()),
+            Some(true) => {
+                any_binary = true;
+                let before = binary_part.len();
+                binary::encode(&o.data, &mut binary_part);
+                outs.push(
+                    json!({"name": o.name, "shape": o.shape, "datatype": o.dtype().v2_name(),
+                       "parameters": {"binary_data_size": binary_part.len() - before}}),
+                );
             }
-            json_ok(resp)
         }
-        Err(e) => e.into_response(),
     }
+    let mut resp = json!({"model_name": model.name, "model_version": "1", "outputs": outs});
+    if let Some(id) = request.id {
+        resp["id"] = J::String(id);
+    }
+    if !any_binary {
+        return json_ok(resp);
+    }
+    let head = resp.to_string();
+    let mut body = Vec::with_capacity(head.len() + binary_part.len());
+    body.extend_from_slice(head.as_bytes());
+    body.extend_from_slice(&binary_part);
+    (
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (
+                header::HeaderName::from_static(binary::HEADER_LENGTH),
+                HeaderValue::from(head.len()),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
-async fn invocations(
-    State(state): State<Shared>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
+async fn invocations(State(state): State<Shared>, req: Request) -> Response {
     let model = state.models[&state.default_model].clone();
-    let body = match parse_json(body) {
+    let bytes = match read_body(&state, req.into_body()).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let body = match parse_json(&bytes) {
         Ok(b) => b,
         Err(r) => return r,
     };
     let (inputs, rows_form) = match &body {
-        J::Object(o) if o.contains_key("inputs") => match parse_v2_request(&body, &model.inputs) {
-            Ok((t, _, _)) => (t, false),
+        J::Object(o) if o.contains_key("inputs") => match parse_v2_request(&body, &model.inputs, None) {
+            Ok(r) => (r.inputs, false),
             Err(e) => return ServeError::BadRequest(e).into_response(),
         },
         J::Object(o) if o.contains_key("instances") => match parse_rows(&o["instances"], &model.inputs) {
