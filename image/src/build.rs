@@ -22,6 +22,7 @@ pub const MODEL_DIR: &str = "opt/ml/model";
 /// The user the server runs as (no passwd entry needed).
 pub const USER: &str = "10001";
 pub const HTTP_PORT: u16 = 8080;
+pub const GRPC_PORT: u16 = 8081;
 
 /// What goes into an image.
 #[derive(Debug, Clone)]
@@ -240,10 +241,11 @@ pub fn build(spec: &BuildSpec) -> Result<Image, ImageError> {
                 "PATH=/usr/local/bin:/usr/bin:/bin",
                 format!("LD_LIBRARY_PATH=/{LIB_DIR}"),
                 format!("ORT_DYLIB_PATH=/{LIB_DIR}/{ort_name}"),
+                format!("MLFORM_GRPC_PORT={GRPC_PORT}"),
             ],
             "Entrypoint": [format!("/{SERVER_PATH}")],
             "Cmd": ["serve"],
-            "ExposedPorts": {format!("{HTTP_PORT}/tcp"): {}},
+            "ExposedPorts": {format!("{HTTP_PORT}/tcp"): {}, format!("{GRPC_PORT}/tcp"): {}},
             "WorkingDir": "/",
             "Labels": {"org.opencontainers.image.title": "mlform-serve"},
         },

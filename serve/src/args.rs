@@ -31,6 +31,9 @@ pub struct ServeArgs {
     /// Port of the HTTP protocols (SageMaker sends traffic to 8080).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// Port of KServe V2 gRPC (not served unless given; the image sets 8081).
+    #[arg(long = "grpc-port", env = "MLFORM_GRPC_PORT")]
+    pub grpc_port: Option<u16>,
     /// ONNX Runtime intra-op threads per session.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
@@ -82,6 +85,7 @@ impl ServeArgs {
             models,
             host: self.host,
             port: self.port,
+            grpc_port: self.grpc_port,
             ort_library: self.ort_library,
             model: ModelOptions {
                 threads,

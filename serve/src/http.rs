@@ -130,7 +130,7 @@ async fn track(State(state): State<Shared>, req: Request, next: Next) -> Respons
     response
 }
 
-fn all_ready(state: &AppState) -> bool {
+pub(crate) fn all_ready(state: &AppState) -> bool {
     state
         .models
         .values()

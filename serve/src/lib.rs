@@ -9,6 +9,7 @@
 
 pub mod args;
 pub mod binary;
+pub mod grpc;
 pub mod http;
 pub mod inspect;
 pub mod metrics;
@@ -31,6 +32,8 @@ pub struct ServeOptions {
     pub models: Vec<(String, PathBuf)>,
     pub host: String,
     pub port: u16,
+    /// Port of KServe V2 gRPC, if served.
+    pub grpc_port: Option<u16>,
     pub ort_library: Option<PathBuf>,
     pub model: runtime::ModelOptions,
     pub request_timeout: Duration,
@@ -88,7 +91,7 @@ pub fn collect_models(
 /// in-flight requests and returns.
 pub async fn serve(
     options: ServeOptions,
-    on_listening: impl FnOnce(SocketAddr),
+    on_listening: impl FnOnce(SocketAddr, Option<SocketAddr>),
 ) -> Result<(), ServeError> {
     let env = runtime::init_runtime(options.ort_library.as_deref())?;
     let metrics = Arc::new(metrics::Metrics::new());
@@ -106,24 +109,18 @@ pub async fn serve(
         header_timeout: options.limits.header_timeout,
         max_body: options.max_body_bytes,
     });
-    let app = http::router(state);
-    let addr: SocketAddr = format!("{}:{}", options.host, options.port)
-        .parse()
-        .map_err(|e| ServeError::Runtime {
-            path: None,
-            reason: format!("bad listen address: {e}"),
-        })?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| ServeError::Runtime {
-            path: None,
-            reason: format!("cannot listen on {addr}: {e}"),
-        })?;
-    let local = listener.local_addr().map_err(|e| ServeError::Runtime {
-        path: None,
-        reason: e.to_string(),
-    })?;
-    on_listening(local);
+    let app = http::router(state.clone());
+    let listener = bind(&options.host, options.port).await?;
+    let local = local_addr(&listener)?;
+    let grpc = match options.grpc_port {
+        Some(port) => {
+            let l = bind(&options.host, port).await?;
+            let a = local_addr(&l)?;
+            Some((l, a))
+        }
+        None => None,
+    };
+    on_listening(local, grpc.as_ref().map(|(_, a)| *a));
     // Liveness answers at once; readiness waits for the warm-up inference of every model.
     for m in models.values() {
         let m = m.clone();
@@ -134,8 +131,60 @@ pub async fn serve(
         });
     }
     let drain = options.request_timeout + Duration::from_secs(1);
-    server::run(listener, app, options.limits, drain, shutdown_signal()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let http = server::run(
+        listener,
+        server::Protocol::Http(app),
+        options.limits,
+        drain,
+        stopped(),
+    );
+    match grpc {
+        Some((l, _)) => {
+            let grpc = server::run(
+                l,
+                server::Protocol::Grpc(grpc::GrpcService::new(state)),
+                options.limits,
+                drain,
+                stopped(),
+            );
+            tokio::join!(http, grpc);
+        }
+        None => http.await,
+    }
     Ok(())
+}
+
+async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener, ServeError> {
+    let addr: SocketAddr = format!("{host}:{port}")
+        .parse()
+        .map_err(|e| ServeError::Runtime {
+            path: None,
+            reason: format!("bad listen address {host}:{port}: {e}"),
+        })?;
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServeError::Runtime {
+            path: None,
+            reason: format!("cannot listen on {addr}: {e}"),
+        })
+}
+
+fn local_addr(listener: &tokio::net::TcpListener) -> Result<SocketAddr, ServeError> {
+    listener.local_addr().map_err(|e| ServeError::Runtime {
+        path: None,
+        reason: e.to_string(),
+    })
 }
 
 async fn shutdown_signal() {

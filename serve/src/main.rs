@@ -48,9 +48,10 @@ fn main() {
         .iter()
         .map(|(n, p)| format!("{n} ({})", p.display()))
         .collect();
-    let result = runtime.block_on(mlform_serve::serve(options, |addr| {
+    let result = runtime.block_on(mlform_serve::serve(options, |addr, grpc| {
         eprintln!(
-            "mlform-serve: listening on http://{addr}; models: {}",
+            "mlform-serve: listening on http://{addr}; {}models: {}",
+            grpc.map(|g| format!("gRPC on {g}; ")).unwrap_or_default(),
             names.join(", ")
         )
     }));

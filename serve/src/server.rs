@@ -1,14 +1,15 @@
-//! The connection layer under the HTTP routes: accepts TCP connections up to a cap, serves
-//! each with HTTP/1.1 under a header/idle timeout, and drains them on shutdown. A client that
-//! opens connections and sends nothing holds each for at most the header timeout; beyond the
-//! cap, new connections get a 503 and are closed, so file descriptors never run out.
+//! The connection layer under the protocols: accepts TCP connections up to a cap, serves
+//! each with HTTP/1.1 (the REST routes) or HTTP/2 (gRPC) under a header/idle timeout, and
+//! drains them on shutdown. A client that opens connections and sends nothing holds each
+//! for at most the header timeout; beyond the cap, new connections are refused at once (a
+//! 503 on HTTP/1.1), so file descriptors never run out.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -51,11 +52,20 @@ fn raise_file_limit() {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets each connection finish its
-/// request in progress (at most `drain` long) and returns.
+/// What a listener serves.
+#[derive(Clone)]
+pub enum Protocol {
+    /// HTTP/1.1: KServe V2 REST, SageMaker, metrics.
+    Http(Router),
+    /// HTTP/2: KServe V2 gRPC.
+    Grpc(crate::grpc::GrpcService),
+}
+
+/// Serves `protocol` on `listener` until `shutdown` resolves, then lets each connection
+/// finish its request in progress (at most `drain` long) and returns.
 pub async fn run(
     listener: TcpListener,
-    app: Router,
+    protocol: Protocol,
     limits: ConnectionLimits,
     drain: Duration,
     shutdown: impl std::future::Future<Output = ()>,
@@ -85,16 +95,25 @@ pub async fn run(
         let _ = stream.set_nodelay(true);
         match slots.clone().try_acquire_owned() {
             Ok(permit) => {
-                let app = app.clone();
+                let protocol = protocol.clone();
                 let stop = stop_rx.clone();
                 tokio::spawn(async move {
-                    serve_connection(stream, peer, app, limits, stop).await;
+                    match protocol {
+                        Protocol::Http(app) => {
+                            serve_connection(stream, peer, app, limits, stop).await
+                        }
+                        Protocol::Grpc(service) => {
+                            serve_grpc_connection(stream, service, limits, stop).await
+                        }
+                    }
                     drop(permit);
                 });
             }
-            Err(_) => {
+            Err(_) if matches!(protocol, Protocol::Http(_)) => {
                 tokio::spawn(refuse(stream));
             }
+            // An HTTP/2 client sees the connection close and backs off.
+            Err(_) => drop(stream),
         }
     }
     drop(listener);
@@ -121,6 +140,35 @@ async fn serve_connection(
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = async { let _ = stop.wait_for(|s| *s).await; } => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// Serves one gRPC connection. The client must start within the header timeout; after that
+/// HTTP/2 keep-alive pings find peers that went away.
+async fn serve_grpc_connection(
+    stream: TcpStream,
+    service: crate::grpc::GrpcService,
+    limits: ConnectionLimits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(limits.header_timeout, stream.peek(&mut first)).await {
+        Ok(Ok(n)) if n > 0 => {}
+        _ => return,
+    }
+    let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .max_concurrent_streams(1024)
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}

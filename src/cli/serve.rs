@@ -26,9 +26,10 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         .iter()
         .map(|(n, p)| format!("{n} ({})", p.display()))
         .collect();
-    serve::serve(options, |addr| {
+    serve::serve(options, |addr, grpc| {
         eprintln!(
-            "mlform serve: listening on http://{addr}; models: {}",
+            "mlform serve: listening on http://{addr}; {}models: {}",
+            grpc.map(|g| format!("gRPC on {g}; ")).unwrap_or_default(),
             names.join(", ")
         )
     })

@@ -1,7 +1,8 @@
 //! The serving image, built and pushed by mlform with no container engine: builds are
 //! deterministic, the image carries every library it loads (its entrypoint answers /ping in
 //! a chroot of its unpacked layers), Debian's docker-registry takes the push and skopeo reads
-//! it back, and Docker runs it the way SageMaker does (`docker run IMAGE serve`, port 8080).
+//! it back, and Docker runs it the way SageMaker does (`docker run IMAGE serve`, port 8080),
+//! where Triton's clients reach it over HTTP and gRPC (port 8081).
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -166,7 +167,10 @@ fn builds_are_deterministic_and_the_layout_is_complete() {
     ))
     .unwrap();
     assert_eq!(config["config"]["Cmd"], json!(["serve"]));
-    assert_eq!(config["config"]["ExposedPorts"], json!({"8080/tcp": {}}));
+    assert_eq!(
+        config["config"]["ExposedPorts"],
+        json!({"8080/tcp": {}, "8081/tcp": {}})
+    );
     assert_eq!(manifest["layers"].as_array().unwrap().len(), 2);
 
     // The model layer holds the model under /opt/ml/model; the runtime layer every library
@@ -260,7 +264,14 @@ fn the_unpacked_image_answers_ping_in_a_chroot() {
     for part in config["config"]["Cmd"].as_array().unwrap() {
         cmd.arg(part.as_str().unwrap());
     }
-    cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+    cmd.args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--grpc-port",
+        "0",
+    ]);
     cmd.env_clear();
     for e in config["config"]["Env"].as_array().unwrap() {
         let (k, v) = e.as_str().unwrap().split_once('=').unwrap();
@@ -434,10 +445,13 @@ fn docker_runs_the_image_as_sagemaker_does() {
         String::from_utf8_lossy(&load.stderr)
     );
     let port = free_port();
+    let grpc_port = free_port();
     let container = format!("mlform-serve-test-{}", std::process::id());
     let run = Command::new("docker")
         .args(["run", "-d", "--rm", "--name", &container, "-p"])
         .arg(format!("127.0.0.1:{port}:8080"))
+        .arg("-p")
+        .arg(format!("127.0.0.1:{grpc_port}:8081"))
         .args([&name, "serve"])
         .output()
         .unwrap();
@@ -474,4 +488,17 @@ fn docker_runs_the_image_as_sagemaker_does() {
     .unwrap();
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("predictions"), "{body}");
+    let triton = Command::new(crate::serve_clients::tritonclient_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/triton_clients.py"))
+        .arg(&addr)
+        .arg(format!("127.0.0.1:{grpc_port}"))
+        .arg(models().join("expected.json"))
+        .output()
+        .unwrap();
+    assert!(
+        triton.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&triton.stdout),
+        String::from_utf8_lossy(&triton.stderr)
+    );
 }

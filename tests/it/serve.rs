@@ -47,6 +47,8 @@ pub(crate) fn models() -> PathBuf {
 pub(crate) struct Server {
     child: Child,
     pub(crate) addr: String,
+    /// The gRPC address, when started with --grpc-port.
+    pub(crate) grpc: Option<String>,
 }
 
 impl Server {
@@ -69,11 +71,16 @@ impl Server {
             .and_then(|r| r.split(';').next())
             .unwrap_or_else(|| panic!("unexpected first line: {line}"))
             .to_string();
+        let grpc = line
+            .split("gRPC on ")
+            .nth(1)
+            .and_then(|r| r.split(';').next())
+            .map(str::to_string);
         std::thread::spawn(move || {
             let mut rest = String::new();
             let _ = reader.read_to_string(&mut rest);
         });
-        let s = Server { child, addr };
+        let s = Server { child, addr, grpc };
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
             if s.get("/v2/health/ready").0 == 200 {

@@ -1,9 +1,12 @@
-//! The model server against what real and hostile clients send: the V2 binary tensor data
-//! extension (tritonclient's default), shapes whose element count overflows, out-of-range
-//! floats, a declared body over the limit, and idle connections past the connection cap.
+//! The model server against what real and hostile clients send: Triton's own Python clients
+//! (tritonclient, HTTP and gRPC, in their default modes), the V2 binary tensor data
+//! extension, shapes whose element count overflows, out-of-range floats, a declared body
+//! over the limit, and idle connections past the connection cap.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as J};
@@ -241,4 +244,66 @@ fn triton_style_routes_answer() {
         &json!({"inputs": [{"name": "features", "shape": [1, 64], "datatype": "FP32", "data": vec![0.5; 64]}]}),
     );
     assert_eq!(status, 200, "{answer}");
+}
+
+const TRITONCLIENT_VERSION: &str = "2.73.0";
+
+/// A venv with PyPI's tritonclient[http,grpc], made once under ~/.cache/mlform.
+pub(crate) fn tritonclient_python() -> PathBuf {
+    let venv = PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()))
+        .join(".cache/mlform")
+        .join(format!("venv-tritonclient-{TRITONCLIENT_VERSION}"));
+    let python = venv.join("bin/python");
+    let ready = venv.join(".installed");
+    if !ready.exists() {
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 -m venv");
+        assert!(status.success(), "could not make the tritonclient venv");
+        let status = Command::new(&python)
+            .args(["-m", "pip", "install", "-q"])
+            .arg(format!("tritonclient[http,grpc]=={TRITONCLIENT_VERSION}"))
+            .status()
+            .expect("pip install tritonclient");
+        assert!(status.success(), "pip install tritonclient failed");
+        std::fs::write(&ready, "").unwrap();
+    }
+    python
+}
+
+#[test]
+fn tritonclient_http_and_grpc_work_in_their_default_modes() {
+    let python = tritonclient_python();
+    let s = mlp(&["--grpc-port", "0"]);
+    let grpc = s.grpc.clone().expect("the server names its gRPC address");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/triton_clients.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(&s.addr)
+        .arg(&grpc)
+        .arg(models().join("expected.json"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "ok http binary in, binary out",
+        "ok http JSON in, JSON out",
+        "ok grpc raw in, raw out",
+        "ok grpc wrong shape refused",
+    ] {
+        assert!(stdout.contains(line), "{stdout}");
+    }
+    // gRPC calls are counted with the HTTP ones.
+    let (_, _, metrics) = s.get("/metrics");
+    assert!(
+        metrics.contains("/inference.GRPCInferenceService/ModelInfer"),
+        "{metrics}"
+    );
 }
