@@ -24,6 +24,40 @@ fn main() -> anyhow::Result<()> {
             libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
         }
     }
+    let args = match chdir(args) {
+        Ok(a) => a,
+        Err(message) => {
+            eprintln!("Error: {message}");
+            std::process::exit(1);
+        }
+    };
     let code = mlform::cli::run(args);
     std::process::exit(code);
+}
+
+/// As Terraform: `-chdir=DIR` (before the command) switches the process's working directory
+/// first, so relative paths in the configuration (`path.module`, `file()`, an object's
+/// `source`) and on the command line are the root module's. The flag is consumed here.
+fn chdir(mut args: Vec<String>) -> Result<Vec<String>, String> {
+    let mut i = 1;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if !a.starts_with('-') {
+            break;
+        }
+        let (dir, taken) = match a.split_once('=') {
+            Some(("-chdir" | "--chdir", d)) => (Some(d.to_string()), 1),
+            None if a == "-chdir" || a == "--chdir" => (args.get(i + 1).cloned(), 2),
+            _ => (None, 0),
+        };
+        if taken > 0 {
+            let dir = dir.ok_or("-chdir needs a directory: -chdir=DIR")?;
+            std::env::set_current_dir(&dir)
+                .map_err(|e| format!("cannot use directory {dir}: {e}"))?;
+            args.drain(i..i + taken);
+            continue;
+        }
+        i += 1;
+    }
+    Ok(args)
 }

@@ -25,6 +25,27 @@ pub fn normalize_path(path: &Path) -> PathBuf {
     out
 }
 
+/// `path` relative to `base`, both absolute, lexically (with `..` where `path` is outside
+/// `base`): how Terraform writes `path.module`. `.` when they are the same.
+pub fn relative_path(path: &Path, base: &Path) -> PathBuf {
+    let path = normalize_path(path);
+    let base = normalize_path(base);
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
 pub fn object_key_name(key: &hcl_edit::expr::ObjectKey) -> Option<String> {
     match key {
         hcl_edit::expr::ObjectKey::Ident(id) => Some(id.as_str().to_string()),

@@ -303,6 +303,129 @@ impl Session<'_> {
 /// Largest time one request of a push may take (a layer upload included).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// A connection to one repository of a registry.
+pub struct RegistryClient<'a> {
+    session: Session<'a>,
+}
+
+impl<'a> RegistryClient<'a> {
+    /// Loopback registries are spoken to over HTTP (as Docker does), others over HTTPS
+    /// unless `insecure`.
+    pub fn new(
+        reference: &'a Reference,
+        credentials: Option<Credentials>,
+        insecure: bool,
+    ) -> Result<RegistryClient<'a>, ImageError> {
+        let scheme = if insecure || reference.is_loopback() {
+            "http"
+        } else {
+            "https"
+        };
+        let client = Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|source| ImageError::Http {
+                registry: reference.registry.clone(),
+                source,
+            })?;
+        Ok(RegistryClient {
+            session: Session {
+                client,
+                reference,
+                base: format!("{scheme}://{}", reference.registry),
+                credentials,
+                authorization: None,
+            },
+        })
+    }
+
+    /// Pushes `image` under the reference's tag and returns the digest the registry stored.
+    pub async fn push(&mut self, image: &Image) -> Result<String, ImageError> {
+        let session = &mut self.session;
+        let reference = session.reference;
+        for blob in image.layers.iter().chain(std::iter::once(&image.config)) {
+            session.push_blob(blob).await?;
+        }
+        let action = format!("the manifest {reference}");
+        let url = session.url(&format!("manifests/{}", reference.tag));
+        let resp = session
+            .send(&action, |c| {
+                c.put(&url)
+                    .header(CONTENT_TYPE, MANIFEST_TYPE)
+                    .body(image.manifest.bytes.clone())
+            })
+            .await?;
+        if resp.status() != StatusCode::CREATED {
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            return Err(session.err(&action, format!("it answered {status}: {text}")));
+        }
+        let stored = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(image.digest());
+        if stored != image.digest() {
+            return Err(session.err(
+                &action,
+                format!(
+                    "it stored digest {stored}, but the manifest sent has {}",
+                    image.digest()
+                ),
+            ));
+        }
+        Ok(image.digest().to_string())
+    }
+
+    /// The digest of the manifest `tag_or_digest` names, or `None` when the registry has no
+    /// such manifest.
+    pub async fn manifest_digest(
+        &mut self,
+        tag_or_digest: &str,
+    ) -> Result<Option<String>, ImageError> {
+        let action = format!("a look at manifest {tag_or_digest}");
+        let url = self.session.url(&format!("manifests/{tag_or_digest}"));
+        let resp = self
+            .session
+            .send(&action, |c| {
+                c.head(&url).header(
+                    reqwest::header::ACCEPT,
+                    format!(
+                        "{MANIFEST_TYPE}, application/vnd.docker.distribution.manifest.v2+json"
+                    ),
+                )
+            })
+            .await?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => Ok(Some(
+                resp.headers()
+                    .get("docker-content-digest")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(tag_or_digest)
+                    .to_string(),
+            )),
+            s => Err(self.session.err(&action, format!("it answered {s}"))),
+        }
+    }
+
+    /// Deletes the manifest `digest` (its tags go with it). A manifest already gone is fine.
+    pub async fn delete_manifest(&mut self, digest: &str) -> Result<(), ImageError> {
+        let action = format!("the deletion of manifest {digest}");
+        let url = self.session.url(&format!("manifests/{digest}"));
+        let resp = self.session.send(&action, |c| c.delete(&url)).await?;
+        match resp.status() {
+            StatusCode::ACCEPTED | StatusCode::OK | StatusCode::NOT_FOUND => Ok(()),
+            StatusCode::METHOD_NOT_ALLOWED => Err(self.session.err(
+                &action,
+                "it does not allow deleting images (405); keep the image with keep_remotely = true, or enable deletes on the registry",
+            )),
+            s => Err(self.session.err(&action, format!("it answered {s}"))),
+        }
+    }
+}
+
 /// Pushes `image` to `reference` and returns the manifest digest the registry stored.
 pub async fn push(
     image: &Image,
@@ -310,58 +433,9 @@ pub async fn push(
     credentials: Option<Credentials>,
     insecure: bool,
 ) -> Result<String, ImageError> {
-    let scheme = if insecure || reference.is_loopback() {
-        "http"
-    } else {
-        "https"
-    };
-    let client = Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|source| ImageError::Http {
-            registry: reference.registry.clone(),
-            source,
-        })?;
-    let mut session = Session {
-        client,
-        reference,
-        base: format!("{scheme}://{}", reference.registry),
-        credentials,
-        authorization: None,
-    };
-    for blob in image.layers.iter().chain(std::iter::once(&image.config)) {
-        session.push_blob(blob).await?;
-    }
-    let action = format!("the manifest {reference}");
-    let url = session.url(&format!("manifests/{}", reference.tag));
-    let resp = session
-        .send(&action, |c| {
-            c.put(&url)
-                .header(CONTENT_TYPE, MANIFEST_TYPE)
-                .body(image.manifest.bytes.clone())
-        })
-        .await?;
-    if resp.status() != StatusCode::CREATED {
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        return Err(session.err(&action, format!("it answered {status}: {text}")));
-    }
-    let stored = resp
-        .headers()
-        .get("docker-content-digest")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or(image.digest());
-    if stored != image.digest() {
-        return Err(session.err(
-            &action,
-            format!(
-                "it stored digest {stored}, but the manifest sent has {}",
-                image.digest()
-            ),
-        ));
-    }
-    Ok(image.digest().to_string())
+    RegistryClient::new(reference, credentials, insecure)?
+        .push(image)
+        .await
 }
 
 #[cfg(test)]

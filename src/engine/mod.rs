@@ -7,6 +7,7 @@
 mod body;
 mod build;
 pub mod events;
+pub(crate) mod models;
 mod refactor;
 mod relevance;
 pub mod values;
@@ -50,6 +51,7 @@ impl Registry {
         r.add(mlform_provider_builtin::NullProvider::new());
         r.add(mlform_provider_builtin::TimeProvider::new());
         r.add(mlform_provider_builtin::LocalProvider::new());
+        r.add(mlform_provider_builtin::MlformProvider::new());
         r
     }
 
@@ -382,6 +384,7 @@ impl Engine {
                 value: before.clone(),
                 dependencies: c.dependencies.clone(),
                 create_before_destroy: c.create_before_destroy,
+                model: None,
             };
             records.push(crate::state::Record::Put {
                 addr: c.addr.clone(),
@@ -468,6 +471,7 @@ impl Engine {
             value,
             dependencies: vec![],
             create_before_destroy: rc.lifecycle.create_before_destroy,
+            model: None,
         })
     }
 

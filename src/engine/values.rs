@@ -121,8 +121,8 @@ fn attr(steps: &[Step], i: usize) -> Option<&str> {
 }
 
 impl Scope for EvalScope<'_> {
-    fn module_dir(&self) -> &Path {
-        &self.module_dir
+    fn working_dir(&self) -> &Path {
+        self.root_dir
     }
 
     fn clock(&self) -> Option<&crate::eval::functions::Clock> {
@@ -185,9 +185,11 @@ impl Scope for EvalScope<'_> {
                 _ => Err(ScopeError::new("Invalid reference", "The \"each\" object has only the attributes \"key\" and \"value\".")),
             },
             "path" => {
+                // As Terraform: path.module and path.root relative to the working directory
+                // (the root module), so state and plans do not carry this machine's paths.
                 let dir = match attr(steps, 0) {
-                    Some("module") => self.module_dir.clone(),
-                    Some("root") => self.root_dir.to_path_buf(),
+                    Some("module") => crate::syntax::relative_path(&self.module_dir, self.root_dir),
+                    Some("root") => std::path::PathBuf::from("."),
                     Some("cwd") => std::env::current_dir().unwrap_or_default(),
                     _ => return Err(ScopeError::new("Invalid reference", "The \"path\" object has the attributes \"module\", \"root\" and \"cwd\".")),
                 };

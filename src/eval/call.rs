@@ -102,7 +102,7 @@ impl Evaluator<'_> {
                 )
             });
         }
-        functions::call(&full_name, values, self.scope.module_dir()).map_err(|e| {
+        functions::call(&full_name, values, self.scope.working_dir()).map_err(|e| {
             self.err(
                 call,
                 "Error in function call",

@@ -28,8 +28,9 @@ pub trait Scope {
     /// steps consumed. The error is a sentence naming what is missing.
     fn resolve(&self, root: &str, steps: &[Step]) -> Result<(Value, usize), ScopeError>;
 
-    /// The directory of the module being evaluated (`path.module`), for file functions.
-    fn module_dir(&self) -> &Path;
+    /// The directory relative file paths are read from: the working directory (the root
+    /// module), as in Terraform, where modules name their own files through `path.module`.
+    fn working_dir(&self) -> &Path;
 
     /// The run's clock, for `timestamp`, `plantimestamp` and `uuid`; none while validating.
     /// The kind Terraform's type system gives `root.name` (`var.x` by its declared type,
@@ -75,7 +76,7 @@ impl Scope for EmptyScope {
             format!("\"{root}\" cannot be used here: only constant values are allowed."),
         ))
     }
-    fn module_dir(&self) -> &Path {
+    fn working_dir(&self) -> &Path {
         Path::new(".")
     }
 }

@@ -38,6 +38,8 @@ struct PlanFile {
     timestamp: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     relevant_attributes: Vec<crate::plan::RelevantAttr>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    model_changes: Vec<crate::plan::models::ModelChange>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -175,6 +177,7 @@ pub fn save(plan: &Plan, path: &Path, sealer: &Sealer) -> Result<(), PlanFileErr
         checks: plan.checks.clone(),
         timestamp: plan.timestamp.clone(),
         relevant_attributes: plan.relevant_attributes.clone(),
+        model_changes: plan.model_changes.clone(),
     };
     let bytes = sealer.seal(
         serde_json::to_vec(&file).expect("plan serializes"),
@@ -319,5 +322,6 @@ pub fn load(path: &Path, sealer: &Sealer) -> Result<Plan, PlanFileError> {
         checks: file.checks,
         timestamp: file.timestamp,
         relevant_attributes: file.relevant_attributes,
+        model_changes: file.model_changes,
     })
 }

@@ -4,6 +4,7 @@
 //! serial). Saved with `plan -out` and executed by `apply PLANFILE`.
 
 pub mod file;
+pub mod models;
 
 use std::collections::BTreeMap;
 
@@ -233,6 +234,8 @@ pub struct Plan {
     pub workspace: String,
     /// The attributes that can affect this plan's changes, for showing drift.
     pub relevant_attributes: Vec<RelevantAttr>,
+    /// How updated objects change the models they ship (inputs and outputs).
+    pub model_changes: Vec<models::ModelChange>,
 }
 
 /// A `check` block's result (Terraform's plan JSON `checks`).

@@ -132,6 +132,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                 }
                 out.push('\n');
             }
+            render_model_changes(&mut out, plan, &style);
         } else {
             out.push_str("Changes to Outputs:\n");
         }
@@ -892,4 +893,34 @@ pub fn format_value(v: &Value, indent: usize) -> String {
         Value::List(_) | Value::Set(_) => "[]".into(),
         other => other.to_string(),
     }
+}
+
+/// The models updated objects ship, input by input: what changes and what breaks clients.
+fn render_model_changes(out: &mut String, plan: &Plan, style: &Style) {
+    if plan.model_changes.is_empty() {
+        return;
+    }
+    out.push_str("Model signature changes (inputs and outputs of the ONNX models shipped):\n");
+    for m in &plan.model_changes {
+        let _ = writeln!(out, "  {} ({}):", m.address, m.file);
+        for c in &m.changes {
+            let (sym, what) = match (&c.before, &c.after) {
+                (Some(b), Some(a)) => ("~", format!("{b} -> {a}")),
+                (Some(b), None) => ("-", b.to_string()),
+                (None, Some(a)) => ("+", a.to_string()),
+                (None, None) => continue,
+            };
+            let _ = write!(out, "    {} {} {what}", style.sym(sym), c.side.as_str());
+            match &c.breaking {
+                Some(why) => {
+                    let _ = writeln!(out, "  {}: {why}", style.bold("breaking"));
+                }
+                None => out.push('\n'),
+            }
+        }
+    }
+    if plan.model_changes.iter().any(|m| m.is_breaking()) {
+        out.push_str("Clients still sending the old requests will fail; `mlform check` reports this as MLF304.\n");
+    }
+    out.push('\n');
 }

@@ -656,6 +656,13 @@ pub fn plan_json(
             ),
         );
     }
+    if !plan.model_changes.is_empty() {
+        // mlform's own: how updated objects change the ONNX models they ship.
+        root.insert(
+            "model_changes".into(),
+            serde_json::to_value(&plan.model_changes).unwrap_or(J::Null),
+        );
+    }
     let timestamp = if plan.timestamp.is_empty() {
         crate::eval::time::now_rfc3339()
     } else {

@@ -144,6 +144,30 @@ pub fn render(plan: &Plan, findings: &[Finding], limit: usize) -> String {
             .collect();
         let _ = writeln!(summary, "**Rollout order:** {}\n", steps.join(" → "));
     }
+    for m in &plan.model_changes {
+        let _ = writeln!(
+            summary,
+            "**Model signature changes** in `{}` (`{}`){}:\n",
+            m.address,
+            m.file,
+            if m.is_breaking() { ", breaking" } else { "" }
+        );
+        for c in &m.changes {
+            let what = match (&c.before, &c.after) {
+                (Some(b), Some(a)) => format!("`{b}` → `{a}`"),
+                (Some(b), None) => format!("removed `{b}`"),
+                (None, Some(a)) => format!("added `{a}`"),
+                (None, None) => continue,
+            };
+            let why = c
+                .breaking
+                .as_ref()
+                .map(|w| format!(" — **breaking**: {w}"))
+                .unwrap_or_default();
+            let _ = writeln!(summary, "- {} {what}{why}", c.side.as_str());
+        }
+        summary.push('\n');
+    }
 
     // Review routing: one line per concern with its counts.
     let concerns = [

@@ -186,6 +186,14 @@ pub const RULES: &[Rule] = &[
         fix: "Add deployment_config.auto_rollback_configuration with the endpoint's latency and error alarms.",
     },
     Rule {
+        id: "MLF304",
+        name: "model-signature-breaking",
+        severity: Severity::Error,
+        concern: Concern::Ml,
+        rationale: "A model whose inputs are added, removed or retyped, or whose outputs disappear or change shape, fails every client still sending the old requests the moment it is live.",
+        fix: "Keep the old inputs and outputs (add new outputs, loosen input dimensions), or deploy the new model behind a new endpoint and move clients first; then acknowledge with `# mlform:ignore MLF304 reason`.",
+    },
+    Rule {
         id: "MLF401",
         name: "k8s-workload-limits",
         severity: Severity::Warning,
@@ -510,6 +518,34 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                 format!("Namespace {ns} has no default-deny NetworkPolicy."),
             ));
         }
+    }
+
+    for m in plan.model_changes.iter().filter(|m| m.is_breaking()) {
+        let Some(c) = plan
+            .changes
+            .iter()
+            .find(|c| !c.deposed && c.addr.to_string() == m.address)
+        else {
+            continue;
+        };
+        let what: Vec<String> = m
+            .changes
+            .iter()
+            .filter_map(|s| {
+                s.breaking
+                    .as_ref()
+                    .map(|why| format!("{} \"{}\": {why}", s.side.as_str(), s.name))
+            })
+            .collect();
+        found.push((
+            "MLF304",
+            c,
+            format!(
+                "The new model {} breaks its clients: {}.",
+                m.file,
+                what.join("; ")
+            ),
+        ));
     }
 
     let blocks = locate_blocks(sources);

@@ -328,6 +328,7 @@ mod tests {
                 value: mlform_provider::Value::from("v"),
                 dependencies: vec![],
                 create_before_destroy: false,
+                model: None,
             },
         }
     }

@@ -336,6 +336,7 @@ mod tests {
             ]),
             dependencies: vec![],
             create_before_destroy: false,
+            model: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct InstanceState {
     /// Configuration addresses of the resources this one depended on when last applied.
     pub dependencies: Vec<String>,
     pub create_before_destroy: bool,
+    /// The signature of the ONNX model the object ships, read when it was last applied,
+    /// so a plan can say how a new model file changes it.
+    pub model: Option<crate::plan::models::ModelSignature>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -159,6 +162,8 @@ pub(crate) struct InstanceFile {
     dependencies: Vec<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     create_before_destroy: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model: Option<crate::plan::models::ModelSignature>,
 }
 
 impl InstanceFile {
@@ -174,6 +179,7 @@ impl InstanceFile {
             sensitive_attributes: inst.value.sensitive_paths(),
             dependencies: inst.dependencies.clone(),
             create_before_destroy: inst.create_before_destroy,
+            model: inst.model.clone(),
         }
     }
 
@@ -187,6 +193,7 @@ impl InstanceFile {
                 .with_sensitive_paths(&self.sensitive_attributes),
             dependencies: self.dependencies.clone(),
             create_before_destroy: self.create_before_destroy,
+            model: self.model.clone(),
         }
     }
 }

@@ -108,7 +108,7 @@ impl Scope for TestScope<'_> {
         }
     }
 
-    fn module_dir(&self) -> &Path {
+    fn working_dir(&self) -> &Path {
         self.dir
     }
 

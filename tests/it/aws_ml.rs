@@ -579,10 +579,11 @@ fn sagemaker_endpoint_example_rolls_out_a_new_model_file() {
     let r = run(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 
-    // A retrained model file.
+    // A retrained model file: new bytes (a doc_string, field 6 of ModelProto, appended),
+    // the same inputs and outputs.
     let model = w.path().join("model/model.onnx");
     let mut bytes = std::fs::read(&model).unwrap();
-    bytes.extend_from_slice(b"retrained");
+    bytes.extend_from_slice(b"\x32\x09retrained");
     std::fs::write(&model, bytes).unwrap();
     let r = run(&["plan", "-no-color", "-out=rollout.plan"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -652,6 +653,48 @@ fn sagemaker_endpoint_example_rolls_out_a_new_model_file() {
     assert!(config.stdout.contains(live.endpoint_config_name().unwrap()));
     let r = run(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // A model with other inputs: the plan shows the signature change, checks flag it.
+    std::fs::copy(root.join("tests/models/dir/adder.onnx"), &model).unwrap();
+    let r = run(&["plan", "-no-color", "-out=breaking.plan"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let section = r
+        .stdout
+        .split("Model signature changes")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap_or_else(|| panic!("no model signature section:\n{}", r.stdout));
+    insta::assert_snapshot!(
+        "sagemaker_endpoint_breaking_model_plan",
+        format!("Model signature changes{section}")
+    );
+    let check = w.run(&["check", "breaking.plan"]);
+    assert_ne!(check.code, 0, "{}", check.stdout);
+    assert!(check.stdout.contains("MLF304"), "{}", check.stdout);
+    assert!(
+        check.stdout.contains("input \"features\""),
+        "{}",
+        check.stdout
+    );
+    let sarif = w.run(&["check", "-format=sarif", "breaking.plan"]);
+    assert!(
+        sarif.stdout.contains("\"ruleId\": \"MLF304\""),
+        "{}",
+        sarif.stdout
+    );
+    let md = w.ok(&["show", "-markdown", "breaking.plan"]);
+    assert!(
+        md.stdout
+            .contains("removed `features FP32 [batch, 64]` — **breaking**"),
+        "{}",
+        md.stdout
+    );
+    let json = w.ok(&["show", "-json", "breaking.plan"]);
+    let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let changes = &j["model_changes"][0];
+    assert_eq!(changes["address"], "aws_s3_object.model");
+    assert_eq!(changes["changes"][0]["name"], "features");
+    assert!(changes["changes"][0]["after"].is_null());
 
     let r = run(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);

@@ -311,7 +311,7 @@ fn start_registry(dir: &Path) -> (Registry, String) {
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: warn\n",
+            "version: 0.1\nstorage:\n  delete:\n    enabled: true\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: warn\n",
             dir.join("storage").display()
         ),
     )
@@ -501,4 +501,98 @@ fn docker_runs_the_image_as_sagemaker_does() {
         String::from_utf8_lossy(&triton.stdout),
         String::from_utf8_lossy(&triton.stderr)
     );
+}
+
+fn skopeo_digest(target: &str) -> Option<String> {
+    let out = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--tls-verify=false",
+            &format!("docker://{target}"),
+        ])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return None;
+    }
+    let info: J = serde_json::from_slice(&out.stdout).unwrap();
+    info["Digest"].as_str().map(str::to_string)
+}
+
+#[test]
+fn serving_image_resource_pushes_at_apply_and_plans_the_rollout() {
+    if !have("docker-registry", &["--version"]) || !have("skopeo", &["--version"]) {
+        return;
+    }
+    let w = Workdir::new();
+    let (_registry, addr) = start_registry(w.path());
+    std::fs::copy(models().join("mlp.onnx"), w.path().join("model.onnx")).unwrap();
+    w.write(
+        "main.tf",
+        &format!(
+            r#"
+resource "mlform_serving_image" "scorer" {{
+  repository  = "{addr}/models/scorer"
+  tag         = "v1"
+  model       = "${{path.module}}/model.onnx"
+  server      = "{server}"
+  ort_library = "{ort}"
+}}
+
+resource "terraform_data" "endpoint" {{
+  input = mlform_serving_image.scorer.uri
+}}
+
+output "uri" {{
+  value = mlform_serving_image.scorer.uri
+}}
+"#,
+            server = server_bin().display(),
+            ort = ort_library().display()
+        ),
+    );
+    let built = build(&w, "local", Some(&w.path().join("model.onnx")));
+    let plan = w.run(&["plan", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout
+            .lines()
+            .any(|l| l.contains("+ digest") && l.contains(&built)),
+        "the digest is known at plan:\n{}",
+        plan.stdout
+    );
+    let apply = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let target = format!("{addr}/models/scorer:v1");
+    assert_eq!(skopeo_digest(&target).as_deref(), Some(built.as_str()));
+    let out = w.ok(&["output", "-raw", "uri"]);
+    assert_eq!(out.stdout, format!("{addr}/models/scorer@{built}"));
+    let again = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+
+    // A new model: a new digest at plan, the dependents follow, the signature change shows.
+    std::fs::copy(models().join("dir/adder.onnx"), w.path().join("model.onnx")).unwrap();
+    let rollout = w.run(&["plan", "-no-color"]);
+    assert_eq!(rollout.code, 0, "{}", rollout.stderr);
+    for needed in [
+        "~ digest",
+        "terraform_data.endpoint will be updated in-place",
+        "mlform_serving_image.scorer (./model.onnx):",
+        "- input features FP32 [batch, 64]  breaking",
+    ] {
+        assert!(
+            rollout.stdout.contains(needed),
+            "{needed}:\n{}",
+            rollout.stdout
+        );
+    }
+    let apply = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let new_digest = skopeo_digest(&target).unwrap();
+    assert_ne!(new_digest, built);
+
+    // Destroy deletes it from the registry (keep_remotely is false).
+    let destroy = w.run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(destroy.code, 0, "{}{}", destroy.stdout, destroy.stderr);
+    assert_eq!(skopeo_digest(&target), None);
 }

@@ -8,6 +8,7 @@ mod local;
 mod null;
 mod random;
 mod remote_state;
+mod serving_image;
 mod table;
 mod time;
 
@@ -15,6 +16,7 @@ pub use local::LocalProvider;
 pub use null::NullProvider;
 pub use random::RandomProvider;
 pub use remote_state::RemoteStateReader;
+pub use serving_image::MlformProvider;
 pub use time::TimeProvider;
 
 use std::sync::Arc;

@@ -201,6 +201,10 @@ impl<'a> Walk<'a> {
                                         value: v.clone(),
                                         dependencies: deps,
                                         create_before_destroy: change.create_before_destroy,
+                                        model: crate::engine::models::signature_of(
+                                            &self.e.root_dir,
+                                            &v,
+                                        ),
                                     },
                                 };
                                 if let Err(d) = self.commit(&record).await {

@@ -304,8 +304,10 @@ impl<'a> Walk<'a> {
             checks: out.checks,
             timestamp,
             relevant_attributes: Vec::new(),
+            model_changes: Vec::new(),
         };
         plan.relevant_attributes = super::relevance::relevant_attributes(&e.config, &plan);
+        plan.model_changes = super::models::model_changes(&e.root_dir, &plan, prior);
         Ok((plan, out.diags))
     }
 

@@ -788,7 +788,7 @@ fn template_file(text: &str, vars: mlform_provider::ValueMap, module_dir: &Path)
                 )
             })
         }
-        fn module_dir(&self) -> &Path {
+        fn working_dir(&self) -> &Path {
             self.1
         }
     }
