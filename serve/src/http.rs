@@ -20,6 +20,7 @@ use crate::binary;
 use crate::metrics::Metrics;
 use crate::runtime::{Model, ServeError};
 use crate::tensor::{parse_rows, parse_v2_request, BadRequest};
+use crate::wire;
 
 pub struct AppState {
     pub models: BTreeMap<String, Arc<Model>>,
@@ -257,14 +258,14 @@ fn parse_json(bytes: &[u8]) -> Result<J, Response> {
 fn json_and_binary<'a>(
     headers: &axum::http::HeaderMap,
     body: &'a [u8],
-) -> Result<(J, Option<&'a [u8]>), Response> {
+) -> Result<(&'a [u8], Option<&'a [u8]>), Response> {
     match headers.get(binary::HEADER_LENGTH) {
-        None => Ok((parse_json(body)?, None)),
+        None => Ok((body, None)),
         Some(len) => {
             let len = len.to_str().unwrap_or("");
             let (head, rest) =
                 binary::split(body, len).map_err(|e| ServeError::BadRequest(e).into_response())?;
-            Ok((parse_json(head)?, Some(rest)))
+            Ok((head, Some(rest)))
         }
     }
 }
@@ -284,13 +285,24 @@ async fn infer_v2(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let (body, binary) = match json_and_binary(&parts.headers, &bytes) {
+    let (head, binary) = match json_and_binary(&parts.headers, &bytes) {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let mut request = match parse_v2_request(&body, &model.inputs, binary) {
-        Ok(x) => x,
-        Err(e) => return ServeError::BadRequest(e).into_response(),
+    // The fast path takes well-formed requests; the general one says what is wrong.
+    let fast = wire::parse_v2(head, &model.inputs, binary);
+    let mut request = match fast {
+        Some(r) => r,
+        None => {
+            let body = match parse_json(head) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            match parse_v2_request(&body, &model.inputs, binary) {
+                Ok(x) => x,
+                Err(e) => return ServeError::BadRequest(e).into_response(),
+            }
+        }
     };
     if let Some(w) = &request.outputs {
         if let Some(bad) = w
@@ -367,25 +379,49 @@ async fn invocations(State(state): State<Shared>, req: Request) -> Response {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let body = match parse_json(&bytes) {
-        Ok(b) => b,
-        Err(r) => return r,
+    let fast = wire::parse_rows(&bytes, &model.inputs)
+        .map(|t| (t, true))
+        .or_else(|| wire::parse_v2(&bytes, &model.inputs, None).map(|r| (r.inputs, false)));
+    let (inputs, rows_form) = match fast {
+        Some(x) => x,
+        None => match general_invocation(&bytes, &model) {
+            Ok(x) => x,
+            Err(r) => return r,
+        },
     };
-    let (inputs, rows_form) = match &body {
+    respond_invocation(&state, &model, inputs, rows_form).await
+}
+
+/// `/invocations` bodies the fast path did not take: parsed as JSON, with errors that say
+/// what was expected.
+fn general_invocation(
+    bytes: &[u8],
+    model: &Model,
+) -> Result<(Vec<crate::tensor::Tensor>, bool), Response> {
+    let body = parse_json(bytes)?;
+    Ok(match &body {
         J::Object(o) if o.contains_key("inputs") => match parse_v2_request(&body, &model.inputs, None) {
             Ok(r) => (r.inputs, false),
-            Err(e) => return ServeError::BadRequest(e).into_response(),
+            Err(e) => return Err(ServeError::BadRequest(e).into_response()),
         },
         J::Object(o) if o.contains_key("instances") => match parse_rows(&o["instances"], &model.inputs) {
             Ok(t) => (t, true),
-            Err(e) => return ServeError::BadRequest(e).into_response(),
+            Err(e) => return Err(ServeError::BadRequest(e).into_response()),
         },
         J::Array(_) => match parse_rows(&body, &model.inputs) {
             Ok(t) => (t, true),
-            Err(e) => return ServeError::BadRequest(e).into_response(),
+            Err(e) => return Err(ServeError::BadRequest(e).into_response()),
         },
-        _ => return error(StatusCode::BAD_REQUEST, "send {\"instances\": [[...], ...]} rows, a bare array of rows, or {\"inputs\": [...]} V2 tensors"),
-    };
+        _ => return Err(error(StatusCode::BAD_REQUEST, "send {\"instances\": [[...], ...]} rows, a bare array of rows, or {\"inputs\": [...]} V2 tensors")),
+    })
+}
+
+async fn respond_invocation(
+    state: &AppState,
+    model: &Arc<Model>,
+    inputs: Vec<crate::tensor::Tensor>,
+    rows_form: bool,
+) -> Response {
     match model.infer(inputs, state.request_timeout).await {
         Ok(outputs) if rows_form => {
             let rows = outputs

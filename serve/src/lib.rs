@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod runtime;
 pub mod server;
 pub mod tensor;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

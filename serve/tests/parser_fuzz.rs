@@ -1,8 +1,10 @@
-//! Property test over the request parser: whatever a client sends (any JSON, any shape, any
+//! Property test over the request parsers: whatever a client sends (any JSON, any shape, any
 //! binary part), parsing returns a tensor set that matches its shapes or a `BadRequest`, and
-//! never panics or allocates for elements that were not sent.
+//! never panics or allocates for elements that were not sent; the fast path accepts nothing
+//! the general one refuses, and reads what it accepts the same way.
 
 use mlform_serve::tensor::{element_count, parse_rows, parse_v2_request, DType, IoSpec};
+use mlform_serve::wire;
 use proptest::prelude::*;
 use serde_json::{json, Value as J};
 
@@ -94,6 +96,25 @@ proptest! {
             for t in &req.inputs {
                 prop_assert_eq!(element_count(&t.name, &t.shape).unwrap(), t.data.len());
             }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_general_one(
+        tensors in prop::collection::vec(tensor(), 0..3),
+        binary in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let body = json!({"inputs": tensors});
+        let bytes = body.to_string().into_bytes();
+        for bin in [None, Some(binary.as_slice())] {
+            if let Some(fast) = wire::parse_v2(&bytes, &specs(), bin) {
+                let general = parse_v2_request(&body, &specs(), bin);
+                prop_assert!(general.is_ok(), "fast accepted what the general path refuses: {body}");
+                prop_assert_eq!(fast.inputs, general.unwrap().inputs);
+            }
+        }
+        if let Some(fast) = wire::parse_rows(&bytes, &specs()[..1]) {
+            prop_assert_eq!(Some(fast), parse_rows(&body, &specs()[..1]).ok());
         }
     }
 }

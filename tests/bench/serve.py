@@ -4,9 +4,15 @@
 the same model (tests/models/mlp.onnx: 64 -> 256 -> 256 -> 8 floats) and the same load
 generator (wrk) at concurrency 1, 8 and 64, in one run on loopback.
 
-Needs: cargo build --release; wrk (apt-get install wrk); a venv with onnxruntime, numpy,
-fastapi and uvicorn (created under ~/.cache/mlform/venv-serve when missing).
+Needs: cargo build --release (or, for the image's binary alone, cargo build --release -p
+mlform-serve: --server target/release/mlform-serve); wrk (apt-get install wrk); a venv with
+onnxruntime, numpy, fastapi and uvicorn (created under ~/.cache/mlform/venv-serve when
+missing).
 Usage: python3 tests/bench/serve.py [--duration 10] [--concurrency 1,8,64]
+       [--server PATH] [--requests invocations,v2,binary] [--no-baseline]
+
+--requests picks the request forms: SageMaker rows on /invocations (the default), the V2
+JSON body on /v2/models/mlp/infer, and the same with the binary tensor data extension.
 """
 import argparse
 import json
@@ -155,46 +161,83 @@ print(sum(counts) / {duration})
     return float(subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True).stdout.strip())
 
 
+def lua_body(path, headers, body):
+    f = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="latin-1")
+    lines = [f'wrk.method = "POST"', f'wrk.path = "{path}"']
+    lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+    # Lua decimal escapes carry any byte.
+    lines.append('wrk.body = "' + "".join(f"\\{b}" for b in body) + '"')
+    f.write("\n".join(lines) + "\n")
+    f.close()
+    return f.name
+
+
+def request_forms(forms):
+    import struct
+
+    row = [round(0.01 * i, 2) for i in range(64)]
+    out = {}
+    if "invocations" in forms:
+        out["invocations"] = ("/invocations", {"Content-Type": "application/json"}, json.dumps({"instances": [row]}).encode())
+    if "v2" in forms:
+        body = json.dumps({"inputs": [{"name": "features", "shape": [1, 64], "datatype": "FP32", "data": row}]})
+        out["v2"] = ("/v2/models/mlp/infer", {"Content-Type": "application/json"}, body.encode())
+    if "binary" in forms:
+        raw = struct.pack("<64f", *row)
+        head = json.dumps({"inputs": [{"name": "features", "shape": [1, 64], "datatype": "FP32", "parameters": {"binary_data_size": len(raw)}}], "parameters": {"binary_data_output": True}}).encode()
+        out["binary"] = ("/v2/models/mlp/infer", {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(head))}, head + raw)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--concurrency", default="1,8,64")
+    ap.add_argument("--server", default=None, help="the server binary (mlform, or mlform-serve)")
+    ap.add_argument("--requests", default="invocations")
+    ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--pin", action="store_true", help="servers on core 0, the load generator on core 1")
     args = ap.parse_args()
     global PIN
     PIN = args.pin
     concurrencies = [int(c) for c in args.concurrency.split(",")]
-    if not os.path.exists(MLFORM):
+    server = args.server or MLFORM
+    if not os.path.exists(server):
         sys.exit("build first: cargo build --release")
+    serve_cmd = [server] if server.endswith("mlform-serve") else [server, "serve"]
     lib = ensure_venv()
-    row = [round(0.01 * i, 2) for i in range(64)]
-    body = json.dumps({"instances": [row]})
-    lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    lua.write(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = {json.dumps(body)}\n')
-    lua.close()
+    forms = request_forms(args.requests.split(","))
     cores = 1 if PIN else os.cpu_count()
     print(f"layout: {'servers pinned to core 0, wrk to core 1' if PIN else 'servers and wrk share all cores'}")
-    print(f"machine: {os.cpu_count()} cores; model: {os.path.relpath(MODEL, ROOT)}; request: 1 row of 64 floats, SageMaker /invocations JSON; wrk {args.duration}s per point")
+    print(f"machine: {os.cpu_count()} cores; model: {os.path.relpath(MODEL, ROOT)}; request: 1 row of 64 floats; server {os.path.relpath(server, ROOT)} ({os.path.getsize(server) / 2**20:.1f} MiB); wrk {args.duration}s per point")
     results = []
-    for name, extra in [("mlform serve (batching off)", ["--max-batch-size", "1"]), ("mlform serve (batching on)", ["--max-batch-size", "64", "--max-batch-delay-ms", "2"])]:
+    luas = []
+    for form, (path, headers, body) in forms.items():
+        lua = lua_body(path, headers, body)
+        luas.append(lua)
+        for name, extra in [(f"{form}, batching off", ["--max-batch-size", "1"]), (f"{form}, batching on", ["--max-batch-size", "64", "--max-batch-delay-ms", "2"])]:
+            port = free_port()
+            cmd = serve_cmd + ["--model", MODEL, "--host", "127.0.0.1", "--port", str(port), "--threads", "1", "--workers", str(cores)] + extra
+            results += run_server(name, cmd, {"ORT_DYLIB_PATH": lib}, f"http://127.0.0.1:{port}/ping", f"http://127.0.0.1:{port}/", concurrencies, args.duration, lua)
+    if not args.no_baseline and "invocations" in forms:
         port = free_port()
-        cmd = [MLFORM, "serve", "--model", MODEL, "--host", "127.0.0.1", "--port", str(port), "--threads", "1", "--workers", str(cores)] + extra
-        results += run_server(name, cmd, {"ORT_DYLIB_PATH": lib}, f"http://127.0.0.1:{port}/ping", f"http://127.0.0.1:{port}/invocations", concurrencies, args.duration, lua.name)
-    port = free_port()
-    uvicorn = [PY, "-m", "uvicorn", "serve_baseline:app", "--host", "127.0.0.1", "--port", str(port), "--workers", str(cores), "--log-level", "warning", "--app-dir", os.path.dirname(os.path.abspath(__file__))]
-    results += run_server(f"python fastapi+uvicorn ({cores} workers)", uvicorn, {"MODEL": MODEL}, f"http://127.0.0.1:{port}/ping", f"http://127.0.0.1:{port}/invocations", concurrencies, args.duration, lua.name)
+        uvicorn = [PY, "-m", "uvicorn", "serve_baseline:app", "--host", "127.0.0.1", "--port", str(port), "--workers", str(cores), "--log-level", "warning", "--app-dir", os.path.dirname(os.path.abspath(__file__))]
+        results += run_server(f"python fastapi+uvicorn ({cores} workers)", uvicorn, {"MODEL": MODEL}, f"http://127.0.0.1:{port}/ping", f"http://127.0.0.1:{port}/", concurrencies, args.duration, luas[0])
     ceiln = ceiling(args.duration, cores)
     print(f"in-process session.run ceiling: {ceiln:.0f} runs/s on {cores} thread(s)")
     by = {(r["server"], r["concurrency"]): r for r in results}
-    base = [k for k in by if k[0].startswith("python")][0][0]
-    off, on = "mlform serve (batching off)", "mlform serve (batching on)"
     c = max(concurrencies)
     print()
-    print(f"at concurrency {c}: batching on / python baseline = {by[(on, c)]['rps'] / by[(base, c)]['rps']:.1f}x req/s, p99 ratio {by[(on, c)]['p99'] / by[(base, c)]['p99']:.2f}")
-    print(f"at concurrency {c}: batching off / python baseline = {by[(off, c)]['rps'] / by[(base, c)]['rps']:.1f}x req/s, p99 ratio {by[(off, c)]['p99'] / by[(base, c)]['p99']:.2f}")
-    print(f"unbatched throughput / in-process ceiling ({cores} thread(s)) = {max(by[(off, x)]['rps'] for x in concurrencies) / ceiln:.2f}")
-    print(f"batching on / off at concurrency {c} = {by[(on, c)]['rps'] / by[(off, c)]['rps']:.2f}x")
-    os.unlink(lua.name)
+    for form in forms:
+        off, on = f"{form}, batching off", f"{form}, batching on"
+        print(f"{form}: unbatched throughput / in-process ceiling ({cores} thread(s)) = {max(by[(off, x)]['rps'] for x in concurrencies) / ceiln:.2f}; batching on / off at concurrency {c} = {by[(on, c)]['rps'] / by[(off, c)]['rps']:.2f}x")
+    base = [k for k in by if k[0].startswith("python")]
+    if base:
+        base = base[0][0]
+        for name in ["invocations, batching off", "invocations, batching on"]:
+            print(f"at concurrency {c}: {name} / python baseline = {by[(name, c)]['rps'] / by[(base, c)]['rps']:.1f}x req/s, p99 ratio {by[(name, c)]['p99'] / by[(base, c)]['p99']:.2f}")
+    for lua in luas:
+        os.unlink(lua)
 
 
 if __name__ == "__main__":

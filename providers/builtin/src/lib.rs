@@ -1,8 +1,9 @@
-//! The built-in providers, which change nothing outside mlform: `terraform` with
-//! `terraform_data` (it stores a value; tests and benchmarks use it because it does no I/O),
-//! `random` (module `random`), `null` (`null_resource`), `time` and `local` (files on this
-//! machine). They behave as Terraform's own and hashicorp/random, /null, /time and /local,
-//! so the same `.tf` files run under both tools.
+//! The built-in providers: `terraform` with `terraform_data` (it stores a value; tests and
+//! benchmarks use it because it does no I/O), `random` (module `random`), `null`
+//! (`null_resource`), `time` and `local` (files on this machine), which behave as
+//! Terraform's own and hashicorp/random, /null, /time and /local, so the same `.tf` files
+//! run under both tools; and mlform's own `mlform` (`mlform_serving_image`, the model
+//! server's image pushed to a registry).
 
 mod local;
 mod null;

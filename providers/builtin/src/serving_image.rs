@@ -145,7 +145,7 @@ fn reference(config: &Value) -> Result<Reference, ProviderError> {
         .map_err(|e| ProviderError::InvalidConfig(e.to_string()))
 }
 
-async fn client_for(config: &Value) -> Result<(Reference, bool), ProviderError> {
+fn client_for(config: &Value) -> Result<(Reference, bool), ProviderError> {
     Ok((
         reference(config)?,
         config.get_attr("insecure").as_bool().unwrap_or(false),
@@ -178,7 +178,7 @@ async fn build_and_push(planned: &Value) -> Result<Value, ProviderError> {
             )));
         }
     }
-    let (reference, insecure) = client_for(planned).await?;
+    let (reference, insecure) = client_for(planned)?;
     let credentials = docker_credentials(&reference.registry).map_err(err)?;
     let digest = RegistryClient::new(&reference, credentials, insecure)
         .map_err(err)?
@@ -208,7 +208,7 @@ impl Resource for ServingImage {
         let Some(digest) = string(prior, "digest") else {
             return Ok(None);
         };
-        let (reference, insecure) = client_for(prior).await?;
+        let (reference, insecure) = client_for(prior)?;
         let credentials = docker_credentials(&reference.registry).map_err(err)?;
         let mut client = RegistryClient::new(&reference, credentials, insecure).map_err(err)?;
         // Gone from the registry, or the tag moved to another image: drift.
@@ -270,7 +270,7 @@ impl Resource for ServingImage {
         let Some(digest) = string(prior, "digest") else {
             return Ok(());
         };
-        let (reference, insecure) = client_for(prior).await?;
+        let (reference, insecure) = client_for(prior)?;
         let credentials = docker_credentials(&reference.registry).map_err(err)?;
         RegistryClient::new(&reference, credentials, insecure)
             .map_err(err)?
