@@ -147,9 +147,12 @@ pub struct Model {
 /// run in place on the request's thread (no thread hand-offs); longer ones on the blocking pool
 /// so they never hold up health checks.
 struct Direct {
-    pool: std::sync::Mutex<Vec<Session>>,
+    /// Idle sessions. A session goes back here before its slot is released, even when the
+    /// request that took it is dropped while the inference runs (a client hung up), so a slot
+    /// always finds a session.
+    pool: Arc<std::sync::Mutex<Vec<Session>>>,
     admit: tokio::sync::Semaphore,
-    slots: tokio::sync::Semaphore,
+    slots: Arc<tokio::sync::Semaphore>,
     /// Moving average of inference time, in nanoseconds.
     average_ns: AtomicU64,
 }
@@ -210,9 +213,9 @@ impl Model {
                 outputs,
                 queue: None,
                 direct: Some(Direct {
-                    pool: std::sync::Mutex::new(sessions),
+                    pool: Arc::new(std::sync::Mutex::new(sessions)),
                     admit: tokio::sync::Semaphore::new(options.max_queue.max(1) + n),
-                    slots: tokio::sync::Semaphore::new(n),
+                    slots: Arc::new(tokio::sync::Semaphore::new(n)),
                     average_ns: AtomicU64::new(u64::MAX),
                 }),
                 capacity: options.max_queue.max(1),
@@ -313,12 +316,13 @@ impl Model {
                 capacity: self.capacity,
             });
         };
-        let slot = match direct.slots.try_acquire() {
+        let slot = match direct.slots.clone().try_acquire_owned() {
             Ok(s) => s,
             Err(_) => {
                 let waiting = self.depth.fetch_add(1, Ordering::SeqCst) + 1;
                 self.metrics.queue_depth(&self.name, waiting);
-                let slot = tokio::time::timeout(timeout, direct.slots.acquire()).await;
+                let slot =
+                    tokio::time::timeout(timeout, direct.slots.clone().acquire_owned()).await;
                 let waiting = self.depth.fetch_sub(1, Ordering::SeqCst) - 1;
                 self.metrics.queue_depth(&self.name, waiting);
                 match slot {
@@ -328,26 +332,29 @@ impl Model {
                 }
             }
         };
-        let mut session = direct
-            .pool
-            .lock()
-            .expect("session pool")
-            .pop()
-            .expect("a slot guarantees a session");
+        let Some(mut session) = direct.pool.lock().ok().and_then(|mut p| p.pop()) else {
+            return Err(ServeError::Inference(
+                "no idle session although a slot was free".into(),
+            ));
+        };
         let started = Instant::now();
         let outputs = self.outputs.clone();
-        let (session, result) =
+        let pool = direct.pool.clone();
+        // Runs, then gives the session back and only then the slot.
+        let run = move || {
+            let r = run_inputs(&mut session, &inputs, &outputs);
+            if let Ok(mut p) = pool.lock() {
+                p.push(session);
+            }
+            drop(slot);
+            r
+        };
+        let result =
             if Duration::from_nanos(direct.average_ns.load(Ordering::Relaxed)) < INLINE_LIMIT {
-                let r = run_inputs(&mut session, &inputs, &outputs);
-                (session, r)
+                run()
             } else {
-                match tokio::task::spawn_blocking(move || {
-                    let r = run_inputs(&mut session, &inputs, &outputs);
-                    (session, r)
-                })
-                .await
-                {
-                    Ok(x) => x,
+                match tokio::task::spawn_blocking(run).await {
+                    Ok(r) => r,
                     Err(e) => {
                         return Err(ServeError::Inference(format!(
                             "inference thread failed: {e}"
@@ -356,8 +363,6 @@ impl Model {
                 }
             };
         let took = started.elapsed();
-        direct.pool.lock().expect("session pool").push(session);
-        drop(slot);
         let prev = direct.average_ns.load(Ordering::Relaxed);
         let now = took.as_nanos().min(u64::MAX as u128 / 2) as u64;
         direct.average_ns.store(

@@ -12,7 +12,9 @@ Usage: python3 tests/bench/serve.py [--duration 10] [--concurrency 1,8,64]
        [--server PATH] [--requests invocations,v2,binary] [--no-baseline]
 
 --requests picks the request forms: SageMaker rows on /invocations (the default), the V2
-JSON body on /v2/models/mlp/infer, and the same with the binary tensor data extension.
+JSON body on /v2/models/mlp/infer, the same with the binary tensor data extension, and
+grpc: KServe V2 ModelInfer over gRPC, loaded by tests/bench/grpc_load.rs (cargo build
+--release -p mlform-serve --example grpc_load) with the same concurrencies, closed loop.
 """
 import argparse
 import json
@@ -26,7 +28,12 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODEL = os.path.join(ROOT, "tests", "models", "mlp.onnx")
+MODELS = {
+    # name: (file, input, shape after the batch dimension)
+    "mlp": (os.path.join(ROOT, "tests", "models", "mlp.onnx"), "features", [64]),
+    "image": (os.path.join(ROOT, "tests", "models", "image.onnx"), "pixels", [3, 224, 224]),
+}
+MODEL, INPUT, SHAPE = MODELS["mlp"]
 MLFORM = os.path.join(ROOT, "target", "release", "mlform")
 VENV = os.path.expanduser("~/.cache/mlform/venv-serve")
 PY = os.path.join(VENV, "bin", "python")
@@ -117,7 +124,17 @@ def wrk(url, concurrency, duration, body_file):
     return {"rps": rps, "p50": lat("50"), "p99": lat("99"), "non2xx": int(non2xx.group(1)) if non2xx else 0, "errors": errors.group(1) if errors else ""}
 
 
-def run_server(name, cmd, env, ready_url, target, concurrencies, duration, body_file):
+def grpc_load(binary, addr, concurrency, duration):
+    out = subprocess.run(
+        (["taskset", "-c", "1"] if PIN else []) + [binary, "--addr", addr, "--concurrency", str(concurrency), "--duration", str(duration), "--connections", "2",
+         "--model", os.path.splitext(os.path.basename(MODEL))[0], "--input", INPUT, "--shape", ",".join(map(str, SHAPE))],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    return {"rps": r["rps"], "p50": r["p50"], "p99": r["p99"], "non2xx": r["errors"], "errors": ""}
+
+
+def run_server(name, cmd, env, ready_url, target, concurrencies, duration, body_file, load=None):
     if PIN:
         cmd = ["taskset", "-c", "0"] + cmd
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -126,10 +143,11 @@ def run_server(name, cmd, env, ready_url, target, concurrencies, duration, body_
         time.sleep(0.5)
         results = []
         for c in concurrencies:
-            wrk(target, c, 2, body_file)  # warm-up
+            run = load or (lambda conc, secs: wrk(target, conc, secs, body_file))
+            run(c, 2)  # warm-up
             pids = proc_tree(proc.pid)
             c0, t0 = cpu_seconds(pids), time.time()
-            r = wrk(target, c, duration, body_file)
+            r = run(c, duration)
             r["cpu"] = (cpu_seconds(pids) - c0) / (time.time() - t0)
             r["rss"] = rss_mib(proc_tree(proc.pid))
             r["concurrency"] = c
@@ -147,13 +165,13 @@ def ceiling(duration, threads):
 import numpy as np, onnxruntime as ort, threading, time
 o = ort.SessionOptions(); o.intra_op_num_threads = 1
 sessions = [ort.InferenceSession({MODEL!r}, sess_options=o, providers=['CPUExecutionProvider']) for _ in range({threads})]
-x = np.random.default_rng(1).standard_normal((1, 64)).astype(np.float32)
+x = np.random.default_rng(1).standard_normal((1, *{SHAPE!r})).astype(np.float32)
 counts = [0] * {threads}
 stop = time.time() + {duration}
 def loop(i):
     s = sessions[i]
     while time.time() < stop:
-        s.run(None, {{'features': x}}); counts[i] += 1
+        s.run(None, {{{INPUT!r}: x}}); counts[i] += 1
 ts = [threading.Thread(target=loop, args=(i,)) for i in range({threads})]
 [t.start() for t in ts]; [t.join() for t in ts]
 print(sum(counts) / {duration})
@@ -175,17 +193,22 @@ def lua_body(path, headers, body):
 def request_forms(forms):
     import struct
 
-    row = [round(0.01 * i, 2) for i in range(64)]
+    n = 1
+    for d in SHAPE:
+        n *= d
+    row = [round(0.01 * (i % 100), 2) for i in range(n)]
+    name = os.path.splitext(os.path.basename(MODEL))[0]
     out = {}
     if "invocations" in forms:
-        out["invocations"] = ("/invocations", {"Content-Type": "application/json"}, json.dumps({"instances": [row]}).encode())
+        rows = row if len(SHAPE) == 1 else [row]
+        out["invocations"] = ("/invocations", {"Content-Type": "application/json"}, json.dumps({"instances": [rows]}).encode())
     if "v2" in forms:
-        body = json.dumps({"inputs": [{"name": "features", "shape": [1, 64], "datatype": "FP32", "data": row}]})
-        out["v2"] = ("/v2/models/mlp/infer", {"Content-Type": "application/json"}, body.encode())
+        body = json.dumps({"inputs": [{"name": INPUT, "shape": [1, *SHAPE], "datatype": "FP32", "data": row}]})
+        out["v2"] = (f"/v2/models/{name}/infer", {"Content-Type": "application/json"}, body.encode())
     if "binary" in forms:
-        raw = struct.pack("<64f", *row)
-        head = json.dumps({"inputs": [{"name": "features", "shape": [1, 64], "datatype": "FP32", "parameters": {"binary_data_size": len(raw)}}], "parameters": {"binary_data_output": True}}).encode()
-        out["binary"] = ("/v2/models/mlp/infer", {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(head))}, head + raw)
+        raw = struct.pack(f"<{n}f", *row)
+        head = json.dumps({"inputs": [{"name": INPUT, "shape": [1, *SHAPE], "datatype": "FP32", "parameters": {"binary_data_size": len(raw)}}], "parameters": {"binary_data_output": True}}).encode()
+        out["binary"] = (f"/v2/models/{name}/infer", {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(head))}, head + raw)
     return out
 
 
@@ -196,10 +219,13 @@ def main():
     ap.add_argument("--server", default=None, help="the server binary (mlform, or mlform-serve)")
     ap.add_argument("--requests", default="invocations")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--model", default="mlp", choices=sorted(MODELS))
+    ap.add_argument("--grpc-load", default=os.path.join(ROOT, "target", "release", "examples", "grpc_load"))
     ap.add_argument("--pin", action="store_true", help="servers on core 0, the load generator on core 1")
     args = ap.parse_args()
-    global PIN
+    global PIN, MODEL, INPUT, SHAPE
     PIN = args.pin
+    MODEL, INPUT, SHAPE = MODELS[args.model]
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     server = args.server or MLFORM
     if not os.path.exists(server):
@@ -207,6 +233,7 @@ def main():
     serve_cmd = [server] if server.endswith("mlform-serve") else [server, "serve"]
     lib = ensure_venv()
     forms = request_forms(args.requests.split(","))
+    grpc = "grpc" in args.requests.split(",")
     cores = 1 if PIN else os.cpu_count()
     print(f"layout: {'servers pinned to core 0, wrk to core 1' if PIN else 'servers and wrk share all cores'}")
     print(f"machine: {os.cpu_count()} cores; model: {os.path.relpath(MODEL, ROOT)}; request: 1 row of 64 floats; server {os.path.relpath(server, ROOT)} ({os.path.getsize(server) / 2**20:.1f} MiB); wrk {args.duration}s per point")
@@ -219,6 +246,13 @@ def main():
             port = free_port()
             cmd = serve_cmd + ["--model", MODEL, "--host", "127.0.0.1", "--port", str(port), "--threads", "1", "--workers", str(cores)] + extra
             results += run_server(name, cmd, {"ORT_DYLIB_PATH": lib}, f"http://127.0.0.1:{port}/ping", f"http://127.0.0.1:{port}/", concurrencies, args.duration, lua)
+    if grpc:
+        for name, extra in [("grpc, batching off", ["--max-batch-size", "1"]), ("grpc, batching on", ["--max-batch-size", "64", "--max-batch-delay-ms", "2"])]:
+            port, gport = free_port(), free_port()
+            cmd = serve_cmd + ["--model", MODEL, "--host", "127.0.0.1", "--port", str(port), "--grpc-port", str(gport), "--threads", "1", "--workers", str(cores)] + extra
+            load = lambda conc, secs, gport=gport: grpc_load(args.grpc_load, f"127.0.0.1:{gport}", conc, secs)
+            results += run_server(name, cmd, {"ORT_DYLIB_PATH": lib}, f"http://127.0.0.1:{port}/ping", None, concurrencies, args.duration, None, load)
+        forms = {**forms, "grpc": None}
     if not args.no_baseline and "invocations" in forms:
         port = free_port()
         uvicorn = [PY, "-m", "uvicorn", "serve_baseline:app", "--host", "127.0.0.1", "--port", str(port), "--workers", str(cores), "--log-level", "warning", "--app-dir", os.path.dirname(os.path.abspath(__file__))]

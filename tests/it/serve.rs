@@ -297,7 +297,7 @@ fn concurrent_requests_are_batched_and_each_caller_gets_its_own_rows() {
     );
 }
 
-fn slow_request() -> String {
+pub(crate) fn slow_request() -> String {
     json!({"inputs": [{"name": "x", "shape": [1, 64], "datatype": "FP32", "data": vec![0.5; 64]}]})
         .to_string()
 }

@@ -250,6 +250,12 @@ const TRITONCLIENT_VERSION: &str = "2.73.0";
 
 /// A venv with PyPI's tritonclient[http,grpc], made once under ~/.cache/mlform.
 pub(crate) fn tritonclient_python() -> PathBuf {
+    // Tests run in parallel; one of them makes the venv.
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(make_tritonclient_venv).clone()
+}
+
+fn make_tritonclient_venv() -> PathBuf {
     let venv = PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()))
         .join(".cache/mlform")
         .join(format!("venv-tritonclient-{TRITONCLIENT_VERSION}"));
@@ -306,4 +312,36 @@ fn tritonclient_http_and_grpc_work_in_their_default_modes() {
         metrics.contains("/inference.GRPCInferenceService/ModelInfer"),
         "{metrics}"
     );
+}
+
+#[test]
+fn clients_that_hang_up_mid_inference_leave_every_session_usable() {
+    let slow = models().join("slow.onnx");
+    let s = Server::start(&[
+        "--model",
+        slow.to_str().unwrap(),
+        "--max-batch-size",
+        "1",
+        "--workers",
+        "1",
+    ]);
+    let body = crate::serve::slow_request();
+    let request = format!(
+        "POST /v2/models/slow/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    // Each hangs up while its inference runs on the only session.
+    for _ in 0..3 {
+        let mut c = TcpStream::connect(&s.addr).unwrap();
+        c.write_all(request.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        drop(c);
+    }
+    for _ in 0..3 {
+        let (status, answer) = s.post(
+            "/v2/models/slow/infer",
+            &serde_json::from_str::<J>(&body).unwrap(),
+        );
+        assert_eq!(status, 200, "{answer}");
+    }
 }

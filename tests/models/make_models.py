@@ -80,12 +80,40 @@ def slow():
     return model
 
 
+def image():
+    """An image-sized input for the serving benchmark: 3x224x224 floats, a 3x3 stride-2
+    convolution to 16 channels, ReLU, global average pooling, a 16 -> 10 classifier."""
+    rng = np.random.default_rng(11)
+    w = (rng.standard_normal((16, 3, 3, 3)) / np.sqrt(27)).astype(np.float32)
+    b = np.zeros(16, dtype=np.float32)
+    fc = (rng.standard_normal((16, 10)) / 4).astype(np.float32)
+    nodes = [
+        helper.make_node("Conv", ["pixels", "w", "b"], ["c"], strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"]),
+        helper.make_node("GlobalAveragePool", ["r"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("MatMul", ["f", "fc"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "image",
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", 3, 224, 224])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b"), numpy_helper.from_array(fc, "fc")],
+    )
+    model = helper.make_model(graph, producer_name="mlform-tests", producer_version="1", opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
 def main():
     os.makedirs(os.path.join(HERE, "dir"), exist_ok=True)
     onnx.save(mlp(), os.path.join(HERE, "mlp.onnx"))
     onnx.save(mlp(), os.path.join(HERE, "dir", "mlp.onnx"))
     onnx.save(adder(), os.path.join(HERE, "dir", "adder.onnx"))
     onnx.save(slow(), os.path.join(HERE, "slow.onnx"))
+    onnx.save(image(), os.path.join(HERE, "image.onnx"))
     rng = np.random.default_rng(42)
     features = rng.standard_normal((3, 64)).astype(np.float32)
     sess = ort.InferenceSession(os.path.join(HERE, "mlp.onnx"), providers=["CPUExecutionProvider"])
