@@ -42,7 +42,8 @@ echo "==> mlform apply"
 echo "==> mlform plan (expect no changes)"
 "${mlform}" plan -detailed-exitcode "${var[@]}"
 echo "==> a retrained model file: the plan rolls it out"
-printf 'retrained' >>model/model.onnx
+# a doc_string (ONNX ModelProto field 6) appended: new bytes, a valid model, same signature
+printf '\x32\x09retrained' >>model/model.onnx
 "${mlform}" plan -out=rollout.plan "${var[@]}"
 "${mlform}" apply rollout.plan
 echo "==> mlform destroy"
