@@ -19,7 +19,7 @@ use serde_json::{json, Value as J};
 use crate::binary;
 use crate::metrics::Metrics;
 use crate::runtime::{Model, ServeError};
-use crate::tensor::{parse_rows, parse_v2_request, BadRequest};
+use crate::tensor::{check_requested_outputs, parse_rows, parse_v2_request};
 use crate::wire;
 
 pub struct AppState {
@@ -305,21 +305,8 @@ async fn infer_v2(
         }
     };
     if let Some(w) = &request.outputs {
-        if let Some(bad) = w
-            .iter()
-            .find(|n| !model.outputs.iter().any(|o| o.name == n.name))
-        {
-            return ServeError::BadRequest(BadRequest(format!(
-                "the model has no output named \"{}\"; its outputs are: {}",
-                bad.name,
-                model
-                    .outputs
-                    .iter()
-                    .map(|o| o.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )))
-            .into_response();
+        if let Err(e) = check_requested_outputs(w.iter().map(|o| o.name.as_str()), &model.outputs) {
+            return ServeError::BadRequest(e).into_response();
         }
     }
     let inputs = std::mem::take(&mut request.inputs);

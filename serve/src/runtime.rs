@@ -159,6 +159,21 @@ struct Direct {
 
 const INLINE_LIMIT: Duration = Duration::from_micros(500);
 
+/// Folds one run's time into a moving average of run times (in nanoseconds; `u64::MAX`
+/// until the first run).
+fn record_run(average_ns: &AtomicU64, took: Duration) {
+    let now = took.as_nanos().min(u64::MAX as u128 / 2) as u64;
+    let prev = average_ns.load(Ordering::Relaxed);
+    average_ns.store(
+        if prev == u64::MAX {
+            now
+        } else {
+            prev - prev / 8 + now / 8
+        },
+        Ordering::Relaxed,
+    );
+}
+
 fn open_session(
     env: &ort::environment::Environment,
     path: &Path,
@@ -363,16 +378,7 @@ impl Model {
                 }
             };
         let took = started.elapsed();
-        let prev = direct.average_ns.load(Ordering::Relaxed);
-        let now = took.as_nanos().min(u64::MAX as u128 / 2) as u64;
-        direct.average_ns.store(
-            if prev == u64::MAX {
-                now
-            } else {
-                prev - prev / 8 + now / 8
-            },
-            Ordering::Relaxed,
-        );
+        record_run(&direct.average_ns, took);
         self.metrics
             .batch(&self.name, rows, took, started - enqueued);
         result.map_err(ServeError::Inference)
@@ -507,16 +513,7 @@ async fn batch_loop(shared: Arc<Loops>, session: Session) {
                 }
             }
         }
-        let took = started.elapsed().as_nanos().min(u64::MAX as u128 / 2) as u64;
-        let prev = shared.average_ns.load(Ordering::Relaxed);
-        shared.average_ns.store(
-            if prev == u64::MAX {
-                took
-            } else {
-                prev - prev / 8 + took / 8
-            },
-            Ordering::Relaxed,
-        );
+        record_run(&shared.average_ns, started.elapsed());
         shared.busy.fetch_sub(1, Ordering::SeqCst);
     }
 }

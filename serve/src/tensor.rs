@@ -409,6 +409,31 @@ pub fn finish_inputs(
     Ok(tensors)
 }
 
+/// Refuses requested output names the model does not have.
+pub fn check_requested_outputs<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    outputs: &[IoSpec],
+) -> Result<(), BadRequest> {
+    match names
+        .into_iter()
+        .find(|n| !outputs.iter().any(|o| o.name == *n))
+    {
+        None => Ok(()),
+        Some(bad) => Err(bad_output(bad, outputs)),
+    }
+}
+
+fn bad_output(name: &str, outputs: &[IoSpec]) -> BadRequest {
+    bad(format!(
+        "the model has no output named \"{name}\"; its outputs are: {}",
+        outputs
+            .iter()
+            .map(|o| o.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
 /// A parsed V2 inference request.
 #[derive(Debug)]
 pub struct V2Request {

@@ -21,7 +21,8 @@ use crate::binary;
 use crate::http::AppState;
 use crate::runtime::ServeError;
 use crate::tensor::{
-    check_shape, element_count, finish_inputs, input_spec, BadRequest, DType, Data, Tensor,
+    check_requested_outputs, check_shape, element_count, finish_inputs, input_spec, BadRequest,
+    DType, Data, Tensor,
 };
 use messages::*;
 
@@ -305,22 +306,8 @@ async fn infer(
         });
     }
     let tensors = finish_inputs(tensors, &model.inputs).map_err(invalid)?;
-    if let Some(bad) = req
-        .outputs
-        .iter()
-        .find(|o| !model.outputs.iter().any(|m| m.name == o.name))
-    {
-        return Err(Status::invalid_argument(format!(
-            "the model has no output named \"{}\"; its outputs are: {}",
-            bad.name,
-            model
-                .outputs
-                .iter()
-                .map(|o| o.name.clone())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    check_requested_outputs(req.outputs.iter().map(|o| o.name.as_str()), &model.outputs)
+        .map_err(invalid)?;
     let outputs = model
         .infer(tensors, state.request_timeout)
         .await
