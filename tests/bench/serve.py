@@ -11,6 +11,10 @@ missing).
 Usage: python3 tests/bench/serve.py [--duration 10] [--concurrency 1,8,64]
        [--server PATH] [--requests invocations,v2,binary] [--no-baseline]
 
+--kserve also runs KServe's own Python model server (PyPI kserve 0.15.2, an onnxruntime
+predictor written as KServe's docs show: tests/bench/kserve_onnx.py; venv under
+~/.cache/mlform/venv-kserve) on the v2 and grpc forms.
+
 --requests picks the request forms: SageMaker rows on /invocations (the default), the V2
 JSON body on /v2/models/mlp/infer, the same with the binary tensor data extension, and
 grpc: KServe V2 ModelInfer over gRPC, loaded by tests/bench/grpc_load.rs (cargo build
@@ -45,6 +49,17 @@ def ensure_venv():
         subprocess.run([PY, "-m", "pip", "install", "-q", "onnxruntime==1.32.0", "numpy", "fastapi", "uvicorn"], check=True)
     lib = subprocess.run([PY, "-c", "import onnxruntime, os, glob; print(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), 'capi', 'libonnxruntime.so.*'))[0])"], capture_output=True, text=True, check=True).stdout.strip()
     return lib
+
+
+KSERVE_VENV = os.path.expanduser("~/.cache/mlform/venv-kserve")
+KSERVE_PY = os.path.join(KSERVE_VENV, "bin", "python")
+
+
+def ensure_kserve():
+    if not os.path.exists(KSERVE_PY):
+        subprocess.run([sys.executable, "-m", "venv", KSERVE_VENV], check=True)
+        subprocess.run([KSERVE_PY, "-m", "pip", "install", "-q", "kserve==0.15.2", "onnxruntime==1.32.0", "numpy"], check=True)
+    return KSERVE_PY
 
 
 def free_port():
@@ -220,6 +235,7 @@ def main():
     ap.add_argument("--requests", default="invocations")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--model", default="mlp", choices=sorted(MODELS))
+    ap.add_argument("--kserve", action="store_true")
     ap.add_argument("--grpc-load", default=os.path.join(ROOT, "target", "release", "examples", "grpc_load"))
     ap.add_argument("--pin", action="store_true", help="servers on core 0, the load generator on core 1")
     args = ap.parse_args()
@@ -253,6 +269,18 @@ def main():
             load = lambda conc, secs, gport=gport: grpc_load(args.grpc_load, f"127.0.0.1:{gport}", conc, secs)
             results += run_server(name, cmd, {"ORT_DYLIB_PATH": lib}, f"http://127.0.0.1:{port}/ping", None, concurrencies, args.duration, None, load)
         forms = {**forms, "grpc": None}
+    if args.kserve:
+        kpy = ensure_kserve()
+        name = os.path.splitext(os.path.basename(MODEL))[0]
+        kforms = [f for f in ("v2", "grpc") if f in args.requests.split(",")]
+        for form in kforms:
+            port, gport = free_port(), free_port()
+            cmd = [kpy, os.path.join(ROOT, "tests", "bench", "kserve_onnx.py"), MODEL, name, str(port), str(gport), str(cores)]
+            if form == "grpc":
+                load = lambda conc, secs, gport=gport: grpc_load(args.grpc_load, f"127.0.0.1:{gport}", conc, secs)
+                results += run_server("grpc, kserve", cmd, {}, f"http://127.0.0.1:{port}/v2/models/{name}/ready", None, concurrencies, args.duration, None, load)
+            else:
+                results += run_server("v2, kserve", cmd, {}, f"http://127.0.0.1:{port}/v2/models/{name}/ready", f"http://127.0.0.1:{port}/", concurrencies, args.duration, luas[list(forms).index("v2")])
     if not args.no_baseline and "invocations" in forms:
         port = free_port()
         uvicorn = [PY, "-m", "uvicorn", "serve_baseline:app", "--host", "127.0.0.1", "--port", str(port), "--workers", str(cores), "--log-level", "warning", "--app-dir", os.path.dirname(os.path.abspath(__file__))]
@@ -265,6 +293,12 @@ def main():
     for form in forms:
         off, on = f"{form}, batching off", f"{form}, batching on"
         print(f"{form}: unbatched throughput / in-process ceiling ({cores} thread(s)) = {max(by[(off, x)]['rps'] for x in concurrencies) / ceiln:.2f}; batching on / off at concurrency {c} = {by[(on, c)]['rps'] / by[(off, c)]['rps']:.2f}x")
+    for form in ("v2", "grpc"):
+        k = f"{form}, kserve"
+        if (k, c) in by:
+            for mode in ("batching off", "batching on"):
+                m = f"{form}, {mode}"
+                print(f"at concurrency {c}: {m} / kserve = {by[(m, c)]['rps'] / by[(k, c)]['rps']:.1f}x req/s, p99 {by[(m, c)]['p99']:.2f} ms against {by[(k, c)]['p99']:.2f} ms")
     base = [k for k in by if k[0].startswith("python")]
     if base:
         base = base[0][0]
