@@ -4,7 +4,6 @@
 //! for at most the header timeout; beyond the cap, new connections are refused at once (a
 //! 503 on HTTP/1.1), so file descriptors never run out.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -80,7 +79,7 @@ pub async fn run(
             _ = &mut shutdown => break,
             a = listener.accept() => a,
         };
-        let (stream, peer) = match accepted {
+        let (stream, _) = match accepted {
             Ok(x) => x,
             Err(e) => {
                 // Out of descriptors (EMFILE) and the like pass; try again shortly.
@@ -99,9 +98,7 @@ pub async fn run(
                 let stop = stop_rx.clone();
                 tokio::spawn(async move {
                     match protocol {
-                        Protocol::Http(app) => {
-                            serve_connection(stream, peer, app, limits, stop).await
-                        }
+                        Protocol::Http(app) => serve_connection(stream, app, limits, stop).await,
                         Protocol::Grpc(service) => {
                             serve_grpc_connection(stream, service, limits, stop).await
                         }
@@ -129,7 +126,6 @@ async fn refuse(mut stream: TcpStream) {
 
 async fn serve_connection(
     stream: TcpStream,
-    _peer: SocketAddr,
     app: Router,
     limits: ConnectionLimits,
     mut stop: watch::Receiver<bool>,
