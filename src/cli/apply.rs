@@ -18,6 +18,10 @@ pub struct ApplyArgs {
     auto_approve: bool,
     /// A saved plan file from `mlform plan -out`.
     plan_file: Option<PathBuf>,
+    /// `auto`: when a step fails, undo what this apply finished; `off` (the default, as
+    /// Terraform): keep it and fix forward. Also MLFORM_ROLLBACK.
+    #[arg(long, value_name = "auto|off")]
+    rollback: Option<String>,
     #[command(flatten)]
     pub flags: PlanFlags,
 }
@@ -40,7 +44,25 @@ fn confirm(destroy: bool) -> Result<bool, CliError> {
     Ok(line.trim() == "yes")
 }
 
+/// The rollback mode from -rollback or MLFORM_ROLLBACK.
+fn rollback_mode(flag: Option<&str>) -> Result<bool, CliError> {
+    let env = std::env::var("MLFORM_ROLLBACK").ok();
+    let (value, from) = match (flag, env.as_deref()) {
+        (Some(v), _) => (v, "-rollback"),
+        (None, Some(v)) if !v.is_empty() => (v, "MLFORM_ROLLBACK"),
+        _ => return Ok(false),
+    };
+    match value {
+        "auto" => Ok(true),
+        "off" => Ok(false),
+        other => Err(CliError::Message(format!(
+            "Invalid rollback mode\n\n{from} is \"{other}\"; it must be \"auto\" (undo a failed apply's finished changes) or \"off\" (keep them, as Terraform does)."
+        ))),
+    }
+}
+
 pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
+    let rollback = rollback_mode(args.rollback.as_deref())?;
     let saved = match &args.plan_file {
         Some(p) => {
             let path = if p.is_absolute() {
@@ -114,6 +136,8 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
             (engine, plan, state, lock, backend)
         }
     };
+    let mut engine = engine;
+    engine.rollback = rollback && plan.mode != PlanMode::Destroy;
     let mut state = state;
     if state.lineage.is_empty() {
         state.lineage = uuid::Uuid::new_v4().to_string();
@@ -139,6 +163,9 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         lock.release().await?;
     }
     let c = result.counts;
+    if let Some(report) = &result.rollback {
+        print!("{}", crate::render::rollback::render_rollback(report));
+    }
     if !result.diagnostics.is_empty() {
         ctx.print_diags(&result.diagnostics, &engine.sources);
     }

@@ -46,6 +46,10 @@ pub struct PushArgs {
     /// Speak plain HTTP to the registry (loopback registries always are).
     #[arg(long)]
     insecure: bool,
+    /// Log in with ECR's GetAuthorizationToken (the AWS configuration's region and account).
+    /// Registries named ACCOUNT.dkr.ecr.REGION.amazonaws.com always are.
+    #[arg(long)]
+    ecr: bool,
 }
 
 pub async fn run(cmd: ImageCommand) -> CliResult {
@@ -92,11 +96,33 @@ fn build(a: BuildArgs) -> CliResult {
     Ok(0)
 }
 
+/// ECR registries log in with a fresh authorization token (as docker-credential-ecr-login
+/// does); other registries use the Docker config file and its credential helpers.
+async fn registry_credentials(
+    reference: &Reference,
+    force_ecr: bool,
+) -> Result<Option<push::Credentials>, CliError> {
+    let ecr_host = mlform_provider_aws::ecr_registry(&reference.registry).is_some();
+    if !(ecr_host || force_ecr) {
+        return push::docker_credentials(&reference.registry)
+            .map_err(|e| CliError::Message(e.to_string()));
+    }
+    let login = if ecr_host {
+        mlform_provider_aws::ecr_login(&reference.registry).await
+    } else {
+        mlform_provider_aws::ecr_login_with(None, None).await
+    }
+    .map_err(|e| CliError::Message(format!("ECR login for {}: {e}", reference.registry)))?;
+    Ok(Some(push::Credentials {
+        username: login.user_name,
+        password: login.password,
+    }))
+}
+
 async fn push_image(a: PushArgs) -> CliResult {
     let reference = Reference::parse(&a.reference).map_err(|e| CliError::Message(e.to_string()))?;
     let image = layout::read(&a.layout).map_err(|e| CliError::Message(e.to_string()))?;
-    let credentials = push::docker_credentials(&reference.registry)
-        .map_err(|e| CliError::Message(e.to_string()))?;
+    let credentials = registry_credentials(&reference, a.ecr).await?;
     let digest = push::push(&image, &reference, credentials, a.insecure)
         .await
         .map_err(|e| CliError::Message(e.to_string()))?;

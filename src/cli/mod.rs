@@ -302,6 +302,7 @@ impl Ctx {
             workspace: backend::current_workspace(&self.dir),
             overrides: Default::default(),
             values_out: None,
+            rollback: false,
         })
     }
 
@@ -318,6 +319,7 @@ impl Ctx {
             workspace: plan.workspace.clone(),
             overrides: Default::default(),
             values_out: None,
+            rollback: false,
         })
     }
 

@@ -143,6 +143,9 @@ impl Reporter for Progress {
                     }
                 }
             }
+            Event::RollingBack { changes } => self.line(format!(
+                "\nThe apply failed; rolling back the {changes} change(s) it finished, the last first:"
+            )),
             Event::Retrying {
                 addr,
                 attempt,

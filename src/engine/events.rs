@@ -45,6 +45,10 @@ pub enum Event<'a> {
         action: Action,
         message: &'a str,
     },
+    /// Apply failed and its finished changes are being undone, the last first.
+    RollingBack {
+        changes: usize,
+    },
     Retrying {
         addr: &'a str,
         attempt: u32,

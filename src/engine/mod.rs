@@ -14,6 +14,8 @@ pub mod values;
 pub mod vars;
 mod walk;
 
+pub use walk::{RollbackReport, Undo};
+
 /// The most instances one resource or module call may expand to with `count`: 100,000.
 /// Each planned instance costs memory, and a count in the millions is a mistake that would
 /// otherwise run the machine out of memory before saying anything.
@@ -51,6 +53,7 @@ impl Registry {
         r.add(mlform_provider_builtin::NullProvider::new());
         r.add(mlform_provider_builtin::TimeProvider::new());
         r.add(mlform_provider_builtin::LocalProvider::new());
+        r.add(mlform_provider_builtin::HttpProvider::new());
         r.add(mlform_provider_builtin::MlformProvider::new());
         r
     }
@@ -168,6 +171,8 @@ pub struct Engine {
     /// Where plan and apply leave the values of their walk (`mlform test` evaluates its
     /// assertions against them); `None` drops them.
     pub values_out: Option<ValuesOut>,
+    /// Whether a failed apply undoes its finished changes (`apply -rollback=auto`).
+    pub rollback: bool,
 }
 
 /// The values a walk ended with, for whoever asked to keep them.
@@ -226,6 +231,8 @@ pub struct ApplyResult {
     pub diagnostics: Vec<Diagnostic>,
     pub counts: ApplyCounts,
     pub interrupted: bool,
+    /// Present when the apply failed and rollback ran.
+    pub rollback: Option<RollbackReport>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -407,6 +414,7 @@ impl Engine {
                     diagnostics: vec![Diagnostic::error("Failed to save state", err.to_string())],
                     counts: ApplyCounts::default(),
                     interrupted: false,
+                    rollback: None,
                 };
             }
         }

@@ -40,6 +40,8 @@ struct PlanFile {
     relevant_attributes: Vec<crate::plan::RelevantAttr>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     model_changes: Vec<crate::plan::models::ModelChange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    guards: Vec<crate::plan::guards::Guard>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -178,6 +180,7 @@ pub fn save(plan: &Plan, path: &Path, sealer: &Sealer) -> Result<(), PlanFileErr
         timestamp: plan.timestamp.clone(),
         relevant_attributes: plan.relevant_attributes.clone(),
         model_changes: plan.model_changes.clone(),
+        guards: plan.guards.clone(),
     };
     let bytes = sealer.seal(
         serde_json::to_vec(&file).expect("plan serializes"),
@@ -323,5 +326,6 @@ pub fn load(path: &Path, sealer: &Sealer) -> Result<Plan, PlanFileError> {
         timestamp: file.timestamp,
         relevant_attributes: file.relevant_attributes,
         model_changes: file.model_changes,
+        guards: file.guards,
     })
 }

@@ -4,6 +4,7 @@
 //! serial). Saved with `plan -out` and executed by `apply PLANFILE`.
 
 pub mod file;
+pub mod guards;
 pub mod models;
 
 use std::collections::BTreeMap;
@@ -236,6 +237,8 @@ pub struct Plan {
     pub relevant_attributes: Vec<RelevantAttr>,
     /// How updated objects change the models they ship (inputs and outputs).
     pub model_changes: Vec<models::ModelChange>,
+    /// What guards each endpoint or Deployment the plan updates or replaces.
+    pub guards: Vec<guards::Guard>,
 }
 
 /// A `check` block's result (Terraform's plan JSON `checks`).

@@ -133,6 +133,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                 out.push('\n');
             }
             render_model_changes(&mut out, plan, &style);
+            render_guards(&mut out, plan, &style);
         } else {
             out.push_str("Changes to Outputs:\n");
         }
@@ -893,6 +894,44 @@ pub fn format_value(v: &Value, indent: usize) -> String {
         Value::List(_) | Value::Set(_) => "[]".into(),
         other => other.to_string(),
     }
+}
+
+/// What guards each endpoint or Deployment being rolled out; an unguarded one says so.
+fn render_guards(out: &mut String, plan: &Plan, style: &Style) {
+    if plan.guards.is_empty() {
+        return;
+    }
+    out.push_str("Guards of the rollouts in this plan:\n");
+    for g in &plan.guards {
+        let _ = writeln!(out, "  {}:", g.address);
+        if g.unguarded() {
+            let _ = writeln!(
+                out,
+                "    {} no alarm watches it and no health gate is read after it",
+                style.bold("unguarded:")
+            );
+            continue;
+        }
+        let list = |names: &[String]| names.join(", ");
+        if !g.alarms.is_empty() {
+            let _ = writeln!(out, "    alarms: {}", list(&g.alarms));
+        }
+        if !g.auto_rollback_alarms.is_empty() {
+            let _ = writeln!(
+                out,
+                "    blue/green traffic shift rolls back on: {}",
+                list(&g.auto_rollback_alarms)
+            );
+        }
+        if !g.gates.is_empty() {
+            let _ = writeln!(
+                out,
+                "    health gates (their postconditions fail the apply): {}",
+                list(&g.gates)
+            );
+        }
+    }
+    out.push_str("A failed step or gate stops the apply; with -rollback=auto (or MLFORM_ROLLBACK=auto) it also undoes what the apply finished.\n\n");
 }
 
 /// The models updated objects ship, input by input: what changes and what breaks clients.

@@ -663,6 +663,13 @@ pub fn plan_json(
             serde_json::to_value(&plan.model_changes).unwrap_or(J::Null),
         );
     }
+    if !plan.guards.is_empty() {
+        // mlform's own: what guards each endpoint or Deployment being rolled out.
+        root.insert(
+            "guards".into(),
+            serde_json::to_value(&plan.guards).unwrap_or(J::Null),
+        );
+    }
     let timestamp = if plan.timestamp.is_empty() {
         crate::eval::time::now_rfc3339()
     } else {

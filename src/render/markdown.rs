@@ -144,6 +144,34 @@ pub fn render(plan: &Plan, findings: &[Finding], limit: usize) -> String {
             .collect();
         let _ = writeln!(summary, "**Rollout order:** {}\n", steps.join(" → "));
     }
+    for g in &plan.guards {
+        let mut parts = Vec::new();
+        let quoted = |names: &[String]| {
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !g.alarms.is_empty() {
+            parts.push(format!("alarms {}", quoted(&g.alarms)));
+        }
+        if !g.auto_rollback_alarms.is_empty() {
+            parts.push(format!(
+                "blue/green rollback on {}",
+                quoted(&g.auto_rollback_alarms)
+            ));
+        }
+        if !g.gates.is_empty() {
+            parts.push(format!("health gates {}", quoted(&g.gates)));
+        }
+        let guarded = if parts.is_empty() {
+            "**unguarded**: no alarm watches it and no health gate is read after it".to_string()
+        } else {
+            parts.join("; ")
+        };
+        let _ = writeln!(summary, "**Guards** of `{}`: {guarded}\n", g.address);
+    }
     for m in &plan.model_changes {
         let _ = writeln!(
             summary,

@@ -1,9 +1,11 @@
 //! Rendering: the differ ([`diff`]) computes what changed once; the renderers turn plans,
 //! drift and outputs into human text ([`human`]), JSON ([`json`]) and the markdown of a
-//! pull-request comment ([`markdown`]); [`state`] prints a state as `show` does.
+//! pull-request comment ([`markdown`]); [`state`] prints a state as `show` does;
+//! [`rollback`] summarizes the undoing of a failed apply.
 
 pub mod diff;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod rollback;
 pub mod state;

@@ -194,6 +194,22 @@ pub const RULES: &[Rule] = &[
         fix: "Keep the old inputs and outputs (add new outputs, loosen input dimensions), or deploy the new model behind a new endpoint and move clients first; then acknowledge with `# mlform:ignore MLF304 reason`.",
     },
     Rule {
+        id: "MLF305",
+        name: "alarm-action",
+        severity: Severity::Warning,
+        concern: Concern::Ml,
+        rationale: "An alarm with no action changes state on a dashboard nobody watches at 2 a.m.; the degradation it saw reaches users unannounced.",
+        fix: "Set alarm_actions (an SNS topic that pages, or the endpoint's auto-rollback) and usually ok_actions.",
+    },
+    Rule {
+        id: "MLF306",
+        name: "autoscaling-range",
+        severity: Severity::Warning,
+        concern: Concern::Ml,
+        rationale: "A scalable target whose max_capacity is not above its min_capacity cannot scale: the policy attached to it does nothing on the peak it was written for.",
+        fix: "Set max_capacity above min_capacity to the instance count the peak needs.",
+    },
+    Rule {
         id: "MLF401",
         name: "k8s-workload-limits",
         severity: Severity::Warning,
@@ -397,11 +413,8 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                 format!("Endpoint {label} has no autoscaling target."),
             ));
         }
-        let alarmed = of("aws_cloudwatch_metric_alarm").any(|a| {
-            after(a, "namespace").as_str() == Some("AWS/SageMaker")
-                && (a.dependencies.contains(&endpoint.addr.config_addr())
-                    || matches!((after(a, "dimensions").get_attr("EndpointName").as_str(), &name), (Some(d), Some(n)) if d == n))
-        });
+        let alarmed = of("aws_cloudwatch_metric_alarm")
+            .any(|a| crate::plan::guards::alarm_watches_endpoint(a, endpoint));
         if !alarmed {
             found.push((
                 "MLF302",
@@ -422,6 +435,44 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                 endpoint,
                 format!("Endpoint {label} rolls out blue/green without auto-rollback alarms."),
             ));
+        }
+    }
+
+    for alarm in of("aws_cloudwatch_metric_alarm").chain(of("aws_cloudwatch_composite_alarm")) {
+        let silent = after(alarm, "actions_enabled").as_bool() == Some(false)
+            || after(alarm, "alarm_actions")
+                .as_list()
+                .is_none_or(|a| a.is_empty());
+        if silent && !after(alarm, "alarm_actions").is_unknown() {
+            let label = after(alarm, "alarm_name")
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| alarm.addr.to_string());
+            found.push((
+                "MLF305",
+                alarm,
+                format!("Alarm {label} has no action: nobody is told when it fires."),
+            ));
+        }
+    }
+
+    for target in of("aws_appautoscaling_target") {
+        let (min, max) = (
+            after(target, "min_capacity").as_f64(),
+            after(target, "max_capacity").as_f64(),
+        );
+        if let (Some(min), Some(max)) = (min, max) {
+            if max <= min {
+                let label = after(target, "resource_id")
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| target.addr.to_string());
+                found.push((
+                    "MLF306",
+                    target,
+                    format!("Scalable target {label} cannot scale: max_capacity {max} is not above min_capacity {min}."),
+                ));
+            }
         }
     }
 

@@ -328,6 +328,7 @@ impl<'a> Runner<'a> {
             workspace: "default".into(),
             overrides: prepared.overrides,
             values_out: Some(captured.clone()),
+            rollback: false,
         };
         let opts = Options {
             mode: if run.refresh_only {

@@ -218,6 +218,7 @@ impl Harness {
             workspace: "default".into(),
             overrides: Default::default(),
             values_out: None,
+            rollback: false,
         }
     }
 

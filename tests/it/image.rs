@@ -15,12 +15,12 @@ use serde_json::{json, Value as J};
 use crate::serve::{models, ort_library};
 use crate::support::{bin, Workdir};
 
-fn server_bin() -> PathBuf {
+pub(crate) fn server_bin() -> PathBuf {
     bin().with_file_name("mlform-serve")
 }
 
 /// Builds an image into `out` and returns the digest printed.
-fn build(w: &Workdir, out: &str, model: Option<&Path>) -> String {
+pub(crate) fn build(w: &Workdir, out: &str, model: Option<&Path>) -> String {
     let mut args = vec![
         "image".to_string(),
         "build".into(),
@@ -57,7 +57,7 @@ fn blob(layout: &Path, digest: &str) -> Vec<u8> {
 
 /// Whether a tool the harness installs (or, for the Docker daemon, checks) answers; outside
 /// CI a missing one skips the test.
-fn have(tool: &str, check: &[&str]) -> bool {
+pub(crate) fn have(tool: &str, check: &[&str]) -> bool {
     let ok = Command::new(tool)
         .args(check)
         .stdout(Stdio::null())
@@ -78,7 +78,7 @@ fn have(tool: &str, check: &[&str]) -> bool {
     ok
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -290,7 +290,7 @@ fn the_unpacked_image_answers_ping_in_a_chroot() {
     assert!(body.contains("predictions"), "{body}");
 }
 
-struct Registry(Child);
+pub(crate) struct Registry(Child);
 
 impl Drop for Registry {
     fn drop(&mut self) {
@@ -300,12 +300,26 @@ impl Drop for Registry {
 }
 
 fn start_registry(dir: &Path) -> (Registry, String) {
+    start_registry_with(dir, None)
+}
+
+/// Debian's docker-registry on a free loopback port; with an htpasswd file, it asks for
+/// Basic authentication.
+pub(crate) fn start_registry_with(dir: &Path, htpasswd: Option<&Path>) -> (Registry, String) {
     let port = free_port();
     let config = dir.join("registry.yml");
+    let auth = htpasswd
+        .map(|p| {
+            format!(
+                "auth:\n  htpasswd:\n    realm: mlform-tests\n    path: {}\n",
+                p.display()
+            )
+        })
+        .unwrap_or_default();
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nstorage:\n  delete:\n    enabled: true\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: warn\n",
+            "version: 0.1\nstorage:\n  delete:\n    enabled: true\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: warn\n{auth}",
             dir.join("storage").display()
         ),
     )
@@ -486,15 +500,18 @@ fn docker_runs_the_image_as_sagemaker_does() {
     );
 }
 
-fn skopeo_digest(target: &str) -> Option<String> {
-    let out = Command::new("skopeo")
-        .args([
-            "inspect",
-            "--tls-verify=false",
-            &format!("docker://{target}"),
-        ])
-        .output()
-        .unwrap();
+pub(crate) fn skopeo_digest(target: &str) -> Option<String> {
+    skopeo_digest_as(target, None)
+}
+
+/// The digest `skopeo inspect` reads for `target`, logging in as `USER:PASSWORD` if given.
+pub(crate) fn skopeo_digest_as(target: &str, creds: Option<&str>) -> Option<String> {
+    let mut cmd = Command::new("skopeo");
+    cmd.args(["inspect", "--tls-verify=false"]);
+    if let Some(c) = creds {
+        cmd.arg(format!("--creds={c}"));
+    }
+    let out = cmd.arg(format!("docker://{target}")).output().unwrap();
     if !out.status.success() {
         return None;
     }

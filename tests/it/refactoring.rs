@@ -223,6 +223,38 @@ fn failing_check_warns_and_never_blocks() {
     );
 }
 
+/// A postcondition on a value known only after apply fails once the object exists: the
+/// object stays in state and the error is Terraform's, with the value that failed.
+#[test]
+fn postcondition_failing_at_apply_matches_terraform() {
+    let w = Workdir::new();
+    copy_dir(&reference("checks/postcondition-apply"), w.path());
+    let _ = std::fs::remove_file(w.path().join("apply.txt"));
+    let applied = w.run(&["apply", "-auto-approve"]);
+    assert_eq!(applied.code, 1, "{}{}", applied.stdout, applied.stderr);
+    let text = format!("{}{}", applied.stdout, applied.stderr);
+    let theirs = read(reference("checks/postcondition-apply").join("apply.txt"));
+    // Terraform's summary, the condition and its message, in mlform's diagnostic layout.
+    for needed in [
+        "Error: Resource postcondition failed",
+        "condition     = self.output == lower(self.output)",
+        "Bucket name must be lower case, got \"Reference-Bucket\".",
+    ] {
+        assert!(theirs.contains(needed), "the reference has {needed}");
+        assert!(text.contains(needed), "{needed}:\n{text}");
+    }
+    assert!(
+        text.contains("terraform_data.bucket: Creation complete after"),
+        "{text}"
+    );
+    assert_eq!(w.addresses(), ["terraform_data.bucket"]);
+    let timing = regex::Regex::new(r"after \d+s").unwrap();
+    insta::assert_snapshot!(
+        "postcondition_apply",
+        snapshot_text(&timing.replace_all(&text, "after Ns"))
+    );
+}
+
 #[test]
 fn passing_check_prints_nothing() {
     let w = Workdir::new();

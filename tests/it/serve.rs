@@ -238,11 +238,43 @@ fn model_directory_serves_every_model_and_integer_inputs() {
     assert_eq!(s.get("/v2/models/nope").0, 404);
 }
 
+/// A row of the slow model with its first `m` features at 0.5 and the rest at 0: since
+/// sin(0) = 0, its output is `m` times that of one nonzero feature, so each row names itself.
+fn counted_row(m: usize) -> Vec<f32> {
+    (0..64).map(|k| if k < m { 0.5 } else { 0.0 }).collect()
+}
+
+fn slow_infer(addr: &str, rows: &[Vec<f32>]) -> Vec<f64> {
+    let body = json!({"inputs": [{
+        "name": "x",
+        "shape": [rows.len(), 64],
+        "datatype": "FP32",
+        "data": rows.concat(),
+    }]});
+    let (status, _, text) = http(
+        addr,
+        "POST",
+        "/v2/models/slow/infer",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(status, 200, "{text}");
+    let out: J = serde_json::from_str(&text).unwrap();
+    assert_eq!(out["outputs"][0]["shape"], json!([rows.len(), 1]));
+    out["outputs"][0]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
+}
+
+/// Batching without relying on timing: a long first request holds the only session, the
+/// callers queue behind it, and the next run takes them together (about 0.1 s per row).
 #[test]
 fn concurrent_requests_are_batched_and_each_caller_gets_its_own_rows() {
     let s = Server::start(&[
-        "--model-dir",
-        models().join("dir").to_str().unwrap(),
+        "--model",
+        models().join("slow.onnx").to_str().unwrap(),
         "--max-batch-size",
         "64",
         "--max-batch-delay-ms",
@@ -251,50 +283,50 @@ fn concurrent_requests_are_batched_and_each_caller_gets_its_own_rows() {
         "1",
     ]);
     let addr = s.addr.clone();
-    let handles: Vec<_> = (0..48i64)
+    let blocker = {
+        let addr = addr.clone();
+        std::thread::spawn(move || slow_infer(&addr, &vec![counted_row(64); 16]))
+    };
+    const CALLERS: usize = 12;
+    let callers: Vec<_> = (0..CALLERS)
         .map(|i| {
             let addr = addr.clone();
             std::thread::spawn(move || {
-                let rows = 1 + (i % 3);
-                let a: Vec<i64> = (0..rows * 2).map(|k| i * 1000 + k).collect();
-                let b: Vec<i64> = (0..rows * 2).map(|k| k * 7).collect();
-                let body = json!({"inputs": [
-                    {"name": "a", "shape": [rows, 2], "datatype": "INT64", "data": a},
-                    {"name": "b", "shape": [rows, 2], "datatype": "INT64", "data": b},
-                ]});
-                let (status, _, text) = http(
-                    &addr,
-                    "POST",
-                    "/v2/models/adder/infer",
-                    body.to_string().as_bytes(),
-                );
-                assert_eq!(status, 200, "{text}");
-                let out: J = serde_json::from_str(&text).unwrap();
-                let want: Vec<i64> = (0..rows * 2).map(|k| i * 1000 + k + k * 7).collect();
-                assert_eq!(
-                    out["outputs"][0]["data"],
-                    json!(want),
-                    "caller {i} got someone else's rows"
-                );
-                assert_eq!(out["outputs"][0]["shape"], json!([rows, 2]));
+                let counts: Vec<usize> = (0..1 + i % 2).map(|k| 2 * i + k + 1).collect();
+                let rows: Vec<Vec<f32>> = counts.iter().map(|&m| counted_row(m)).collect();
+                (counts, slow_infer(&addr, &rows))
             })
         })
         .collect();
-    for h in handles {
-        h.join().unwrap();
+    let unit = blocker.join().unwrap()[0] / 64.0;
+    for h in callers {
+        let (counts, got) = h.join().unwrap();
+        let named: Vec<f64> = got.iter().map(|y| y / unit).collect();
+        assert_eq!(named.len(), counts.len());
+        for (m, n) in counts.iter().zip(&named) {
+            assert!(
+                (n - *m as f64).abs() < 0.3,
+                "a caller sent {counts:?} and got {named:?}"
+            );
+        }
     }
     let (_, _, metrics) = s.get("/metrics");
     let runs: f64 = metrics
         .lines()
-        .find(|l| l.starts_with("mlform_serve_batch_size_count{model=\"adder\"}"))
+        .find(|l| l.starts_with("mlform_serve_batch_size_count{model=\"slow\"}"))
         .and_then(|l| l.split_whitespace().last())
         .unwrap()
         .parse()
         .unwrap();
     assert!(
-        runs < 48.0,
-        "48 concurrent requests ran in {runs} inference runs; batching should combine them"
+        runs < (1 + CALLERS) as f64,
+        "{CALLERS} callers queued behind one request ran in {runs} inference runs; batching should combine them"
     );
+}
+
+/// POSTs `body` once and returns the status (0 when the connection failed).
+pub(crate) fn raw_post(addr: &str, path: &str, body: &str) -> u16 {
+    std::panic::catch_unwind(|| http(addr, "POST", path, body.as_bytes()).0).unwrap_or(0)
 }
 
 pub(crate) fn slow_request() -> String {

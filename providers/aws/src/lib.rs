@@ -19,6 +19,9 @@ use mlform_provider::{
 };
 
 pub use client::Clients;
+pub use resources::ecr_auth::{
+    ecr_registry, login as ecr_login, login_with as ecr_login_with, EcrLogin,
+};
 
 /// The `aws` provider (source `registry.terraform.io/hashicorp/aws`).
 pub struct AwsProvider;

@@ -1,10 +1,12 @@
 //! The built-in providers: `terraform` with `terraform_data` (it stores a value; tests and
 //! benchmarks use it because it does no I/O), `random` (module `random`), `null`
-//! (`null_resource`), `time` and `local` (files on this machine), which behave as
-//! Terraform's own and hashicorp/random, /null, /time and /local, so the same `.tf` files
+//! (`null_resource`), `time`, `local` (files on this machine) and `http` (`data "http"`, the
+//! health gate of a deploy), which behave as Terraform's own and hashicorp/random, /null,
+//! /time, /local and /http, so the same `.tf` files
 //! run under both tools; and mlform's own `mlform` (`mlform_serving_image`, the model
 //! server's image pushed to a registry).
 
+mod http;
 mod local;
 mod null;
 mod random;
@@ -13,6 +15,7 @@ mod serving_image;
 mod table;
 mod time;
 
+pub use http::HttpProvider;
 pub use local::LocalProvider;
 pub use null::NullProvider;
 pub use random::RandomProvider;

@@ -9,35 +9,164 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mlform_image::push::{docker_credentials, RegistryClient};
+use mlform_image::push::{docker_credentials, Credentials, RegistryClient};
 use mlform_image::{BuildSpec, Image, Reference};
 use mlform_provider::{
-    Attribute, PathStep, PlanRequest, Planned, Provider, ProviderError, Resource, Schema, Type,
-    Value, ValueMap,
+    Attribute, Configured, DataSource, NestedBlock, Nesting, PathStep, PlanRequest, Planned,
+    Provider, ProviderError, ProviderSchema, Resource, Schema, Type, Value, ValueMap,
 };
 use sha2::{Digest, Sha256};
 
-use crate::table::{no_data_source, Table};
+const SERVING_IMAGE: &str = "mlform_serving_image";
 
-/// The `mlform` provider.
+/// The `mlform` provider. Its block takes `registry_auth { address, username, password }`
+/// blocks, as the Docker provider's does, so an ECR token from
+/// `data.aws_ecr_authorization_token` reaches every push, refresh and delete of the run.
+/// Registries without a block use the Docker config file and its credential helpers.
 pub struct MlformProvider;
 
 impl MlformProvider {
     pub fn new() -> Arc<dyn Provider> {
-        Arc::new(Table {
-            name: "mlform",
-            source: "mlform.dev/builtin/mlform",
-            resources: &["mlform_serving_image"],
-            data_sources: &[],
-            resource: |t| {
-                (t == "mlform_serving_image").then(|| Arc::new(ServingImage) as Arc<dyn Resource>)
-            },
-            data_source: no_data_source,
-        })
+        Arc::new(MlformProvider)
     }
 }
 
-struct ServingImage;
+fn registry_auth_schema() -> Schema {
+    Schema::new()
+        .attr(
+            "address",
+            Attribute::required(Type::String)
+                .describe("The registry: HOST[:PORT], with or without https://."),
+        )
+        .attr("username", Attribute::required(Type::String))
+        .attr("password", Attribute::required(Type::String).sensitive())
+}
+
+/// `https://HOST:PORT/` → `HOST:PORT`, as registry references name hosts.
+fn registry_host(address: &str) -> String {
+    let a = address
+        .strip_prefix("https://")
+        .or_else(|| address.strip_prefix("http://"))
+        .unwrap_or(address);
+    a.split('/').next().unwrap_or(a).to_ascii_lowercase()
+}
+
+#[async_trait::async_trait]
+impl Provider for MlformProvider {
+    fn name(&self) -> &'static str {
+        "mlform"
+    }
+
+    fn source(&self) -> &'static str {
+        "mlform.dev/builtin/mlform"
+    }
+
+    fn schema(&self) -> ProviderSchema {
+        let mut schema = ProviderSchema {
+            provider: Schema::new().block(
+                "registry_auth",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    block: registry_auth_schema(),
+                    min_items: 0,
+                    max_items: None,
+                    force_new: false,
+                },
+            ),
+            ..ProviderSchema::default()
+        };
+        schema
+            .resources
+            .insert(SERVING_IMAGE.into(), ServingImage::default().schema());
+        schema
+    }
+
+    async fn configure(&self, config: &Value) -> Result<Arc<dyn Configured>, ProviderError> {
+        let mut auths = Vec::new();
+        for block in config
+            .get_attr("registry_auth")
+            .as_list()
+            .unwrap_or_default()
+        {
+            let block = block.strip_marks();
+            // Values from data sources are unknown while validating; the block is used once
+            // they are known (plan and apply configure the provider again).
+            if ["address", "username", "password"]
+                .iter()
+                .any(|f| block.get_attr(f).is_unknown())
+            {
+                continue;
+            }
+            let field = |name: &str| -> Result<String, ProviderError> {
+                block
+                    .get_attr(name)
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        ProviderError::InvalidConfig(format!(
+                            "registry_auth.{name} must be set to a string"
+                        ))
+                    })
+            };
+            let host = registry_host(&field("address")?);
+            if auths.iter().any(|(h, _)| h == &host) {
+                return Err(ProviderError::InvalidConfig(format!(
+                    "two registry_auth blocks name the registry {host}; keep one"
+                )));
+            }
+            auths.push((
+                host,
+                Credentials {
+                    username: field("username")?,
+                    password: field("password")?,
+                },
+            ));
+        }
+        Ok(Arc::new(ConfiguredMlform {
+            image: Arc::new(ServingImage { auths }),
+        }))
+    }
+}
+
+struct ConfiguredMlform {
+    image: Arc<ServingImage>,
+}
+
+impl Configured for ConfiguredMlform {
+    fn resource(&self, type_name: &str) -> Option<Arc<dyn Resource>> {
+        (type_name == SERVING_IMAGE).then(|| self.image.clone() as Arc<dyn Resource>)
+    }
+
+    fn data_source(&self, _type_name: &str) -> Option<Arc<dyn DataSource>> {
+        None
+    }
+}
+
+#[derive(Default)]
+struct ServingImage {
+    /// Credentials by registry host, from the provider's `registry_auth` blocks.
+    auths: Vec<(String, Credentials)>,
+}
+
+impl ServingImage {
+    /// The provider's `registry_auth` for the registry, else the Docker config's.
+    fn credentials(&self, reference: &Reference) -> Result<Option<Credentials>, ProviderError> {
+        let host = reference.registry.to_ascii_lowercase();
+        match self.auths.iter().find(|(h, _)| *h == host) {
+            Some((_, c)) => Ok(Some(c.clone())),
+            None => docker_credentials(&reference.registry).map_err(err),
+        }
+    }
+
+    fn client<'a>(
+        &self,
+        config: &Value,
+        reference: &'a Reference,
+    ) -> Result<RegistryClient<'a>, ProviderError> {
+        let insecure = config.get_attr("insecure").as_bool().unwrap_or(false);
+        RegistryClient::new(reference, self.credentials(reference)?, insecure).map_err(err)
+    }
+}
 
 fn string(v: &Value, attr: &str) -> Option<String> {
     v.get_attr(attr).as_str().map(str::to_string)
@@ -145,13 +274,6 @@ fn reference(config: &Value) -> Result<Reference, ProviderError> {
         .map_err(|e| ProviderError::InvalidConfig(e.to_string()))
 }
 
-fn client_for(config: &Value) -> Result<(Reference, bool), ProviderError> {
-    Ok((
-        reference(config)?,
-        config.get_attr("insecure").as_bool().unwrap_or(false),
-    ))
-}
-
 fn with(planned: &Value, digest: &str, reference: &Reference) -> Value {
     let mut m: ValueMap = planned.as_map().cloned().unwrap_or_default();
     let uri = reference.with_digest(digest);
@@ -164,7 +286,10 @@ fn with(planned: &Value, digest: &str, reference: &Reference) -> Value {
     Value::Map(m)
 }
 
-async fn build_and_push(planned: &Value) -> Result<Value, ProviderError> {
+async fn build_and_push(
+    image_type: &ServingImage,
+    planned: &Value,
+) -> Result<Value, ProviderError> {
     let spec = spec(planned)?;
     let image: Image = tokio::task::spawn_blocking(move || mlform_image::build(&spec))
         .await
@@ -178,10 +303,9 @@ async fn build_and_push(planned: &Value) -> Result<Value, ProviderError> {
             )));
         }
     }
-    let (reference, insecure) = client_for(planned)?;
-    let credentials = docker_credentials(&reference.registry).map_err(err)?;
-    let digest = RegistryClient::new(&reference, credentials, insecure)
-        .map_err(err)?
+    let reference = reference(planned)?;
+    let digest = image_type
+        .client(planned, &reference)?
         .push(&image)
         .await
         .map_err(err)?;
@@ -208,9 +332,8 @@ impl Resource for ServingImage {
         let Some(digest) = string(prior, "digest") else {
             return Ok(None);
         };
-        let (reference, insecure) = client_for(prior)?;
-        let credentials = docker_credentials(&reference.registry).map_err(err)?;
-        let mut client = RegistryClient::new(&reference, credentials, insecure).map_err(err)?;
+        let reference = reference(prior)?;
+        let mut client = self.client(prior, &reference)?;
         // Gone from the registry, or the tag moved to another image: drift.
         match client.manifest_digest(&reference.tag).await.map_err(err)? {
             None => Ok(None),
@@ -256,11 +379,11 @@ impl Resource for ServingImage {
     }
 
     async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        build_and_push(planned).await
+        build_and_push(self, planned).await
     }
 
     async fn update(&self, _prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        build_and_push(planned).await
+        build_and_push(self, planned).await
     }
 
     async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
@@ -270,10 +393,8 @@ impl Resource for ServingImage {
         let Some(digest) = string(prior, "digest") else {
             return Ok(());
         };
-        let (reference, insecure) = client_for(prior)?;
-        let credentials = docker_credentials(&reference.registry).map_err(err)?;
-        RegistryClient::new(&reference, credentials, insecure)
-            .map_err(err)?
+        let reference = reference(prior)?;
+        self.client(prior, &reference)?
             .delete_manifest(&digest)
             .await
             .map_err(err)
@@ -283,12 +404,8 @@ impl Resource for ServingImage {
         // HOST/REPOSITORY:TAG; the build inputs are the configuration's.
         let reference =
             Reference::parse(id).map_err(|e| ProviderError::InvalidConfig(e.to_string()))?;
-        let mut client = RegistryClient::new(
-            &reference,
-            docker_credentials(&reference.registry).map_err(err)?,
-            false,
-        )
-        .map_err(err)?;
+        let mut client =
+            RegistryClient::new(&reference, self.credentials(&reference)?, false).map_err(err)?;
         let Some(digest) = client.manifest_digest(&reference.tag).await.map_err(err)? else {
             return Ok(None);
         };

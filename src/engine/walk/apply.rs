@@ -93,7 +93,7 @@ impl<'a> Walk<'a> {
                 };
                 let final_planned = {
                     let values = self.values.locked();
-                    let scope = self.scope(&values, mi, m, count, each);
+                    let scope = self.scope(&values, mi, m, count, each.clone());
                     let mut ev = Evaluator::new(&scope, rc.body.file);
                     let config = eval_body(
                         &mut ev,
@@ -127,12 +127,19 @@ impl<'a> Walk<'a> {
                 ) {
                     return Err(Fail::Fatal(vec![Diagnostic::error("Inconsistent final plan", format!("When applying {addr}, the planned value of \"{attr}\" changed from what the saved plan recorded. Nothing was changed for this resource; run plan again."))]));
                 }
-                jobs.push((addr, change.clone(), prior, final_planned, current));
+                jobs.push((
+                    addr,
+                    change.clone(),
+                    prior,
+                    final_planned,
+                    current,
+                    (count, each),
+                ));
             }
             let deps = self.g.resource_deps.get(&i).cloned().unwrap_or_default();
             let provider_string = provider_state_string(&self.e.registry, &rc.provider);
             let results = futures_util::future::join_all(jobs.into_iter().map(
-                |(addr, change, prior, planned, current)| {
+                |(addr, change, prior, planned, current, (count, each))| {
                     let res =
                         self.instance_impl(&res, &crate::addr::config_path(mi), key, &addr.key);
                     let deps = deps.clone();
@@ -154,7 +161,7 @@ impl<'a> Walk<'a> {
                                     })
                                     .await
                                 {
-                                    return (addr, Err(Some(d)));
+                                    return (addr, Err(Some(vec![d])));
                                 }
                             }
                         }
@@ -208,7 +215,7 @@ impl<'a> Walk<'a> {
                                     },
                                 };
                                 if let Err(d) = self.commit(&record).await {
-                                    return (addr, Err(Some(d)));
+                                    return (addr, Err(Some(vec![d])));
                                 }
                                 let id = v
                                     .get_attr("id")
@@ -221,10 +228,20 @@ impl<'a> Walk<'a> {
                                     elapsed: started.elapsed(),
                                     id: id.as_deref(),
                                 });
-                                let mut out = self.out.locked();
-                                match change.action {
-                                    Action::Update => out.counts.changed += 1,
-                                    _ => out.counts.added += 1,
+                                {
+                                    let mut out = self.out.locked();
+                                    match change.action {
+                                        Action::Update => out.counts.changed += 1,
+                                        _ => out.counts.added += 1,
+                                    }
+                                }
+                                // As in Terraform, postconditions are checked again once every
+                                // attribute is known; the object stays in state either way.
+                                if let Err(d) =
+                                    self.postconditions_hold(mi, m, rc, &a, count, each, &v)
+                                {
+                                    self.failed.store(true, Ordering::SeqCst);
+                                    return (addr, Err(Some(d)));
                                 }
                                 (addr, Ok(v))
                             }
@@ -243,10 +260,11 @@ impl<'a> Walk<'a> {
                                 };
                                 (
                                     addr,
-                                    Err(Some(
-                                        Diagnostic::error(format!("Error {verb} {a}"), msg)
-                                            .at(rc.span.clone()),
-                                    )),
+                                    Err(Some(vec![Diagnostic::error(
+                                        format!("Error {verb} {a}"),
+                                        msg,
+                                    )
+                                    .at(rc.span.clone())])),
                                 )
                             }
                         }
@@ -261,7 +279,7 @@ impl<'a> Walk<'a> {
                     Ok(v) => {
                         inst_values.values.insert(addr.key.clone(), v);
                     }
-                    Err(Some(d)) => diags.push(d),
+                    Err(Some(d)) => diags.extend(d),
                     Err(None) => stopped = true,
                 }
             }
@@ -278,5 +296,35 @@ impl<'a> Walk<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A resource's (or data source's) postconditions against the object apply or a read
+    /// returned.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn postconditions_hold(
+        &self,
+        mi: &ModulePath,
+        m: &Module,
+        rc: &crate::config::Resource,
+        what: &str,
+        count: Option<i64>,
+        each: Option<(Value, Value)>,
+        value: &Value,
+    ) -> Result<(), Vec<Diagnostic>> {
+        if rc.lifecycle.postconditions.is_empty() {
+            return Ok(());
+        }
+        let values = self.values.locked();
+        let scope = EvalScope {
+            self_value: Some(value.clone()),
+            ..self.scope(&values, mi, m, count, each)
+        };
+        let mut ev = Evaluator::new(&scope, rc.body.file);
+        self.check_conditions(
+            &rc.lifecycle.postconditions,
+            &mut ev,
+            what,
+            "Resource postcondition",
+        )
     }
 }

@@ -1,5 +1,6 @@
 //! Data sources: read during plan when their configuration is known, otherwise during apply;
-//! a failed read of a check-scoped data source is a warning.
+//! their postconditions are checked on what was read (a health gate read at apply fails the
+//! apply); a failed read of a check-scoped data source is a warning.
 
 use super::*;
 
@@ -64,7 +65,7 @@ impl<'a> Walk<'a> {
             for (k, each_value) in keys {
                 let (count, each) = self.instance_keys(&k, each_value);
                 let values = self.values.locked();
-                let scope = self.scope(&values, mi, m, count, each);
+                let scope = self.scope(&values, mi, m, count, each.clone());
                 let mut ev = Evaluator::new(&scope, rc.body.file);
                 let addr = InstanceAddr {
                     module: mi.clone(),
@@ -79,31 +80,33 @@ impl<'a> Walk<'a> {
                     &addr.to_string(),
                     rc.span.clone(),
                 )?;
-                configs.push((addr, config));
+                configs.push((addr, config, (count, each)));
             }
             let reads =
-                futures_util::future::join_all(configs.into_iter().map(|(addr, config)| {
+                futures_util::future::join_all(configs.into_iter().map(|(addr, config, keys)| {
                     let ds = ds.clone();
                     async move {
-                        if !config.is_wholly_known()
-                            || waits_for_changes
-                            || self.opts.mode == PlanMode::Destroy
-                        {
-                            return (addr, config, Ok(None));
+                        // Destroy plans read too, as Terraform's refresh before a destroy
+                        // does: provider blocks fed by data sources (tokens, endpoints) need
+                        // the values to delete anything.
+                        if !config.is_wholly_known() || waits_for_changes {
+                            return (addr, config, keys, Ok(None));
                         }
                         let _p = self.sem.acquire().await.expect("semaphore");
                         let a = addr.to_string();
                         self.reporter.event(Event::Reading { addr: &a });
                         let r = self.retry(&a, || ds.read(&config)).await;
-                        (addr, config, r.map(Some))
+                        (addr, config, keys, r.map(Some))
                     }
                 }))
                 .await;
             let mut inst = Instances::new(expansion);
-            for (addr, config, r) in reads {
+            for (addr, config, (count, each), r) in reads {
                 match r {
                     Ok(Some(v)) => {
                         let v = mark_schema_sensitive(v, schema);
+                        self.postconditions_hold(mi, m, rc, &addr.to_string(), count, each, &v)
+                            .map_err(Fail::Node)?;
                         inst.values.insert(addr.key.clone(), v.clone());
                         self.out.locked().changes.push(ResourceChange {
                             previous_addr: None,
@@ -206,7 +209,7 @@ impl<'a> Walk<'a> {
                     let (count, each) = self.instance_keys(&k, each_value);
                     let config = {
                         let values = self.values.locked();
-                        let scope = self.scope(&values, mi, m, count, each);
+                        let scope = self.scope(&values, mi, m, count, each.clone());
                         let mut ev = Evaluator::new(&scope, rc.body.file);
                         eval_body(
                             &mut ev,
@@ -230,7 +233,10 @@ impl<'a> Walk<'a> {
                     self.reporter.event(Event::Reading { addr: &a });
                     match self.retry(&a, || ds.read(&config)).await {
                         Ok(v) => {
-                            inst.values.insert(k, mark_schema_sensitive(v, schema));
+                            let v = mark_schema_sensitive(v, schema);
+                            self.postconditions_hold(mi, m, rc, &a, count, each, &v)
+                                .map_err(Fail::Fatal)?;
+                            inst.values.insert(k, v);
                         }
                         Err(e) if rc.check.is_some() => {
                             inst.values.insert(k, Value::Unknown);

@@ -47,6 +47,9 @@ mod imports;
 mod nodes;
 mod plan;
 mod refresh;
+mod rollback;
+
+pub use rollback::{RollbackReport, Undo};
 
 #[derive(Default)]
 struct Collected {
@@ -120,6 +123,8 @@ pub(super) struct Walk<'a> {
     reporter: &'a dyn Reporter,
     state: Mutex<State>,
     journal: Option<Journal>,
+    /// Apply: instances in the order their changes became durable (for rollback).
+    finished: Mutex<Vec<InstanceAddr>>,
     /// Resource nodes selected by -target; `true` when all their instances are selected.
     targeted: Option<HashMap<NodeIndex, bool>>,
     state_index: HashMap<(Vec<String>, ResourceKey), Vec<InstanceAddr>>,
@@ -188,6 +193,7 @@ impl<'a> Walk<'a> {
             // The state apply writes to; run_apply fills it. Plan reads `prior` only.
             state: Mutex::new(State::default()),
             journal: None,
+            finished: Mutex::new(Vec::new()),
             targeted: None,
             state_index,
             plan_deferred: plan
@@ -305,9 +311,11 @@ impl<'a> Walk<'a> {
             timestamp,
             relevant_attributes: Vec::new(),
             model_changes: Vec::new(),
+            guards: Vec::new(),
         };
         plan.relevant_attributes = super::relevance::relevant_attributes(&e.config, &plan);
         plan.model_changes = super::models::model_changes(&e.root_dir, &plan, prior);
+        plan.guards = crate::plan::guards::guards(&e.config, &plan);
         Ok((plan, out.diags))
     }
 
@@ -328,6 +336,7 @@ impl<'a> Walk<'a> {
                     diagnostics,
                     counts: ApplyCounts::default(),
                     interrupted: false,
+                    rollback: None,
                 }
             }
         };
@@ -353,6 +362,12 @@ impl<'a> Walk<'a> {
         *walk.state.locked() = state;
         walk.journal = Some(journal);
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
+        // Only a failure rolls back: an interrupt is the user's stop, and keeps what finished.
+        let rolled_back = if e.rollback && walk.failed.load(Ordering::SeqCst) && !report.stopped {
+            Some(walk.roll_back(&prior).await)
+        } else {
+            None
+        };
         walk.hand_over_values();
         let mut out = std::mem::take(&mut *walk.out.locked());
         let mut final_state = std::mem::take(&mut *walk.state.locked());
@@ -394,6 +409,7 @@ impl<'a> Walk<'a> {
             diagnostics: out.diags,
             counts: out.counts,
             interrupted: report.stopped,
+            rollback: rolled_back,
         }
     }
 

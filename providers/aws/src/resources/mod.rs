@@ -4,6 +4,7 @@ mod autoscaling;
 mod caller_identity;
 mod cloudwatch;
 mod ecr;
+pub(crate) mod ecr_auth;
 mod iam_account;
 mod iam_data;
 mod iam_grants;
@@ -78,6 +79,11 @@ const DATA_SOURCES: &[(&str, fn() -> Schema, MakeData)] = &[
         "aws_iam_policy",
         iam_data::PolicyData::schema,
         make_data::<iam_data::PolicyData>,
+    ),
+    (
+        "aws_ecr_authorization_token",
+        ecr_auth::AuthorizationTokenData::schema,
+        make_data::<ecr_auth::AuthorizationTokenData>,
     ),
     (
         "aws_service_principal",

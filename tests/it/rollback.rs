@@ -1,0 +1,326 @@
+//! `apply -rollback=auto`: a failed apply undoes what it finished (created objects deleted,
+//! updated ones restored), the state ends as it was and the next plan shows the same change
+//! again. The health gate is `data "http"` with a postcondition, read against `mlform
+//! serve` on loopback: healthy, asked for a model it does not have, overloaded, stopped.
+
+use std::time::Duration;
+
+use crate::serve::{models, slow_request, Server};
+use crate::support::{normalize, Workdir};
+
+const V1: &str = r#"
+resource "terraform_data" "endpoint" {
+  input = "model-v1"
+}
+
+resource "terraform_data" "scaling" {
+  input = { min = 1, max = 2 }
+}
+
+resource "local_file" "config" {
+  filename = "${path.module}/endpoint.json"
+  content  = jsonencode({ name = "scorer" })
+}
+"#;
+
+/// V1 changed: the endpoint and its scaling updated in place, a canary config and an alarm
+/// created, and a gate read after all of them.
+fn v2(gate: &str) -> String {
+    format!(
+        r#"
+resource "terraform_data" "endpoint" {{
+  input = "model-v2"
+}}
+
+resource "terraform_data" "scaling" {{
+  input = {{ min = 1, max = 4 }}
+}}
+
+resource "local_file" "config" {{
+  filename = "${{path.module}}/endpoint.json"
+  content  = jsonencode({{ name = "scorer" }})
+}}
+
+resource "local_file" "canary" {{
+  filename = "${{path.module}}/canary.json"
+  content  = jsonencode({{ model = terraform_data.endpoint.output, weight = 10 }})
+}}
+
+resource "terraform_data" "alarm" {{
+  input = "p99 over 250 ms"
+}}
+
+{gate}
+"#
+    )
+}
+
+fn gate(url: &str, extra: &str) -> String {
+    format!(
+        r#"data "http" "health" {{
+  url = "{url}"
+{extra}
+  depends_on = [terraform_data.endpoint, terraform_data.scaling, local_file.canary, terraform_data.alarm]
+
+  lifecycle {{
+    postcondition {{
+      condition     = self.status_code == 200
+      error_message = "The endpoint is not healthy: HTTP ${{self.status_code}}."
+    }}
+  }}
+}}"#
+    )
+}
+
+/// Applies V1, then swaps in `config` and returns the plan text it shows.
+fn applied_v1_then(config: &str) -> (Workdir, String) {
+    let w = Workdir::new();
+    w.write("main.tf", V1);
+    w.ok(&["apply", "-auto-approve", "-no-color"]);
+    w.write("main.tf", config);
+    let plan = w.run(&["plan", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    let summary = plan
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Plan:"))
+        .unwrap_or_default()
+        .to_string();
+    (w, summary)
+}
+
+fn v1_addresses() -> Vec<&'static str> {
+    vec![
+        "local_file.config",
+        "terraform_data.endpoint",
+        "terraform_data.scaling",
+    ]
+}
+
+/// The objects V1 manages hold V1's values; nothing V2 added is on disk.
+fn assert_state_is_v1(w: &Workdir) {
+    let state = w.state();
+    let endpoint = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "endpoint")
+        .unwrap();
+    assert_eq!(endpoint["instances"][0]["attributes"]["output"], "model-v1");
+    assert!(!w.path().join("canary.json").exists());
+    assert!(w.path().join("endpoint.json").exists());
+}
+
+/// Rolled back: the state is V1's and the next plan shows the same change again.
+fn assert_back_at_v1(w: &Workdir, summary: &str) {
+    assert_eq!(w.addresses(), v1_addresses());
+    assert_state_is_v1(w);
+    let again = w.run(&["plan", "-no-color"]);
+    assert!(
+        again.stdout.lines().any(|l| l == summary),
+        "the next plan shows the same change again ({summary}):\n{}",
+        again.stdout
+    );
+}
+
+/// The rollback phase and the error, without what varies between runs (ids, timings, the
+/// server's port). The apply phase before it runs steps in parallel, in no fixed order.
+fn stable(text: &str, addr: &str) -> String {
+    let after = regex::Regex::new(r"after \d+s").unwrap();
+    let id = regex::Regex::new(r"\[id=[0-9a-f]{40}\]").unwrap();
+    let from = text.find("The apply failed; rolling back").unwrap_or(0);
+    let text = after.replace_all(&text[from..], "after Ns");
+    let text = id.replace_all(&text, "[id=<sha1>]");
+    // Independent steps finished in either order, so their undo steps run in either order
+    // too: the step lines are sorted here, and the order that matters is asserted apart.
+    let mut lines: Vec<&str> = text.lines().collect();
+    let steps_end = lines
+        .iter()
+        .position(|l| l.is_empty())
+        .unwrap_or(lines.len());
+    lines[1..steps_end].sort();
+    normalize(&lines.join("\n").replace(addr, "127.0.0.1:PORT"))
+}
+
+#[test]
+fn a_failing_gate_rolls_the_apply_back_and_the_next_plan_shows_it_again() {
+    let server = Server::start(&["--model", models().join("mlp.onnx").to_str().unwrap()]);
+    let url = format!("http://{}/v2/models/absent/ready", server.addr);
+    let (w, summary) = applied_v1_then(&v2(&gate(&url, "")));
+    assert_eq!(summary, "Plan: 2 to add, 2 to change, 0 to destroy.");
+    let apply = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
+    assert_eq!(apply.code, 1, "{}{}", apply.stdout, apply.stderr);
+    let text = format!("{}{}", apply.stdout, apply.stderr);
+    for needed in [
+        "The apply failed; rolling back the 4 change(s) it finished, the last first:",
+        "Rollback complete! Resources: 2 deleted, 2 restored, 0 reinstated.",
+        "Error: Resource postcondition failed",
+        "The endpoint is not healthy: HTTP 404.",
+    ] {
+        assert!(text.contains(needed), "{needed}:\n{text}");
+    }
+    let rollback = &text[text.find("rolling back").unwrap_or(0)..];
+    let at = |line: &str| {
+        rollback
+            .find(line)
+            .unwrap_or_else(|| panic!("{line} missing:\n{text}"))
+    };
+    assert!(
+        at("local_file.canary: Destroying") < at("terraform_data.endpoint: Modifying"),
+        "what depends on the endpoint is undone before the endpoint:\n{text}"
+    );
+    assert_back_at_v1(&w, &summary);
+    insta::assert_snapshot!("rollback_after_gate", stable(&text, &server.addr));
+
+    // The same change with the gate pointed at a healthy route passes and stays.
+    let healthy = format!("http://{}/v2/health/ready", server.addr);
+    w.write("main.tf", &v2(&gate(&healthy, "")));
+    let apply = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert!(w.path().join("canary.json").exists());
+}
+
+#[test]
+fn a_stopped_or_overloaded_endpoint_fails_the_gate() {
+    // Stopped: nothing listens, the read itself fails after its retries.
+    let stopped = {
+        let s = Server::start(&["--model", models().join("mlp.onnx").to_str().unwrap()]);
+        s.addr.clone()
+    };
+    let url = format!("http://{stopped}/v2/health/ready");
+    let retry =
+        "  retry {\n    attempts     = 2\n    min_delay_ms = 10\n    max_delay_ms = 20\n  }";
+    let (w, summary) = applied_v1_then(&v2(&gate(&url, retry)));
+    let apply = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(apply.code, 1);
+    let text = format!("{}{}", apply.stdout, apply.stderr);
+    assert!(
+        text.contains("Error making request (after 2 retries)"),
+        "{text}"
+    );
+    // Without -rollback the apply keeps what it finished, as Terraform does.
+    assert!(!text.contains("rolling back"), "{text}");
+    assert!(w.path().join("canary.json").exists());
+    w.write("main.tf", V1);
+    w.ok(&["apply", "-auto-approve"]);
+
+    // Overloaded: one slow request at a time, none queued; the gate's inference is shed (429).
+    let server = Server::start(&[
+        "--model",
+        models().join("slow.onnx").to_str().unwrap(),
+        "--workers",
+        "1",
+        "--max-queue",
+        "1",
+        "--max-batch-size",
+        "1",
+    ]);
+    let busy = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let load: Vec<_> = (0..4)
+        .map(|_| {
+            let addr = server.addr.clone();
+            let busy = busy.clone();
+            std::thread::spawn(move || {
+                while busy.load(std::sync::atomic::Ordering::SeqCst) {
+                    let _ = crate::serve::raw_post(&addr, "/v2/models/slow/infer", &slow_request());
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let infer = format!("http://{}/v2/models/slow/infer", server.addr);
+    let body = format!(
+        "  method       = \"POST\"\n  request_body = {:?}",
+        slow_request()
+    );
+    w.write("main.tf", &v2(&gate(&infer, &body)));
+    let apply = w.run_env(
+        &["apply", "-auto-approve", "-no-color"],
+        &[("MLFORM_ROLLBACK", "auto")],
+    );
+    busy.store(false, std::sync::atomic::Ordering::SeqCst);
+    for t in load {
+        let _ = t.join();
+    }
+    assert_eq!(apply.code, 1, "{}{}", apply.stdout, apply.stderr);
+    let text = format!("{}{}", apply.stdout, apply.stderr);
+    assert!(
+        text.contains("The endpoint is not healthy: HTTP 429."),
+        "{text}"
+    );
+    assert!(text.contains("Rollback complete!"), "{text}");
+    assert_back_at_v1(&w, &summary);
+}
+
+#[test]
+fn an_unknown_rollback_mode_is_refused() {
+    let w = Workdir::new();
+    w.write("main.tf", V1);
+    let run = w.run(&["apply", "-auto-approve", "-rollback=yes"]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!("rollback_mode_refused", run.stderr);
+    assert!(w.addresses().is_empty());
+}
+
+/// Killed while undoing: every undo step that finished is in the journal, the state loads,
+/// and the next apply of the old configuration completes the way back.
+#[test]
+fn sigkill_during_rollback_leaves_a_state_the_next_apply_completes() {
+    use std::io::BufRead;
+    let server = Server::start(&["--model", models().join("mlp.onnx").to_str().unwrap()]);
+    let url = format!("http://{}/v2/models/absent/ready", server.addr);
+    // Created first and undone last, slowly: the kill lands after every other undo step.
+    let slow_to_undo = r#"
+resource "time_sleep" "settle" {
+  destroy_duration = "3s"
+}
+"#;
+    let mut config = v2(&gate(&url, "")) + slow_to_undo;
+    for input in [
+        "\"model-v2\"",
+        "{ min = 1, max = 4 }",
+        "\"p99 over 250 ms\"",
+    ] {
+        config = config.replace(
+            &format!("  input = {input}\n}}"),
+            &format!("  input      = {input}\n  depends_on = [time_sleep.settle]\n}}"),
+        );
+    }
+    assert!(config.contains("depends_on = [time_sleep.settle]"));
+    let (w, _) = applied_v1_then(&config);
+    let mut child = std::process::Command::new(crate::support::bin())
+        .args(["apply", "-auto-approve", "-no-color", "-rollback=auto"])
+        .current_dir(w.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.starts_with("time_sleep.settle: Destroying") {
+            child.kill().unwrap();
+            break;
+        }
+    }
+    let _ = child.wait();
+    assert!(
+        seen.iter().any(|l| l.contains("rolling back")),
+        "killed before the rollback began:\n{}",
+        seen.join("\n")
+    );
+    // The state loads, with every undo step that finished before the kill.
+    let mut expected = v1_addresses();
+    expected.push("time_sleep.settle");
+    assert_eq!(w.addresses(), expected);
+    assert_state_is_v1(&w);
+    w.write("main.tf", V1);
+    let back = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(back.code, 0, "{}{}", back.stdout, back.stderr);
+    assert_eq!(w.addresses(), v1_addresses());
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+}
