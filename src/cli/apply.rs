@@ -10,6 +10,7 @@ use clap::Args;
 use super::{CliError, CliResult, Ctx, PlanFlags};
 use crate::plan::{Plan, PlanMode};
 use crate::render::human::{render_outputs, render_plan, Style};
+use crate::state::history::{RollbackRecord, RunRecord, RunResult};
 
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
@@ -42,6 +43,49 @@ fn confirm(destroy: bool) -> Result<bool, CliError> {
         .read_line(&mut line)
         .map_err(|e| CliError::Message(format!("reading confirmation: {e}")))?;
     Ok(line.trim() == "yes")
+}
+
+/// The history record of this run.
+fn run_record(
+    plan: &Plan,
+    counts: &crate::engine::ApplyCounts,
+    diagnostics: &[crate::diag::Diagnostic],
+    interrupted: bool,
+    rollback: Option<&crate::engine::RollbackReport>,
+    serial: u64,
+) -> RunRecord {
+    let failed = diagnostics.iter().any(|d| d.is_error());
+    let result = match (interrupted, failed, rollback) {
+        (true, _, _) => RunResult::Interrupted,
+        (false, true, Some(r)) if r.complete() => RunResult::RolledBack,
+        (false, true, Some(_)) => RunResult::RollbackIncomplete,
+        (false, true, None) => RunResult::Failed,
+        (false, false, _) => RunResult::Applied,
+    };
+    let rollback = rollback.map(|r| {
+        let count = |kind| r.undone.iter().filter(|(_, u)| *u == kind).count();
+        RollbackRecord {
+            deleted: count(crate::engine::Undo::Deleted),
+            restored: count(crate::engine::Undo::Restored),
+            reinstated: count(crate::engine::Undo::Reinstated),
+            left: r.left.iter().map(|(a, _)| a.clone()).collect(),
+        }
+    });
+    RunRecord {
+        serial,
+        time: crate::eval::time::now_rfc3339(),
+        operation: if plan.mode == PlanMode::Destroy {
+            "destroy"
+        } else {
+            "apply"
+        }
+        .into(),
+        result,
+        added: counts.added,
+        changed: counts.changed,
+        destroyed: counts.destroyed,
+        rollback,
+    }
 }
 
 /// The rollback mode from -rollback or MLFORM_ROLLBACK.
@@ -158,6 +202,17 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         .await;
     let mut final_state = result.state;
     final_state.serial += 1;
+    crate::state::history::push(
+        &mut final_state.history,
+        run_record(
+            &plan,
+            &result.counts,
+            &result.diagnostics,
+            result.interrupted,
+            result.rollback.as_ref(),
+            final_state.serial,
+        ),
+    );
     backend.write_snapshot(&final_state).await?;
     if let Some(lock) = lock {
         lock.release().await?;

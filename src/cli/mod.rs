@@ -8,6 +8,7 @@ mod check;
 mod fetch;
 mod generate;
 mod get;
+mod history;
 mod image;
 mod misc;
 mod plan;
@@ -95,6 +96,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Show output values from the state.
     Output(show::OutputArgs),
+    /// List the applies and destroys recorded in the state, with their results and rollbacks.
+    History(history::HistoryArgs),
     /// Advanced state management.
     #[command(subcommand)]
     State(state::StateCommand),
@@ -445,6 +448,7 @@ pub fn run(args: Vec<String>) -> i32 {
             Command::Show(a) => show::show(&ctx, a).await,
             Command::Check(a) => check::check(&ctx, a).await,
             Command::Output(a) => show::output(&ctx, a).await,
+            Command::History(a) => history::history(&ctx, a).await,
             Command::State(c) => state::run(&ctx, c).await,
             Command::Workspace(c) => workspace::run(&ctx, c).await,
             Command::Test(a) => test::test(&ctx, a).await,

@@ -438,12 +438,28 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
         }
     }
 
+    // An alarm a blue/green deployment rolls back on acts by itself.
+    let rollback_alarms: Vec<String> = of("aws_sagemaker_endpoint")
+        .flat_map(|e| {
+            after(e, "deployment_config")
+                .get_attr("auto_rollback_configuration")
+                .get_attr("alarms")
+                .as_list()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|a| a.get_attr("alarm_name").as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     for alarm in of("aws_cloudwatch_metric_alarm").chain(of("aws_cloudwatch_composite_alarm")) {
         let silent = after(alarm, "actions_enabled").as_bool() == Some(false)
             || after(alarm, "alarm_actions")
                 .as_list()
                 .is_none_or(|a| a.is_empty());
-        if silent && !after(alarm, "alarm_actions").is_unknown() {
+        let rolls_back = after(alarm, "alarm_name")
+            .as_str()
+            .is_some_and(|n| rollback_alarms.iter().any(|r| r == n));
+        if silent && !rolls_back && !after(alarm, "alarm_actions").is_unknown() {
             let label = after(alarm, "alarm_name")
                 .as_str()
                 .map(str::to_string)

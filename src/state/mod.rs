@@ -5,6 +5,7 @@
 mod attributes;
 pub mod backend;
 pub mod encryption;
+pub mod history;
 mod journal;
 pub mod local;
 mod marked;
@@ -54,6 +55,8 @@ pub struct State {
     /// Objects replaced with create_before_destroy whose old copy is not yet destroyed.
     pub deposed: BTreeMap<InstanceAddr, InstanceState>,
     pub outputs: BTreeMap<String, OutputState>,
+    /// The applies and destroys of this state, newest last.
+    pub history: Vec<history::RunRecord>,
 }
 
 impl State {
@@ -128,6 +131,8 @@ struct StateFile {
     outputs: BTreeMap<String, OutputFile>,
     #[serde(default)]
     resources: Vec<ResourceFile>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    history: Vec<history::RunRecord>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -297,6 +302,7 @@ pub(crate) fn encode(state: &State) -> Vec<u8> {
                 },
             )
             .collect(),
+        history: state.history.clone(),
     };
     let mut out = serde_json::to_vec_pretty(&file).expect("state serializes");
     out.push(b'\n');
@@ -329,6 +335,7 @@ pub(crate) fn decode(bytes: &[u8], path: &str) -> Result<State, StateError> {
     let mut state = State {
         lineage: file.lineage,
         serial: file.serial,
+        history: file.history,
         ..State::default()
     };
     for (name, o) in file.outputs {

@@ -178,6 +178,27 @@ fn a_failing_gate_rolls_the_apply_back_and_the_next_plan_shows_it_again() {
     let apply = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
     assert!(w.path().join("canary.json").exists());
+
+    // The history lists the three applies, the rollback with what it undid.
+    let history = w.ok(&["history", "-json"]);
+    let h: serde_json::Value = serde_json::from_str(&history.stdout).unwrap();
+    let results: Vec<&str> = h["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["applied", "rolled_back", "applied"]);
+    assert_eq!(
+        h["runs"][1]["rollback"],
+        serde_json::json!({"deleted": 2, "restored": 2, "reinstated": 0})
+    );
+    let table = w.ok(&["history"]);
+    let when = regex::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").unwrap();
+    insta::assert_snapshot!(
+        "history_after_rollback",
+        when.replace_all(&table.stdout, "<ended>             ")
+    );
 }
 
 #[test]
