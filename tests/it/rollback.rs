@@ -345,3 +345,122 @@ resource "time_sleep" "settle" {
     let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
 }
+
+/// A create_before_destroy replacement whose old object still exists when a dependent fails:
+/// the new object is deleted and the old one is current again, with its id, and what
+/// follows it points at it again. When the old object is already gone, the replacement and
+/// what depends on it are left, and the rollback says so.
+#[test]
+fn create_before_destroy_replacements_get_their_old_object_back_while_it_exists() {
+    let config = |version: &str, tail: &str| {
+        format!(
+            r#"
+resource "terraform_data" "model" {{
+  triggers_replace = "{version}"
+  lifecycle {{
+    create_before_destroy = true
+  }}
+}}
+
+resource "terraform_data" "endpoint" {{
+  input = terraform_data.model.id
+}}
+{tail}"#
+        )
+    };
+    // Writing under /proc fails, after the endpoint was switched to the new model and
+    // before the old model is destroyed (that waits for every dependent).
+    let failing_dependent = r#"
+resource "local_file" "routing" {
+  filename = "/proc/mlform-no-such-dir/routing.json"
+  content  = "${terraform_data.endpoint.output} ${terraform_data.model.id}"
+}
+"#;
+    let w = Workdir::new();
+    w.write("main.tf", &config("v1", ""));
+    w.ok(&["apply", "-auto-approve", "-no-color"]);
+    let id_of = |w: &Workdir, name: &str| -> String {
+        w.state()["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .map(|r| {
+                r["instances"][0]["attributes"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .unwrap()
+    };
+    let old_model = id_of(&w, "model");
+    w.write("main.tf", &config("v2", failing_dependent));
+    let apply = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
+    assert_eq!(apply.code, 1, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains("Rollback complete! Resources: 0 deleted, 1 restored, 1 reinstated."),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(id_of(&w, "model"), old_model);
+    let endpoint = w.state()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "endpoint")
+        .unwrap()["instances"][0]["attributes"]["output"]
+        .clone();
+    assert_eq!(
+        endpoint,
+        old_model.as_str(),
+        "the endpoint points at the old model"
+    );
+    assert!(w.state()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["instances"][0].get("deposed").is_none()));
+
+    // A gate read after the old model was destroyed: nothing to go back to.
+    let server = Server::start(&["--model", models().join("mlp.onnx").to_str().unwrap()]);
+    let gate = format!(
+        r#"
+data "http" "health" {{
+  url        = "http://{}/v2/models/absent/ready"
+  depends_on = [terraform_data.endpoint]
+  lifecycle {{
+    postcondition {{
+      condition     = self.status_code == 200
+      error_message = "HTTP ${{self.status_code}}"
+    }}
+  }}
+}}
+"#,
+        server.addr
+    );
+    w.write("main.tf", &config("v3", &gate));
+    let apply = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
+    assert_eq!(apply.code, 1, "{}{}", apply.stdout, apply.stderr);
+    let report = apply
+        .stdout
+        .split("Rollback incomplete!")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", apply.stdout));
+    assert!(
+        report.contains("terraform_data.model: replaced by this apply"),
+        "{report}"
+    );
+    assert!(
+        report.contains("terraform_data.endpoint: depends on terraform_data.model"),
+        "{report}"
+    );
+    assert_ne!(id_of(&w, "model"), old_model);
+    let history = w.ok(&["history", "-json"]);
+    assert!(
+        history.stdout.contains("\"rollback_incomplete\""),
+        "{}",
+        history.stdout
+    );
+}

@@ -36,7 +36,7 @@ impl RollbackReport {
     }
 }
 
-/// `id` when it is the same in both values (the same remote object), for messages.
+/// Whether two values are the same remote object: the same `id` (or no `id` to tell).
 fn same_object(a: &Value, b: &Value) -> bool {
     match (a.get_attr("id").as_str(), b.get_attr("id").as_str()) {
         (Some(x), Some(y)) => x == y,
@@ -45,22 +45,54 @@ fn same_object(a: &Value, b: &Value) -> bool {
 }
 
 impl<'a> Walk<'a> {
-    /// Undoes what this apply finished, back to `before`.
+    /// Undoes what this apply finished, back to `before` (the state the apply started from;
+    /// objects updated in place go back to the refreshed values their change was planned on).
     pub(super) async fn roll_back(&self, before: &State) -> RollbackReport {
-        let mut order: Vec<InstanceAddr> = Vec::new();
-        for addr in self.finished.locked().iter().rev() {
-            if !order.contains(addr) {
-                order.push(addr.clone());
-            }
-        }
+        let plan = self.plan.expect("apply has a plan");
+        // Records that only brought a refreshed value into state are not changes.
+        let changed = |addr: &InstanceAddr| {
+            self.planned_change(plan, addr)
+                .is_some_and(|c| !matches!(c.action, Action::NoOp | Action::Read))
+        };
+        let finished = self.finished.locked().clone();
+        let mut seen = HashSet::new();
+        let order: Vec<InstanceAddr> = finished
+            .into_iter()
+            .rev()
+            .filter(|a| changed(a) && seen.insert(a.clone()))
+            .collect();
         let mut report = RollbackReport::default();
         if order.is_empty() {
             return report;
         }
+        // Changes that cannot be undone, known before anything runs: an object this apply
+        // destroyed, or replaced with its old object gone. Their dependents stay as they
+        // are too: putting them back would point them at an object that no longer exists.
+        let stuck: HashSet<String> = {
+            let state = self.state.locked();
+            order
+                .iter()
+                .filter(|a| {
+                    let was = before.instances.get(*a);
+                    let now = state.instances.get(*a);
+                    match (was, now) {
+                        (Some(_), None) => true,
+                        (Some(w), Some(n)) => {
+                            !state.deposed.contains_key(*a) && !same_object(&w.value, &n.value)
+                        }
+                        _ => false,
+                    }
+                })
+                .map(|a| a.config_addr())
+                .collect()
+        };
         self.reporter.event(Event::RollingBack {
             changes: order.len(),
         });
         for addr in order {
+            let Some(change) = self.planned_change(plan, &addr) else {
+                continue;
+            };
             let a = addr.to_string();
             let (now, deposed) = {
                 let state = self.state.locked();
@@ -70,6 +102,18 @@ impl<'a> Walk<'a> {
                 )
             };
             let was = before.instances.get(&addr);
+            if let Some(dep) = now
+                .as_ref()
+                .and_then(|n| n.dependencies.iter().find(|d| stuck.contains(*d)))
+            {
+                if !stuck.contains(&addr.config_addr()) {
+                    report.left.push((
+                        a,
+                        format!("depends on {dep}, whose change could not be undone, so it keeps the new values"),
+                    ));
+                    continue;
+                }
+            }
             let step = match (was, now) {
                 (None, None) => continue,
                 (Some(_), None) => {
@@ -89,10 +133,17 @@ impl<'a> Walk<'a> {
                             .reinstate(&addr, &now, &old)
                             .await
                             .map(|()| Undo::Reinstated),
-                        None if same_object(&was.value, &now.value) => self
-                            .restore(&addr, was, &now)
-                            .await
-                            .map(|()| Undo::Restored),
+                        None if same_object(&was.value, &now.value) => {
+                            // Back to what the object was when planned (refreshed), not to
+                            // an older state value.
+                            let before = InstanceState {
+                                value: change.before.clone().unwrap_or_else(|| was.value.clone()),
+                                ..was.clone()
+                            };
+                            self.restore(&addr, &before, &now)
+                                .await
+                                .map(|()| Undo::Restored)
+                        }
                         None => {
                             report.left.push((a, "replaced by this apply; the object it replaced was destroyed, so the new one is kept".into()));
                             continue;
