@@ -4,6 +4,7 @@
 mod aws;
 mod aws_identity;
 mod aws_ml;
+mod aws_monitoring;
 mod aws_services;
 mod backends;
 mod crash;
