@@ -1,7 +1,9 @@
 //! Prometheus metrics of the model server (`GET /metrics`): requests by route and status,
-//! request latency, queue depth, batch size, inference time.
+//! request latency, queue depth, batch size, inference time, and the leading indicators that
+//! rise before latency does: queue utilisation, requests in flight, shed and timed-out
+//! requests, batch fill.
 
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -35,6 +37,11 @@ pub struct Metrics {
     batch_size: Family<ModelLabel, Histogram>,
     inference: Family<ModelLabel, Histogram>,
     queue_wait: Family<ModelLabel, Histogram>,
+    utilization: Family<ModelLabel, Gauge<f64, AtomicU64>>,
+    in_flight: Family<ModelLabel, Gauge<i64, AtomicI64>>,
+    shed: Family<ModelLabel, Counter>,
+    timed_out: Family<ModelLabel, Counter>,
+    batch_fill: Family<ModelLabel, Histogram>,
 }
 
 impl Default for Metrics {
@@ -90,6 +97,38 @@ impl Metrics {
             "Longest wait of a request in a batch before it ran, by model",
             queue_wait.clone(),
         );
+        let utilization = Family::<ModelLabel, Gauge<f64, AtomicU64>>::default();
+        let in_flight = Family::<ModelLabel, Gauge<i64, AtomicI64>>::default();
+        let shed = Family::<ModelLabel, Counter>::default();
+        let timed_out = Family::<ModelLabel, Counter>::default();
+        let batch_fill = Family::<ModelLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new([0.125, 0.25, 0.5, 0.75, 1.0].into_iter())
+        });
+        registry.register(
+            "queue_utilization_ratio",
+            "Waiting requests over the queue's capacity (--max-queue), by model; 1 means the next request is shed",
+            utilization.clone(),
+        );
+        registry.register(
+            "in_flight_requests",
+            "Requests admitted and not yet answered (queued or running), by model",
+            in_flight.clone(),
+        );
+        registry.register(
+            "shed_requests",
+            "Requests refused because the model's queue was full (HTTP 429, gRPC RESOURCE_EXHAUSTED), by model",
+            shed.clone(),
+        );
+        registry.register(
+            "timed_out_requests",
+            "Requests that waited past the request timeout (HTTP 503), by model",
+            timed_out.clone(),
+        );
+        registry.register(
+            "batch_fill_ratio",
+            "Rows per inference run over the largest batch (--max-batch-size), by model",
+            batch_fill.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -98,6 +137,11 @@ impl Metrics {
             batch_size,
             inference,
             queue_wait,
+            utilization,
+            in_flight,
+            shed,
+            timed_out,
+            batch_fill,
         }
     }
 
@@ -115,19 +159,57 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    pub fn queue_depth(&self, model: &str, depth: i64) {
-        self.queue
+    pub fn queue_depth(&self, model: &str, depth: i64, capacity: usize) {
+        let label = ModelLabel {
+            model: model.to_string(),
+        };
+        let depth = depth.max(0);
+        self.queue.get_or_create(&label).set(depth);
+        self.utilization
+            .get_or_create(&label)
+            .set(depth as f64 / capacity.max(1) as f64);
+    }
+
+    /// A request admitted (`+1`) or answered (`-1`).
+    pub fn in_flight(&self, model: &str, delta: i64) {
+        self.in_flight
             .get_or_create(&ModelLabel {
                 model: model.to_string(),
             })
-            .set(depth.max(0));
+            .inc_by(delta);
     }
 
-    pub fn batch(&self, model: &str, rows: usize, inference: Duration, waited: Duration) {
+    pub fn shed(&self, model: &str) {
+        self.shed
+            .get_or_create(&ModelLabel {
+                model: model.to_string(),
+            })
+            .inc();
+    }
+
+    pub fn timed_out(&self, model: &str) {
+        self.timed_out
+            .get_or_create(&ModelLabel {
+                model: model.to_string(),
+            })
+            .inc();
+    }
+
+    pub fn batch(
+        &self,
+        model: &str,
+        rows: usize,
+        max_rows: usize,
+        inference: Duration,
+        waited: Duration,
+    ) {
         let label = ModelLabel {
             model: model.to_string(),
         };
         self.batch_size.get_or_create(&label).observe(rows as f64);
+        self.batch_fill
+            .get_or_create(&label)
+            .observe((rows as f64 / max_rows.max(1) as f64).min(1.0));
         self.inference
             .get_or_create(&label)
             .observe(inference.as_secs_f64());

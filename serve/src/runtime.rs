@@ -248,6 +248,7 @@ impl Model {
             average_ns: AtomicU64::new(u64::MAX),
             max_rows: options.max_batch_size.max(1),
             max_delay: options.max_batch_delay,
+            capacity: options.max_queue.max(1),
             depth: depth.clone(),
             metrics: metrics.clone(),
             name: name.to_string(),
@@ -276,6 +277,21 @@ impl Model {
         inputs: Vec<Tensor>,
         timeout: Duration,
     ) -> Result<Vec<Tensor>, ServeError> {
+        let _in_flight = InFlight::enter(&self.metrics, &self.name);
+        let result = self.infer_queued(inputs, timeout).await;
+        match &result {
+            Err(ServeError::Overloaded { .. }) => self.metrics.shed(&self.name),
+            Err(ServeError::Timeout(_)) => self.metrics.timed_out(&self.name),
+            _ => {}
+        }
+        result
+    }
+
+    async fn infer_queued(
+        &self,
+        inputs: Vec<Tensor>,
+        timeout: Duration,
+    ) -> Result<Vec<Tensor>, ServeError> {
         let rows = inputs
             .first()
             .and_then(|t| t.shape.first())
@@ -300,7 +316,7 @@ impl Model {
         {
             Ok(()) => {
                 let d = self.depth.fetch_add(1, Ordering::SeqCst) + 1;
-                self.metrics.queue_depth(&self.name, d);
+                self.metrics.queue_depth(&self.name, d, self.capacity);
             }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 return Err(ServeError::Overloaded {
@@ -335,11 +351,11 @@ impl Model {
             Ok(s) => s,
             Err(_) => {
                 let waiting = self.depth.fetch_add(1, Ordering::SeqCst) + 1;
-                self.metrics.queue_depth(&self.name, waiting);
+                self.metrics.queue_depth(&self.name, waiting, self.capacity);
                 let slot =
                     tokio::time::timeout(timeout, direct.slots.clone().acquire_owned()).await;
                 let waiting = self.depth.fetch_sub(1, Ordering::SeqCst) - 1;
-                self.metrics.queue_depth(&self.name, waiting);
+                self.metrics.queue_depth(&self.name, waiting, self.capacity);
                 match slot {
                     Ok(Ok(s)) => s,
                     Ok(Err(_)) => return Err(ServeError::ShuttingDown),
@@ -380,7 +396,7 @@ impl Model {
         let took = started.elapsed();
         record_run(&direct.average_ns, took);
         self.metrics
-            .batch(&self.name, rows, took, started - enqueued);
+            .batch(&self.name, rows, rows, took, started - enqueued);
         result.map_err(ServeError::Inference)
     }
 
@@ -427,6 +443,8 @@ struct Loops {
     average_ns: AtomicU64,
     max_rows: usize,
     max_delay: Duration,
+    /// The queue's capacity (--max-queue).
+    capacity: usize,
     depth: Arc<AtomicI64>,
     metrics: Arc<Metrics>,
     name: String,
@@ -447,7 +465,7 @@ async fn batch_loop(shared: Arc<Loops>, session: Session) {
             let mut rx = shared.rx.lock().await;
             let taken = || {
                 let d = shared.depth.fetch_sub(1, Ordering::SeqCst) - 1;
-                shared.metrics.queue_depth(&shared.name, d);
+                shared.metrics.queue_depth(&shared.name, d, shared.capacity);
             };
             let first = match held.take() {
                 Some(j) => j,
@@ -496,12 +514,20 @@ async fn batch_loop(shared: Arc<Loops>, session: Session) {
                 &shared.outputs,
                 &shared.metrics,
                 &shared.name,
+                shared.max_rows,
             );
         } else {
             let mut s = session.take().expect("session");
             let sh = shared.clone();
             match tokio::task::spawn_blocking(move || {
-                run_and_reply(&mut s, batch, &sh.outputs, &sh.metrics, &sh.name);
+                run_and_reply(
+                    &mut s,
+                    batch,
+                    &sh.outputs,
+                    &sh.metrics,
+                    &sh.name,
+                    sh.max_rows,
+                );
                 s
             })
             .await
@@ -515,6 +541,25 @@ async fn batch_loop(shared: Arc<Loops>, session: Session) {
         }
         record_run(&shared.average_ns, started.elapsed());
         shared.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts a request in flight until it is answered or its caller goes away.
+struct InFlight<'a> {
+    metrics: &'a Metrics,
+    model: &'a str,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(metrics: &'a Metrics, model: &'a str) -> InFlight<'a> {
+        metrics.in_flight(model, 1);
+        InFlight { metrics, model }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.metrics.in_flight(self.model, -1);
     }
 }
 
@@ -605,6 +650,7 @@ fn run_and_reply(
     outputs: &[IoSpec],
     metrics: &Metrics,
     name: &str,
+    max_rows: usize,
 ) {
     let jobs: Vec<Job> = batch
         .jobs
@@ -622,7 +668,7 @@ fn run_and_reply(
         .map(|j| started - j.enqueued)
         .max()
         .unwrap_or_default();
-    metrics.batch(name, rows, started.elapsed(), waited);
+    metrics.batch(name, rows, max_rows, started.elapsed(), waited);
     match result {
         Ok(merged) if jobs.len() == 1 => {
             let job = jobs.into_iter().next().expect("one job");

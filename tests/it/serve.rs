@@ -389,6 +389,27 @@ fn overload_answers_429_and_the_server_stays_healthy() {
         metrics.contains("route=\"/v2/models/{name}/infer\",status=\"429\""),
         "{metrics}"
     );
+    // The leading indicators: every 429 counted as shed, nothing left in flight, the
+    // queue's utilisation and batch fill exposed.
+    let shed_429 = statuses.iter().filter(|s| **s == 429).count();
+    assert!(
+        metrics.contains(&format!(
+            "mlform_serve_shed_requests_total{{model=\"slow\"}} {shed_429}"
+        )),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("mlform_serve_in_flight_requests{model=\"slow\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("mlform_serve_queue_utilization_ratio{model=\"slow\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("mlform_serve_batch_fill_ratio_count{model=\"slow\"}"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -431,6 +452,14 @@ fn a_request_waiting_past_its_timeout_gets_503() {
         timed_out[0].2
     );
     assert_eq!(s.get("/v2/health/live").0, 200);
+    let (_, _, metrics) = s.get("/metrics");
+    assert!(
+        metrics.contains(&format!(
+            "mlform_serve_timed_out_requests_total{{model=\"slow\"}} {}",
+            timed_out.len()
+        )),
+        "{metrics}"
+    );
 }
 
 #[test]
