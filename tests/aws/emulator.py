@@ -47,6 +47,10 @@ mlform sends.
   (`BucketOwner` until set to `Requester`) and answers <RequestPaymentConfiguration> with
   <Payer>; moto 5.2.5 does not implement it (GET lists the bucket's objects instead). A
   missing bucket is 404 NoSuchBucket.
+- CloudWatch PutCompositeAlarm: AWS creates or replaces a composite alarm (AlarmRule over
+  other alarms, its actions and tags) and DescribeAlarms answers it under CompositeAlarms;
+  moto 5.2.5 stores composite alarms through PutMetricAlarm (which reads AlarmRule) and
+  answers them so, but does not route PutCompositeAlarm. The shim routes it there.
 
 Usage: python emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
@@ -366,6 +370,10 @@ def _encode_error(out, code, message):
     text("message")
     text(message)
 
+
+from moto.cloudwatch.responses import CloudWatchResponse  # noqa: E402
+
+CloudWatchResponse.put_composite_alarm = CloudWatchResponse.put_metric_alarm
 
 from moto.kms.responses import KmsResponse  # noqa: E402
 

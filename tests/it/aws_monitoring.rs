@@ -150,3 +150,78 @@ data "http" "ready" {{
         .to_string();
     insta::assert_snapshot!("endpoint_rollout_guarded_markdown", line);
 }
+
+/// One page for an endpoint in trouble: a composite alarm over the latency and error alarms,
+/// sending to SNS; applied, re-planned clean, its rule changed in place, imported, destroyed.
+#[test]
+fn composite_alarm_applies_updates_imports_and_destroys() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |rule: &str| {
+        format!(
+            r#"{provider}
+resource "aws_sns_topic" "oncall" {{
+  name = "scorer-oncall"
+}}
+{alarm}
+resource "aws_cloudwatch_metric_alarm" "errors" {{
+  alarm_name          = "scorer-5xx"
+  namespace           = "AWS/SageMaker"
+  metric_name         = "Invocation5XXErrors"
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  dimensions          = {{ EndpointName = "scorer", VariantName = "AllTraffic" }}
+}}
+
+resource "aws_cloudwatch_composite_alarm" "scorer" {{
+  alarm_name        = "scorer-in-trouble"
+  alarm_description = "latency or errors on the scorer endpoint"
+  alarm_rule        = "{rule}"
+  alarm_actions     = [aws_sns_topic.oncall.arn]
+  tags              = {{ team = "ml" }}
+}}
+"#,
+            provider = moto.provider_block(""),
+            alarm = latency_alarm("scorer", ""),
+        )
+    };
+    let either = r#"ALARM(\"${aws_cloudwatch_metric_alarm.latency.alarm_name}\") OR ALARM(\"${aws_cloudwatch_metric_alarm.errors.alarm_name}\")"#;
+    let both = r#"ALARM(\"${aws_cloudwatch_metric_alarm.latency.alarm_name}\") AND ALARM(\"${aws_cloudwatch_metric_alarm.errors.alarm_name}\")"#;
+    w.write("main.tf", &config(either));
+    let apply = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    w.write("main.tf", &config(both));
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("# aws_cloudwatch_composite_alarm.scorer will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve", "-no-color"]);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    let shown = w.ok(&["state", "show", "aws_cloudwatch_composite_alarm.scorer"]);
+    assert!(shown.stdout.contains(" AND ALARM("), "{}", shown.stdout);
+
+    w.ok(&["state", "rm", "aws_cloudwatch_composite_alarm.scorer"]);
+    w.ok(&[
+        "import",
+        "aws_cloudwatch_composite_alarm.scorer",
+        "scorer-in-trouble",
+    ]);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    w.ok(&["destroy", "-auto-approve", "-no-color"]);
+    let alarms = crate::aws::rt()
+        .block_on(moto.cloudwatch().describe_alarms().send())
+        .unwrap();
+    assert!(alarms.composite_alarms().is_empty());
+    assert!(alarms.metric_alarms().is_empty());
+}

@@ -3,6 +3,7 @@
 mod autoscaling;
 mod caller_identity;
 mod cloudwatch;
+mod cloudwatch_composite;
 mod ecr;
 pub(crate) mod ecr_auth;
 mod iam_account;
@@ -94,6 +95,11 @@ const DATA_SOURCES: &[(&str, fn() -> Schema, MakeData)] = &[
 
 /// Every resource type: its name, schema and constructor, in one place.
 const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
+    (
+        "aws_cloudwatch_composite_alarm",
+        schema_of::<cloudwatch_composite::CompositeAlarm>,
+        make::<cloudwatch_composite::CompositeAlarm>,
+    ),
     ("aws_sns_topic", schema_of::<sns::Topic>, make::<sns::Topic>),
     (
         "aws_sns_topic_subscription",
