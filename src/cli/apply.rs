@@ -10,7 +10,7 @@ use clap::Args;
 use super::{CliError, CliResult, Ctx, PlanFlags};
 use crate::plan::{Plan, PlanMode};
 use crate::render::human::{render_outputs, render_plan, Style};
-use crate::state::history::{RollbackRecord, RunRecord, RunResult};
+use crate::state::history::{RunRecord, RunResult};
 
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
@@ -62,15 +62,6 @@ fn run_record(
         (false, true, None) => RunResult::Failed,
         (false, false, _) => RunResult::Applied,
     };
-    let rollback = rollback.map(|r| {
-        let count = |kind| r.undone.iter().filter(|(_, u)| *u == kind).count();
-        RollbackRecord {
-            deleted: count(crate::engine::Undo::Deleted),
-            restored: count(crate::engine::Undo::Restored),
-            reinstated: count(crate::engine::Undo::Reinstated),
-            left: r.left.iter().map(|(a, _)| a.clone()).collect(),
-        }
-    });
     RunRecord {
         serial,
         time: crate::eval::time::now_rfc3339(),
@@ -84,7 +75,7 @@ fn run_record(
         added: counts.added,
         changed: counts.changed,
         destroyed: counts.destroyed,
-        rollback,
+        rollback: rollback.map(|r| r.record()),
     }
 }
 

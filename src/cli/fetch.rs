@@ -50,7 +50,7 @@ impl Fetcher {
             .get(url.clone())
             .send()
             .await
-            .map_err(|e| format!("GET {url}: {}", error_chain(&e)))?;
+            .map_err(|e| format!("GET {url}: {}", mlform_provider::error_chain(&e)))?;
         let status = resp.status();
         if !status.is_success() {
             return Err(format!("GET {url}: the server answered {status}"));
@@ -66,7 +66,7 @@ impl Fetcher {
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| format!("GET {url}: {}", error_chain(&e)))?
+            .map_err(|e| format!("GET {url}: {}", mlform_provider::error_chain(&e)))?
         {
             if body.len() + chunk.len() > limit {
                 return Err(format!(
@@ -205,17 +205,6 @@ fn list(versions: &[Version]) -> String {
         .map(|v| v.to_string())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// An `X-Terraform-Get` value: a source address, or a URL relative to where it came from.

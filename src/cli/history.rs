@@ -23,10 +23,7 @@ fn rollback_text(r: &RunRecord) -> String {
     let Some(rb) = &r.rollback else {
         return String::new();
     };
-    let mut text = format!(
-        "{} deleted, {} restored, {} reinstated",
-        rb.deleted, rb.restored, rb.reinstated
-    );
+    let mut text = rb.totals();
     if !rb.left.is_empty() {
         text.push_str(&format!("; left: {}", rb.left.join(", ")));
     }

@@ -29,21 +29,25 @@ impl Guard {
     }
 }
 
-fn after<'a>(c: &'a ResourceChange, attr: &str) -> &'a Value {
-    c.after
-        .as_ref()
-        .map(|v| v.get_attr(attr))
-        .unwrap_or(&Value::Null)
+/// The alarms an endpoint's blue/green deployment rolls back on (its
+/// `deployment_config.auto_rollback_configuration.alarms` blocks).
+pub fn auto_rollback_alarms(endpoint: &ResourceChange) -> &[Value] {
+    endpoint
+        .after_attr("deployment_config")
+        .get_attr("auto_rollback_configuration")
+        .get_attr("alarms")
+        .as_list()
+        .unwrap_or_default()
 }
 
 /// Whether `alarm` watches the SageMaker endpoint `endpoint`: it names the endpoint in its
 /// `EndpointName` dimension, or refers to it.
 pub fn alarm_watches_endpoint(alarm: &ResourceChange, endpoint: &ResourceChange) -> bool {
-    let name = after(endpoint, "name").as_str();
-    after(alarm, "namespace").as_str() == Some("AWS/SageMaker")
+    let name = endpoint.after_attr("name").as_str();
+    alarm.after_attr("namespace").as_str() == Some("AWS/SageMaker")
         && (alarm.dependencies.contains(&endpoint.addr.config_addr())
             || matches!(
-                (after(alarm, "dimensions").get_attr("EndpointName").as_str(), name),
+                (alarm.after_attr("dimensions").get_attr("EndpointName").as_str(), name),
                 (Some(d), Some(n)) if d == n
             ))
 }
@@ -52,7 +56,7 @@ fn is_deployment(c: &ResourceChange) -> bool {
     match c.addr.resource.type_name.as_str() {
         "kubernetes_deployment" | "kubernetes_deployment_v1" => true,
         "kubernetes_manifest" => {
-            after(c, "manifest").get_attr("kind").as_str() == Some("Deployment")
+            c.after_attr("manifest").get_attr("kind").as_str() == Some("Deployment")
         }
         _ => false,
     }
@@ -100,7 +104,7 @@ pub fn guards(config: &Module, plan: &Plan) -> Vec<Guard> {
                 .filter(|a| a.addr.resource.type_name == "aws_cloudwatch_metric_alarm")
                 .filter(|a| alarm_watches_endpoint(a, c))
                 .map(|a| {
-                    after(a, "alarm_name")
+                    a.after_attr("alarm_name")
                         .as_str()
                         .map(str::to_string)
                         .unwrap_or_else(|| a.addr.to_string())
@@ -109,11 +113,7 @@ pub fn guards(config: &Module, plan: &Plan) -> Vec<Guard> {
         } else {
             Vec::new()
         };
-        let auto_rollback_alarms = after(c, "deployment_config")
-            .get_attr("auto_rollback_configuration")
-            .get_attr("alarms")
-            .as_list()
-            .unwrap_or_default()
+        let auto_rollback_alarms = auto_rollback_alarms(c)
             .iter()
             .map(|a| {
                 a.get_attr("alarm_name")

@@ -112,6 +112,16 @@ pub struct ResourceChange {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BlockShape(pub BTreeMap<String, (BlockNesting, BlockShape)>);
 
+impl ResourceChange {
+    /// An attribute of the planned value (null when there is none, as for a deletion).
+    pub fn after_attr(&self, attr: &str) -> &Value {
+        self.after
+            .as_ref()
+            .map(|v| v.get_attr(attr))
+            .unwrap_or(&Value::Null)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockNesting {

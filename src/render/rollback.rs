@@ -2,17 +2,11 @@
 //! counted by kind, and each change left in place with the reason, so nobody has to guess
 //! what the platform looks like now.
 
-use crate::engine::{RollbackReport, Undo};
+use crate::engine::RollbackReport;
 
 pub fn render_rollback(report: &RollbackReport) -> String {
-    let count = |kind: Undo| report.undone.iter().filter(|(_, u)| *u == kind).count();
     let mut out = String::new();
-    let totals = format!(
-        "{} deleted, {} restored, {} reinstated",
-        count(Undo::Deleted),
-        count(Undo::Restored),
-        count(Undo::Reinstated)
-    );
+    let totals = report.record().totals();
     if report.complete() {
         out.push_str(&format!(
             "\nRollback complete! Resources: {totals}. The platform is as it was before this apply.\n"

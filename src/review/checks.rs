@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use mlform_provider::Value;
 
+use crate::plan::guards::{alarm_watches_endpoint, auto_rollback_alarms};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::review::permissions::grants;
 
@@ -270,13 +271,6 @@ fn type_of(c: &ResourceChange) -> &str {
     &c.addr.resource.type_name
 }
 
-fn after<'a>(c: &'a ResourceChange, attr: &str) -> &'a Value {
-    c.after
-        .as_ref()
-        .map(|v| v.get_attr(attr))
-        .unwrap_or(&Value::Null)
-}
-
 /// Whether `other` configures `target`: it refers to it, or names the same value.
 fn configures(
     other: &ResourceChange,
@@ -285,7 +279,7 @@ fn configures(
     target_key: &str,
 ) -> bool {
     other.dependencies.contains(&target.addr.config_addr())
-        || matches!((after(other, key).as_str(), after(target, target_key).as_str()), (Some(a), Some(b)) if a == b)
+        || matches!((other.after_attr(key).as_str(), target.after_attr(target_key).as_str()), (Some(a), Some(b)) if a == b)
 }
 
 /// Runs every rule over the plan; `sources` are the configuration files (path, text) used to
@@ -296,7 +290,8 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
     let mut found: Vec<(&'static str, &ResourceChange, String)> = Vec::new();
 
     for bucket in of("aws_s3_bucket") {
-        let name = after(bucket, "bucket")
+        let name = bucket
+            .after_attr("bucket")
             .as_str()
             .unwrap_or("(known after apply)")
             .to_string();
@@ -321,7 +316,7 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                 "restrict_public_buckets",
             ]
             .iter()
-            .all(|k| after(c, k).as_bool() == Some(true))
+            .all(|k| c.after_attr(k).as_bool() == Some(true))
         };
         if !has("aws_s3_bucket_public_access_block", &all_true) {
             found.push((
@@ -331,7 +326,7 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
             ));
         }
         let enabled = |c: &ResourceChange| {
-            after(c, "versioning_configuration")
+            c.after_attr("versioning_configuration")
                 .get_attr("status")
                 .as_str()
                 == Some("Enabled")
@@ -350,7 +345,7 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
             "aws_iam_policy" | "aws_iam_role_policy" => "policy",
             _ => continue,
         };
-        let doc = after(c, doc_attr);
+        let doc = c.after_attr(doc_attr);
         let Some(text) = doc.as_str().filter(|_| !doc.is_sensitive()) else {
             continue;
         };
@@ -400,11 +395,11 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
     }
 
     for endpoint in of("aws_sagemaker_endpoint") {
-        let name = after(endpoint, "name").as_str().map(str::to_string);
+        let name = endpoint.after_attr("name").as_str().map(str::to_string);
         let label = name.clone().unwrap_or_else(|| endpoint.addr.to_string());
         let scaled = of("aws_appautoscaling_target").any(|t| {
             t.dependencies.contains(&endpoint.addr.config_addr())
-                || matches!((after(t, "resource_id").as_str(), &name), (Some(r), Some(n)) if r.starts_with(&format!("endpoint/{n}/")))
+                || matches!((t.after_attr("resource_id").as_str(), &name), (Some(r), Some(n)) if r.starts_with(&format!("endpoint/{n}/")))
         });
         if !scaled {
             found.push((
@@ -413,8 +408,8 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                 format!("Endpoint {label} has no autoscaling target."),
             ));
         }
-        let alarmed = of("aws_cloudwatch_metric_alarm")
-            .any(|a| crate::plan::guards::alarm_watches_endpoint(a, endpoint));
+        let alarmed =
+            of("aws_cloudwatch_metric_alarm").any(|a| alarm_watches_endpoint(a, endpoint));
         if !alarmed {
             found.push((
                 "MLF302",
@@ -422,13 +417,9 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                 format!("Endpoint {label} has no latency or error alarm."),
             ));
         }
-        let deployment = after(endpoint, "deployment_config");
+        let deployment = endpoint.after_attr("deployment_config");
         if !deployment.get_attr("blue_green_update_policy").is_null()
-            && deployment
-                .get_attr("auto_rollback_configuration")
-                .get_attr("alarms")
-                .as_list()
-                .is_none_or(|a| a.is_empty())
+            && auto_rollback_alarms(endpoint).is_empty()
         {
             found.push((
                 "MLF303",
@@ -439,28 +430,23 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
     }
 
     // An alarm a blue/green deployment rolls back on acts by itself.
-    let rollback_alarms: Vec<String> = of("aws_sagemaker_endpoint")
-        .flat_map(|e| {
-            after(e, "deployment_config")
-                .get_attr("auto_rollback_configuration")
-                .get_attr("alarms")
-                .as_list()
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|a| a.get_attr("alarm_name").as_str().map(str::to_string))
-                .collect::<Vec<_>>()
-        })
+    let rollback_alarms: Vec<&str> = of("aws_sagemaker_endpoint")
+        .flat_map(auto_rollback_alarms)
+        .filter_map(|a| a.get_attr("alarm_name").as_str())
         .collect();
     for alarm in of("aws_cloudwatch_metric_alarm").chain(of("aws_cloudwatch_composite_alarm")) {
-        let silent = after(alarm, "actions_enabled").as_bool() == Some(false)
-            || after(alarm, "alarm_actions")
+        let silent = alarm.after_attr("actions_enabled").as_bool() == Some(false)
+            || alarm
+                .after_attr("alarm_actions")
                 .as_list()
                 .is_none_or(|a| a.is_empty());
-        let rolls_back = after(alarm, "alarm_name")
+        let rolls_back = alarm
+            .after_attr("alarm_name")
             .as_str()
-            .is_some_and(|n| rollback_alarms.iter().any(|r| r == n));
-        if silent && !rolls_back && !after(alarm, "alarm_actions").is_unknown() {
-            let label = after(alarm, "alarm_name")
+            .is_some_and(|n| rollback_alarms.contains(&n));
+        if silent && !rolls_back && !alarm.after_attr("alarm_actions").is_unknown() {
+            let label = alarm
+                .after_attr("alarm_name")
                 .as_str()
                 .map(str::to_string)
                 .unwrap_or_else(|| alarm.addr.to_string());
@@ -474,12 +460,13 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
 
     for target in of("aws_appautoscaling_target") {
         let (min, max) = (
-            after(target, "min_capacity").as_f64(),
-            after(target, "max_capacity").as_f64(),
+            target.after_attr("min_capacity").as_f64(),
+            target.after_attr("max_capacity").as_f64(),
         );
         if let (Some(min), Some(max)) = (min, max) {
             if max <= min {
-                let label = after(target, "resource_id")
+                let label = target
+                    .after_attr("resource_id")
                     .as_str()
                     .map(str::to_string)
                     .unwrap_or_else(|| target.addr.to_string());
@@ -493,7 +480,7 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
     }
 
     // Kubernetes: workloads and namespaces.
-    let manifest_of = |c: &ResourceChange| after(c, "manifest").clone();
+    let manifest_of = |c: &ResourceChange| c.after_attr("manifest").clone();
     for c in of("kubernetes_manifest") {
         let m = manifest_of(c);
         let kind = m.get_attr("kind").as_str().unwrap_or_default().to_string();
@@ -547,7 +534,7 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
     };
     let namespaces = of("kubernetes_namespace")
         .filter_map(|c| {
-            after(c, "metadata")
+            c.after_attr("metadata")
                 .get_attr("name")
                 .as_str()
                 .map(|n| (c, n.to_string()))

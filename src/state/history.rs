@@ -45,6 +45,16 @@ pub struct RollbackRecord {
     pub left: Vec<String>,
 }
 
+impl RollbackRecord {
+    /// `N deleted, N restored, N reinstated`.
+    pub fn totals(&self) -> String {
+        format!(
+            "{} deleted, {} restored, {} reinstated",
+            self.deleted, self.restored, self.reinstated
+        )
+    }
+}
+
 /// One apply or destroy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {

@@ -97,16 +97,21 @@ fn v1_addresses() -> Vec<&'static str> {
     ]
 }
 
-/// The objects V1 manages hold V1's values; nothing V2 added is on disk.
-fn assert_state_is_v1(w: &Workdir) {
-    let state = w.state();
-    let endpoint = state["resources"]
+/// An attribute of the (single) instance of the resource named `name`, from the state.
+fn attribute(w: &Workdir, name: &str, attr: &str) -> serde_json::Value {
+    w.state()["resources"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["name"] == "endpoint")
-        .unwrap();
-    assert_eq!(endpoint["instances"][0]["attributes"]["output"], "model-v1");
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no resource named {name} in state"))["instances"][0]
+        ["attributes"][attr]
+        .clone()
+}
+
+/// The objects V1 manages hold V1's values; nothing V2 added is on disk.
+fn assert_state_is_v1(w: &Workdir) {
+    assert_eq!(attribute(w, "endpoint", "output"), "model-v1");
     assert!(!w.path().join("canary.json").exists());
     assert!(w.path().join("endpoint.json").exists());
 }
@@ -379,20 +384,7 @@ resource "local_file" "routing" {
     let w = Workdir::new();
     w.write("main.tf", &config("v1", ""));
     w.ok(&["apply", "-auto-approve", "-no-color"]);
-    let id_of = |w: &Workdir, name: &str| -> String {
-        w.state()["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == name)
-            .map(|r| {
-                r["instances"][0]["attributes"]["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .unwrap()
-    };
+    let id_of = |w: &Workdir, name: &str| attribute(w, name, "id").as_str().unwrap().to_string();
     let old_model = id_of(&w, "model");
     w.write("main.tf", &config("v2", failing_dependent));
     let apply = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
@@ -405,15 +397,8 @@ resource "local_file" "routing" {
         apply.stdout
     );
     assert_eq!(id_of(&w, "model"), old_model);
-    let endpoint = w.state()["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "endpoint")
-        .unwrap()["instances"][0]["attributes"]["output"]
-        .clone();
     assert_eq!(
-        endpoint,
+        attribute(&w, "endpoint", "output"),
         old_model.as_str(),
         "the endpoint points at the old model"
     );

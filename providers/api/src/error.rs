@@ -22,3 +22,16 @@ pub enum ProviderError {
     #[error("{0}")]
     Unsupported(String),
 }
+
+/// An error and its sources, joined with `: ` (what a user needs: the cause is usually in
+/// the last source).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

@@ -16,7 +16,7 @@ mod value;
 mod value_map;
 mod waiter;
 
-pub use error::ProviderError;
+pub use error::{error_chain, ProviderError};
 pub use keys::KeyService;
 pub use num_bigint::BigUint;
 pub use number::{Number, NumberError, LITERAL_PRECISION, MAX_BINARY_EXPONENT, MAX_NUMBER_TEXT};

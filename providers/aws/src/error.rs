@@ -22,7 +22,7 @@ where
     let text = if code.is_empty() && message.is_empty() {
         format!(
             "{} (HTTP {})",
-            describe(err),
+            mlform_provider::error_chain(err),
             status
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "no response".into())
@@ -51,21 +51,10 @@ where
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
         ) =>
         {
-            ProviderError::Transient(format!("{action}: {}", describe(err)))
+            ProviderError::Transient(format!("{action}: {}", mlform_provider::error_chain(err)))
         }
         _ => ProviderError::Api(format!("{action}: {text}")),
     }
-}
-
-fn describe(err: &dyn std::error::Error) -> String {
-    let mut s = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        s.push_str(": ");
-        s.push_str(&e.to_string());
-        cur = e.source();
-    }
-    s
 }
 
 /// The service error code, if any.

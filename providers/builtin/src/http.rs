@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use mlform_provider::{
-    Attribute, DataSource, NestedBlock, Nesting, Provider, ProviderError, Schema, Type, Value,
-    ValueMap,
+    error_chain, Attribute, DataSource, NestedBlock, Nesting, Provider, ProviderError, Schema,
+    Type, Value, ValueMap,
 };
 
 use crate::table::Table;
@@ -166,20 +166,6 @@ fn canonical_header(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
 }
 
 #[async_trait::async_trait]

@@ -10,12 +10,14 @@ impl<'a> Walk<'a> {
             j.append(record).await.map_err(|e| Diagnostic::error("Failed to save state", format!("{e}. The change was made but could not be recorded; check the disk and run plan again.")))?;
         }
         self.state.locked().apply_record(record);
-        match record {
-            Record::Put { addr, .. }
-            | Record::Remove { addr }
-            | Record::Depose { addr, .. }
-            | Record::RemoveDeposed { addr } => self.finished.locked().push(addr.clone()),
-            Record::Outputs { .. } => {}
+        if self.e.rollback {
+            match record {
+                Record::Put { addr, .. }
+                | Record::Remove { addr }
+                | Record::Depose { addr, .. }
+                | Record::RemoveDeposed { addr } => self.finished.locked().push(addr.clone()),
+                Record::Outputs { .. } => {}
+            }
         }
         Ok(())
     }

@@ -123,7 +123,7 @@ pub(super) struct Walk<'a> {
     reporter: &'a dyn Reporter,
     state: Mutex<State>,
     journal: Option<Journal>,
-    /// Apply: instances in the order their changes became durable (for rollback).
+    /// Apply with rollback on: instances in the order their changes became durable.
     finished: Mutex<Vec<InstanceAddr>>,
     /// Resource nodes selected by -target; `true` when all their instances are selected.
     targeted: Option<HashMap<NodeIndex, bool>>,

@@ -9,6 +9,7 @@
 //! that fail) is reported by address with the reason.
 
 use super::*;
+use crate::state::history::RollbackRecord;
 
 /// What one undo step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,17 @@ impl RollbackReport {
     pub fn complete(&self) -> bool {
         self.left.is_empty()
     }
+
+    /// The counts by kind and the addresses left, as the state's history keeps them.
+    pub fn record(&self) -> RollbackRecord {
+        let count = |kind: Undo| self.undone.iter().filter(|(_, u)| *u == kind).count();
+        RollbackRecord {
+            deleted: count(Undo::Deleted),
+            restored: count(Undo::Restored),
+            reinstated: count(Undo::Reinstated),
+            left: self.left.iter().map(|(a, _)| a.clone()).collect(),
+        }
+    }
 }
 
 /// Whether two values are the same remote object: the same `id` (or no `id` to tell).
@@ -41,6 +53,55 @@ fn same_object(a: &Value, b: &Value) -> bool {
     match (a.get_attr("id").as_str(), b.get_attr("id").as_str()) {
         (Some(x), Some(y)) => x == y,
         _ => true,
+    }
+}
+
+/// What undoing one instance's change takes, from its state before the apply and now.
+enum Step {
+    Nothing,
+    /// Created by this apply.
+    Delete(InstanceState),
+    /// Updated in place.
+    Restore {
+        was: InstanceState,
+        now: InstanceState,
+    },
+    /// Replaced with create_before_destroy; the old object is still deposed.
+    Reinstate {
+        now: InstanceState,
+        old: InstanceState,
+    },
+    /// Cannot be undone, and why.
+    Stuck(&'static str),
+}
+
+impl Step {
+    fn of(
+        was: Option<&InstanceState>,
+        now: Option<&InstanceState>,
+        deposed: Option<&InstanceState>,
+    ) -> Step {
+        match (was, now, deposed) {
+            (None, None, _) => Step::Nothing,
+            (Some(_), None, _) => {
+                Step::Stuck("destroyed by this apply; a destroyed object cannot be brought back")
+            }
+            (None, Some(now), _) => Step::Delete(now.clone()),
+            (Some(_), Some(now), Some(old)) => Step::Reinstate {
+                now: now.clone(),
+                old: old.clone(),
+            },
+            (Some(was), Some(now), None) if was.value.same_data(&now.value) => Step::Nothing,
+            (Some(was), Some(now), None) if same_object(&was.value, &now.value) => {
+                Step::Restore {
+                    was: was.clone(),
+                    now: now.clone(),
+                }
+            }
+            (Some(_), Some(_), None) => Step::Stuck(
+                "replaced by this apply; the object it replaced was destroyed, so the new one is kept",
+            ),
+        }
     }
 }
 
@@ -65,93 +126,73 @@ impl<'a> Walk<'a> {
         if order.is_empty() {
             return report;
         }
-        // Changes that cannot be undone, known before anything runs: an object this apply
-        // destroyed, or replaced with its old object gone. Their dependents stay as they
-        // are too: putting them back would point them at an object that no longer exists.
-        let stuck: HashSet<String> = {
+        // Each undo step touches only its own instance, so every step is decided up front.
+        let steps: Vec<(InstanceAddr, Step)> = {
             let state = self.state.locked();
             order
-                .iter()
-                .filter(|a| {
-                    let was = before.instances.get(*a);
-                    let now = state.instances.get(*a);
-                    match (was, now) {
-                        (Some(_), None) => true,
-                        (Some(w), Some(n)) => {
-                            !state.deposed.contains_key(*a) && !same_object(&w.value, &n.value)
-                        }
-                        _ => false,
-                    }
+                .into_iter()
+                .map(|addr| {
+                    let step = Step::of(
+                        before.instances.get(&addr),
+                        state.instances.get(&addr),
+                        state.deposed.get(&addr),
+                    );
+                    (addr, step)
                 })
-                .map(|a| a.config_addr())
                 .collect()
         };
+        // Dependents of a change that cannot be undone stay as they are too: putting them
+        // back would point them at an object that no longer exists.
+        let stuck: HashSet<String> = steps
+            .iter()
+            .filter(|(_, s)| matches!(s, Step::Stuck(_)))
+            .map(|(a, _)| a.config_addr())
+            .collect();
         self.reporter.event(Event::RollingBack {
-            changes: order.len(),
+            changes: steps.len(),
         });
-        for addr in order {
-            let Some(change) = self.planned_change(plan, &addr) else {
-                continue;
-            };
+        for (addr, step) in steps {
             let a = addr.to_string();
-            let (now, deposed) = {
-                let state = self.state.locked();
-                (
-                    state.instances.get(&addr).cloned(),
-                    state.deposed.get(&addr).cloned(),
-                )
-            };
-            let was = before.instances.get(&addr);
-            if let Some(dep) = now
-                .as_ref()
-                .and_then(|n| n.dependencies.iter().find(|d| stuck.contains(*d)))
-            {
-                if !stuck.contains(&addr.config_addr()) {
-                    report.left.push((
-                        a,
-                        format!("depends on {dep}, whose change could not be undone, so it keeps the new values"),
-                    ));
-                    continue;
+            let blocked_by = match &step {
+                Step::Delete(now) | Step::Restore { now, .. } | Step::Reinstate { now, .. } => {
+                    now.dependencies.iter().find(|d| stuck.contains(*d))
                 }
+                Step::Nothing | Step::Stuck(_) => None,
+            };
+            if let Some(dep) = blocked_by {
+                report.left.push((
+                    a,
+                    format!("depends on {dep}, whose change could not be undone, so it keeps the new values"),
+                ));
+                continue;
             }
-            let step = match (was, now) {
-                (None, None) => continue,
-                (Some(_), None) => {
-                    report.left.push((
-                        a,
-                        "destroyed by this apply; a destroyed object cannot be brought back".into(),
-                    ));
+            let done = match step {
+                Step::Nothing => continue,
+                Step::Stuck(why) => {
+                    report.left.push((a, why.into()));
                     continue;
                 }
-                (None, Some(now)) => self.undo_create(&addr, &now).await.map(|()| Undo::Deleted),
-                (Some(was), Some(now)) => {
-                    if was.value.same_data(&now.value) && deposed.is_none() {
-                        continue;
-                    }
-                    match deposed {
-                        Some(old) => self
-                            .reinstate(&addr, &now, &old)
-                            .await
-                            .map(|()| Undo::Reinstated),
-                        None if same_object(&was.value, &now.value) => {
-                            // Back to what the object was when planned (refreshed), not to
-                            // an older state value.
-                            let before = InstanceState {
-                                value: change.before.clone().unwrap_or_else(|| was.value.clone()),
-                                ..was.clone()
-                            };
-                            self.restore(&addr, &before, &now)
-                                .await
-                                .map(|()| Undo::Restored)
-                        }
-                        None => {
-                            report.left.push((a, "replaced by this apply; the object it replaced was destroyed, so the new one is kept".into()));
-                            continue;
-                        }
-                    }
+                Step::Delete(now) => self.undo_create(&addr, &now).await.map(|()| Undo::Deleted),
+                Step::Reinstate { now, old } => self
+                    .reinstate(&addr, &now, &old)
+                    .await
+                    .map(|()| Undo::Reinstated),
+                Step::Restore { was, now } => {
+                    // Back to what the object was when planned (refreshed), not to an older
+                    // state value.
+                    let planned_on = self
+                        .planned_change(plan, &addr)
+                        .and_then(|c| c.before.clone());
+                    let was = InstanceState {
+                        value: planned_on.unwrap_or(was.value),
+                        ..was
+                    };
+                    self.restore(&addr, &was, &now)
+                        .await
+                        .map(|()| Undo::Restored)
                 }
             };
-            match step {
+            match done {
                 Ok(undo) => report.undone.push((a, undo)),
                 Err(reason) => report.left.push((a, reason)),
             }
