@@ -80,7 +80,7 @@ fn run_record(
 }
 
 /// The rollback mode from -rollback or MLFORM_ROLLBACK.
-fn rollback_mode(flag: Option<&str>) -> Result<bool, CliError> {
+pub(super) fn rollback_mode(flag: Option<&str>) -> Result<bool, CliError> {
     let env = std::env::var("MLFORM_ROLLBACK").ok();
     let (value, from) = match (flag, env.as_deref()) {
         (Some(v), _) => (v, "-rollback"),
@@ -150,6 +150,9 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
             engine
                 .check_saved_plan(&plan, &state)
                 .map_err(|d| CliError::Diagnostics(vec![d], engine.sources.clone()))?;
+            if rollback && plan.mode != PlanMode::Destroy {
+                print!("{}", crate::render::rollback::render_irreversible(&plan));
+            }
             (engine, plan, state, lock, backend)
         }
         None => {
@@ -158,6 +161,9 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
                     .await?;
             println!();
             print!("{}", render_plan(&plan, Style { color: ctx.color }));
+            if rollback && !destroy {
+                print!("{}", crate::render::rollback::render_irreversible(&plan));
+            }
             if !plan.has_changes() {
                 println!("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.");
                 print_outputs(&state, &plan);

@@ -147,6 +147,10 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
             println!();
         }
         print!("{}", render_plan(&plan, Style { color: ctx.color }));
+        // A pipeline that applies with MLFORM_ROLLBACK=auto sees what it could not undo.
+        if plan.mode != PlanMode::Destroy && super::apply::rollback_mode(None).unwrap_or(false) {
+            print!("{}", crate::render::rollback::render_irreversible(&plan));
+        }
     }
     let findings = if args.no_checks {
         Vec::new()

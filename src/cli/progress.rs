@@ -85,6 +85,15 @@ impl Reporter for Progress {
                     self.line(format!("{addr}: Reading..."));
                 }
             }
+            Event::ReadComplete { addr, elapsed, id } => {
+                if !self.quiet_refresh {
+                    self.line(format!(
+                        "{addr}: Read complete after {}{}",
+                        secs(elapsed),
+                        id.map(|i| format!(" [id={i}]")).unwrap_or_default()
+                    ));
+                }
+            }
             Event::Started { addr, action, id } => {
                 let text = format!(
                     "{addr}: {}{}",

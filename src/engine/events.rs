@@ -14,6 +14,12 @@ pub enum Event<'a> {
     Reading {
         addr: &'a str,
     },
+    /// A data source was read (`id` unless sensitive).
+    ReadComplete {
+        addr: &'a str,
+        elapsed: Duration,
+        id: Option<&'a str>,
+    },
     /// Plan: an `import` block's object is being read.
     Importing {
         addr: &'a str,

@@ -392,6 +392,7 @@ impl Engine {
                 dependencies: c.dependencies.clone(),
                 create_before_destroy: c.create_before_destroy,
                 model: None,
+                tainted: false,
             };
             records.push(crate::state::Record::Put {
                 addr: c.addr.clone(),
@@ -480,6 +481,7 @@ impl Engine {
             dependencies: vec![],
             create_before_destroy: rc.lifecycle.create_before_destroy,
             model: None,
+            tainted: false,
         })
     }
 

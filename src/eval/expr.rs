@@ -310,7 +310,13 @@ impl<'a> Evaluator<'a> {
         let sensitive = ls || rs;
         if matches!(op, Eq | NotEq) {
             if !l.is_wholly_known() || !r.is_wholly_known() {
-                return Ok(Value::Unknown.mark_sensitive_if(sensitive));
+                // As cty: decided despite unknown parts when the shapes already differ
+                // (`var.settings == null` for an object holding an unknown ARN is false).
+                return Ok(match decided_eq(&l, &r) {
+                    Some(eq) => Value::Bool(if op == Eq { eq } else { !eq }),
+                    None => Value::Unknown,
+                }
+                .mark_sensitive_if(sensitive));
             }
             // Values of different collection types are never equal, as in Terraform.
             let kinds_differ = match (self.kind(&b.lhs_expr), self.kind(&b.rhs_expr)) {
@@ -756,5 +762,47 @@ fn literal_number(
             .as_f64()
             .and_then(Number::from_f64)
             .ok_or(mlform_provider::NumberError::NotANumber),
+    }
+}
+
+/// Equality of values with unknown parts, where cty can already tell: null against a known
+/// value, collections of different lengths or keys, or a pair of elements that differ
+/// before the first unknown one. `None` when it depends on what is not known yet.
+fn decided_eq(l: &Value, r: &Value) -> Option<bool> {
+    let (l, _) = split_mark(l.clone());
+    let (r, _) = split_mark(r.clone());
+    let pairwise = |pairs: Vec<(&Value, &Value)>| {
+        for (a, b) in pairs {
+            match decided_eq(a, b) {
+                Some(true) => {}
+                other => return other,
+            }
+        }
+        Some(true)
+    };
+    match (&l, &r) {
+        (Value::Unknown, _) | (_, Value::Unknown) => None,
+        (Value::Null, Value::Null) => Some(true),
+        (Value::Null, _) | (_, Value::Null) => Some(false),
+        (Value::List(a), Value::List(b)) => {
+            if a.len() != b.len() {
+                return Some(false);
+            }
+            pairwise(a.iter().zip(b).collect())
+        }
+        (Value::Set(a), Value::Set(b)) => {
+            if a.len() != b.len() && l.is_wholly_known() && r.is_wholly_known() {
+                return Some(false);
+            }
+            (l.is_wholly_known() && r.is_wholly_known()).then(|| l.same_data(&r))
+        }
+        (Value::Map(a), Value::Map(b)) => {
+            if a.len() != b.len() || a.keys().zip(b.keys()).any(|(x, y)| x != y) {
+                return Some(false);
+            }
+            pairwise(a.values().zip(b.values()).collect())
+        }
+        _ if l.is_wholly_known() && r.is_wholly_known() => Some(l.same_data(&r)),
+        _ => Some(false),
     }
 }

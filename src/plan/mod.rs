@@ -79,6 +79,9 @@ impl Action {
     }
 }
 
+/// The reason of a replacement whose object a failed apply left tainted.
+pub const TAINTED: &str = "tainted";
+
 /// The planned change of one resource instance.
 #[derive(Debug, Clone)]
 pub struct ResourceChange {
@@ -387,6 +390,31 @@ impl Plan {
             }
         }
         (add, change, destroy)
+    }
+
+    /// The changes that destroy an object, which a rollback cannot undo once they ran, with
+    /// when apply runs them under `-rollback=auto`: deletes that can wait run after every
+    /// other change; a destroy-first replacement cannot wait for anything.
+    pub fn irreversible(&self) -> Vec<(&ResourceChange, &'static str)> {
+        let mut out: Vec<(&ResourceChange, &'static str)> = self
+            .changes
+            .iter()
+            .filter_map(|c| {
+                let note = match c.action {
+                    Action::Delete => "destroyed after every other change",
+                    Action::CreateThenDelete => {
+                        "replaced; the old object is destroyed after every other change"
+                    }
+                    Action::DeleteThenCreate => {
+                        "replaced destroy-first: the old object is gone before the new one exists (create_before_destroy keeps it until the end)"
+                    }
+                    _ => return None,
+                };
+                Some((c, note))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.addr.to_string().cmp(&b.0.addr.to_string()));
+        out
     }
 
     /// True when applying would change real infrastructure or outputs.

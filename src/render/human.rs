@@ -261,6 +261,7 @@ fn header(c: &ResourceChange) -> Vec<String> {
             Some(r) if r.starts_with("replace_triggered_by") => {
                 format!("{addr} will be replaced due to changes in replace_triggered_by")
             }
+            Some(crate::plan::TAINTED) => format!("{addr} is tainted, so must be replaced"),
             _ => format!("{addr} must be replaced"),
         },
         Action::NoOp => match (&c.previous_addr, &c.importing) {
@@ -289,7 +290,9 @@ fn header(c: &ResourceChange) -> Vec<String> {
         }
     } else if let Some(r) = &c.reason {
         if !c.action.is_replace()
-            || !(r.starts_with("replacement requested") || r.starts_with("replace_triggered_by"))
+            || !(r.starts_with("replacement requested")
+                || r.starts_with("replace_triggered_by")
+                || r == crate::plan::TAINTED)
         {
             lines.push(format!("(because {r})"));
         }

@@ -105,6 +105,8 @@ fn action_reason(c: &ResourceChange) -> Option<&'static str> {
         "replace_by_request"
     } else if r.starts_with("replace_triggered_by") {
         "replace_by_triggers"
+    } else if r == crate::plan::TAINTED {
+        "replace_because_tainted"
     } else if r.contains("not yet known") {
         "read_because_config_unknown"
     } else {

@@ -3,6 +3,28 @@
 //! what the platform looks like now.
 
 use crate::engine::RollbackReport;
+use crate::plan::Plan;
+
+/// Before an apply with rollback on: the changes it could not undo, and when they run.
+/// Empty when there are none.
+pub fn render_irreversible(plan: &Plan) -> String {
+    let changes = plan.irreversible();
+    if changes.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\nWith -rollback=auto, a failed apply undoes every change but these, which destroy data:\n",
+    );
+    for (c, note) in changes {
+        let addr = if c.deposed {
+            format!("{} (deposed object)", c.addr)
+        } else {
+            c.addr.to_string()
+        };
+        out.push_str(&format!("  - {addr}: {note}\n"));
+    }
+    out
+}
 
 pub fn render_rollback(report: &RollbackReport) -> String {
     let mut out = String::new();

@@ -337,6 +337,7 @@ mod tests {
             dependencies: vec![],
             create_before_destroy: false,
             model: None,
+            tainted: false,
         }
     }
 

@@ -38,6 +38,9 @@ pub struct InstanceState {
     /// The signature of the ONNX model the object ships, read when it was last applied,
     /// so a plan can say how a new model file changes it.
     pub model: Option<crate::plan::models::ModelSignature>,
+    /// Created by an apply that failed before the object was ready: the next plan replaces
+    /// it (Terraform's `"status": "tainted"`).
+    pub tainted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +161,9 @@ struct ResourceFile {
 pub(crate) struct InstanceFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     index_key: Option<serde_json::Value>,
+    /// `"tainted"`, as Terraform writes it; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     deposed: bool,
     attributes: attributes::Attributes,
@@ -179,6 +185,7 @@ impl InstanceFile {
     ) -> InstanceFile {
         InstanceFile {
             index_key: key.as_ref().map(Key::to_json),
+            status: inst.tainted.then(|| "tainted".to_string()),
             deposed,
             attributes: attributes::Attributes(inst.value.clone()),
             sensitive_attributes: inst.value.sensitive_paths(),
@@ -199,6 +206,7 @@ impl InstanceFile {
             dependencies: self.dependencies.clone(),
             create_before_destroy: self.create_before_destroy,
             model: self.model.clone(),
+            tainted: self.status.as_deref() == Some("tainted"),
         }
     }
 }

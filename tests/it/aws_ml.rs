@@ -590,7 +590,11 @@ fn sagemaker_endpoint_example_rolls_out_a_new_model_file() {
     let plan = r
         .stdout
         .lines()
-        .filter(|l| !l.contains("Refreshing state...") && !l.contains(": Reading..."))
+        .filter(|l| {
+            !l.contains("Refreshing state...")
+                && !l.contains(": Reading...")
+                && !l.contains(": Read complete after")
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let generated = regex::Regex::new(r"scorer-\d{26}").unwrap();

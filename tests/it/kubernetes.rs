@@ -550,8 +550,40 @@ resource "kubernetes_manifest" "web" {{
         "{}",
         r.stderr
     );
-    // The namespace is in state; the deployment that timed out is not counted as done.
-    assert_eq!(w.addresses(), vec!["kubernetes_manifest.ns".to_string()]);
+    // The deployment that timed out exists, so it is kept in state, tainted as Terraform
+    // keeps a create that failed partway, and the next plan replaces it.
+    assert_eq!(
+        w.addresses(),
+        vec![
+            "kubernetes_manifest.ns".to_string(),
+            "kubernetes_manifest.web".to_string()
+        ]
+    );
+    let web = &w.state()["resources"][1]["instances"][0];
+    assert_eq!(web["status"], "tainted", "{web}");
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("# kubernetes_manifest.web is tainted, so must be replaced"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["plan", "-out=tainted.plan"]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&w.ok(&["show", "-json", "tainted.plan"]).stdout).unwrap();
+    let web = shown["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "kubernetes_manifest.web")
+        .unwrap();
+    assert_eq!(web["action_reason"], "replace_because_tainted", "{web}");
     w.ok(&["destroy", "-auto-approve"]);
 }
 

@@ -670,3 +670,55 @@ output "dsn" {
     let shown = w.ok(&["state", "show", "terraform_data.x"]);
     assert!(shown.stdout.contains("trainer:1.4"), "{}", shown.stdout);
 }
+
+/// Equality with values not known until apply is decided where Terraform (cty) decides it:
+/// an object holding an unknown attribute is not null, a one-element list is not a
+/// two-element one, objects with other attributes differ. So a count fed by a resource
+/// through an object is known at plan. Terraform 1.11 plans this as 2 to add with
+/// `cmp = [true, false, false]`.
+#[test]
+fn equality_with_unknown_parts_is_decided_where_terraform_decides_it() {
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        r#"
+resource "terraform_data" "a" {
+  input = "x"
+}
+
+locals {
+  settings = { id = terraform_data.a.id, n = 1 }
+}
+
+resource "terraform_data" "b" {
+  count = local.settings == null ? 0 : 1
+}
+
+output "cmp" {
+  value = [local.settings != null, [terraform_data.a.id] == [1, 2], local.settings == { id = "x" }]
+}
+
+output "undecided" {
+  value = [terraform_data.a.id] == ["x"]
+}
+"#,
+    );
+    let plan = w.ok(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("Plan: 2 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("  + cmp       = [\n      + true,\n      + false,\n      + false,\n    ]"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("  + undecided = (known after apply)"),
+        "{}",
+        plan.stdout
+    );
+}

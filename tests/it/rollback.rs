@@ -358,12 +358,14 @@ resource "time_sleep" "settle" {
 #[test]
 fn create_before_destroy_replacements_get_their_old_object_back_while_it_exists() {
     let config = |version: &str, tail: &str| {
+        // V3 replaces destroy-first: the one replacement a rollback cannot take back.
+        let cbd = version != "v3";
         format!(
             r#"
 resource "terraform_data" "model" {{
   triggers_replace = "{version}"
   lifecycle {{
-    create_before_destroy = true
+    create_before_destroy = {cbd}
   }}
 }}
 
@@ -374,7 +376,7 @@ resource "terraform_data" "endpoint" {{
         )
     };
     // Writing under /proc fails, after the endpoint was switched to the new model and
-    // before the old model is destroyed (that waits for every dependent).
+    // before the old model is destroyed (with rollback on, that waits for every change).
     let failing_dependent = r#"
 resource "local_file" "routing" {
   filename = "/proc/mlform-no-such-dir/routing.json"
@@ -389,6 +391,11 @@ resource "local_file" "routing" {
     w.write("main.tf", &config("v2", failing_dependent));
     let apply = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
     assert_eq!(apply.code, 1, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("With -rollback=auto, a failed apply undoes every change but these, which destroy data:\n  - terraform_data.model: replaced; the old object is destroyed after every other change\n"),
+        "{}",
+        apply.stdout
+    );
     assert!(
         apply
             .stdout
@@ -408,7 +415,8 @@ resource "local_file" "routing" {
         .iter()
         .all(|r| r["instances"][0].get("deposed").is_none()));
 
-    // A gate read after the old model was destroyed: nothing to go back to.
+    // A destroy-first replacement, then a failing gate: the old model is gone, so there is
+    // nothing to go back to, and the plan said so before the apply.
     let server = Server::start(&["--model", models().join("mlp.onnx").to_str().unwrap()]);
     let gate = format!(
         r#"
@@ -428,6 +436,11 @@ data "http" "health" {{
     w.write("main.tf", &config("v3", &gate));
     let apply = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
     assert_eq!(apply.code, 1, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("  - terraform_data.model: replaced destroy-first: the old object is gone before the new one exists (create_before_destroy keeps it until the end)\n"),
+        "{}",
+        apply.stdout
+    );
     let report = apply
         .stdout
         .split("Rollback incomplete!")
@@ -448,4 +461,75 @@ data "http" "health" {{
         "{}",
         history.stdout
     );
+}
+
+/// With rollback on, deletes wait for every other change: a gate that fails leaves the
+/// object that was leaving the configuration in place, so the rollback is complete. The
+/// plan lists what could not be undone, before the apply and under MLFORM_ROLLBACK=auto.
+#[test]
+fn deletes_run_last_so_a_failure_before_them_loses_nothing() {
+    let server = Server::start(&["--model", models().join("mlp.onnx").to_str().unwrap()]);
+    let w = Workdir::new();
+    let retired = r#"
+resource "local_file" "retired" {
+  filename = "${path.module}/retired.json"
+  content  = "v0"
+}
+"#;
+    w.write("main.tf", &format!("{V1}{retired}"));
+    w.ok(&["apply", "-auto-approve", "-no-color"]);
+    let url = format!("http://{}/v2/models/absent/ready", server.addr);
+    w.write("main.tf", &v2(&gate(&url, "")));
+    let plan = w.run_env(&["plan", "-no-color"], &[("MLFORM_ROLLBACK", "auto")]);
+    let note = "\nWith -rollback=auto, a failed apply undoes every change but these, which destroy data:\n  - local_file.retired: destroyed after every other change\n";
+    assert!(plan.stdout.contains(note), "{}", plan.stdout);
+    let plain = w.run(&["plan", "-no-color"]);
+    assert!(
+        !plain.stdout.contains("With -rollback=auto"),
+        "{}",
+        plain.stdout
+    );
+
+    let apply = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
+    assert_eq!(apply.code, 1, "{}{}", apply.stdout, apply.stderr);
+    assert!(apply.stdout.contains(note), "{}", apply.stdout);
+    assert!(
+        !apply.stdout.contains("local_file.retired: Destroying"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply
+            .stdout
+            .contains("Rollback complete! Resources: 2 deleted, 2 restored, 0 reinstated."),
+        "{}",
+        apply.stdout
+    );
+    assert!(w.path().join("retired.json").exists());
+    assert!(w.addresses().contains(&"local_file.retired".to_string()));
+
+    // Healthy: the delete runs, after everything else.
+    let healthy = format!("http://{}/v2/health/ready", server.addr);
+    w.write("main.tf", &v2(&gate(&healthy, "")));
+    let apply = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let at = |s: &str| {
+        apply
+            .stdout
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} missing:\n{}", apply.stdout))
+    };
+    for other in [
+        "terraform_data.endpoint: Modifications complete",
+        "local_file.canary: Creation complete",
+        "terraform_data.alarm: Creation complete",
+        "data.http.health: Read complete",
+    ] {
+        assert!(
+            at(other) < at("local_file.retired: Destroying"),
+            "{}",
+            apply.stdout
+        );
+    }
+    assert!(!w.path().join("retired.json").exists());
 }

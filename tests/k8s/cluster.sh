@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A real, local Kubernetes control plane for mlform's tests: etcd, kube-apiserver (TLS, token
 # auth, RBAC) and kube-controller-manager (namespace and garbage-collector controllers, so
-# namespaces finish terminating and foreground deletes complete), all on loopback with free
+# namespaces finish terminating and foreground deletes complete; deployment and replicaset
+# controllers, so rollouts report status: with no kubelet, a Deployment with replicas never
+# becomes available and one at zero replicas completes), all on loopback with free
 # ports. Kubernetes 1.20.2 is built once from Debian bookworm's source package, offline, and
 # cached in ~/.cache/mlform/kube-1.20.2.
 #
@@ -16,8 +18,29 @@ need_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Each need is checked on its own: a machine may have Go and etcd from elsewhere and still
+# lack Debian's source list, which `apt-get source` needs.
+have_packages() {
+  command -v etcd >/dev/null && command -v go >/dev/null && command -v rsync >/dev/null \
+    && command -v dpkg-source >/dev/null \
+    && [ -d /usr/share/gocode/src/github.com/modern-go/reflect2 ]
+}
+
+have_source_list() {
+  apt-get source --print-uris --download-only kubernetes 2>/dev/null | grep -q "kubernetes_.*orig"
+}
+
 install_packages() {
-  if command -v etcd >/dev/null && command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/modern-go/reflect2 ] && command -v rsync >/dev/null; then
+  if have_packages; then
+    return
+  fi
+  need_root apt-get update -qq
+  need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    golang-go etcd-server golang-github-modern-go-reflect2-dev rsync jq dpkg-dev >/dev/null
+}
+
+add_source_list() {
+  if have_source_list; then
     return
   fi
   if [ ! -f /etc/apt/sources.list.d/mlform-deb-src.sources ]; then
@@ -30,8 +53,10 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
   fi
   need_root apt-get update -qq
-  need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    golang-go etcd-server golang-github-modern-go-reflect2-dev rsync jq dpkg-dev >/dev/null
+  if ! have_source_list; then
+    echo "apt-get cannot find the kubernetes source package even with deb-src for bookworm configured" >&2
+    exit 1
+  fi
 }
 
 build() {
@@ -39,6 +64,7 @@ build() {
   if [ -x "${cache}/kube-apiserver" ] && [ -x "${cache}/kube-controller-manager" ]; then
     return
   fi
+  add_source_list
   local work
   work="$(mktemp -d)"
   (
@@ -156,7 +182,7 @@ KUBECONFIG
 
   "${cache}/kube-controller-manager" \
     --kubeconfig="${dir}/kubeconfig" \
-    --controllers=namespace,garbagecollector \
+    --controllers=namespace,garbagecollector,deployment,replicaset \
     --leader-elect=false \
     --bind-address=127.0.0.1 --secure-port=0 --port=0 \
     >"${dir}/controller-manager.log" 2>&1 &

@@ -21,6 +21,32 @@ pub enum ProviderError {
     /// The resource type, attribute or import ID is not supported.
     #[error("{0}")]
     Unsupported(String),
+    /// A create or update failed after it had changed the remote object: `state` is the
+    /// object as it now exists (created but never ready, updated but its rollout not
+    /// finished). The engine keeps it in state so nothing applied is lost; a created object
+    /// is kept tainted, so the next plan replaces it.
+    #[error("{error}")]
+    Incomplete {
+        state: Box<crate::Value>,
+        error: Box<ProviderError>,
+    },
+}
+
+impl ProviderError {
+    /// `error`, after the remote object was left as `state`.
+    pub fn incomplete(state: crate::Value, error: ProviderError) -> ProviderError {
+        match error {
+            // The latest state wins when a wrapped call already reported one.
+            ProviderError::Incomplete { error, .. } => ProviderError::Incomplete {
+                state: Box::new(state),
+                error,
+            },
+            error => ProviderError::Incomplete {
+                state: Box::new(state),
+                error: Box::new(error),
+            },
+        }
+    }
 }
 
 /// An error and its sources, joined with `: ` (what a user needs: the cause is usually in

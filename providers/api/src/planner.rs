@@ -16,6 +16,12 @@ pub fn plan_by_schema(schema: &Schema, request: PlanRequest<'_>) -> Result<Plann
             }
         }
     }
+    for (name, block) in &schema.blocks {
+        if let Some(v) = config.get(name) {
+            let v = with_defaults(v, &block.block);
+            config.insert(name.clone(), v);
+        }
+    }
     let prior = request.prior.and_then(|p| p.as_map()).cloned();
     // Nested blocks: unset optional+computed attributes keep what the provider set before.
     if let Some(prior) = &prior {
@@ -79,6 +85,33 @@ pub fn plan_by_schema(schema: &Schema, request: PlanRequest<'_>) -> Result<Plann
         requires_replace,
         replace_reason: None,
     })
+}
+
+/// Block values with their attributes' defaults where configuration leaves them unset.
+fn with_defaults(value: &Value, schema: &Schema) -> Value {
+    match value {
+        Value::Map(m) => {
+            let mut out = m.clone();
+            for (name, attr) in &schema.attributes {
+                if let Some(default) = &attr.default {
+                    if out.get(name).is_none_or(Value::is_null) {
+                        out.insert(name.clone(), default.clone());
+                    }
+                }
+            }
+            for (name, block) in &schema.blocks {
+                if let Some(v) = out.get(name).cloned() {
+                    out.insert(name.clone(), with_defaults(&v, &block.block));
+                }
+            }
+            Value::Map(out)
+        }
+        Value::List(items) => Value::List(items.iter().map(|i| with_defaults(i, schema)).collect()),
+        Value::Set(items) => {
+            Value::set_from(items.iter().map(|i| with_defaults(i, schema)).collect())
+        }
+        other => other.clone(),
+    }
 }
 
 /// Fills unset optional+computed attributes of block values from the prior's (single blocks,

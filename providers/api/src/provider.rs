@@ -116,10 +116,15 @@ pub trait Resource: Send + Sync {
         Ok(None)
     }
 
-    /// Creates the object. All-or-nothing.
+    /// Creates the object. When it fails after the object exists (a wait that times out,
+    /// a status that turns Failed), it returns [`ProviderError::Incomplete`] with the object
+    /// as it is, so the engine can keep it (tainted) and a rollback can delete it; any
+    /// other error means nothing was created.
     async fn create(&self, planned: &Value) -> Result<Value, ProviderError>;
 
-    /// Updates the object in place from `prior` to `planned`.
+    /// Updates the object in place from `prior` to `planned`. A failure after the remote
+    /// object changed is [`ProviderError::Incomplete`] with the object as it is; updating
+    /// from that state back to `prior` must undo it (the rollback does exactly that).
     async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError>;
 
     /// Deletes the object and waits until it is gone. Succeeds if it is already gone.

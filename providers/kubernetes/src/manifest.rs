@@ -278,9 +278,13 @@ impl Manifest {
             planned.get_attr("timeouts").get_attr(timeout_key).as_str(),
             Duration::from_secs(600),
         );
-        self.wait(planned, &id, timeout).await?;
-        let stored = project(&applied, &manifest).unwrap_or(manifest);
-        Ok(with_manifest(planned, stored, &id))
+        let stored = project(&applied, &manifest).unwrap_or_else(|| manifest.clone());
+        let state = with_manifest(planned, stored, &id);
+        match self.wait(planned, &id, timeout).await {
+            Ok(()) => Ok(state),
+            // Applied but not ready: the object is there, at the new spec.
+            Err(e) => Err(ProviderError::incomplete(state, e)),
+        }
     }
 }
 

@@ -212,6 +212,7 @@ impl<'a> Walk<'a> {
                                             &self.e.root_dir,
                                             &v,
                                         ),
+                                        tainted: false,
                                     },
                                 };
                                 if let Err(d) = self.commit(&record).await {
@@ -247,6 +248,29 @@ impl<'a> Walk<'a> {
                             }
                             Err(e) => {
                                 let msg = e.to_string();
+                                // What the failed call left behind is durable before the
+                                // failure is reported, so a rollback (or the next plan) sees it.
+                                if let ProviderError::Incomplete { state, .. } = e {
+                                    let v = mark_schema_sensitive(
+                                        state.with_sensitive_paths(&planned.sensitive_paths()),
+                                        schema,
+                                    );
+                                    let record = Record::Put {
+                                        addr: addr.clone(),
+                                        instance: InstanceState {
+                                            provider: provider_string,
+                                            value: v,
+                                            dependencies: deps,
+                                            create_before_destroy: change.create_before_destroy,
+                                            model: None,
+                                            tainted: prior.is_none(),
+                                        },
+                                    };
+                                    if let Err(d) = self.commit(&record).await {
+                                        self.failed.store(true, Ordering::SeqCst);
+                                        return (addr, Err(Some(vec![d])));
+                                    }
+                                }
                                 self.reporter.event(Event::Failed {
                                     addr: &a,
                                     action: shown_action,

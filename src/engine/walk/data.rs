@@ -95,7 +95,11 @@ impl<'a> Walk<'a> {
                         let _p = self.sem.acquire().await.expect("semaphore");
                         let a = addr.to_string();
                         self.reporter.event(Event::Reading { addr: &a });
+                        let started = Instant::now();
                         let r = self.retry(&a, || ds.read(&config)).await;
+                        if let Ok(v) = &r {
+                            read_complete(self.reporter, &a, started, v, &config, schema);
+                        }
                         (addr, config, keys, r.map(Some))
                     }
                 }))
@@ -231,8 +235,10 @@ impl<'a> Walk<'a> {
                         })?;
                     let a = addr.to_string();
                     self.reporter.event(Event::Reading { addr: &a });
+                    let started = Instant::now();
                     match self.retry(&a, || ds.read(&config)).await {
                         Ok(v) => {
+                            read_complete(self.reporter, &a, started, &v, &config, schema);
                             let v = mark_schema_sensitive(v, schema);
                             self.postconditions_hold(mi, m, rc, &a, count, each, &v)
                                 .map_err(Fail::Fatal)?;
@@ -271,4 +277,26 @@ fn check_read_failed(addr: &str, rc: &crate::config::Resource, e: &ProviderError
         ),
     )
     .at(rc.span.clone())
+}
+
+/// Reports a finished read, with the object's `id` unless it is sensitive or the
+/// configuration holds anything sensitive it may derive from (a token in a URL).
+fn read_complete(
+    reporter: &dyn Reporter,
+    addr: &str,
+    started: Instant,
+    v: &Value,
+    config: &Value,
+    schema: &Schema,
+) {
+    let marked = mark_schema_sensitive(v.clone(), schema);
+    let id = marked.get_attr("id");
+    let shown = id
+        .as_str()
+        .filter(|_| !id.is_sensitive() && config.sensitive_paths().is_empty());
+    reporter.event(Event::ReadComplete {
+        addr,
+        elapsed: started.elapsed(),
+        id: shown,
+    });
 }

@@ -348,6 +348,10 @@ impl<'a> Walk<'a> {
             parallelism,
         };
         let prior = state.clone();
+        let mut g = g;
+        if e.rollback {
+            rollback::order_destroys_last(&mut g, plan);
+        }
         let mut walk = Walk::new(
             e,
             g,

@@ -407,12 +407,19 @@ impl<'a> Walk<'a> {
             .map_err(provider_err)?;
         let forced_by_cli = self.opts.replace.iter().any(|t| t.matches(addr));
         let triggered = self.replace_triggered(rc, mi);
+        let tainted = self.prior.instances.get(addr).is_some_and(|s| s.tainted);
         let mut reason = None;
         let (action, after, requires_replace) = match &before {
             None => (Action::Create, planned.state, vec![]),
             Some(p) => {
-                if forced_by_cli || triggered.is_some() || !planned.requires_replace.is_empty() {
-                    reason = if forced_by_cli {
+                if tainted
+                    || forced_by_cli
+                    || triggered.is_some()
+                    || !planned.requires_replace.is_empty()
+                {
+                    reason = if tainted {
+                        Some(crate::plan::TAINTED.to_string())
+                    } else if forced_by_cli {
                         Some("replacement requested by -replace".to_string())
                     } else if let Some(t) = triggered {
                         Some(format!("replace_triggered_by {t} changed"))

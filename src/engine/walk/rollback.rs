@@ -6,7 +6,10 @@
 //! (the new one deleted). Each undo step is durable in the journal before the next starts,
 //! so a run killed mid-rollback leaves a state the next apply plans from. What cannot be
 //! undone (objects this apply destroyed, replacements whose old object is gone, undo steps
-//! that fail) is reported by address with the reason.
+//! that fail) is reported by address with the reason. With rollback on, deletes that can
+//! wait (objects leaving the configuration, old halves of create_before_destroy
+//! replacements) run after every other change, so a failure before them leaves nothing
+//! that cannot be undone.
 
 use super::*;
 use crate::state::history::RollbackRecord;
@@ -44,6 +47,59 @@ impl RollbackReport {
             restored: count(Undo::Restored),
             reinstated: count(Undo::Reinstated),
             left: self.left.iter().map(|(a, _)| a.clone()).collect(),
+        }
+    }
+}
+
+/// With rollback on: makes every destroy node whose deletes can wait run after all resource
+/// nodes, except those it must precede (a destroy-first replacement's create, through a
+/// chain of destroys). Each edge is added only when the destroy cannot already reach the
+/// resource, so no cycle can form.
+pub(super) fn order_destroys_last(g: &mut Graph, plan: &Plan) {
+    let mut destroy_first: HashSet<(Vec<String>, ResourceKey)> = HashSet::new();
+    let mut deferrable: HashSet<(Vec<String>, ResourceKey)> = HashSet::new();
+    for c in &plan.changes {
+        let key = (
+            crate::addr::config_path(&c.addr.module),
+            c.addr.resource.clone(),
+        );
+        match c.action {
+            Action::DeleteThenCreate => {
+                destroy_first.insert(key);
+            }
+            Action::Delete | Action::CreateThenDelete => {
+                deferrable.insert(key);
+            }
+            _ => {}
+        }
+    }
+    let resources: Vec<NodeIndex> = g
+        .index
+        .iter()
+        .filter(|((_, k), _)| matches!(k, NodeKind::Resource(_)))
+        .map(|(_, i)| *i)
+        .collect();
+    let mut destroys: Vec<(String, NodeIndex)> = deferrable
+        .into_iter()
+        .filter(|k| !destroy_first.contains(k))
+        .filter_map(|(m, r)| {
+            let label = crate::addr::config_resource_addr(&m, &r);
+            g.index.get(&(m, NodeKind::Destroy(r))).map(|i| (label, *i))
+        })
+        .collect();
+    destroys.sort();
+    for (_, d) in destroys {
+        let mut reach = HashSet::new();
+        let mut stack = vec![d];
+        while let Some(n) = stack.pop() {
+            if reach.insert(n) {
+                stack.extend(g.dag.dependents(n));
+            }
+        }
+        for &r in &resources {
+            if !reach.contains(&r) {
+                g.dag.edge(r, d);
+            }
         }
     }
 }
