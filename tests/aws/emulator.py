@@ -51,11 +51,18 @@ mlform sends.
   other alarms, its actions and tags) and DescribeAlarms answers it under CompositeAlarms;
   moto 5.2.5 stores composite alarms through PutMetricAlarm (which reads AlarmRule) and
   answers them so, but does not route PutCompositeAlarm. The shim routes it there.
+- SageMaker monitoring schedules (CreateMonitoringSchedule, DescribeMonitoringSchedule,
+  UpdateMonitoringSchedule, DeleteMonitoringSchedule, and AddTags / ListTags / DeleteTags
+  on their ARNs): AWS keeps a schedule per name with its MonitoringScheduleConfig and tags,
+  answers {"MonitoringScheduleArn"} to create and update, describes it with its status,
+  type and times, and answers ResourceNotFound for an unknown name; moto 5.2.5 implements
+  none of them. The emulator runs no monitoring jobs, so a schedule is Scheduled at once.
 
 Usage: python emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
 import json
 import sys
+import time
 
 from moto.s3.responses import S3Response
 from moto.server import main
@@ -183,12 +190,106 @@ def delete_training_job(self):
     backend = self.sagemaker_backend
     name = self._get_param("TrainingJobName")
     if name not in backend.training_jobs:
-        return 400, {}, json.dumps({"__type": "ValidationException", "message": f"Could not find training job '{name}'."})
+        from moto.sagemaker.exceptions import ValidationError
+
+        raise ValidationError(message=f"Could not find training job '{name}'.")
     del backend.training_jobs[name]
     return "{}"
 
 
 SageMakerResponse.delete_training_job = delete_training_job
+
+
+class _MonitoringSchedule:
+    def __init__(self, arn, name, config, tags):
+        self.arn = arn
+        self.name = name
+        self.config = config
+        self.tags = tags
+        self.created = self.modified = time.time()
+
+
+def _schedules(backend):
+    if not hasattr(backend, "mlform_monitoring_schedules"):
+        backend.mlform_monitoring_schedules = {}
+    return backend.mlform_monitoring_schedules
+
+
+def _schedule_not_found(name):
+    from moto.sagemaker.exceptions import ResourceNotFound
+
+    return ResourceNotFound(f"Monitoring schedule {name} not found")
+
+
+def create_monitoring_schedule(self):
+    backend = self.sagemaker_backend
+    name = self._get_param("MonitoringScheduleName")
+    schedules = _schedules(backend)
+    if name in schedules:
+        from moto.sagemaker.exceptions import ResourceInUseException
+
+        raise ResourceInUseException(f"Monitoring schedule {name} already exists")
+    arn = f"arn:aws:sagemaker:{backend.region_name}:{backend.account_id}:monitoring-schedule/{name}"
+    schedules[name] = _MonitoringSchedule(arn, name, self._get_param("MonitoringScheduleConfig"), self._get_param("Tags") or [])
+    return json.dumps({"MonitoringScheduleArn": arn})
+
+
+def describe_monitoring_schedule(self):
+    name = self._get_param("MonitoringScheduleName")
+    s = _schedules(self.sagemaker_backend).get(name)
+    if s is None:
+        raise _schedule_not_found(name)
+    return json.dumps({
+        "MonitoringScheduleArn": s.arn,
+        "MonitoringScheduleName": s.name,
+        "MonitoringScheduleStatus": "Scheduled",
+        "MonitoringType": (s.config or {}).get("MonitoringType"),
+        "CreationTime": s.created,
+        "LastModifiedTime": s.modified,
+        "MonitoringScheduleConfig": s.config,
+    })
+
+
+def update_monitoring_schedule(self):
+    name = self._get_param("MonitoringScheduleName")
+    s = _schedules(self.sagemaker_backend).get(name)
+    if s is None:
+        raise _schedule_not_found(name)
+    s.config = self._get_param("MonitoringScheduleConfig")
+    s.modified = time.time()
+    return json.dumps({"MonitoringScheduleArn": s.arn})
+
+
+def delete_monitoring_schedule(self):
+    name = self._get_param("MonitoringScheduleName")
+    if _schedules(self.sagemaker_backend).pop(name, None) is None:
+        raise _schedule_not_found(name)
+    return "{}"
+
+
+SageMakerResponse.create_monitoring_schedule = create_monitoring_schedule
+SageMakerResponse.describe_monitoring_schedule = describe_monitoring_schedule
+SageMakerResponse.update_monitoring_schedule = update_monitoring_schedule
+SageMakerResponse.delete_monitoring_schedule = delete_monitoring_schedule
+
+from moto.sagemaker.models import SageMakerModelBackend  # noqa: E402
+
+_resource_from_arn = SageMakerModelBackend._get_resource_from_arn
+
+
+def _resource_or_schedule(self, arn):
+    kind, _, name = arn.split(":")[-1].partition("/")
+    if kind == "monitoring-schedule":
+        s = _schedules(self).get(name)
+        if s is None:
+            from moto.sagemaker.exceptions import ValidationError
+
+            raise ValidationError(message=f"Could not find monitoring-schedule with name {name}")
+        return s
+    return _resource_from_arn(self, arn)
+
+
+SageMakerModelBackend._get_resource_from_arn = _resource_or_schedule
 
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse  # noqa: E402
 

@@ -94,6 +94,9 @@ pub trait AwsResource: Default + Send + Sync + 'static {
     /// Attributes holding IAM policy JSON, compared by meaning: a policy written another way
     /// (key order, a one-element list for a string) is neither a change nor drift.
     const POLICIES: &'static [&'static str] = &[];
+    /// Blocks that are optional and computed (AWS fills them in when left out): a block the
+    /// configuration leaves out keeps the prior's value, and is neither a change nor drift.
+    const COMPUTED_BLOCKS: &'static [&'static str] = &[];
     /// The attribute the `id` equals when it is one (IAM users and groups are known by their
     /// name, and renamed in place): a change to it plans a new `id`.
     const ID_ATTRIBUTE: Option<&'static str> = None;
@@ -266,6 +269,11 @@ impl<R: AwsResource> Resource for Managed<R> {
     }
 
     fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
+        let config = with_computed_blocks::<R>(request.config, request.prior);
+        let request = PlanRequest {
+            config: &config,
+            ..request
+        };
         let mut planned = mlform_provider::plan_by_schema(&self.schema, request.clone())?;
         let mut m = planned.state.as_map().cloned().unwrap_or_default();
         if R::TAGGED {
@@ -397,4 +405,22 @@ fn keep_equivalent_policies<R: AwsResource>(prior: &Value, new: &mut mlform_prov
             }
         }
     }
+}
+
+/// `config` with the [`COMPUTED_BLOCKS`](AwsResource::COMPUTED_BLOCKS) it leaves out taken
+/// from `prior`.
+fn with_computed_blocks<R: AwsResource>(config: &Value, prior: Option<&Value>) -> Value {
+    let (Some(prior), Some(map)) = (prior, config.as_map()) else {
+        return config.clone();
+    };
+    let mut map = map.clone();
+    for name in R::COMPUTED_BLOCKS {
+        let unset = map
+            .get(*name)
+            .is_none_or(|v| v.is_null() || v.as_list().is_some_and(<[Value]>::is_empty));
+        if unset {
+            map.insert(name.to_string(), prior.get_attr(name).clone());
+        }
+    }
+    Value::Map(map)
 }

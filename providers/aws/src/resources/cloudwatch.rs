@@ -1,15 +1,17 @@
-//! `aws_cloudwatch_metric_alarm`: an alarm on one metric (latency, errors, invocations) with
+//! `aws_cloudwatch_metric_alarm`: an alarm on one metric (latency, errors, invocations), or
+//! on metric math and anomaly detection bands (`metric_query`, `threshold_metric_id`), with
 //! its actions. PutMetricAlarm both creates and updates, so everything but the name changes
-//! in place. Import ID: the alarm name. Metric-math alarms (`metric_query`) are not
-//! supported yet; a single metric covers the endpoint and rollback alarms mlform plans.
+//! in place. Import ID: the alarm name.
 
 use std::sync::Arc;
 
 use aws_sdk_cloudwatch::types::{
-    ComparisonOperator, Dimension, MetricAlarm, StandardUnit, Statistic, Tag,
+    ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery, MetricStat, StandardUnit,
+    Statistic, Tag,
 };
 use mlform_provider::{
-    Attribute, PlanRequest, Planned, ProviderError, Resource, Schema, Type, Value,
+    Attribute, NestedBlock, Nesting, PlanRequest, Planned, ProviderError, Resource, Schema, Type,
+    Value,
 };
 
 use super::{int, num, opt_str, opt_value, string};
@@ -49,10 +51,140 @@ pub fn schema() -> Schema {
             "evaluate_low_sample_count_percentiles",
             Attribute::optional(Type::String),
         )
+        .attr("threshold_metric_id", Attribute::optional(Type::String))
+        .block(
+            "metric_query",
+            NestedBlock {
+                nesting: Nesting::Set,
+                block: metric_query_schema(),
+                min_items: 0,
+                max_items: None,
+                force_new: false,
+            },
+        )
         .attr("tags", Attribute::optional(Type::map(Type::String)))
         .attr("tags_all", Attribute::computed(Type::map(Type::String)))
         .attr("id", Attribute::computed(Type::String))
         .attr("arn", Attribute::computed(Type::String))
+}
+
+fn metric_query_schema() -> Schema {
+    let metric = Schema::new()
+        .attr("metric_name", Attribute::required(Type::String))
+        .attr("namespace", Attribute::optional(Type::String))
+        .attr("period", Attribute::required(Type::Number))
+        .attr("stat", Attribute::required(Type::String))
+        .attr("unit", Attribute::optional(Type::String))
+        .attr("dimensions", Attribute::optional(Type::map(Type::String)));
+    Schema::new()
+        .attr("id", Attribute::required(Type::String))
+        .attr("account_id", Attribute::optional(Type::String))
+        .attr("expression", Attribute::optional(Type::String))
+        .attr("label", Attribute::optional(Type::String))
+        .attr("period", Attribute::optional(Type::Number))
+        .attr("return_data", Attribute::optional(Type::Bool))
+        .block(
+            "metric",
+            NestedBlock {
+                nesting: Nesting::Single,
+                block: metric,
+                min_items: 0,
+                max_items: Some(1),
+                force_new: false,
+            },
+        )
+}
+
+fn dimensions(v: &Value) -> Vec<Dimension> {
+    v.as_map()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            Dimension::builder()
+                .name(k)
+                .value(v.as_str().unwrap_or_default())
+                .build()
+        })
+        .collect()
+}
+
+/// The `metric_query` blocks as PutMetricAlarm's `Metrics`.
+fn metric_queries(planned: &Value) -> Option<Vec<MetricDataQuery>> {
+    let items = planned.get_attr("metric_query").as_list()?;
+    if items.is_empty() {
+        return None;
+    }
+    Some(
+        items
+            .iter()
+            .map(|q| {
+                let stat = q.get_attr("metric").as_map().map(|_| {
+                    let m = q.get_attr("metric");
+                    MetricStat::builder()
+                        .metric(
+                            Metric::builder()
+                                .set_metric_name(opt_str(m, "metric_name"))
+                                .set_namespace(opt_str(m, "namespace"))
+                                .set_dimensions(Some(dimensions(m.get_attr("dimensions"))))
+                                .build(),
+                        )
+                        .set_period(int(m, "period"))
+                        .set_stat(opt_str(m, "stat"))
+                        .set_unit(opt_str(m, "unit").map(|u| StandardUnit::from(u.as_str())))
+                        .build()
+                });
+                MetricDataQuery::builder()
+                    .id(string(q, "id"))
+                    .set_account_id(opt_str(q, "account_id"))
+                    .set_expression(opt_str(q, "expression"))
+                    .set_label(opt_str(q, "label"))
+                    .set_period(int(q, "period"))
+                    .set_return_data(q.get_attr("return_data").as_bool())
+                    .set_metric_stat(stat)
+                    .build()
+            })
+            .collect(),
+    )
+}
+
+/// `Metrics` as DescribeAlarms reports them, in the `metric_query` shape.
+fn metric_query_value(queries: &[MetricDataQuery]) -> Value {
+    let items = queries.iter().map(|q| {
+        let metric = q.metric_stat().map(|st| {
+            let m = st.metric();
+            let dims: Vec<(&str, &str)> = m
+                .map(|m| m.dimensions())
+                .unwrap_or_default()
+                .iter()
+                .map(|d| (d.name().unwrap_or_default(), d.value().unwrap_or_default()))
+                .collect();
+            Value::object([
+                ("metric_name", opt_value(m.and_then(|m| m.metric_name()))),
+                ("namespace", opt_value(m.and_then(|m| m.namespace()))),
+                ("period", opt_value(st.period().map(f64::from))),
+                ("stat", opt_value(st.stat())),
+                ("unit", opt_value(st.unit().map(|u| u.as_str()))),
+                (
+                    "dimensions",
+                    if dims.is_empty() {
+                        Value::Null
+                    } else {
+                        super::tags_value(dims)
+                    },
+                ),
+            ])
+        });
+        Value::object([
+            ("id", opt_value(q.id())),
+            ("account_id", opt_value(q.account_id())),
+            ("expression", opt_value(q.expression())),
+            ("label", opt_value(q.label())),
+            ("period", opt_value(q.period().map(f64::from))),
+            ("return_data", Value::Bool(q.return_data().unwrap_or(false))),
+            ("metric", metric.unwrap_or(Value::Null)),
+        ])
+    });
+    Value::set_from(items.collect())
 }
 
 pub struct MetricAlarmResource {
@@ -120,7 +252,9 @@ impl MetricAlarmResource {
             .set_evaluate_low_sample_count_percentile(opt_str(
                 planned,
                 "evaluate_low_sample_count_percentiles",
-            ));
+            ))
+            .set_threshold_metric_id(opt_str(planned, "threshold_metric_id"))
+            .set_metrics(metric_queries(planned));
         for (k, v) in planned
             .get_attr("dimensions")
             .as_map()
@@ -193,6 +327,33 @@ impl Resource for MetricAlarmResource {
                 "set statistic or extended_statistic, not both".into(),
             ));
         }
+        let has_queries = config
+            .get_attr("metric_query")
+            .as_list()
+            .is_some_and(|q| !q.is_empty());
+        if has_queries {
+            for single in [
+                "metric_name",
+                "namespace",
+                "period",
+                "statistic",
+                "extended_statistic",
+                "dimensions",
+            ] {
+                if !config.get_attr(single).is_null() {
+                    return Err(ProviderError::InvalidConfig(format!(
+                        "\"{single}\" conflicts with metric_query: an alarm watches one metric or a set of metric queries, not both"
+                    )));
+                }
+            }
+        }
+        if !config.get_attr("threshold_metric_id").is_null()
+            && !config.get_attr("threshold").is_null()
+        {
+            return Err(ProviderError::InvalidConfig(
+                "set threshold or threshold_metric_id (an anomaly detection band), not both".into(),
+            ));
+        }
         let mut p = mlform_provider::plan_by_schema(&self.schema(), request.clone())?;
         let mut m = p.state.as_map().cloned().unwrap_or_default();
         let defaults = [
@@ -203,6 +364,20 @@ impl Resource for MetricAlarmResource {
             if config.get_attr(k).is_null() {
                 m.insert(k.into(), default);
             }
+        }
+        // return_data defaults to false, as AWS reads it back.
+        if let Some(queries) = m.get("metric_query").and_then(Value::as_list) {
+            let queries = queries
+                .iter()
+                .map(|q| {
+                    let mut q = q.as_map().cloned().unwrap_or_default();
+                    if q.get("return_data").is_none_or(Value::is_null) {
+                        q.insert("return_data".into(), Value::Bool(false));
+                    }
+                    Value::Map(q)
+                })
+                .collect();
+            m.insert("metric_query".into(), Value::set_from(queries));
         }
         m.insert(
             "tags_all".into(),
@@ -297,6 +472,12 @@ impl Resource for MetricAlarmResource {
             "evaluate_low_sample_count_percentiles",
             opt_value(a.evaluate_low_sample_count_percentile()),
         );
+        set(
+            &mut m,
+            "threshold_metric_id",
+            opt_value(a.threshold_metric_id()),
+        );
+        set(&mut m, "metric_query", metric_query_value(a.metrics()));
         let all = self.live_tags(&arn).await?;
         set(
             &mut m,

@@ -275,6 +275,16 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ("aws_sagemaker_endpoint", sagemaker::endpoint_schema, |c| {
         Arc::new(sagemaker::Endpoint { clients: c })
     }),
+    (
+        "aws_sagemaker_data_quality_job_definition",
+        schema_of::<sagemaker::monitor::DataQualityJobDefinition>,
+        make::<sagemaker::monitor::DataQualityJobDefinition>,
+    ),
+    (
+        "aws_sagemaker_monitoring_schedule",
+        schema_of::<sagemaker::monitor::MonitoringSchedule>,
+        make::<sagemaker::monitor::MonitoringSchedule>,
+    ),
     ("aws_sagemaker_training_job", training::schema, |c| {
         Arc::new(training::TrainingJob { clients: c })
     }),

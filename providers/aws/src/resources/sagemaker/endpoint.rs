@@ -302,7 +302,8 @@ impl Resource for Endpoint {
             planned.get_attr("name_prefix"),
             "tf-",
         );
-        self.clients
+        let created = self
+            .clients
             .sagemaker
             .create_endpoint()
             .endpoint_name(&name)
@@ -316,8 +317,13 @@ impl Resource for Endpoint {
             planned.get_attr("timeouts").get_attr("create").as_str(),
             Duration::from_secs(3600),
         );
-        let arn = self.wait_in_service(&name, timeout).await?;
-        Ok(finish(planned, &name, &arn))
+        match self.wait_in_service(&name, timeout).await {
+            Ok(arn) => Ok(finish(planned, &name, &arn)),
+            Err(e) => Err(ProviderError::incomplete(
+                finish(planned, &name, created.endpoint_arn().unwrap_or_default()),
+                e,
+            )),
+        }
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
@@ -339,7 +345,12 @@ impl Resource for Endpoint {
                 planned.get_attr("timeouts").get_attr("update").as_str(),
                 Duration::from_secs(3600),
             );
-            self.wait_in_service(&name, timeout).await?;
+            if let Err(e) = self.wait_in_service(&name, timeout).await {
+                return Err(ProviderError::incomplete(
+                    finish(planned, &name, &s(prior, "arn")),
+                    e,
+                ));
+            }
         }
         update_tags(
             &self.clients,

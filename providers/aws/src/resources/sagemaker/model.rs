@@ -161,7 +161,7 @@ fn opt(v: Option<&str>) -> Value {
 }
 
 /// The state of one container as DescribeModel reports it; `prior` fills what the API
-/// leaves out (an empty environment the configuration never set, a defaulted mode).
+/// leaves out (an empty environment, set or not, and a defaulted mode).
 fn container_value(c: &ContainerDefinition, prior: &Value) -> Value {
     let env = match c.environment() {
         Some(e) if e.is_empty() && prior.get_attr("environment").is_null() => Value::Null,
@@ -170,6 +170,14 @@ fn container_value(c: &ContainerDefinition, prior: &Value) -> Value {
                 .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
                 .collect(),
         ),
+        // An empty map is not sent, and reads back as none: the same as configured.
+        None if prior
+            .get_attr("environment")
+            .as_map()
+            .is_some_and(|m| m.is_empty()) =>
+        {
+            prior.get_attr("environment").clone()
+        }
         None => Value::Null,
     };
     let image_config = c.image_config().map_or(Value::Null, |ic| {
