@@ -23,6 +23,10 @@ pub struct ApplyArgs {
     /// Terraform): keep it and fix forward. Also MLFORM_ROLLBACK.
     #[arg(long, value_name = "auto|off")]
     rollback: Option<String>,
+    /// Machine-readable output: one JSON message per line, as Terraform's `-json` (needs
+    /// -auto-approve or a saved plan).
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     pub flags: PlanFlags,
 }
@@ -97,7 +101,31 @@ pub(super) fn rollback_mode(flag: Option<&str>) -> Result<bool, CliError> {
 }
 
 pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
+    let json = args.json;
+    match apply_run(ctx, args, destroy).await {
+        // Under -json, configuration errors are messages of the stream too.
+        Err(CliError::Diagnostics(d, sources)) if json => {
+            for diag in &d {
+                println!("{}", crate::render::json::diagnostic_event(diag, &sources));
+            }
+            Ok(1)
+        }
+        other => other,
+    }
+}
+
+async fn apply_run(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
     let rollback = rollback_mode(args.rollback.as_deref())?;
+    if args.json && args.plan_file.is_none() && !args.auto_approve {
+        return Err(CliError::Message("Plan file or auto-approve required\n\nmlform cannot ask for interactive approval when -json is set. You can either apply a saved plan file, or enable the -auto-approve option.".into()));
+    }
+    let json = args.json;
+    if json {
+        println!(
+            "{}",
+            crate::render::json::plan_events(&Plan::default()).remove(0)
+        );
+    }
     let saved = match &args.plan_file {
         Some(p) => {
             let path = if p.is_absolute() {
@@ -150,30 +178,46 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
             engine
                 .check_saved_plan(&plan, &state)
                 .map_err(|d| CliError::Diagnostics(vec![d], engine.sources.clone()))?;
-            if rollback && plan.mode != PlanMode::Destroy {
+            if rollback && plan.mode != PlanMode::Destroy && !json {
                 print!("{}", crate::render::rollback::render_irreversible(&plan));
             }
             (engine, plan, state, lock, backend)
         }
         None => {
             let (engine, plan, state, lock, backend) =
-                super::plan::make_plan(ctx, &args.flags, destroy, false, "OperationTypeApply")
+                super::plan::make_plan(ctx, &args.flags, destroy, json, "OperationTypeApply")
                     .await?;
-            println!();
-            print!("{}", render_plan(&plan, Style { color: ctx.color }));
-            if rollback && !destroy {
-                print!("{}", crate::render::rollback::render_irreversible(&plan));
+            if json {
+                for event in crate::render::json::plan_events(&plan).into_iter().skip(1) {
+                    println!("{event}");
+                }
+            } else {
+                println!();
+                print!("{}", render_plan(&plan, Style { color: ctx.color }));
+                if rollback && !destroy {
+                    print!("{}", crate::render::rollback::render_irreversible(&plan));
+                }
             }
             if !plan.has_changes() {
-                println!("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.");
-                print_outputs(&state, &plan);
+                if json {
+                    println!(
+                        "{}",
+                        crate::render::json::apply_summary(&Default::default(), destroy)
+                    );
+                    print_outputs_json(&state, &plan);
+                } else {
+                    println!("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.");
+                    print_outputs(&state, &plan);
+                }
                 return Ok(0);
             }
             if !args.auto_approve && !confirm(plan.mode == PlanMode::Destroy)? {
                 println!("\nApply cancelled.");
                 return Ok(1);
             }
-            println!();
+            if !json {
+                println!();
+            }
             (engine, plan, state, lock, backend)
         }
     };
@@ -186,7 +230,11 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
     // A journal left by an interrupted run was folded in on load; the backend persists it
     // first so the new journal starts from a snapshot that matches.
     let journal = backend.open_journal(&state).await?;
-    let progress = super::progress::Progress::new(false);
+    let progress: Box<dyn crate::engine::Reporter> = if json {
+        Box::new(super::progress_json::JsonProgress::new())
+    } else {
+        Box::new(super::progress::Progress::new(false))
+    };
     let result = engine
         .apply(
             &plan,
@@ -194,7 +242,7 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
             journal,
             args.flags.parallelism.max(1),
             &ctx.stop,
-            &progress,
+            progress.as_ref(),
         )
         .await;
     let mut final_state = result.state;
@@ -215,6 +263,26 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         lock.release().await?;
     }
     let c = result.counts;
+    if json {
+        if let Some(report) = &result.rollback {
+            println!("{}", crate::render::json::rollback_event(report));
+        }
+        for d in &result.diagnostics {
+            println!(
+                "{}",
+                crate::render::json::diagnostic_event(d, &engine.sources)
+            );
+        }
+        if result.diagnostics.iter().any(|d| d.is_error()) || result.interrupted {
+            return Ok(1);
+        }
+        println!(
+            "{}",
+            crate::render::json::apply_summary(&c, plan.mode == PlanMode::Destroy)
+        );
+        print_outputs_json(&final_state, &plan);
+        return Ok(0);
+    }
     if let Some(report) = &result.rollback {
         print!("{}", crate::render::rollback::render_rollback(report));
     }
@@ -253,4 +321,27 @@ fn print_outputs(state: &crate::state::State, plan: &Plan) {
         .map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive))
         .collect();
     print!("\nOutputs:\n\n{}", render_outputs(&outs));
+}
+
+/// The `outputs` message of `apply -json`: each output's value, left out when sensitive.
+fn print_outputs_json(state: &crate::state::State, plan: &Plan) {
+    if plan.mode == PlanMode::Destroy || state.outputs.is_empty() {
+        return;
+    }
+    let outputs: serde_json::Map<String, serde_json::Value> = state
+        .outputs
+        .iter()
+        .map(|(k, o)| {
+            let hidden = o.sensitive || !o.value.sensitive_paths().is_empty();
+            let mut v = serde_json::json!({ "sensitive": hidden });
+            if !hidden {
+                v["value"] = o.value.strip_marks().to_json();
+            }
+            (k.clone(), v)
+        })
+        .collect();
+    println!(
+        "{}",
+        serde_json::json!({"@level": "info", "@message": format!("Outputs: {}", outputs.len()), "@module": "mlform.ui", "@timestamp": crate::eval::time::now_rfc3339(), "type": "outputs", "outputs": outputs})
+    );
 }

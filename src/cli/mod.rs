@@ -13,6 +13,7 @@ mod image;
 mod misc;
 mod plan;
 mod progress;
+mod progress_json;
 mod serve;
 mod show;
 mod state;

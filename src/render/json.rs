@@ -772,7 +772,7 @@ pub fn plan_events(plan: &Plan) -> Vec<J> {
     out
 }
 
-fn resource_event(addr: &InstanceAddr) -> J {
+pub(crate) fn resource_event(addr: &InstanceAddr) -> J {
     json!({
         "addr": addr.to_string(),
         "module": module_path_string(&addr.module),
@@ -782,4 +782,68 @@ fn resource_event(addr: &InstanceAddr) -> J {
         "resource_name": addr.resource.name,
         "resource_key": index_json(&addr.key),
     })
+}
+
+/// One diagnostic as a machine-readable UI message, with its source range when it has one.
+pub fn diagnostic_event(d: &crate::diag::Diagnostic, sources: &crate::diag::Sources) -> J {
+    let severity = if d.is_error() { "error" } else { "warning" };
+    let mut diagnostic = json!({"severity": severity, "summary": d.summary, "detail": d.detail});
+    if let Some(span) = &d.span {
+        let (line, column) = sources.line_col(span);
+        let end = crate::diag::Span {
+            file: span.file,
+            range: span.range.end..span.range.end,
+        };
+        let (end_line, end_column) = sources.line_col(&end);
+        diagnostic["range"] = json!({
+            "filename": sources.get(span.file).name,
+            "start": {"line": line, "column": column, "byte": span.range.start},
+            "end": {"line": end_line, "column": end_column, "byte": span.range.end},
+        });
+    }
+    let prefix = if d.is_error() { "Error" } else { "Warning" };
+    json!({"@level": severity, "@message": format!("{prefix}: {}", d.summary), "@module": "mlform.ui", "@timestamp": crate::eval::time::now_rfc3339(), "type": "diagnostic", "diagnostic": diagnostic})
+}
+
+/// How a rollback ended, as the last message of its phase.
+pub fn rollback_event(report: &crate::engine::RollbackReport) -> J {
+    let record = report.record();
+    let message = if report.complete() {
+        format!(
+            "Rollback complete! Resources: {}. The platform is as it was before this apply.",
+            record.totals()
+        )
+    } else {
+        format!(
+            "Rollback incomplete! Resources: {}; {} change(s) left in place.",
+            record.totals(),
+            report.left.len()
+        )
+    };
+    let left: Vec<J> = report
+        .left
+        .iter()
+        .map(|(addr, reason)| json!({"address": addr, "reason": reason}))
+        .collect();
+    json!({"@level": if report.complete() { "info" } else { "error" }, "@message": message, "@module": "mlform.ui", "@timestamp": crate::eval::time::now_rfc3339(), "type": "rollback_summary", "rollback": {"complete": report.complete(), "deleted": record.deleted, "restored": record.restored, "reinstated": record.reinstated, "left": left}})
+}
+
+/// `change_summary` of a finished apply or destroy.
+pub fn apply_summary(counts: &crate::engine::ApplyCounts, destroy: bool) -> J {
+    let message = if destroy {
+        format!(
+            "Destroy complete! Resources: {} destroyed.",
+            counts.destroyed
+        )
+    } else {
+        let imported = match counts.imported {
+            0 => String::new(),
+            n => format!("{n} imported, "),
+        };
+        format!(
+            "Apply complete! Resources: {imported}{} added, {} changed, {} destroyed.",
+            counts.added, counts.changed, counts.destroyed
+        )
+    };
+    json!({"@level": "info", "@message": message, "@module": "mlform.ui", "@timestamp": crate::eval::time::now_rfc3339(), "type": "change_summary", "changes": {"add": counts.added, "change": counts.changed, "import": counts.imported, "remove": counts.destroyed, "operation": if destroy { "destroy" } else { "apply" }}})
 }

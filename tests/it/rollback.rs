@@ -533,3 +533,78 @@ resource "local_file" "retired" {
     }
     assert!(!w.path().join("retired.json").exists());
 }
+
+/// `apply -json`: Terraform's machine-readable stream, with the rollback as a second phase
+/// (`rollback_start`, the undo steps' hooks marked `"phase": "rollback"`,
+/// `rollback_summary`) and the failure as a `diagnostic` message.
+#[test]
+fn apply_json_streams_the_rollback_as_a_second_phase() {
+    let server = Server::start(&["--model", models().join("mlp.onnx").to_str().unwrap()]);
+    let url = format!("http://{}/v2/models/absent/ready", server.addr);
+    let (w, _) = applied_v1_then(&v2(&gate(&url, "")));
+    let refused = w.run(&["apply", "-json"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("Plan file or auto-approve required"),
+        "{}",
+        refused.stderr
+    );
+
+    let apply = w.run(&["apply", "-json", "-auto-approve", "-rollback=auto"]);
+    assert_eq!(apply.code, 1, "{}{}", apply.stdout, apply.stderr);
+    let messages: Vec<serde_json::Value> = apply
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    for m in &messages {
+        for key in ["@level", "@message", "@module", "@timestamp", "type"] {
+            assert!(m.get(key).is_some(), "{key} missing in {m}");
+        }
+    }
+    let ids = regex::Regex::new(r"\[id=[^\]]+\]").unwrap();
+    let line = |m: &serde_json::Value| {
+        let phase = m["hook"]["phase"].as_str().unwrap_or("apply");
+        let text = ids.replace_all(m["@message"].as_str().unwrap(), "[id=…]");
+        let text = text.replace(&server.addr, "127.0.0.1:PORT");
+        let elapsed = regex::Regex::new(r"after \d+s").unwrap();
+        format!(
+            "{phase:8} {:16} {}",
+            m["type"].as_str().unwrap(),
+            elapsed.replace_all(&text, "after Ns")
+        )
+    };
+    let start = messages
+        .iter()
+        .position(|m| m["type"] == "rollback_start")
+        .expect("rollback_start");
+    // Parallel steps finish in any order: each phase is sorted, the phases stay in order.
+    let mut applying: Vec<String> = messages[..start].iter().map(line).collect();
+    applying.sort();
+    let mut undoing: Vec<String> = messages[start..].iter().map(line).collect();
+    undoing.sort();
+    let summary = messages.last().unwrap();
+    assert_eq!(summary["type"], "diagnostic", "{summary}");
+    let rollback = messages
+        .iter()
+        .find(|m| m["type"] == "rollback_summary")
+        .unwrap();
+    assert_eq!(
+        rollback["rollback"],
+        serde_json::json!({"complete": true, "deleted": 2, "restored": 2, "reinstated": 0, "left": []})
+    );
+    let hook = messages
+        .iter()
+        .find(|m| m["type"] == "apply_complete" && m["hook"]["phase"] == "rollback")
+        .unwrap();
+    assert_eq!(
+        hook["hook"]["resource"]["resource_type"].as_str().is_some(),
+        true
+    );
+    insta::assert_snapshot!(
+        "apply_json_rollback",
+        format!("{}\n---\n{}", applying.join("\n"), undoing.join("\n"))
+    );
+}
