@@ -326,3 +326,124 @@ fn a_mixed_aws_and_kubernetes_apply_that_fails_midway_rolls_both_back() {
     assert_eq!(plan_summary(&w), summary);
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+/// A SageMaker endpoint switched to a new model, then a health gate (`data "http"` with a
+/// postcondition) that fails: the endpoint goes back to its configuration, the new model
+/// and configuration are deleted, the state is the pre-apply one and the next plan shows
+/// the same change again.
+#[test]
+fn a_failing_gate_after_an_endpoint_update_rolls_the_endpoint_back() {
+    let moto = Moto::start();
+    let server = crate::serve::Server::start(&[
+        "--model",
+        crate::serve::models().join("mlp.onnx").to_str().unwrap(),
+    ]);
+    let config = |version: &str, gate: &str| {
+        let variant = |v: &str| {
+            format!(
+                r#"
+resource "aws_sagemaker_model" "{v}" {{
+  name               = "gated-{v}"
+  execution_role_arn = aws_iam_role.serving.arn
+  primary_container {{
+    image          = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlform-serve:{v}"
+    model_data_url = "s3://gated-models/{v}/model.onnx"
+  }}
+}}
+
+resource "aws_sagemaker_endpoint_configuration" "{v}" {{
+  name = "gated-{v}"
+  production_variants {{
+    variant_name           = "primary"
+    model_name             = aws_sagemaker_model.{v}.name
+    initial_instance_count = 1
+    instance_type          = "ml.m5.large"
+  }}
+}}
+"#
+            )
+        };
+        let mut text = format!(
+            r#"{aws}
+resource "aws_iam_role" "serving" {{
+  name = "gated-serving"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_sagemaker_endpoint" "scorer" {{
+  name                 = "gated-scorer"
+  endpoint_config_name = aws_sagemaker_endpoint_configuration.{version}.name
+}}
+{v1}{gate}"#,
+            aws = moto.provider_block(""),
+            v1 = variant("v1"),
+        );
+        if version == "v2" {
+            text.push_str(&variant("v2"));
+        }
+        text
+    };
+    let w = Workdir::new();
+    w.write("main.tf", &config("v1", ""));
+    w.ok(&["apply", "-auto-approve", "-no-color"]);
+    let before = w.state();
+
+    // The model server on loopback stands in for the endpoint's readiness: a model it does
+    // not serve answers 404.
+    let gate = format!(
+        r#"
+data "http" "ready" {{
+  url        = "http://{}/v2/models/gated-v2/ready"
+  depends_on = [aws_sagemaker_endpoint.scorer]
+
+  lifecycle {{
+    postcondition {{
+      condition     = self.status_code == 200
+      error_message = "The endpoint is not ready: HTTP ${{self.status_code}}."
+    }}
+  }}
+}}
+"#,
+        server.addr
+    );
+    w.write("main.tf", &config("v2", &gate));
+    let summary = plan_summary(&w);
+    assert_eq!(summary, "Plan: 2 to add, 1 to change, 0 to destroy.");
+    let r = w.run(&["apply", "-auto-approve", "-no-color", "-rollback=auto"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("The endpoint is not ready: HTTP 404."),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("Rollback complete! Resources: 2 deleted, 1 restored, 0 reinstated."),
+        "{}",
+        r.stdout
+    );
+
+    let sm = moto.sagemaker();
+    let endpoint = rt()
+        .block_on(sm.describe_endpoint().endpoint_name("gated-scorer").send())
+        .unwrap();
+    assert_eq!(endpoint.endpoint_config_name(), Some("gated-v1"));
+    assert!(rt()
+        .block_on(
+            sm.describe_endpoint_config()
+                .endpoint_config_name("gated-v2")
+                .send()
+        )
+        .is_err());
+    assert!(rt()
+        .block_on(sm.describe_model().model_name("gated-v2").send())
+        .is_err());
+    let after = w.state();
+    assert_eq!(after["resources"], before["resources"]);
+    assert_eq!(plan_summary(&w), summary);
+    w.write("main.tf", &config("v1", ""));
+    w.ok(&["destroy", "-auto-approve"]);
+}
