@@ -187,6 +187,11 @@ pub struct PlanFlags {
     /// Skip checking for changes made outside of mlform.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "true")]
     refresh: bool,
+    /// Refresh only the resources whose configuration changed against the state: the
+    /// API calls of a plan scale with the change, not the platform. Drift on unchanged
+    /// resources is not looked for.
+    #[arg(long = "minimal-refresh")]
+    minimal_refresh: bool,
     /// Limit planning to the given resource address (repeatable).
     #[arg(long, value_name = "ADDRESS")]
     target: Vec<String>,

@@ -45,6 +45,9 @@ pub(super) fn options(flags: &PlanFlags, destroy: bool) -> Result<Options, CliEr
     if flags.destroy && flags.refresh_only {
         return Err(CliError::Message("Incompatible plan mode options: the -destroy and -refresh-only options are mutually exclusive.".into()));
     }
+    if flags.minimal_refresh && (flags.refresh_only || !flags.refresh) {
+        return Err(CliError::Message("Incompatible refresh options: -minimal-refresh refreshes what changed; it cannot be combined with -refresh-only or -refresh=false.".into()));
+    }
     if flags.parallelism == 0 {
         return Err(CliError::Message(
             "The -parallelism value must be at least 1.".into(),
@@ -59,6 +62,7 @@ pub(super) fn options(flags: &PlanFlags, destroy: bool) -> Result<Options, CliEr
             PlanMode::Normal
         },
         refresh: flags.refresh,
+        minimal_refresh: flags.minimal_refresh,
         targets: parse(&flags.target, "-target")?,
         replace: parse(&flags.replace, "-replace")?,
         parallelism: flags.parallelism,

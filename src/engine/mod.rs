@@ -138,6 +138,10 @@ pub enum Phase {
 pub struct Options {
     pub mode: PlanMode,
     pub refresh: bool,
+    /// Refresh only instances whose configuration plans a change against their state
+    /// (`-minimal-refresh`); the rest keep their state values, and drift on them is not
+    /// looked for.
+    pub minimal_refresh: bool,
     pub targets: Vec<Target>,
     pub replace: Vec<Target>,
     pub parallelism: usize,
@@ -148,6 +152,7 @@ impl Default for Options {
         Options {
             mode: PlanMode::Normal,
             refresh: true,
+            minimal_refresh: false,
             targets: Vec::new(),
             replace: Vec::new(),
             parallelism: 10,

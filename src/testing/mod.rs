@@ -337,6 +337,7 @@ impl<'a> Runner<'a> {
                 PlanMode::Normal
             },
             refresh: run.refresh,
+            minimal_refresh: false,
             targets: run.target.clone(),
             replace: run.replace.clone(),
             parallelism: self.opts.parallelism,

@@ -722,3 +722,75 @@ output "undecided" {
         plan.stdout
     );
 }
+
+/// `-minimal-refresh` reads only what the configuration changes: an unchanged file deleted
+/// outside mlform goes unnoticed (a full plan sees it), a changed one is refreshed first.
+#[test]
+fn minimal_refresh_reads_only_what_the_configuration_changes() {
+    let w = Workdir::new();
+    let config = |b: &str| {
+        format!(
+            r#"
+resource "local_file" "a" {{
+  filename = "${{path.module}}/a.txt"
+  content  = "a"
+}}
+
+resource "local_file" "b" {{
+  filename = "${{path.module}}/b.txt"
+  content  = "{b}"
+}}
+"#
+        )
+    };
+    w.write("main.tf", &config("b1"));
+    w.ok(&["apply", "-auto-approve"]);
+    std::fs::remove_file(w.path().join("a.txt")).unwrap();
+    let full = w.run(&["plan", "-no-color"]);
+    assert!(
+        full.stdout
+            .contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{}",
+        full.stdout
+    );
+    let minimal = w.run(&[
+        "plan",
+        "-no-color",
+        "-minimal-refresh",
+        "-detailed-exitcode",
+    ]);
+    assert_eq!(minimal.code, 0, "{}{}", minimal.stdout, minimal.stderr);
+    assert!(
+        !minimal.stdout.contains("Refreshing state"),
+        "{}",
+        minimal.stdout
+    );
+
+    w.write("main.tf", &config("b2"));
+    let minimal = w.run(&["plan", "-no-color", "-minimal-refresh"]);
+    let refreshed: Vec<&str> = minimal
+        .stdout
+        .lines()
+        .filter(|l| l.contains("Refreshing state"))
+        .collect();
+    assert_eq!(refreshed.len(), 1, "{}", minimal.stdout);
+    assert!(
+        refreshed[0].starts_with("local_file.b:"),
+        "{}",
+        minimal.stdout
+    );
+    assert!(
+        minimal
+            .stdout
+            .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{}",
+        minimal.stdout
+    );
+    let bad = w.run(&["plan", "-minimal-refresh", "-refresh-only"]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("Incompatible refresh options"),
+        "{}",
+        bad.stderr
+    );
+}

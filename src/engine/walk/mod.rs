@@ -343,6 +343,7 @@ impl<'a> Walk<'a> {
         let opts = Options {
             mode: plan.mode,
             refresh: false,
+            minimal_refresh: false,
             targets: Vec::new(),
             replace: Vec::new(),
             parallelism,

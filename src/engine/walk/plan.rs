@@ -69,19 +69,63 @@ impl<'a> Walk<'a> {
                     diags.push(Diagnostic::error("Configuration for import target does not exist", format!("The configuration for the given import target {addr} does not exist: the resource's count or for_each has no such instance.")).at(rc.span.clone()));
                 }
             }
+            // -minimal-refresh: instances whose configuration plans no change against their
+            // state are not read.
+            let unchanged: HashSet<Option<Key>> = if self.opts.minimal_refresh
+                && self.opts.mode == PlanMode::Normal
+            {
+                keys.iter()
+                    .filter(|(k, each_value)| {
+                        let Some((addr, prior)) = priors.iter().find(|(a, _)| &a.key == k) else {
+                            return false;
+                        };
+                        if prior.tainted {
+                            return false;
+                        }
+                        let (count, each) = self.instance_keys(k, each_value.clone());
+                        let instance = self.instance_impl(&res, &node.module, key, k);
+                        let values = self.values.locked();
+                        let scope = self.scope(&values, mi, m, count, each.clone());
+                        let mut ev = Evaluator::new(&scope, rc.body.file);
+                        self.plan_instance(
+                            &mut ev,
+                            &values,
+                            mi,
+                            m,
+                            rc,
+                            schema,
+                            &instance,
+                            addr,
+                            Some(prior.value.clone()),
+                            cbd,
+                            count,
+                            each,
+                        )
+                        .is_ok_and(|c| c.action == Action::NoOp)
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            } else {
+                HashSet::new()
+            };
             // Refresh every prior instance (targeted ones), concurrently.
             let res_ref = &res;
             let refreshed = futures_util::future::join_all(
                 priors
                     .iter()
                     .filter(|(a, _)| self.targets_instance(i, a))
+                    .filter(|(a, _)| !unchanged.contains(&a.key))
                     .map(|(a, s)| async move {
                         let res = self.instance_impl(res_ref, &node.module, key, &a.key);
                         (a.clone(), self.refresh(a, s, &res, schema).await)
                     }),
             )
             .await;
-            let mut live: HashMap<Option<Key>, Option<Value>> = HashMap::new();
+            let mut live: HashMap<Option<Key>, Option<Value>> = priors
+                .iter()
+                .filter(|(a, _)| unchanged.contains(&a.key))
+                .map(|(a, s)| (a.key.clone(), Some(s.value.clone())))
+                .collect();
             for (a, r) in refreshed {
                 match r {
                     Ok(v) => {
