@@ -238,9 +238,35 @@ pub fn build_graph(
                 .get(&(dn.module.clone(), NodeKind::Destroy(dk.clone())))
             {
                 g.dag.edge(destroy, dep_destroy);
-                if g.create_before_destroy.contains(&dep) {
-                    g.dag.edge(r, dep_destroy);
-                }
+            }
+        }
+    }
+    // As Terraform: the old object of a create_before_destroy replacement is destroyed after
+    // everything that depends on it, directly or not, has moved to the new one.
+    let mut dependents_of: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::new();
+    for (&r, deps) in &deps_of {
+        for &d in deps {
+            dependents_of.entry(d).or_default().push(r);
+        }
+    }
+    let cbd: Vec<NodeIndex> = g.create_before_destroy.iter().copied().collect();
+    for x in cbd {
+        let node = g.dag.node(x).clone();
+        let NodeKind::Resource(k) = &node.kind else {
+            continue;
+        };
+        let Some(&destroy) = g
+            .index
+            .get(&(node.module.clone(), NodeKind::Destroy(k.clone())))
+        else {
+            continue;
+        };
+        let mut seen = HashSet::new();
+        let mut stack = dependents_of.get(&x).cloned().unwrap_or_default();
+        while let Some(r) = stack.pop() {
+            if seen.insert(r) {
+                g.dag.edge(r, destroy);
+                stack.extend(dependents_of.get(&r).into_iter().flatten().copied());
             }
         }
     }

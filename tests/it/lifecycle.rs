@@ -794,3 +794,52 @@ resource "local_file" "b" {{
         bad.stderr
     );
 }
+
+/// As Terraform (its apply graph has `a (destroy deposed)` depend on `c`): the old object
+/// of a create_before_destroy replacement waits for every resource that depends on it,
+/// directly or not. When a transitive dependent fails, the old object is kept, deposed.
+#[test]
+fn deposed_objects_wait_for_transitive_dependents() {
+    let w = Workdir::new();
+    let config = |v: &str, file: &str| {
+        format!(
+            r#"
+resource "terraform_data" "a" {{
+  triggers_replace = "{v}"
+  lifecycle {{
+    create_before_destroy = true
+  }}
+}}
+
+resource "terraform_data" "b" {{
+  input = terraform_data.a.id
+}}
+
+resource "local_file" "c" {{
+  filename = "{file}"
+  content  = terraform_data.b.output
+}}
+"#
+        )
+    };
+    w.write("main.tf", &config("v1", "${path.module}/c.txt"));
+    w.ok(&["apply", "-auto-approve"]);
+    w.write("main.tf", &config("v2", "/proc/mlform-no-such-dir/c.txt"));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        !r.stdout
+            .contains("terraform_data.a (deposed object): Destroying"),
+        "{}",
+        r.stdout
+    );
+    let deposed = w.state()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"] == "a")
+        .flat_map(|r| r["instances"].as_array().unwrap().clone())
+        .filter(|i| i.get("deposed").is_some())
+        .count();
+    assert_eq!(deposed, 1, "{}", w.state());
+}
