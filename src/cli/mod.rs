@@ -17,6 +17,7 @@ mod progress_json;
 mod serve;
 mod show;
 mod state;
+mod taint;
 mod test;
 mod workspace;
 
@@ -99,6 +100,10 @@ enum Command {
     Output(show::OutputArgs),
     /// List the applies and destroys recorded in the state, with their results and rollbacks.
     History(history::HistoryArgs),
+    /// Mark a resource instance as not fully functional: the next plan replaces it.
+    Taint(taint::TaintArgs),
+    /// Remove the tainted mark from a resource instance.
+    Untaint(taint::TaintArgs),
     /// Advanced state management.
     #[command(subcommand)]
     State(state::StateCommand),
@@ -455,6 +460,8 @@ pub fn run(args: Vec<String>) -> i32 {
             Command::Check(a) => check::check(&ctx, a).await,
             Command::Output(a) => show::output(&ctx, a).await,
             Command::History(a) => history::history(&ctx, a).await,
+            Command::Taint(a) => taint::taint(&ctx, a, true).await,
+            Command::Untaint(a) => taint::taint(&ctx, a, false).await,
             Command::State(c) => state::run(&ctx, c).await,
             Command::Workspace(c) => workspace::run(&ctx, c).await,
             Command::Test(a) => test::test(&ctx, a).await,

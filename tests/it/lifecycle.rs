@@ -843,3 +843,56 @@ resource "local_file" "c" {{
         .count();
     assert_eq!(deposed, 1, "{}", w.state());
 }
+
+/// `taint` marks an instance so the next plan replaces it; `untaint` takes the mark back.
+#[test]
+fn taint_and_untaint_mark_an_instance_for_replacement() {
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        "resource \"terraform_data\" \"a\" {\n  input = \"x\"\n}\n",
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let r = w.ok(&["taint", "terraform_data.a"]);
+    assert_eq!(
+        r.stdout,
+        "Resource instance terraform_data.a has been marked as tainted.\n"
+    );
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("# terraform_data.a is tainted, so must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    let r = w.ok(&["untaint", "terraform_data.a"]);
+    assert_eq!(
+        r.stdout,
+        "Resource instance terraform_data.a has been successfully untainted.\n"
+    );
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+    let again = w.run(&["untaint", "terraform_data.a"]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("Resource instance is not tainted"),
+        "{}",
+        again.stderr
+    );
+    let missing = w.run(&["taint", "terraform_data.b"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("No such resource instance"),
+        "{}",
+        missing.stderr
+    );
+    w.ok(&["taint", "-allow-missing", "terraform_data.b"]);
+    w.ok(&["taint", "terraform_data.a"]);
+    let r = w.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("Resources: 1 added, 0 changed, 1 destroyed."),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+}
