@@ -26,11 +26,13 @@ pub async fn taint(ctx: &Ctx, args: TaintArgs, taint: bool) -> CliResult {
             resource,
             key: None,
         },
-        Target::Module(_) => return Err(CliError::Message(format!(
+        Target::Module(_) => {
+            return Err(CliError::Message(format!(
             "Invalid resource instance address\n\n{} is a module; {} marks one resource instance.",
             args.address,
             if taint { "taint" } else { "untaint" }
-        ))),
+        )))
+        }
     };
     if addr.resource.mode == crate::config::Mode::Data {
         return Err(CliError::Message(format!(

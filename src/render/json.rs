@@ -114,6 +114,18 @@ fn action_reason(c: &ResourceChange) -> Option<&'static str> {
     })
 }
 
+/// The machine-readable UI's name for a plan JSON `action_reason` (Terraform's
+/// views/json `ChangeReason`).
+fn ui_reason(plan_reason: &'static str) -> &'static str {
+    match plan_reason {
+        "replace_because_tainted" => "tainted",
+        "replace_by_request" => "requested",
+        "replace_by_triggers" => "replace_triggered_by",
+        "replace_because_cannot_update" => "cannot_update",
+        other => other,
+    }
+}
+
 fn resource_change_json(c: &ResourceChange) -> J {
     let mut rc = Map::new();
     rc.insert("address".into(), J::String(c.addr.to_string()));
@@ -730,18 +742,34 @@ pub fn plan_events(plan: &Plan) -> Vec<J> {
     for d in &plan.drift {
         out.push(json!({"@level": "info", "@message": format!("{}: Drift detected ({})", d.addr, if d.after.is_some() { "update" } else { "delete" }), "@module": "mlform.ui", "@timestamp": ts, "type": "resource_drift", "change": {"resource": resource_event(&d.addr), "action": if d.after.is_some() { "update" } else { "delete" }}}));
     }
-    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+    let moved_or_imported =
+        |c: &&ResourceChange| c.previous_addr.is_some() || c.importing.is_some();
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp || moved_or_imported(c))
+    {
+        // Terraform's stream names: a move or an import that changes nothing else is the
+        // action itself.
         let action = match c.action {
             Action::Create => "create",
             Action::Update => "update",
             Action::Delete => "delete",
             Action::Read => "read",
-            Action::Forget => "forget",
+            Action::Forget => "remove",
+            Action::NoOp if c.previous_addr.is_some() => "move",
+            Action::NoOp => "import",
             _ => "replace",
         };
         let mut change = json!({"resource": resource_event(&c.addr), "action": action});
         if let Some(r) = action_reason(c) {
-            change["reason"] = J::String(r.into());
+            change["reason"] = J::String(ui_reason(r).into());
+        }
+        if let Some(p) = &c.previous_addr {
+            change["previous_resource"] = resource_event(p);
+        }
+        if let Some(id) = &c.importing {
+            change["importing"] = json!({ "id": id });
         }
         out.push(json!({"@level": "info", "@message": format!("{}: Plan to {action}", c.addr), "@module": "mlform.ui", "@timestamp": ts, "type": "planned_change", "change": change}));
     }

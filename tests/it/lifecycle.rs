@@ -865,6 +865,16 @@ fn taint_and_untaint_mark_an_instance_for_replacement() {
         "{}",
         plan.stdout
     );
+    let stream = w.run(&["plan", "-json"]);
+    let planned: Vec<serde_json::Value> = stream
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|m| m["type"] == "planned_change")
+        .collect();
+    assert_eq!(planned.len(), 1, "{}", stream.stdout);
+    assert_eq!(planned[0]["change"]["action"], "replace");
+    assert_eq!(planned[0]["change"]["reason"], "tainted");
     let r = w.ok(&["untaint", "terraform_data.a"]);
     assert_eq!(
         r.stdout,
