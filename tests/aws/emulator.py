@@ -57,6 +57,11 @@ mlform sends.
   answers {"MonitoringScheduleArn"} to create and update, describes it with its status,
   type and times, and answers ResourceNotFound for an unknown name; moto 5.2.5 implements
   none of them. The emulator runs no monitoring jobs, so a schedule is Scheduled at once.
+- S3 GetBucketNotificationConfiguration: AWS answers a <NotificationConfiguration> root
+  (empty when the bucket has none) with an <EventBridgeConfiguration/> element when
+  EventBridge is on; moto 5.2.5 answers an empty configuration with a
+  <GetBucketNotificationResponse/> root, which the AWS SDK for Rust rejects, and leaves the
+  stored EventBridge setting out.
 
 Usage: python emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
@@ -534,6 +539,39 @@ def _atomic_put_object(self):
 
 
 S3Response.put_object = _atomic_put_object
+
+
+_get_bucket_notification = S3Response.get_bucket_notification
+
+
+def get_bucket_notification(self):
+    response = _get_bucket_notification(self)
+    config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+    eventbridge = config is not None and getattr(config, "event_bridge", None) is not None
+    element = b"<EventBridgeConfiguration></EventBridgeConfiguration>" if eventbridge else b""
+
+    def inject(body):
+        raw = body.encode() if isinstance(body, str) else body
+        raw = raw.replace(b"<GetBucketNotificationResponse ", b"<NotificationConfiguration ")
+        raw = raw.replace(b"</GetBucketNotificationResponse>", b"</NotificationConfiguration>")
+        if not element or b"<EventBridgeConfiguration" in raw:
+            return raw.decode() if isinstance(body, str) else raw
+        if b"</NotificationConfiguration>" in raw:
+            raw = raw.replace(b"</NotificationConfiguration>", element + b"</NotificationConfiguration>")
+        else:
+            raw = raw.replace(b"/>", b">" + element + b"</NotificationConfiguration>", 1) if raw.rstrip().endswith(b"/>") else raw
+        return raw.decode() if isinstance(body, str) else raw
+
+    if isinstance(response, tuple):
+        status, headers, body = response
+        headers = dict(headers)
+        headers.pop("content-length", None)
+        headers.pop("Content-Length", None)
+        return status, headers, inject(body)
+    return inject(response)
+
+
+S3Response.get_bucket_notification = get_bucket_notification
 
 import moto.server  # noqa: E402
 

@@ -409,3 +409,130 @@ resource "aws_s3_bucket_acl" "shared" {{
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+/// A data bucket that tells a pipeline about new training data: SNS for `.parquet` drops
+/// under `incoming/`, a queue for deletions, EventBridge on. Create, re-plan clean, update
+/// in place, drift (another writer drops the queue), import by bucket, destroy (the
+/// configuration is cleared, the bucket stays until its own destroy).
+#[test]
+fn bucket_notification_applies_updates_shows_drift_imports_and_destroys() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |suffix: &str| {
+        format!(
+            r#"{provider}
+resource "aws_s3_bucket" "data" {{
+  bucket        = "training-drops"
+  force_destroy = true
+}}
+
+resource "aws_sns_topic" "drops" {{
+  name = "training-drops"
+}}
+
+resource "aws_s3_bucket_notification" "data" {{
+  bucket      = aws_s3_bucket.data.id
+  eventbridge = true
+
+  topic {{
+    topic_arn     = aws_sns_topic.drops.arn
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = "incoming/"
+    filter_suffix = "{suffix}"
+  }}
+
+  queue {{
+    id        = "deletions"
+    queue_arn = "arn:aws:sqs:us-east-1:123456789012:training-deletions"
+    events    = ["s3:ObjectRemoved:*"]
+  }}
+}}
+"#,
+            provider = moto.provider_block(""),
+        )
+    };
+    w.write("main.tf", &config(".parquet"));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    let s3 = moto.s3();
+    let live = || {
+        rt().block_on(
+            s3.get_bucket_notification_configuration()
+                .bucket("training-drops")
+                .send(),
+        )
+        .unwrap()
+    };
+    let n = live();
+    assert_eq!(n.topic_configurations().len(), 1);
+    assert_eq!(n.queue_configurations()[0].id(), Some("deletions"));
+    assert!(n.event_bridge_configuration().is_some());
+
+    w.write("main.tf", &config(".csv"));
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("# aws_s3_bucket_notification.data will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let rules: Vec<String> = live().topic_configurations()[0]
+        .filter()
+        .and_then(|f| f.key())
+        .map(|k| k.filter_rules())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.value().map(str::to_string))
+        .collect();
+    assert!(rules.contains(&".csv".to_string()), "{rules:?}");
+
+    // Another writer keeps only the topic: the queue is drift, and apply puts it back.
+    let topic = live().topic_configurations()[0].clone();
+    rt().block_on(
+        s3.put_bucket_notification_configuration()
+            .bucket("training-drops")
+            .notification_configuration(
+                aws_sdk_s3::types::NotificationConfiguration::builder()
+                    .topic_configurations(topic)
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let drift = w.run(&["plan", "-no-color"]);
+    assert!(
+        drift
+            .stdout
+            .contains("# aws_s3_bucket_notification.data will be updated in-place"),
+        "{}",
+        drift.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(live().queue_configurations().len(), 1);
+
+    w.ok(&["state", "rm", "aws_s3_bucket_notification.data"]);
+    w.ok(&[
+        "import",
+        "aws_s3_bucket_notification.data",
+        "training-drops",
+    ]);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    w.write(
+        "main.tf",
+        &config(".csv")
+            .split("resource \"aws_s3_bucket_notification\"")
+            .next()
+            .unwrap()
+            .to_string(),
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let n = live();
+    assert!(n.topic_configurations().is_empty() && n.queue_configurations().is_empty());
+    assert!(n.event_bridge_configuration().is_none());
+    w.ok(&["destroy", "-auto-approve"]);
+}

@@ -21,6 +21,7 @@ mod s3_bucket_acl;
 mod s3_bucket_config;
 mod s3_bucket_extras;
 mod s3_lifecycle;
+mod s3_notification;
 mod s3_object;
 mod s3_object_lock;
 mod s3_website;
@@ -225,6 +226,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         "aws_s3_bucket_logging",
         schema_of::<s3_bucket_extras::Logging>,
         make::<s3_bucket_extras::Logging>,
+    ),
+    (
+        "aws_s3_bucket_notification",
+        schema_of::<s3_notification::Notification>,
+        make::<s3_notification::Notification>,
     ),
     (
         "aws_s3_bucket_website_configuration",
