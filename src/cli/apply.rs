@@ -106,7 +106,10 @@ pub async fn apply(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         // Under -json, configuration errors are messages of the stream too.
         Err(CliError::Diagnostics(d, sources)) if json => {
             for diag in &d {
-                println!("{}", crate::render::json::diagnostic_event(diag, &sources));
+                println!(
+                    "{}",
+                    crate::render::json_stream::diagnostic_event(diag, &sources)
+                );
             }
             Ok(1)
         }
@@ -123,7 +126,7 @@ async fn apply_run(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
     if json {
         println!(
             "{}",
-            crate::render::json::plan_events(&Plan::default()).remove(0)
+            crate::render::json_stream::plan_events(&Plan::default()).remove(0)
         );
     }
     let saved = match &args.plan_file {
@@ -188,7 +191,10 @@ async fn apply_run(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
                 super::plan::make_plan(ctx, &args.flags, destroy, json, "OperationTypeApply")
                     .await?;
             if json {
-                for event in crate::render::json::plan_events(&plan).into_iter().skip(1) {
+                for event in crate::render::json_stream::plan_events(&plan)
+                    .into_iter()
+                    .skip(1)
+                {
                     println!("{event}");
                 }
             } else {
@@ -202,7 +208,7 @@ async fn apply_run(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
                 if json {
                     println!(
                         "{}",
-                        crate::render::json::apply_summary(&Default::default(), destroy)
+                        crate::render::json_stream::apply_summary(&Default::default(), destroy)
                     );
                     print_outputs_json(&state, &plan);
                 } else {
@@ -265,12 +271,12 @@ async fn apply_run(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
     let c = result.counts;
     if json {
         if let Some(report) = &result.rollback {
-            println!("{}", crate::render::json::rollback_event(report));
+            println!("{}", crate::render::json_stream::rollback_event(report));
         }
         for d in &result.diagnostics {
             println!(
                 "{}",
-                crate::render::json::diagnostic_event(d, &engine.sources)
+                crate::render::json_stream::diagnostic_event(d, &engine.sources)
             );
         }
         if result.diagnostics.iter().any(|d| d.is_error()) || result.interrupted {
@@ -278,7 +284,7 @@ async fn apply_run(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         }
         println!(
             "{}",
-            crate::render::json::apply_summary(&c, plan.mode == PlanMode::Destroy)
+            crate::render::json_stream::apply_summary(&c, plan.mode == PlanMode::Destroy)
         );
         print_outputs_json(&final_state, &plan);
         return Ok(0);

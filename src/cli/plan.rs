@@ -143,7 +143,7 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         }
     }
     if args.json {
-        for event in crate::render::json::plan_events(&plan) {
+        for event in crate::render::json_stream::plan_events(&plan) {
             println!("{event}");
         }
     } else {

@@ -83,7 +83,7 @@ fn resource(addr: &str) -> J {
         _ => None,
     };
     match instance {
-        Some(i) => crate::render::json::resource_event(&i),
+        Some(i) => crate::render::json_stream::resource_event(&i),
         None => json!({ "addr": addr }),
     }
 }
