@@ -592,15 +592,16 @@ output "local_path" {{
     let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
 
-    // A schedule that is not a cron expression is refused with the rule.
+    // A schedule that is not a cron expression is refused at plan, with the rule.
     w.write(
         "main.tf",
         &config("rate(1 hour)", "ml.m5.xlarge", "ml-platform"),
     );
-    let bad = w.run(&["apply", "-auto-approve", "-no-color"]);
+    let bad = w.run(&["plan", "-no-color"]);
     assert_eq!(bad.code, 1, "{}{}", bad.stdout, bad.stderr);
     assert!(
-        bad.stderr.contains("must be a cron expression"),
+        bad.stderr
+            .contains("schedule_expression \"rate(1 hour)\" must be a"),
         "{}",
         bad.stderr
     );

@@ -115,6 +115,14 @@ pub trait AwsResource: Default + Send + Sync + 'static {
         let _ = (prior, planned);
     }
 
+    /// Checks the planned values against the API's rules, so a value AWS would refuse fails
+    /// the plan rather than the apply. Values not known yet are skipped. Default: no rules
+    /// beyond the schema's.
+    fn validate(planned: &mlform_provider::ValueMap) -> Result<(), ProviderError> {
+        let _ = planned;
+        Ok(())
+    }
+
     async fn create(
         &self,
         c: &Clients,
@@ -291,6 +299,7 @@ impl<R: AwsResource> Resource for Managed<R> {
             m.insert("id".into(), id);
         }
         R::modify_plan(request.prior, &mut m);
+        R::validate(&m)?;
         planned.state = Value::Map(m);
         Ok(planned)
     }

@@ -75,25 +75,33 @@ const MONITORING_TYPES: &[&str] = &[
     "ModelExplainability",
 ];
 
+/// The rules SageMaker applies to a schedule configuration: a known monitoring type, a
+/// cron expression.
+fn check(monitoring_type: Option<&str>, expression: Option<&str>) -> Result<(), ProviderError> {
+    if let Some(t) = monitoring_type.filter(|t| !MONITORING_TYPES.contains(t)) {
+        return Err(ProviderError::InvalidConfig(format!(
+            "monitoring_type {t:?} is not one of {}",
+            MONITORING_TYPES.join(", ")
+        )));
+    }
+    if let Some(e) = expression.filter(|e| !e.starts_with("cron")) {
+        return Err(ProviderError::InvalidConfig(format!(
+            "schedule_expression {e:?} must be a cron expression (cron(0 * ? * * *) runs hourly)"
+        )));
+    }
+    Ok(())
+}
+
 fn schedule_config(m: &ScheduleModel) -> Result<Option<MonitoringScheduleConfig>, ProviderError> {
     let Some(cfg) = m.monitoring_schedule_config.first() else {
         return Ok(None);
     };
-    if !MONITORING_TYPES.contains(&cfg.monitoring_type.as_str()) {
-        return Err(ProviderError::InvalidConfig(format!(
-            "monitoring_type {:?} is not one of {}",
-            cfg.monitoring_type,
-            MONITORING_TYPES.join(", ")
-        )));
-    }
-    if let Some(cron) = cfg.schedule_config.first() {
-        if !cron.schedule_expression.starts_with("cron") {
-            return Err(ProviderError::InvalidConfig(format!(
-                "schedule_expression {:?} must be a cron expression (cron(0 * ? * * *) runs hourly)",
-                cron.schedule_expression
-            )));
-        }
-    }
+    check(
+        Some(&cfg.monitoring_type),
+        cfg.schedule_config
+            .first()
+            .map(|c| c.schedule_expression.as_str()),
+    )?;
     Ok(Some(
         MonitoringScheduleConfig::builder()
             .monitoring_job_definition_name(&cfg.monitoring_job_definition_name)
@@ -150,6 +158,23 @@ impl AwsResource for MonitoringSchedule {
 
     fn schema() -> Schema {
         schedule_schema()
+    }
+
+    fn validate(planned: &mlform_provider::ValueMap) -> Result<(), ProviderError> {
+        let Some(cfg) = planned
+            .get("monitoring_schedule_config")
+            .and_then(|v| v.as_list())
+            .and_then(|l| l.first())
+        else {
+            return Ok(());
+        };
+        check(
+            cfg.get_attr("monitoring_type").as_str(),
+            cfg.get_attr("schedule_config")
+                .as_list()
+                .and_then(|l| l.first())
+                .and_then(|c| c.get_attr("schedule_expression").as_str()),
+        )
     }
 
     async fn create(
