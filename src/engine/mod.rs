@@ -54,6 +54,7 @@ impl Registry {
         r.add(mlform_provider_builtin::TimeProvider::new());
         r.add(mlform_provider_builtin::LocalProvider::new());
         r.add(mlform_provider_builtin::HttpProvider::new());
+        r.add(mlform_provider_tls::TlsProvider::new());
         r.add(mlform_provider_builtin::MlformProvider::new());
         r
     }

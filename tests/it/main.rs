@@ -30,3 +30,4 @@ mod serve;
 mod serve_clients;
 mod support;
 mod testing;
+mod tls;

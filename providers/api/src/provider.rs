@@ -75,7 +75,9 @@ pub type StateUpgrade = Value;
 ///   whose API can validate a change without making it may add a read-only
 ///   [`Resource::dry_run`].
 /// * **create and delete are atomic and idempotent.** Create either leaves a complete object
-///   and returns its state, or leaves nothing and returns an error (cleaning up partial work).
+///   and returns its state, or leaves nothing and returns an error (cleaning up partial
+///   work) — except when the object exists but a wait for it failed: then it returns
+///   [`ProviderError::Incomplete`] with the object, which the engine keeps tainted.
 ///   Delete of an object that is already gone succeeds. Both wait until the remote API
 ///   reports the final status (InService, deleted), honouring the configured timeouts.
 /// * **update** changes in place only what `plan` said could change in place.
