@@ -293,11 +293,30 @@ fn not_importable(type_name: &str) -> ProviderError {
     ))
 }
 
-pub struct SelfSignedCert;
+/// Which of hashicorp/tls's certificate types a [`Certificate`] is.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    /// `tls_self_signed_cert`
+    SelfSigned,
+    /// `tls_cert_request`
+    Request,
+    /// `tls_locally_signed_cert`
+    LocallySigned,
+}
 
-#[async_trait::async_trait]
-impl Resource for SelfSignedCert {
-    fn schema(&self) -> Schema {
+/// One of the certificate types: made here, kept in state, never read from anywhere.
+pub struct Certificate(pub Kind);
+
+impl Certificate {
+    fn type_name(&self) -> &'static str {
+        match self.0 {
+            Kind::SelfSigned => "tls_self_signed_cert",
+            Kind::Request => "tls_cert_request",
+            Kind::LocallySigned => "tls_locally_signed_cert",
+        }
+    }
+
+    fn self_signed_schema() -> Schema {
         issue_schema(san_attrs(Schema::new().attr(
             "private_key_pem",
             Attribute::required(Type::String).force_new().sensitive(),
@@ -309,11 +328,7 @@ impl Resource for SelfSignedCert {
         .attr("key_algorithm", Attribute::computed(Type::String))
     }
 
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        plan_certificate(&self.schema(), request)
-    }
-
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
+    fn create_self_signed(planned: &Value) -> Result<Value, ProviderError> {
         let key = parse(
             planned
                 .get_attr("private_key_pem")
@@ -338,28 +353,7 @@ impl Resource for SelfSignedCert {
         ))
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        Ok(Some(read_local(prior)))
-    }
-
-    async fn update(&self, _prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        Ok(planned.clone())
-    }
-
-    async fn delete(&self, _prior: &Value) -> Result<(), ProviderError> {
-        Ok(())
-    }
-
-    async fn import(&self, _id: &str) -> Result<Option<Value>, ProviderError> {
-        Err(not_importable("tls_self_signed_cert"))
-    }
-}
-
-pub struct CertRequest;
-
-#[async_trait::async_trait]
-impl Resource for CertRequest {
-    fn schema(&self) -> Schema {
+    fn request_schema() -> Schema {
         san_attrs(Schema::new().attr(
             "private_key_pem",
             Attribute::required(Type::String).force_new().sensitive(),
@@ -369,11 +363,7 @@ impl Resource for CertRequest {
         .attr("id", Attribute::computed(Type::String))
     }
 
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        plan_by_schema(&self.schema(), request)
-    }
-
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
+    fn create_request(planned: &Value) -> Result<Value, ProviderError> {
         let key = parse(
             planned
                 .get_attr("private_key_pem")
@@ -398,28 +388,7 @@ impl Resource for CertRequest {
         Ok(Value::Map(m))
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        Ok(Some(read_local(prior)))
-    }
-
-    async fn update(&self, _prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        Ok(planned.clone())
-    }
-
-    async fn delete(&self, _prior: &Value) -> Result<(), ProviderError> {
-        Ok(())
-    }
-
-    async fn import(&self, _id: &str) -> Result<Option<Value>, ProviderError> {
-        Err(not_importable("tls_cert_request"))
-    }
-}
-
-pub struct LocallySignedCert;
-
-#[async_trait::async_trait]
-impl Resource for LocallySignedCert {
-    fn schema(&self) -> Schema {
+    fn locally_signed_schema() -> Schema {
         issue_schema(
             Schema::new()
                 .attr(
@@ -435,11 +404,7 @@ impl Resource for LocallySignedCert {
         .attr("ca_key_algorithm", Attribute::computed(Type::String))
     }
 
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        plan_certificate(&self.schema(), request)
-    }
-
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
+    fn create_locally_signed(planned: &Value) -> Result<Value, ProviderError> {
         let ca_key = parse(
             planned
                 .get_attr("ca_private_key_pem")
@@ -481,6 +446,32 @@ impl Resource for LocallySignedCert {
             ("ca_key_algorithm", algorithm_name(&ca_key)),
         ))
     }
+}
+
+#[async_trait::async_trait]
+impl Resource for Certificate {
+    fn schema(&self) -> Schema {
+        match self.0 {
+            Kind::SelfSigned => Self::self_signed_schema(),
+            Kind::Request => Self::request_schema(),
+            Kind::LocallySigned => Self::locally_signed_schema(),
+        }
+    }
+
+    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
+        match self.0 {
+            Kind::Request => plan_by_schema(&self.schema(), request),
+            _ => plan_certificate(&self.schema(), request),
+        }
+    }
+
+    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
+        match self.0 {
+            Kind::SelfSigned => Self::create_self_signed(planned),
+            Kind::Request => Self::create_request(planned),
+            Kind::LocallySigned => Self::create_locally_signed(planned),
+        }
+    }
 
     async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
         Ok(Some(read_local(prior)))
@@ -495,6 +486,6 @@ impl Resource for LocallySignedCert {
     }
 
     async fn import(&self, _id: &str) -> Result<Option<Value>, ProviderError> {
-        Err(not_importable("tls_locally_signed_cert"))
+        Err(not_importable(self.type_name()))
     }
 }

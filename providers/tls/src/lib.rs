@@ -64,9 +64,9 @@ impl Configured for TlsProvider {
     fn resource(&self, type_name: &str) -> Option<Arc<dyn Resource>> {
         Some(match type_name {
             "tls_private_key" => Arc::new(key::PrivateKey) as Arc<dyn Resource>,
-            "tls_self_signed_cert" => Arc::new(cert::SelfSignedCert),
-            "tls_cert_request" => Arc::new(cert::CertRequest),
-            "tls_locally_signed_cert" => Arc::new(cert::LocallySignedCert),
+            "tls_self_signed_cert" => Arc::new(cert::Certificate(cert::Kind::SelfSigned)),
+            "tls_cert_request" => Arc::new(cert::Certificate(cert::Kind::Request)),
+            "tls_locally_signed_cert" => Arc::new(cert::Certificate(cert::Kind::LocallySigned)),
             _ => return None,
         })
     }

@@ -89,22 +89,35 @@ pub(super) async fn update_tags(
     if old.same_data(new) {
         return Ok(());
     }
-    let (removed, _) = crate::client::tag_changes(old, new);
-    if !removed.is_empty() {
+    let (removed, set) = crate::client::tag_changes(old, new);
+    set_tags(c, arn, removed, set).await
+}
+
+/// Removes the tag keys `remove` from the SageMaker object `arn` and sets `set`.
+pub(super) async fn set_tags(
+    c: &Clients,
+    arn: &str,
+    remove: Vec<String>,
+    set: Vec<(String, String)>,
+) -> Result<(), ProviderError> {
+    if !remove.is_empty() {
         c.sagemaker
             .delete_tags()
             .resource_arn(arn)
-            .set_tag_keys(Some(removed))
+            .set_tag_keys(Some(remove))
             .send()
             .await
             .map_err(|e| classify("sagemaker:DeleteTags", &e))?;
     }
-    let set = sm_tags(new)?;
     if !set.is_empty() {
+        let tags = set
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
         c.sagemaker
             .add_tags()
             .resource_arn(arn)
-            .set_tags(Some(set))
+            .set_tags(Some(tags))
             .send()
             .await
             .map_err(|e| classify("sagemaker:AddTags", &e))?;

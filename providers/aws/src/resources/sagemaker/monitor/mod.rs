@@ -61,30 +61,4 @@ pub(super) async fn live_tags(
         .collect())
 }
 
-pub(super) async fn set_sagemaker_tags(
-    c: &Clients,
-    arn: &str,
-    remove: Vec<String>,
-    set: Vec<(String, String)>,
-) -> Result<(), ProviderError> {
-    if !remove.is_empty() {
-        c.sagemaker
-            .delete_tags()
-            .resource_arn(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .call("sagemaker:DeleteTags")?;
-    }
-    if !set.is_empty() {
-        let tags = set.into_iter().collect::<BTreeMap<_, _>>();
-        c.sagemaker
-            .add_tags()
-            .resource_arn(arn)
-            .set_tags(Some(tags_of(&Some(tags))))
-            .send()
-            .await
-            .call("sagemaker:AddTags")?;
-    }
-    Ok(())
-}
+pub(super) use super::set_tags as set_sagemaker_tags;
