@@ -34,6 +34,7 @@ resource "tls_self_signed_cert" "ca" {
   }
   validity_period_hours = 8760
   is_ca_certificate     = true
+  set_authority_key_id  = true
   allowed_uses          = ["cert_signing", "crl_signing", "digital_signature"]
 }
 
@@ -163,6 +164,7 @@ fn keys_a_ca_and_a_signed_certificate_that_openssl_accepts() {
     }
     let ca = openssl(&w, &["x509", "-in", "ca.pem", "-noout", "-text"]);
     assert!(ca.contains("CA:TRUE"), "{ca}");
+    assert!(ca.contains("X509v3 Authority Key Identifier"), "{ca}");
 
     let fp = w.ok(&["output", "-raw", "fingerprint"]).stdout;
     assert!(fp.starts_with("SHA256:"), "{fp}");

@@ -339,6 +339,8 @@ impl Certificate {
         let mut params = CertificateParams::default();
         params.distinguished_name = subject(planned);
         params.subject_alt_names = sans(planned)?;
+        params.use_authority_key_identifier_extension =
+            planned.get_attr("set_authority_key_id").as_bool() == Some(true);
         let (params, id, start, end) = issue_params(planned, params)?;
         let cert = params
             .self_signed(&key)
