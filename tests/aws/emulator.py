@@ -62,6 +62,8 @@ mlform sends.
   EventBridge is on; moto 5.2.5 answers an empty configuration with a
   <GetBucketNotificationResponse/> root, which the AWS SDK for Rust rejects, and leaves the
   stored EventBridge setting out.
+- SageMaker DeleteModelPackageGroup: AWS deletes the group and answers {} (a group that
+  does not exist is a ValidationException); moto 5.2.5 does not implement it.
 
 Usage: python emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
@@ -203,6 +205,19 @@ def delete_training_job(self):
 
 
 SageMakerResponse.delete_training_job = delete_training_job
+
+
+def delete_model_package_group(self):
+    from moto.sagemaker.exceptions import ValidationError
+
+    backend = self.sagemaker_backend
+    name = self._get_param("ModelPackageGroupName")
+    if backend.model_package_groups.pop(name, None) is None:
+        raise ValidationError(message=f"ModelPackageGroup {name} does not exist.")
+    return "{}"
+
+
+SageMakerResponse.delete_model_package_group = delete_model_package_group
 
 
 class _MonitoringSchedule:

@@ -536,3 +536,90 @@ resource "aws_s3_bucket_notification" "data" {{
     assert!(n.event_bridge_configuration().is_none());
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+/// The model registry's group: create, re-plan clean, retag in place, a new description
+/// replaces it, import by name, a group deleted outside mlform is created again, destroy.
+#[test]
+fn model_package_group_applies_retags_imports_and_destroys() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |description: &str, team: &str| {
+        format!(
+            r#"{provider}
+resource "aws_sagemaker_model_package_group" "scorer" {{
+  model_package_group_name        = "scorer"
+  model_package_group_description = "{description}"
+  tags                            = {{ team = "{team}" }}
+}}
+
+output "arn" {{
+  value = aws_sagemaker_model_package_group.scorer.arn
+}}
+"#,
+            provider = moto.provider_block(""),
+        )
+    };
+    w.write("main.tf", &config("scoring models", "ml"));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        w.ok(&["output", "-raw", "arn"])
+            .stdout
+            .ends_with(":model-package-group/scorer"),
+        "arn"
+    );
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    w.write("main.tf", &config("scoring models", "ml-platform"));
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("# aws_sagemaker_model_package_group.scorer will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    w.write("main.tf", &config("fraud scoring models", "ml-platform"));
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("# aws_sagemaker_model_package_group.scorer must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+
+    w.ok(&["state", "rm", "aws_sagemaker_model_package_group.scorer"]);
+    w.ok(&[
+        "import",
+        "aws_sagemaker_model_package_group.scorer",
+        "scorer",
+    ]);
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    let sm = moto.sagemaker();
+    rt().block_on(
+        sm.delete_model_package_group()
+            .model_package_group_name("scorer")
+            .send(),
+    )
+    .unwrap();
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("# aws_sagemaker_model_package_group.scorer will be created"),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt()
+        .block_on(
+            sm.describe_model_package_group()
+                .model_package_group_name("scorer")
+                .send()
+        )
+        .is_err());
+}

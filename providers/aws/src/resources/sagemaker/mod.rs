@@ -2,12 +2,13 @@
 //! change replaces it, and the new configuration is created before the old one is deleted)
 //! and `aws_sagemaker_endpoint` (create and update wait for InService within the `timeouts`
 //! block; a Failed status is an error carrying SageMaker's failure reason). Import IDs: the
-//! names. Model Monitor (data quality job definitions, monitoring schedules) is in
+//! names. `model_package_group` is the model registry's group; Model Monitor (data quality job definitions, monitoring schedules) is in
 //! `monitor`.
 
 mod endpoint;
 mod endpoint_config;
 mod model;
+pub mod model_package_group;
 pub mod monitor;
 
 pub use endpoint::*;
