@@ -64,6 +64,10 @@ mlform sends.
   stored EventBridge setting out.
 - SageMaker DeleteModelPackageGroup: AWS deletes the group and answers {} (a group that
   does not exist is a ValidationException); moto 5.2.5 does not implement it.
+- SageMaker notebook instances: AWS takes a new instance from Pending to InService by
+  itself and updates a stopped one with UpdateNotebookInstance (a running one is a
+  ValidationException); moto 5.2.5 leaves new instances Pending and does not implement the
+  update. The emulator starts no machines, so a new instance is InService at once.
 
 Usage: python emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
@@ -218,6 +222,42 @@ def delete_model_package_group(self):
 
 
 SageMakerResponse.delete_model_package_group = delete_model_package_group
+
+
+_create_notebook_instance = SageMakerResponse.create_notebook_instance
+
+
+def create_notebook_instance(self):
+    result = _create_notebook_instance(self)
+    self.sagemaker_backend.get_notebook_instance(self._get_param("NotebookInstanceName")).start()
+    return result
+
+
+def update_notebook_instance(self):
+    from moto.sagemaker.exceptions import ValidationError
+
+    nb = self.sagemaker_backend.get_notebook_instance(self._get_param("NotebookInstanceName"))
+    if nb.status != "Stopped":
+        raise ValidationError(message=f"Status ({nb.status}) not in ([Stopped]). Unable to transition to (Updating) for Notebook Instance ({nb.arn})")
+    for param, attr in [
+        ("InstanceType", "instance_type"),
+        ("RoleArn", "role_arn"),
+        ("VolumeSizeInGB", "volume_size_in_gb"),
+        ("LifecycleConfigName", "lifecycle_config_name"),
+        ("RootAccess", "root_access"),
+        ("DefaultCodeRepository", "default_code_repository"),
+        ("AdditionalCodeRepositories", "additional_code_repositories"),
+    ]:
+        value = self._get_param(param)
+        if value is not None:
+            setattr(nb, attr, value)
+    if self._get_param("DisassociateLifecycleConfig"):
+        nb.lifecycle_config_name = None
+    return "{}"
+
+
+SageMakerResponse.create_notebook_instance = create_notebook_instance
+SageMakerResponse.update_notebook_instance = update_notebook_instance
 
 
 class _MonitoringSchedule:

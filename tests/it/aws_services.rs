@@ -623,3 +623,84 @@ output "arn" {{
         )
         .is_err());
 }
+
+/// A team's notebook sandbox: created and waited for until InService, resized in place
+/// (stopped, updated, started again), retagged, imported by name, destroyed (stopped first).
+#[test]
+fn notebook_instance_applies_resizes_in_place_imports_and_destroys() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |instance_type: &str, volume: u32| {
+        format!(
+            r#"{provider}
+resource "aws_iam_role" "notebook" {{
+  name = "sandbox-notebook"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_sagemaker_notebook_instance" "sandbox" {{
+  name          = "vision-sandbox"
+  role_arn      = aws_iam_role.notebook.arn
+  instance_type = "{instance_type}"
+  volume_size   = {volume}
+  root_access   = "Disabled"
+  tags          = {{ team = "vision" }}
+}}
+"#,
+            provider = moto.provider_block(""),
+        )
+    };
+    w.write("main.tf", &config("ml.t3.medium", 20));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    w.write("main.tf", &config("ml.t3.large", 50));
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("# aws_sagemaker_notebook_instance.sandbox will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let sm = moto.sagemaker();
+    let live = rt()
+        .block_on(
+            sm.describe_notebook_instance()
+                .notebook_instance_name("vision-sandbox")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(
+        live.instance_type().map(|t| t.as_str()),
+        Some("ml.t3.large")
+    );
+    assert_eq!(live.volume_size_in_gb(), Some(50));
+    assert_eq!(
+        live.notebook_instance_status().map(|s| s.as_str()),
+        Some("InService")
+    );
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    w.ok(&["state", "rm", "aws_sagemaker_notebook_instance.sandbox"]);
+    w.ok(&[
+        "import",
+        "aws_sagemaker_notebook_instance.sandbox",
+        "vision-sandbox",
+    ]);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt()
+        .block_on(
+            sm.describe_notebook_instance()
+                .notebook_instance_name("vision-sandbox")
+                .send()
+        )
+        .is_err());
+}

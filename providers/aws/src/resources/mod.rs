@@ -282,6 +282,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         Arc::new(sagemaker::Endpoint { clients: c })
     }),
     (
+        "aws_sagemaker_notebook_instance",
+        schema_of::<sagemaker::notebook::NotebookInstance>,
+        make::<sagemaker::notebook::NotebookInstance>,
+    ),
+    (
         "aws_sagemaker_model_package_group",
         schema_of::<sagemaker::model_package_group::ModelPackageGroup>,
         make::<sagemaker::model_package_group::ModelPackageGroup>,

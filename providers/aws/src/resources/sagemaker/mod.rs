@@ -10,6 +10,7 @@ mod endpoint_config;
 mod model;
 pub mod model_package_group;
 pub mod monitor;
+pub mod notebook;
 
 pub use endpoint::*;
 pub use endpoint_config::*;
@@ -44,7 +45,10 @@ pub(super) fn not_found<E: aws_sdk_s3::error::ProvideErrorMetadata>(
 ) -> bool {
     let m = e.message().unwrap_or_default().to_ascii_lowercase();
     code(e) == "ValidationException"
-        && (m.contains("could not find") || m.contains("does not exist") || m.contains("not found"))
+        && (m.contains("could not find")
+            || m.contains("does not exist")
+            || m.contains("not found")
+            || m.contains("recordnotfound"))
 }
 
 pub(super) fn sm_tags(v: &Value) -> Result<Vec<Tag>, ProviderError> {
