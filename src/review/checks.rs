@@ -102,139 +102,7 @@ impl Concern {
     }
 }
 
-/// A built-in rule.
-#[derive(Debug)]
-pub struct Rule {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    pub concern: Concern,
-    pub rationale: &'static str,
-    pub fix: &'static str,
-}
-
-pub const RULES: &[Rule] = &[
-    Rule {
-        id: "MLF101",
-        name: "s3-bucket-encryption",
-        severity: Severity::Warning,
-        concern: Concern::Data,
-        rationale: "Training data and model artifacts at rest should be encrypted with a key you control the policy of.",
-        fix: "Add an aws_s3_bucket_server_side_encryption_configuration for the bucket (sse_algorithm = \"aws:kms\").",
-    },
-    Rule {
-        id: "MLF102",
-        name: "s3-public-access-block",
-        severity: Severity::Error,
-        concern: Concern::Data,
-        rationale: "Without a public access block, one ACL or bucket policy can publish the data set to the internet.",
-        fix: "Add an aws_s3_bucket_public_access_block for the bucket with all four settings true.",
-    },
-    Rule {
-        id: "MLF103",
-        name: "s3-bucket-versioning",
-        severity: Severity::Warning,
-        concern: Concern::Data,
-        rationale: "Without versioning an overwritten or deleted data set or model file cannot be recovered, and a training run cannot be reproduced.",
-        fix: "Add an aws_s3_bucket_versioning for the bucket with status = \"Enabled\".",
-    },
-    Rule {
-        id: "MLF201",
-        name: "iam-wildcard-action",
-        severity: Severity::Error,
-        concern: Concern::Security,
-        rationale: "An Allow on `*`, `service:*` or NotAction grants actions nobody reviewed, including ones AWS adds later.",
-        fix: "List the actions the workload calls (for example s3:GetObject, s3:PutObject).",
-    },
-    Rule {
-        id: "MLF202",
-        name: "iam-wildcard-resource",
-        severity: Severity::Warning,
-        concern: Concern::Security,
-        rationale: "An Allow on Resource `*` reaches every bucket, model and role in the account.",
-        fix: "Name the ARNs (for example \"${aws_s3_bucket.data.arn}/*\").",
-    },
-    Rule {
-        id: "MLF203",
-        name: "iam-passrole-any",
-        severity: Severity::Error,
-        concern: Concern::Security,
-        rationale: "iam:PassRole on `*` lets the holder hand any role, including admin roles, to a service it controls.",
-        fix: "Restrict iam:PassRole to the execution roles the workload starts jobs with.",
-    },
-    Rule {
-        id: "MLF301",
-        name: "endpoint-autoscaling",
-        severity: Severity::Warning,
-        concern: Concern::Ml,
-        rationale: "An endpoint with a fixed instance count falls over on the first traffic peak.",
-        fix: "Add an aws_appautoscaling_target (sagemaker:variant:DesiredInstanceCount) and a target-tracking aws_appautoscaling_policy.",
-    },
-    Rule {
-        id: "MLF302",
-        name: "endpoint-alarm",
-        severity: Severity::Warning,
-        concern: Concern::Ml,
-        rationale: "Without a latency or error alarm a degraded model is noticed by its users first.",
-        fix: "Add an aws_cloudwatch_metric_alarm on AWS/SageMaker ModelLatency or Invocation5XXErrors with the endpoint's EndpointName dimension.",
-    },
-    Rule {
-        id: "MLF303",
-        name: "rollout-auto-rollback",
-        severity: Severity::Error,
-        concern: Concern::Ml,
-        rationale: "A blue/green rollout without auto-rollback alarms shifts all traffic to a bad model and stays there.",
-        fix: "Add deployment_config.auto_rollback_configuration with the endpoint's latency and error alarms.",
-    },
-    Rule {
-        id: "MLF304",
-        name: "model-signature-breaking",
-        severity: Severity::Error,
-        concern: Concern::Ml,
-        rationale: "A model whose inputs are added, removed or retyped, or whose outputs disappear or change shape, fails every client still sending the old requests the moment it is live.",
-        fix: "Keep the old inputs and outputs (add new outputs, loosen input dimensions), or deploy the new model behind a new endpoint and move clients first; then acknowledge with `# mlform:ignore MLF304 reason`.",
-    },
-    Rule {
-        id: "MLF305",
-        name: "alarm-action",
-        severity: Severity::Warning,
-        concern: Concern::Ml,
-        rationale: "An alarm with no action changes state on a dashboard nobody watches at 2 a.m.; the degradation it saw reaches users unannounced.",
-        fix: "Set alarm_actions (an SNS topic that pages, or the endpoint's auto-rollback) and usually ok_actions.",
-    },
-    Rule {
-        id: "MLF306",
-        name: "autoscaling-range",
-        severity: Severity::Warning,
-        concern: Concern::Ml,
-        rationale: "A scalable target whose max_capacity is not above its min_capacity cannot scale: the policy attached to it does nothing on the peak it was written for.",
-        fix: "Set max_capacity above min_capacity to the instance count the peak needs.",
-    },
-    Rule {
-        id: "MLF401",
-        name: "k8s-workload-limits",
-        severity: Severity::Warning,
-        concern: Concern::Ml,
-        rationale: "A container without CPU and memory limits can take a node from every other training job and endpoint on it.",
-        fix: "Set resources.limits.cpu and resources.limits.memory on every container (a LimitRange can supply defaults).",
-    },
-    Rule {
-        id: "MLF402",
-        name: "namespace-quota",
-        severity: Severity::Warning,
-        concern: Concern::Ml,
-        rationale: "A namespace without a ResourceQuota lets one team's sandbox starve the others.",
-        fix: "Add a ResourceQuota manifest in the namespace (requests/limits for cpu and memory, pods).",
-    },
-    Rule {
-        id: "MLF403",
-        name: "namespace-default-deny",
-        severity: Severity::Warning,
-        concern: Concern::Security,
-        rationale: "Without a default-deny NetworkPolicy every pod in the namespace accepts traffic from every other namespace.",
-        fix: "Add a NetworkPolicy with podSelector = {} and policyTypes [\"Ingress\", \"Egress\"], then allow what the workload needs.",
-    },
-];
+pub use super::rules::{Rule, RULES};
 
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
@@ -336,6 +204,33 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                 "MLF103",
                 bucket,
                 format!("Bucket {name} does not keep object versions."),
+            ));
+        }
+    }
+
+    for nb in of("aws_sagemaker_notebook_instance") {
+        let label = nb
+            .after_attr("name")
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| nb.addr.to_string());
+        // Unset is AWS's default, Enabled.
+        let enabled = |attr: &str| {
+            nb.after_attr(attr).as_str().is_none_or(|v| v == "Enabled")
+                && !nb.after_attr(attr).is_unknown()
+        };
+        if enabled("root_access") {
+            found.push((
+                "MLF104",
+                nb,
+                format!("Notebook instance {label} gives its users root."),
+            ));
+        }
+        if enabled("direct_internet_access") {
+            found.push((
+                "MLF105",
+                nb,
+                format!("Notebook instance {label} has direct internet access."),
             ));
         }
     }
