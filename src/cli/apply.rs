@@ -188,7 +188,7 @@ async fn apply_run(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
         }
         None => {
             let (engine, plan, state, lock, backend) =
-                super::plan::make_plan(ctx, &args.flags, destroy, json, "OperationTypeApply")
+                super::plan::make_plan(ctx, &args.flags, destroy, json, json, "OperationTypeApply")
                     .await?;
             if json {
                 for event in crate::render::json_stream::plan_events(&plan)

@@ -40,7 +40,7 @@ pub async fn check(ctx: &Ctx, args: CheckArgs) -> CliResult {
             crate::plan::file::load(&path, &ctx.state_config()?.encryption()?.plan)?
         }
         None => {
-            super::plan::make_plan(ctx, &args.flags, false, true, "OperationTypePlan")
+            super::plan::make_plan(ctx, &args.flags, false, true, false, "OperationTypePlan")
                 .await?
                 .1
         }

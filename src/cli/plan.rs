@@ -75,6 +75,7 @@ pub(super) async fn make_plan(
     flags: &PlanFlags,
     destroy: bool,
     quiet: bool,
+    json: bool,
     operation: &str,
 ) -> Result<
     (
@@ -97,9 +98,13 @@ pub(super) async fn make_plan(
         .await?;
     let lock = ctx.lock(&backend, &flags.state, operation).await?;
     let state = super::load_state(&backend).await?;
-    let progress = super::progress::Progress::new(quiet);
+    let progress: Box<dyn crate::engine::Reporter> = if json {
+        Box::new(super::progress_json::JsonProgress::new())
+    } else {
+        Box::new(super::progress::Progress::new(quiet))
+    };
     let (mut plan, warnings) = engine
-        .plan(&state, &variables, &opts, &ctx.stop, &progress)
+        .plan(&state, &variables, &opts, &ctx.stop, progress.as_ref())
         .await
         .map_err(|d| CliError::Diagnostics(d, engine.sources.clone()))?;
     plan.variables = variables;
@@ -115,10 +120,17 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         Some(out) => super::generate::generate(ctx, out).await?,
         None => Vec::new(),
     };
+    if args.json {
+        println!(
+            "{}",
+            crate::render::json_stream::plan_events(&Plan::default()).remove(0)
+        );
+    }
     let (engine, mut plan, _, _lock, _) = match make_plan(
         ctx,
         &args.flags,
         false,
+        args.json,
         args.json,
         "OperationTypePlan",
     )
@@ -143,7 +155,10 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
         }
     }
     if args.json {
-        for event in crate::render::json_stream::plan_events(&plan) {
+        for event in crate::render::json_stream::plan_events(&plan)
+            .into_iter()
+            .skip(1)
+        {
             println!("{event}");
         }
     } else {

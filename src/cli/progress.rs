@@ -73,6 +73,8 @@ impl Reporter for Progress {
                     ));
                 }
             }
+            // Terraform's text prints nothing when a refresh completes.
+            Event::Refreshed { .. } => {}
             Event::Importing { addr, id } => {
                 self.line(format!("{addr}: Preparing import... [id={id}]"));
             }

@@ -142,6 +142,15 @@ impl Reporter for JsonProgress {
                 "refresh_start",
                 self.hook(addr, None, id_fields(id)),
             ),
+            Event::Refreshed { addr, id } => self.emit(
+                "info",
+                format!(
+                    "{addr}: Refresh complete{}",
+                    id.map(|i| format!(" [id={i}]")).unwrap_or_default()
+                ),
+                "refresh_complete",
+                self.hook(addr, None, id_fields(id)),
+            ),
             Event::Reading { addr } => {
                 self.started
                     .lock()

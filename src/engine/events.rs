@@ -11,6 +11,11 @@ pub enum Event<'a> {
         addr: &'a str,
         id: Option<&'a str>,
     },
+    /// A prior object was read back (refresh).
+    Refreshed {
+        addr: &'a str,
+        id: Option<&'a str>,
+    },
     Reading {
         addr: &'a str,
     },

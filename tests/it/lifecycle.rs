@@ -873,6 +873,23 @@ fn taint_and_untaint_mark_an_instance_for_replacement() {
         .filter(|m| m["type"] == "planned_change")
         .collect();
     assert_eq!(planned.len(), 1, "{}", stream.stdout);
+    // As Terraform's stream: the version first, each refresh as a start and a completion.
+    let types: Vec<String> = stream
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        &types[..3],
+        ["version", "refresh_start", "refresh_complete"],
+        "{}",
+        stream.stdout
+    );
     assert_eq!(planned[0]["change"]["action"], "replace");
     assert_eq!(planned[0]["change"]["reason"], "tainted");
     let r = w.ok(&["untaint", "terraform_data.a"]);

@@ -155,6 +155,12 @@ impl<'a> Walk<'a> {
                     format!("Reading {addr_s}: {e}"),
                 )
             })?;
+        if live.is_some() {
+            self.reporter.event(Event::Refreshed {
+                addr: &addr_s,
+                id: id.as_deref(),
+            });
+        }
         let live = live.map(|l| {
             mark_schema_sensitive(
                 res.normalize(&inst.value, l)
