@@ -36,7 +36,7 @@ impl Progress {
     }
 }
 
-fn verb(action: Action) -> (&'static str, &'static str, &'static str) {
+pub(super) fn verb(action: Action) -> (&'static str, &'static str, &'static str) {
     match action {
         Action::Update => (
             "Modifying...",
@@ -53,7 +53,7 @@ fn verb(action: Action) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-fn secs(d: Duration) -> String {
+pub(super) fn secs(d: Duration) -> String {
     let s = d.as_secs();
     if s >= 60 {
         format!("{}m{}s", s / 60, s % 60)

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value as J};
 
+use super::progress::{secs, verb};
 use crate::addr::{parse_target, InstanceAddr, Target};
 use crate::engine::{Event, Reporter};
 use crate::plan::Action;
@@ -88,33 +89,16 @@ fn resource(addr: &str) -> J {
     }
 }
 
+/// The text verbs of an action, as the human reporter prints them, and its error form.
 fn verbs(a: Action) -> (&'static str, &'static str, &'static str, &'static str) {
-    match a {
-        Action::Update => (
-            "Modifying...",
-            "Still modifying...",
-            "Modifications complete",
-            "Modifications errored",
-        ),
-        Action::Delete => (
-            "Destroying...",
-            "Still destroying...",
-            "Destruction complete",
-            "Destruction errored",
-        ),
-        Action::Read => (
-            "Reading...",
-            "Still reading...",
-            "Read complete",
-            "Read errored",
-        ),
-        _ => (
-            "Creating...",
-            "Still creating...",
-            "Creation complete",
-            "Creation errored",
-        ),
-    }
+    let (start, still, done) = verb(a);
+    let errored = match a {
+        Action::Update => "Modifications errored",
+        Action::Delete => "Destruction errored",
+        Action::Read => "Read errored",
+        _ => "Creation errored",
+    };
+    (start, still, done, errored)
 }
 
 fn id_fields(id: Option<&str>) -> J {
@@ -169,8 +153,8 @@ impl Reporter for JsonProgress {
                 self.emit(
                     "info",
                     format!(
-                        "{addr}: Read complete after {}s{}",
-                        elapsed.as_secs(),
+                        "{addr}: Read complete after {}{}",
+                        secs(elapsed),
                         id.map(|i| format!(" [id={i}]")).unwrap_or_default()
                     ),
                     "apply_complete",
@@ -237,9 +221,9 @@ impl Reporter for JsonProgress {
                 self.emit(
                     "info",
                     format!(
-                        "{addr}: {} after {}s{}",
+                        "{addr}: {} after {}{}",
                         verbs(action).2,
-                        elapsed.as_secs(),
+                        secs(elapsed),
                         id.map(|i| format!(" [id={i}]")).unwrap_or_default()
                     ),
                     "apply_complete",
@@ -252,13 +236,17 @@ impl Reporter for JsonProgress {
                     .lock()
                     .expect("started")
                     .remove(addr)
-                    .map(|s| s.elapsed().as_secs())
-                    .unwrap_or(0);
+                    .map(|s| s.elapsed())
+                    .unwrap_or_default();
                 self.emit(
                     "error",
-                    format!("{addr}: {} after {elapsed}s", verbs(action).3),
+                    format!("{addr}: {} after {}", verbs(action).3, secs(elapsed)),
                     "apply_errored",
-                    self.hook(addr, Some(action), json!({ "elapsed_seconds": elapsed })),
+                    self.hook(
+                        addr,
+                        Some(action),
+                        json!({ "elapsed_seconds": elapsed.as_secs() }),
+                    ),
                 )
             }
             Event::RollingBack { changes } => {

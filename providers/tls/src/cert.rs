@@ -177,6 +177,22 @@ fn issue_params(
     Ok((params, id, start, end))
 }
 
+/// The subject's key and the certificate parameters its configuration names (subject,
+/// SANs), shared by self-signed certificates and requests.
+fn subject_params(planned: &Value) -> Result<(rcgen::KeyPair, CertificateParams), ProviderError> {
+    let key = parse(
+        planned
+            .get_attr("private_key_pem")
+            .as_str()
+            .unwrap_or_default(),
+        "private_key_pem",
+    )?;
+    let mut params = CertificateParams::default();
+    params.distinguished_name = subject(planned);
+    params.subject_alt_names = sans(planned)?;
+    Ok((key, params))
+}
+
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -329,16 +345,7 @@ impl Certificate {
     }
 
     fn create_self_signed(planned: &Value) -> Result<Value, ProviderError> {
-        let key = parse(
-            planned
-                .get_attr("private_key_pem")
-                .as_str()
-                .unwrap_or_default(),
-            "private_key_pem",
-        )?;
-        let mut params = CertificateParams::default();
-        params.distinguished_name = subject(planned);
-        params.subject_alt_names = sans(planned)?;
+        let (key, mut params) = subject_params(planned)?;
         params.use_authority_key_identifier_extension =
             planned.get_attr("set_authority_key_id").as_bool() == Some(true);
         let (params, id, start, end) = issue_params(planned, params)?;
@@ -366,16 +373,7 @@ impl Certificate {
     }
 
     fn create_request(planned: &Value) -> Result<Value, ProviderError> {
-        let key = parse(
-            planned
-                .get_attr("private_key_pem")
-                .as_str()
-                .unwrap_or_default(),
-            "private_key_pem",
-        )?;
-        let mut params = CertificateParams::default();
-        params.distinguished_name = subject(planned);
-        params.subject_alt_names = sans(planned)?;
+        let (key, params) = subject_params(planned)?;
         let csr = params
             .serialize_request(&key)
             .and_then(|c| c.pem())

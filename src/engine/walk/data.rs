@@ -96,9 +96,12 @@ impl<'a> Walk<'a> {
                         let a = addr.to_string();
                         self.reporter.event(Event::Reading { addr: &a });
                         let started = Instant::now();
-                        let r = self.retry(&a, || ds.read(&config)).await;
+                        let r = self
+                            .retry(&a, || ds.read(&config))
+                            .await
+                            .map(|v| mark_schema_sensitive(v, schema));
                         if let Ok(v) = &r {
-                            read_complete(self.reporter, &a, started, v, &config, schema);
+                            read_complete(self.reporter, &a, started, v, &config);
                         }
                         (addr, config, keys, r.map(Some))
                     }
@@ -108,7 +111,6 @@ impl<'a> Walk<'a> {
             for (addr, config, (count, each), r) in reads {
                 match r {
                     Ok(Some(v)) => {
-                        let v = mark_schema_sensitive(v, schema);
                         self.postconditions_hold(mi, m, rc, &addr.to_string(), count, each, &v)
                             .map_err(Fail::Node)?;
                         inst.values.insert(addr.key.clone(), v.clone());
@@ -238,8 +240,8 @@ impl<'a> Walk<'a> {
                     let started = Instant::now();
                     match self.retry(&a, || ds.read(&config)).await {
                         Ok(v) => {
-                            read_complete(self.reporter, &a, started, &v, &config, schema);
                             let v = mark_schema_sensitive(v, schema);
+                            read_complete(self.reporter, &a, started, &v, &config);
                             self.postconditions_hold(mi, m, rc, &a, count, each, &v)
                                 .map_err(Fail::Fatal)?;
                             inst.values.insert(k, v);
@@ -279,18 +281,11 @@ fn check_read_failed(addr: &str, rc: &crate::config::Resource, e: &ProviderError
     .at(rc.span.clone())
 }
 
-/// Reports a finished read, with the object's `id` unless it is sensitive or the
+/// Reports a finished read (`v` marked by its schema), with the object's `id` unless it is
+/// sensitive or the
 /// configuration holds anything sensitive it may derive from (a token in a URL).
-fn read_complete(
-    reporter: &dyn Reporter,
-    addr: &str,
-    started: Instant,
-    v: &Value,
-    config: &Value,
-    schema: &Schema,
-) {
-    let marked = mark_schema_sensitive(v.clone(), schema);
-    let id = marked.get_attr("id");
+fn read_complete(reporter: &dyn Reporter, addr: &str, started: Instant, v: &Value, config: &Value) {
+    let id = v.get_attr("id");
     let shown = id
         .as_str()
         .filter(|_| !id.is_sensitive() && config.sensitive_paths().is_empty());

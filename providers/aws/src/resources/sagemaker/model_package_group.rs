@@ -4,11 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_sagemaker::types::Tag;
 use mlform_provider::{Attribute, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
 
-use super::monitor::live_tags;
+use super::monitor::{live_tags, tags_of};
 use super::not_found;
 use crate::error::classify;
 use crate::framework::{AwsResource, Created};
@@ -59,12 +58,7 @@ impl AwsResource for ModelPackageGroup {
         c: &Clients,
         m: &ModelPackageGroupModel,
     ) -> Result<Created<ModelPackageGroupModel>, ProviderError> {
-        let tags: Vec<Tag> = m
-            .tags_all
-            .iter()
-            .flatten()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
+        let tags = tags_of(&m.tags_all);
         c.sagemaker
             .create_model_package_group()
             .model_package_group_name(&m.model_package_group_name)

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_sagemaker::types::{
-    DirectInternetAccess, InstanceType, NotebookInstanceStatus, RootAccess, Tag,
+    DirectInternetAccess, InstanceType, NotebookInstanceStatus, RootAccess,
 };
 use mlform_provider::{poll_until, Attribute, Poll, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
 
-use super::monitor::live_tags;
+use super::monitor::{live_tags, tags_of};
 use super::not_found;
 use crate::error::classify;
 use crate::framework::{AwsResource, Created};
@@ -141,12 +141,7 @@ impl AwsResource for NotebookInstance {
         c: &Clients,
         m: &NotebookModel,
     ) -> Result<Created<NotebookModel>, ProviderError> {
-        let tags: Vec<Tag> = m
-            .tags_all
-            .iter()
-            .flatten()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
+        let tags = tags_of(&m.tags_all);
         c.sagemaker
             .create_notebook_instance()
             .notebook_instance_name(&m.name)
