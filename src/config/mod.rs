@@ -416,6 +416,20 @@ fn build_module(
         ..Module::default()
     };
     for (name, text) in files {
+        let base = Path::new(&name)
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if base == "override.tf" || base.ends_with("_override.tf") {
+            diags.push(
+                Diagnostic::error(
+                    "Override files are not supported",
+                    format!("{name} is a Terraform override file, whose blocks are merged into the blocks they name; mlform does not merge override files yet, so it refuses the configuration rather than read it another way."),
+                )
+                .hint("Move its settings into the blocks it overrides, or rename the file if it is not meant as an override."),
+            );
+            continue;
+        }
         let path = root.join(&name);
         let file = sources.add(name, path, text);
         let text = sources.get(file).text.clone();

@@ -64,6 +64,28 @@ mlform sends.
   stored EventBridge setting out.
 - SageMaker DeleteModelPackageGroup: AWS deletes the group and answers {} (a group that
   does not exist is a ValidationException); moto 5.2.5 does not implement it.
+- S3 bucket configurations kept by ID (`?metrics`, `?intelligent-tiering`, `?analytics`,
+  `?inventory`, each with `&id=`): AWS keeps one configuration per bucket and ID, answers
+  PUT with 200 and an empty body, GET with the stored <MetricsConfiguration> /
+  <IntelligentTieringConfiguration> / <AnalyticsConfiguration> / <InventoryConfiguration>
+  document, DELETE with 204, and 404 NoSuchConfiguration for an ID it does not hold (404
+  NoSuchBucket for a missing bucket); deleting the bucket deletes them. moto 5.2.5
+  implements none of metrics, intelligent tiering and analytics, and its inventory answers
+  IncludedObjectVersions `All` whatever was stored and cannot delete.
+- S3 default encryption's BlockedEncryptionTypes and access logging's
+  TargetObjectKeyFormat: AWS stores the encryption types a bucket refuses (`SSE-C`,
+  `NONE`) with its PutBucketEncryption rule, and the log object key format with
+  PutBucketLogging, and answers them in GetBucketEncryption's <Rule> and
+  GetBucketLogging's <LoggingEnabled>; moto 5.2.5 drops both.
+- S3 lifecycle's transition default minimum object size: AWS keeps the
+  `x-amz-transition-default-minimum-object-size` header of PutBucketLifecycleConfiguration
+  (`all_storage_classes_128K` when absent) and answers it as the same header of
+  GetBucketLifecycleConfiguration; moto 5.2.5 ignores both.
+- S3 GetBucketReplication: AWS answers the replication configuration as it was put (an ID
+  generated for each rule that has none); moto 5.2.5 answers every rule with a made-up
+  `Filter` of prefix "" and `DeleteMarkerReplication` Disabled, and drops source selection
+  criteria, existing object replication and the priority it was given. The shim keeps
+  the document moto accepted (moto checks the bucket is versioned) and answers it.
 - SageMaker notebook instances: AWS takes a new instance from Pending to InService by
   itself and updates a stopped one with UpdateNotebookInstance (a running one is a
   ValidationException); moto 5.2.5 leaves new instances Pending and does not implement the
@@ -157,8 +179,172 @@ def bucket_response_put(self, request, bucket_name, querystring):
     return 200, {}, ""
 
 
-S3Response._bucket_response_get = bucket_response_get
-S3Response._bucket_response_put = bucket_response_put
+# Bucket configurations kept by ID: {(bucket, kind, id): body}.
+_BY_ID_KINDS = ("metrics", "intelligent-tiering", "analytics", "inventory")
+_configs_by_id = {}
+
+
+def _by_id_kind(querystring):
+    return next((k for k in _BY_ID_KINDS if k in querystring), None)
+
+
+def _no_such_configuration():
+    body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchConfiguration</Code><Message>The specified configuration does not exist.</Message></Error>'
+    return 404, {}, body
+
+
+def _by_id(self, method, bucket_name, querystring):
+    kind = _by_id_kind(querystring)
+    if bucket_name not in self.backend.buckets:
+        return _no_such_bucket(bucket_name)
+    config_id = (querystring.get("id") or [""])[0]
+    if not config_id:
+        return 400, {}, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Missing required parameter id</Message></Error>'
+    key = (bucket_name, kind, config_id)
+    if method == "PUT":
+        body = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
+        _configs_by_id[key] = body
+        return 200, {}, ""
+    if key not in _configs_by_id:
+        return _no_such_configuration()
+    if method == "GET":
+        return 200, {"content-type": "application/xml"}, _configs_by_id[key]
+    del _configs_by_id[key]
+    return 204, {}, ""
+
+
+def bucket_response_get_by_id(self, bucket_name, querystring):
+    if _by_id_kind(querystring) and "id" in querystring:
+        return _by_id(self, "GET", bucket_name, querystring)
+    return bucket_response_get(self, bucket_name, querystring)
+
+
+def bucket_response_put_by_id(self, request, bucket_name, querystring):
+    if _by_id_kind(querystring):
+        return _by_id(self, "PUT", bucket_name, querystring)
+    if "replication" in querystring and bucket_name in self.backend.buckets:
+        import re
+        import uuid
+
+        text = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
+
+        def with_id(m):
+            rule = m.group(0)
+            if "<ID>" in rule:
+                return rule
+            return rule.replace("<Rule>", f"<Rule><ID>{uuid.uuid4().hex}</ID>", 1)
+
+        text = re.sub(r"<Rule>.*?</Rule>", with_id, text, flags=re.S)
+        self.body = text.encode()
+        response = bucket_response_put(self, request, bucket_name, querystring)
+        _replication[bucket_name] = text
+        return response
+    if "lifecycle" in querystring and bucket_name in self.backend.buckets:
+        _min_object_size[bucket_name] = self.headers.get(
+            _MIN_SIZE_HEADER, "all_storage_classes_128K"
+        )
+    kept = _KEPT_ELEMENTS.get(next((q for q in _KEPT_ELEMENTS if q in querystring), None))
+    if kept and bucket_name in self.backend.buckets:
+        import re
+
+        element = kept[0]
+        text = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
+        m = re.search(rf"<{element}>.*?</{element}>|<{element}\s*/>", text, re.S)
+        if m:
+            _kept[(bucket_name, element)] = m.group(0)
+        else:
+            _kept.pop((bucket_name, element), None)
+    return bucket_response_put(self, request, bucket_name, querystring)
+
+
+# Elements moto drops from a configuration: {query: (element, closing tag of its parent)}.
+_KEPT_ELEMENTS = {
+    "encryption": ("BlockedEncryptionTypes", b"</Rule>"),
+    "logging": ("TargetObjectKeyFormat", b"</LoggingEnabled>"),
+}
+_kept = {}
+
+
+def _keeping(query, get):
+    element, parent_end = _KEPT_ELEMENTS[query]
+
+    def answer(self):
+        response = get(self)
+        saved = _kept.get((self.bucket_name, element))
+        if not saved:
+            return response
+
+        def inject(body):
+            raw = body.encode() if isinstance(body, str) else body
+            raw = raw.replace(parent_end, saved.encode() + parent_end, 1)
+            return raw.decode() if isinstance(body, str) else raw
+
+        if isinstance(response, tuple):
+            status, headers, body = response
+            headers = {k: v for k, v in dict(headers).items() if k.lower() != "content-length"}
+            return status, headers, inject(body)
+        return inject(response)
+
+    return answer
+
+
+_replication = {}
+_get_bucket_replication = S3Response.get_bucket_replication
+
+
+def get_bucket_replication(self):
+    kept = _replication.get(self.bucket_name)
+    if kept is None or not self.backend.get_bucket_replication(self.bucket_name):
+        return _get_bucket_replication(self)
+    return 200, {"content-type": "application/xml"}, kept
+
+
+S3Response.get_bucket_replication = get_bucket_replication
+
+_MIN_SIZE_HEADER = "x-amz-transition-default-minimum-object-size"
+_min_object_size = {}
+_get_bucket_lifecycle = S3Response.get_bucket_lifecycle
+
+
+def get_bucket_lifecycle(self):
+    response = _get_bucket_lifecycle(self)
+    size = _min_object_size.get(self.bucket_name)
+    if not size:
+        return response
+    if isinstance(response, tuple):
+        status, headers, body = response
+        headers = dict(headers)
+        headers[_MIN_SIZE_HEADER] = size
+        return status, headers, body
+    return 200, {_MIN_SIZE_HEADER: size}, response
+
+
+S3Response.get_bucket_lifecycle = get_bucket_lifecycle
+S3Response.get_bucket_encryption = _keeping("encryption", S3Response.get_bucket_encryption)
+S3Response.get_bucket_logging = _keeping("logging", S3Response.get_bucket_logging)
+
+
+_bucket_delete = S3Response._bucket_response_delete
+
+
+def bucket_response_delete_by_id(self, bucket_name, querystring):
+    if _by_id_kind(querystring):
+        return _by_id(self, "DELETE", bucket_name, querystring)
+    if "lifecycle" in querystring:
+        _min_object_size.pop(bucket_name, None)
+    for query, (element, _) in _KEPT_ELEMENTS.items():
+        if query in querystring:
+            _kept.pop((bucket_name, element), None)
+    response = _bucket_delete(self, bucket_name, querystring)
+    if not querystring and bucket_name not in self.backend.buckets:
+        for key in [k for k in _configs_by_id if k[0] == bucket_name]:
+            del _configs_by_id[key]
+    return response
+
+
+S3Response._bucket_response_get = bucket_response_get_by_id
+S3Response._bucket_response_put = bucket_response_put_by_id
+S3Response._bucket_response_delete = bucket_response_delete_by_id
 
 from moto.s3.models import FakeDeleteMarker  # noqa: E402
 

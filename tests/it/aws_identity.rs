@@ -637,3 +637,129 @@ resource "aws_iam_policy_attachment" "read" {{
     assert!(!attached("trainer") && attached("server"));
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+fn credentials_config(moto: &Moto, min_length: u32, key_status: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_iam_user" "analyst" {{
+  name          = "analyst"
+  force_destroy = true
+}}
+
+resource "aws_iam_user_login_profile" "analyst" {{
+  user                    = aws_iam_user.analyst.name
+  password_length         = 24
+  password_reset_required = true
+}}
+
+resource "aws_iam_user_ssh_key" "analyst" {{
+  username   = aws_iam_user.analyst.name
+  encoding   = "SSH"
+  public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEr0ZLkbnDNF0Bvr8R7BHYLx4HjhbT1Vd5aL+KYDhnhJ analyst@example"
+  status     = "{key_status}"
+}}
+
+resource "aws_iam_account_password_policy" "strict" {{
+  minimum_password_length        = {min_length}
+  require_lowercase_characters   = true
+  require_uppercase_characters   = true
+  require_numbers                = true
+  require_symbols                = true
+  allow_users_to_change_password = true
+  max_password_age               = 90
+  password_reuse_prevention      = 5
+}}
+
+output "password" {{
+  value     = aws_iam_user_login_profile.analyst.password
+  sensitive = true
+}}
+"#,
+        provider = moto.provider_block(""),
+    )
+}
+
+#[test]
+fn login_profiles_ssh_keys_and_the_password_policy_lifecycle() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &credentials_config(&moto, 14, "Active"));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("password = \""), "{}", r.stdout);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    let out = w.run(&["output", "-raw", "password"]);
+    let password = out.stdout.trim().to_string();
+    assert_eq!(password.chars().count(), 24, "{password}");
+    for class in [
+        char::is_ascii_lowercase as fn(&char) -> bool,
+        char::is_ascii_uppercase,
+        char::is_ascii_digit,
+        char::is_ascii_punctuation,
+    ] {
+        assert!(password.chars().any(|c| class(&c)), "{password}");
+    }
+
+    let iam = moto.iam();
+    let policy = || {
+        rt().block_on(iam.get_account_password_policy().send())
+            .unwrap()
+            .password_policy
+            .unwrap()
+    };
+    assert_eq!(policy().minimum_password_length(), Some(14));
+
+    w.write("main.tf", &credentials_config(&moto, 16, "Inactive"));
+    let plan = w.run(&["plan", "-no-color"]);
+    for updated in [
+        "# aws_iam_account_password_policy.strict will be updated in-place",
+        "# aws_iam_user_ssh_key.analyst will be updated in-place",
+    ] {
+        assert!(plan.stdout.contains(updated), "{}", plan.stdout);
+    }
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(policy().minimum_password_length(), Some(16));
+
+    // Drift: the login profile deleted by hand is created again.
+    rt().block_on(iam.delete_login_profile().user_name("analyst").send())
+        .unwrap();
+    let drift = w.run(&["plan", "-no-color"]);
+    assert!(
+        drift
+            .stdout
+            .contains("# aws_iam_user_login_profile.analyst will be created"),
+        "{}",
+        drift.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+
+    let state = w.run(&["state", "show", "aws_iam_user_ssh_key.analyst"]);
+    let key_id = state
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("ssh_public_key_id"))
+        .and_then(|l| l.split('"').nth(1))
+        .unwrap()
+        .to_string();
+    w.ok(&["state", "rm", "aws_iam_user_ssh_key.analyst"]);
+    w.ok(&[
+        "import",
+        "aws_iam_user_ssh_key.analyst",
+        &format!("analyst:{key_id}:SSH"),
+    ]);
+    w.ok(&["state", "rm", "aws_iam_account_password_policy.strict"]);
+    w.ok(&[
+        "import",
+        "aws_iam_account_password_policy.strict",
+        "iam-account-password-policy",
+    ]);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt()
+        .block_on(iam.get_account_password_policy().send())
+        .is_err());
+}

@@ -238,3 +238,186 @@ resource "tls_self_signed_cert" "soon" {
     assert_eq!(bad.code, 1, "{}{}", bad.stdout, bad.stderr);
     assert!(bad.stderr.contains("ecdsa_curve P224"), "{}", bad.stderr);
 }
+
+/// `openssl s_server` on a loopback port with a CA-signed chain, stopped on drop.
+struct TlsServer(std::process::Child);
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn tls_certificate_reads_an_endpoint_chain_and_pem_content_as_openssl_does() {
+    let w = Workdir::new();
+    openssl(
+        &w,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/C=US/O=Example ML/CN=Test Root",
+        ],
+    );
+    openssl(
+        &w,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/O=Example ML/CN=oidc.localhost",
+        ],
+    );
+    openssl(
+        &w,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "1",
+            "-sha256",
+        ],
+    );
+    let port = crate::image::free_port();
+    let server = TlsServer(
+        Command::new("openssl")
+            .args([
+                "s_server",
+                "-quiet",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-cert",
+                "leaf.pem",
+                "-key",
+                "leaf.key",
+                "-cert_chain",
+                "ca.pem",
+            ])
+            .current_dir(w.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openssl s_server starts"),
+    );
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    w.write(
+        "main.tf",
+        &format!(
+            r#"
+data "tls_certificate" "endpoint" {{
+  url          = "tls://127.0.0.1:{port}"
+  verify_chain = false
+}}
+
+data "tls_certificate" "pem" {{
+  content = file("leaf.pem")
+}}
+
+output "thumbprints" {{
+  value = data.tls_certificate.endpoint.certificates[*].sha1_fingerprint
+}}
+
+output "subjects" {{
+  value = data.tls_certificate.endpoint.certificates[*].subject
+}}
+
+output "root_is_ca" {{
+  value = data.tls_certificate.endpoint.certificates[0].is_ca
+}}
+
+output "leaf" {{
+  value = data.tls_certificate.pem.certificates[0]
+}}
+"#
+        ),
+    );
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let out = w.run(&["output", "-json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let fingerprint = |file: &str| {
+        openssl(
+            &w,
+            &["x509", "-in", file, "-noout", "-fingerprint", "-sha1"],
+        )
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .replace(':', "")
+        .to_lowercase()
+    };
+    assert_eq!(
+        v["thumbprints"]["value"],
+        serde_json::json!([fingerprint("ca.pem"), fingerprint("leaf.pem")])
+    );
+    assert_eq!(
+        v["subjects"]["value"],
+        serde_json::json!([
+            "CN=Test Root,O=Example ML,C=US",
+            "CN=oidc.localhost,O=Example ML"
+        ])
+    );
+    assert_eq!(v["root_is_ca"]["value"], serde_json::json!(true));
+    let leaf = &v["leaf"]["value"];
+    assert_eq!(leaf["issuer"], "CN=Test Root,O=Example ML,C=US");
+    assert_eq!(leaf["public_key_algorithm"], "RSA");
+    assert_eq!(leaf["signature_algorithm"], "ECDSA-SHA256");
+    assert_eq!(leaf["version"], 3);
+    let serial = openssl(&w, &["x509", "-in", "leaf.pem", "-noout", "-serial"]);
+    let hex_serial = serial.trim().trim_start_matches("serial=");
+    assert!(!hex_serial.is_empty());
+    assert!(leaf["cert_pem"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----\n"));
+
+    // The chain is not trusted here: verified, it fails and says how to read it anyway.
+    w.write(
+        "main.tf",
+        &format!(
+            "data \"tls_certificate\" \"endpoint\" {{\n  url = \"tls://127.0.0.1:{port}\"\n}}\n"
+        ),
+    );
+    let refused = w.run(&["plan", "-no-color"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("verify_chain = false"),
+        "{}",
+        refused.stderr
+    );
+    drop(server);
+}

@@ -8,6 +8,7 @@ use aws_config::BehaviorVersion;
 use mlform_provider::{ProviderError, Value};
 
 /// The clients of one configured provider, and its default tags.
+#[derive(Clone)]
 pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
@@ -64,6 +65,13 @@ impl Clients {
                 "no AWS region: set region in the provider block, or AWS_REGION".into(),
             )
         })?;
+        if config.get_attr("skip_region_validation").as_bool() != Some(true)
+            && !crate::resources::is_known_region(&region)
+        {
+            return Err(ProviderError::InvalidConfig(format!(
+                "invalid AWS region: {region}; hint: regions are named like \"eu-west-1\"; for a region newer than this mlform, set skip_region_validation = true"
+            )));
+        }
         let endpoints = config.get_attr("endpoints");
         let endpoint = |svc: &str| string(endpoints, svc);
         let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
@@ -134,6 +142,21 @@ impl Clients {
         Ok(clients)
     }
 
+    /// These clients with every S3 request carrying `x-amz-expected-bucket-owner`, so S3
+    /// refuses it (403) when the bucket belongs to another account.
+    pub fn expecting_bucket_owner(&self, owner: &str) -> Clients {
+        let conf = self
+            .s3
+            .config()
+            .to_builder()
+            .interceptor(ExpectedBucketOwner(owner.to_string()))
+            .build();
+        Clients {
+            s3: aws_sdk_s3::Client::from_conf(conf),
+            ..self.clone()
+        }
+    }
+
     /// `tags_all`: the provider's default tags overlaid by the resource's own.
     pub fn tags_all(&self, tags: &Value) -> Value {
         if tags.is_unknown() {
@@ -199,4 +222,27 @@ pub fn tag_changes(old: &Value, new: &Value) -> (Vec<String>, Vec<(String, Strin
         })
         .unwrap_or_default();
     (removed, set)
+}
+
+/// Adds `x-amz-expected-bucket-owner` to each S3 request.
+#[derive(Debug)]
+struct ExpectedBucketOwner(String);
+
+impl aws_sdk_s3::config::Intercept for ExpectedBucketOwner {
+    fn name(&self) -> &'static str {
+        "ExpectedBucketOwner"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_sdk_s3::config::RuntimeComponents,
+        _: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        context
+            .request_mut()
+            .headers_mut()
+            .insert("x-amz-expected-bucket-owner", self.0.clone());
+        Ok(())
+    }
 }

@@ -69,6 +69,11 @@ fn provider_schema() -> Schema {
             Attribute::optional(Type::Bool),
         )
         .attr("skip_metadata_api_check", Attribute::optional(Type::Bool))
+        .attr(
+            "skip_region_validation",
+            Attribute::optional(Type::Bool)
+                .describe("Accept a region mlform does not know (a new one)."),
+        )
         .attr("max_retries", Attribute::optional(Type::Number))
         .block(
             "endpoints",

@@ -1,11 +1,12 @@
 //! The built-in `tls` provider (source `registry.terraform.io/hashicorp/tls`):
 //! `tls_private_key`, `tls_self_signed_cert`, `tls_cert_request` and
-//! `tls_locally_signed_cert`, with hashicorp/tls's attributes and encodings. Everything is
-//! made on this machine and lives in state (private keys as sensitive values); nothing is
-//! read back from anywhere. Its own crate, so the engine does not rebuild with the crypto
+//! `tls_locally_signed_cert`, with hashicorp/tls's attributes and encodings, and
+//! `data "tls_certificate"`, which reads a TLS endpoint's chain. What the resources make is
+//! made on this machine and lives in state (private keys as sensitive values). Its own crate, so the engine does not rebuild with the crypto
 //! crates.
 
 mod cert;
+mod certificate_data;
 mod key;
 
 use std::sync::Arc;
@@ -52,6 +53,11 @@ impl Provider for TlsProvider {
                 schema.resources.insert(t.to_string(), r.schema());
             }
         }
+        if let Some(d) = self.data_source("tls_certificate") {
+            schema
+                .data_sources
+                .insert("tls_certificate".to_string(), d.schema());
+        }
         schema
     }
 
@@ -71,7 +77,10 @@ impl Configured for TlsProvider {
         })
     }
 
-    fn data_source(&self, _type_name: &str) -> Option<Arc<dyn DataSource>> {
-        None
+    fn data_source(&self, type_name: &str) -> Option<Arc<dyn DataSource>> {
+        match type_name {
+            "tls_certificate" => Some(Arc::new(certificate_data::CertificateData)),
+            _ => None,
+        }
     }
 }

@@ -7,6 +7,7 @@
 
 mod data;
 mod model;
+pub mod region;
 pub mod sdk;
 
 use std::sync::Arc;
@@ -163,6 +164,18 @@ pub trait AwsResource: Default + Send + Sync + 'static {
     }
 
     async fn delete(&self, c: &Clients, model: &Self::Model) -> Result<(), ProviderError>;
+}
+
+/// A block written as a list of at most one, as terraform-provider-aws declares its
+/// blocks (`x[0].y`); modelled as a `Vec` of zero or one.
+pub fn list_of_one(block: Schema, required: bool) -> mlform_provider::NestedBlock {
+    mlform_provider::NestedBlock {
+        nesting: mlform_provider::Nesting::List,
+        block,
+        min_items: usize::from(required),
+        max_items: Some(1),
+        force_new: false,
+    }
 }
 
 /// The full schema of `R`: its own attributes plus the framework's.

@@ -37,6 +37,7 @@ pub fn partition_of(region: &str) -> Partition {
 const REGIONS: &[(&str, &str)] = &[
     ("af-south-1", "Africa (Cape Town)"),
     ("ap-east-1", "Asia Pacific (Hong Kong)"),
+    ("ap-east-2", "Asia Pacific (Taipei)"),
     ("ap-northeast-1", "Asia Pacific (Tokyo)"),
     ("ap-northeast-2", "Asia Pacific (Seoul)"),
     ("ap-northeast-3", "Asia Pacific (Osaka)"),
@@ -46,6 +47,9 @@ const REGIONS: &[(&str, &str)] = &[
     ("ap-southeast-2", "Asia Pacific (Sydney)"),
     ("ap-southeast-3", "Asia Pacific (Jakarta)"),
     ("ap-southeast-4", "Asia Pacific (Melbourne)"),
+    ("ap-southeast-5", "Asia Pacific (Malaysia)"),
+    ("ap-southeast-6", "Asia Pacific (New Zealand)"),
+    ("ap-southeast-7", "Asia Pacific (Thailand)"),
     ("ca-central-1", "Canada (Central)"),
     ("ca-west-1", "Canada West (Calgary)"),
     ("cn-north-1", "China (Beijing)"),
@@ -61,6 +65,7 @@ const REGIONS: &[(&str, &str)] = &[
     ("il-central-1", "Israel (Tel Aviv)"),
     ("me-central-1", "Middle East (UAE)"),
     ("me-south-1", "Middle East (Bahrain)"),
+    ("mx-central-1", "Mexico (Central)"),
     ("sa-east-1", "South America (Sao Paulo)"),
     ("us-east-1", "US East (N. Virginia)"),
     ("us-east-2", "US East (Ohio)"),
@@ -69,6 +74,11 @@ const REGIONS: &[(&str, &str)] = &[
     ("us-west-1", "US West (N. California)"),
     ("us-west-2", "US West (Oregon)"),
 ];
+
+/// Whether `region` is one mlform knows (what `skip_region_validation = false` checks).
+pub fn is_known_region(region: &str) -> bool {
+    REGIONS.iter().any(|(r, _)| *r == region)
+}
 
 #[derive(Default)]
 pub struct PartitionData;
@@ -332,6 +342,53 @@ impl AwsDataSource for CanonicalUser {
         Ok(CanonicalUserOut {
             id: owner.id().unwrap_or_default().to_string(),
             display_name: owner.display_name().unwrap_or_default().to_string(),
+        })
+    }
+}
+
+/// `aws_cloudfront_log_delivery_canonical_user_id`: the canonical user of CloudFront's
+/// `awslogsdelivery` account in a region's partition (grant it on a log bucket's ACL), as
+/// AWS publishes it; no API call.
+#[derive(Default)]
+pub struct LogDeliveryCanonicalUser;
+
+#[derive(Deserialize)]
+pub struct RegionOnlyArgs {
+    region: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct LogDeliveryOut {
+    id: String,
+    region: String,
+}
+
+#[async_trait::async_trait]
+impl AwsDataSource for LogDeliveryCanonicalUser {
+    type Args = RegionOnlyArgs;
+    type Out = LogDeliveryOut;
+    const TYPE: &'static str = "aws_cloudfront_log_delivery_canonical_user_id";
+
+    fn schema() -> Schema {
+        Schema::new()
+            .attr("region", Attribute::optional_computed(Type::String))
+            .attr("id", Attribute::computed(Type::String))
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        args: RegionOnlyArgs,
+    ) -> Result<LogDeliveryOut, ProviderError> {
+        let region = args.region.unwrap_or_else(|| c.region.clone());
+        let id = if partition_of(&region).name == "aws-cn" {
+            "a52cb28745c0c06e84ec548334e44bfa7fc2a85c54af20cd59e4969344b7af56"
+        } else {
+            "c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0"
+        };
+        Ok(LogDeliveryOut {
+            id: id.into(),
+            region,
         })
     }
 }

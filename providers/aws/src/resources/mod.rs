@@ -4,9 +4,11 @@ mod autoscaling;
 mod caller_identity;
 mod cloudwatch;
 mod cloudwatch_composite;
+mod declared_only;
 mod ecr;
 pub(crate) mod ecr_auth;
 mod iam_account;
+mod iam_credentials;
 mod iam_data;
 mod iam_grants;
 mod iam_policy;
@@ -20,10 +22,13 @@ mod s3_bucket;
 mod s3_bucket_acl;
 mod s3_bucket_config;
 mod s3_bucket_extras;
+mod s3_expected_owner;
 mod s3_lifecycle;
 mod s3_notification;
 mod s3_object;
 mod s3_object_lock;
+mod s3_replication;
+mod s3_reports;
 mod s3_website;
 mod sagemaker;
 mod sns;
@@ -33,7 +38,7 @@ use std::sync::Arc;
 
 use mlform_provider::{DataSource, Resource, Schema};
 
-use crate::framework::AwsDataSource;
+use crate::framework::{region, AwsDataSource};
 
 use crate::framework::{make, make_data, schema_of};
 use crate::Clients;
@@ -67,6 +72,11 @@ const DATA_SOURCES: &[(&str, fn() -> Schema, MakeData)] = &[
         make_data::<meta::RegionData>,
     ),
     ("aws_arn", meta::ArnData::schema, make_data::<meta::ArnData>),
+    (
+        "aws_cloudfront_log_delivery_canonical_user_id",
+        meta::LogDeliveryCanonicalUser::schema,
+        make_data::<meta::LogDeliveryCanonicalUser>,
+    ),
     (
         "aws_canonical_user_id",
         meta::CanonicalUser::schema,
@@ -190,6 +200,21 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         make::<iam_account::ServiceLinkedRole>,
     ),
     (
+        "aws_iam_user_login_profile",
+        schema_of::<iam_credentials::LoginProfile>,
+        make::<iam_credentials::LoginProfile>,
+    ),
+    (
+        "aws_iam_user_ssh_key",
+        schema_of::<iam_credentials::SshKey>,
+        make::<iam_credentials::SshKey>,
+    ),
+    (
+        "aws_iam_account_password_policy",
+        schema_of::<iam_credentials::PasswordPolicy>,
+        make::<iam_credentials::PasswordPolicy>,
+    ),
+    (
         "aws_iam_access_key",
         schema_of::<iam_users::AccessKey>,
         make::<iam_users::AccessKey>,
@@ -241,6 +266,53 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         "aws_s3_bucket_object_lock_configuration",
         schema_of::<s3_object_lock::ObjectLock>,
         make::<s3_object_lock::ObjectLock>,
+    ),
+    (
+        "aws_s3_directory_bucket",
+        declared_only::directory_bucket_schema,
+        |_| {
+            Arc::new(declared_only::DeclaredOnly {
+                type_name: "aws_s3_directory_bucket",
+                schema: declared_only::directory_bucket_schema,
+                reason: declared_only::DIRECTORY_BUCKET_REASON,
+            })
+        },
+    ),
+    (
+        "aws_s3_bucket_metadata_configuration",
+        declared_only::metadata_configuration_schema,
+        |_| {
+            Arc::new(declared_only::DeclaredOnly {
+                type_name: "aws_s3_bucket_metadata_configuration",
+                schema: declared_only::metadata_configuration_schema,
+                reason: declared_only::METADATA_REASON,
+            })
+        },
+    ),
+    (
+        "aws_s3_bucket_replication_configuration",
+        schema_of::<s3_replication::Replication>,
+        make::<s3_replication::Replication>,
+    ),
+    (
+        "aws_s3_bucket_metric",
+        schema_of::<s3_reports::Metric>,
+        make::<s3_reports::Metric>,
+    ),
+    (
+        "aws_s3_bucket_intelligent_tiering_configuration",
+        schema_of::<s3_reports::IntelligentTiering>,
+        make::<s3_reports::IntelligentTiering>,
+    ),
+    (
+        "aws_s3_bucket_analytics_configuration",
+        schema_of::<s3_reports::Analytics>,
+        make::<s3_reports::Analytics>,
+    ),
+    (
+        "aws_s3_bucket_inventory",
+        schema_of::<s3_reports::Inventory>,
+        make::<s3_reports::Inventory>,
     ),
     (
         "aws_s3_bucket_versioning",
@@ -335,10 +407,23 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ),
 ];
 
+pub use meta::is_known_region;
+
 pub fn resource_schemas() -> Vec<(&'static str, Schema)> {
     RESOURCES
         .iter()
-        .map(|(name, schema, _)| (*name, schema()))
+        .map(|(name, schema, _)| {
+            let mut schema = schema();
+            if s3_expected_owner::TYPES.contains(name) {
+                schema = s3_expected_owner::with_expected_owner(schema);
+            }
+            let schema = if region::is_regional(name) {
+                region::with_region(schema)
+            } else {
+                schema
+            };
+            (*name, schema)
+        })
         .collect()
 }
 
@@ -350,10 +435,25 @@ pub fn data_source_schemas() -> Vec<(&'static str, Schema)> {
 }
 
 pub fn resource(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn Resource>> {
-    RESOURCES
-        .iter()
-        .find(|(name, _, _)| *name == type_name)
-        .map(|(_, _, make)| make(clients))
+    let (name, _, make) = RESOURCES.iter().find(|(name, _, _)| *name == type_name)?;
+    let region = clients.region.clone();
+    let inner = if s3_expected_owner::TYPES.contains(name) {
+        Arc::new(s3_expected_owner::ExpectedOwner {
+            make: *make,
+            clients,
+        })
+    } else {
+        make(clients)
+    };
+    Some(if region::is_regional(name) {
+        Arc::new(region::Regional {
+            inner,
+            type_name: name,
+            region,
+        })
+    } else {
+        inner
+    })
 }
 
 pub fn data_source(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn DataSource>> {

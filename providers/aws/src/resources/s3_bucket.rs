@@ -30,6 +30,18 @@ pub fn schema() -> Schema {
             Attribute::optional(Type::Bool)
                 .describe("Delete every object (and version) when destroying the bucket."),
         )
+        .attr(
+            "bucket_namespace",
+            Attribute::optional_computed(Type::String)
+                .force_new()
+                .describe("`global` (the default) or `account-regional`."),
+        )
+        .attr(
+            "object_lock_enabled",
+            Attribute::optional_computed(Type::Bool)
+                .force_new()
+                .describe("Create the bucket with Object Lock (only possible at creation)."),
+        )
         .attr("tags", Attribute::optional(Type::map(Type::String)))
         .attr("tags_all", Attribute::computed(Type::map(Type::String)))
         .attr("id", Attribute::computed(Type::String))
@@ -62,7 +74,48 @@ fn computed_for(name: &str, region: &str) -> [(&'static str, Value); 5] {
     ]
 }
 
+/// The namespace a bucket name belongs to: account-regional names end in
+/// `-ACCOUNT-REGION-an`.
+fn namespace_of(bucket: &str, region: &str) -> &'static str {
+    let regional = bucket
+        .strip_suffix(&format!("-{region}-an"))
+        .and_then(|rest| rest.rsplit_once('-'))
+        .is_some_and(|(_, account)| {
+            account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+        });
+    if regional {
+        ACCOUNT_REGIONAL
+    } else {
+        "global"
+    }
+}
+
+const ACCOUNT_REGIONAL: &str = "account-regional";
+
 impl S3Bucket {
+    async fn object_lock_enabled(&self, bucket: &str) -> Result<bool, ProviderError> {
+        match self
+            .clients
+            .s3
+            .get_object_lock_configuration()
+            .bucket(bucket)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .object_lock_configuration()
+                .and_then(|c| c.object_lock_enabled())
+                .is_some_and(|e| e.as_str() == "Enabled")),
+            Err(e)
+                if code(&e) == "ObjectLockConfigurationNotFoundError"
+                    || status(&e) == Some(404) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify("s3:GetBucketObjectLockConfiguration", &e)),
+        }
+    }
+
     async fn tags(&self, bucket: &str) -> Result<Value, ProviderError> {
         match self
             .clients
@@ -202,6 +255,16 @@ impl Resource for S3Bucket {
         }
         let live_tags = self.tags(&bucket).await?;
         let mut m = prior.as_map().cloned().unwrap_or_default();
+        m.insert(
+            "object_lock_enabled".into(),
+            Value::Bool(self.object_lock_enabled(&bucket).await?),
+        );
+        if !matches!(m.get("bucket_namespace"), Some(Value::String(_))) {
+            m.insert(
+                "bucket_namespace".into(),
+                Value::from(namespace_of(&bucket, &self.clients.region)),
+            );
+        }
         for (k, v) in computed_for(&bucket, &self.clients.region) {
             m.insert(k.into(), v);
         }
@@ -223,6 +286,24 @@ impl Resource for S3Bucket {
             self.clients.tags_all(request.config.get_attr("tags")),
         );
         let name = m.get("bucket").cloned().unwrap_or(Value::Unknown);
+        match m.get("bucket_namespace").and_then(Value::as_str) {
+            Some("global") | None => {}
+            Some(ACCOUNT_REGIONAL) => {
+                if let Some(n) = name.as_str() {
+                    if namespace_of(n, &self.clients.region) != ACCOUNT_REGIONAL {
+                        return Err(ProviderError::InvalidConfig(format!(
+                            "bucket {n:?} cannot be in the account-regional namespace: such names end in -ACCOUNT_ID-{}-an (for example \"data-111122223333-{}-an\")",
+                            self.clients.region, self.clients.region
+                        )));
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(ProviderError::InvalidConfig(format!(
+                    "bucket_namespace must be \"global\" or \"account-regional\", not {other:?}"
+                )))
+            }
+        }
         match name.as_str() {
             Some(n) if replacing => {
                 for (k, v) in computed_for(n, &self.clients.region) {
@@ -256,6 +337,14 @@ impl Resource for S3Bucket {
             "terraform-",
         );
         let mut req = self.clients.s3.create_bucket().bucket(&name);
+        if planned.get_attr("object_lock_enabled").as_bool() == Some(true) {
+            req = req.object_lock_enabled_for_bucket(true);
+        }
+        if let Some(ns) = planned.get_attr("bucket_namespace").as_str() {
+            if ns != "global" {
+                req = req.bucket_namespace(aws_sdk_s3::types::BucketNamespace::from(ns));
+            }
+        }
         if self.clients.region != "us-east-1" {
             req = req.create_bucket_configuration(
                 CreateBucketConfiguration::builder()
@@ -276,6 +365,11 @@ impl Resource for S3Bucket {
         }
         let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
         m.insert("bucket".into(), Value::from(name.as_str()));
+        let lock = planned.get_attr("object_lock_enabled").as_bool() == Some(true);
+        m.insert("object_lock_enabled".into(), Value::Bool(lock));
+        if !matches!(m.get("bucket_namespace"), Some(Value::String(_))) {
+            m.insert("bucket_namespace".into(), Value::from("global"));
+        }
         for (k, v) in computed_for(&name, &self.clients.region) {
             m.insert(k.into(), v);
         }

@@ -59,6 +59,11 @@ pub fn versioning_schema() -> Schema {
     Schema::new()
         .attr("bucket", Attribute::required(Type::String).force_new())
         .attr("id", Attribute::computed(Type::String))
+        .attr(
+            "mfa",
+            Attribute::optional(Type::String)
+                .describe("The MFA device serial and its current code, space-separated (needed to change mfa_delete)."),
+        )
         .block(
             "versioning_configuration",
             single(
@@ -89,11 +94,31 @@ impl Versioning {
         } else {
             BucketVersioningStatus::Suspended
         };
+        let mfa_delete = planned
+            .get_attr("versioning_configuration")
+            .get_attr("mfa_delete")
+            .as_str()
+            .map(|m| {
+                if matches!(m, "Enabled" | "Disabled") {
+                    Ok(aws_sdk_s3::types::MfaDelete::from(m))
+                } else {
+                    Err(ProviderError::InvalidConfig(format!(
+                        "versioning_configuration.mfa_delete must be Enabled or Disabled, not {m:?}"
+                    )))
+                }
+            })
+            .transpose()?;
         self.clients
             .s3
             .put_bucket_versioning()
             .bucket(bucket_of(planned))
-            .versioning_configuration(VersioningConfiguration::builder().status(s).build())
+            .set_mfa(planned.get_attr("mfa").as_str().map(str::to_string))
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(s)
+                    .set_mfa_delete(mfa_delete)
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| classify("s3:PutBucketVersioning", &e))?;
@@ -131,10 +156,19 @@ impl Resource for Versioning {
             .cloned()
             .unwrap_or_default();
         cfg.insert("status".into(), Value::from(status));
-        cfg.entry("mfa_delete".into()).or_insert(Value::Null);
+        match out.mfa_delete() {
+            Some(m) => {
+                cfg.insert("mfa_delete".into(), Value::from(m.as_str()));
+            }
+            None => {
+                cfg.entry("mfa_delete".into()).or_insert(Value::Null);
+            }
+        }
         Ok(Some(Value::object([
             ("bucket", Value::from(bucket.as_str())),
             ("id", Value::from(bucket.as_str())),
+            // The MFA code is only ever sent, never read back.
+            ("mfa", prior.get_attr("mfa").clone()),
             ("versioning_configuration", Value::Map(cfg)),
         ])))
     }
@@ -314,6 +348,11 @@ pub fn encryption_schema() -> Schema {
         .attr("kms_master_key_id", Attribute::optional(Type::String));
     let rule = Schema::new()
         .attr("bucket_key_enabled", Attribute::optional(Type::Bool))
+        .attr(
+            "blocked_encryption_types",
+            Attribute::optional_computed(Type::list(Type::String))
+                .describe("Encryption types S3 refuses for new objects: `SSE-C`, or `NONE`."),
+        )
         .block(
             "apply_server_side_encryption_by_default",
             NestedBlock {
@@ -363,6 +402,26 @@ impl Encryption {
             }
             if let Some(b) = r.get_attr("bucket_key_enabled").as_bool() {
                 rule = rule.bucket_key_enabled(b);
+            }
+            if let Some(types) = r.get_attr("blocked_encryption_types").as_list() {
+                let types = types
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|t| {
+                        if matches!(t, "SSE-C" | "NONE") {
+                            Ok(aws_sdk_s3::types::EncryptionType::from(t))
+                        } else {
+                            Err(ProviderError::InvalidConfig(format!(
+                                "rule.blocked_encryption_types: {t:?} is not an encryption type S3 can block (SSE-C or NONE)"
+                            )))
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                rule = rule.blocked_encryption_types(
+                    aws_sdk_s3::types::BlockedEncryptionTypes::builder()
+                        .set_encryption_type(Some(types))
+                        .build(),
+                );
             }
             rules.push(rule.build());
         }
@@ -430,6 +489,19 @@ impl Resource for Encryption {
                         "bucket_key_enabled",
                         r.bucket_key_enabled()
                             .map(Value::Bool)
+                            .unwrap_or(Value::Null),
+                    ),
+                    (
+                        "blocked_encryption_types",
+                        r.blocked_encryption_types()
+                            .map(|b| {
+                                Value::List(
+                                    b.encryption_type()
+                                        .iter()
+                                        .map(|t| Value::from(t.as_str()))
+                                        .collect(),
+                                )
+                            })
                             .unwrap_or(Value::Null),
                     ),
                 ])

@@ -6,12 +6,13 @@
 use aws_sdk_s3::types::{
     AccelerateConfiguration, BucketAccelerateStatus, BucketLoggingStatus, CorsConfiguration,
     CorsRule as SdkCorsRule, LoggingEnabled, ObjectOwnership, OwnershipControls,
-    OwnershipControlsRule, Payer, RequestPaymentConfiguration,
+    OwnershipControlsRule, PartitionDateSource, Payer, RequestPaymentConfiguration, SimplePrefix,
+    TargetObjectKeyFormat,
 };
 use mlform_provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
 
-use crate::framework::{AwsResource, Created, SdkResult};
+use crate::framework::{list_of_one, AwsResource, Created, SdkResult};
 use crate::Clients;
 
 pub(super) fn block(nesting: Nesting, block: Schema, min: usize) -> NestedBlock {
@@ -521,20 +522,70 @@ pub struct LoggingModel {
     bucket: String,
     target_bucket: String,
     target_prefix: String,
+    target_object_key_format: Vec<KeyFormat>,
 }
 
-async fn put_logging(c: &Clients, b: &str, target: (&str, &str)) -> Result<(), ProviderError> {
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct KeyFormat {
+    partitioned_prefix: Vec<PartitionedPrefix>,
+    simple_prefix: Vec<NoFields>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PartitionedPrefix {
+    partition_date_source: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+pub struct NoFields {}
+
+fn key_format(f: &KeyFormat) -> Result<TargetObjectKeyFormat, ProviderError> {
+    match (f.partitioned_prefix.first(), f.simple_prefix.is_empty()) {
+        (Some(p), true) => {
+            one_of(
+                &p.partition_date_source,
+                &["EventTime", "DeliveryTime"],
+                "partitioned_prefix.partition_date_source",
+            )?;
+            Ok(TargetObjectKeyFormat::builder()
+                .partitioned_prefix(
+                    aws_sdk_s3::types::PartitionedPrefix::builder()
+                        .partition_date_source(PartitionDateSource::from(
+                            p.partition_date_source.as_str(),
+                        ))
+                        .build(),
+                )
+                .build())
+        }
+        (None, false) => Ok(TargetObjectKeyFormat::builder()
+            .simple_prefix(SimplePrefix::builder().build())
+            .build()),
+        _ => Err(ProviderError::InvalidConfig(
+            "target_object_key_format takes exactly one of partitioned_prefix and simple_prefix"
+                .into(),
+        )),
+    }
+}
+
+async fn put_logging(c: &Clients, m: &LoggingModel) -> Result<(), ProviderError> {
+    let format = match m.target_object_key_format.first() {
+        Some(f) => Some(key_format(f)?),
+        None => None,
+    };
     let status = BucketLoggingStatus::builder()
         .logging_enabled(built(
             LoggingEnabled::builder()
-                .target_bucket(target.0)
-                .target_prefix(target.1)
+                .target_bucket(&m.target_bucket)
+                .target_prefix(&m.target_prefix)
+                .set_target_object_key_format(format)
                 .build(),
             "target_bucket",
         )?)
         .build();
     c.s3.put_bucket_logging()
-        .bucket(b)
+        .bucket(&m.bucket)
         .bucket_logging_status(status)
         .send()
         .await
@@ -548,9 +599,19 @@ impl AwsResource for Logging {
     const TYPE: &'static str = "aws_s3_bucket_logging";
 
     fn schema() -> Schema {
+        let format = Schema::new()
+            .block(
+                "partitioned_prefix",
+                list_of_one(
+                    Schema::new().attr("partition_date_source", Attribute::required(Type::String)),
+                    false,
+                ),
+            )
+            .block("simple_prefix", list_of_one(Schema::new(), false));
         bucket_schema()
             .attr("target_bucket", Attribute::required(Type::String))
             .attr("target_prefix", Attribute::required(Type::String))
+            .block("target_object_key_format", list_of_one(format, false))
     }
 
     async fn create(
@@ -558,7 +619,7 @@ impl AwsResource for Logging {
         c: &Clients,
         m: &LoggingModel,
     ) -> Result<Created<LoggingModel>, ProviderError> {
-        put_logging(c, &m.bucket, (&m.target_bucket, &m.target_prefix)).await?;
+        put_logging(c, m).await?;
         Ok(m.bucket.clone().into())
     }
 
@@ -577,11 +638,25 @@ impl AwsResource for Logging {
         let Some(enabled) = out.as_ref().and_then(|o| o.logging_enabled()) else {
             return Ok(None);
         };
+        let format = enabled.target_object_key_format().map(|f| KeyFormat {
+            partitioned_prefix: f
+                .partitioned_prefix()
+                .map(|p| PartitionedPrefix {
+                    partition_date_source: p
+                        .partition_date_source()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                })
+                .into_iter()
+                .collect(),
+            simple_prefix: f.simple_prefix().map(|_| NoFields {}).into_iter().collect(),
+        });
         Ok(Some(LoggingModel {
             id: b.clone(),
             bucket: b,
             target_bucket: enabled.target_bucket().to_string(),
             target_prefix: enabled.target_prefix().to_string(),
+            target_object_key_format: format.into_iter().collect(),
         }))
     }
 
@@ -591,7 +666,7 @@ impl AwsResource for Logging {
         _old: &LoggingModel,
         new: &LoggingModel,
     ) -> Result<(), ProviderError> {
-        put_logging(c, &new.bucket, (&new.target_bucket, &new.target_prefix)).await
+        put_logging(c, new).await
     }
 
     async fn delete(&self, c: &Clients, m: &LoggingModel) -> Result<(), ProviderError> {

@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
+use aws_sdk_s3::primitives::{DateTime, DateTimeFormat as DateFormat};
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, ExpirationStatus,
     LifecycleExpiration, LifecycleRule, LifecycleRuleAndOperator, LifecycleRuleFilter,
     NoncurrentVersionExpiration, NoncurrentVersionTransition, Tag, Transition,
-    TransitionStorageClass,
+    TransitionDefaultMinimumObjectSize, TransitionStorageClass,
 };
 use mlform_provider::{
     Attribute, NestedBlock, Nesting, PlanRequest, Planned, ProviderError, Resource, Schema, Type,
@@ -52,6 +53,7 @@ pub fn schema() -> Schema {
         .block("tag", block(Nesting::Single, tag))
         .block("and", block(Nesting::Single, and));
     let expiration = Schema::new()
+        .attr("date", Attribute::optional(Type::String))
         .attr("days", Attribute::optional(Type::Number))
         .attr(
             "expired_object_delete_marker",
@@ -64,6 +66,7 @@ pub fn schema() -> Schema {
             Attribute::optional(Type::Number),
         );
     let transition = Schema::new()
+        .attr("date", Attribute::optional(Type::String))
         .attr("days", Attribute::optional(Type::Number))
         .attr("storage_class", Attribute::required(Type::String));
     let noncurrent_transition = Schema::new()
@@ -95,6 +98,12 @@ pub fn schema() -> Schema {
     Schema::new()
         .attr("bucket", Attribute::required(Type::String).force_new())
         .attr("id", Attribute::computed(Type::String))
+        .attr(
+            "transition_default_minimum_object_size",
+            Attribute::optional_computed(Type::String).describe(
+                "`all_storage_classes_128K` (AWS's default) or `varies_by_storage_class`.",
+            ),
+        )
         .block(
             "rule",
             NestedBlock {
@@ -156,6 +165,7 @@ fn rule(v: &Value) -> Result<LifecycleRule, ProviderError> {
     if !e.is_null() {
         b = b.expiration(
             LifecycleExpiration::builder()
+                .set_date(date(e)?)
                 .set_days(int(e, "days"))
                 .set_expired_object_delete_marker(
                     e.get_attr("expired_object_delete_marker").as_bool(),
@@ -175,6 +185,7 @@ fn rule(v: &Value) -> Result<LifecycleRule, ProviderError> {
     for t in v.get_attr("transition").as_list().unwrap_or_default() {
         b = b.transitions(
             Transition::builder()
+                .set_date(date(t)?)
                 .set_days(int(t, "days"))
                 .storage_class(TransitionStorageClass::from(
                     string(t, "storage_class").as_str(),
@@ -206,6 +217,31 @@ fn rule(v: &Value) -> Result<LifecycleRule, ProviderError> {
         );
     }
     b.build().map_err(invalid)
+}
+
+/// A rule's `date` (RFC 3339, midnight UTC as S3 requires), read as the SDK's date.
+fn date(v: &Value) -> Result<Option<DateTime>, ProviderError> {
+    let Some(text) = v.get_attr("date").as_str() else {
+        return Ok(None);
+    };
+    let full = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else {
+        text.to_string()
+    };
+    DateTime::from_str(&full, DateFormat::DateTime)
+        .map(Some)
+        .map_err(|e| {
+            ProviderError::InvalidConfig(format!(
+                "date {text:?} is not an RFC 3339 date (like \"2027-01-01T00:00:00Z\"): {e}"
+            ))
+        })
+}
+
+fn date_value(d: Option<&DateTime>) -> Value {
+    d.and_then(|d| d.fmt(DateFormat::DateTime).ok())
+        .map(Value::from)
+        .unwrap_or(Value::Null)
 }
 
 fn n64(n: Option<i64>) -> Value {
@@ -266,6 +302,7 @@ fn rule_value(r: &LifecycleRule) -> Value {
             r.expiration()
                 .map(|e| {
                     Value::object([
+                        ("date", date_value(e.date())),
                         ("days", int_value(e.days())),
                         (
                             "expired_object_delete_marker",
@@ -298,6 +335,7 @@ fn rule_value(r: &LifecycleRule) -> Value {
                     .iter()
                     .map(|t| {
                         Value::object([
+                            ("date", date_value(t.date())),
                             ("days", int_value(t.days())),
                             (
                                 "storage_class",
@@ -361,6 +399,12 @@ impl Lifecycle {
             .s3
             .put_bucket_lifecycle_configuration()
             .bucket(&bucket)
+            .set_transition_default_minimum_object_size(
+                planned
+                    .get_attr("transition_default_minimum_object_size")
+                    .as_str()
+                    .map(TransitionDefaultMinimumObjectSize::from),
+            )
             .lifecycle_configuration(
                 BucketLifecycleConfiguration::builder()
                     .set_rules(Some(rules))
@@ -371,7 +415,26 @@ impl Lifecycle {
             .await
             .map_err(|e| classify("s3:PutLifecycleConfiguration", &e))?;
         let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-        m.insert("id".into(), Value::from(bucket));
+        m.insert("id".into(), Value::from(bucket.as_str()));
+        if !m
+            .get("transition_default_minimum_object_size")
+            .is_some_and(Value::is_wholly_known)
+        {
+            let live = self
+                .clients
+                .s3
+                .get_bucket_lifecycle_configuration()
+                .bucket(&bucket)
+                .send()
+                .await
+                .map_err(|e| classify("s3:GetLifecycleConfiguration", &e))?;
+            m.insert(
+                "transition_default_minimum_object_size".into(),
+                live.transition_default_minimum_object_size()
+                    .map(|s| Value::from(s.as_str()))
+                    .unwrap_or(Value::Null),
+            );
+        }
         Ok(Value::Map(m))
     }
 }
@@ -412,11 +475,19 @@ impl Resource for Lifecycle {
             Err(e) => return Err(classify("s3:GetLifecycleConfiguration", &e)),
         };
         let rules: Vec<Value> = out.rules().iter().map(rule_value).collect();
-        Ok(Some(schema().conform(&Value::object([
-            ("bucket", Value::from(bucket.as_str())),
-            ("id", Value::from(bucket.as_str())),
-            ("rule", Value::List(rules)),
-        ]))))
+        Ok(Some(
+            schema().conform(&Value::object([
+                ("bucket", Value::from(bucket.as_str())),
+                ("id", Value::from(bucket.as_str())),
+                (
+                    "transition_default_minimum_object_size",
+                    out.transition_default_minimum_object_size()
+                        .map(|s| Value::from(s.as_str()))
+                        .unwrap_or(Value::Null),
+                ),
+                ("rule", Value::List(rules)),
+            ])),
+        ))
     }
 
     async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {

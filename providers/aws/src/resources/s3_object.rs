@@ -1,7 +1,8 @@
 //! `aws_s3_object`: an object from `content`, `content_base64` or a `source` file (streamed;
-//! files over 64 MiB go up in 16 MiB multipart chunks). A changed `etag` or `source_hash`
-//! (for example `filemd5("model.onnx")`) makes a changed file an update. Import ID:
-//! `bucket/key`.
+//! files over 64 MiB go up in 16 MiB multipart chunks), with its headers, metadata,
+//! encryption, storage class, Object Lock settings and tags sent with each upload and read
+//! back. A changed `etag` or `source_hash` (for example `filemd5("model.onnx")`) makes a
+//! changed file an update. Import ID: `bucket/key`.
 
 use std::sync::Arc;
 
@@ -30,6 +31,165 @@ pub fn schema() -> Schema {
         .attr("source_hash", Attribute::optional(Type::String))
         .attr("id", Attribute::computed(Type::String))
         .attr("version_id", Attribute::computed(Type::String))
+        .attr("cache_control", Attribute::optional(Type::String))
+        .attr("content_disposition", Attribute::optional(Type::String))
+        .attr("content_encoding", Attribute::optional(Type::String))
+        .attr("content_language", Attribute::optional(Type::String))
+        .attr("website_redirect", Attribute::optional(Type::String))
+        .attr("metadata", Attribute::optional(Type::map(Type::String)))
+        .attr("storage_class", Attribute::optional_computed(Type::String))
+        .attr(
+            "server_side_encryption",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr("kms_key_id", Attribute::optional_computed(Type::String))
+        .attr(
+            "bucket_key_enabled",
+            Attribute::optional_computed(Type::Bool),
+        )
+        .attr(
+            "acl",
+            Attribute::optional(Type::String).describe("A canned ACL, sent with each upload."),
+        )
+        .attr(
+            "object_lock_legal_hold_status",
+            Attribute::optional(Type::String),
+        )
+        .attr("object_lock_mode", Attribute::optional(Type::String))
+        .attr(
+            "object_lock_retain_until_date",
+            Attribute::optional(Type::String),
+        )
+        .attr(
+            "force_destroy",
+            Attribute::optional(Type::Bool)
+                .describe("Delete every version, bypassing governance-mode retention."),
+        )
+        .attr("tags", Attribute::optional(Type::map(Type::String)))
+        .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+        .block(
+            "override_provider",
+            mlform_provider::NestedBlock {
+                nesting: mlform_provider::Nesting::List,
+                block: Schema::new().block(
+                    "default_tags",
+                    mlform_provider::NestedBlock {
+                        nesting: mlform_provider::Nesting::List,
+                        block: Schema::new()
+                            .attr("tags", Attribute::optional(Type::map(Type::String))),
+                        min_items: 0,
+                        max_items: Some(1),
+                        force_new: false,
+                    },
+                ),
+                min_items: 0,
+                max_items: Some(1),
+                force_new: false,
+            },
+        )
+}
+
+/// The object settings sent with each upload (headers of PutObject and
+/// CreateMultipartUpload), from the planned state.
+macro_rules! with_settings {
+    ($req:expr, $planned:expr, $tagging:expr) => {{
+        let p = $planned;
+        let text = |k: &str| p.get_attr(k).as_str().map(str::to_string);
+        let mut req = $req
+            .set_cache_control(text("cache_control"))
+            .set_content_disposition(text("content_disposition"))
+            .set_content_encoding(text("content_encoding"))
+            .set_content_language(text("content_language"))
+            .set_website_redirect_location(text("website_redirect"))
+            .set_storage_class(
+                text("storage_class").map(|c| aws_sdk_s3::types::StorageClass::from(c.as_str())),
+            )
+            .set_server_side_encryption(
+                text("server_side_encryption")
+                    .map(|c| aws_sdk_s3::types::ServerSideEncryption::from(c.as_str())),
+            )
+            .set_ssekms_key_id(text("kms_key_id"))
+            .set_bucket_key_enabled(p.get_attr("bucket_key_enabled").as_bool())
+            .set_acl(text("acl").map(|c| aws_sdk_s3::types::ObjectCannedAcl::from(c.as_str())))
+            .set_object_lock_legal_hold_status(
+                text("object_lock_legal_hold_status")
+                    .map(|c| aws_sdk_s3::types::ObjectLockLegalHoldStatus::from(c.as_str())),
+            )
+            .set_object_lock_mode(
+                text("object_lock_mode")
+                    .map(|c| aws_sdk_s3::types::ObjectLockMode::from(c.as_str())),
+            )
+            .set_object_lock_retain_until_date(retain_until(p)?)
+            .set_tagging($tagging);
+        if let Some(m) = p.get_attr("metadata").as_map() {
+            for (k, v) in m {
+                if let Some(v) = v.as_str() {
+                    req = req.metadata(k, v);
+                }
+            }
+        }
+        req
+    }};
+}
+
+fn retain_until(p: &Value) -> Result<Option<aws_sdk_s3::primitives::DateTime>, ProviderError> {
+    use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
+    p.get_attr("object_lock_retain_until_date")
+        .as_str()
+        .map(|t| {
+            DateTime::from_str(t, DateTimeFormat::DateTime).map_err(|e| {
+                ProviderError::InvalidConfig(format!(
+                    "object_lock_retain_until_date {t:?} is not an RFC 3339 time: {e}"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// The `Tagging` header: the object's tags as a URL query string.
+fn tagging(tags_all: &Value) -> Option<String> {
+    let m = tags_all.as_map()?;
+    if m.is_empty() {
+        return None;
+    }
+    Some(
+        m.iter()
+            .filter_map(|(k, v)| {
+                v.as_str()
+                    .map(|v| format!("{}={}", urlencoding::encode(k), urlencoding::encode(v)))
+            })
+            .collect::<Vec<_>>()
+            .join("&"),
+    )
+}
+
+/// `tags_all` of an object: the provider's default tags (or the `override_provider`'s),
+/// overlaid by its own.
+fn object_tags_all(clients: &Clients, config: &Value) -> Value {
+    let tags = config.get_attr("tags");
+    let overridden = config
+        .get_attr("override_provider")
+        .as_list()
+        .and_then(|l| l.first().cloned());
+    match overridden {
+        Some(o) => {
+            let defaults = o
+                .get_attr("default_tags")
+                .as_list()
+                .and_then(|l| l.first().cloned())
+                .map(|d| d.get_attr("tags").clone())
+                .unwrap_or(Value::Null);
+            let mut all = defaults.as_map().cloned().unwrap_or_default();
+            if tags.is_unknown() || defaults.is_unknown() {
+                return Value::Unknown;
+            }
+            for (k, v) in tags.as_map().cloned().unwrap_or_default() {
+                all.insert(k, v);
+            }
+            Value::Map(all)
+        }
+        None => clients.tags_all(tags),
+    }
 }
 
 pub struct S3Object {
@@ -65,7 +225,95 @@ fn key_of(v: &Value) -> (String, String) {
     )
 }
 
+fn opt(s: Option<&str>) -> Value {
+    s.map(Value::from).unwrap_or(Value::Null)
+}
+
+/// What S3 reports about an object, read back after every upload and refresh.
+const READ_BACK: &[&str] = &[
+    "cache_control",
+    "content_disposition",
+    "content_encoding",
+    "content_language",
+    "website_redirect",
+    "metadata",
+    "storage_class",
+    "server_side_encryption",
+    "kms_key_id",
+    "bucket_key_enabled",
+    "object_lock_legal_hold_status",
+    "object_lock_mode",
+    "object_lock_retain_until_date",
+];
+
+/// Settings S3 chooses when the configuration leaves them out.
+const SERVER_SET: &[&str] = &[
+    "storage_class",
+    "server_side_encryption",
+    "kms_key_id",
+    "bucket_key_enabled",
+];
+
 impl S3Object {
+    async fn live_tags(&self, bucket: &str, key: &str) -> Result<Value, ProviderError> {
+        let out = self
+            .clients
+            .s3
+            .get_object_tagging()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetObjectTagging", &e))?;
+        Ok(super::tags_value(
+            out.tag_set().iter().map(|t| (t.key(), t.value())),
+        ))
+    }
+
+    /// Deletes every version and delete marker of the key, bypassing governance-mode
+    /// retention (`force_destroy`).
+    async fn delete_all_versions(&self, bucket: &str, key: &str) -> Result<(), ProviderError> {
+        let s3 = &self.clients.s3;
+        loop {
+            let out = match s3
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(key)
+                .send()
+                .await
+            {
+                Ok(o) => o,
+                Err(e) if status(&e) == Some(404) || code(&e) == "NoSuchBucket" => return Ok(()),
+                Err(e) => return Err(classify("s3:ListBucketVersions", &e)),
+            };
+            let versions: Vec<Option<String>> = out
+                .versions()
+                .iter()
+                .filter(|v| v.key() == Some(key))
+                .map(|v| v.version_id().map(str::to_string))
+                .chain(
+                    out.delete_markers()
+                        .iter()
+                        .filter(|m| m.key() == Some(key))
+                        .map(|m| m.version_id().map(str::to_string)),
+                )
+                .collect();
+            if versions.is_empty() {
+                return Ok(());
+            }
+            for version in versions {
+                s3.delete_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .set_version_id(version)
+                    .bypass_governance_retention(true)
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:DeleteObjectVersion", &e))?;
+            }
+        }
+    }
+
     async fn upload(&self, planned: &Value) -> Result<Value, ProviderError> {
         let (bucket, key) = key_of(planned);
         let content_type = planned
@@ -74,8 +322,9 @@ impl S3Object {
             .map(str::to_string)
             .unwrap_or_else(|| "binary/octet-stream".into());
         let s3 = &self.clients.s3;
+        let tags = tagging(planned.get_attr("tags_all"));
         if let Some(bytes) = inline_bytes(planned)? {
-            s3.put_object()
+            with_settings!(s3.put_object(), planned, tags.clone())
                 .bucket(&bucket)
                 .key(&key)
                 .content_type(&content_type)
@@ -93,7 +342,7 @@ impl S3Object {
                 let body = ByteStream::from_path(path).await.map_err(|e| {
                     ProviderError::InvalidConfig(format!("cannot read source {path}: {e}"))
                 })?;
-                s3.put_object()
+                with_settings!(s3.put_object(), planned, tags.clone())
                     .bucket(&bucket)
                     .key(&key)
                     .content_type(&content_type)
@@ -102,8 +351,7 @@ impl S3Object {
                     .await
                     .map_err(|e| classify("s3:PutObject", &e))?;
             } else {
-                self.multipart(&bucket, &key, &content_type, path, size)
-                    .await?;
+                self.multipart(planned, &content_type, path, size).await?;
             }
         } else {
             return Err(ProviderError::InvalidConfig(
@@ -119,6 +367,11 @@ impl S3Object {
         for k in ["etag", "content_type", "version_id", "id"] {
             m.insert(k.into(), live.get_attr(k).clone());
         }
+        for k in SERVER_SET {
+            if !m.get(*k).is_some_and(Value::is_wholly_known) {
+                m.insert(k.to_string(), live.get_attr(k).clone());
+            }
+        }
         // A configured etag is kept as written (it may be in another case).
         if let Some(e) = planned.get_attr("etag").as_str() {
             m.insert("etag".into(), Value::from(e));
@@ -128,15 +381,16 @@ impl S3Object {
 
     async fn multipart(
         &self,
-        bucket: &str,
-        key: &str,
+        planned: &Value,
         content_type: &str,
         path: &str,
         size: u64,
     ) -> Result<(), ProviderError> {
+        let (bucket, key) = key_of(planned);
+        let (bucket, key) = (bucket.as_str(), key.as_str());
         let s3 = &self.clients.s3;
-        let upload = s3
-            .create_multipart_upload()
+        let tags = tagging(planned.get_attr("tags_all"));
+        let upload = with_settings!(s3.create_multipart_upload(), planned, tags)
             .bucket(bucket)
             .key(key)
             .content_type(content_type)
@@ -235,6 +489,52 @@ impl S3Object {
                     o.version_id().map(Value::from).unwrap_or(Value::Null),
                 ),
                 ("id", Value::from(key)),
+                ("cache_control", opt(o.cache_control())),
+                ("content_disposition", opt(o.content_disposition())),
+                ("content_encoding", opt(o.content_encoding())),
+                ("content_language", opt(o.content_language())),
+                ("website_redirect", opt(o.website_redirect_location())),
+                (
+                    "metadata",
+                    o.metadata()
+                        .filter(|m| !m.is_empty())
+                        .map(|m| {
+                            Value::Map(
+                                m.iter()
+                                    .map(|(k, v)| (k.to_lowercase(), Value::from(v.as_str())))
+                                    .collect(),
+                            )
+                        })
+                        .unwrap_or(Value::Null),
+                ),
+                (
+                    "storage_class",
+                    Value::from(o.storage_class().map_or("STANDARD", |c| c.as_str())),
+                ),
+                (
+                    "server_side_encryption",
+                    opt(o.server_side_encryption().map(|e| e.as_str())),
+                ),
+                ("kms_key_id", opt(o.ssekms_key_id())),
+                (
+                    "bucket_key_enabled",
+                    Value::Bool(o.bucket_key_enabled().unwrap_or(false)),
+                ),
+                (
+                    "object_lock_legal_hold_status",
+                    opt(o.object_lock_legal_hold_status().map(|s| s.as_str())),
+                ),
+                (
+                    "object_lock_mode",
+                    opt(o.object_lock_mode().map(|s| s.as_str())),
+                ),
+                (
+                    "object_lock_retain_until_date",
+                    o.object_lock_retain_until_date()
+                        .and_then(|d| d.fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime).ok())
+                        .map(Value::from)
+                        .unwrap_or(Value::Null),
+                ),
             ]))),
             Err(e)
                 if status(&e) == Some(404)
@@ -261,9 +561,15 @@ impl Resource for S3Object {
             return Ok(None);
         };
         let mut m = prior.as_map().cloned().unwrap_or_default();
-        for k in ["content_type", "version_id", "id"] {
-            m.insert(k.into(), live.get_attr(k).clone());
+        for k in ["content_type", "version_id", "id"].iter().chain(READ_BACK) {
+            m.insert(k.to_string(), live.get_attr(k).clone());
         }
+        let tags_all = self.live_tags(&bucket, &key).await?;
+        m.insert(
+            "tags".into(),
+            self.clients.own_tags(&tags_all, prior.get_attr("tags")),
+        );
+        m.insert("tags_all".into(), tags_all);
         let etag = live
             .get_attr("etag")
             .as_str()
@@ -309,6 +615,10 @@ impl Resource for S3Object {
         if let Some(k) = request.config.get_attr("key").as_str() {
             m.insert("id".into(), Value::from(k));
         }
+        m.insert(
+            "tags_all".into(),
+            object_tags_all(&self.clients, request.config),
+        );
         p.state = Value::Map(m);
         Ok(p)
     }
@@ -323,6 +633,9 @@ impl Resource for S3Object {
 
     async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
         let (bucket, key) = key_of(prior);
+        if prior.get_attr("force_destroy").as_bool() == Some(true) {
+            return self.delete_all_versions(&bucket, &key).await;
+        }
         match self
             .clients
             .s3
@@ -339,6 +652,7 @@ impl Resource for S3Object {
     }
 
     async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
+        let id = id.strip_prefix("s3://").unwrap_or(id);
         let Some((bucket, key)) = id.split_once('/') else {
             return Err(ProviderError::Unsupported(format!(
                 "import ID {id:?} must be BUCKET/KEY"
@@ -349,9 +663,18 @@ impl Resource for S3Object {
             return Ok(None);
         };
         let mut m = v.as_map().cloned().unwrap_or_default();
-        for k in ["source", "content", "content_base64", "source_hash"] {
+        for k in [
+            "source",
+            "content",
+            "content_base64",
+            "source_hash",
+            "acl",
+            "force_destroy",
+        ] {
             m.insert(k.into(), Value::Null);
         }
+        let all = m.get("tags_all").cloned().unwrap_or(Value::Null);
+        m.insert("tags".into(), self.clients.own_tags(&all, &Value::Null));
         Ok(Some(Value::Map(m)))
     }
 }

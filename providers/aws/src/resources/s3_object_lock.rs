@@ -19,6 +19,7 @@ pub struct ObjectLockModel {
     bucket: String,
     object_lock_enabled: Option<String>,
     rule: Option<LockRule>,
+    token: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -35,7 +36,12 @@ pub struct Retention {
     years: Option<i32>,
 }
 
-async fn put_lock(c: &Clients, b: &str, rule: Option<&LockRule>) -> Result<(), ProviderError> {
+async fn put_lock(
+    c: &Clients,
+    b: &str,
+    rule: Option<&LockRule>,
+    token: Option<&str>,
+) -> Result<(), ProviderError> {
     use aws_sdk_s3::types::{
         DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode,
         ObjectLockRule,
@@ -68,6 +74,7 @@ async fn put_lock(c: &Clients, b: &str, rule: Option<&LockRule>) -> Result<(), P
     }
     c.s3.put_object_lock_configuration()
         .bucket(b)
+        .set_token(token.map(str::to_string))
         .object_lock_configuration(config.build())
         .send()
         .await
@@ -79,6 +86,8 @@ async fn put_lock(c: &Clients, b: &str, rule: Option<&LockRule>) -> Result<(), P
 impl AwsResource for ObjectLock {
     type Model = ObjectLockModel;
     const TYPE: &'static str = "aws_s3_bucket_object_lock_configuration";
+    /// The token that allows enabling Object Lock on an existing bucket; sent, never read.
+    const KEEP: &'static [&'static str] = &["token"];
 
     fn schema() -> Schema {
         let retention = Schema::new()
@@ -86,6 +95,7 @@ impl AwsResource for ObjectLock {
             .attr("days", Attribute::optional(Type::Number))
             .attr("years", Attribute::optional(Type::Number));
         bucket_schema()
+            .attr("token", Attribute::optional(Type::String).sensitive())
             .attr(
                 "object_lock_enabled",
                 Attribute::optional(Type::String)
@@ -110,7 +120,7 @@ impl AwsResource for ObjectLock {
         if let Some(e) = &m.object_lock_enabled {
             one_of(e, &["Enabled"], "object_lock_enabled")?;
         }
-        put_lock(c, &m.bucket, m.rule.as_ref()).await?;
+        put_lock(c, &m.bucket, m.rule.as_ref(), m.token.as_deref()).await?;
         Ok(m.bucket.clone().into())
     }
 
@@ -143,6 +153,7 @@ impl AwsResource for ObjectLock {
             bucket: b,
             object_lock_enabled: config.object_lock_enabled().map(|e| e.as_str().to_string()),
             rule,
+            token: None,
         }))
     }
 
@@ -152,7 +163,7 @@ impl AwsResource for ObjectLock {
         _old: &ObjectLockModel,
         new: &ObjectLockModel,
     ) -> Result<(), ProviderError> {
-        put_lock(c, &new.bucket, new.rule.as_ref()).await
+        put_lock(c, &new.bucket, new.rule.as_ref(), new.token.as_deref()).await
     }
 
     /// Object Lock cannot be switched off once on; as terraform-provider-aws does, delete

@@ -3,13 +3,14 @@
 //! of the provider's region. Import ID: the bucket name.
 
 use aws_sdk_s3::types::{
-    ErrorDocument, IndexDocument, Protocol, RedirectAllRequestsTo, WebsiteConfiguration,
+    Condition, ErrorDocument, IndexDocument, Protocol, Redirect as S3Redirect,
+    RedirectAllRequestsTo, RoutingRule, WebsiteConfiguration,
 };
-use mlform_provider::{Attribute, Nesting, ProviderError, Schema, Type};
+use mlform_provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
 
 use super::s3_bucket_extras::{block, bucket, bucket_schema, built, one_of};
-use crate::framework::{AwsResource, Created, SdkResult};
+use crate::framework::{list_of_one, AwsResource, Created, SdkResult};
 use crate::Clients;
 
 #[derive(Default)]
@@ -23,6 +24,7 @@ pub struct WebsiteModel {
     index_document: Option<IndexDoc>,
     error_document: Option<ErrorDoc>,
     redirect_all_requests_to: Option<Redirect>,
+    routing_rule: Vec<Rule>,
     website_endpoint: Option<String>,
     website_domain: Option<String>,
 }
@@ -44,6 +46,90 @@ pub struct ErrorDoc {
 pub struct Redirect {
     host_name: String,
     protocol: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Rule {
+    condition: Vec<RuleCondition>,
+    redirect: Vec<RuleRedirect>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct RuleCondition {
+    http_error_code_returned_equals: Option<String>,
+    key_prefix_equals: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct RuleRedirect {
+    host_name: Option<String>,
+    http_redirect_code: Option<String>,
+    protocol: Option<String>,
+    replace_key_prefix_with: Option<String>,
+    replace_key_with: Option<String>,
+}
+
+fn routing_rule(r: &Rule) -> Result<RoutingRule, ProviderError> {
+    let Some(to) = r.redirect.first() else {
+        return Err(ProviderError::InvalidConfig(
+            "routing_rule needs a redirect block".into(),
+        ));
+    };
+    if to.replace_key_prefix_with.is_some() && to.replace_key_with.is_some() {
+        return Err(ProviderError::InvalidConfig(
+            "routing_rule.redirect takes replace_key_prefix_with or replace_key_with, not both"
+                .into(),
+        ));
+    }
+    if let Some(p) = &to.protocol {
+        one_of(p, &["http", "https"], "routing_rule.redirect.protocol")?;
+    }
+    let redirect = S3Redirect::builder()
+        .set_host_name(to.host_name.clone())
+        .set_http_redirect_code(to.http_redirect_code.clone())
+        .set_protocol(to.protocol.as_deref().map(Protocol::from))
+        .set_replace_key_prefix_with(to.replace_key_prefix_with.clone())
+        .set_replace_key_with(to.replace_key_with.clone())
+        .build();
+    let condition = r.condition.first().map(|c| {
+        Condition::builder()
+            .set_http_error_code_returned_equals(c.http_error_code_returned_equals.clone())
+            .set_key_prefix_equals(c.key_prefix_equals.clone())
+            .build()
+    });
+    Ok(RoutingRule::builder()
+        .set_condition(condition)
+        .redirect(redirect)
+        .build())
+}
+
+fn rule_model(r: &RoutingRule) -> Rule {
+    Rule {
+        condition: r
+            .condition()
+            .map(|c| RuleCondition {
+                http_error_code_returned_equals: c
+                    .http_error_code_returned_equals()
+                    .map(str::to_string),
+                key_prefix_equals: c.key_prefix_equals().map(str::to_string),
+            })
+            .into_iter()
+            .collect(),
+        redirect: r
+            .redirect()
+            .map(|to| RuleRedirect {
+                host_name: to.host_name().map(str::to_string),
+                http_redirect_code: to.http_redirect_code().map(str::to_string),
+                protocol: to.protocol().map(|p| p.as_str().to_string()),
+                replace_key_prefix_with: to.replace_key_prefix_with().map(str::to_string),
+                replace_key_with: to.replace_key_with().map(str::to_string),
+            })
+            .into_iter()
+            .collect(),
+    }
 }
 
 /// Regions whose website endpoints keep the old dash form (`s3-website-REGION`).
@@ -74,6 +160,9 @@ async fn put_website(c: &Clients, m: &WebsiteModel) -> Result<(), ProviderError>
             w = w.index_document(built(IndexDocument::builder().suffix(&i.suffix).build(), "index_document")?);
             if let Some(e) = &m.error_document {
                 w = w.error_document(built(ErrorDocument::builder().key(&e.key).build(), "error_document")?);
+            }
+            for r in &m.routing_rule {
+                w = w.routing_rules(routing_rule(r)?);
             }
         }
         (None, Some(r)) => {
@@ -132,6 +221,45 @@ impl AwsResource for Website {
                     0,
                 ),
             )
+            .block(
+                "routing_rule",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    block: Schema::new()
+                        .block(
+                            "condition",
+                            list_of_one(
+                                Schema::new()
+                                    .attr(
+                                        "http_error_code_returned_equals",
+                                        Attribute::optional(Type::String),
+                                    )
+                                    .attr("key_prefix_equals", Attribute::optional(Type::String)),
+                                false,
+                            ),
+                        )
+                        .block(
+                            "redirect",
+                            list_of_one(
+                                [
+                                    "host_name",
+                                    "http_redirect_code",
+                                    "protocol",
+                                    "replace_key_prefix_with",
+                                    "replace_key_with",
+                                ]
+                                .into_iter()
+                                .fold(Schema::new(), |s, a| {
+                                    s.attr(a, Attribute::optional(Type::String))
+                                }),
+                                true,
+                            ),
+                        ),
+                    min_items: 0,
+                    max_items: None,
+                    force_new: false,
+                },
+            )
             .attr("website_endpoint", Attribute::computed(Type::String))
             .attr("website_domain", Attribute::computed(Type::String))
     }
@@ -174,6 +302,7 @@ impl AwsResource for Website {
                 host_name: r.host_name().to_string(),
                 protocol: r.protocol().map(|p| p.as_str().to_string()),
             }),
+            routing_rule: out.routing_rules().iter().map(rule_model).collect(),
             website_endpoint: Some(format!("{b}.{domain}")),
             website_domain: Some(domain),
         }))

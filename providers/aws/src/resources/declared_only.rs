@@ -1,0 +1,133 @@
+//! Resource types mlform knows the schema of but does not manage: configurations that use
+//! them validate, as with terraform-provider-aws, while planning an instance of one fails
+//! with an error that names the type and why (shared modules often declare them behind a
+//! `count` that is zero by default). Nothing is ever silently skipped.
+
+use mlform_provider::{
+    Attribute, NestedBlock, Nesting, PlanRequest, Planned, ProviderError, Resource, Schema, Type,
+    Value,
+};
+
+/// A type whose schema is known and whose instances are refused.
+pub struct DeclaredOnly {
+    pub type_name: &'static str,
+    pub schema: fn() -> Schema,
+    /// Why mlform does not manage it.
+    pub reason: &'static str,
+}
+
+impl DeclaredOnly {
+    fn refused(&self) -> ProviderError {
+        ProviderError::Unsupported(format!(
+            "{} is not supported by mlform: {}. Hint: leave it out of this configuration (a module usually has a switch for it, count = 0)",
+            self.type_name, self.reason
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl Resource for DeclaredOnly {
+    fn schema(&self) -> Schema {
+        (self.schema)()
+    }
+
+    async fn read(&self, _prior: &Value) -> Result<Option<Value>, ProviderError> {
+        Err(self.refused())
+    }
+
+    fn plan(&self, _request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
+        Err(self.refused())
+    }
+
+    async fn create(&self, _planned: &Value) -> Result<Value, ProviderError> {
+        Err(self.refused())
+    }
+
+    async fn update(&self, _prior: &Value, _planned: &Value) -> Result<Value, ProviderError> {
+        Err(self.refused())
+    }
+
+    async fn delete(&self, _prior: &Value) -> Result<(), ProviderError> {
+        Err(self.refused())
+    }
+
+    async fn import(&self, _id: &str) -> Result<Option<Value>, ProviderError> {
+        Err(self.refused())
+    }
+}
+
+fn one(block: Schema, min: usize) -> NestedBlock {
+    NestedBlock {
+        nesting: Nesting::List,
+        block,
+        min_items: min,
+        max_items: Some(1),
+        force_new: true,
+    }
+}
+
+pub const DIRECTORY_BUCKET_REASON: &str = "S3 Express One Zone directory buckets are served from zonal endpoints with session authentication (CreateSession), which the local emulator does not offer, so mlform cannot test them";
+
+/// `aws_s3_directory_bucket`, as terraform-provider-aws declares it.
+pub fn directory_bucket_schema() -> Schema {
+    Schema::new()
+        .attr("bucket", Attribute::required(Type::String).force_new())
+        .attr(
+            "data_redundancy",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr("force_destroy", Attribute::optional(Type::Bool))
+        .attr("type", Attribute::optional(Type::String).force_new())
+        .attr("tags", Attribute::optional(Type::map(Type::String)))
+        .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+        .attr("id", Attribute::computed(Type::String))
+        .attr("arn", Attribute::computed(Type::String))
+        .block(
+            "location",
+            one(
+                Schema::new()
+                    .attr("name", Attribute::required(Type::String))
+                    .attr("type", Attribute::optional(Type::String)),
+                1,
+            ),
+        )
+}
+
+pub const METADATA_REASON: &str = "S3 Metadata writes its journal and inventory into S3 Tables (CreateBucketMetadataConfiguration), which the local emulator does not implement, so mlform cannot test it";
+
+/// `aws_s3_bucket_metadata_configuration`, as terraform-provider-aws declares it.
+pub fn metadata_configuration_schema() -> Schema {
+    let encryption = Schema::new()
+        .attr("kms_key_arn", Attribute::optional(Type::String))
+        .attr("sse_algorithm", Attribute::required(Type::String));
+    let inventory = Schema::new()
+        .attr("configuration_state", Attribute::required(Type::String))
+        .attr("table_arn", Attribute::computed(Type::String))
+        .attr("table_name", Attribute::computed(Type::String))
+        .block("encryption_configuration", one(encryption.clone(), 0));
+    let expiration = Schema::new()
+        .attr("days", Attribute::optional(Type::Number))
+        .attr("expiration", Attribute::required(Type::String));
+    let journal = Schema::new()
+        .attr("table_arn", Attribute::computed(Type::String))
+        .attr("table_name", Attribute::computed(Type::String))
+        .block("encryption_configuration", one(encryption, 0))
+        .block("record_expiration", one(expiration, 1));
+    Schema::new()
+        .attr("bucket", Attribute::required(Type::String).force_new())
+        .attr(
+            "expected_bucket_owner",
+            Attribute::optional(Type::String).force_new(),
+        )
+        .attr("id", Attribute::computed(Type::String))
+        .block(
+            "metadata_configuration",
+            one(
+                Schema::new()
+                    .attr("destination", Attribute::computed(Type::Any))
+                    .block("inventory_table_configuration", one(inventory, 1))
+                    .block("journal_table_configuration", one(journal, 1)),
+                1,
+            ),
+        )
+}
