@@ -86,6 +86,8 @@ mlform sends.
   `Filter` of prefix "" and `DeleteMarkerReplication` Disabled, and drops source selection
   criteria, existing object replication and the priority it was given. The shim keeps
   the document moto accepted (moto checks the bucket is versioned) and answers it.
+- IAM CreateLoginProfile's PasswordResetRequired: AWS stores it and GetLoginProfile
+  answers it; moto 5.2.5 ignores it and answers false.
 - SageMaker notebook instances: AWS takes a new instance from Pending to InService by
   itself and updates a stopped one with UpdateNotebookInstance (a running one is a
   ValidationException); moto 5.2.5 leaves new instances Pending and does not implement the
@@ -767,6 +769,19 @@ def _change_client_id(self, add):
 
 IamResponse.add_client_id_to_open_id_connect_provider = lambda self: _change_client_id(self, True)
 IamResponse.remove_client_id_from_open_id_connect_provider = lambda self: _change_client_id(self, False)
+
+_create_login_profile = IamResponse.create_login_profile
+
+
+def create_login_profile(self):
+    user = self.backend.get_user(self._get_param("UserName"))
+    if not user.password:
+        required = self._get_param("PasswordResetRequired")
+        user.password_reset_required = str(required).lower() == "true"
+    return _create_login_profile(self)
+
+
+IamResponse.create_login_profile = create_login_profile
 
 import threading  # noqa: E402
 

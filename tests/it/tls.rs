@@ -396,7 +396,8 @@ output "leaf" {{
     assert_eq!(leaf["issuer"], "CN=Test Root,O=Example ML,C=US");
     assert_eq!(leaf["public_key_algorithm"], "RSA");
     assert_eq!(leaf["signature_algorithm"], "ECDSA-SHA256");
-    assert_eq!(leaf["version"], 3);
+    // `openssl x509 -req` without extensions writes an X.509 v1 certificate.
+    assert_eq!(leaf["version"], 1);
     let serial = openssl(&w, &["x509", "-in", "leaf.pem", "-noout", "-serial"]);
     let hex_serial = serial.trim().trim_start_matches("serial=");
     assert!(!hex_serial.is_empty());
@@ -414,10 +415,7 @@ output "leaf" {{
     );
     let refused = w.run(&["plan", "-no-color"]);
     assert_ne!(refused.code, 0);
-    assert!(
-        refused.stderr.contains("verify_chain = false"),
-        "{}",
-        refused.stderr
-    );
+    let said = refused.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains("set verify_chain = false"), "{}", refused.stderr);
     drop(server);
 }
