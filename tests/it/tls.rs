@@ -415,7 +415,15 @@ output "leaf" {{
     );
     let refused = w.run(&["plan", "-no-color"]);
     assert_ne!(refused.code, 0);
-    let said = refused.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(said.contains("set verify_chain = false"), "{}", refused.stderr);
+    let said = refused
+        .stderr
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        said.contains("set verify_chain = false"),
+        "{}",
+        refused.stderr
+    );
     drop(server);
 }

@@ -1,7 +1,8 @@
 //! The `expected_bucket_owner` argument of the S3 bucket configurations: the account that
 //! must own the bucket. Every S3 call for the resource then carries it, so S3 refuses to
-//! configure a bucket of another account, and the ID becomes `BUCKET,ACCOUNT` (also the
-//! import ID), as in terraform-provider-aws. [`ExpectedOwner`] adds this around a bucket
+//! configure a bucket of another account, and the account joins the ID after the bucket
+//! (`BUCKET,ACCOUNT`, or `BUCKET,ACCOUNT,ACL` for an ACL; also the import ID), as in
+//! terraform-provider-aws. [`ExpectedOwner`] adds this around a bucket
 //! configuration type, so none of them handles it.
 
 use std::sync::Arc;
@@ -47,7 +48,31 @@ fn owner_of(v: &Value) -> Option<String> {
     v.get_attr(OWNER).strip_marks().as_str().map(str::to_string)
 }
 
-/// `v` as the wrapped type knows it: without the owner, its ID the bucket alone.
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An ID without its account part: `BUCKET,ACCOUNT[,REST]` becomes `BUCKET[,REST]` (the
+/// ACL's ID carries its canned ACL last), and the account.
+fn split_owner(id: &str) -> (String, Option<String>) {
+    let mut parts: Vec<&str> = id.split(',').collect();
+    if parts.len() >= 2 && is_account_id(parts[1]) {
+        let owner = parts.remove(1).to_string();
+        (parts.join(","), Some(owner))
+    } else {
+        (id.to_string(), None)
+    }
+}
+
+/// `inner`'s ID with the account after the bucket.
+fn join_owner(inner: &str, owner: &str) -> String {
+    match inner.split_once(',') {
+        Some((bucket, rest)) => format!("{bucket},{owner},{rest}"),
+        None => format!("{inner},{owner}"),
+    }
+}
+
+/// `v` as the wrapped type knows it: without the owner, and without it in its ID.
 fn inner_view(v: &Value) -> Value {
     let Value::Map(m) = v else {
         return v.clone();
@@ -55,18 +80,18 @@ fn inner_view(v: &Value) -> Value {
     let mut m = m.clone();
     m.remove(OWNER);
     if let Some(Value::String(id)) = m.get("id") {
-        let bucket = id.split_once(',').map_or(id.as_str(), |(b, _)| b);
-        m.insert("id".into(), Value::from(bucket));
+        let (inner, _) = split_owner(id);
+        m.insert("id".into(), Value::from(inner));
     }
     Value::Map(m)
 }
 
-/// `v` as the user sees it: with the owner, and `BUCKET,ACCOUNT` as its ID.
+/// `v` as the user sees it: with the owner, and the owner in its ID.
 fn outer_view(mut v: Value, owner: Option<&str>) -> Value {
     if let Value::Map(m) = &mut v {
         m.insert(OWNER.into(), owner.map_or(Value::Null, Value::from));
         if let (Some(owner), Some(Value::String(id))) = (owner, m.get("id")) {
-            let id = format!("{id},{owner}");
+            let id = join_owner(id, owner);
             m.insert("id".into(), Value::from(id));
         }
     }
@@ -185,11 +210,31 @@ impl Resource for ExpectedOwner {
     }
 
     async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let (bucket, owner) = match id.split_once(',') {
-            Some((b, o)) if !o.is_empty() => (b, Some(o)),
-            _ => (id, None),
-        };
-        let state = self.inner(owner).import(bucket).await?;
-        Ok(state.map(|v| outer_view(v, owner)))
+        let (inner, owner) = split_owner(id);
+        let state = self.inner(owner.as_deref()).import(&inner).await?;
+        Ok(state.map(|v| outer_view(v, owner.as_deref())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_account_sits_after_the_bucket_in_ids() {
+        assert_eq!(
+            split_owner("b,123456789012"),
+            ("b".into(), Some("123456789012".into()))
+        );
+        assert_eq!(
+            split_owner("b,123456789012,private"),
+            ("b,private".into(), Some("123456789012".into()))
+        );
+        assert_eq!(split_owner("b,private"), ("b,private".into(), None));
+        assert_eq!(
+            join_owner("b,private", "123456789012"),
+            "b,123456789012,private"
+        );
+        assert_eq!(join_owner("b", "123456789012"), "b,123456789012");
     }
 }
