@@ -41,8 +41,9 @@ mlform sends.
 - SageMaker CreateModel's EnableNetworkIsolation: AWS stores it and DescribeModel answers
   it; moto 5.2.5 ignores it and always answers false.
 - S3 GetBucketAccelerateConfiguration: AWS answers with an <AccelerateConfiguration> root
-  (with <Status> once acceleration was ever set); moto 5.2.5 wraps it in
-  <GetBucketAccelerateConfigurationResponse>, which the AWS SDK for Rust rejects.
+  (with <Status> once acceleration was ever set, `Suspended` too); moto 5.2.5 wraps it in
+  <GetBucketAccelerateConfigurationResponse>, which the AWS SDK for Rust rejects, and drops
+  a `Suspended` put on a bucket that never had acceleration on.
 - S3 Put/GetBucketRequestPayment (`?requestPayment`): AWS keeps the bucket's payer
   (`BucketOwner` until set to `Requester`) and answers <RequestPaymentConfiguration> with
   <Payer>; moto 5.2.5 does not implement it (GET lists the bucket's objects instead). A
@@ -77,10 +78,11 @@ mlform sends.
   `NONE`) with its PutBucketEncryption rule, and the log object key format with
   PutBucketLogging, and answers them in GetBucketEncryption's <Rule> and
   GetBucketLogging's <LoggingEnabled>; moto 5.2.5 drops both.
-- S3 lifecycle's transition default minimum object size: AWS keeps the
-  `x-amz-transition-default-minimum-object-size` header of PutBucketLifecycleConfiguration
-  (`all_storage_classes_128K` when absent) and answers it as the same header of
-  GetBucketLifecycleConfiguration; moto 5.2.5 ignores both.
+- S3 lifecycle configurations: AWS answers GetBucketLifecycleConfiguration with the rules
+  as they were put, and keeps the `x-amz-transition-default-minimum-object-size` header of
+  the put (`all_storage_classes_128K` when absent) to answer as the same header; moto 5.2.5
+  drops object size conditions from filters and ignores the header. The shim answers the
+  document moto accepted, with the header.
 - S3 GetBucketReplication: AWS answers the replication configuration as it was put (an ID
   generated for each rule that has none); moto 5.2.5 answers every rule with a made-up
   `Filter` of prefix "" and `DeleteMarkerReplication` Disabled, and drops source selection
@@ -145,6 +147,15 @@ def get_bucket_accelerate_configuration(self):
 
 
 S3Response.get_bucket_accelerate_configuration = get_bucket_accelerate_configuration
+
+from moto.s3.models import FakeBucket  # noqa: E402
+
+
+def _set_accelerate_configuration(self, accelerate_config):
+    self.accelerate_configuration = accelerate_config
+
+
+FakeBucket.set_accelerate_configuration = _set_accelerate_configuration
 
 _payers = {}
 _bucket_get = S3Response._bucket_response_get
@@ -242,9 +253,13 @@ def bucket_response_put_by_id(self, request, bucket_name, querystring):
         _replication[bucket_name] = text
         return response
     if "lifecycle" in querystring and bucket_name in self.backend.buckets:
+        response = bucket_response_put(self, request, bucket_name, querystring)
         _min_object_size[bucket_name] = self.headers.get(
             _MIN_SIZE_HEADER, "all_storage_classes_128K"
         )
+        body = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
+        _lifecycle[bucket_name] = body
+        return response
     kept = _KEPT_ELEMENTS.get(next((q for q in _KEPT_ELEMENTS if q in querystring), None))
     if kept and bucket_name in self.backend.buckets:
         import re
@@ -305,6 +320,7 @@ S3Response.get_bucket_replication = get_bucket_replication
 
 _MIN_SIZE_HEADER = "x-amz-transition-default-minimum-object-size"
 _min_object_size = {}
+_lifecycle = {}
 _get_bucket_lifecycle = S3Response.get_bucket_lifecycle
 
 
@@ -313,6 +329,9 @@ def get_bucket_lifecycle(self):
     size = _min_object_size.get(self.bucket_name)
     if not size:
         return response
+    kept = _lifecycle.get(self.bucket_name)
+    if kept:
+        return 200, {"content-type": "application/xml", _MIN_SIZE_HEADER: size}, kept
     if isinstance(response, tuple):
         status, headers, body = response
         headers = dict(headers)
@@ -334,6 +353,7 @@ def bucket_response_delete_by_id(self, bucket_name, querystring):
         return _by_id(self, "DELETE", bucket_name, querystring)
     if "lifecycle" in querystring:
         _min_object_size.pop(bucket_name, None)
+        _lifecycle.pop(bucket_name, None)
     for query, (element, _) in _KEPT_ELEMENTS.items():
         if query in querystring:
             _kept.pop((bucket_name, element), None)

@@ -101,6 +101,11 @@ impl<'a> Walk<'a> {
                 );
                 continue;
             }
+            if self.phase == Phase::Validate && !mi.is_empty() {
+                // As Terraform's validate walk: every module's inputs are unknown, so what a
+                // module switches off by its inputs is still checked, for any inputs.
+                v = Value::Unknown;
+            }
             v = v.mark_sensitive_if(var.sensitive);
             let mut values = self.values.locked();
             values.module_mut(&mi).vars.insert(name.to_string(), v);

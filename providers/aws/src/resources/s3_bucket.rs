@@ -47,6 +47,8 @@ pub fn schema() -> Schema {
         .attr("id", Attribute::computed(Type::String))
         .attr("arn", Attribute::computed(Type::String))
         .attr("region", Attribute::computed(Type::String))
+        .attr("bucket_region", Attribute::computed(Type::String))
+        .attr("hosted_zone_id", Attribute::computed(Type::String))
         .attr("bucket_domain_name", Attribute::computed(Type::String))
         .attr(
             "bucket_regional_domain_name",
@@ -58,11 +60,56 @@ pub struct S3Bucket {
     pub clients: Arc<Clients>,
 }
 
-fn computed_for(name: &str, region: &str) -> [(&'static str, Value); 5] {
+/// The Route 53 hosted zone of S3 website endpoints in each region (for alias records),
+/// as AWS lists them.
+const WEBSITE_HOSTED_ZONES: &[(&str, &str)] = &[
+    ("af-south-1", "Z83WF9RJE8B12"),
+    ("ap-east-1", "ZNB98KWMFR0R6"),
+    ("ap-northeast-1", "Z2M4EHUR26P7ZW"),
+    ("ap-northeast-2", "Z3W03O7B5YMIYP"),
+    ("ap-northeast-3", "Z2YQB5RD63NC85"),
+    ("ap-south-1", "Z11RGJOFQNVJUP"),
+    ("ap-south-2", "Z02976202B4EZMXIPMXF7"),
+    ("ap-southeast-1", "Z3O0J2DXBE1FTB"),
+    ("ap-southeast-2", "Z1WCIGYICN2BYD"),
+    ("ap-southeast-3", "Z01846753K324LI26A3VV"),
+    ("ap-southeast-4", "Z0312387243XT5FE14WFO"),
+    ("ap-southeast-5", "Z08660063OXLMA7F1FJHU"),
+    ("ca-central-1", "Z1QDHH18159H29"),
+    ("ca-west-1", "Z03565811Z33SLEZTHOUL"),
+    ("cn-north-1", "Z5CN8UMXT92WN"),
+    ("cn-northwest-1", "Z282HJ1KT0DH03"),
+    ("eu-central-1", "Z21DNDUVLTQW6Q"),
+    ("eu-central-2", "Z030506016YDQGETNASS"),
+    ("eu-north-1", "Z3BAZG2TWCNX0D"),
+    ("eu-south-1", "Z30OZKI7KPW7MI"),
+    ("eu-south-2", "Z0081959F7139GRJC19J"),
+    ("eu-west-1", "Z1BKCTXD74EZPE"),
+    ("eu-west-2", "Z3GKZC51ZF0DB4"),
+    ("eu-west-3", "Z3R1K369G5AVDG"),
+    ("il-central-1", "Z09640613K4A3MN55U7GU"),
+    ("me-central-1", "Z06143092I8HRXZRUZROF"),
+    ("me-south-1", "Z1MPMWCPA7YB62"),
+    ("sa-east-1", "Z7KQH4QJS55SO"),
+    ("us-east-1", "Z3AQBSTGFYJSTF"),
+    ("us-east-2", "Z2O1EMRO9K5GLX"),
+    ("us-gov-east-1", "Z2NIFVYYW2VKV1"),
+    ("us-gov-west-1", "Z31GFT0UA1I2HV"),
+    ("us-west-1", "Z2F56UZL2M1ACD"),
+    ("us-west-2", "Z3BJ6K6RIION7M"),
+];
+
+fn computed_for(name: &str, region: &str) -> [(&'static str, Value); 7] {
+    let zone = WEBSITE_HOSTED_ZONES
+        .iter()
+        .find(|(r, _)| *r == region)
+        .map_or(Value::Null, |(_, z)| Value::from(*z));
     [
         ("id", Value::from(name)),
         ("arn", Value::from(format!("arn:aws:s3:::{name}"))),
         ("region", Value::from(region)),
+        ("bucket_region", Value::from(region)),
+        ("hosted_zone_id", zone),
         (
             "bucket_domain_name",
             Value::from(format!("{name}.s3.amazonaws.com")),

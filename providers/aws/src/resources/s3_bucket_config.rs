@@ -232,7 +232,11 @@ pub fn public_access_block_schema() -> Schema {
     for f in PAB {
         s = s.attr(f, Attribute::optional(Type::Bool));
     }
-    s
+    s.attr(
+        "skip_destroy",
+        Attribute::optional(Type::Bool)
+            .describe("On destroy, forget the block and leave it on the bucket."),
+    )
 }
 
 pub struct PublicAccessBlock {
@@ -308,6 +312,8 @@ impl Resource for PublicAccessBlock {
             (PAB[1], get(c.and_then(|c| c.block_public_policy()))),
             (PAB[2], get(c.and_then(|c| c.ignore_public_acls()))),
             (PAB[3], get(c.and_then(|c| c.restrict_public_buckets()))),
+            // Only mlform's setting, never the bucket's.
+            ("skip_destroy", prior.get_attr("skip_destroy").clone()),
         ])))
     }
 
@@ -320,6 +326,9 @@ impl Resource for PublicAccessBlock {
     }
 
     async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
+        if prior.get_attr("skip_destroy").as_bool() == Some(true) {
+            return Ok(());
+        }
         match self
             .clients
             .s3
