@@ -923,3 +923,21 @@ fn taint_and_untaint_mark_an_instance_for_replacement() {
     );
     assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
 }
+
+/// A root output that stays null is no change, as in Terraform (which stores no null
+/// outputs): `plan -detailed-exitcode` says so instead of listing `x = null` forever.
+#[test]
+fn null_outputs_are_not_changes() {
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        "output \"missing\" {\n  value = null\n}\n\noutput \"kept\" {\n  value = \"a\"\n}\n",
+    );
+    let first = w.run(&["plan", "-no-color"]);
+    assert!(first.stdout.contains("+ kept = \"a\""), "{}", first.stdout);
+    assert!(!first.stdout.contains("missing"), "{}", first.stdout);
+    w.ok(&["apply", "-auto-approve"]);
+    let again = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+}

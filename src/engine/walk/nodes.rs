@@ -280,7 +280,10 @@ impl<'a> Walk<'a> {
                     return;
                 }
                 let before = self.prior.outputs.get(name).map(|o| o.value.clone());
+                // As Terraform: a null output that was null (or absent) before is no change.
+                let was_null = before.as_ref().is_none_or(Value::is_null);
                 let action = match &before {
+                    _ if was_null && v.is_null() => Action::NoOp,
                     None => Action::Create,
                     Some(b) if b.same_data(&v) => Action::NoOp,
                     Some(_) => Action::Update,

@@ -332,7 +332,13 @@ impl Resource for IamPolicy {
 pub fn role_policy_schema() -> Schema {
     Schema::new()
         .attr("role", Attribute::required(Type::String).force_new())
-        .attr("name", Attribute::required(Type::String).force_new())
+        .attr(
+            "name",
+            Attribute::optional_computed(Type::String)
+                .force_new()
+                .describe("Policy name; generated from name_prefix when unset."),
+        )
+        .attr("name_prefix", Attribute::optional(Type::String).force_new())
         .attr("policy", Attribute::required(Type::String))
         .attr("id", Attribute::computed(Type::String))
 }
@@ -361,6 +367,7 @@ impl Resource for RolePolicy {
             Ok(o) => Ok(Some(Value::object([
                 ("role", Value::from(role.as_str())),
                 ("name", Value::from(name.as_str())),
+                ("name_prefix", prior.get_attr("name_prefix").clone()),
                 (
                     "policy",
                     Value::from(crate::policy::decode(o.policy_document())),
@@ -380,18 +387,40 @@ impl Resource for RolePolicy {
         let planned = mlform_provider::plan_by_schema(&self.schema(), request.clone())?;
         let mut planned = keep_equivalent(planned, request.prior, "policy");
         let mut m = planned.state.as_map().cloned().unwrap_or_default();
-        if let (Some(r), Some(n)) = (
-            request.config.get_attr("role").as_str(),
-            request.config.get_attr("name").as_str(),
-        ) {
-            m.insert("id".into(), Value::from(format!("{r}:{n}")));
+        if let Some(prior) = request.prior {
+            // An unset name keeps the generated one while name_prefix stays the same.
+            if request.config.get_attr("name").is_null()
+                && request
+                    .config
+                    .get_attr("name_prefix")
+                    .same_data(prior.get_attr("name_prefix"))
+            {
+                m.insert("name".into(), prior.get_attr("name").clone());
+                planned
+                    .requires_replace
+                    .retain(|p| p != &vec![mlform_provider::PathStep::GetAttr("name".into())]);
+            }
+        }
+        let name = m.get("name").cloned().unwrap_or(Value::Unknown);
+        match (request.config.get_attr("role").as_str(), name.as_str()) {
+            (Some(r), Some(n)) => {
+                m.insert("id".into(), Value::from(format!("{r}:{n}")));
+            }
+            _ => {
+                m.insert("id".into(), Value::Unknown);
+            }
         }
         planned.state = Value::Map(m);
         Ok(planned)
     }
 
     async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let (role, name) = (s(planned, "role"), s(planned, "name"));
+        let role = s(planned, "role");
+        let name = super::unique_name(
+            planned.get_attr("name"),
+            planned.get_attr("name_prefix"),
+            "terraform-",
+        );
         self.clients
             .iam
             .put_role_policy()
@@ -403,6 +432,7 @@ impl Resource for RolePolicy {
             .map_err(|e| classify("iam:PutRolePolicy", &e))?;
         let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
         m.insert("id".into(), Value::from(format!("{role}:{name}")));
+        m.insert("name".into(), Value::from(name));
         Ok(Value::Map(m))
     }
 
@@ -432,11 +462,18 @@ impl Resource for RolePolicy {
                 "import ID {id:?} must be ROLE:POLICY-NAME"
             )));
         };
-        self.read(&Value::object([
-            ("role", Value::from(role)),
-            ("name", Value::from(name)),
-        ]))
-        .await
+        let state = self
+            .read(&Value::object([
+                ("role", Value::from(role)),
+                ("name", Value::from(name)),
+            ]))
+            .await?;
+        Ok(state.map(|mut v| {
+            if let Value::Map(m) = &mut v {
+                m.insert("name_prefix".into(), super::prefix_of_generated(name));
+            }
+            v
+        }))
     }
 }
 
