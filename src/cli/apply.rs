@@ -205,6 +205,16 @@ async fn apply_run(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
                 }
             }
             if !plan.has_changes() {
+                if state.lineage.is_empty() {
+                    // As Terraform: the first apply writes a state, even an empty one.
+                    let mut first = state.clone();
+                    first.lineage = uuid::Uuid::new_v4().to_string();
+                    first.serial = 1;
+                    backend.write_snapshot(&first).await?;
+                }
+                if let Some(lock) = lock {
+                    lock.release().await?;
+                }
                 if json {
                     println!(
                         "{}",

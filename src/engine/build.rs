@@ -525,9 +525,6 @@ fn ref_targets(
             let mut cp = p.clone();
             cp.push(call.clone());
             let mut out_nodes = vec![];
-            if let Some(i) = lookup(NodeKind::Call(call.clone())) {
-                out_nodes.push(i);
-            }
             match out {
                 Some(o) if child.outputs.contains_key(o) => {
                     out_nodes.extend(g.index.get(&(cp, NodeKind::Output(o.clone()))).copied())
@@ -564,6 +561,11 @@ fn ref_targets(
                         .get(&(cp.clone(), NodeKind::Output(o.clone())))
                         .copied()
                 })),
+            }
+            // An output waits for its call; a reference to no output (a module without
+            // any) still waits for the call's expansion.
+            if out_nodes.is_empty() {
+                out_nodes.extend(lookup(NodeKind::Call(call.clone())));
             }
             out_nodes
         }
@@ -713,14 +715,26 @@ fn add_edges(
     }
     for (n, c) in &m.module_calls {
         let node = me(g, NodeKind::Call(n.clone()));
+        // The call expands the module (count, for_each, depends_on); each input feeds only
+        // the child's variable node, as in Terraform, so modules may read each other's
+        // outputs without a cycle.
         for e in c
-            .inputs
-            .values()
-            .chain(c.count.iter())
+            .count
+            .iter()
             .chain(c.for_each.iter())
             .chain(c.depends_on.iter())
         {
             connect(g, node, expr_refs(&e.expr), e.file, diags, &mut pending);
+        }
+        let mut cp = path.clone();
+        cp.push(n.clone());
+        for (input, e) in &c.inputs {
+            let target = g
+                .index
+                .get(&(cp.clone(), NodeKind::Var(input.clone())))
+                .copied()
+                .or(node);
+            connect(g, target, expr_refs(&e.expr), e.file, diags, &mut pending);
         }
         for e in &c.depends_on {
             depends_on_modules(g, path, node, &e.expr, &mut pending);

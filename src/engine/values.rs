@@ -68,8 +68,9 @@ impl Instances {
 /// Values of one module instance.
 #[derive(Debug, Default)]
 pub struct ModuleValues {
-    /// Raw input values from the calling module (before type conversion).
-    pub inputs: BTreeMap<String, Value>,
+    /// This instance's `each.value` in its calling module's `for_each` (its input
+    /// expressions are evaluated with it, each by the variable node it feeds).
+    pub each_value: Option<Value>,
     pub vars: HashMap<String, Value>,
     pub locals: HashMap<String, Value>,
     pub outputs: BTreeMap<String, Value>,

@@ -941,3 +941,61 @@ fn null_outputs_are_not_changes() {
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
 }
+
+/// Two module calls may read each other's outputs: each input is its own node, so
+/// `module.a.id` waits only for what `id` reads, as in Terraform (no cycle).
+#[test]
+fn modules_may_read_each_others_outputs() {
+    let w = Workdir::new();
+    w.write(
+        "modules/pair/main.tf",
+        r#"variable "name" {}
+variable "peer" {
+  default = null
+}
+resource "terraform_data" "this" {
+  input = var.name
+}
+resource "terraform_data" "link" {
+  input = var.peer
+}
+output "id" {
+  value = terraform_data.this.output
+}
+output "peer" {
+  value = terraform_data.link.output
+}
+"#,
+    );
+    w.write(
+        "main.tf",
+        r#"module "a" {
+  source = "./modules/pair"
+  name   = "a"
+  peer   = module.b.id
+}
+module "b" {
+  source = "./modules/pair"
+  name   = "b"
+  peer   = module.a.id
+}
+output "a_peer" {
+  value = module.a.peer
+}
+output "b_peer" {
+  value = module.b.peer
+}
+"#,
+    );
+    w.ok(&["validate"]);
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("a_peer = \"b\"") && r.stdout.contains("b_peer = \"a\""),
+        "{}",
+        r.stdout
+    );
+    let again = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+}

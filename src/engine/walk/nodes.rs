@@ -35,11 +35,7 @@ impl<'a> Walk<'a> {
                     self.root_vars.get(name).cloned()
                 }
             } else {
-                self.values
-                    .locked()
-                    .modules
-                    .get(&mi)
-                    .and_then(|v| v.inputs.get(name).cloned())
+                self.module_input(node, &mi, name)?
             };
             let raw = match raw {
                 Some(v)
@@ -130,6 +126,35 @@ impl<'a> Walk<'a> {
         } else {
             Err(diags.into())
         }
+    }
+
+    /// The value the calling module gives input `name` of module instance `mi`: its
+    /// argument evaluated in the caller's scope (with the instance's `count.index` or
+    /// `each`), `None` when the call leaves it out. Each input is its own node, so a module
+    /// can read another module's outputs while that one reads its own.
+    fn module_input(
+        &self,
+        node: &Node,
+        mi: &ModulePath,
+        name: &str,
+    ) -> Result<Option<Value>, Fail> {
+        let Some(((call_name, key), parent)) = mi.split_last() else {
+            return Ok(None);
+        };
+        let parent_cfg = self.module(&node.module[..node.module.len() - 1]);
+        let Some(expr) = parent_cfg
+            .module_calls
+            .get(call_name)
+            .and_then(|c| c.inputs.get(name))
+        else {
+            return Ok(None);
+        };
+        let values = self.values.locked();
+        let each_value = values.modules.get(mi).and_then(|v| v.each_value.clone());
+        let (count, each) = self.instance_keys(key, each_value);
+        let parent: ModulePath = parent.to_vec();
+        let scope = self.scope(&values, &parent, parent_cfg, count, each);
+        Ok(Some(Evaluator::new(&scope, expr.file).eval(&expr.expr)?))
     }
 
     pub(super) fn local_node(&self, node: &Node, name: &str) -> NodeResult {
@@ -453,17 +478,7 @@ impl<'a> Walk<'a> {
             for (key, each_value) in keys {
                 let mut child_mi = mi.clone();
                 child_mi.push((name.to_string(), key.clone()));
-                let (count, each) = self.instance_keys(&key, each_value);
-                let mut inputs = BTreeMap::new();
-                {
-                    let scope = self.scope(&values, &mi, m, count, each);
-                    for (k, e) in &call.inputs {
-                        if child.variables.contains_key(k) {
-                            inputs.insert(k.clone(), Evaluator::new(&scope, e.file).eval(&e.expr)?);
-                        }
-                    }
-                }
-                values.module_mut(&child_mi).inputs = inputs;
+                values.module_mut(&child_mi).each_value = each_value;
                 inst.values.insert(key, Value::Map(BTreeMap::new().into()));
                 children.push(child_mi);
             }

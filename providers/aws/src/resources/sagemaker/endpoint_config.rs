@@ -17,6 +17,30 @@ pub fn config_schema() -> Schema {
             "initial_variant_weight",
             Attribute::optional_computed(Type::Number),
         )
+        .attr("accelerator_type", Attribute::optional(Type::String))
+        .attr(
+            "container_startup_health_check_timeout_in_seconds",
+            Attribute::optional(Type::Number),
+        )
+        .attr(
+            "model_data_download_timeout_in_seconds",
+            Attribute::optional(Type::Number),
+        )
+        .attr("volume_size_in_gb", Attribute::optional(Type::Number))
+        .attr("enable_ssm_access", Attribute::optional(Type::Bool))
+        .attr("inference_ami_version", Attribute::optional(Type::String))
+        .block(
+            "core_dump_config",
+            NestedBlock {
+                nesting: Nesting::List,
+                block: Schema::new()
+                    .attr("destination_s3_uri", Attribute::required(Type::String))
+                    .attr("kms_key_id", Attribute::optional(Type::String)),
+                min_items: 0,
+                max_items: Some(1),
+                force_new: true,
+            },
+        )
         .block(
             "serverless_config",
             NestedBlock {
@@ -61,6 +85,7 @@ pub fn config_schema() -> Schema {
             ),
         );
     let mut schema = with_tags(Schema::new())
+        .attr("kms_key_arn", Attribute::optional(Type::String).force_new())
         .block("data_capture_config", optional_single(capture, true))
         .block(
             "production_variants",
@@ -74,6 +99,10 @@ pub fn config_schema() -> Schema {
         );
     schema.create_before_destroy = true;
     schema
+}
+
+fn number(n: Option<i32>) -> Value {
+    n.map(|n| Value::from(f64::from(n))).unwrap_or(Value::Null)
 }
 
 pub struct EndpointConfig {
@@ -290,6 +319,38 @@ impl Resource for EndpointConfig {
             if let Some(t) = v.get_attr("instance_type").as_str() {
                 b = b.instance_type(ProductionVariantInstanceType::from(t));
             }
+            let seconds = |k: &str| v.get_attr(k).as_f64().map(|n| n as i32);
+            b = b
+                .set_accelerator_type(
+                    v.get_attr("accelerator_type")
+                        .as_str()
+                        .map(aws_sdk_sagemaker::types::ProductionVariantAcceleratorType::from),
+                )
+                .set_container_startup_health_check_timeout_in_seconds(seconds(
+                    "container_startup_health_check_timeout_in_seconds",
+                ))
+                .set_model_data_download_timeout_in_seconds(seconds(
+                    "model_data_download_timeout_in_seconds",
+                ))
+                .set_volume_size_in_gb(seconds("volume_size_in_gb"))
+                .set_enable_ssm_access(v.get_attr("enable_ssm_access").as_bool())
+                .set_inference_ami_version(
+                    v.get_attr("inference_ami_version")
+                        .as_str()
+                        .map(aws_sdk_sagemaker::types::ProductionVariantInferenceAmiVersion::from),
+                );
+            if let Some(dump) = v
+                .get_attr("core_dump_config")
+                .as_list()
+                .and_then(|l| l.first().cloned())
+            {
+                b = b.core_dump_config(
+                    aws_sdk_sagemaker::types::ProductionVariantCoreDumpConfig::builder()
+                        .destination_s3_uri(s(&dump, "destination_s3_uri"))
+                        .set_kms_key_id(dump.get_attr("kms_key_id").as_str().map(str::to_string))
+                        .build(),
+                );
+            }
             let sc = v.get_attr("serverless_config");
             if !sc.is_null() {
                 b = b.serverless_config(
@@ -316,6 +377,7 @@ impl Resource for EndpointConfig {
             .endpoint_config_name(&name)
             .set_production_variants(Some(variants))
             .set_data_capture_config(data_capture_config(planned.get_attr("data_capture_config")))
+            .set_kms_key_id(planned.get_attr("kms_key_arn").as_str().map(str::to_string))
             .set_tags(Some(sm_tags(planned.get_attr("tags_all"))?))
             .send()
             .await
@@ -409,11 +471,62 @@ impl Resource for EndpointConfig {
                             .unwrap_or(Value::Null),
                     ),
                     ("serverless_config", Value::Null),
+                    (
+                        "accelerator_type",
+                        p.accelerator_type()
+                            .map(|t| Value::from(t.as_str()))
+                            .unwrap_or(Value::Null),
+                    ),
+                    (
+                        "container_startup_health_check_timeout_in_seconds",
+                        number(p.container_startup_health_check_timeout_in_seconds()),
+                    ),
+                    (
+                        "model_data_download_timeout_in_seconds",
+                        number(p.model_data_download_timeout_in_seconds()),
+                    ),
+                    ("volume_size_in_gb", number(p.volume_size_in_gb())),
+                    (
+                        "enable_ssm_access",
+                        p.enable_ssm_access()
+                            .map(Value::Bool)
+                            .unwrap_or(Value::Null),
+                    ),
+                    (
+                        "inference_ami_version",
+                        p.inference_ami_version()
+                            .map(|t| Value::from(t.as_str()))
+                            .unwrap_or(Value::Null),
+                    ),
+                    (
+                        "core_dump_config",
+                        Value::List(
+                            p.core_dump_config()
+                                .map(|d| {
+                                    Value::object([
+                                        (
+                                            "destination_s3_uri",
+                                            Value::from(d.destination_s3_uri().unwrap_or_default()),
+                                        ),
+                                        (
+                                            "kms_key_id",
+                                            d.kms_key_id().map(Value::from).unwrap_or(Value::Null),
+                                        ),
+                                    ])
+                                })
+                                .into_iter()
+                                .collect(),
+                        ),
+                    ),
                 ])
             })
             .collect();
         let prior = Value::object([
             ("name", Value::from(id)),
+            (
+                "kms_key_arn",
+                out.kms_key_id().map(Value::from).unwrap_or(Value::Null),
+            ),
             ("name_prefix", crate::resources::prefix_of_generated(id)),
             ("tags", Value::Null),
             ("production_variants", Value::List(variants)),
