@@ -533,6 +533,8 @@ impl Resource for EndpointConfig {
             (
                 "data_capture_config",
                 out.data_capture_config()
+                    // An empty capture configuration (no destination) is none.
+                    .filter(|d| d.destination_s3_uri().is_some_and(|u| !u.is_empty()))
                     .map(data_capture_value)
                     .unwrap_or(Value::Null),
             ),
