@@ -90,6 +90,9 @@ mlform sends.
   the document moto accepted (moto checks the bucket is versioned) and answers it.
 - IAM CreateLoginProfile's PasswordResetRequired: AWS stores it and GetLoginProfile
   answers it; moto 5.2.5 ignores it and answers false.
+- S3 PutObjectLockConfiguration on a bucket holding objects: AWS changes the default
+  retention of a versioned bucket whatever it holds (and enables Object Lock on existing
+  buckets); moto 5.2.5 refuses any bucket with objects ("Bucket needs to be empty").
 - SageMaker notebook instances: AWS takes a new instance from Pending to InService by
   itself and updates a stopped one with UpdateNotebookInstance (a running one is a
   ValidationException); moto 5.2.5 leaves new instances Pending and does not implement the
@@ -156,6 +159,26 @@ def _set_accelerate_configuration(self, accelerate_config):
 
 
 FakeBucket.set_accelerate_configuration = _set_accelerate_configuration
+
+from moto.s3.exceptions import InvalidBucketState  # noqa: E402
+from moto.s3.models import S3Backend  # noqa: E402
+
+
+def _put_object_lock_configuration(self, bucket_name, lock_enabled, mode=None, days=None, years=None):
+    bucket = self.get_bucket(bucket_name)
+    if not bucket.is_versioned:
+        raise InvalidBucketState(
+            "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration"
+        )
+    if lock_enabled:
+        bucket.object_lock_enabled = True
+        bucket.versioning_status = "Enabled"
+    bucket.default_lock_mode = mode
+    bucket.default_lock_days = days
+    bucket.default_lock_years = years
+
+
+S3Backend.put_object_lock_configuration = _put_object_lock_configuration
 
 _payers = {}
 _bucket_get = S3Response._bucket_response_get

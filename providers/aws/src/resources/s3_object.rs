@@ -270,8 +270,8 @@ impl S3Object {
         ))
     }
 
-    /// Deletes every version and delete marker of the key, bypassing governance-mode
-    /// retention (`force_destroy`).
+    /// Deletes every version and delete marker of the key, lifting legal holds and
+    /// bypassing governance-mode retention (`force_destroy`).
     async fn delete_all_versions(&self, bucket: &str, key: &str) -> Result<(), ProviderError> {
         let s3 = &self.clients.s3;
         loop {
@@ -302,14 +302,36 @@ impl S3Object {
                 return Ok(());
             }
             for version in versions {
-                s3.delete_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .set_version_id(version)
-                    .bypass_governance_retention(true)
-                    .send()
-                    .await
-                    .map_err(|e| classify("s3:DeleteObjectVersion", &e))?;
+                let delete = || {
+                    s3.delete_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .set_version_id(version.clone())
+                        .bypass_governance_retention(true)
+                        .send()
+                };
+                if let Err(e) = delete().await {
+                    if code(&e) != "AccessDenied" {
+                        return Err(classify("s3:DeleteObjectVersion", &e));
+                    }
+                    // A legal hold blocks any delete: lift it, as terraform-provider-aws
+                    // does for force_destroy, and try again.
+                    s3.put_object_legal_hold()
+                        .bucket(bucket)
+                        .key(key)
+                        .set_version_id(version.clone())
+                        .legal_hold(
+                            aws_sdk_s3::types::ObjectLockLegalHold::builder()
+                                .status(aws_sdk_s3::types::ObjectLockLegalHoldStatus::Off)
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .map_err(|e| classify("s3:PutObjectLegalHold", &e))?;
+                    delete()
+                        .await
+                        .map_err(|e| classify("s3:DeleteObjectVersion", &e))?;
+                }
             }
         }
     }
@@ -563,6 +585,15 @@ impl Resource for S3Object {
         let mut m = prior.as_map().cloned().unwrap_or_default();
         for k in ["content_type", "version_id", "id"].iter().chain(READ_BACK) {
             m.insert(k.to_string(), live.get_attr(k).clone());
+        }
+        // No metadata is what an empty `metadata = {}` wrote: not drift.
+        if live.get_attr("metadata").is_null()
+            && prior
+                .get_attr("metadata")
+                .as_map()
+                .is_some_and(|m| m.is_empty())
+        {
+            m.insert("metadata".into(), prior.get_attr("metadata").clone());
         }
         let tags_all = self.live_tags(&bucket, &key).await?;
         m.insert(
