@@ -47,6 +47,18 @@ impl ProviderError {
             },
         }
     }
+
+    /// The error with `f` applied to the object an [`Incomplete`](Self::Incomplete) carries
+    /// (a wrapper resource adding its attributes to what the wrapped one reports).
+    pub fn map_state(self, f: impl FnOnce(crate::Value) -> crate::Value) -> ProviderError {
+        match self {
+            ProviderError::Incomplete { state, error } => ProviderError::Incomplete {
+                state: Box::new(f(*state)),
+                error,
+            },
+            other => other,
+        }
+    }
 }
 
 /// An error and its sources, joined with `: ` (what a user needs: the cause is usually in

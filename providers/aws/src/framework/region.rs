@@ -88,14 +88,8 @@ impl Regional {
         r: Result<Value, ProviderError>,
         region: &Value,
     ) -> Result<Value, ProviderError> {
-        match r {
-            Ok(v) => Ok(set_region(v, region)),
-            Err(ProviderError::Incomplete { state, error }) => Err(ProviderError::Incomplete {
-                state: Box::new(set_region(*state, region)),
-                error,
-            }),
-            Err(e) => Err(e),
-        }
+        r.map(|v| set_region(v, region))
+            .map_err(|e| e.map_state(|v| set_region(v, region)))
     }
 }
 

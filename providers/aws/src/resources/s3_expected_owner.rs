@@ -111,14 +111,8 @@ impl ExpectedOwner {
         r: Result<Value, ProviderError>,
         owner: Option<&str>,
     ) -> Result<Value, ProviderError> {
-        match r {
-            Ok(v) => Ok(outer_view(v, owner)),
-            Err(ProviderError::Incomplete { state, error }) => Err(ProviderError::Incomplete {
-                state: Box::new(outer_view(*state, owner)),
-                error,
-            }),
-            Err(e) => Err(e),
-        }
+        r.map(|v| outer_view(v, owner))
+            .map_err(|e| e.map_state(|v| outer_view(v, owner)))
     }
 }
 
