@@ -23,6 +23,7 @@ mod s3_bucket_acl;
 mod s3_bucket_config;
 mod s3_bucket_extras;
 mod s3_expected_owner;
+mod s3_exports;
 mod s3_lifecycle;
 mod s3_notification;
 mod s3_object;
@@ -306,13 +307,13 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ),
     (
         "aws_s3_bucket_analytics_configuration",
-        schema_of::<s3_reports::Analytics>,
-        make::<s3_reports::Analytics>,
+        schema_of::<s3_exports::Analytics>,
+        make::<s3_exports::Analytics>,
     ),
     (
         "aws_s3_bucket_inventory",
-        schema_of::<s3_reports::Inventory>,
-        make::<s3_reports::Inventory>,
+        schema_of::<s3_exports::Inventory>,
+        make::<s3_exports::Inventory>,
     ),
     (
         "aws_s3_bucket_versioning",
