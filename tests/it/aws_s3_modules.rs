@@ -755,3 +755,39 @@ fn object_headers_metadata_storage_class_and_tags_round_trip() {
     w.ok(&["apply", "-auto-approve"]);
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+#[test]
+fn regional_data_sources_take_region_and_refuse_another() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |region: &str| {
+        format!(
+            r#"{provider}
+resource "aws_kms_key" "k" {{
+  description = "data source region"
+}}
+
+data "aws_kms_key" "k" {{
+  key_id = aws_kms_key.k.key_id
+  region = {region}
+}}
+
+output "data_region" {{
+  value = data.aws_kms_key.k.region
+}}
+"#,
+            provider = moto.provider_block(""),
+        )
+    };
+    w.write("main.tf", &config("\"us-east-1\""));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("data_region = \"us-east-1\""), "{}", r.stdout);
+    w.write("main.tf", &config("\"eu-west-2\""));
+    let other = w.run(&["plan", "-no-color"]);
+    assert_ne!(other.code, 0);
+    let said = other.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains("provider = aws.eu_west_2"), "{}", other.stderr);
+    w.write("main.tf", &config("null"));
+    w.ok(&["destroy", "-auto-approve"]);
+}

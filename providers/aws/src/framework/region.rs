@@ -9,7 +9,8 @@
 use std::sync::Arc;
 
 use mlform_provider::{
-    Attribute, PathStep, PlanRequest, Planned, ProviderError, Resource, Schema, Type, Value,
+    Attribute, DataSource, PathStep, PlanRequest, Planned, ProviderError, Resource, Schema, Type,
+    Value,
 };
 
 /// Whether `type_name` belongs to a regional service. IAM is global: its resources and data
@@ -17,6 +18,10 @@ use mlform_provider::{
 pub fn is_regional(type_name: &str) -> bool {
     !type_name.starts_with("aws_iam_")
 }
+
+/// The data sources that read a regional service and take `region` (the others either have
+/// their own `region` argument with another meaning, or read a global service).
+pub const REGIONAL_DATA_SOURCES: &[&str] = &["aws_kms_key", "aws_ecr_authorization_token"];
 
 /// `schema` with the optional, computed, replace-forcing `region`.
 pub fn with_region(schema: Schema) -> Schema {
@@ -26,6 +31,20 @@ pub fn with_region(schema: Schema) -> Schema {
             .force_new()
             .describe("Region the object lives in; defaults to the provider's."),
     )
+}
+
+/// Refuses a known `region` other than the provider's.
+fn check_region(type_name: &str, provider: &str, region: &Value) -> Result<(), ProviderError> {
+    match region.strip_marks().as_str() {
+        Some(r) if r != provider => Err(ProviderError::InvalidConfig(format!(
+            "{type_name}: region = {r:?} differs from the provider's region {provider:?}; one \
+             provider configuration works in one region. Hint: add a provider \"aws\" block \
+             with alias = \"{alias}\" and region = \"{r}\", and set provider = aws.{alias} \
+             on the resource instead",
+            alias = r.replace('-', "_"),
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A resource with the `region` argument.
@@ -54,20 +73,8 @@ fn set_region(mut v: Value, region: &Value) -> Value {
 }
 
 impl Regional {
-    /// Refuses a known region other than the provider's.
     fn check(&self, region: &Value) -> Result<(), ProviderError> {
-        match region.strip_marks().as_str() {
-            Some(r) if r != self.region => Err(ProviderError::InvalidConfig(format!(
-                "{}: region = {r:?} differs from the provider's region {:?}; one provider \
-                 configuration works in one region. Hint: add a provider \"aws\" block with \
-                 alias = \"{alias}\" and region = \"{r}\", and set provider = aws.{alias} on \
-                 the resource instead",
-                self.type_name,
-                self.region,
-                alias = r.replace('-', "_"),
-            ))),
-            _ => Ok(()),
-        }
+        check_region(self.type_name, &self.region, region)
     }
 
     fn provider_region(&self) -> Value {
@@ -187,5 +194,34 @@ impl Resource for Regional {
     async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
         let state = self.inner.import(id).await?;
         Ok(state.map(|v| set_region(v, &self.provider_region())))
+    }
+}
+
+/// A data source's `schema` with the optional, computed `region`.
+pub fn with_data_region(schema: Schema) -> Schema {
+    schema.attr(
+        "region",
+        Attribute::optional_computed(Type::String)
+            .describe("Region to read in; defaults to the provider's."),
+    )
+}
+
+/// A data source with the `region` argument: the provider's region, or refused.
+pub struct RegionalData {
+    pub inner: Arc<dyn DataSource>,
+    pub type_name: &'static str,
+    pub region: String,
+}
+
+#[async_trait::async_trait]
+impl DataSource for RegionalData {
+    fn schema(&self) -> Schema {
+        with_data_region(self.inner.schema())
+    }
+
+    async fn read(&self, config: &Value) -> Result<Value, ProviderError> {
+        check_region(self.type_name, &self.region, config.get_attr("region"))?;
+        let out = self.inner.read(&without_region(config)).await?;
+        Ok(set_region(out, &Value::from(self.region.as_str())))
     }
 }

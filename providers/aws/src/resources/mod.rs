@@ -431,7 +431,15 @@ pub fn resource_schemas() -> Vec<(&'static str, Schema)> {
 pub fn data_source_schemas() -> Vec<(&'static str, Schema)> {
     DATA_SOURCES
         .iter()
-        .map(|(name, schema, _)| (*name, schema()))
+        .map(|(name, schema, _)| {
+            let schema = schema();
+            let schema = if region::REGIONAL_DATA_SOURCES.contains(name) {
+                region::with_data_region(schema)
+            } else {
+                schema
+            };
+            (*name, schema)
+        })
         .collect()
 }
 
@@ -458,10 +466,20 @@ pub fn resource(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn Resour
 }
 
 pub fn data_source(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn DataSource>> {
-    DATA_SOURCES
+    let (name, _, make) = DATA_SOURCES
         .iter()
-        .find(|(name, _, _)| *name == type_name)
-        .map(|(_, _, make)| make(clients))
+        .find(|(name, _, _)| *name == type_name)?;
+    let region = clients.region.clone();
+    let inner = make(clients);
+    Some(if region::REGIONAL_DATA_SOURCES.contains(name) {
+        Arc::new(region::RegionalData {
+            inner,
+            type_name: name,
+            region,
+        })
+    } else {
+        inner
+    })
 }
 
 /// A name from `name` or `name_prefix` + a unique suffix, as terraform-provider-aws does.
