@@ -123,6 +123,10 @@ impl Moto {
         aws_sdk_cloudwatch::Client::new(&rt().block_on(self.sdk()))
     }
 
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&rt().block_on(self.sdk()))
+    }
+
     pub fn kms(&self) -> aws_sdk_kms::Client {
         aws_sdk_kms::Client::new(&rt().block_on(self.sdk()))
     }

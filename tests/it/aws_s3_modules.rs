@@ -782,12 +782,24 @@ output "data_region" {{
     w.write("main.tf", &config("\"us-east-1\""));
     let r = w.run(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("data_region = \"us-east-1\""), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("data_region = \"us-east-1\""),
+        "{}",
+        r.stdout
+    );
     w.write("main.tf", &config("\"eu-west-2\""));
     let other = w.run(&["plan", "-no-color"]);
     assert_ne!(other.code, 0);
-    let said = other.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(said.contains("provider = aws.eu_west_2"), "{}", other.stderr);
+    let said = other
+        .stderr
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        said.contains("provider = aws.eu_west_2"),
+        "{}",
+        other.stderr
+    );
     w.write("main.tf", &config("null"));
     w.ok(&["destroy", "-auto-approve"]);
 }

@@ -715,3 +715,104 @@ resource "aws_sagemaker_notebook_instance" "sandbox" {{
         )
         .is_err());
 }
+
+fn topic_policy_config(moto: &Moto, service: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_sns_topic" "drops" {{
+  name = "bucket-drops"
+}}
+
+data "aws_iam_policy_document" "publish" {{
+  statement {{
+    sid       = "bucket-publishes"
+    actions   = ["SNS:Publish"]
+    resources = [aws_sns_topic.drops.arn]
+    principals {{
+      type        = "Service"
+      identifiers = ["{service}"]
+    }}
+  }}
+}}
+
+resource "aws_sns_topic_policy" "drops" {{
+  arn    = aws_sns_topic.drops.arn
+  policy = data.aws_iam_policy_document.publish.json
+}}
+"#,
+        provider = moto.provider_block(""),
+    )
+}
+
+/// A topic's access policy managed apart from the topic: apply, a clean re-plan, a new
+/// principal in place, drift, import by ARN, and destroy putting SNS's default back.
+#[test]
+fn sns_topic_policy_applies_updates_shows_drift_imports_and_resets_on_destroy() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &topic_policy_config(&moto, "s3.amazonaws.com"));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    let sns = moto.sns();
+    let arn = "arn:aws:sns:us-east-1:123456789012:bucket-drops";
+    let policy = || {
+        rt().block_on(sns.get_topic_attributes().topic_arn(arn).send())
+            .unwrap()
+            .attributes()
+            .and_then(|a| a.get("Policy").cloned())
+            .unwrap_or_default()
+    };
+    assert!(policy().contains("s3.amazonaws.com"), "{}", policy());
+
+    w.write(
+        "main.tf",
+        &topic_policy_config(&moto, "events.amazonaws.com"),
+    );
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("# aws_sns_topic_policy.drops will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    assert!(policy().contains("events.amazonaws.com"), "{}", policy());
+
+    // Drift: another writer puts a policy of its own.
+    rt().block_on(
+        sns.set_topic_attributes()
+            .topic_arn(arn)
+            .attribute_name("Policy")
+            .attribute_value(r#"{"Version":"2012-10-17","Statement":[]}"#)
+            .send(),
+    )
+    .unwrap();
+    let drift = w.run(&["plan", "-no-color"]);
+    assert!(
+        drift
+            .stdout
+            .contains("# aws_sns_topic_policy.drops will be updated in-place"),
+        "{}",
+        drift.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+
+    w.ok(&["state", "rm", "aws_sns_topic_policy.drops"]);
+    w.ok(&["import", "aws_sns_topic_policy.drops", arn]);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    // Removing the policy resource puts SNS's default policy back on the topic.
+    let config = topic_policy_config(&moto, "events.amazonaws.com");
+    let without = config
+        .split("resource \"aws_sns_topic_policy\"")
+        .next()
+        .unwrap();
+    w.write("main.tf", without);
+    w.ok(&["apply", "-auto-approve"]);
+    assert!(policy().contains("__default_policy_ID"), "{}", policy());
+    w.ok(&["destroy", "-auto-approve"]);
+}

@@ -119,6 +119,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         make::<sns::Subscription>,
     ),
     (
+        "aws_sns_topic_policy",
+        schema_of::<sns::TopicPolicy>,
+        make::<sns::TopicPolicy>,
+    ),
+    (
         "aws_ecr_repository",
         schema_of::<ecr::Repository>,
         make::<ecr::Repository>,

@@ -1,5 +1,5 @@
-//! `aws_sns_topic` and `aws_sns_topic_subscription`: where alarms and pipelines send their
-//! notifications. A topic is known by its ARN (import ID); its settings are topic
+//! `aws_sns_topic`, `aws_sns_topic_subscription` and `aws_sns_topic_policy`: where alarms
+//! and pipelines send their notifications, and who may publish there. A topic is known by its ARN (import ID); its settings are topic
 //! attributes; a FIFO topic's name ends in `.fifo`. A subscription is known by its ARN.
 
 use std::collections::BTreeMap;
@@ -363,5 +363,133 @@ impl AwsResource for Subscription {
             .send()
             .await
             .gone_ok("sns:Unsubscribe")
+    }
+}
+
+// ---- topic access policy -------------------------------------------------------------------------
+
+/// `aws_sns_topic_policy`: the access policy of a topic, apart from the topic (so a module
+/// can grant another service to publish). Delete puts back the policy SNS gives a new topic,
+/// as terraform-provider-aws does. Import ID: the topic ARN.
+#[derive(Default)]
+pub struct TopicPolicy;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct TopicPolicyModel {
+    id: String,
+    arn: String,
+    policy: String,
+    owner: Option<String>,
+}
+
+/// The policy SNS gives a new topic: the owning account may do everything with it.
+fn default_topic_policy(topic_arn: &str, account: &str) -> String {
+    serde_json::json!({
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": [{
+            "Sid": "__default_statement_ID",
+            "Effect": "Allow",
+            "Principal": { "AWS": "*" },
+            "Action": [
+                "SNS:GetTopicAttributes",
+                "SNS:SetTopicAttributes",
+                "SNS:AddPermission",
+                "SNS:RemovePermission",
+                "SNS:DeleteTopic",
+                "SNS:Subscribe",
+                "SNS:ListSubscriptionsByTopic",
+                "SNS:Publish"
+            ],
+            "Resource": topic_arn,
+            "Condition": { "StringEquals": { "AWS:SourceOwner": account } }
+        }]
+    })
+    .to_string()
+}
+
+async fn set_policy(c: &Clients, arn: &str, policy: &str) -> Result<(), ProviderError> {
+    c.sns
+        .set_topic_attributes()
+        .topic_arn(arn)
+        .attribute_name("Policy")
+        .attribute_value(policy)
+        .send()
+        .await
+        .call("sns:SetTopicAttributes")
+        .map(drop)
+}
+
+#[async_trait::async_trait]
+impl AwsResource for TopicPolicy {
+    type Model = TopicPolicyModel;
+    const TYPE: &'static str = "aws_sns_topic_policy";
+    const POLICIES: &'static [&'static str] = &["policy"];
+
+    fn schema() -> Schema {
+        Schema::new()
+            .attr("arn", Attribute::required(Type::String).force_new())
+            .attr("policy", Attribute::required(Type::String))
+            .attr("owner", Attribute::computed(Type::String))
+    }
+
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &TopicPolicyModel,
+    ) -> Result<Created<TopicPolicyModel>, ProviderError> {
+        set_policy(c, &m.arn, &m.policy).await?;
+        Ok(m.arn.clone().into())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &TopicPolicyModel,
+    ) -> Result<Option<TopicPolicyModel>, ProviderError> {
+        let arn = if m.arn.is_empty() { &m.id } else { &m.arn };
+        let Some(out) = c
+            .sns
+            .get_topic_attributes()
+            .topic_arn(arn)
+            .send()
+            .await
+            .found("sns:GetTopicAttributes")?
+        else {
+            return Ok(None);
+        };
+        let a = out.attributes().cloned().unwrap_or_default();
+        Ok(Some(TopicPolicyModel {
+            id: arn.clone(),
+            arn: arn.clone(),
+            policy: a.get("Policy").cloned().unwrap_or_default(),
+            owner: a.get("Owner").cloned(),
+        }))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        _old: &TopicPolicyModel,
+        new: &TopicPolicyModel,
+    ) -> Result<(), ProviderError> {
+        set_policy(c, &new.arn, &new.policy).await
+    }
+
+    async fn delete(&self, c: &Clients, m: &TopicPolicyModel) -> Result<(), ProviderError> {
+        let account = m
+            .owner
+            .clone()
+            .or_else(|| m.arn.split(':').nth(4).map(str::to_string))
+            .unwrap_or_default();
+        c.sns
+            .set_topic_attributes()
+            .topic_arn(&m.arn)
+            .attribute_name("Policy")
+            .attribute_value(default_topic_policy(&m.arn, &account))
+            .send()
+            .await
+            .gone_ok("sns:SetTopicAttributes")
     }
 }
