@@ -6,7 +6,7 @@
 //! with the AWS SDK, import and destroy.
 
 use crate::aws::{rt, Moto};
-use crate::support::Workdir;
+use crate::support::{squash, Workdir};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -184,7 +184,7 @@ fn metrics_tiering_analytics_and_inventory_apply_update_drift_import_and_destroy
         w.ok(&["state", "rm", address]);
         let bad = w.run(&["import", address, "feature-store"]);
         assert_ne!(bad.code, 0);
-        let said = bad.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+        let said = squash(&bad.stderr);
         assert!(said.contains("is not BUCKET:NAME"), "{}", bad.stderr);
         w.ok(&["import", address, id]);
     }
@@ -596,11 +596,7 @@ fn newer_bucket_arguments_region_and_expected_bucket_owner_round_trip() {
     w.write("main.tf", &owned(&moto, "home.html", "\"eu-west-2\""));
     let other = w.run(&["plan", "-no-color"]);
     assert_ne!(other.code, 0);
-    let said = other
-        .stderr
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let said = squash(&other.stderr);
     assert!(
         said.contains(r#"region = "eu-west-2" differs from the provider's region "us-east-1""#)
             && said.contains("provider = aws.eu_west_2"),
@@ -640,7 +636,7 @@ resource "aws_s3_directory_bucket" "fast" {{
     assert_eq!(none.code, 0, "{}{}", none.stdout, none.stderr);
     let some = w.run(&["plan", "-var", "express=true", "-no-color"]);
     assert_ne!(some.code, 0);
-    let said = some.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = squash(&some.stderr);
     assert!(
         said.contains("aws_s3_directory_bucket is not supported by mlform: S3 Express One Zone directory buckets"),
         "{}",
@@ -790,11 +786,7 @@ output "data_region" {{
     w.write("main.tf", &config("\"eu-west-2\""));
     let other = w.run(&["plan", "-no-color"]);
     assert_ne!(other.code, 0);
-    let said = other
-        .stderr
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let said = squash(&other.stderr);
     assert!(
         said.contains("provider = aws.eu_west_2"),
         "{}",

@@ -1,12 +1,7 @@
 //! Inputs found by fuzzing: each must be a clear error (exit 1, a diagnostic naming the
 //! limit or the problem), never a panic, an abort or a runaway.
 
-use crate::support::Workdir;
-
-/// Text with line wrapping undone, so messages can be matched whatever the terminal width.
-fn squash(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+use crate::support::{squash, Workdir};
 
 /// (expression or block, text the error must contain)
 const CASES: &[(&str, &str)] = &[

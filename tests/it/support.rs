@@ -121,6 +121,11 @@ impl Run {
     }
 }
 
+/// Text with line wrapping undone, so messages can be matched whatever the terminal width.
+pub fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn normalize(s: &str) -> String {
     let uuid = regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
         .expect("regex");

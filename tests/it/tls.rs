@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::Workdir;
+use crate::support::{squash, Workdir};
 
 const CONFIG: &str = r#"
 terraform {
@@ -415,11 +415,7 @@ output "leaf" {{
     );
     let refused = w.run(&["plan", "-no-color"]);
     assert_ne!(refused.code, 0);
-    let said = refused
-        .stderr
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let said = squash(&refused.stderr);
     assert!(
         said.contains("set verify_chain = false"),
         "{}",

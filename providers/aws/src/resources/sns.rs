@@ -409,7 +409,18 @@ fn default_topic_policy(topic_arn: &str, account: &str) -> String {
     .to_string()
 }
 
-async fn set_policy(c: &Clients, arn: &str, policy: &str) -> Result<(), ProviderError> {
+/// SetTopicAttributes of `Policy`, its result left for the caller to classify.
+async fn put_policy(
+    c: &Clients,
+    arn: &str,
+    policy: &str,
+) -> Result<
+    aws_sdk_sns::operation::set_topic_attributes::SetTopicAttributesOutput,
+    aws_sdk_sns::error::SdkError<
+        aws_sdk_sns::operation::set_topic_attributes::SetTopicAttributesError,
+        aws_sdk_sns::config::http::HttpResponse,
+    >,
+> {
     c.sns
         .set_topic_attributes()
         .topic_arn(arn)
@@ -417,8 +428,6 @@ async fn set_policy(c: &Clients, arn: &str, policy: &str) -> Result<(), Provider
         .attribute_value(policy)
         .send()
         .await
-        .call("sns:SetTopicAttributes")
-        .map(drop)
 }
 
 #[async_trait::async_trait]
@@ -439,7 +448,9 @@ impl AwsResource for TopicPolicy {
         c: &Clients,
         m: &TopicPolicyModel,
     ) -> Result<Created<TopicPolicyModel>, ProviderError> {
-        set_policy(c, &m.arn, &m.policy).await?;
+        put_policy(c, &m.arn, &m.policy)
+            .await
+            .call("sns:SetTopicAttributes")?;
         Ok(m.arn.clone().into())
     }
 
@@ -474,7 +485,10 @@ impl AwsResource for TopicPolicy {
         _old: &TopicPolicyModel,
         new: &TopicPolicyModel,
     ) -> Result<(), ProviderError> {
-        set_policy(c, &new.arn, &new.policy).await
+        put_policy(c, &new.arn, &new.policy)
+            .await
+            .call("sns:SetTopicAttributes")
+            .map(drop)
     }
 
     async fn delete(&self, c: &Clients, m: &TopicPolicyModel) -> Result<(), ProviderError> {
@@ -483,12 +497,7 @@ impl AwsResource for TopicPolicy {
             .clone()
             .or_else(|| m.arn.split(':').nth(4).map(str::to_string))
             .unwrap_or_default();
-        c.sns
-            .set_topic_attributes()
-            .topic_arn(&m.arn)
-            .attribute_name("Policy")
-            .attribute_value(default_topic_policy(&m.arn, &account))
-            .send()
+        put_policy(c, &m.arn, &default_topic_policy(&m.arn, &account))
             .await
             .gone_ok("sns:SetTopicAttributes")
     }
