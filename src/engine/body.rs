@@ -24,6 +24,7 @@ pub fn eval_body(
     let mut out = BTreeMap::new();
     let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut unknown_blocks: Vec<String> = Vec::new();
+    let mut failed_blocks: std::collections::HashMap<String, usize> = Default::default();
     let span_of = |n: &dyn hcl_edit::Span| n.span().map(|range| Span { file, range });
 
     for s in body.iter() {
@@ -83,7 +84,11 @@ pub fn eval_body(
                         span_of(&block.ident),
                     ) {
                         Ok(v) => blocks.entry(kind.to_string()).or_default().push(v),
-                        Err(mut d) => diags.append(&mut d),
+                        Err(mut d) => {
+                            // Present but wrong: its own errors say so, not a count error.
+                            *failed_blocks.entry(kind.to_string()).or_default() += 1;
+                            diags.append(&mut d)
+                        }
                     },
                     None => diags.push(
                         Diagnostic::error(
@@ -124,7 +129,8 @@ pub fn eval_body(
             continue;
         }
         let values = blocks.remove(name).unwrap_or_default();
-        if values.len() < nested.min_items {
+        let present = values.len() + failed_blocks.get(name).copied().unwrap_or(0);
+        if present < nested.min_items {
             diags.push(
                 Diagnostic::error(
                     "Insufficient blocks",

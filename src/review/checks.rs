@@ -139,6 +139,31 @@ fn type_of(c: &ResourceChange) -> &str {
     &c.addr.resource.type_name
 }
 
+/// Whether `c` is the typed Kubernetes kind `base`, under either of its names
+/// (`kubernetes_namespace`, `kubernetes_namespace_v1`).
+fn is_typed(c: &ResourceChange, base: &str) -> bool {
+    let t = type_of(c);
+    t == base || t.strip_suffix("_v1") == Some(base)
+}
+
+/// The one element of a typed resource's block list (`spec[0]`); `name` empty: `v` itself
+/// is the list.
+fn first(v: &Value, name: &str) -> Value {
+    let list = if name.is_empty() { v } else { v.get_attr(name) };
+    list.as_list()
+        .and_then(|l| l.first())
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// A typed resource's `metadata[0]` field.
+fn typed_meta<'a>(c: &'a ResourceChange, key: &str) -> Option<&'a str> {
+    c.after_attr("metadata")
+        .as_list()
+        .and_then(|l| l.first())
+        .and_then(|m| m.get_attr(key).as_str())
+}
+
 /// Whether `other` configures `target`: it refers to it, or names the same value.
 fn configures(
     other: &ResourceChange,
@@ -419,6 +444,35 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
             ));
         }
     }
+    for c in all
+        .iter()
+        .copied()
+        .filter(|c| is_typed(c, "kubernetes_deployment"))
+    {
+        let pod_spec = first(&first(&first(c.after_attr("spec"), ""), "template"), "spec");
+        let unlimited: Vec<String> = pod_spec
+            .get_attr("container")
+            .as_list()
+            .unwrap_or_default()
+            .iter()
+            .filter(|ct| {
+                let limits = first(ct, "resources").get_attr("limits").clone();
+                limits.get_attr("cpu").is_null() || limits.get_attr("memory").is_null()
+            })
+            .map(|ct| ct.get_attr("name").as_str().unwrap_or("?").to_string())
+            .collect();
+        if !unlimited.is_empty() {
+            found.push((
+                "MLF401",
+                c,
+                format!(
+                    "Deployment {} has containers without CPU and memory limits: {}.",
+                    typed_meta(c, "name").unwrap_or("?"),
+                    unlimited.join(", ")
+                ),
+            ));
+        }
+    }
     let in_namespace = |ns: &str, kind: &str, ok: &dyn Fn(&Value) -> bool| {
         of("kubernetes_manifest").any(|c| {
             let m = manifest_of(c);
@@ -427,13 +481,19 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                 && ok(&m)
         })
     };
-    let namespaces = of("kubernetes_namespace")
-        .filter_map(|c| {
-            c.after_attr("metadata")
-                .get_attr("name")
-                .as_str()
-                .map(|n| (c, n.to_string()))
+    // The typed kinds, written as the manifest of the same object would be.
+    let typed_in_namespace = |ns: &str, base: &str, ok: &dyn Fn(&Value) -> bool| {
+        all.iter().copied().any(|c| {
+            is_typed(c, base)
+                && typed_meta(c, "namespace").unwrap_or("default") == ns
+                && ok(&first(c.after_attr("spec"), ""))
         })
+    };
+    let namespaces = all
+        .iter()
+        .copied()
+        .filter(|c| is_typed(c, "kubernetes_namespace"))
+        .filter_map(|c| typed_meta(c, "name").map(|n| (c, n.to_string())))
         .chain(of("kubernetes_manifest").filter_map(|c| {
             let m = manifest_of(c);
             (m.get_attr("kind").as_str() == Some("Namespace"))
@@ -447,7 +507,9 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
         }))
         .collect::<Vec<_>>();
     for (c, ns) in namespaces {
-        if !in_namespace(&ns, "ResourceQuota", &|_| true) {
+        if !in_namespace(&ns, "ResourceQuota", &|_| true)
+            && !typed_in_namespace(&ns, "kubernetes_resource_quota", &|_| true)
+        {
             found.push(("MLF402", c, format!("Namespace {ns} has no ResourceQuota.")));
         }
         let default_deny = |m: &Value| {
@@ -460,7 +522,24 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                     .as_list()
                     .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("Ingress")))
         };
-        if !in_namespace(&ns, "NetworkPolicy", &default_deny) {
+        let typed_default_deny = |spec: &Value| {
+            let selector = first(spec, "pod_selector");
+            selector
+                .get_attr("match_labels")
+                .as_map()
+                .is_none_or(|m| m.is_empty())
+                && selector
+                    .get_attr("match_expressions")
+                    .as_list()
+                    .is_none_or(|e| e.is_empty())
+                && spec
+                    .get_attr("policy_types")
+                    .as_list()
+                    .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("Ingress")))
+        };
+        if !in_namespace(&ns, "NetworkPolicy", &default_deny)
+            && !typed_in_namespace(&ns, "kubernetes_network_policy", &typed_default_deny)
+        {
             found.push((
                 "MLF403",
                 c,

@@ -19,6 +19,7 @@ mod hostile;
 mod image;
 mod image_auth;
 mod kubernetes;
+mod kubernetes_typed;
 mod lifecycle;
 mod module_sources;
 mod property;

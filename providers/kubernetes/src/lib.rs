@@ -1,15 +1,18 @@
 //! The Kubernetes provider: the `provider "kubernetes"` block (`config_path`,
 //! `config_context`, or in-cluster / `KUBECONFIG` configuration, as in Terraform's kubernetes
 //! provider), `kubernetes_manifest` (server-side apply of any kind, custom resources
-//! included, found through API discovery), the typed resources of [`typed`]
-//! (`kubernetes_namespace`, `kubernetes_config_map`, `kubernetes_secret`,
-//! `kubernetes_service_account`, with `metadata` as a block list) and the
+//! included, found through API discovery), the typed resources of [`typed`] (namespaces,
+//! config maps, secrets, service accounts, deployments, services, autoscalers, RBAC,
+//! quotas, limit ranges and network policies, listed in [`kinds`], with `metadata` and
+//! nested blocks as lists) and the
 //! `kubernetes_resource` data source. Built on kube's dynamic API, so any API server version
 //! works. [`backend`] is the store of the `kubernetes` state backend.
 
 pub mod backend;
 mod fields;
+mod kinds;
 mod manifest;
+mod shape;
 mod typed;
 
 use kube::api::{ApiResource, DynamicObject};
@@ -59,8 +62,10 @@ impl Provider for KubernetesProvider {
         };
         s.resources
             .insert("kubernetes_manifest".into(), manifest::schema());
-        for kind in typed::KINDS {
-            s.resources.insert(kind.type_name.into(), kind.schema());
+        for kind in kinds::KINDS {
+            for name in kind.type_names {
+                s.resources.insert((*name).into(), typed::schema(kind));
+            }
         }
         s.data_sources
             .insert("kubernetes_resource".into(), manifest::data_schema());
@@ -125,7 +130,7 @@ impl Configured for KubeConfigured {
                 kube: self.client.clone(),
             }),
             other => {
-                let kind = typed::KINDS.iter().find(|k| k.type_name == other)?;
+                let kind = kinds::find(other)?;
                 Arc::new(typed::Typed {
                     kind,
                     kube: self.client.clone(),
@@ -231,6 +236,14 @@ impl Identity {
 }
 
 impl Kube {
+    /// Whether discovery has already found this kind at this version.
+    pub fn knows(&self, api_version: &str, kind: &str) -> bool {
+        self.kinds
+            .lock()
+            .expect("kinds")
+            .contains_key(&(api_version.to_string(), kind.to_string()))
+    }
+
     /// Finds the kind through API discovery (custom resources included) and returns the API
     /// for the object, namespaced when the kind is (the namespace defaults to `default`).
     pub async fn api(

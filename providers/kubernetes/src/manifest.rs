@@ -289,7 +289,7 @@ impl Manifest {
 }
 
 /// Why a workload's rollout is not finished, or `None` when it is (or the kind has none).
-fn rollout_pending(kind: &str, live: &J) -> Option<String> {
+pub(crate) fn rollout_pending(kind: &str, live: &J) -> Option<String> {
     let num = |p: &str| live.pointer(p).and_then(J::as_i64).unwrap_or(0);
     let generation = num("/metadata/generation");
     let observed = num("/status/observedGeneration");

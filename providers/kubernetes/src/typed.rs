@@ -1,291 +1,88 @@
-//! Typed resources in terraform-provider-kubernetes's shape: `metadata` is a block list of
-//! one, so `kubernetes_namespace.x.metadata[0].name` (the documented idiom) works, with
-//! `name`, `namespace`, `labels`, `annotations` and the computed `uid`,
-//! `resource_version` and `generation`; each kind adds its own top-level attributes.
+//! Typed resources in terraform-provider-kubernetes's shape, one implementation for every
+//! [`Kind`]: `metadata` is a block list of one, so `kubernetes_namespace.x.metadata[0].name`
+//! (the documented idiom) works, with `name`, `namespace`, `labels`, `annotations` and the
+//! computed `uid`, `resource_version` and `generation`; the kind's own attributes come
+//! from its field table ([`crate::shape`]).
+//!
 //! Objects are written with server-side apply under the field manager `mlform`; drift is
-//! read on the labels and annotations the configuration sets, and in full on the kind's
-//! own attributes. A new name or namespace replaces the object. Delete waits until the
-//! object is gone. Import ID: `NAMESPACE/NAME`, or `NAME` for cluster-scoped kinds.
+//! read on the labels and annotations the configuration sets, and on the kind's fields as
+//! [`crate::shape::decode`] reads them. A new name or namespace, or a change to a force-new
+//! field, replaces the object. Create and update wait for what the kind's `wait_for_*`
+//! setting asks (a Deployment's rollout, a load balancer's address); delete waits until
+//! the object is gone. Import ID: `NAMESPACE/NAME`, or `NAME` for cluster-scoped kinds.
 
 use std::time::Duration;
 
 use kube::api::{DeleteParams, Patch, PatchParams};
 use mlform_provider::{
-    parse_timeout, Attribute, NestedBlock, Nesting, PathStep, PlanRequest, Planned, ProviderError,
-    Resource, Schema, Type, Value,
+    parse_timeout, poll_until, Attribute, NestedBlock, Nesting, PathStep, PlanRequest, Planned,
+    Poll, ProviderError, Resource, Schema, Type, Value,
 };
 use serde_json::{json, Map, Value as J};
 
 use crate::fields::project;
-use crate::manifest::wait_gone;
+use crate::kinds::{Body, Kind, Wait};
+use crate::manifest::{rollout_pending, wait_gone};
+use crate::shape::{self, Read};
 use crate::{classify, is_not_found, Identity, Kube};
 
-/// One typed kind: its Terraform type, its API identity and its own attributes.
-pub struct Kind {
-    pub type_name: &'static str,
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub namespaced: bool,
-    /// The kind's top-level attributes, besides `metadata`, `id` and `timeouts`.
-    pub attributes: fn() -> Schema,
-    /// The object's fields (besides metadata) for the planned attributes.
-    pub encode: fn(&Value) -> Result<Map<String, J>, ProviderError>,
-    /// The attributes as the live object holds them.
-    pub decode: fn(&J, &Value) -> Vec<(String, Value)>,
-}
+/// The default of each `timeouts` entry, as the provider's.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Every typed kind.
-pub const KINDS: &[Kind] = &[
-    Kind {
-        type_name: "kubernetes_namespace",
-        api_version: "v1",
-        kind: "Namespace",
-        namespaced: false,
-        attributes: Schema::new,
-        encode: |_| Ok(Map::new()),
-        decode: |_, _| Vec::new(),
-    },
-    Kind {
-        type_name: "kubernetes_config_map",
-        api_version: "v1",
-        kind: "ConfigMap",
-        namespaced: true,
-        attributes: || {
-            Schema::new()
-                .attr("data", Attribute::optional(Type::map(Type::String)))
-                .attr("binary_data", Attribute::optional(Type::map(Type::String)))
-                .attr("immutable", Attribute::optional(Type::Bool))
-        },
-        encode: |v| {
-            let mut m = Map::new();
-            for (attr, field) in [
-                ("data", "data"),
-                ("binary_data", "binaryData"),
-                ("immutable", "immutable"),
-            ] {
-                let x = v.get_attr(attr).strip_marks();
-                if !x.is_null() {
-                    m.insert(field.into(), x.to_json());
-                }
-            }
-            Ok(m)
-        },
-        decode: |live, _| {
-            [
-                ("data", "data"),
-                ("binary_data", "binaryData"),
-                ("immutable", "immutable"),
-            ]
-            .iter()
-            .map(|(attr, field)| {
-                (
-                    attr.to_string(),
-                    live.get(*field)
-                        .map(Value::from_json)
-                        .unwrap_or(Value::Null),
-                )
-            })
-            .collect()
-        },
-    },
-    Kind {
-        type_name: "kubernetes_secret",
-        api_version: "v1",
-        kind: "Secret",
-        namespaced: true,
-        attributes: || {
-            Schema::new()
-                .attr(
-                    "data",
-                    Attribute::optional(Type::map(Type::String))
-                        .sensitive()
-                        .describe("Plain values; written base64-encoded, as the provider does."),
-                )
-                .attr(
-                    "binary_data",
-                    Attribute::optional(Type::map(Type::String))
-                        .sensitive()
-                        .describe("Values already base64-encoded."),
-                )
-                .attr(
-                    "type",
-                    Attribute::optional(Type::String)
-                        .force_new()
-                        .default("Opaque"),
-                )
-                .attr("immutable", Attribute::optional(Type::Bool))
-        },
-        encode: |v| {
-            use base64::Engine as _;
-            let b64 = base64::engine::general_purpose::STANDARD;
-            let mut data = Map::new();
-            if let Some(m) = v.get_attr("data").strip_marks().as_map() {
-                for (k, x) in m.iter() {
-                    data.insert(
-                        k.clone(),
-                        J::String(b64.encode(x.as_str().unwrap_or_default())),
-                    );
-                }
-            }
-            if let Some(m) = v.get_attr("binary_data").strip_marks().as_map() {
-                for (k, x) in m.iter() {
-                    let text = x.as_str().unwrap_or_default();
-                    if b64.decode(text).is_err() {
-                        return Err(ProviderError::InvalidConfig(format!(
-                            "binary_data[\"{k}\"] is not base64; put plain values in data"
-                        )));
-                    }
-                    data.insert(k.clone(), J::String(text.to_string()));
-                }
-            }
-            let mut m = Map::new();
-            m.insert("data".into(), J::Object(data));
-            m.insert(
-                "type".into(),
-                J::String(
-                    v.get_attr("type")
-                        .strip_marks()
-                        .as_str()
-                        .unwrap_or("Opaque")
-                        .to_string(),
-                ),
-            );
-            let immutable = v.get_attr("immutable").strip_marks();
-            if !immutable.is_null() {
-                m.insert("immutable".into(), immutable.to_json());
-            }
-            Ok(m)
-        },
-        decode: |live, prior| {
-            use base64::Engine as _;
-            let b64 = base64::engine::general_purpose::STANDARD;
-            // Keys the configuration gave as binary stay encoded; the rest are decoded.
-            let binary: Vec<String> = prior
-                .get_attr("binary_data")
-                .strip_marks()
-                .as_map()
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
-            let mut data = Vec::new();
-            let mut bin = Vec::new();
-            if let Some(m) = live.get("data").and_then(J::as_object) {
-                for (k, x) in m {
-                    let text = x.as_str().unwrap_or_default();
-                    if binary.contains(k) {
-                        bin.push((k.clone(), Value::from(text)));
-                    } else {
-                        let plain = b64
-                            .decode(text)
-                            .ok()
-                            .and_then(|b| String::from_utf8(b).ok());
-                        match plain {
-                            Some(p) => data.push((k.clone(), Value::from(p))),
-                            None => bin.push((k.clone(), Value::from(text))),
-                        }
-                    }
-                }
-            }
-            let map = |entries: Vec<(String, Value)>| {
-                if entries.is_empty() {
-                    Value::Null
-                } else {
-                    Value::object(entries).into_sensitive()
-                }
-            };
-            vec![
-                ("data".into(), map(data)),
-                ("binary_data".into(), map(bin)),
-                (
-                    "type".into(),
-                    live.get("type")
-                        .map(Value::from_json)
-                        .unwrap_or(Value::Null),
-                ),
-                (
-                    "immutable".into(),
-                    live.get("immutable")
-                        .map(Value::from_json)
-                        .unwrap_or(Value::Null),
-                ),
-            ]
-        },
-    },
-    Kind {
-        type_name: "kubernetes_service_account",
-        api_version: "v1",
-        kind: "ServiceAccount",
-        namespaced: true,
-        attributes: || {
-            Schema::new().attr(
-                "automount_service_account_token",
-                Attribute::optional(Type::Bool).default(true),
-            )
-        },
-        encode: |v| {
-            let mut m = Map::new();
-            let a = v.get_attr("automount_service_account_token").strip_marks();
-            if !a.is_null() {
-                m.insert("automountServiceAccountToken".into(), a.to_json());
-            }
-            Ok(m)
-        },
-        decode: |live, _| {
-            vec![(
-                "automount_service_account_token".into(),
-                live.get("automountServiceAccountToken")
-                    .map(Value::from_json)
-                    .unwrap_or(Value::Bool(true)),
-            )]
-        },
-    },
-];
-
-impl Kind {
-    pub fn schema(&self) -> Schema {
-        let mut metadata = Schema::new()
-            .attr("name", Attribute::required(Type::String).force_new())
-            .attr("labels", Attribute::optional(Type::map(Type::String)))
-            .attr("annotations", Attribute::optional(Type::map(Type::String)))
-            .attr("uid", Attribute::computed(Type::String))
-            .attr("resource_version", Attribute::computed(Type::String))
-            .attr("generation", Attribute::computed(Type::Number));
-        if self.namespaced {
-            metadata = metadata.attr(
-                "namespace",
-                Attribute::optional(Type::String)
-                    .force_new()
-                    .default("default"),
-            );
-        }
-        let timeouts = Schema::new().attr("delete", Attribute::optional(Type::String));
-        let mut s = (self.attributes)()
-            .attr("id", Attribute::computed(Type::String))
-            .block(
-                "metadata",
-                NestedBlock {
-                    nesting: Nesting::List,
-                    block: metadata,
-                    min_items: 1,
-                    max_items: Some(1),
-                    force_new: false,
-                },
-            )
-            .block(
-                "timeouts",
-                NestedBlock {
-                    nesting: Nesting::Single,
-                    block: timeouts,
-                    min_items: 0,
-                    max_items: Some(1),
-                    force_new: false,
-                },
-            );
-        s.description = format!(
-            "A {} ({}), as terraform-provider-kubernetes's {}.",
-            self.kind, self.api_version, self.type_name
+/// The schema of a typed kind: `metadata`, the kind's attributes, `id`, `timeouts`.
+pub fn schema(kind: &Kind) -> Schema {
+    let mut metadata = Schema::new()
+        .attr("name", Attribute::required(Type::String).force_new())
+        .attr("labels", Attribute::optional(Type::map(Type::String)))
+        .attr("annotations", Attribute::optional(Type::map(Type::String)))
+        .attr("uid", Attribute::computed(Type::String))
+        .attr("resource_version", Attribute::computed(Type::String))
+        .attr("generation", Attribute::computed(Type::Number));
+    if kind.namespaced {
+        metadata = metadata.attr(
+            "namespace",
+            Attribute::optional(Type::String)
+                .force_new()
+                .default("default"),
         );
-        s
     }
+    let timeouts = Schema::new()
+        .attr("create", Attribute::optional(Type::String))
+        .attr("update", Attribute::optional(Type::String))
+        .attr("delete", Attribute::optional(Type::String));
+    let body = match &kind.body {
+        Body::Fields(fields) => shape::schema(fields),
+        Body::Custom { attributes, .. } => attributes(),
+    };
+    let mut s = body
+        .attr("id", Attribute::computed(Type::String))
+        .block(
+            "metadata",
+            NestedBlock {
+                nesting: Nesting::List,
+                block: metadata,
+                min_items: 1,
+                max_items: Some(1),
+                force_new: false,
+            },
+        )
+        .block(
+            "timeouts",
+            NestedBlock {
+                nesting: Nesting::Single,
+                block: timeouts,
+                min_items: 0,
+                max_items: Some(1),
+                force_new: false,
+            },
+        );
+    s.description = format!(
+        "A {} ({}), as terraform-provider-kubernetes's {}.",
+        kind.kind,
+        kind.api_versions[0],
+        kind.type_name()
+    );
+    s
 }
 
 /// The one `metadata` block of a value.
@@ -300,15 +97,25 @@ fn meta_str(v: &Value, name: &str) -> Option<String> {
     meta(v).get_attr(name).as_str().map(str::to_string)
 }
 
+fn with_meta(state: &mut Value, f: impl FnOnce(&mut mlform_provider::ValueMap)) {
+    if let Value::Map(m) = state {
+        if let Some(Value::List(items)) = m.get_mut("metadata") {
+            if let Some(Value::Map(meta)) = items.first_mut() {
+                f(meta);
+            }
+        }
+    }
+}
+
 pub struct Typed {
     pub kind: &'static Kind,
     pub kube: Kube,
 }
 
 impl Typed {
-    fn identity(&self, v: &Value) -> Identity {
+    fn identity(&self, v: &Value, api_version: &str) -> Identity {
         Identity {
-            api_version: self.kind.api_version.into(),
+            api_version: api_version.into(),
             kind: self.kind.kind.into(),
             namespace: self
                 .kind
@@ -319,15 +126,47 @@ impl Typed {
     }
 
     fn id_of(&self, v: &Value) -> String {
-        let id = self.identity(v);
+        let id = self.identity(v, "");
         match id.namespace {
             Some(ns) => format!("{ns}/{}", id.name),
             None => id.name,
         }
     }
 
-    fn manifest(&self, v: &Value) -> Result<J, ProviderError> {
-        let id = self.identity(v);
+    /// The kind's API identity for `v`, at the first of its versions the server serves.
+    async fn locate(&self, v: &Value) -> Result<Identity, ProviderError> {
+        let versions = self.kind.api_versions;
+        if let [only] = versions {
+            return Ok(self.identity(v, only));
+        }
+        for version in versions {
+            if self.kube.knows(version, self.kind.kind) {
+                return Ok(self.identity(v, version));
+            }
+        }
+        for version in versions {
+            let id = self.identity(v, version);
+            match self.kube.api(&id).await {
+                Ok(_) => return Ok(id),
+                Err(ProviderError::InvalidConfig(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ProviderError::InvalidConfig(format!(
+            "the API server serves {} in none of {}",
+            self.kind.kind,
+            versions.join(", ")
+        )))
+    }
+
+    fn encode_body(&self, v: &Value) -> Result<Map<String, J>, ProviderError> {
+        match &self.kind.body {
+            Body::Fields(fields) => shape::encode(fields, v, ""),
+            Body::Custom { encode, .. } => encode(v),
+        }
+    }
+
+    fn manifest(&self, v: &Value, id: &Identity) -> Result<J, ProviderError> {
         let m = meta(v);
         let mut metadata = json!({"name": id.name});
         if let Some(ns) = &id.namespace {
@@ -338,24 +177,25 @@ impl Typed {
                 metadata[k] = Value::Map(map.clone()).to_json();
             }
         }
-        let mut obj = (self.kind.encode)(v)?;
-        obj.insert("apiVersion".into(), J::String(self.kind.api_version.into()));
+        let mut obj = self.encode_body(v)?;
+        obj.insert("apiVersion".into(), J::String(id.api_version.clone()));
         obj.insert("kind".into(), J::String(self.kind.kind.into()));
         obj.insert("metadata".into(), metadata);
         Ok(J::Object(obj))
     }
 
     /// The state for `base` (planned or prior) from the live object.
-    fn state(&self, base: &Value, live: &J) -> Result<Value, ProviderError> {
-        let shape = self.manifest(base)?;
-        let seen = project(live, &shape).unwrap_or(J::Null);
+    fn state(&self, base: &Value, live: &J, read: Read) -> Result<Value, ProviderError> {
         let mut m = meta(base).as_map().cloned().unwrap_or_default();
         for k in ["labels", "annotations"] {
+            let owned = meta(base).get_attr(k).strip_marks();
+            let seen = match (owned.as_map(), live.pointer(&format!("/metadata/{k}"))) {
+                (Some(_), Some(l)) => project(l, &owned.to_json()),
+                _ => None,
+            };
             m.insert(
                 k.into(),
-                seen.pointer(&format!("/metadata/{k}"))
-                    .map(Value::from_json)
-                    .unwrap_or(Value::Null),
+                seen.map(|x| Value::from_json(&x)).unwrap_or(Value::Null),
             );
         }
         for (k, field) in [("uid", "uid"), ("resource_version", "resourceVersion")] {
@@ -373,20 +213,26 @@ impl Typed {
                 .unwrap_or(Value::from(0i64)),
         );
         let mut out = base.strip_marks().as_map().cloned().unwrap_or_default();
-        for (k, x) in (self.kind.decode)(live, base) {
+        let body = match &self.kind.body {
+            Body::Fields(fields) => shape::decode(fields, live, base, read),
+            Body::Custom { decode, .. } => decode(live, base),
+        };
+        for (k, x) in body {
             out.insert(k, x);
         }
         out.insert("metadata".into(), Value::List(vec![Value::Map(m)]));
         out.insert("id".into(), Value::from(self.id_of(base)));
-        let schema = self.kind.schema();
+        let schema = schema(self.kind);
         let shaped = schema.conform(&Value::Map(out));
         Ok(mark_sensitive(shaped, &schema))
     }
 
-    async fn apply(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let id = self.identity(planned);
+    /// Writes the object, then waits for what the kind asks; a failed wait leaves the
+    /// written object in state.
+    async fn apply(&self, planned: &Value, timeout_key: &str) -> Result<Value, ProviderError> {
+        let id = self.locate(planned).await?;
         let (api, _, _) = self.kube.api(&id).await?;
-        let shape = self.manifest(planned)?;
+        let shape = self.manifest(planned, &id)?;
         let what = format!("apply {}", self.kind.kind);
         let obj = api
             .patch(
@@ -397,11 +243,80 @@ impl Typed {
             .await
             .map_err(|e| classify(&what, &e))?;
         let live = serde_json::to_value(&obj).map_err(|e| ProviderError::Api(e.to_string()))?;
-        self.state(planned, &live)
+        let state = self.state(planned, &live, Read::Owned)?;
+        let timeout = parse_timeout(
+            planned.get_attr("timeouts").get_attr(timeout_key).as_str(),
+            DEFAULT_TIMEOUT,
+        );
+        match self.wait(planned, &id, timeout).await {
+            Ok(Some(latest)) => self.state(planned, &latest, Read::Owned),
+            Ok(None) => Ok(state),
+            Err(e) => Err(ProviderError::incomplete(state, e)),
+        }
+    }
+
+    /// Waits for the kind's `wait_for_*` condition; the object as last seen when there was one.
+    async fn wait(
+        &self,
+        planned: &Value,
+        id: &Identity,
+        timeout: Duration,
+    ) -> Result<Option<J>, ProviderError> {
+        let on = |attr: &str| planned.get_attr(attr).strip_marks().as_bool() == Some(true);
+        let spec_type = planned
+            .get_attr("spec")
+            .as_list()
+            .and_then(|s| s.first())
+            .map(|s| s.get_attr("type").strip_marks())
+            .unwrap_or(Value::Null);
+        let (target, check): (Identity, fn(&J) -> Result<Option<String>, ProviderError>) =
+            match self.kind.wait {
+                Wait::Rollout if on("wait_for_rollout") => (id.clone(), rollout_check),
+                Wait::LoadBalancer
+                    if on("wait_for_load_balancer")
+                        && spec_type.as_str() == Some("LoadBalancer") =>
+                {
+                    (id.clone(), load_balancer_check)
+                }
+                Wait::DefaultServiceAccount if on("wait_for_default_service_account") => (
+                    Identity {
+                        api_version: "v1".into(),
+                        kind: "ServiceAccount".into(),
+                        namespace: Some(id.name.clone()),
+                        name: "default".into(),
+                    },
+                    |_| Ok(None),
+                ),
+                _ => return Ok(None),
+            };
+        let (api, _, _) = self.kube.api(&target).await?;
+        let what = match self.kind.wait {
+            Wait::Rollout => format!("Deployment {} to roll out", id.name),
+            Wait::LoadBalancer => format!("Service {} to get a load balancer address", id.name),
+            _ => format!("namespace {} to have its default service account", id.name),
+        };
+        let seen = poll_until(&what, timeout, || {
+            let api = api.clone();
+            let name = target.name.clone();
+            async move {
+                let found = api.get_opt(&name).await.map_err(|e| classify("get", &e))?;
+                let Some(obj) = found else {
+                    return Ok(Poll::Pending("not found".into()));
+                };
+                let live =
+                    serde_json::to_value(&obj).map_err(|e| ProviderError::Api(e.to_string()))?;
+                Ok(match check(&live)? {
+                    Some(why) => Poll::Pending(why),
+                    None => Poll::Ready(live),
+                })
+            }
+        })
+        .await?;
+        Ok((target.kind == self.kind.kind).then_some(seen))
     }
 
     async fn get(&self, v: &Value) -> Result<Option<J>, ProviderError> {
-        let id = self.identity(v);
+        let id = self.locate(v).await?;
         let (api, _, _) = self.kube.api(&id).await?;
         let what = format!("get {}", self.kind.kind);
         match api
@@ -415,6 +330,37 @@ impl Typed {
             None => Ok(None),
         }
     }
+}
+
+/// A Deployment's rollout: pending while not updated and available; an error once the
+/// controller reports the progress deadline exceeded.
+fn rollout_check(live: &J) -> Result<Option<String>, ProviderError> {
+    let stalled = live
+        .pointer("/status/conditions")
+        .and_then(J::as_array)
+        .and_then(|cs| {
+            cs.iter().find(|c| {
+                c.get("type").and_then(J::as_str) == Some("Progressing")
+                    && c.get("reason").and_then(J::as_str) == Some("ProgressDeadlineExceeded")
+            })
+        });
+    if let Some(c) = stalled {
+        return Err(ProviderError::Api(format!(
+            "the rollout failed: {}",
+            c.get("message")
+                .and_then(J::as_str)
+                .unwrap_or("progress deadline exceeded")
+        )));
+    }
+    Ok(rollout_pending("Deployment", live))
+}
+
+fn load_balancer_check(live: &J) -> Result<Option<String>, ProviderError> {
+    let ingress = live
+        .pointer("/status/loadBalancer/ingress")
+        .and_then(J::as_array)
+        .is_some_and(|a| !a.is_empty());
+    Ok((!ingress).then(|| "no ingress address yet".to_string()))
 }
 
 fn mark_sensitive(v: Value, schema: &Schema) -> Value {
@@ -441,55 +387,83 @@ fn mark_sensitive(v: Value, schema: &Schema) -> Value {
 #[async_trait::async_trait]
 impl Resource for Typed {
     fn schema(&self) -> Schema {
-        self.kind.schema()
+        schema(self.kind)
     }
 
     fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        let mut p = mlform_provider::plan_by_schema(&self.schema(), request.clone())?;
+        let schema = self.schema();
         let moved = request.prior.is_some_and(|prior| {
-            let before = self.identity(prior);
-            let after = self.identity(request.config);
-            before.name != after.name || before.namespace != after.namespace
+            meta_str(prior, "name") != meta_str(request.config, "name")
+                || (self.kind.namespaced
+                    && meta_str(prior, "namespace").unwrap_or_else(|| "default".into())
+                        != meta_str(request.config, "namespace")
+                            .unwrap_or_else(|| "default".into()))
         });
+        let mut p = match &self.kind.body {
+            Body::Custom { .. } => mlform_provider::plan_by_schema(&schema, request.clone())?,
+            Body::Fields(fields) => {
+                // The configuration's values with defaults; computed fields come from the
+                // prior, unless a force-new change replaces the object.
+                let mut p = mlform_provider::plan_by_schema(
+                    &schema,
+                    PlanRequest {
+                        prior: None,
+                        config: request.config,
+                    },
+                )?;
+                let configured = p.state.clone();
+                if let Some(prior) = request.prior.filter(|_| !moved) {
+                    shape::fill_computed(fields, &mut p.state, Some(prior));
+                    shape::keep_equivalent(fields, &mut p.state, prior);
+                    shape::replace_paths(
+                        fields,
+                        &p.state,
+                        prior,
+                        &mut Vec::new(),
+                        &mut p.requires_replace,
+                    );
+                }
+                if request.prior.is_none() || moved || !p.requires_replace.is_empty() {
+                    p.state = configured;
+                    shape::fill_computed(fields, &mut p.state, None);
+                }
+                p
+            }
+        };
+        let replacing = moved || !p.requires_replace.is_empty();
         let id = Value::from(self.id_of(request.config));
         if let Value::Map(m) = &mut p.state {
             m.insert("id".into(), id);
-            if let Some(Value::List(items)) = m.get_mut("metadata") {
-                if let Some(Value::Map(meta)) = items.first_mut() {
-                    let prior_meta = request.prior.map(meta_of).unwrap_or(Value::Null);
-                    for k in ["uid", "resource_version", "generation"] {
-                        let keep = !moved
-                            && prior_meta.get_attr(k).is_wholly_known()
-                            && !prior_meta.get_attr(k).is_null();
-                        meta.insert(
-                            k.into(),
-                            if keep {
-                                prior_meta.get_attr(k).clone()
-                            } else {
-                                Value::Unknown
-                            },
-                        );
-                    }
-                    if !meta.get("namespace").is_some_and(|n| !n.is_null()) && self.kind.namespaced
-                    {
-                        meta.insert("namespace".into(), Value::from("default"));
-                    }
-                }
-            }
         }
+        let prior_meta = request.prior.map(meta).unwrap_or(Value::Null);
+        let namespaced = self.kind.namespaced;
+        with_meta(&mut p.state, |meta| {
+            for k in ["uid", "resource_version", "generation"] {
+                let keep = !replacing
+                    && prior_meta.get_attr(k).is_wholly_known()
+                    && !prior_meta.get_attr(k).is_null();
+                meta.insert(
+                    k.into(),
+                    if keep {
+                        prior_meta.get_attr(k).clone()
+                    } else {
+                        Value::Unknown
+                    },
+                );
+            }
+            if namespaced && !meta.get("namespace").is_some_and(|n| !n.is_null()) {
+                meta.insert("namespace".into(), Value::from("default"));
+            }
+        });
         // An in-place change gets a new resourceVersion.
         let changed = request
             .prior
             .is_some_and(|prior| !prior.same_data(&p.state));
-        if changed && !moved {
-            if let Value::Map(m) = &mut p.state {
-                if let Some(Value::List(items)) = m.get_mut("metadata") {
-                    if let Some(Value::Map(meta)) = items.first_mut() {
-                        meta.insert("resource_version".into(), Value::Unknown);
-                        meta.insert("generation".into(), Value::Unknown);
-                    }
-                }
-            }
+        if changed && !replacing {
+            with_meta(&mut p.state, |meta| {
+                meta.insert("resource_version".into(), Value::Unknown);
+                meta.insert("generation".into(), Value::Unknown);
+            });
         }
         if moved {
             p.requires_replace
@@ -500,21 +474,21 @@ impl Resource for Typed {
 
     async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
         match self.get(prior).await? {
-            Some(live) => Ok(Some(self.state(prior, &live)?)),
+            Some(live) => Ok(Some(self.state(prior, &live, Read::Owned)?)),
             None => Ok(None),
         }
     }
 
     async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        self.apply(planned).await
+        self.apply(planned, "create").await
     }
 
     async fn update(&self, _prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        self.apply(planned).await
+        self.apply(planned, "update").await
     }
 
     async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
-        let id = self.identity(prior);
+        let id = self.locate(prior).await?;
         let (api, _, _) = self.kube.api(&id).await?;
         match api.delete(&id.name, &DeleteParams::foreground()).await {
             Ok(_) => {}
@@ -523,7 +497,7 @@ impl Resource for Typed {
         }
         let timeout = parse_timeout(
             prior.get_attr("timeouts").get_attr("delete").as_str(),
-            Duration::from_secs(600),
+            DEFAULT_TIMEOUT,
         );
         wait_gone(&api, &id, timeout).await
     }
@@ -559,16 +533,7 @@ impl Resource for Typed {
         let mut base_meta = meta(&probe).as_map().cloned().unwrap_or_default();
         base_meta.insert("labels".into(), user_keys("/metadata/labels"));
         base_meta.insert("annotations".into(), user_keys("/metadata/annotations"));
-        let mut base = Value::object([("metadata", Value::List(vec![Value::Map(base_meta)]))]);
-        if let Value::Map(b) = &mut base {
-            for (k, x) in (self.kind.decode)(&live, &Value::Null) {
-                b.insert(k, x);
-            }
-        }
-        Ok(Some(self.state(&base, &live)?))
+        let base = Value::object([("metadata", Value::List(vec![Value::Map(base_meta)]))]);
+        Ok(Some(self.state(&base, &live, Read::All)?))
     }
-}
-
-fn meta_of(v: &Value) -> Value {
-    meta(v)
 }

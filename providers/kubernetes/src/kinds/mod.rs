@@ -1,0 +1,219 @@
+//! The typed kinds: one [`Kind`] row per terraform-provider-kubernetes resource type (and
+//! its `_v1` name), its API identity, and the field table its schema and object both come
+//! from ([`crate::shape`]). Adding a kind is adding a row and, where new, a table.
+
+mod pod;
+mod policy;
+mod secret;
+mod workloads;
+
+use mlform_provider::{ProviderError, Schema, Value};
+use serde_json::{Map, Value as J};
+
+use crate::shape::{Field as F, Ty};
+
+/// What a kind's attributes besides `metadata` are.
+pub enum Body {
+    /// Mapped field for field by [`crate::shape`].
+    Fields(&'static [F]),
+    /// Written by hand (`kubernetes_secret`'s two views of one field).
+    Custom {
+        attributes: fn() -> Schema,
+        encode: fn(&Value) -> Result<Map<String, J>, ProviderError>,
+        decode: fn(&J, &Value) -> Vec<(String, Value)>,
+    },
+}
+
+/// What create and update wait for after writing the object.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    Nothing,
+    /// `wait_for_rollout`: the Deployment's new pods are updated and available.
+    Rollout,
+    /// `wait_for_load_balancer`: a LoadBalancer Service has an ingress address.
+    LoadBalancer,
+    /// `wait_for_default_service_account`: the namespace's `default` account exists.
+    DefaultServiceAccount,
+}
+
+/// One typed kind.
+pub struct Kind {
+    /// The resource type names (the provider's current `_v1` name and the older one).
+    pub type_names: &'static [&'static str],
+    /// API versions to use, the first the server serves.
+    pub api_versions: &'static [&'static str],
+    pub kind: &'static str,
+    pub namespaced: bool,
+    pub body: Body,
+    pub wait: Wait,
+}
+
+impl Kind {
+    pub fn type_name(&self) -> &'static str {
+        self.type_names[0]
+    }
+}
+
+const NAMESPACE: &[F] = &[F::opt("wait_for_default_service_account", Ty::Bool)
+    .bool(false)
+    .local()];
+
+const CONFIG_MAP: &[F] = &[
+    F::opt("binary_data", Ty::StrMap),
+    F::opt("data", Ty::StrMap),
+    F::opt("immutable", Ty::Bool),
+];
+
+const NAME_REF: &[F] = &[F::opt("name", Ty::Str)];
+
+const SERVICE_ACCOUNT: &[F] = &[
+    F::opt("automount_service_account_token", Ty::Bool).bool(true),
+    F::many("image_pull_secret", NAME_REF).k8s("imagePullSecrets"),
+    F::many("secret", NAME_REF).k8s("secrets"),
+];
+
+const fn kind(
+    type_names: &'static [&'static str],
+    api_version: &'static [&'static str],
+    kind: &'static str,
+    namespaced: bool,
+    fields: &'static [F],
+) -> Kind {
+    Kind {
+        type_names,
+        api_versions: api_version,
+        kind,
+        namespaced,
+        body: Body::Fields(fields),
+        wait: Wait::Nothing,
+    }
+}
+
+/// Every typed kind.
+pub const KINDS: &[Kind] = &[
+    Kind {
+        wait: Wait::DefaultServiceAccount,
+        ..kind(
+            &["kubernetes_namespace_v1", "kubernetes_namespace"],
+            &["v1"],
+            "Namespace",
+            false,
+            NAMESPACE,
+        )
+    },
+    kind(
+        &["kubernetes_config_map_v1", "kubernetes_config_map"],
+        &["v1"],
+        "ConfigMap",
+        true,
+        CONFIG_MAP,
+    ),
+    Kind {
+        body: Body::Custom {
+            attributes: secret::attributes,
+            encode: secret::encode,
+            decode: secret::decode,
+        },
+        ..kind(
+            &["kubernetes_secret_v1", "kubernetes_secret"],
+            &["v1"],
+            "Secret",
+            true,
+            &[],
+        )
+    },
+    kind(
+        &[
+            "kubernetes_service_account_v1",
+            "kubernetes_service_account",
+        ],
+        &["v1"],
+        "ServiceAccount",
+        true,
+        SERVICE_ACCOUNT,
+    ),
+    Kind {
+        wait: Wait::Rollout,
+        ..kind(
+            &["kubernetes_deployment_v1", "kubernetes_deployment"],
+            &["apps/v1"],
+            "Deployment",
+            true,
+            workloads::DEPLOYMENT,
+        )
+    },
+    Kind {
+        wait: Wait::LoadBalancer,
+        ..kind(
+            &["kubernetes_service_v1", "kubernetes_service"],
+            &["v1"],
+            "Service",
+            true,
+            workloads::SERVICE,
+        )
+    },
+    kind(
+        &["kubernetes_horizontal_pod_autoscaler_v2"],
+        &["autoscaling/v2", "autoscaling/v2beta2"],
+        "HorizontalPodAutoscaler",
+        true,
+        workloads::HPA_V2,
+    ),
+    kind(
+        &["kubernetes_role_v1", "kubernetes_role"],
+        &["rbac.authorization.k8s.io/v1"],
+        "Role",
+        true,
+        policy::ROLE,
+    ),
+    kind(
+        &["kubernetes_role_binding_v1", "kubernetes_role_binding"],
+        &["rbac.authorization.k8s.io/v1"],
+        "RoleBinding",
+        true,
+        policy::ROLE_BINDING,
+    ),
+    kind(
+        &["kubernetes_cluster_role_v1", "kubernetes_cluster_role"],
+        &["rbac.authorization.k8s.io/v1"],
+        "ClusterRole",
+        false,
+        policy::CLUSTER_ROLE,
+    ),
+    kind(
+        &[
+            "kubernetes_cluster_role_binding_v1",
+            "kubernetes_cluster_role_binding",
+        ],
+        &["rbac.authorization.k8s.io/v1"],
+        "ClusterRoleBinding",
+        false,
+        policy::ROLE_BINDING,
+    ),
+    kind(
+        &["kubernetes_resource_quota_v1", "kubernetes_resource_quota"],
+        &["v1"],
+        "ResourceQuota",
+        true,
+        policy::RESOURCE_QUOTA,
+    ),
+    kind(
+        &["kubernetes_limit_range_v1", "kubernetes_limit_range"],
+        &["v1"],
+        "LimitRange",
+        true,
+        policy::LIMIT_RANGE,
+    ),
+    kind(
+        &["kubernetes_network_policy_v1", "kubernetes_network_policy"],
+        &["networking.k8s.io/v1"],
+        "NetworkPolicy",
+        true,
+        policy::NETWORK_POLICY,
+    ),
+];
+
+/// The kind a resource type name names.
+pub fn find(type_name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.type_names.contains(&type_name))
+}
