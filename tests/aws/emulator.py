@@ -65,6 +65,19 @@ mlform sends.
   stored EventBridge setting out.
 - SageMaker DeleteModelPackageGroup: AWS deletes the group and answers {} (a group that
   does not exist is a ValidationException); moto 5.2.5 does not implement it.
+- SageMaker Studio domains: AWS answers ResourceNotFound for DescribeDomain and DeleteDomain
+  of an unknown domain ID, keeps the domain's tags (CreateDomain without Tags included), and
+  UpdateDomain changes DefaultUserSettings, DomainSettingsForUpdate's security groups and
+  execution role identity, AppNetworkAccessType and AppSecurityGroupManagement and answers
+  {"DomainArn"}; moto 5.2.5 answers ValidationException, fails to tag a domain created
+  without tags, and does not implement UpdateDomain.
+- SageMaker user profiles (CreateUserProfile, DescribeUserProfile, UpdateUserProfile,
+  DeleteUserProfile, and AddTags / ListTags / DeleteTags on their ARNs): AWS keeps a profile
+  per domain and name with its UserSettings, single sign-on user and tags, answers
+  {"UserProfileArn"} to create and update, describes it with its status and home EFS UID,
+  and answers ResourceNotFound for an unknown profile (ResourceNotFound too when the domain
+  does not exist); moto 5.2.5 implements none of them. The emulator starts no apps, so a
+  profile is InService at once.
 - S3 bucket configurations kept by ID (`?metrics`, `?intelligent-tiering`, `?analytics`,
   `?inventory`, each with `&id=`): AWS keeps one configuration per bucket and ID, answers
   PUT with 200 and an empty body, GET with the stored <MetricsConfiguration> /
@@ -563,6 +576,158 @@ SageMakerResponse.describe_monitoring_schedule = describe_monitoring_schedule
 SageMakerResponse.update_monitoring_schedule = update_monitoring_schedule
 SageMakerResponse.delete_monitoring_schedule = delete_monitoring_schedule
 
+
+def _resource_not_found(message):
+    from moto.sagemaker.exceptions import ResourceNotFound
+
+    return ResourceNotFound(message)
+
+
+def _domain(backend, domain_id):
+    d = backend.domains.get(domain_id)
+    if d is None:
+        raise _resource_not_found(f"Domain {domain_id} not found")
+    return d
+
+
+_create_domain = SageMakerResponse.create_domain
+
+
+def create_domain(self):
+    out = _create_domain(self)
+    for d in self.sagemaker_backend.domains.values():
+        if d.tags is None:
+            d.tags = []
+    return out
+
+
+def describe_domain(self):
+    from moto.sagemaker.responses import ActionResult
+
+    return ActionResult(_domain(self.sagemaker_backend, self._get_param("DomainId")).describe())
+
+
+def update_domain(self):
+    from moto.sagemaker.responses import ActionResult
+
+    d = _domain(self.sagemaker_backend, self._get_param("DomainId"))
+    if self._get_param("DefaultUserSettings") is not None:
+        d.default_user_settings = self._get_param("DefaultUserSettings")
+    update = self._get_param("DomainSettingsForUpdate")
+    if update is not None:
+        settings = dict(d.domain_settings or {})
+        for key in ("SecurityGroupIds", "ExecutionRoleIdentityConfig"):
+            if key in update:
+                settings[key] = update[key]
+        d.domain_settings = settings
+    for param, attr in (("AppNetworkAccessType", "app_network_access_type"), ("AppSecurityGroupManagement", "app_security_group_management")):
+        if self._get_param(param) is not None:
+            setattr(d, attr, self._get_param(param))
+    from moto.core.utils import utcnow
+
+    d.last_modified_time = utcnow()
+    return ActionResult({"DomainArn": d.arn})
+
+
+def delete_domain(self):
+    backend = self.sagemaker_backend
+    domain_id = self._get_param("DomainId")
+    _domain(backend, domain_id)
+    del backend.domains[domain_id]
+    return "{}"
+
+
+SageMakerResponse.create_domain = create_domain
+SageMakerResponse.describe_domain = describe_domain
+SageMakerResponse.update_domain = update_domain
+SageMakerResponse.delete_domain = delete_domain
+
+
+class _UserProfile:
+    def __init__(self, arn, domain_id, name, settings, sso_id, sso_value, tags):
+        self.arn = arn
+        self.domain_id = domain_id
+        self.name = name
+        self.settings = settings
+        self.sso_id = sso_id
+        self.sso_value = sso_value
+        self.tags = tags
+        self.uid = str(200000 + len(arn) % 1000)
+        self.created = self.modified = time.time()
+
+
+def _profiles(backend):
+    if not hasattr(backend, "mlform_user_profiles"):
+        backend.mlform_user_profiles = {}
+    return backend.mlform_user_profiles
+
+
+def _profile(self):
+    backend = self.sagemaker_backend
+    domain_id = self._get_param("DomainId")
+    name = self._get_param("UserProfileName")
+    _domain(backend, domain_id)
+    p = _profiles(backend).get((domain_id, name))
+    if p is None:
+        raise _resource_not_found(f"User profile {name} not found in domain {domain_id}")
+    return p
+
+
+def create_user_profile(self):
+    backend = self.sagemaker_backend
+    domain_id = self._get_param("DomainId")
+    name = self._get_param("UserProfileName")
+    _domain(backend, domain_id)
+    profiles = _profiles(backend)
+    if (domain_id, name) in profiles:
+        from moto.sagemaker.exceptions import ResourceInUseException
+
+        raise ResourceInUseException(f"User profile {name} already exists")
+    arn = f"arn:aws:sagemaker:{backend.region_name}:{backend.account_id}:user-profile/{domain_id}/{name}"
+    profiles[(domain_id, name)] = _UserProfile(
+        arn, domain_id, name, self._get_param("UserSettings"),
+        self._get_param("SingleSignOnUserIdentifier"), self._get_param("SingleSignOnUserValue"),
+        self._get_param("Tags") or [],
+    )
+    return json.dumps({"UserProfileArn": arn})
+
+
+def describe_user_profile(self):
+    p = _profile(self)
+    out = {
+        "DomainId": p.domain_id,
+        "UserProfileArn": p.arn,
+        "UserProfileName": p.name,
+        "HomeEfsFileSystemUid": p.uid,
+        "Status": "InService",
+        "CreationTime": p.created,
+        "LastModifiedTime": p.modified,
+    }
+    for key, value in (("SingleSignOnUserIdentifier", p.sso_id), ("SingleSignOnUserValue", p.sso_value), ("UserSettings", p.settings)):
+        if value is not None:
+            out[key] = value
+    return json.dumps(out)
+
+
+def update_user_profile(self):
+    p = _profile(self)
+    if self._get_param("UserSettings") is not None:
+        p.settings = self._get_param("UserSettings")
+    p.modified = time.time()
+    return json.dumps({"UserProfileArn": p.arn})
+
+
+def delete_user_profile(self):
+    p = _profile(self)
+    del _profiles(self.sagemaker_backend)[(p.domain_id, p.name)]
+    return "{}"
+
+
+SageMakerResponse.create_user_profile = create_user_profile
+SageMakerResponse.describe_user_profile = describe_user_profile
+SageMakerResponse.update_user_profile = update_user_profile
+SageMakerResponse.delete_user_profile = delete_user_profile
+
 from moto.sagemaker.models import SageMakerModelBackend  # noqa: E402
 
 _resource_from_arn = SageMakerModelBackend._get_resource_from_arn
@@ -570,6 +735,14 @@ _resource_from_arn = SageMakerModelBackend._get_resource_from_arn
 
 def _resource_or_schedule(self, arn):
     kind, _, name = arn.split(":")[-1].partition("/")
+    if kind == "user-profile":
+        domain_id, _, profile = name.partition("/")
+        p = _profiles(self).get((domain_id, profile))
+        if p is None:
+            from moto.sagemaker.exceptions import ValidationError
+
+            raise ValidationError(message=f"Could not find user-profile with name {name}")
+        return p
     if kind == "monitoring-schedule":
         s = _schedules(self).get(name)
         if s is None:

@@ -7,6 +7,7 @@ mod aws_ml;
 mod aws_monitoring;
 mod aws_s3_modules;
 mod aws_services;
+mod aws_studio;
 mod backends;
 mod crash;
 mod endpoint_modules;

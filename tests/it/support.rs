@@ -60,6 +60,11 @@ impl Workdir {
     }
 
     /// Runs and asserts success.
+    /// A root output's value as `output -raw` prints it.
+    pub fn output(&self, name: &str) -> String {
+        self.ok(&["output", "-raw", name]).stdout
+    }
+
     pub fn ok(&self, args: &[&str]) -> Run {
         let r = self.run(args);
         assert_eq!(

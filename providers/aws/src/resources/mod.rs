@@ -370,6 +370,16 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         make::<sagemaker::model_package_group::ModelPackageGroup>,
     ),
     (
+        "aws_sagemaker_domain",
+        schema_of::<sagemaker::studio::Domain>,
+        make::<sagemaker::studio::Domain>,
+    ),
+    (
+        "aws_sagemaker_user_profile",
+        schema_of::<sagemaker::studio::UserProfile>,
+        make::<sagemaker::studio::UserProfile>,
+    ),
+    (
         "aws_sagemaker_data_quality_job_definition",
         schema_of::<sagemaker::monitor::DataQualityJobDefinition>,
         make::<sagemaker::monitor::DataQualityJobDefinition>,

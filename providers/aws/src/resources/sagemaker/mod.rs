@@ -2,7 +2,8 @@
 //! change replaces it, and the new configuration is created before the old one is deleted)
 //! and `aws_sagemaker_endpoint` (create and update wait for InService within the `timeouts`
 //! block; a Failed status is an error carrying SageMaker's failure reason). Import IDs: the
-//! names. `model_package_group` is the model registry's group; Model Monitor (data quality job definitions, monitoring schedules) is in
+//! names. `model_package_group` is the model registry's group; `studio` the Studio domains
+//! and user profiles of team sandboxes; Model Monitor (data quality job definitions, monitoring schedules) is in
 //! `monitor`.
 
 mod endpoint;
@@ -11,6 +12,8 @@ mod model;
 pub mod model_package_group;
 pub mod monitor;
 pub mod notebook;
+pub mod studio;
+mod studio_settings;
 
 pub use endpoint::*;
 pub use endpoint_config::*;
@@ -44,11 +47,12 @@ pub(super) fn not_found<E: aws_sdk_s3::error::ProvideErrorMetadata>(
     e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
 ) -> bool {
     let m = e.message().unwrap_or_default().to_ascii_lowercase();
-    code(e) == "ValidationException"
-        && (m.contains("could not find")
-            || m.contains("does not exist")
-            || m.contains("not found")
-            || m.contains("recordnotfound"))
+    code(e) == "ResourceNotFound"
+        || code(e) == "ValidationException"
+            && (m.contains("could not find")
+                || m.contains("does not exist")
+                || m.contains("not found")
+                || m.contains("recordnotfound"))
 }
 
 pub(super) fn sm_tags(v: &Value) -> Result<Vec<Tag>, ProviderError> {
