@@ -494,6 +494,14 @@ fn data_bucket_and_iam_policies_against_the_emulator() {
             "platform-data".to_string(),
         ),
         ("aws_iam_role_policy.logs", "serving:logs".to_string()),
+        (
+            "aws_iam_policy.read",
+            "arn:aws:iam::123456789012:policy/platform-read".to_string(),
+        ),
+        (
+            "aws_iam_role_policy_attachment.read",
+            "serving/arn:aws:iam::123456789012:policy/platform-read".to_string(),
+        ),
     ] {
         w.ok(&["state", "rm", addr]);
         w.ok(&["import", addr, &id]);

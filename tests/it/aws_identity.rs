@@ -763,3 +763,126 @@ fn login_profiles_ssh_keys_and_the_password_policy_lifecycle() {
         .block_on(iam.get_account_password_policy().send())
         .is_err());
 }
+
+fn versioned_policy_config(moto: &Moto, revision: u32, owner: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_iam_policy" "models" {{
+  name_prefix = "models-"
+  description = "Read the model store"
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = ["s3:GetObject"], Resource = "arn:aws:s3:::models-{revision}/*" }}]
+  }})
+  tags = {{ owner = "{owner}" }}
+}}
+
+resource "aws_iam_role" "trainer" {{
+  name = "trainer"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_iam_role_policy" "logs" {{
+  role = aws_iam_role.trainer.name
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = ["logs:PutLogEvents"], Resource = "*" }}]
+  }})
+}}
+
+output "policy_arn" {{
+  value = aws_iam_policy.models.arn
+}}
+
+output "inline_id" {{
+  value = aws_iam_role_policy.logs.id
+}}
+"#,
+        provider = moto.provider_block("")
+    )
+}
+
+/// A managed policy changed more often than IAM keeps versions, retagged alone, and
+/// imported with its generated name, beside an inline policy with a default name.
+#[test]
+fn managed_policy_versions_tags_and_generated_names() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write("main.tf", &versioned_policy_config(&moto, 1, "vision"));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let arn = w.output("policy_arn");
+    assert!(arn.contains(":policy/models-"), "{arn}");
+    let inline_id = w.output("inline_id");
+    assert!(inline_id.starts_with("trainer:terraform-"), "{inline_id}");
+
+    // Six new documents: each the default version, never more than IAM's five kept.
+    for revision in 2..=7 {
+        w.write(
+            "main.tf",
+            &versioned_policy_config(&moto, revision, "vision"),
+        );
+        w.ok(&["apply", "-auto-approve"]);
+    }
+    let iam = moto.iam();
+    let versions = rt()
+        .block_on(iam.list_policy_versions().policy_arn(&arn).send())
+        .unwrap();
+    assert!(versions.versions().len() <= 5, "{:?}", versions.versions());
+    let default = versions
+        .versions()
+        .iter()
+        .find(|v| v.is_default_version())
+        .and_then(|v| v.version_id())
+        .unwrap()
+        .to_string();
+    let doc = rt()
+        .block_on(
+            iam.get_policy_version()
+                .policy_arn(&arn)
+                .version_id(default)
+                .send(),
+        )
+        .unwrap();
+    let text = doc.policy_version().and_then(|v| v.document()).unwrap();
+    assert!(text.contains("models-7"), "{text}");
+    assert_eq!(w.run(&["plan", "-detailed-exitcode"]).code, 0);
+
+    // Tags alone change in place, by tagging.
+    w.write("main.tf", &versioned_policy_config(&moto, 7, "platform"));
+    let r = w.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let p = rt()
+        .block_on(iam.get_policy().policy_arn(&arn).send())
+        .unwrap();
+    let tags = p.policy().unwrap().tags();
+    assert!(
+        tags.iter()
+            .any(|t| t.key() == "owner" && t.value() == "platform"),
+        "{tags:?}"
+    );
+
+    // Import by ARN and ROLE:NAME: the generated names keep their prefix (or none).
+    w.ok(&[
+        "state",
+        "rm",
+        "aws_iam_policy.models",
+        "aws_iam_role_policy.logs",
+    ]);
+    w.ok(&["import", "aws_iam_policy.models", &arn]);
+    w.ok(&["import", "aws_iam_role_policy.logs", &inline_id]);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt()
+        .block_on(iam.get_policy().policy_arn(&arn).send())
+        .is_err());
+}

@@ -403,11 +403,13 @@ impl<R: AwsResource> Resource for Managed<R> {
         };
         // As a refresh from nothing: what the API cannot say is null.
         let mut state = self.refreshed(&Value::Null, self.value(&live));
-        if let (Some(_), Value::Map(m)) = (&R::NAMING, &mut state) {
+        if let (Some(naming), Value::Map(m)) = (&R::NAMING, &mut state) {
+            // A name generated from the type's own default prefix had no `name_prefix`.
             let prefix = m
                 .get("name")
                 .and_then(Value::as_str)
                 .map(crate::resources::prefix_of_generated)
+                .filter(|p| p.as_str() != Some(naming.default_prefix))
                 .unwrap_or(Value::Null);
             m.insert("name_prefix".into(), prefix);
         }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_iam::types::Tag;
-use mlform_provider::{ProviderError, Value};
+use mlform_provider::ProviderError;
 
 /// Tags as a framework model holds them.
 pub type Tags = Option<BTreeMap<String, String>>;
@@ -25,12 +25,6 @@ pub fn from_sdk(tags: &[Tag]) -> Tags {
             .map(|t| (t.key().into(), t.value().into()))
             .collect(),
     )
-}
-
-/// SDK tags from a tag map value (resources not on the framework).
-pub fn from_value(v: &Value) -> Result<Vec<Tag>, ProviderError> {
-    let pairs = crate::client::tag_changes(&Value::Null, v).1;
-    to_sdk(&Some(pairs.into_iter().collect()))
 }
 
 /// Removes the keys `$remove` with the entity's `$untag` request, then sets the pairs

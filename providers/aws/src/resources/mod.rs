@@ -13,6 +13,7 @@ mod iam_data;
 mod iam_grants;
 mod iam_policy;
 mod iam_policy_document;
+mod iam_policy_grants;
 mod iam_role;
 mod iam_tags;
 mod iam_users;
@@ -147,23 +148,23 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ),
     (
         "aws_iam_user_policy_attachment",
-        schema_of::<iam_grants::Attachment<false>>,
-        make::<iam_grants::Attachment<false>>,
+        schema_of::<iam_policy_grants::Attachment<{ iam_policy_grants::USER }>>,
+        make::<iam_policy_grants::Attachment<{ iam_policy_grants::USER }>>,
     ),
     (
         "aws_iam_group_policy_attachment",
-        schema_of::<iam_grants::Attachment<true>>,
-        make::<iam_grants::Attachment<true>>,
+        schema_of::<iam_policy_grants::Attachment<{ iam_policy_grants::GROUP }>>,
+        make::<iam_policy_grants::Attachment<{ iam_policy_grants::GROUP }>>,
     ),
     (
         "aws_iam_user_policy",
-        schema_of::<iam_grants::InlinePolicy<false>>,
-        make::<iam_grants::InlinePolicy<false>>,
+        schema_of::<iam_policy_grants::InlinePolicy<{ iam_policy_grants::USER }>>,
+        make::<iam_policy_grants::InlinePolicy<{ iam_policy_grants::USER }>>,
     ),
     (
         "aws_iam_group_policy",
-        schema_of::<iam_grants::InlinePolicy<true>>,
-        make::<iam_grants::InlinePolicy<true>>,
+        schema_of::<iam_policy_grants::InlinePolicy<{ iam_policy_grants::GROUP }>>,
+        make::<iam_policy_grants::InlinePolicy<{ iam_policy_grants::GROUP }>>,
     ),
     (
         "aws_iam_user_group_membership",
@@ -410,16 +411,20 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         schema_of::<iam_role::Role>,
         make::<iam_role::Role>,
     ),
-    ("aws_iam_policy", iam_policy::policy_schema, |c| {
-        Arc::new(iam_policy::IamPolicy { clients: c })
-    }),
-    ("aws_iam_role_policy", iam_policy::role_policy_schema, |c| {
-        Arc::new(iam_policy::RolePolicy { clients: c })
-    }),
+    (
+        "aws_iam_policy",
+        schema_of::<iam_policy::IamPolicy>,
+        make::<iam_policy::IamPolicy>,
+    ),
+    (
+        "aws_iam_role_policy",
+        schema_of::<iam_policy_grants::InlinePolicy<{ iam_policy_grants::ROLE }>>,
+        make::<iam_policy_grants::InlinePolicy<{ iam_policy_grants::ROLE }>>,
+    ),
     (
         "aws_iam_role_policy_attachment",
-        iam_policy::attachment_schema,
-        |c| Arc::new(iam_policy::Attachment { clients: c }),
+        schema_of::<iam_policy_grants::Attachment<{ iam_policy_grants::ROLE }>>,
+        make::<iam_policy_grants::Attachment<{ iam_policy_grants::ROLE }>>,
     ),
 ];
 
