@@ -5,6 +5,7 @@ mod aws;
 mod aws_identity;
 mod aws_ml;
 mod aws_monitoring;
+mod aws_notifications;
 mod aws_s3_modules;
 mod aws_services;
 mod aws_serving;

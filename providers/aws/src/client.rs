@@ -19,6 +19,8 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     pub sns: aws_sdk_sns::Client,
     pub ecr: aws_sdk_ecr::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub lambda: aws_sdk_lambda::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
 }
@@ -113,6 +115,14 @@ impl Clients {
         if let Some(url) = endpoint("ecr") {
             ecr = ecr.endpoint_url(url);
         }
+        let mut sqs = aws_sdk_sqs::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("sqs") {
+            sqs = sqs.endpoint_url(url);
+        }
+        let mut lambda = aws_sdk_lambda::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("lambda") {
+            lambda = lambda.endpoint_url(url);
+        }
         let default_tags = config
             .get_attr("default_tags")
             .get_attr("tags")
@@ -133,6 +143,8 @@ impl Clients {
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
             sns: aws_sdk_sns::Client::from_conf(sns.build()),
             ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),
+            sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
+            lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
             region,
             default_tags,
         };

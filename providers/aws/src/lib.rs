@@ -42,6 +42,8 @@ const ENDPOINT_SERVICES: &[&str] = &[
     "kms",
     "sns",
     "ecr",
+    "sqs",
+    "lambda",
 ];
 
 fn provider_schema() -> Schema {

@@ -22,6 +22,8 @@ const NOT_FOUND_CODES: &[&str] = &[
     "OwnershipControlsNotFoundError",
     "NoSuchCORSConfiguration",
     "NoSuchWebsiteConfiguration",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
 ];
 
 /// Whether an SDK error says the object does not exist.

@@ -18,6 +18,7 @@ mod iam_role;
 mod iam_tags;
 mod iam_users;
 mod kms;
+mod lambda_permission;
 mod meta;
 mod s3_bucket;
 mod s3_bucket_acl;
@@ -34,6 +35,7 @@ mod s3_reports;
 mod s3_website;
 mod sagemaker;
 mod sns;
+mod sqs;
 mod training;
 
 use std::sync::Arc;
@@ -410,6 +412,16 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         "aws_iam_role",
         schema_of::<iam_role::Role>,
         make::<iam_role::Role>,
+    ),
+    (
+        "aws_sqs_queue_policy",
+        schema_of::<sqs::QueuePolicy>,
+        make::<sqs::QueuePolicy>,
+    ),
+    (
+        "aws_lambda_permission",
+        schema_of::<lambda_permission::Permission>,
+        make::<lambda_permission::Permission>,
     ),
     (
         "aws_iam_policy",
