@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use aws_sdk_sagemaker::types::{
     AppNetworkAccessType, AppSecurityGroupManagement, AuthMode, DomainSettings,
-    DomainSettingsForUpdate, DomainStatus, ExecutionRoleIdentityConfig, RetentionPolicy,
-    RetentionType, UserProfileStatus,
+    DomainSettingsForUpdate, ExecutionRoleIdentityConfig, RetentionPolicy, RetentionType,
 };
 use mlform_provider::{poll_until, Attribute, Poll, ProviderError, Schema, Type, Value};
 use serde::{Deserialize, Serialize};
@@ -64,43 +63,48 @@ struct Retention {
     home_efs_file_system: Option<String>,
 }
 
-async fn domain_status(
-    c: &Clients,
-    id: &str,
-) -> Result<Option<(DomainStatus, String)>, ProviderError> {
+/// A Studio object's status and failure reason, `None` once it is gone.
+type Status = Option<(String, String)>;
+
+async fn domain_status(c: &Clients, id: &str) -> Result<Status, ProviderError> {
     match c.sagemaker.describe_domain().domain_id(id).send().await {
-        Ok(o) => Ok(o
-            .status()
-            .cloned()
-            .map(|s| (s, o.failure_reason().unwrap_or_default().to_string()))),
+        Ok(o) => Ok(o.status().map(|s| {
+            (
+                s.as_str().to_string(),
+                o.failure_reason().unwrap_or_default().to_string(),
+            )
+        })),
         Err(e) if not_found(&e) => Ok(None),
         Err(e) => Err(classify("sagemaker:DescribeDomain", &e)),
     }
 }
 
-/// Waits until the domain is InService (`gone` false) or deleted (`gone` true).
+/// Waits until `status` answers InService (`gone` false) or nothing (`gone` true); a
+/// failed status is an error with SageMaker's reason.
+async fn wait_for<F, Fut>(what: &str, gone: bool, status: F) -> Result<(), ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Status, ProviderError>>,
+{
+    let goal = if gone { "deleted" } else { "InService" };
+    poll_until(&format!("{what} to be {goal}"), WAIT, || async {
+        Ok(match status().await? {
+            None if gone => Poll::Ready(()),
+            None => Poll::Pending("not found".into()),
+            Some((s, _)) if s == "InService" && !gone => Poll::Ready(()),
+            Some((s, why)) if s.ends_with("Failed") => {
+                return Err(ProviderError::Api(format!("{what} is {s}: {why}")))
+            }
+            Some((s, _)) => Poll::Pending(s),
+        })
+    })
+    .await
+}
+
 async fn wait_domain(c: &Clients, id: &str, gone: bool) -> Result<(), ProviderError> {
-    let what = if gone { "deleted" } else { "InService" };
-    poll_until(
-        &format!("SageMaker domain {id} to be {what}"),
-        WAIT,
-        || async {
-            Ok(match domain_status(c, id).await? {
-                None if gone => Poll::Ready(()),
-                None => Poll::Pending("not found".into()),
-                Some((DomainStatus::InService, _)) if !gone => Poll::Ready(()),
-                Some((
-                    DomainStatus::Failed | DomainStatus::UpdateFailed | DomainStatus::DeleteFailed,
-                    why,
-                )) => {
-                    return Err(ProviderError::Api(format!(
-                        "SageMaker domain {id} failed: {why}"
-                    )))
-                }
-                Some((s, _)) => Poll::Pending(s.as_str().to_string()),
-            })
-        },
-    )
+    wait_for(&format!("SageMaker domain {id}"), gone, || {
+        domain_status(c, id)
+    })
     .await
 }
 
@@ -387,11 +391,7 @@ fn profile_of(arn: &str) -> Option<(&str, &str)> {
     arn.rsplit_once("user-profile/")?.1.split_once('/')
 }
 
-async fn profile_status(
-    c: &Clients,
-    domain: &str,
-    name: &str,
-) -> Result<Option<(UserProfileStatus, String)>, ProviderError> {
+async fn profile_status(c: &Clients, domain: &str, name: &str) -> Result<Status, ProviderError> {
     match c
         .sagemaker
         .describe_user_profile()
@@ -400,10 +400,12 @@ async fn profile_status(
         .send()
         .await
     {
-        Ok(o) => Ok(o
-            .status()
-            .cloned()
-            .map(|s| (s, o.failure_reason().unwrap_or_default().to_string()))),
+        Ok(o) => Ok(o.status().map(|s| {
+            (
+                s.as_str().to_string(),
+                o.failure_reason().unwrap_or_default().to_string(),
+            )
+        })),
         Err(e) if not_found(&e) => Ok(None),
         Err(e) => Err(classify("sagemaker:DescribeUserProfile", &e)),
     }
@@ -415,29 +417,9 @@ async fn wait_profile(
     name: &str,
     gone: bool,
 ) -> Result<(), ProviderError> {
-    let what = if gone { "deleted" } else { "InService" };
-    poll_until(
-        &format!("SageMaker user profile {name} to be {what}"),
-        WAIT,
-        || async {
-            Ok(match profile_status(c, domain, name).await? {
-                None if gone => Poll::Ready(()),
-                None => Poll::Pending("not found".into()),
-                Some((UserProfileStatus::InService, _)) if !gone => Poll::Ready(()),
-                Some((
-                    UserProfileStatus::Failed
-                    | UserProfileStatus::UpdateFailed
-                    | UserProfileStatus::DeleteFailed,
-                    why,
-                )) => {
-                    return Err(ProviderError::Api(format!(
-                        "SageMaker user profile {name} failed: {why}"
-                    )))
-                }
-                Some((s, _)) => Poll::Pending(s.as_str().to_string()),
-            })
-        },
-    )
+    wait_for(&format!("SageMaker user profile {name}"), gone, || {
+        profile_status(c, domain, name)
+    })
     .await
 }
 

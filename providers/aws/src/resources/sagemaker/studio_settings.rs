@@ -289,18 +289,22 @@ impl Settings {
             .into_iter()
             .collect()
         };
-        let images = |i: &[CustomImage]| -> Option<Vec<Image>> {
-            Some(
+        // An app's settings; `None` for the parts the app does not have.
+        let app = |spec_in: Option<&ResourceSpec>,
+                   lifecycle: Option<&[String]>,
+                   images: Option<&[CustomImage]>| AppSettings {
+            default_resource_spec: spec(spec_in),
+            lifecycle_config_arns: lifecycle.map(<[String]>::to_vec).filter(|l| !l.is_empty()),
+            custom_image: images.map(|i| {
                 i.iter()
                     .map(|i| Image {
                         app_image_config_name: i.app_image_config_name().unwrap_or_default().into(),
                         image_name: i.image_name().unwrap_or_default().into(),
                         image_version_number: i.image_version_number(),
                     })
-                    .collect(),
-            )
+                    .collect()
+            }),
         };
-        let lifecycle = |l: &[String]| Some(l.to_vec()).filter(|l| !l.is_empty());
         Settings {
             execution_role: u.execution_role().map(str::to_string),
             security_groups: u.security_groups().to_vec(),
@@ -319,38 +323,40 @@ impl Settings {
                 .collect(),
             jupyter_server_app_settings: u
                 .jupyter_server_app_settings()
-                .map(|a| AppSettings {
-                    default_resource_spec: spec(a.default_resource_spec()),
-                    lifecycle_config_arns: lifecycle(a.lifecycle_config_arns()),
-                    custom_image: None,
+                .map(|a| {
+                    app(
+                        a.default_resource_spec(),
+                        Some(a.lifecycle_config_arns()),
+                        None,
+                    )
                 })
                 .into_iter()
                 .collect(),
             jupyter_lab_app_settings: u
                 .jupyter_lab_app_settings()
-                .map(|a| AppSettings {
-                    default_resource_spec: spec(a.default_resource_spec()),
-                    lifecycle_config_arns: lifecycle(a.lifecycle_config_arns()),
-                    custom_image: images(a.custom_images()),
+                .map(|a| {
+                    app(
+                        a.default_resource_spec(),
+                        Some(a.lifecycle_config_arns()),
+                        Some(a.custom_images()),
+                    )
                 })
                 .into_iter()
                 .collect(),
             kernel_gateway_app_settings: u
                 .kernel_gateway_app_settings()
-                .map(|a| AppSettings {
-                    default_resource_spec: spec(a.default_resource_spec()),
-                    lifecycle_config_arns: lifecycle(a.lifecycle_config_arns()),
-                    custom_image: images(a.custom_images()),
+                .map(|a| {
+                    app(
+                        a.default_resource_spec(),
+                        Some(a.lifecycle_config_arns()),
+                        Some(a.custom_images()),
+                    )
                 })
                 .into_iter()
                 .collect(),
             tensor_board_app_settings: u
                 .tensor_board_app_settings()
-                .map(|a| AppSettings {
-                    default_resource_spec: spec(a.default_resource_spec()),
-                    lifecycle_config_arns: None,
-                    custom_image: None,
-                })
+                .map(|a| app(a.default_resource_spec(), None, None))
                 .into_iter()
                 .collect(),
             space_storage_settings: u
