@@ -489,3 +489,33 @@ resource "kubernetes_deployment_v1" "web" {
     // The blocks around the bad argument are there: no count error hides it.
     assert!(!err.contains("Insufficient blocks"), "{}", r.stderr);
 }
+
+#[test]
+fn a_namespace_can_wait_for_its_default_service_account() {
+    let cluster = Cluster::start();
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &format!(
+            r#"{}
+resource "kubernetes_namespace_v1" "jobs" {{
+  metadata {{
+    name = "training-jobs"
+  }}
+  wait_for_default_service_account = true
+}}
+"#,
+            cluster.provider_block()
+        ),
+    );
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Once the namespace counts as created, pods in it can use the default account.
+    let rt = crate::aws::rt();
+    let accounts: kube::Api<k8s_openapi::api::core::v1::ServiceAccount> =
+        kube::Api::namespaced(cluster.client(&rt), "training-jobs");
+    assert!(rt.block_on(accounts.get_opt("default")).unwrap().is_some());
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+}
