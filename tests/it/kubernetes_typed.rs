@@ -519,3 +519,193 @@ resource "kubernetes_namespace_v1" "jobs" {{
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+fn stateful(provider: &str, min_available: &str) -> String {
+    format!(
+        r#"{provider}
+resource "kubernetes_persistent_volume_claim_v1" "cache" {{
+  metadata {{
+    name = "model-cache"
+  }}
+  spec {{
+    access_modes = ["ReadWriteOnce"]
+    resources {{
+      requests = {{ storage = "1Gi" }}
+    }}
+  }}
+  wait_until_bound = false
+}}
+
+resource "kubernetes_stateful_set_v1" "index" {{
+  metadata {{
+    name = "feature-index"
+  }}
+  spec {{
+    replicas     = 0
+    service_name = "feature-index"
+    selector {{
+      match_labels = {{ app = "feature-index" }}
+    }}
+    template {{
+      metadata {{
+        labels = {{ app = "feature-index" }}
+      }}
+      spec {{
+        container {{
+          name  = "index"
+          image = "feature-index:3"
+          volume_mount {{
+            name       = "data"
+            mount_path = "/data"
+          }}
+        }}
+      }}
+    }}
+    volume_claim_template {{
+      metadata {{
+        name = "data"
+      }}
+      spec {{
+        access_modes = ["ReadWriteOnce"]
+        resources {{
+          requests = {{ storage = "2Gi" }}
+        }}
+      }}
+    }}
+  }}
+}}
+
+resource "kubernetes_pod_disruption_budget_v1" "web" {{
+  metadata {{
+    name = "web"
+  }}
+  spec {{
+    min_available = "{min_available}"
+    selector {{
+      match_labels = {{ app = "web" }}
+    }}
+  }}
+}}
+
+resource "kubernetes_ingress_v1" "models" {{
+  metadata {{
+    name = "models"
+  }}
+  spec {{
+    rule {{
+      host = "models.example.com"
+      http {{
+        path {{
+          path      = "/v2"
+          path_type = "Prefix"
+          backend {{
+            service {{
+              name = "web"
+              port {{
+                number = 80
+              }}
+            }}
+          }}
+        }}
+      }}
+    }}
+    tls {{
+      hosts       = ["models.example.com"]
+      secret_name = "models-tls"
+    }}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn claims_stateful_sets_disruption_budgets_and_ingresses() {
+    let cluster = Cluster::start();
+    let provider = cluster.provider_block();
+    let w = Workdir::new();
+    w.write("main.tf", &stateful(&provider, "1"));
+    // A stateful set at zero replicas finishes its rollout (no kubelet runs here).
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("4 added"), "{}", r.stdout);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let rt = crate::aws::rt();
+    let client = cluster.client(&rt);
+    let ingresses: kube::Api<k8s_openapi::api::networking::v1::Ingress> =
+        kube::Api::namespaced(client.clone(), "default");
+    let ing = rt.block_on(ingresses.get("models")).unwrap();
+    let rule = &ing.spec.unwrap().rules.unwrap()[0];
+    let path = &rule.http.as_ref().unwrap().paths[0];
+    assert_eq!(path.path_type, "Prefix");
+    assert_eq!(
+        path.backend
+            .service
+            .as_ref()
+            .unwrap()
+            .port
+            .as_ref()
+            .unwrap()
+            .number,
+        Some(80)
+    );
+
+    // A budget cannot change in place: it is replaced.
+    w.write("main.tf", &stateful(&provider, "50%"));
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        squash(&r.stdout).contains("kubernetes_pod_disruption_budget_v1.web must be replaced"),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // Import the stateful set by NAMESPACE/NAME: the same blocks plan no change.
+    w.ok(&["state", "rm", "kubernetes_stateful_set_v1.index"]);
+    w.ok(&[
+        "import",
+        "kubernetes_stateful_set_v1.index",
+        "default/feature-index",
+    ]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt.block_on(ingresses.get_opt("models")).unwrap().is_none());
+
+    // With no volume provisioner here, waiting for a claim to bind ends at its timeout.
+    let claim = Workdir::new();
+    claim.write(
+        "main.tf",
+        &format!(
+            r#"{provider}
+resource "kubernetes_persistent_volume_claim_v1" "waits" {{
+  metadata {{
+    name = "waits"
+  }}
+  spec {{
+    access_modes = ["ReadWriteOnce"]
+    resources {{
+      requests = {{ storage = "1Gi" }}
+    }}
+  }}
+  timeouts {{
+    create = "2s"
+  }}
+}}
+"#
+        ),
+    );
+    let r = claim.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        squash(&r.stderr)
+            .contains("PersistentVolumeClaim waits to be bound (last seen: phase Pending)"),
+        "{}",
+        r.stderr
+    );
+    claim.ok(&["destroy", "-auto-approve"]);
+}

@@ -266,6 +266,13 @@ pub fn encode(
         if v.is_null() || v.is_unknown() {
             continue;
         }
+        // A field at an empty default (`false`, `0`) is what the server assumes when it is
+        // left out, and older servers may not know the field at all.
+        if f.default_value()
+            .is_some_and(|d| is_empty_value(&d) && d.same_data(v))
+        {
+            continue;
+        }
         let here = if path.is_empty() {
             f.tf.to_string()
         } else {
@@ -690,7 +697,7 @@ mod tests {
     }
 
     #[test]
-    fn encodes_blocks_numbers_and_modes() {
+    fn encodes_blocks_numbers_and_modes_and_leaves_out_empty_defaults() {
         let planned = v(json!({"replicas": "2", "mode": "0644", "container": [
             {"name": "app", "image_pull_policy": null, "tty": false,
              "resources": {"cpu": "500m"}, "port": [{"container_port": 8080, "protocol": "TCP"}]}]}));
@@ -698,7 +705,7 @@ mod tests {
         assert_eq!(
             J::Object(out),
             json!({"replicas": 2, "mode": 420, "containers": [
-                {"name": "app", "tty": false, "resources": {"cpu": "500m"},
+                {"name": "app", "resources": {"cpu": "500m"},
                  "ports": [{"containerPort": 8080, "protocol": "TCP"}]}]})
         );
         let e = encode(SPEC, &v(json!({"replicas": "two"})), "spec[0]").unwrap_err();

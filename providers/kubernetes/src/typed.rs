@@ -271,13 +271,26 @@ impl Typed {
             .unwrap_or(Value::Null);
         let (target, check): (Identity, fn(&J) -> Result<Option<String>, ProviderError>) =
             match self.kind.wait {
-                Wait::Rollout if on("wait_for_rollout") => (id.clone(), rollout_check),
+                Wait::Rollout if on("wait_for_rollout") => (
+                    id.clone(),
+                    if self.kind.kind == "StatefulSet" {
+                        |live| Ok(rollout_pending("StatefulSet", live))
+                    } else {
+                        rollout_check
+                    },
+                ),
                 Wait::LoadBalancer
                     if on("wait_for_load_balancer")
-                        && spec_type.as_str() == Some("LoadBalancer") =>
+                        && (self.kind.kind != "Service"
+                            || spec_type.as_str() == Some("LoadBalancer")) =>
                 {
                     (id.clone(), load_balancer_check)
                 }
+                Wait::Bound if on("wait_until_bound") => (id.clone(), |live| {
+                    let phase = live.pointer("/status/phase").and_then(J::as_str);
+                    Ok((phase != Some("Bound"))
+                        .then(|| format!("phase {}", phase.unwrap_or("unknown"))))
+                }),
                 Wait::DefaultServiceAccount if on("wait_for_default_service_account") => (
                     Identity {
                         api_version: "v1".into(),
@@ -291,8 +304,12 @@ impl Typed {
             };
         let (api, _, _) = self.kube.api(&target).await?;
         let what = match self.kind.wait {
-            Wait::Rollout => format!("Deployment {} to roll out", id.name),
-            Wait::LoadBalancer => format!("Service {} to get a load balancer address", id.name),
+            Wait::Rollout => format!("{} {} to roll out", self.kind.kind, id.name),
+            Wait::LoadBalancer => format!(
+                "{} {} to get a load balancer address",
+                self.kind.kind, id.name
+            ),
+            Wait::Bound => format!("PersistentVolumeClaim {} to be bound", id.name),
             _ => format!("namespace {} to have its default service account", id.name),
         };
         let seen = poll_until(&what, timeout, || {

@@ -5,6 +5,7 @@
 mod pod;
 mod policy;
 mod secret;
+mod stateful;
 mod workloads;
 
 use mlform_provider::{ProviderError, Schema, Value};
@@ -28,10 +29,12 @@ pub enum Body {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Wait {
     Nothing,
-    /// `wait_for_rollout`: the Deployment's new pods are updated and available.
+    /// `wait_for_rollout`: a Deployment's or StatefulSet's new pods are updated and ready.
     Rollout,
-    /// `wait_for_load_balancer`: a LoadBalancer Service has an ingress address.
+    /// `wait_for_load_balancer`: a LoadBalancer Service, or an Ingress, has an address.
     LoadBalancer,
+    /// `wait_until_bound`: a claim is bound to a volume.
+    Bound,
     /// `wait_for_default_service_account`: the namespace's `default` account exists.
     DefaultServiceAccount,
 }
@@ -159,6 +162,46 @@ pub const KINDS: &[Kind] = &[
         true,
         workloads::HPA_V2,
     ),
+    Kind {
+        wait: Wait::LoadBalancer,
+        ..kind(
+            &["kubernetes_ingress_v1"],
+            &["networking.k8s.io/v1"],
+            "Ingress",
+            true,
+            workloads::INGRESS,
+        )
+    },
+    kind(
+        &["kubernetes_pod_disruption_budget_v1"],
+        &["policy/v1", "policy/v1beta1"],
+        "PodDisruptionBudget",
+        true,
+        workloads::POD_DISRUPTION_BUDGET,
+    ),
+    Kind {
+        wait: Wait::Bound,
+        ..kind(
+            &[
+                "kubernetes_persistent_volume_claim_v1",
+                "kubernetes_persistent_volume_claim",
+            ],
+            &["v1"],
+            "PersistentVolumeClaim",
+            true,
+            stateful::PERSISTENT_VOLUME_CLAIM,
+        )
+    },
+    Kind {
+        wait: Wait::Rollout,
+        ..kind(
+            &["kubernetes_stateful_set_v1", "kubernetes_stateful_set"],
+            &["apps/v1"],
+            "StatefulSet",
+            true,
+            stateful::STATEFUL_SET,
+        )
+    },
     kind(
         &["kubernetes_role_v1", "kubernetes_role"],
         &["rbac.authorization.k8s.io/v1"],

@@ -1,6 +1,7 @@
-//! The serving kinds' tables: `kubernetes_deployment`, `kubernetes_service` and
-//! `kubernetes_horizontal_pod_autoscaler_v2`, with terraform-provider-kubernetes's names,
-//! defaults and computed fields.
+//! The serving kinds' tables: `kubernetes_deployment`, `kubernetes_service`,
+//! `kubernetes_horizontal_pod_autoscaler_v2`, `kubernetes_pod_disruption_budget_v1` and
+//! `kubernetes_ingress_v1`, with terraform-provider-kubernetes's names, defaults and
+//! computed fields.
 
 use super::pod::{LABEL_SELECTOR, POD_TEMPLATE};
 use crate::shape::{Field as F, Ty};
@@ -161,3 +162,56 @@ const HPA_SPEC: &[F] = &[
 ];
 
 pub const HPA_V2: &[F] = &[F::one("spec", HPA_SPEC).required()];
+
+const PDB_SPEC: &[F] = &[
+    F::opt("max_unavailable", Ty::IntOrText).force_new(),
+    F::opt("min_available", Ty::IntOrText).force_new(),
+    F::one("selector", LABEL_SELECTOR).required().force_new(),
+];
+
+pub const POD_DISRUPTION_BUDGET: &[F] = &[F::one("spec", PDB_SPEC).required().force_new()];
+
+const SERVICE_BACKEND_PORT: &[F] = &[F::opt("name", Ty::Str), F::opt("number", Ty::Int)];
+
+const SERVICE_BACKEND: &[F] = &[
+    F::req("name", Ty::Str),
+    F::one("port", SERVICE_BACKEND_PORT).required(),
+];
+
+const RESOURCE_BACKEND: &[F] = &[
+    F::req("api_group", Ty::Str),
+    F::req("kind", Ty::Str),
+    F::req("name", Ty::Str),
+];
+
+const BACKEND: &[F] = &[
+    F::one("resource", RESOURCE_BACKEND),
+    F::one("service", SERVICE_BACKEND),
+];
+
+const HTTP_PATH: &[F] = &[
+    F::one("backend", BACKEND),
+    F::opt("path", Ty::Str),
+    F::opt("path_type", Ty::Str).text("ImplementationSpecific"),
+];
+
+const HTTP: &[F] = &[F::many("path", HTTP_PATH).k8s("paths").required()];
+
+const RULE: &[F] = &[F::opt("host", Ty::Str), F::one("http", HTTP)];
+
+const TLS: &[F] = &[F::opt("hosts", Ty::StrList), F::opt("secret_name", Ty::Str)];
+
+const INGRESS_SPEC: &[F] = &[
+    F::one("default_backend", BACKEND),
+    F::opt("ingress_class_name", Ty::Str).computed(),
+    F::many("rule", RULE).k8s("rules"),
+    F::many("tls", TLS),
+];
+
+pub const INGRESS: &[F] = &[
+    F::one("spec", INGRESS_SPEC).required(),
+    F::one("status", SERVICE_STATUS).read_only(),
+    F::opt("wait_for_load_balancer", Ty::Bool)
+        .bool(false)
+        .local(),
+];
