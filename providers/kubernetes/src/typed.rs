@@ -8,15 +8,16 @@
 //! read on the labels and annotations the configuration sets, and on the kind's fields as
 //! [`crate::shape::decode`] reads them. A new name or namespace, or a change to a force-new
 //! field, replaces the object. Create and update wait for what the kind's `wait_for_*`
-//! setting asks (a Deployment's rollout, a load balancer's address); delete waits until
+//! setting asks (a rollout, a load balancer's address, a bound claim), watching the object
+//! with kube's runtime waiter (`await_condition`) until the `timeouts`; delete waits until
 //! the object is gone. Import ID: `NAMESPACE/NAME`, or `NAME` for cluster-scoped kinds.
 
 use std::time::Duration;
 
-use kube::api::{DeleteParams, Patch, PatchParams};
+use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
 use mlform_provider::{
-    parse_timeout, poll_until, Attribute, NestedBlock, Nesting, PathStep, PlanRequest, Planned,
-    Poll, ProviderError, Resource, Schema, Type, Value,
+    parse_timeout, Attribute, NestedBlock, Nesting, PathStep, PlanRequest, Planned, ProviderError,
+    Resource, Schema, Type, Value,
 };
 use serde_json::{json, Map, Value as J};
 
@@ -312,23 +313,40 @@ impl Typed {
             Wait::Bound => format!("PersistentVolumeClaim {} to be bound", id.name),
             _ => format!("namespace {} to have its default service account", id.name),
         };
-        let seen = poll_until(&what, timeout, || {
-            let api = api.clone();
-            let name = target.name.clone();
-            async move {
-                let found = api.get_opt(&name).await.map_err(|e| classify("get", &e))?;
-                let Some(obj) = found else {
-                    return Ok(Poll::Pending("not found".into()));
-                };
-                let live =
-                    serde_json::to_value(&obj).map_err(|e| ProviderError::Api(e.to_string()))?;
-                Ok(match check(&live)? {
-                    Some(why) => Poll::Pending(why),
-                    None => Poll::Ready(live),
-                })
+        // Watched with kube's runtime waiter; a condition that errors (a stalled rollout)
+        // ends the wait too, and is reported below.
+        let as_json = |o: &DynamicObject| serde_json::to_value(o).unwrap_or(J::Null);
+        let done = move |o: Option<&DynamicObject>| {
+            o.is_some_and(|o| !matches!(check(&as_json(o)), Ok(Some(_))))
+        };
+        let waited = tokio::time::timeout(
+            timeout,
+            kube::runtime::wait::await_condition(api.clone(), &target.name, done),
+        )
+        .await;
+        let seen = match waited {
+            Ok(Ok(Some(obj))) => as_json(&obj),
+            Ok(Ok(None)) => {
+                return Err(ProviderError::Api(format!(
+                    "{} {} disappeared while waiting",
+                    target.kind, target.name
+                )))
             }
-        })
-        .await?;
+            Ok(Err(e)) => return Err(ProviderError::Transient(format!("watching {what}: {e}"))),
+            Err(_) => {
+                // Name what is still pending, as the other waits do.
+                let last = match api.get_opt(&target.name).await {
+                    Ok(Some(o)) => check(&as_json(&o))?.unwrap_or_else(|| "ready".into()),
+                    Ok(None) => "not found".into(),
+                    Err(e) => e.to_string(),
+                };
+                return Err(ProviderError::Timeout {
+                    what: format!("{what} (last seen: {last})"),
+                    seconds: timeout.as_secs(),
+                });
+            }
+        };
+        check(&seen)?;
         Ok((target.kind == self.kind.kind).then_some(seen))
     }
 
