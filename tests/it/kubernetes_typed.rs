@@ -575,6 +575,36 @@ resource "kubernetes_stateful_set_v1" "index" {{
   }}
 }}
 
+resource "kubernetes_daemon_set_v1" "gpu_plugin" {{
+  metadata {{
+    name = "gpu-device-plugin"
+  }}
+  spec {{
+    selector {{
+      match_labels = {{ app = "gpu-device-plugin" }}
+    }}
+    template {{
+      metadata {{
+        labels = {{ app = "gpu-device-plugin" }}
+      }}
+      spec {{
+        toleration {{
+          key      = "nvidia.com/gpu"
+          operator = "Exists"
+          effect   = "NoSchedule"
+        }}
+        container {{
+          name  = "plugin"
+          image = "device-plugin:0.14"
+          security_context {{
+            allow_privilege_escalation = false
+          }}
+        }}
+      }}
+    }}
+  }}
+}}
+
 resource "kubernetes_pod_disruption_budget_v1" "web" {{
   metadata {{
     name = "web"
@@ -620,15 +650,16 @@ resource "kubernetes_ingress_v1" "models" {{
 }
 
 #[test]
-fn claims_stateful_sets_disruption_budgets_and_ingresses() {
+fn claims_stateful_and_daemon_sets_disruption_budgets_and_ingresses() {
     let cluster = Cluster::start();
     let provider = cluster.provider_block();
     let w = Workdir::new();
     w.write("main.tf", &stateful(&provider, "1"));
-    // A stateful set at zero replicas finishes its rollout (no kubelet runs here).
+    // A stateful set at zero replicas, and a daemon set on a cluster without nodes, finish
+    // their rollouts (no kubelet runs here).
     let r = w.run(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("4 added"), "{}", r.stdout);
+    assert!(r.stdout.contains("5 added"), "{}", r.stdout);
     let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 

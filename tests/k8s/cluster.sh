@@ -3,8 +3,8 @@
 # auth, RBAC) and kube-controller-manager (namespace and garbage-collector controllers, so
 # namespaces finish terminating and foreground deletes complete; the service account
 # controller, so every namespace gets its `default` account; the claim protection
-# controller, so a deleted PersistentVolumeClaim goes; deployment, replicaset and stateful
-# set controllers, so rollouts report status: with no kubelet, a Deployment with replicas
+# controller, so a deleted PersistentVolumeClaim goes; deployment, replicaset, stateful
+# set and daemon set controllers, so rollouts report status: with no kubelet, a Deployment with replicas
 # never becomes available and one at zero replicas completes), all on loopback with free
 # ports. Kubernetes 1.20.2 is built once from Debian bookworm's source package, offline, and
 # cached in ~/.cache/mlform/kube-1.20.2.
@@ -184,7 +184,7 @@ KUBECONFIG
 
   "${cache}/kube-controller-manager" \
     --kubeconfig="${dir}/kubeconfig" \
-    --controllers=namespace,garbagecollector,deployment,replicaset,statefulset,serviceaccount,pvc-protection \
+    --controllers=namespace,garbagecollector,deployment,replicaset,statefulset,daemonset,serviceaccount,pvc-protection \
     --leader-elect=false \
     --bind-address=127.0.0.1 --secure-port=0 --port=0 \
     >"${dir}/controller-manager.log" 2>&1 &

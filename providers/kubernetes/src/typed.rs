@@ -274,10 +274,10 @@ impl Typed {
             match self.kind.wait {
                 Wait::Rollout if on("wait_for_rollout") => (
                     id.clone(),
-                    if self.kind.kind == "StatefulSet" {
-                        |live| Ok(rollout_pending("StatefulSet", live))
-                    } else {
-                        rollout_check
+                    match self.kind.kind {
+                        "StatefulSet" => |live| Ok(rollout_pending("StatefulSet", live)),
+                        "DaemonSet" => |live| Ok(rollout_pending("DaemonSet", live)),
+                        _ => rollout_check,
                     },
                 ),
                 Wait::LoadBalancer

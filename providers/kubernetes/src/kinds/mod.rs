@@ -29,7 +29,7 @@ pub enum Body {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Wait {
     Nothing,
-    /// `wait_for_rollout`: a Deployment's or StatefulSet's new pods are updated and ready.
+    /// `wait_for_rollout`: a Deployment's, StatefulSet's or DaemonSet's new pods are ready.
     Rollout,
     /// `wait_for_load_balancer`: a LoadBalancer Service, or an Ingress, has an address.
     LoadBalancer,
@@ -162,6 +162,16 @@ pub const KINDS: &[Kind] = &[
         true,
         workloads::HPA_V2,
     ),
+    Kind {
+        wait: Wait::Rollout,
+        ..kind(
+            &["kubernetes_daemon_set_v1", "kubernetes_daemonset"],
+            &["apps/v1"],
+            "DaemonSet",
+            true,
+            workloads::DAEMON_SET,
+        )
+    },
     Kind {
         wait: Wait::LoadBalancer,
         ..kind(

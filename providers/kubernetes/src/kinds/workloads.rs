@@ -1,6 +1,6 @@
-//! The serving kinds' tables: `kubernetes_deployment`, `kubernetes_service`,
-//! `kubernetes_horizontal_pod_autoscaler_v2`, `kubernetes_pod_disruption_budget_v1` and
-//! `kubernetes_ingress_v1`, with terraform-provider-kubernetes's names, defaults and
+//! The serving kinds' tables: `kubernetes_deployment`, `kubernetes_daemon_set_v1`,
+//! `kubernetes_service`, `kubernetes_horizontal_pod_autoscaler_v2`,
+//! `kubernetes_pod_disruption_budget_v1` and `kubernetes_ingress_v1`, with terraform-provider-kubernetes's names, defaults and
 //! computed fields.
 
 use super::pod::{LABEL_SELECTOR, POD_TEMPLATE};
@@ -29,6 +29,32 @@ const DEPLOYMENT_SPEC: &[F] = &[
 
 pub const DEPLOYMENT: &[F] = &[
     F::one("spec", DEPLOYMENT_SPEC).required(),
+    F::opt("wait_for_rollout", Ty::Bool).bool(true).local(),
+];
+
+/// `max_surge` has no default here: servers before 1.21 do not know the field.
+const DAEMON_ROLLING_UPDATE: &[F] = &[
+    F::opt("max_surge", Ty::IntOrText).computed(),
+    F::opt("max_unavailable", Ty::IntOrText).text("1"),
+];
+
+const DAEMON_STRATEGY: &[F] = &[
+    F::opt("type", Ty::Str).text("RollingUpdate"),
+    F::one("rolling_update", DAEMON_ROLLING_UPDATE).computed(),
+];
+
+const DAEMON_SET_SPEC: &[F] = &[
+    F::opt("min_ready_seconds", Ty::Int).int(0),
+    F::opt("revision_history_limit", Ty::Int).int(10),
+    F::one("selector", LABEL_SELECTOR).force_new(),
+    F::one("strategy", DAEMON_STRATEGY)
+        .computed()
+        .k8s("updateStrategy"),
+    F::one("template", POD_TEMPLATE).required(),
+];
+
+pub const DAEMON_SET: &[F] = &[
+    F::one("spec", DAEMON_SET_SPEC).required(),
     F::opt("wait_for_rollout", Ty::Bool).bool(true).local(),
 ];
 
