@@ -146,22 +146,16 @@ fn is_typed(c: &ResourceChange, base: &str) -> bool {
     t == base || t.strip_suffix("_v1") == Some(base)
 }
 
-/// The one element of a typed resource's block list (`spec[0]`); `name` empty: `v` itself
-/// is the list.
-fn first(v: &Value, name: &str) -> Value {
-    let list = if name.is_empty() { v } else { v.get_attr(name) };
+/// The one element of a typed resource's block list (`spec[0]`), or null.
+fn first(list: &Value) -> &Value {
     list.as_list()
         .and_then(|l| l.first())
-        .cloned()
-        .unwrap_or(Value::Null)
+        .unwrap_or(&Value::Null)
 }
 
 /// A typed resource's `metadata[0]` field.
 fn typed_meta<'a>(c: &'a ResourceChange, key: &str) -> Option<&'a str> {
-    c.after_attr("metadata")
-        .as_list()
-        .and_then(|l| l.first())
-        .and_then(|m| m.get_attr(key).as_str())
+    first(c.after_attr("metadata")).get_attr(key).as_str()
 }
 
 /// Whether `other` configures `target`: it refers to it, or names the same value.
@@ -449,14 +443,15 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
         .copied()
         .filter(|c| is_typed(c, "kubernetes_deployment"))
     {
-        let pod_spec = first(&first(&first(c.after_attr("spec"), ""), "template"), "spec");
+        let pod_spec =
+            first(first(first(c.after_attr("spec")).get_attr("template")).get_attr("spec"));
         let unlimited: Vec<String> = pod_spec
             .get_attr("container")
             .as_list()
             .unwrap_or_default()
             .iter()
             .filter(|ct| {
-                let limits = first(ct, "resources").get_attr("limits").clone();
+                let limits = first(ct.get_attr("resources")).get_attr("limits");
                 limits.get_attr("cpu").is_null() || limits.get_attr("memory").is_null()
             })
             .map(|ct| ct.get_attr("name").as_str().unwrap_or("?").to_string())
@@ -486,7 +481,7 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
         all.iter().copied().any(|c| {
             is_typed(c, base)
                 && typed_meta(c, "namespace").unwrap_or("default") == ns
-                && ok(&first(c.after_attr("spec"), ""))
+                && ok(first(c.after_attr("spec")))
         })
     };
     let namespaces = all
@@ -523,7 +518,7 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                     .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("Ingress")))
         };
         let typed_default_deny = |spec: &Value| {
-            let selector = first(spec, "pod_selector");
+            let selector = first(spec.get_attr("pod_selector"));
             selector
                 .get_attr("match_labels")
                 .as_map()

@@ -520,9 +520,7 @@ def _schedules(backend):
 
 
 def _schedule_not_found(name):
-    from moto.sagemaker.exceptions import ResourceNotFound
-
-    return ResourceNotFound(f"Monitoring schedule {name} not found")
+    return _resource_not_found(f"Monitoring schedule {name} not found")
 
 
 def create_monitoring_schedule(self):

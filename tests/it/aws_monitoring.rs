@@ -70,13 +70,8 @@ resource "aws_appautoscaling_target" "scorer" {{
     );
     w.ok(&["plan", "-no-color", "-out=watched.plan"]);
     let check = w.run(&["check", "-no-color", "-format=json", "watched.plan"]);
-    let v: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
-    let ids: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["rule_id"].as_str())
-        .collect();
+    let found = crate::support::rule_ids(&check.stdout);
+    let ids: Vec<&str> = found.iter().map(String::as_str).collect();
     for gone in ["MLF302", "MLF305", "MLF306"] {
         assert!(!ids.contains(&gone), "{gone} in {ids:?}");
     }

@@ -656,13 +656,8 @@ resource "aws_sagemaker_notebook_instance" "sandbox" {{
     w.write("main.tf", &config("ml.t3.medium", 20));
     // Root is off; direct internet access is AWS's default, on: the checks say so.
     let check = w.run(&["check", "-format=json", "-severity-threshold=warning"]);
-    let findings: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
-    let rules: Vec<&str> = findings["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule_id"].as_str().unwrap())
-        .collect();
+    let found = crate::support::rule_ids(&check.stdout);
+    let rules: Vec<&str> = found.iter().map(String::as_str).collect();
     assert!(rules.contains(&"MLF105"), "{}", check.stdout);
     assert!(!rules.contains(&"MLF104"), "{}", check.stdout);
     let r = w.run(&["apply", "-auto-approve", "-no-color"]);

@@ -525,13 +525,8 @@ resource "kubernetes_manifest" "web" {{
     // Policy checks see the missing limits, quota and default-deny policy.
     let r = w.run(&["check", "-format=json", "-severity-threshold=warning"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let rules: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule_id"].as_str().unwrap())
-        .collect();
+    let found = crate::support::rule_ids(&r.stdout);
+    let rules: Vec<&str> = found.iter().map(String::as_str).collect();
     for rule in ["MLF401", "MLF402", "MLF403"] {
         assert!(rules.contains(&rule), "{rule} missing: {rules:?}");
     }

@@ -236,13 +236,8 @@ fn workloads_and_policies_apply_replan_clean_drift_replace_import_and_destroy() 
     // The governance checks read the typed kinds: the quota and the limits are there, the
     // only network policy selects some pods, so nothing denies by default.
     let r = w.run(&["check", "-format=json", "-severity-threshold=warning"]);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let rules: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule_id"].as_str().unwrap())
-        .collect();
+    let found = crate::support::rule_ids(&r.stdout);
+    let rules: Vec<&str> = found.iter().map(String::as_str).collect();
     assert!(rules.contains(&"MLF403"), "{rules:?}");
     assert!(
         !rules.contains(&"MLF402") && !rules.contains(&"MLF401"),

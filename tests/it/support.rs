@@ -153,3 +153,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The rule IDs of `check -format=json` output, in order.
+pub fn rule_ids(json: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(json).expect("check JSON");
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str().map(str::to_string))
+        .collect()
+}

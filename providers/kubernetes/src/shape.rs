@@ -522,11 +522,7 @@ pub fn fill_computed(fields: &[Field], planned: &mut Value, prior: Option<&Value
                 .into_iter()
                 .enumerate()
                 .map(|(i, mut item)| {
-                    let prior_item = match old {
-                        Some(_) => old_items.get(i),
-                        None => None,
-                    };
-                    fill_computed(inner, &mut item, prior_item);
+                    fill_computed(inner, &mut item, old_items.get(i));
                     item
                 })
                 .collect();

@@ -270,39 +270,31 @@ impl Typed {
             .and_then(|s| s.first())
             .map(|s| s.get_attr("type").strip_marks())
             .unwrap_or(Value::Null);
-        let (target, check): (Identity, fn(&J) -> Result<Option<String>, ProviderError>) =
-            match self.kind.wait {
-                Wait::Rollout if on("wait_for_rollout") => (
-                    id.clone(),
-                    match self.kind.kind {
-                        "StatefulSet" => |live| Ok(rollout_pending("StatefulSet", live)),
-                        "DaemonSet" => |live| Ok(rollout_pending("DaemonSet", live)),
-                        _ => rollout_check,
-                    },
-                ),
-                Wait::LoadBalancer
-                    if on("wait_for_load_balancer")
-                        && (self.kind.kind != "Service"
-                            || spec_type.as_str() == Some("LoadBalancer")) =>
-                {
-                    (id.clone(), load_balancer_check)
-                }
-                Wait::Bound if on("wait_until_bound") => (id.clone(), |live| {
-                    let phase = live.pointer("/status/phase").and_then(J::as_str);
-                    Ok((phase != Some("Bound"))
-                        .then(|| format!("phase {}", phase.unwrap_or("unknown"))))
-                }),
-                Wait::DefaultServiceAccount if on("wait_for_default_service_account") => (
-                    Identity {
-                        api_version: "v1".into(),
-                        kind: "ServiceAccount".into(),
-                        namespace: Some(id.name.clone()),
-                        name: "default".into(),
-                    },
-                    |_| Ok(None),
-                ),
-                _ => return Ok(None),
-            };
+        let (target, check): (Identity, Check) = match self.kind.wait {
+            Wait::Rollout if on("wait_for_rollout") => (id.clone(), rollout_check),
+            Wait::LoadBalancer
+                if on("wait_for_load_balancer")
+                    && (self.kind.kind != "Service"
+                        || spec_type.as_str() == Some("LoadBalancer")) =>
+            {
+                (id.clone(), load_balancer_check)
+            }
+            Wait::Bound if on("wait_until_bound") => (id.clone(), |_, live| {
+                let phase = live.pointer("/status/phase").and_then(J::as_str);
+                Ok((phase != Some("Bound"))
+                    .then(|| format!("phase {}", phase.unwrap_or("unknown"))))
+            }),
+            Wait::DefaultServiceAccount if on("wait_for_default_service_account") => (
+                Identity {
+                    api_version: "v1".into(),
+                    kind: "ServiceAccount".into(),
+                    namespace: Some(id.name.clone()),
+                    name: "default".into(),
+                },
+                |_, _| Ok(None),
+            ),
+            _ => return Ok(None),
+        };
         let (api, _, _) = self.kube.api(&target).await?;
         let what = match self.kind.wait {
             Wait::Rollout => format!("{} {} to roll out", self.kind.kind, id.name),
@@ -315,9 +307,10 @@ impl Typed {
         };
         // Watched with kube's runtime waiter; a condition that errors (a stalled rollout)
         // ends the wait too, and is reported below.
+        let kind = self.kind.kind;
         let as_json = |o: &DynamicObject| serde_json::to_value(o).unwrap_or(J::Null);
         let done = move |o: Option<&DynamicObject>| {
-            o.is_some_and(|o| !matches!(check(&as_json(o)), Ok(Some(_))))
+            o.is_some_and(|o| !matches!(check(kind, &as_json(o)), Ok(Some(_))))
         };
         let waited = tokio::time::timeout(
             timeout,
@@ -336,7 +329,7 @@ impl Typed {
             Err(_) => {
                 // Name what is still pending, as the other waits do.
                 let last = match api.get_opt(&target.name).await {
-                    Ok(Some(o)) => check(&as_json(&o))?.unwrap_or_else(|| "ready".into()),
+                    Ok(Some(o)) => check(kind, &as_json(&o))?.unwrap_or_else(|| "ready".into()),
                     Ok(None) => "not found".into(),
                     Err(e) => e.to_string(),
                 };
@@ -346,7 +339,7 @@ impl Typed {
                 });
             }
         };
-        check(&seen)?;
+        check(kind, &seen)?;
         Ok((target.kind == self.kind.kind).then_some(seen))
     }
 
@@ -367,9 +360,13 @@ impl Typed {
     }
 }
 
-/// A Deployment's rollout: pending while not updated and available; an error once the
-/// controller reports the progress deadline exceeded.
-fn rollout_check(live: &J) -> Result<Option<String>, ProviderError> {
+/// Why the object of a kind is not yet what a wait asks (`None`: it is), or an error when
+/// it never will be.
+type Check = fn(&str, &J) -> Result<Option<String>, ProviderError>;
+
+/// A workload's rollout: pending while not updated and ready; an error once a
+/// Deployment's controller reports the progress deadline exceeded.
+fn rollout_check(kind: &str, live: &J) -> Result<Option<String>, ProviderError> {
     let stalled = live
         .pointer("/status/conditions")
         .and_then(J::as_array)
@@ -387,10 +384,10 @@ fn rollout_check(live: &J) -> Result<Option<String>, ProviderError> {
                 .unwrap_or("progress deadline exceeded")
         )));
     }
-    Ok(rollout_pending("Deployment", live))
+    Ok(rollout_pending(kind, live))
 }
 
-fn load_balancer_check(live: &J) -> Result<Option<String>, ProviderError> {
+fn load_balancer_check(_: &str, live: &J) -> Result<Option<String>, ProviderError> {
     let ingress = live
         .pointer("/status/loadBalancer/ingress")
         .and_then(J::as_array)
