@@ -501,6 +501,12 @@ fn data_bucket_and_iam_policies_against_the_emulator() {
             "aws_s3_bucket_public_access_block.data",
             "platform-data".to_string(),
         ),
+        ("aws_s3_bucket_versioning.data", "platform-data".to_string()),
+        (
+            "aws_s3_bucket_server_side_encryption_configuration.data",
+            "platform-data".to_string(),
+        ),
+        ("aws_s3_bucket_policy.data", "platform-data".to_string()),
         ("aws_iam_role_policy.logs", "serving:logs".to_string()),
         (
             "aws_iam_policy.read",

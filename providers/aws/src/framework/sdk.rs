@@ -22,8 +22,13 @@ const NOT_FOUND_CODES: &[&str] = &[
     "OwnershipControlsNotFoundError",
     "NoSuchCORSConfiguration",
     "NoSuchWebsiteConfiguration",
+    "NoSuchPublicAccessBlockConfiguration",
+    "NoSuchBucketPolicy",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchLifecycleConfiguration",
     "AWS.SimpleQueueService.NonExistentQueue",
     "QueueDoesNotExist",
+    "ObjectNotFoundException",
 ];
 
 /// Whether an SDK error says the object does not exist.

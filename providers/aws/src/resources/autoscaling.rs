@@ -6,7 +6,7 @@
 //! Import IDs as terraform-provider-aws: `namespace/resource-id/dimension` for a target and
 //! `namespace/resource-id/dimension/policy-name` for a policy.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use aws_sdk_applicationautoscaling::types::{
     AdjustmentType, CustomizedMetricSpecification, MetricAggregationType, MetricDimension,
@@ -15,12 +15,11 @@ use aws_sdk_applicationautoscaling::types::{
     TargetTrackingScalingPolicyConfiguration,
 };
 use mlform_provider::{
-    Attribute, NestedBlock, Nesting, PlanRequest, Planned, ProviderError, Resource, Schema, Type,
-    Value,
+    Attribute, NestedBlock, Nesting, ProviderError, Schema, Type, Value, ValueMap,
 };
+use serde::{Deserialize, Serialize};
 
-use super::{int, int_value, num, opt_str, opt_value, string};
-use crate::error::classify;
+use crate::framework::{AwsResource, Created, SdkResult};
 use crate::Clients;
 
 fn key_schema(schema: Schema) -> Schema {
@@ -34,12 +33,43 @@ fn key_schema(schema: Schema) -> Schema {
             "scalable_dimension",
             Attribute::required(Type::String).force_new(),
         )
-        .attr("id", Attribute::computed(Type::String))
         .attr("arn", Attribute::computed(Type::String))
 }
 
 fn invalid(e: impl std::fmt::Display) -> ProviderError {
     ProviderError::InvalidConfig(e.to_string())
+}
+
+/// What names a scalable target: its service namespace, resource ID and dimension.
+#[derive(Serialize, Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct Key {
+    service_namespace: String,
+    resource_id: String,
+    scalable_dimension: String,
+}
+
+impl Key {
+    fn namespace(&self) -> ServiceNamespace {
+        ServiceNamespace::from(self.service_namespace.as_str())
+    }
+    fn dimension(&self) -> ScalableDimension {
+        ScalableDimension::from(self.scalable_dimension.as_str())
+    }
+    fn import_model(id: &str, with_policy: bool) -> Result<Value, ProviderError> {
+        let (namespace, resource_id, dimension, name) = split_import_id(id, with_policy)?;
+        let mut m = Value::object([
+            ("service_namespace", Value::from(namespace)),
+            ("resource_id", Value::from(resource_id.as_str())),
+            ("scalable_dimension", Value::from(dimension)),
+            ("id", Value::from(resource_id.as_str())),
+        ]);
+        if let (true, Value::Map(m)) = (with_policy, &mut m) {
+            m.insert("name".into(), Value::from(name.as_str()));
+            m.insert("id".into(), Value::from(name));
+        }
+        Ok(m)
+    }
 }
 
 /// Splits `namespace/resource-id/dimension[/policy-name]`; the resource ID may contain `/`.
@@ -77,255 +107,254 @@ fn split_import_id(
 
 // ---- aws_appautoscaling_target ----------------------------------------------------------------
 
-pub fn target_schema() -> Schema {
-    key_schema(Schema::new())
-        .attr("min_capacity", Attribute::required(Type::Number))
-        .attr("max_capacity", Attribute::required(Type::Number))
-        .attr("role_arn", Attribute::optional_computed(Type::String))
-        .attr("tags", Attribute::optional(Type::map(Type::String)))
-        .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+#[derive(Default)]
+pub struct Target;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct TargetModel {
+    id: String,
+    #[serde(flatten)]
+    key: Key,
+    min_capacity: i32,
+    max_capacity: i32,
+    role_arn: Option<String>,
+    arn: Option<String>,
+    tags_all: Option<BTreeMap<String, String>>,
 }
 
-pub struct Target {
-    pub clients: Arc<Clients>,
-}
-
-impl Target {
-    async fn describe(
-        &self,
-        namespace: &str,
-        resource_id: &str,
-        dimension: &str,
-    ) -> Result<Option<aws_sdk_applicationautoscaling::types::ScalableTarget>, ProviderError> {
-        let out = self
-            .clients
-            .autoscaling
-            .describe_scalable_targets()
-            .service_namespace(ServiceNamespace::from(namespace))
-            .resource_ids(resource_id)
-            .scalable_dimension(ScalableDimension::from(dimension))
-            .send()
-            .await
-            .map_err(|e| classify("application-autoscaling:DescribeScalableTargets", &e))?;
-        Ok(out
-            .scalable_targets()
-            .iter()
-            .find(|t| {
-                t.resource_id() == resource_id && t.scalable_dimension().as_str() == dimension
-            })
-            .cloned())
-    }
-
-    async fn register(&self, planned: &Value) -> Result<String, ProviderError> {
-        let mut req = self
-            .clients
-            .autoscaling
-            .register_scalable_target()
-            .service_namespace(ServiceNamespace::from(
-                string(planned, "service_namespace").as_str(),
-            ))
-            .resource_id(string(planned, "resource_id"))
-            .scalable_dimension(ScalableDimension::from(
-                string(planned, "scalable_dimension").as_str(),
-            ))
-            .set_min_capacity(int(planned, "min_capacity"))
-            .set_max_capacity(int(planned, "max_capacity"))
-            .set_role_arn(opt_str(planned, "role_arn"));
-        req = req.set_tags(super::string_map(planned.get_attr("tags_all")));
-        let out = req
-            .send()
-            .await
-            .map_err(|e| classify("application-autoscaling:RegisterScalableTarget", &e))?;
-        Ok(out.scalable_target_arn().unwrap_or_default().to_string())
-    }
-
-    async fn live_tags(&self, arn: &str) -> Result<Value, ProviderError> {
-        if arn.is_empty() {
-            return Ok(Value::Map(Default::default()));
-        }
-        let out = self
-            .clients
-            .autoscaling
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| classify("application-autoscaling:ListTagsForResource", &e))?;
-        Ok(super::tags_value(
-            out.tags()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        ))
-    }
-
-    fn finish(&self, planned: &Value, arn: &str, role_arn: Option<&str>) -> Value {
-        let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-        m.insert("id".into(), Value::from(string(planned, "resource_id")));
-        m.insert("arn".into(), Value::from(arn));
-        if let Some(r) = role_arn {
-            m.insert("role_arn".into(), Value::from(r));
-        }
-        Value::Map(m)
-    }
+async fn register(c: &Clients, m: &TargetModel, tags: bool) -> Result<(), ProviderError> {
+    c.autoscaling
+        .register_scalable_target()
+        .service_namespace(m.key.namespace())
+        .resource_id(&m.key.resource_id)
+        .scalable_dimension(m.key.dimension())
+        .min_capacity(m.min_capacity)
+        .max_capacity(m.max_capacity)
+        .set_role_arn(m.role_arn.clone())
+        .set_tags(
+            Some(m.tags_all.clone().unwrap_or_default().into_iter().collect())
+                .filter(|t: &std::collections::HashMap<_, _>| tags && !t.is_empty()),
+        )
+        .send()
+        .await
+        .call("application-autoscaling:RegisterScalableTarget")?;
+    Ok(())
 }
 
 #[async_trait::async_trait]
-impl Resource for Target {
-    fn schema(&self) -> Schema {
-        target_schema()
+impl AwsResource for Target {
+    type Model = TargetModel;
+    const TYPE: &'static str = "aws_appautoscaling_target";
+    const TAGGED: bool = true;
+    const ID_ATTRIBUTE: Option<&'static str> = Some("resource_id");
+
+    fn schema() -> Schema {
+        key_schema(Schema::new())
+            .attr("min_capacity", Attribute::required(Type::Number))
+            .attr("max_capacity", Attribute::required(Type::Number))
+            .attr("role_arn", Attribute::optional_computed(Type::String))
     }
 
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        let mut p = mlform_provider::plan_by_schema(&self.schema(), request.clone())?;
-        let mut m = p.state.as_map().cloned().unwrap_or_default();
-        m.insert(
-            "tags_all".into(),
-            self.clients.tags_all(request.config.get_attr("tags")),
-        );
-        m.insert("id".into(), request.config.get_attr("resource_id").clone());
-        p.state = Value::Map(m);
-        Ok(p)
+    fn import_model(id: &str) -> Result<Value, ProviderError> {
+        Key::import_model(id, false)
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let Some(t) = self
-            .describe(
-                &string(prior, "service_namespace"),
-                &string(prior, "resource_id"),
-                &string(prior, "scalable_dimension"),
-            )
-            .await?
-        else {
-            return Ok(None);
-        };
-        let mut m = prior.as_map().cloned().unwrap_or_default();
-        let arn = t.scalable_target_arn().unwrap_or_default().to_string();
-        m.insert(
-            "service_namespace".into(),
-            Value::from(t.service_namespace().as_str()),
-        );
-        m.insert("resource_id".into(), Value::from(t.resource_id()));
-        m.insert(
-            "scalable_dimension".into(),
-            Value::from(t.scalable_dimension().as_str()),
-        );
-        m.insert("id".into(), Value::from(t.resource_id()));
-        m.insert("min_capacity".into(), Value::from(t.min_capacity() as f64));
-        m.insert("max_capacity".into(), Value::from(t.max_capacity() as f64));
-        if !t.role_arn().is_empty() {
-            m.insert("role_arn".into(), Value::from(t.role_arn()));
-        }
-        m.insert("arn".into(), Value::from(arn.as_str()));
-        let all = self.live_tags(&arn).await?;
-        m.insert(
-            "tags".into(),
-            self.clients.own_tags(&all, prior.get_attr("tags")),
-        );
-        m.insert("tags_all".into(), all);
-        Ok(Some(target_schema().conform(&Value::Map(m))))
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &TargetModel,
+    ) -> Result<Created<TargetModel>, ProviderError> {
+        register(c, m, true).await?;
+        Ok(m.key.resource_id.clone().into())
     }
 
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let arn = self.register(planned).await?;
-        let live = self
-            .describe(
-                &string(planned, "service_namespace"),
-                &string(planned, "resource_id"),
-                &string(planned, "scalable_dimension"),
-            )
-            .await?;
-        let role = live.as_ref().map(|t| t.role_arn().to_string());
-        Ok(self.finish(planned, &arn, role.as_deref().filter(|r| !r.is_empty())))
-    }
-
-    async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        // RegisterScalableTarget on an existing target updates it; tags go separately.
-        let mut untagged = planned.strip_marks();
-        if let Value::Map(m) = &mut untagged {
-            m.insert("tags_all".into(), Value::Null);
-        }
-        self.register(&untagged).await?;
-        let arn = string(prior, "arn");
-        if !arn.is_empty()
-            && !prior
-                .get_attr("tags_all")
-                .same_data(planned.get_attr("tags_all"))
-        {
-            let (removed, set) = crate::client::tag_changes(
-                prior.get_attr("tags_all"),
-                planned.get_attr("tags_all"),
-            );
-            if !removed.is_empty() {
-                self.clients
-                    .autoscaling
-                    .untag_resource()
-                    .resource_arn(&arn)
-                    .set_tag_keys(Some(removed))
-                    .send()
-                    .await
-                    .map_err(|e| classify("application-autoscaling:UntagResource", &e))?;
-            }
-            if !set.is_empty() {
-                self.clients
-                    .autoscaling
-                    .tag_resource()
-                    .resource_arn(&arn)
-                    .set_tags(Some(set.into_iter().collect()))
-                    .send()
-                    .await
-                    .map_err(|e| classify("application-autoscaling:TagResource", &e))?;
-            }
-        }
-        let role = string(prior, "role_arn");
-        Ok(self.finish(
-            planned,
-            &arn,
-            planned
-                .get_attr("role_arn")
-                .as_str()
-                .or(Some(role.as_str()).filter(|r| !r.is_empty())),
-        ))
-    }
-
-    async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
-        match self
-            .clients
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &TargetModel,
+    ) -> Result<Option<TargetModel>, ProviderError> {
+        let out = c
             .autoscaling
-            .deregister_scalable_target()
-            .service_namespace(ServiceNamespace::from(
-                string(prior, "service_namespace").as_str(),
-            ))
-            .resource_id(string(prior, "resource_id"))
-            .scalable_dimension(ScalableDimension::from(
-                string(prior, "scalable_dimension").as_str(),
-            ))
+            .describe_scalable_targets()
+            .service_namespace(m.key.namespace())
+            .resource_ids(&m.key.resource_id)
+            .scalable_dimension(m.key.dimension())
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if crate::error::code(&e) == "ObjectNotFoundException" => Ok(()),
-            Err(e) => Err(classify(
-                "application-autoscaling:DeregisterScalableTarget",
-                &e,
-            )),
-        }
+            .call("application-autoscaling:DescribeScalableTargets")?;
+        let Some(t) = out.scalable_targets().iter().find(|t| {
+            t.resource_id() == m.key.resource_id
+                && t.scalable_dimension().as_str() == m.key.scalable_dimension
+        }) else {
+            return Ok(None);
+        };
+        let arn = t.scalable_target_arn().map(str::to_string);
+        let tags = match &arn {
+            Some(arn) => c
+                .autoscaling
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .call("application-autoscaling:ListTagsForResource")?
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        Ok(Some(TargetModel {
+            id: t.resource_id().to_string(),
+            key: Key {
+                service_namespace: t.service_namespace().as_str().to_string(),
+                resource_id: t.resource_id().to_string(),
+                scalable_dimension: t.scalable_dimension().as_str().to_string(),
+            },
+            min_capacity: t.min_capacity(),
+            max_capacity: t.max_capacity(),
+            role_arn: Some(t.role_arn().to_string()).filter(|r| !r.is_empty()),
+            arn,
+            tags_all: Some(tags),
+        }))
     }
 
-    async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let (namespace, resource_id, dimension, _) = split_import_id(id, false)?;
-        let prior = Value::object([
-            ("service_namespace", Value::from(namespace)),
-            ("resource_id", Value::from(resource_id)),
-            ("scalable_dimension", Value::from(dimension)),
-        ]);
-        self.read(&prior).await
+    /// RegisterScalableTarget on an existing target updates it; tags go separately.
+    async fn update(
+        &self,
+        c: &Clients,
+        _old: &TargetModel,
+        new: &TargetModel,
+    ) -> Result<(), ProviderError> {
+        register(c, new, false).await
+    }
+
+    async fn set_tags(
+        &self,
+        c: &Clients,
+        m: &TargetModel,
+        remove: Vec<String>,
+        set: Vec<(String, String)>,
+    ) -> Result<(), ProviderError> {
+        let Some(arn) = &m.arn else {
+            return Ok(());
+        };
+        if !remove.is_empty() {
+            c.autoscaling
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .call("application-autoscaling:UntagResource")?;
+        }
+        if !set.is_empty() {
+            c.autoscaling
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(set.into_iter().collect()))
+                .send()
+                .await
+                .call("application-autoscaling:TagResource")?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, m: &TargetModel) -> Result<(), ProviderError> {
+        c.autoscaling
+            .deregister_scalable_target()
+            .service_namespace(m.key.namespace())
+            .resource_id(&m.key.resource_id)
+            .scalable_dimension(m.key.dimension())
+            .send()
+            .await
+            .gone_ok("application-autoscaling:DeregisterScalableTarget")
     }
 }
 
 // ---- aws_appautoscaling_policy ----------------------------------------------------------------
 
-pub fn policy_schema() -> Schema {
+#[derive(Default)]
+pub struct Policy;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PolicyModel {
+    id: String,
+    #[serde(flatten)]
+    key: Key,
+    name: String,
+    policy_type: Option<String>,
+    arn: Option<String>,
+    alarm_arns: Vec<String>,
+    step_scaling_policy_configuration: Option<StepConfig>,
+    target_tracking_scaling_policy_configuration: Option<TrackingConfig>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct StepConfig {
+    adjustment_type: Option<String>,
+    cooldown: Option<i32>,
+    metric_aggregation_type: Option<String>,
+    min_adjustment_magnitude: Option<i32>,
+    step_adjustment: Vec<Step>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Step {
+    metric_interval_lower_bound: Option<f64>,
+    metric_interval_upper_bound: Option<f64>,
+    scaling_adjustment: i32,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct TrackingConfig {
+    target_value: f64,
+    disable_scale_in: Option<bool>,
+    scale_in_cooldown: Option<i32>,
+    scale_out_cooldown: Option<i32>,
+    predefined_metric_specification: Option<Predefined>,
+    customized_metric_specification: Option<Customized>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Predefined {
+    predefined_metric_type: String,
+    resource_label: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Customized {
+    metric_name: String,
+    namespace: String,
+    statistic: String,
+    unit: Option<String>,
+    dimensions: Vec<NameValue>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct NameValue {
+    name: String,
+    value: String,
+}
+
+fn block(nesting: Nesting, block: Schema) -> NestedBlock {
+    NestedBlock {
+        nesting,
+        block,
+        min_items: 0,
+        max_items: (nesting == Nesting::Single).then_some(1),
+        force_new: false,
+    }
+}
+
+fn policy_schema() -> Schema {
     let step_adjustment = Schema::new()
         .attr(
             "metric_interval_lower_bound",
@@ -347,7 +376,7 @@ pub fn policy_schema() -> Schema {
             "min_adjustment_magnitude",
             Attribute::optional(Type::Number),
         )
-        .block("step_adjustment", block(Nesting::Set, step_adjustment, 0));
+        .block("step_adjustment", block(Nesting::Set, step_adjustment));
     let predefined = Schema::new()
         .attr("predefined_metric_type", Attribute::required(Type::String))
         .attr("resource_label", Attribute::optional(Type::String));
@@ -359,7 +388,7 @@ pub fn policy_schema() -> Schema {
         .attr("namespace", Attribute::required(Type::String))
         .attr("statistic", Attribute::required(Type::String))
         .attr("unit", Attribute::optional(Type::String))
-        .block("dimensions", block(Nesting::Set, dimension, 0));
+        .block("dimensions", block(Nesting::Set, dimension));
     let target_tracking = Schema::new()
         .attr("target_value", Attribute::required(Type::Number))
         .attr("disable_scale_in", Attribute::optional(Type::Bool))
@@ -367,11 +396,11 @@ pub fn policy_schema() -> Schema {
         .attr("scale_out_cooldown", Attribute::optional(Type::Number))
         .block(
             "predefined_metric_specification",
-            block(Nesting::Single, predefined, 0),
+            block(Nesting::Single, predefined),
         )
         .block(
             "customized_metric_specification",
-            block(Nesting::Single, customized, 0),
+            block(Nesting::Single, customized),
         );
     key_schema(Schema::new())
         .attr("name", Attribute::required(Type::String).force_new())
@@ -379,439 +408,302 @@ pub fn policy_schema() -> Schema {
         .attr("alarm_arns", Attribute::computed(Type::list(Type::String)))
         .block(
             "step_scaling_policy_configuration",
-            block(Nesting::Single, step, 0),
+            block(Nesting::Single, step),
         )
         .block(
             "target_tracking_scaling_policy_configuration",
-            block(Nesting::Single, target_tracking, 0),
+            block(Nesting::Single, target_tracking),
         )
 }
 
-fn block(nesting: Nesting, block: Schema, min_items: usize) -> NestedBlock {
-    NestedBlock {
-        nesting,
-        block,
-        min_items,
-        max_items: if nesting == Nesting::Single {
-            Some(1)
-        } else {
-            None
-        },
-        force_new: false,
-    }
-}
-
-pub struct Policy {
-    pub clients: Arc<Clients>,
-}
-
-fn step_config(v: &Value) -> StepScalingPolicyConfiguration {
-    let mut b = StepScalingPolicyConfiguration::builder()
-        .set_adjustment_type(
-            opt_str(v, "adjustment_type").map(|s| AdjustmentType::from(s.as_str())),
-        )
-        .set_cooldown(int(v, "cooldown"))
-        .set_metric_aggregation_type(
-            opt_str(v, "metric_aggregation_type").map(|s| MetricAggregationType::from(s.as_str())),
-        )
-        .set_min_adjustment_magnitude(int(v, "min_adjustment_magnitude"));
-    for a in v.get_attr("step_adjustment").as_list().unwrap_or_default() {
-        if let Ok(adj) = StepAdjustment::builder()
-            .set_metric_interval_lower_bound(num(a, "metric_interval_lower_bound"))
-            .set_metric_interval_upper_bound(num(a, "metric_interval_upper_bound"))
-            .set_scaling_adjustment(int(a, "scaling_adjustment"))
-            .build()
-        {
-            b = b.step_adjustments(adj);
-        }
-    }
-    b.build()
-}
-
-fn target_tracking_config(
-    v: &Value,
-) -> Result<TargetTrackingScalingPolicyConfiguration, ProviderError> {
-    let mut b = TargetTrackingScalingPolicyConfiguration::builder()
-        .set_target_value(num(v, "target_value"))
-        .set_disable_scale_in(v.get_attr("disable_scale_in").as_bool())
-        .set_scale_in_cooldown(int(v, "scale_in_cooldown"))
-        .set_scale_out_cooldown(int(v, "scale_out_cooldown"));
-    let pre = v.get_attr("predefined_metric_specification");
-    if !pre.is_null() {
-        b = b.predefined_metric_specification(
-            PredefinedMetricSpecification::builder()
-                .predefined_metric_type(MetricType::from(
-                    string(pre, "predefined_metric_type").as_str(),
-                ))
-                .set_resource_label(opt_str(pre, "resource_label"))
+fn step_config(s: &StepConfig) -> Result<StepScalingPolicyConfiguration, ProviderError> {
+    let adjustments = s
+        .step_adjustment
+        .iter()
+        .map(|a| {
+            StepAdjustment::builder()
+                .set_metric_interval_lower_bound(a.metric_interval_lower_bound)
+                .set_metric_interval_upper_bound(a.metric_interval_upper_bound)
+                .scaling_adjustment(a.scaling_adjustment)
                 .build()
-                .map_err(invalid)?,
-        );
-    }
-    let custom = v.get_attr("customized_metric_specification");
-    if !custom.is_null() {
-        let mut c = CustomizedMetricSpecification::builder()
-            .metric_name(string(custom, "metric_name"))
-            .namespace(string(custom, "namespace"))
-            .statistic(MetricStatistic::from(string(custom, "statistic").as_str()))
-            .set_unit(opt_str(custom, "unit"));
-        for d in custom.get_attr("dimensions").as_list().unwrap_or_default() {
-            c = c.dimensions(
-                MetricDimension::builder()
-                    .name(string(d, "name"))
-                    .value(string(d, "value"))
-                    .build()
-                    .map_err(invalid)?,
-            );
-        }
-        b = b.customized_metric_specification(c.build());
-    }
-    b.build().map_err(invalid)
+                .map_err(invalid)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(StepScalingPolicyConfiguration::builder()
+        .set_adjustment_type(s.adjustment_type.as_deref().map(AdjustmentType::from))
+        .set_cooldown(s.cooldown)
+        .set_metric_aggregation_type(
+            s.metric_aggregation_type
+                .as_deref()
+                .map(MetricAggregationType::from),
+        )
+        .set_min_adjustment_magnitude(s.min_adjustment_magnitude)
+        .set_step_adjustments(Some(adjustments))
+        .build())
 }
 
-/// The policy as mlform's state shape, from DescribeScalingPolicies.
-fn policy_value(p: &ScalingPolicy) -> Value {
-    let step = p.step_scaling_policy_configuration().map(|s| {
-        Value::object([
-            (
-                "adjustment_type",
-                s.adjustment_type()
-                    .map(|a| Value::from(a.as_str()))
-                    .unwrap_or(Value::Null),
-            ),
-            ("cooldown", int_value(s.cooldown())),
-            (
-                "metric_aggregation_type",
-                s.metric_aggregation_type()
-                    .map(|a| Value::from(a.as_str()))
-                    .unwrap_or(Value::Null),
-            ),
-            (
-                "min_adjustment_magnitude",
-                int_value(s.min_adjustment_magnitude()),
-            ),
-            (
-                "step_adjustment",
-                Value::List(
-                    s.step_adjustments()
+fn tracking_config(
+    t: &TrackingConfig,
+) -> Result<TargetTrackingScalingPolicyConfiguration, ProviderError> {
+    let predefined = t
+        .predefined_metric_specification
+        .as_ref()
+        .map(|p| {
+            PredefinedMetricSpecification::builder()
+                .predefined_metric_type(MetricType::from(p.predefined_metric_type.as_str()))
+                .set_resource_label(p.resource_label.clone())
+                .build()
+                .map_err(invalid)
+        })
+        .transpose()?;
+    let customized = t
+        .customized_metric_specification
+        .as_ref()
+        .map(|c| {
+            let dimensions = c
+                .dimensions
+                .iter()
+                .map(|d| {
+                    MetricDimension::builder()
+                        .name(&d.name)
+                        .value(&d.value)
+                        .build()
+                        .map_err(invalid)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, ProviderError>(
+                CustomizedMetricSpecification::builder()
+                    .metric_name(&c.metric_name)
+                    .namespace(&c.namespace)
+                    .statistic(MetricStatistic::from(c.statistic.as_str()))
+                    .set_unit(c.unit.clone())
+                    .set_dimensions((!dimensions.is_empty()).then_some(dimensions))
+                    .build(),
+            )
+        })
+        .transpose()?;
+    TargetTrackingScalingPolicyConfiguration::builder()
+        .target_value(t.target_value)
+        .set_disable_scale_in(t.disable_scale_in)
+        .set_scale_in_cooldown(t.scale_in_cooldown)
+        .set_scale_out_cooldown(t.scale_out_cooldown)
+        .set_predefined_metric_specification(predefined)
+        .set_customized_metric_specification(customized)
+        .build()
+        .map_err(invalid)
+}
+
+/// The policy in the model's shape, from DescribeScalingPolicies.
+fn live_policy(p: &ScalingPolicy) -> PolicyModel {
+    let step = p.step_scaling_policy_configuration().map(|s| StepConfig {
+        adjustment_type: s.adjustment_type().map(|a| a.as_str().to_string()),
+        cooldown: s.cooldown(),
+        metric_aggregation_type: s.metric_aggregation_type().map(|a| a.as_str().to_string()),
+        min_adjustment_magnitude: s.min_adjustment_magnitude(),
+        step_adjustment: s
+            .step_adjustments()
+            .iter()
+            .map(|a| Step {
+                metric_interval_lower_bound: a.metric_interval_lower_bound(),
+                metric_interval_upper_bound: a.metric_interval_upper_bound(),
+                scaling_adjustment: a.scaling_adjustment(),
+            })
+            .collect(),
+    });
+    let tracking = p
+        .target_tracking_scaling_policy_configuration()
+        .map(|t| TrackingConfig {
+            target_value: t.target_value(),
+            disable_scale_in: t.disable_scale_in(),
+            scale_in_cooldown: t.scale_in_cooldown(),
+            scale_out_cooldown: t.scale_out_cooldown(),
+            predefined_metric_specification: t.predefined_metric_specification().map(|m| {
+                Predefined {
+                    predefined_metric_type: m.predefined_metric_type().as_str().to_string(),
+                    resource_label: m.resource_label().map(str::to_string),
+                }
+            }),
+            customized_metric_specification: t.customized_metric_specification().map(|c| {
+                Customized {
+                    metric_name: c.metric_name().unwrap_or_default().to_string(),
+                    namespace: c.namespace().unwrap_or_default().to_string(),
+                    statistic: c.statistic().map_or("", |s| s.as_str()).to_string(),
+                    unit: c.unit().map(str::to_string),
+                    dimensions: c
+                        .dimensions()
                         .iter()
-                        .map(|a| {
-                            Value::object([
-                                (
-                                    "metric_interval_lower_bound",
-                                    a.metric_interval_lower_bound()
-                                        .map(Value::from)
-                                        .unwrap_or(Value::Null),
-                                ),
-                                (
-                                    "metric_interval_upper_bound",
-                                    a.metric_interval_upper_bound()
-                                        .map(Value::from)
-                                        .unwrap_or(Value::Null),
-                                ),
-                                (
-                                    "scaling_adjustment",
-                                    Value::from(a.scaling_adjustment() as f64),
-                                ),
-                            ])
+                        .map(|d| NameValue {
+                            name: d.name().to_string(),
+                            value: d.value().to_string(),
                         })
                         .collect(),
-                ),
-            ),
-        ])
-    });
-    let tracking = p.target_tracking_scaling_policy_configuration().map(|t| {
-        Value::object([
-            ("target_value", Value::from(t.target_value())),
-            (
-                "disable_scale_in",
-                t.disable_scale_in().map(Value::Bool).unwrap_or(Value::Null),
-            ),
-            ("scale_in_cooldown", int_value(t.scale_in_cooldown())),
-            ("scale_out_cooldown", int_value(t.scale_out_cooldown())),
-            (
-                "predefined_metric_specification",
-                t.predefined_metric_specification()
-                    .map(|m| {
-                        Value::object([
-                            (
-                                "predefined_metric_type",
-                                Value::from(m.predefined_metric_type().as_str()),
-                            ),
-                            (
-                                "resource_label",
-                                m.resource_label().map(Value::from).unwrap_or(Value::Null),
-                            ),
-                        ])
-                    })
-                    .unwrap_or(Value::Null),
-            ),
-            (
-                "customized_metric_specification",
-                t.customized_metric_specification()
-                    .map(|c| {
-                        Value::object([
-                            ("metric_name", opt_value(c.metric_name())),
-                            ("namespace", opt_value(c.namespace())),
-                            (
-                                "statistic",
-                                c.statistic()
-                                    .map(|s| Value::from(s.as_str()))
-                                    .unwrap_or(Value::Null),
-                            ),
-                            ("unit", opt_value(c.unit())),
-                            (
-                                "dimensions",
-                                Value::List(
-                                    c.dimensions()
-                                        .iter()
-                                        .map(|d| {
-                                            Value::object([
-                                                ("name", Value::from(d.name())),
-                                                ("value", Value::from(d.value())),
-                                            ])
-                                        })
-                                        .collect(),
-                                ),
-                            ),
-                        ])
-                    })
-                    .unwrap_or(Value::Null),
-            ),
-        ])
-    });
-    Value::object([
-        ("name", Value::from(p.policy_name())),
-        ("id", Value::from(p.policy_name())),
-        ("arn", Value::from(p.policy_arn())),
-        ("policy_type", Value::from(p.policy_type().as_str())),
-        (
-            "service_namespace",
-            Value::from(p.service_namespace().as_str()),
-        ),
-        ("resource_id", Value::from(p.resource_id())),
-        (
-            "scalable_dimension",
-            Value::from(p.scalable_dimension().as_str()),
-        ),
-        (
-            "alarm_arns",
-            Value::List(
-                p.alarms()
-                    .iter()
-                    .map(|a| Value::from(a.alarm_arn()))
-                    .collect(),
-            ),
-        ),
-        (
-            "step_scaling_policy_configuration",
-            step.unwrap_or(Value::Null),
-        ),
-        (
-            "target_tracking_scaling_policy_configuration",
-            tracking.unwrap_or(Value::Null),
-        ),
-    ])
-}
-
-impl Policy {
-    async fn find(
-        &self,
-        namespace: &str,
-        resource_id: &str,
-        dimension: &str,
-        name: &str,
-    ) -> Result<Option<ScalingPolicy>, ProviderError> {
-        let out = self
-            .clients
-            .autoscaling
-            .describe_scaling_policies()
-            .service_namespace(ServiceNamespace::from(namespace))
-            .resource_id(resource_id)
-            .scalable_dimension(ScalableDimension::from(dimension))
-            .policy_names(name)
-            .send()
-            .await
-            .map_err(|e| classify("application-autoscaling:DescribeScalingPolicies", &e))?;
-        Ok(out
-            .scaling_policies()
+                }
+            }),
+        });
+    PolicyModel {
+        id: p.policy_name().to_string(),
+        key: Key {
+            service_namespace: p.service_namespace().as_str().to_string(),
+            resource_id: p.resource_id().to_string(),
+            scalable_dimension: p.scalable_dimension().as_str().to_string(),
+        },
+        name: p.policy_name().to_string(),
+        policy_type: Some(p.policy_type().as_str().to_string()),
+        arn: Some(p.policy_arn().to_string()),
+        alarm_arns: p
+            .alarms()
             .iter()
-            .find(|p| p.policy_name() == name && p.resource_id() == resource_id)
-            .cloned())
-    }
-
-    async fn put(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let policy_type = opt_str(planned, "policy_type").unwrap_or_else(|| "StepScaling".into());
-        let mut req = self
-            .clients
-            .autoscaling
-            .put_scaling_policy()
-            .policy_name(string(planned, "name"))
-            .policy_type(PolicyType::from(policy_type.as_str()))
-            .service_namespace(ServiceNamespace::from(
-                string(planned, "service_namespace").as_str(),
-            ))
-            .resource_id(string(planned, "resource_id"))
-            .scalable_dimension(ScalableDimension::from(
-                string(planned, "scalable_dimension").as_str(),
-            ));
-        let step = planned.get_attr("step_scaling_policy_configuration");
-        if !step.is_null() {
-            req = req.step_scaling_policy_configuration(step_config(step));
-        }
-        let tracking = planned.get_attr("target_tracking_scaling_policy_configuration");
-        if !tracking.is_null() {
-            req =
-                req.target_tracking_scaling_policy_configuration(target_tracking_config(tracking)?);
-        }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| classify("application-autoscaling:PutScalingPolicy", &e))?;
-        let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-        m.insert("arn".into(), Value::from(out.policy_arn()));
-        m.insert("id".into(), Value::from(string(planned, "name")));
-        m.insert("policy_type".into(), Value::from(policy_type));
-        m.insert(
-            "alarm_arns".into(),
-            Value::List(
-                out.alarms()
-                    .iter()
-                    .map(|a| Value::from(a.alarm_arn()))
-                    .collect(),
-            ),
-        );
-        if let Some(Value::Map(s)) = m.get_mut("step_scaling_policy_configuration") {
-            if s.get("metric_aggregation_type")
-                .is_none_or(|v| v.is_null() || v.is_unknown())
-            {
-                s.insert("metric_aggregation_type".into(), Value::from("Average"));
-            }
-        }
-        Ok(policy_schema().conform(&Value::Map(m)))
+            .map(|a| a.alarm_arn().to_string())
+            .collect(),
+        step_scaling_policy_configuration: step,
+        target_tracking_scaling_policy_configuration: tracking,
     }
 }
+
+const STEP: &str = "step_scaling_policy_configuration";
+const TRACKING: &str = "target_tracking_scaling_policy_configuration";
 
 #[async_trait::async_trait]
-impl Resource for Policy {
-    fn schema(&self) -> Schema {
+impl AwsResource for Policy {
+    type Model = PolicyModel;
+    const TYPE: &'static str = "aws_appautoscaling_policy";
+    const ID_ATTRIBUTE: Option<&'static str> = Some("name");
+
+    fn schema() -> Schema {
         policy_schema()
     }
 
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        let config = request.config;
-        let step = !config
-            .get_attr("step_scaling_policy_configuration")
-            .is_null();
-        let tracking = !config
-            .get_attr("target_tracking_scaling_policy_configuration")
-            .is_null();
-        let declared = config.get_attr("policy_type").as_str();
-        let policy_type = match (declared, step, tracking) {
-            (_, true, true) => {
-                return Err(ProviderError::InvalidConfig(
-                    "set one of step_scaling_policy_configuration and target_tracking_scaling_policy_configuration, not both".into(),
-                ))
-            }
-            (Some(t), _, _) => t.to_string(),
-            (None, _, true) => "TargetTrackingScaling".to_string(),
-            (None, _, false) => "StepScaling".to_string(),
+    fn import_model(id: &str) -> Result<Value, ProviderError> {
+        Key::import_model(id, true)
+    }
+
+    /// The policy type follows from the configuration block when left out; step scaling
+    /// aggregates by Average unless told; a changed configuration rewrites the alarms of a
+    /// target-tracking policy.
+    fn modify_plan(prior: Option<&Value>, planned: &mut ValueMap) {
+        let set = |k: &str| planned.get(k).is_some_and(|v| !v.is_null());
+        let inferred = if set(TRACKING) && !set(STEP) {
+            "TargetTrackingScaling"
+        } else {
+            "StepScaling"
         };
-        if policy_type == "TargetTrackingScaling" && !tracking {
-            return Err(ProviderError::InvalidConfig(
-                "policy_type TargetTrackingScaling needs a target_tracking_scaling_policy_configuration block".into(),
-            ));
+        let current = planned.get("policy_type").cloned().unwrap_or(Value::Null);
+        // A type kept from state follows the configuration's block; a written one stays.
+        let from_state = prior.is_some_and(|p| p.get_attr("policy_type").same_data(&current));
+        if current.is_null() || current.is_unknown() || from_state {
+            planned.insert("policy_type".into(), Value::from(inferred));
         }
-        let mut p = mlform_provider::plan_by_schema(&self.schema(), request.clone())?;
-        let mut m = p.state.as_map().cloned().unwrap_or_default();
-        m.insert("policy_type".into(), Value::from(policy_type));
-        m.insert("id".into(), config.get_attr("name").clone());
-        if let Some(Value::Map(s)) = m.get_mut("step_scaling_policy_configuration") {
+        if let Some(Value::Map(s)) = planned.get_mut(STEP) {
             if s.get("metric_aggregation_type")
                 .is_none_or(|v| v.is_null() || v.is_unknown())
             {
                 s.insert("metric_aggregation_type".into(), Value::from("Average"));
             }
         }
-        if request.prior.is_some() && p.requires_replace.is_empty() {
-            // PutScalingPolicy rewrites the alarms of a target-tracking policy.
-            let config_changed = request
-                .prior
-                .map(|prior| {
-                    [
-                        "step_scaling_policy_configuration",
-                        "target_tracking_scaling_policy_configuration",
-                    ]
-                    .iter()
-                    .any(|k| {
-                        !prior
-                            .get_attr(k)
-                            .same_data(m.get(*k).unwrap_or(&Value::Null))
-                    })
-                })
-                .unwrap_or(false);
-            if config_changed {
-                m.insert("alarm_arns".into(), Value::Unknown);
+        if let Some(prior) = prior {
+            let changed = [STEP, TRACKING].iter().any(|k| {
+                !prior
+                    .get_attr(k)
+                    .same_data(planned.get(*k).unwrap_or(&Value::Null))
+            });
+            if changed {
+                planned.insert("alarm_arns".into(), Value::Unknown);
             }
         }
-        p.state = Value::Map(m);
-        Ok(p)
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let Some(p) = self
-            .find(
-                &string(prior, "service_namespace"),
-                &string(prior, "resource_id"),
-                &string(prior, "scalable_dimension"),
-                &string(prior, "name"),
-            )
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(policy_schema().conform(&policy_value(&p))))
+    fn validate(p: &ValueMap) -> Result<(), ProviderError> {
+        let set = |k: &str| p.get(k).is_some_and(|v| !v.is_null());
+        if set(STEP) && set(TRACKING) {
+            return Err(invalid(format!(
+                "set one of {STEP} and {TRACKING}, not both"
+            )));
+        }
+        if p.get("policy_type").and_then(Value::as_str) == Some("TargetTrackingScaling")
+            && !set(TRACKING)
+        {
+            return Err(invalid(format!(
+                "policy_type TargetTrackingScaling needs a {TRACKING} block"
+            )));
+        }
+        Ok(())
     }
 
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        self.put(planned).await
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &PolicyModel,
+    ) -> Result<Created<PolicyModel>, ProviderError> {
+        self.update(c, m, m).await?;
+        Ok(m.name.clone().into())
     }
 
-    async fn update(&self, _prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        self.put(planned).await
-    }
-
-    async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
-        match self
-            .clients
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &PolicyModel,
+    ) -> Result<Option<PolicyModel>, ProviderError> {
+        let out = c
             .autoscaling
-            .delete_scaling_policy()
-            .policy_name(string(prior, "name"))
-            .service_namespace(ServiceNamespace::from(
-                string(prior, "service_namespace").as_str(),
-            ))
-            .resource_id(string(prior, "resource_id"))
-            .scalable_dimension(ScalableDimension::from(
-                string(prior, "scalable_dimension").as_str(),
-            ))
+            .describe_scaling_policies()
+            .service_namespace(m.key.namespace())
+            .resource_id(&m.key.resource_id)
+            .scalable_dimension(m.key.dimension())
+            .policy_names(&m.name)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if crate::error::code(&e) == "ObjectNotFoundException" => Ok(()),
-            Err(e) => Err(classify("application-autoscaling:DeleteScalingPolicy", &e)),
-        }
+            .call("application-autoscaling:DescribeScalingPolicies")?;
+        Ok(out
+            .scaling_policies()
+            .iter()
+            .find(|p| p.policy_name() == m.name && p.resource_id() == m.key.resource_id)
+            .map(live_policy))
     }
 
-    async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let (namespace, resource_id, dimension, name) = split_import_id(id, true)?;
-        let prior = Value::object([
-            ("service_namespace", Value::from(namespace)),
-            ("resource_id", Value::from(resource_id)),
-            ("scalable_dimension", Value::from(dimension)),
-            ("name", Value::from(name)),
-        ]);
-        self.read(&prior).await
+    /// PutScalingPolicy creates and replaces a policy.
+    async fn update(
+        &self,
+        c: &Clients,
+        _old: &PolicyModel,
+        m: &PolicyModel,
+    ) -> Result<(), ProviderError> {
+        c.autoscaling
+            .put_scaling_policy()
+            .policy_name(&m.name)
+            .policy_type(PolicyType::from(
+                m.policy_type.as_deref().unwrap_or("StepScaling"),
+            ))
+            .service_namespace(m.key.namespace())
+            .resource_id(&m.key.resource_id)
+            .scalable_dimension(m.key.dimension())
+            .set_step_scaling_policy_configuration(
+                m.step_scaling_policy_configuration
+                    .as_ref()
+                    .map(step_config)
+                    .transpose()?,
+            )
+            .set_target_tracking_scaling_policy_configuration(
+                m.target_tracking_scaling_policy_configuration
+                    .as_ref()
+                    .map(tracking_config)
+                    .transpose()?,
+            )
+            .send()
+            .await
+            .call("application-autoscaling:PutScalingPolicy")?;
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, m: &PolicyModel) -> Result<(), ProviderError> {
+        c.autoscaling
+            .delete_scaling_policy()
+            .policy_name(&m.name)
+            .service_namespace(m.key.namespace())
+            .resource_id(&m.key.resource_id)
+            .scalable_dimension(m.key.dimension())
+            .send()
+            .await
+            .gone_ok("application-autoscaling:DeleteScalingPolicy")
     }
 }
 

@@ -9,6 +9,7 @@ use aws_sdk_cloudwatch::types::Tag;
 use mlform_provider::{Attribute, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
 
+use super::cloudwatch::{alarm_tags, create_tags, read_list, retag_alarm};
 use crate::framework::{AwsResource, Created, SdkResult};
 use crate::Clients;
 
@@ -79,13 +80,7 @@ impl AwsResource for CompositeAlarm {
         c: &Clients,
         m: &CompositeAlarmModel,
     ) -> Result<Created<CompositeAlarmModel>, ProviderError> {
-        let tags = m
-            .tags_all
-            .iter()
-            .flatten()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
-        put(c, m, Some(tags)).await?;
+        put(c, m, create_tags(m.tags_all.as_ref())).await?;
         Ok(m.alarm_name.clone().into())
     }
 
@@ -105,31 +100,20 @@ impl AwsResource for CompositeAlarm {
         let Some(a) = out.composite_alarms().first() else {
             return Ok(None);
         };
-        let list = |v: &[String]| (!v.is_empty()).then(|| v.to_vec());
         let arn = a.alarm_arn().map(str::to_string);
-        let tags = match &arn {
-            Some(arn) => c
-                .cloudwatch
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .call("cloudwatch:ListTagsForResource")?
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                .collect(),
-            None => BTreeMap::new(),
-        };
+        let tags = alarm_tags(c, arn.as_deref()).await?;
         Ok(Some(CompositeAlarmModel {
             id: m.id.clone(),
             alarm_name: a.alarm_name().unwrap_or(&m.id).to_string(),
             alarm_rule: a.alarm_rule().unwrap_or_default().to_string(),
             alarm_description: a.alarm_description().map(str::to_string),
             actions_enabled: Some(a.actions_enabled().unwrap_or(true)),
-            alarm_actions: list(a.alarm_actions()),
-            ok_actions: list(a.ok_actions()),
-            insufficient_data_actions: list(a.insufficient_data_actions()),
+            alarm_actions: read_list(a.alarm_actions(), m.alarm_actions.as_ref()),
+            ok_actions: read_list(a.ok_actions(), m.ok_actions.as_ref()),
+            insufficient_data_actions: read_list(
+                a.insufficient_data_actions(),
+                m.insufficient_data_actions.as_ref(),
+            ),
             arn,
             tags_all: Some(tags),
         }))
@@ -152,32 +136,7 @@ impl AwsResource for CompositeAlarm {
         remove: Vec<String>,
         set: Vec<(String, String)>,
     ) -> Result<(), ProviderError> {
-        let Some(arn) = &m.arn else {
-            return Ok(());
-        };
-        if !remove.is_empty() {
-            c.cloudwatch
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .call("cloudwatch:UntagResource")?;
-        }
-        if !set.is_empty() {
-            let tags = set
-                .into_iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect();
-            c.cloudwatch
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .call("cloudwatch:TagResource")?;
-        }
-        Ok(())
+        retag_alarm(c, m.arn.as_deref(), remove, set).await
     }
 
     async fn delete(&self, c: &Clients, m: &CompositeAlarmModel) -> Result<(), ProviderError> {

@@ -325,28 +325,28 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ),
     (
         "aws_s3_bucket_versioning",
-        s3_bucket_config::versioning_schema,
-        |c| Arc::new(s3_bucket_config::Versioning { clients: c }),
+        schema_of::<s3_bucket_config::Versioning>,
+        make::<s3_bucket_config::Versioning>,
     ),
     (
         "aws_s3_bucket_public_access_block",
-        s3_bucket_config::public_access_block_schema,
-        |c| Arc::new(s3_bucket_config::PublicAccessBlock { clients: c }),
+        schema_of::<s3_bucket_config::PublicAccessBlock>,
+        make::<s3_bucket_config::PublicAccessBlock>,
     ),
     (
         "aws_s3_bucket_server_side_encryption_configuration",
-        s3_bucket_config::encryption_schema,
-        |c| Arc::new(s3_bucket_config::Encryption { clients: c }),
+        schema_of::<s3_bucket_config::Encryption>,
+        make::<s3_bucket_config::Encryption>,
     ),
     (
         "aws_s3_bucket_policy",
-        s3_bucket_config::policy_schema,
-        |c| Arc::new(s3_bucket_config::BucketPolicy { clients: c }),
+        schema_of::<s3_bucket_config::BucketPolicy>,
+        make::<s3_bucket_config::BucketPolicy>,
     ),
     (
         "aws_s3_bucket_lifecycle_configuration",
-        s3_lifecycle::schema,
-        |c| Arc::new(s3_lifecycle::Lifecycle { clients: c }),
+        schema_of::<s3_lifecycle::Lifecycle>,
+        make::<s3_lifecycle::Lifecycle>,
     ),
     ("aws_s3_object", s3_object::schema, |c| {
         Arc::new(s3_object::S3Object { clients: c })
@@ -397,17 +397,19 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     }),
     (
         "aws_appautoscaling_target",
-        autoscaling::target_schema,
-        |c| Arc::new(autoscaling::Target { clients: c }),
+        schema_of::<autoscaling::Target>,
+        make::<autoscaling::Target>,
     ),
     (
         "aws_appautoscaling_policy",
-        autoscaling::policy_schema,
-        |c| Arc::new(autoscaling::Policy { clients: c }),
+        schema_of::<autoscaling::Policy>,
+        make::<autoscaling::Policy>,
     ),
-    ("aws_cloudwatch_metric_alarm", cloudwatch::schema, |c| {
-        Arc::new(cloudwatch::MetricAlarmResource { clients: c })
-    }),
+    (
+        "aws_cloudwatch_metric_alarm",
+        schema_of::<cloudwatch::MetricAlarm>,
+        make::<cloudwatch::MetricAlarm>,
+    ),
     (
         "aws_iam_role",
         schema_of::<iam_role::Role>,
@@ -565,11 +567,6 @@ pub fn opt_str(v: &mlform_provider::Value, name: &str) -> Option<String> {
     v.get_attr(name).as_str().map(str::to_string)
 }
 
-/// A number attribute.
-pub fn num(v: &mlform_provider::Value, name: &str) -> Option<f64> {
-    v.get_attr(name).as_f64()
-}
-
 /// A whole-number attribute.
 pub fn int(v: &mlform_provider::Value, name: &str) -> Option<i32> {
     v.get_attr(name).as_f64().map(|n| n as i32)
@@ -580,15 +577,4 @@ pub fn int(v: &mlform_provider::Value, name: &str) -> Option<i32> {
 pub fn string_map(v: &mlform_provider::Value) -> Option<std::collections::HashMap<String, String>> {
     let pairs = crate::client::tag_changes(&mlform_provider::Value::Null, v).1;
     (!pairs.is_empty()).then(|| pairs.into_iter().collect())
-}
-
-/// An optional whole number from an SDK as a value.
-pub fn int_value(n: Option<i32>) -> mlform_provider::Value {
-    n.map(|n| mlform_provider::Value::from(n as i64))
-        .unwrap_or(mlform_provider::Value::Null)
-}
-
-/// An optional SDK field as a value, `Null` when absent.
-pub fn opt_value<T: Into<mlform_provider::Value>>(v: Option<T>) -> mlform_provider::Value {
-    v.map(Into::into).unwrap_or(mlform_provider::Value::Null)
 }

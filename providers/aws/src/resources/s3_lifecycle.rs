@@ -3,7 +3,7 @@
 //! rule list is written at once with PutBucketLifecycleConfiguration, so every change but the
 //! bucket is in place. Import ID: the bucket name.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat as DateFormat};
 use aws_sdk_s3::types::{
@@ -12,13 +12,11 @@ use aws_sdk_s3::types::{
     NoncurrentVersionExpiration, NoncurrentVersionTransition, Tag, Transition,
     TransitionDefaultMinimumObjectSize, TransitionStorageClass,
 };
-use mlform_provider::{
-    Attribute, NestedBlock, Nesting, PlanRequest, Planned, ProviderError, Resource, Schema, Type,
-    Value,
-};
+use mlform_provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema, Type};
+use serde::{Deserialize, Serialize};
 
-use super::{int, int_value, opt_str, string};
-use crate::error::{classify, code, status};
+use super::s3_bucket_extras::{bucket, built};
+use crate::framework::{AwsResource, Created, SdkResult};
 use crate::Clients;
 
 fn block(nesting: Nesting, block: Schema) -> NestedBlock {
@@ -31,7 +29,7 @@ fn block(nesting: Nesting, block: Schema) -> NestedBlock {
     }
 }
 
-pub fn schema() -> Schema {
+fn lifecycle_schema() -> Schema {
     let tag = Schema::new()
         .attr("key", Attribute::required(Type::String))
         .attr("value", Attribute::required(Type::String));
@@ -97,7 +95,6 @@ pub fn schema() -> Schema {
         );
     Schema::new()
         .attr("bucket", Attribute::required(Type::String).force_new())
-        .attr("id", Attribute::computed(Type::String))
         .attr(
             "transition_default_minimum_object_size",
             Attribute::optional_computed(Type::String).describe(
@@ -116,112 +113,104 @@ pub fn schema() -> Schema {
         )
 }
 
-pub struct Lifecycle {
-    pub clients: Arc<Clients>,
+#[derive(Default)]
+pub struct Lifecycle;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct LifecycleModel {
+    id: String,
+    bucket: String,
+    transition_default_minimum_object_size: Option<String>,
+    rule: Vec<Rule>,
 }
 
-fn invalid(e: impl std::fmt::Display) -> ProviderError {
-    ProviderError::InvalidConfig(e.to_string())
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Rule {
+    id: String,
+    status: String,
+    filter: Option<Filter>,
+    expiration: Option<Expiration>,
+    noncurrent_version_expiration: Option<NoncurrentExpiration>,
+    transition: Vec<Transitions>,
+    noncurrent_version_transition: Vec<NoncurrentTransitions>,
+    abort_incomplete_multipart_upload: Option<Abort>,
 }
 
-fn long(v: &Value, name: &str) -> Option<i64> {
-    v.get_attr(name).as_f64().map(|n| n as i64)
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Filter {
+    prefix: Option<String>,
+    object_size_greater_than: Option<i64>,
+    object_size_less_than: Option<i64>,
+    tag: Option<KeyValue>,
+    and: Option<And>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct KeyValue {
+    key: String,
+    value: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct And {
+    prefix: Option<String>,
+    tags: Option<BTreeMap<String, String>>,
+    object_size_greater_than: Option<i64>,
+    object_size_less_than: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Expiration {
+    date: Option<String>,
+    days: Option<i32>,
+    expired_object_delete_marker: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct NoncurrentExpiration {
+    noncurrent_days: Option<i32>,
+    newer_noncurrent_versions: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Transitions {
+    date: Option<String>,
+    days: Option<i32>,
+    storage_class: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct NoncurrentTransitions {
+    noncurrent_days: Option<i32>,
+    newer_noncurrent_versions: Option<i32>,
+    storage_class: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Abort {
+    days_after_initiation: Option<i32>,
 }
 
 fn s3_tag(key: &str, value: &str) -> Result<Tag, ProviderError> {
-    Tag::builder()
-        .key(key)
-        .value(value)
-        .build()
-        .map_err(invalid)
-}
-
-fn rule(v: &Value) -> Result<LifecycleRule, ProviderError> {
-    let f = v.get_attr("filter");
-    let mut filter = LifecycleRuleFilter::builder()
-        .set_prefix(opt_str(f, "prefix"))
-        .set_object_size_greater_than(long(f, "object_size_greater_than"))
-        .set_object_size_less_than(long(f, "object_size_less_than"));
-    let t = f.get_attr("tag");
-    if !t.is_null() {
-        filter = filter.tag(s3_tag(&string(t, "key"), &string(t, "value"))?);
-    }
-    let a = f.get_attr("and");
-    if !a.is_null() {
-        let mut and = LifecycleRuleAndOperator::builder()
-            .set_prefix(opt_str(a, "prefix"))
-            .set_object_size_greater_than(long(a, "object_size_greater_than"))
-            .set_object_size_less_than(long(a, "object_size_less_than"));
-        for (k, v) in a.get_attr("tags").as_map().cloned().unwrap_or_default() {
-            and = and.tags(s3_tag(&k, v.as_str().unwrap_or_default())?);
-        }
-        filter = filter.and(and.build());
-    }
-    let mut b = LifecycleRule::builder()
-        .id(string(v, "id"))
-        .status(ExpirationStatus::from(string(v, "status").as_str()))
-        .filter(filter.build());
-    let e = v.get_attr("expiration");
-    if !e.is_null() {
-        b = b.expiration(
-            LifecycleExpiration::builder()
-                .set_date(date(e)?)
-                .set_days(int(e, "days"))
-                .set_expired_object_delete_marker(
-                    e.get_attr("expired_object_delete_marker").as_bool(),
-                )
-                .build(),
-        );
-    }
-    let n = v.get_attr("noncurrent_version_expiration");
-    if !n.is_null() {
-        b = b.noncurrent_version_expiration(
-            NoncurrentVersionExpiration::builder()
-                .set_noncurrent_days(int(n, "noncurrent_days"))
-                .set_newer_noncurrent_versions(int(n, "newer_noncurrent_versions"))
-                .build(),
-        );
-    }
-    for t in v.get_attr("transition").as_list().unwrap_or_default() {
-        b = b.transitions(
-            Transition::builder()
-                .set_date(date(t)?)
-                .set_days(int(t, "days"))
-                .storage_class(TransitionStorageClass::from(
-                    string(t, "storage_class").as_str(),
-                ))
-                .build(),
-        );
-    }
-    for t in v
-        .get_attr("noncurrent_version_transition")
-        .as_list()
-        .unwrap_or_default()
-    {
-        b = b.noncurrent_version_transitions(
-            NoncurrentVersionTransition::builder()
-                .set_noncurrent_days(int(t, "noncurrent_days"))
-                .set_newer_noncurrent_versions(int(t, "newer_noncurrent_versions"))
-                .storage_class(TransitionStorageClass::from(
-                    string(t, "storage_class").as_str(),
-                ))
-                .build(),
-        );
-    }
-    let abort = v.get_attr("abort_incomplete_multipart_upload");
-    if !abort.is_null() {
-        b = b.abort_incomplete_multipart_upload(
-            AbortIncompleteMultipartUpload::builder()
-                .set_days_after_initiation(int(abort, "days_after_initiation"))
-                .build(),
-        );
-    }
-    b.build().map_err(invalid)
+    built(
+        Tag::builder().key(key).value(value).build(),
+        "rule.filter tag",
+    )
 }
 
 /// A rule's `date` (RFC 3339, midnight UTC as S3 requires), read as the SDK's date.
-fn date(v: &Value) -> Result<Option<DateTime>, ProviderError> {
-    let Some(text) = v.get_attr("date").as_str() else {
+fn date(text: Option<&str>) -> Result<Option<DateTime>, ProviderError> {
+    let Some(text) = text else {
         return Ok(None);
     };
     let full = if text.len() == 10 {
@@ -238,283 +227,215 @@ fn date(v: &Value) -> Result<Option<DateTime>, ProviderError> {
         })
 }
 
-fn date_value(d: Option<&DateTime>) -> Value {
+fn date_text(d: Option<&DateTime>) -> Option<String> {
     d.and_then(|d| d.fmt(DateFormat::DateTime).ok())
-        .map(Value::from)
-        .unwrap_or(Value::Null)
 }
 
-fn n64(n: Option<i64>) -> Value {
-    n.map(|n| Value::from(n as f64)).unwrap_or(Value::Null)
-}
-
-fn rule_value(r: &LifecycleRule) -> Value {
-    let filter = r.filter().map(|f| {
-        Value::object([
-            ("prefix", f.prefix().map(Value::from).unwrap_or(Value::Null)),
-            (
-                "object_size_greater_than",
-                n64(f.object_size_greater_than()),
-            ),
-            ("object_size_less_than", n64(f.object_size_less_than())),
-            (
-                "tag",
-                f.tag()
-                    .map(|t| {
-                        Value::object([
-                            ("key", Value::from(t.key())),
-                            ("value", Value::from(t.value())),
-                        ])
-                    })
-                    .unwrap_or(Value::Null),
-            ),
-            (
-                "and",
-                f.and()
-                    .map(|a| {
-                        Value::object([
-                            ("prefix", a.prefix().map(Value::from).unwrap_or(Value::Null)),
-                            (
-                                "tags",
-                                if a.tags().is_empty() {
-                                    Value::Null
-                                } else {
-                                    super::tags_value(a.tags().iter().map(|t| (t.key(), t.value())))
-                                },
-                            ),
-                            (
-                                "object_size_greater_than",
-                                n64(a.object_size_greater_than()),
-                            ),
-                            ("object_size_less_than", n64(a.object_size_less_than())),
-                        ])
-                    })
-                    .unwrap_or(Value::Null),
-            ),
-        ])
-    });
-    Value::object([
-        ("id", r.id().map(Value::from).unwrap_or(Value::Null)),
-        ("status", Value::from(r.status().as_str())),
-        ("filter", filter.unwrap_or(Value::Null)),
-        (
-            "expiration",
-            r.expiration()
-                .map(|e| {
-                    Value::object([
-                        ("date", date_value(e.date())),
-                        ("days", int_value(e.days())),
-                        (
-                            "expired_object_delete_marker",
-                            e.expired_object_delete_marker()
-                                .map(Value::Bool)
-                                .unwrap_or(Value::Null),
-                        ),
-                    ])
-                })
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "noncurrent_version_expiration",
-            r.noncurrent_version_expiration()
-                .map(|n| {
-                    Value::object([
-                        ("noncurrent_days", int_value(n.noncurrent_days())),
-                        (
-                            "newer_noncurrent_versions",
-                            int_value(n.newer_noncurrent_versions()),
-                        ),
-                    ])
-                })
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "transition",
-            Value::List(
-                r.transitions()
-                    .iter()
-                    .map(|t| {
-                        Value::object([
-                            ("date", date_value(t.date())),
-                            ("days", int_value(t.days())),
-                            (
-                                "storage_class",
-                                t.storage_class()
-                                    .map(|c| Value::from(c.as_str()))
-                                    .unwrap_or(Value::Null),
-                            ),
-                        ])
-                    })
-                    .collect(),
-            ),
-        ),
-        (
-            "noncurrent_version_transition",
-            Value::List(
-                r.noncurrent_version_transitions()
-                    .iter()
-                    .map(|t| {
-                        Value::object([
-                            ("noncurrent_days", int_value(t.noncurrent_days())),
-                            (
-                                "newer_noncurrent_versions",
-                                int_value(t.newer_noncurrent_versions()),
-                            ),
-                            (
-                                "storage_class",
-                                t.storage_class()
-                                    .map(|c| Value::from(c.as_str()))
-                                    .unwrap_or(Value::Null),
-                            ),
-                        ])
-                    })
-                    .collect(),
-            ),
-        ),
-        (
-            "abort_incomplete_multipart_upload",
-            r.abort_incomplete_multipart_upload()
-                .map(|a| {
-                    Value::object([(
-                        "days_after_initiation",
-                        int_value(a.days_after_initiation()),
-                    )])
-                })
-                .unwrap_or(Value::Null),
-        ),
-    ])
-}
-
-impl Lifecycle {
-    async fn put(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let rules = planned
-            .get_attr("rule")
-            .as_list()
-            .unwrap_or_default()
-            .iter()
-            .map(rule)
-            .collect::<Result<Vec<_>, _>>()?;
-        let bucket = string(planned, "bucket");
-        self.clients
-            .s3
-            .put_bucket_lifecycle_configuration()
-            .bucket(&bucket)
-            .set_transition_default_minimum_object_size(
-                planned
-                    .get_attr("transition_default_minimum_object_size")
-                    .as_str()
-                    .map(TransitionDefaultMinimumObjectSize::from),
-            )
-            .lifecycle_configuration(
-                BucketLifecycleConfiguration::builder()
-                    .set_rules(Some(rules))
-                    .build()
-                    .map_err(invalid)?,
-            )
-            .send()
-            .await
-            .map_err(|e| classify("s3:PutLifecycleConfiguration", &e))?;
-        let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-        m.insert("id".into(), Value::from(bucket.as_str()));
-        if !m
-            .get("transition_default_minimum_object_size")
-            .is_some_and(Value::is_wholly_known)
-        {
-            let live = self
-                .clients
-                .s3
-                .get_bucket_lifecycle_configuration()
-                .bucket(&bucket)
-                .send()
-                .await
-                .map_err(|e| classify("s3:GetLifecycleConfiguration", &e))?;
-            m.insert(
-                "transition_default_minimum_object_size".into(),
-                live.transition_default_minimum_object_size()
-                    .map(|s| Value::from(s.as_str()))
-                    .unwrap_or(Value::Null),
-            );
+fn filter(f: &Filter) -> Result<LifecycleRuleFilter, ProviderError> {
+    let mut filter = LifecycleRuleFilter::builder()
+        .set_prefix(f.prefix.clone())
+        .set_object_size_greater_than(f.object_size_greater_than)
+        .set_object_size_less_than(f.object_size_less_than);
+    if let Some(t) = &f.tag {
+        filter = filter.tag(s3_tag(&t.key, &t.value)?);
+    }
+    if let Some(a) = &f.and {
+        let mut and = LifecycleRuleAndOperator::builder()
+            .set_prefix(a.prefix.clone())
+            .set_object_size_greater_than(a.object_size_greater_than)
+            .set_object_size_less_than(a.object_size_less_than);
+        for (k, v) in a.tags.iter().flatten() {
+            and = and.tags(s3_tag(k, v)?);
         }
-        Ok(Value::Map(m))
+        filter = filter.and(and.build());
+    }
+    Ok(filter.build())
+}
+
+fn rule(r: &Rule) -> Result<LifecycleRule, ProviderError> {
+    let mut b = LifecycleRule::builder()
+        .id(&r.id)
+        .status(ExpirationStatus::from(r.status.as_str()))
+        .set_filter(r.filter.as_ref().map(filter).transpose()?);
+    if let Some(e) = &r.expiration {
+        b = b.expiration(
+            LifecycleExpiration::builder()
+                .set_date(date(e.date.as_deref())?)
+                .set_days(e.days)
+                .set_expired_object_delete_marker(e.expired_object_delete_marker)
+                .build(),
+        );
+    }
+    if let Some(n) = &r.noncurrent_version_expiration {
+        b = b.noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder()
+                .set_noncurrent_days(n.noncurrent_days)
+                .set_newer_noncurrent_versions(n.newer_noncurrent_versions)
+                .build(),
+        );
+    }
+    for t in &r.transition {
+        b = b.transitions(
+            Transition::builder()
+                .set_date(date(t.date.as_deref())?)
+                .set_days(t.days)
+                .storage_class(TransitionStorageClass::from(t.storage_class.as_str()))
+                .build(),
+        );
+    }
+    for t in &r.noncurrent_version_transition {
+        b = b.noncurrent_version_transitions(
+            NoncurrentVersionTransition::builder()
+                .set_noncurrent_days(t.noncurrent_days)
+                .set_newer_noncurrent_versions(t.newer_noncurrent_versions)
+                .storage_class(TransitionStorageClass::from(t.storage_class.as_str()))
+                .build(),
+        );
+    }
+    if let Some(a) = &r.abort_incomplete_multipart_upload {
+        b = b.abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder()
+                .set_days_after_initiation(a.days_after_initiation)
+                .build(),
+        );
+    }
+    built(b.build(), "rule")
+}
+
+fn live_rule(r: &LifecycleRule) -> Rule {
+    let storage = |c: Option<&TransitionStorageClass>| c.map(|c| c.as_str().to_string());
+    Rule {
+        id: r.id().unwrap_or_default().to_string(),
+        status: r.status().as_str().to_string(),
+        filter: r.filter().map(|f| Filter {
+            prefix: f.prefix().map(str::to_string),
+            object_size_greater_than: f.object_size_greater_than(),
+            object_size_less_than: f.object_size_less_than(),
+            tag: f.tag().map(|t| KeyValue {
+                key: t.key().to_string(),
+                value: t.value().to_string(),
+            }),
+            and: f.and().map(|a| And {
+                prefix: a.prefix().map(str::to_string),
+                tags: (!a.tags().is_empty()).then(|| {
+                    a.tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string()))
+                        .collect()
+                }),
+                object_size_greater_than: a.object_size_greater_than(),
+                object_size_less_than: a.object_size_less_than(),
+            }),
+        }),
+        expiration: r.expiration().map(|e| Expiration {
+            date: date_text(e.date()),
+            days: e.days(),
+            expired_object_delete_marker: e.expired_object_delete_marker(),
+        }),
+        noncurrent_version_expiration: r.noncurrent_version_expiration().map(|n| {
+            NoncurrentExpiration {
+                noncurrent_days: n.noncurrent_days(),
+                newer_noncurrent_versions: n.newer_noncurrent_versions(),
+            }
+        }),
+        transition: r
+            .transitions()
+            .iter()
+            .map(|t| Transitions {
+                date: date_text(t.date()),
+                days: t.days(),
+                storage_class: storage(t.storage_class()).unwrap_or_default(),
+            })
+            .collect(),
+        noncurrent_version_transition: r
+            .noncurrent_version_transitions()
+            .iter()
+            .map(|t| NoncurrentTransitions {
+                noncurrent_days: t.noncurrent_days(),
+                newer_noncurrent_versions: t.newer_noncurrent_versions(),
+                storage_class: storage(t.storage_class()).unwrap_or_default(),
+            })
+            .collect(),
+        abort_incomplete_multipart_upload: r.abort_incomplete_multipart_upload().map(|a| Abort {
+            days_after_initiation: a.days_after_initiation(),
+        }),
     }
 }
 
 #[async_trait::async_trait]
-impl Resource for Lifecycle {
-    fn schema(&self) -> Schema {
-        schema()
+impl AwsResource for Lifecycle {
+    type Model = LifecycleModel;
+    const TYPE: &'static str = "aws_s3_bucket_lifecycle_configuration";
+
+    fn schema() -> Schema {
+        lifecycle_schema()
     }
 
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        let mut p = mlform_provider::plan_by_schema(&self.schema(), request.clone())?;
-        if let Value::Map(m) = &mut p.state {
-            m.insert("id".into(), request.config.get_attr("bucket").clone());
-        }
-        Ok(p)
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &LifecycleModel,
+    ) -> Result<Created<LifecycleModel>, ProviderError> {
+        self.update(c, m, m).await?;
+        Ok(m.bucket.clone().into())
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let bucket = string(prior, "bucket");
-        let out = match self
-            .clients
-            .s3
-            .get_bucket_lifecycle_configuration()
-            .bucket(&bucket)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e)
-                if matches!(
-                    code(&e).as_str(),
-                    "NoSuchBucket" | "NoSuchLifecycleConfiguration"
-                ) || status(&e) == Some(404) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => return Err(classify("s3:GetLifecycleConfiguration", &e)),
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &LifecycleModel,
+    ) -> Result<Option<LifecycleModel>, ProviderError> {
+        let b = bucket(&m.id, &m.bucket);
+        let Some(out) =
+            c.s3.get_bucket_lifecycle_configuration()
+                .bucket(&b)
+                .send()
+                .await
+                .found("s3:GetLifecycleConfiguration")?
+        else {
+            return Ok(None);
         };
-        let rules: Vec<Value> = out.rules().iter().map(rule_value).collect();
-        Ok(Some(
-            schema().conform(&Value::object([
-                ("bucket", Value::from(bucket.as_str())),
-                ("id", Value::from(bucket.as_str())),
-                (
-                    "transition_default_minimum_object_size",
-                    out.transition_default_minimum_object_size()
-                        .map(|s| Value::from(s.as_str()))
-                        .unwrap_or(Value::Null),
-                ),
-                ("rule", Value::List(rules)),
-            ])),
-        ))
+        Ok(Some(LifecycleModel {
+            id: b.clone(),
+            bucket: b,
+            transition_default_minimum_object_size: out
+                .transition_default_minimum_object_size()
+                .map(|s| s.as_str().to_string()),
+            rule: out.rules().iter().map(live_rule).collect(),
+        }))
     }
 
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        self.put(planned).await
-    }
-
-    async fn update(&self, _prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        self.put(planned).await
-    }
-
-    async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
-        match self
-            .clients
-            .s3
-            .delete_bucket_lifecycle()
-            .bucket(string(prior, "bucket"))
+    async fn update(
+        &self,
+        c: &Clients,
+        _old: &LifecycleModel,
+        m: &LifecycleModel,
+    ) -> Result<(), ProviderError> {
+        let rules = m.rule.iter().map(rule).collect::<Result<Vec<_>, _>>()?;
+        c.s3.put_bucket_lifecycle_configuration()
+            .bucket(&m.bucket)
+            .set_transition_default_minimum_object_size(
+                m.transition_default_minimum_object_size
+                    .as_deref()
+                    .map(TransitionDefaultMinimumObjectSize::from),
+            )
+            .lifecycle_configuration(built(
+                BucketLifecycleConfiguration::builder()
+                    .set_rules(Some(rules))
+                    .build(),
+                "rule",
+            )?)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e) == "NoSuchBucket" || status(&e) == Some(404) => Ok(()),
-            Err(e) => Err(classify("s3:PutLifecycleConfiguration", &e)),
-        }
+            .call("s3:PutLifecycleConfiguration")?;
+        Ok(())
     }
 
-    async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        self.read(&Value::object([("bucket", Value::from(id))]))
+    async fn delete(&self, c: &Clients, m: &LifecycleModel) -> Result<(), ProviderError> {
+        c.s3.delete_bucket_lifecycle()
+            .bucket(bucket(&m.id, &m.bucket))
+            .send()
             .await
+            .gone_ok("s3:PutLifecycleConfiguration")
     }
 }
