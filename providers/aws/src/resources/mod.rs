@@ -351,9 +351,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ("aws_s3_object", s3_object::schema, |c| {
         Arc::new(s3_object::S3Object { clients: c })
     }),
-    ("aws_sagemaker_model", sagemaker::model_schema, |c| {
-        Arc::new(sagemaker::Model { clients: c })
-    }),
+    (
+        "aws_sagemaker_model",
+        schema_of::<sagemaker::Model>,
+        make::<sagemaker::Model>,
+    ),
     (
         "aws_sagemaker_endpoint_configuration",
         sagemaker::config_schema,

@@ -24,10 +24,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sagemaker::types::{
     Alarm as SmAlarm, AutoRollbackConfig, BlueGreenUpdatePolicy, CapacitySize, CapacitySizeType,
-    CaptureContentTypeHeader, CaptureMode, CaptureOption, ContainerDefinition, ContainerMode,
-    DataCaptureConfig, DeploymentConfig, EndpointStatus, ProductionVariant,
-    ProductionVariantInstanceType, ProductionVariantServerlessConfig, Tag, TrafficRoutingConfig,
-    TrafficRoutingConfigType,
+    CaptureContentTypeHeader, CaptureMode, CaptureOption, DataCaptureConfig, DeploymentConfig,
+    EndpointStatus, ProductionVariant, ProductionVariantInstanceType,
+    ProductionVariantServerlessConfig, Tag, TrafficRoutingConfig, TrafficRoutingConfigType,
 };
 use mlform_provider::{
     Attribute, NestedBlock, Nesting, PathStep, PlanRequest, Planned, ProviderError, Resource,

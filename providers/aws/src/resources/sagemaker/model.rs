@@ -4,12 +4,21 @@
 //! `vpc_config`). Every argument but the tags replaces the model, as in
 //! terraform-provider-aws.
 
-use aws_sdk_sagemaker::types::{
-    ModelCacheSetting, ModelCompressionType, ModelDataSource, MultiModelConfig,
-    RepositoryAccessMode, RepositoryAuthConfig, S3ModelDataSource, S3ModelDataType, VpcConfig,
-};
+use std::collections::BTreeMap;
 
-use super::*;
+use aws_sdk_sagemaker::types::{
+    ContainerDefinition, ContainerMode, ImageConfig as SmImageConfig, ModelCacheSetting,
+    ModelCompressionType, ModelDataSource, MultiModelConfig, RepositoryAccessMode,
+    RepositoryAuthConfig, S3ModelDataSource, S3ModelDataType, VpcConfig,
+};
+use mlform_provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema, Type, ValueMap};
+use serde::{Deserialize, Serialize};
+
+use super::monitor::{live_tags, tags_of};
+use super::not_found;
+use crate::error::classify;
+use crate::framework::{AwsResource, Created, Naming};
+use crate::Clients;
 
 fn block(nesting: Nesting, block: Schema, min: usize, max: Option<usize>) -> NestedBlock {
     NestedBlock {
@@ -42,13 +51,16 @@ fn container_schema() -> Schema {
     );
     let multi_model = Schema::new().attr(
         "model_cache_setting",
-        Attribute::optional_computed(Type::String),
+        Attribute::optional_computed(Type::String).default("Enabled"),
     );
     Schema::new()
         .attr("image", Attribute::optional(Type::String))
         .attr("model_data_url", Attribute::optional(Type::String))
         .attr("environment", Attribute::optional(Type::map(Type::String)))
-        .attr("mode", Attribute::optional_computed(Type::String))
+        .attr(
+            "mode",
+            Attribute::optional_computed(Type::String).default("SingleModel"),
+        )
         .attr("container_hostname", Attribute::optional(Type::String))
         .attr("model_package_name", Attribute::optional(Type::String))
         .block(
@@ -65,14 +77,19 @@ fn container_schema() -> Schema {
         )
 }
 
-pub fn model_schema() -> Schema {
+fn model_schema() -> Schema {
     let vpc = Schema::new()
         .attr("subnets", Attribute::required(Type::set(Type::String)))
         .attr(
             "security_group_ids",
             Attribute::required(Type::set(Type::String)),
         );
-    with_tags(Schema::new())
+    Schema::new()
+        .attr(
+            "name",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr("arn", Attribute::computed(Type::String))
         .attr(
             "execution_role_arn",
             Attribute::required(Type::String).force_new(),
@@ -92,386 +109,295 @@ pub fn model_schema() -> Schema {
         .block("vpc_config", block(Nesting::Single, vpc, 0, Some(1)))
 }
 
-fn text(v: &Value, name: &str) -> Option<String> {
-    v.get_attr(name).as_str().map(str::to_string)
+#[derive(Default)]
+pub struct Model;
+
+type Map = BTreeMap<String, String>;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ModelModel {
+    id: String,
+    name: String,
+    arn: Option<String>,
+    execution_role_arn: String,
+    enable_network_isolation: bool,
+    primary_container: Option<Container>,
+    container: Vec<Container>,
+    vpc_config: Option<Vpc>,
+    tags_all: Option<Map>,
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    v.as_list()
-        .map(|l| {
-            l.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Container {
+    image: Option<String>,
+    model_data_url: Option<String>,
+    environment: Option<Map>,
+    mode: Option<String>,
+    container_hostname: Option<String>,
+    model_package_name: Option<String>,
+    image_config: Option<ImageConfig>,
+    model_data_source: Option<DataSource>,
+    multi_model_config: Option<MultiModel>,
 }
 
-fn definition(c: &Value) -> Result<ContainerDefinition, ProviderError> {
-    let mut d = ContainerDefinition::builder()
-        .set_image(text(c, "image"))
-        .set_model_data_url(text(c, "model_data_url"))
-        .set_container_hostname(text(c, "container_hostname"))
-        .set_model_package_name(text(c, "model_package_name"))
-        .set_mode(text(c, "mode").map(|m| ContainerMode::from(m.as_str())))
-        .set_environment(crate::resources::string_map(c.get_attr("environment")));
-    let ic = c.get_attr("image_config");
-    if !ic.is_null() {
-        let auth = ic.get_attr("repository_auth_config");
-        let auth = text(auth, "repository_credentials_provider_arn").map(|arn| {
-            RepositoryAuthConfig::builder()
-                .repository_credentials_provider_arn(arn)
-                .build()
-        });
-        d = d.image_config(
-            aws_sdk_sagemaker::types::ImageConfig::builder()
-                .set_repository_access_mode(
-                    text(ic, "repository_access_mode")
-                        .map(|m| RepositoryAccessMode::from(m.as_str())),
-                )
-                .set_repository_auth_config(auth)
-                .build(),
-        );
-    }
-    let s3 = c.get_attr("model_data_source").get_attr("s3_data_source");
-    if !s3.is_null() {
-        let source = S3ModelDataSource::builder()
-            .set_s3_uri(text(s3, "s3_uri"))
-            .set_s3_data_type(text(s3, "s3_data_type").map(|t| S3ModelDataType::from(t.as_str())))
-            .set_compression_type(
-                text(s3, "compression_type").map(|t| ModelCompressionType::from(t.as_str())),
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ImageConfig {
+    repository_access_mode: String,
+    repository_auth_config: Option<AuthConfig>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct AuthConfig {
+    repository_credentials_provider_arn: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct DataSource {
+    s3_data_source: S3Source,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct S3Source {
+    s3_uri: String,
+    s3_data_type: String,
+    compression_type: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct MultiModel {
+    model_cache_setting: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Vpc {
+    subnets: Vec<String>,
+    security_group_ids: Vec<String>,
+}
+
+fn definition(c: &Container) -> ContainerDefinition {
+    let image_config = c.image_config.as_ref().map(|ic| {
+        SmImageConfig::builder()
+            .repository_access_mode(RepositoryAccessMode::from(
+                ic.repository_access_mode.as_str(),
+            ))
+            .set_repository_auth_config(ic.repository_auth_config.as_ref().map(|a| {
+                RepositoryAuthConfig::builder()
+                    .repository_credentials_provider_arn(&a.repository_credentials_provider_arn)
+                    .build()
+            }))
+            .build()
+    });
+    let data_source = c.model_data_source.as_ref().map(|d| {
+        let s3 = &d.s3_data_source;
+        ModelDataSource::builder()
+            .s3_data_source(
+                S3ModelDataSource::builder()
+                    .s3_uri(&s3.s3_uri)
+                    .s3_data_type(S3ModelDataType::from(s3.s3_data_type.as_str()))
+                    .compression_type(ModelCompressionType::from(s3.compression_type.as_str()))
+                    .build(),
             )
-            .build();
-        d = d.model_data_source(ModelDataSource::builder().s3_data_source(source).build());
-    }
-    let mm = c.get_attr("multi_model_config");
-    if !mm.is_null() {
-        d = d.multi_model_config(
+            .build()
+    });
+    ContainerDefinition::builder()
+        .set_image(c.image.clone())
+        .set_model_data_url(c.model_data_url.clone())
+        .set_container_hostname(c.container_hostname.clone())
+        .set_model_package_name(c.model_package_name.clone())
+        .set_mode(c.mode.as_deref().map(ContainerMode::from))
+        .set_environment(
+            c.environment
+                .clone()
+                .filter(|e| !e.is_empty())
+                .map(|e| e.into_iter().collect()),
+        )
+        .set_image_config(image_config)
+        .set_model_data_source(data_source)
+        .set_multi_model_config(c.multi_model_config.as_ref().map(|m| {
             MultiModelConfig::builder()
                 .set_model_cache_setting(
-                    text(mm, "model_cache_setting").map(|s| ModelCacheSetting::from(s.as_str())),
+                    m.model_cache_setting
+                        .as_deref()
+                        .map(ModelCacheSetting::from),
                 )
-                .build(),
-        );
-    }
-    Ok(d.build())
+                .build()
+        }))
+        .build()
 }
 
-fn opt(v: Option<&str>) -> Value {
-    v.map(Value::from).unwrap_or(Value::Null)
-}
-
-/// The state of one container as DescribeModel reports it; `prior` fills what the API
-/// leaves out (an empty environment, set or not, and a defaulted mode).
-fn container_value(c: &ContainerDefinition, prior: &Value) -> Value {
-    let env = match c.environment() {
-        Some(e) if e.is_empty() && prior.get_attr("environment").is_null() => Value::Null,
-        Some(e) => Value::Map(
-            e.iter()
-                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-                .collect(),
-        ),
-        // An empty map is not sent, and reads back as none: the same as configured.
-        None if prior
-            .get_attr("environment")
-            .as_map()
-            .is_some_and(|m| m.is_empty()) =>
-        {
-            prior.get_attr("environment").clone()
-        }
-        None => Value::Null,
-    };
-    let image_config = c.image_config().map_or(Value::Null, |ic| {
-        Value::object([
-            (
-                "repository_access_mode",
-                opt(ic.repository_access_mode().map(|m| m.as_str())),
-            ),
-            (
-                "repository_auth_config",
-                ic.repository_auth_config().map_or(Value::Null, |a| {
-                    Value::object([(
-                        "repository_credentials_provider_arn",
-                        opt(a.repository_credentials_provider_arn()),
-                    )])
-                }),
-            ),
-        ])
-    });
-    let data_source = c
-        .model_data_source()
-        .and_then(|d| d.s3_data_source())
-        .map_or(Value::Null, |s| {
-            Value::object([(
-                "s3_data_source",
-                Value::object([
-                    ("s3_uri", opt(s.s3_uri())),
-                    ("s3_data_type", opt(s.s3_data_type().map(|t| t.as_str()))),
-                    (
-                        "compression_type",
-                        opt(s.compression_type().map(|t| t.as_str())),
-                    ),
-                ]),
-            )])
+/// One container as DescribeModel reports it, with SageMaker's documented defaults where
+/// the answer leaves them out (SingleModel, a multi-model cache Enabled) and `prior`'s
+/// empty environment kept (an empty map is not sent, and reads back as none).
+fn live_container(c: &ContainerDefinition, prior: Option<&Container>) -> Container {
+    let s = |v: Option<&str>| v.map(str::to_string);
+    let environment = c
+        .environment()
+        .filter(|e| !e.is_empty())
+        .map(|e| e.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .or_else(|| {
+            prior
+                .and_then(|p| p.environment.as_ref())
+                .filter(|e| e.is_empty())
+                .cloned()
         });
-    let multi_model = c.multi_model_config().map_or(Value::Null, |m| {
-        Value::object([(
-            "model_cache_setting",
-            m.model_cache_setting()
-                .map(|s| Value::from(s.as_str()))
-                .unwrap_or(Value::from("Enabled")),
-        )])
-    });
-    Value::object([
-        ("image", opt(c.image())),
-        ("model_data_url", opt(c.model_data_url())),
-        ("environment", env),
-        (
-            "mode",
-            c.mode()
-                .map(|x| Value::from(x.as_str()))
-                .unwrap_or_else(|| prior.get_attr("mode").clone()),
-        ),
-        ("container_hostname", opt(c.container_hostname())),
-        ("model_package_name", opt(c.model_package_name())),
-        ("image_config", image_config),
-        ("model_data_source", data_source),
-        ("multi_model_config", multi_model),
-    ])
-}
-
-/// Plans a container's defaulted values: `mode` SingleModel, a multi-model cache Enabled.
-fn default_container(v: Value) -> Value {
-    let Value::Map(mut c) = v else {
-        return v;
-    };
-    if c.get("mode").is_none_or(Value::is_null) {
-        c.insert("mode".into(), Value::from("SingleModel"));
+    Container {
+        image: s(c.image()),
+        model_data_url: s(c.model_data_url()),
+        environment,
+        mode: Some(c.mode().map_or("SingleModel", |m| m.as_str()).to_string()),
+        container_hostname: s(c.container_hostname()),
+        model_package_name: s(c.model_package_name()),
+        image_config: c.image_config().map(|ic| ImageConfig {
+            repository_access_mode: ic
+                .repository_access_mode()
+                .map_or("", |m| m.as_str())
+                .to_string(),
+            repository_auth_config: ic.repository_auth_config().map(|a| AuthConfig {
+                repository_credentials_provider_arn: a
+                    .repository_credentials_provider_arn()
+                    .unwrap_or_default()
+                    .to_string(),
+            }),
+        }),
+        model_data_source: c
+            .model_data_source()
+            .and_then(|d| d.s3_data_source())
+            .map(|d| DataSource {
+                s3_data_source: S3Source {
+                    s3_uri: d.s3_uri().unwrap_or_default().to_string(),
+                    s3_data_type: d.s3_data_type().map_or("", |t| t.as_str()).to_string(),
+                    compression_type: d.compression_type().map_or("", |t| t.as_str()).to_string(),
+                },
+            }),
+        multi_model_config: c.multi_model_config().map(|m| MultiModel {
+            model_cache_setting: Some(
+                m.model_cache_setting()
+                    .map_or("Enabled", |s| s.as_str())
+                    .to_string(),
+            ),
+        }),
     }
-    if let Some(Value::Map(mut mm)) = c.get("multi_model_config").cloned() {
-        if mm
-            .get("model_cache_setting")
-            .is_none_or(|x| x.is_null() || x.is_unknown())
-        {
-            mm.insert("model_cache_setting".into(), Value::from("Enabled"));
-        }
-        c.insert("multi_model_config".into(), Value::Map(mm));
-    }
-    Value::Map(c)
-}
-
-fn default_containers(m: &mut mlform_provider::ValueMap) {
-    if let Some(pc) = m.get("primary_container").cloned() {
-        if !pc.is_null() {
-            m.insert("primary_container".into(), default_container(pc));
-        }
-    }
-    if let Some(Value::List(items)) = m.get("container").cloned() {
-        m.insert(
-            "container".into(),
-            Value::List(items.into_iter().map(default_container).collect()),
-        );
-    }
-}
-
-pub struct Model {
-    pub clients: Arc<Clients>,
 }
 
 #[async_trait::async_trait]
-impl Resource for Model {
-    fn schema(&self) -> Schema {
+impl AwsResource for Model {
+    type Model = ModelModel;
+    const TYPE: &'static str = "aws_sagemaker_model";
+    const TAGGED: bool = true;
+    const NAMING: Option<Naming> = Some(Naming {
+        default_prefix: "tf-",
+    });
+    const ID_ATTRIBUTE: Option<&'static str> = Some("name");
+
+    fn schema() -> Schema {
         model_schema()
     }
 
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        let primary = !request.config.get_attr("primary_container").is_null();
-        let pipeline = request
-            .config
-            .get_attr("container")
-            .as_list()
+    fn validate(p: &ValueMap) -> Result<(), ProviderError> {
+        let primary = p.get("primary_container").is_some_and(|v| !v.is_null());
+        let pipeline = p
+            .get("container")
+            .and_then(|v| v.as_list())
             .is_some_and(|l| !l.is_empty());
         if primary == pipeline {
             return Err(ProviderError::InvalidConfig(
                 "aws_sagemaker_model needs either primary_container or container blocks (an inference pipeline), not both".into(),
             ));
         }
-        let mut p = plan_common(&self.schema(), &self.clients, request)?;
-        let mut m = p.state.as_map().cloned().unwrap_or_default();
-        default_containers(&mut m);
-        p.state = Value::Map(m);
-        Ok(p)
+        Ok(())
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let name = s(prior, "name");
-        let out = match self
-            .clients
-            .sagemaker
-            .describe_model()
-            .model_name(&name)
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &ModelModel,
+    ) -> Result<Created<ModelModel>, ProviderError> {
+        let vpc = m.vpc_config.as_ref().map(|v| {
+            VpcConfig::builder()
+                .set_subnets(Some(v.subnets.clone()))
+                .set_security_group_ids(Some(v.security_group_ids.clone()))
+                .build()
+        });
+        let tags = tags_of(&m.tags_all);
+        c.sagemaker
+            .create_model()
+            .model_name(&m.name)
+            .execution_role_arn(&m.execution_role_arn)
+            .set_primary_container(m.primary_container.as_ref().map(definition))
+            .set_containers(
+                Some(m.container.iter().map(definition).collect::<Vec<_>>())
+                    .filter(|c| !c.is_empty()),
+            )
+            .set_vpc_config(vpc)
+            .enable_network_isolation(m.enable_network_isolation)
+            .set_tags(Some(tags).filter(|t| !t.is_empty()))
             .send()
             .await
-        {
+            .map_err(|e| classify("sagemaker:CreateModel", &e))?;
+        Ok(m.name.clone().into())
+    }
+
+    async fn read(&self, c: &Clients, m: &ModelModel) -> Result<Option<ModelModel>, ProviderError> {
+        let out = match c.sagemaker.describe_model().model_name(&m.id).send().await {
             Ok(o) => o,
             Err(e) if not_found(&e) => return Ok(None),
             Err(e) => return Err(classify("sagemaker:DescribeModel", &e)),
         };
-        let arn = out.model_arn().unwrap_or_default().to_string();
-        let mut m = prior.as_map().cloned().unwrap_or_default();
-        m.insert("arn".into(), Value::from(arn.as_str()));
-        m.insert(
-            "execution_role_arn".into(),
-            out.execution_role_arn()
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        );
-        m.insert(
-            "enable_network_isolation".into(),
-            Value::Bool(out.enable_network_isolation().unwrap_or(false)),
-        );
         // A container with neither image nor model package, or a VPC configuration with
         // no subnets, is no container or VPC at all (the emulator answers such empty ones).
         let real =
             |c: &&ContainerDefinition| c.image().is_some() || c.model_package_name().is_some();
-        m.insert(
-            "primary_container".into(),
-            out.primary_container()
+        let arn = out.model_arn().unwrap_or_default().to_string();
+        Ok(Some(ModelModel {
+            id: m.id.clone(),
+            name: out.model_name().unwrap_or(&m.id).to_string(),
+            execution_role_arn: out.execution_role_arn().unwrap_or_default().to_string(),
+            enable_network_isolation: out.enable_network_isolation().unwrap_or(false),
+            primary_container: out
+                .primary_container()
                 .filter(real)
-                .map_or(Value::Null, |c| {
-                    container_value(c, prior.get_attr("primary_container"))
-                }),
-        );
-        let prior_list = prior
-            .get_attr("container")
-            .as_list()
-            .unwrap_or_default()
-            .to_vec();
-        m.insert(
-            "container".into(),
-            Value::List(
-                out.containers()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| container_value(c, prior_list.get(i).unwrap_or(&Value::Null)))
-                    .collect(),
-            ),
-        );
-        m.insert(
-            "vpc_config".into(),
-            out.vpc_config()
+                .map(|c| live_container(c, m.primary_container.as_ref())),
+            container: out
+                .containers()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| live_container(c, m.container.get(i)))
+                .collect(),
+            vpc_config: out
+                .vpc_config()
                 .filter(|v| !v.subnets().is_empty())
-                .map_or(Value::Null, |v| {
-                    Value::object([
-                        (
-                            "subnets",
-                            Value::set_from(
-                                v.subnets()
-                                    .iter()
-                                    .map(|x| Value::from(x.as_str()))
-                                    .collect(),
-                            ),
-                        ),
-                        (
-                            "security_group_ids",
-                            Value::set_from(
-                                v.security_group_ids()
-                                    .iter()
-                                    .map(|x| Value::from(x.as_str()))
-                                    .collect(),
-                            ),
-                        ),
-                    ])
+                .map(|v| Vpc {
+                    subnets: v.subnets().to_vec(),
+                    security_group_ids: v.security_group_ids().to_vec(),
                 }),
-        );
-        with_live_tags(&self.clients, m, prior, &arn)
-            .await
-            .map(Some)
+            tags_all: Some(live_tags(c, &arn).await?),
+            arn: Some(arn),
+        }))
     }
 
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let name = crate::resources::unique_name(
-            planned.get_attr("name"),
-            planned.get_attr("name_prefix"),
-            "tf-",
-        );
-        let pc = planned.get_attr("primary_container");
-        let containers = planned
-            .get_attr("container")
-            .as_list()
-            .unwrap_or_default()
-            .iter()
-            .map(definition)
-            .collect::<Result<Vec<_>, _>>()?;
-        let primary = if pc.is_null() {
-            None
-        } else {
-            Some(definition(pc)?)
-        };
-        let vpc = planned.get_attr("vpc_config");
-        let vpc = (!vpc.is_null()).then(|| {
-            VpcConfig::builder()
-                .set_subnets(Some(strings(vpc.get_attr("subnets"))))
-                .set_security_group_ids(Some(strings(vpc.get_attr("security_group_ids"))))
-                .build()
-        });
-        let out = self
-            .clients
-            .sagemaker
-            .create_model()
-            .model_name(&name)
-            .execution_role_arn(s(planned, "execution_role_arn"))
-            .set_primary_container(primary)
-            .set_containers(Some(containers).filter(|c| !c.is_empty()))
-            .set_vpc_config(vpc)
-            .set_enable_network_isolation(planned.get_attr("enable_network_isolation").as_bool())
-            .set_tags(Some(sm_tags(planned.get_attr("tags_all"))?))
-            .send()
-            .await
-            .map_err(|e| classify("sagemaker:CreateModel", &e))?;
-        let mut v = finish(planned, &name, out.model_arn().unwrap_or_default());
-        if let Value::Map(m) = &mut v {
-            default_containers(m);
-        }
-        Ok(v)
+    async fn set_tags(
+        &self,
+        c: &Clients,
+        m: &ModelModel,
+        remove: Vec<String>,
+        set: Vec<(String, String)>,
+    ) -> Result<(), ProviderError> {
+        super::set_tags(c, m.arn.as_deref().unwrap_or_default(), remove, set).await
     }
 
-    async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        update_tags(
-            &self.clients,
-            &s(prior, "arn"),
-            prior.get_attr("tags_all"),
-            planned.get_attr("tags_all"),
-        )
-        .await?;
-        Ok(finish(planned, &s(prior, "name"), &s(prior, "arn")))
-    }
-
-    async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
-        match self
-            .clients
-            .sagemaker
-            .delete_model()
-            .model_name(s(prior, "name"))
-            .send()
-            .await
-        {
+    async fn delete(&self, c: &Clients, m: &ModelModel) -> Result<(), ProviderError> {
+        match c.sagemaker.delete_model().model_name(&m.id).send().await {
             Ok(_) => Ok(()),
             Err(e) if not_found(&e) => Ok(()),
             Err(e) => Err(classify("sagemaker:DeleteModel", &e)),
         }
-    }
-
-    async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let prior = Value::object([
-            ("name", Value::from(id)),
-            ("name_prefix", crate::resources::prefix_of_generated(id)),
-            ("tags", Value::Null),
-        ]);
-        let Some(v) = self.read(&prior).await? else {
-            return Ok(None);
-        };
-        let mut m = v.as_map().cloned().unwrap_or_default();
-        m.insert("id".into(), Value::from(id));
-        Ok(Some(Value::Map(m)))
     }
 }
