@@ -96,6 +96,7 @@ fixtures! {
     plan_deferred => "plan-deferred",
     plan_destroy => "plan-destroy",
     plan_functions => "plan-functions",
+    plan_k8s_batch => "plan-k8s-batch",
     plan_k8s_typed => "plan-k8s-typed",
     plan_no_changes => "plan-no-changes",
     plan_orphans => "plan-orphans",

@@ -735,3 +735,155 @@ resource "kubernetes_persistent_volume_claim_v1" "waits" {{
     );
     claim.ok(&["destroy", "-auto-approve"]);
 }
+
+fn batch(provider: &str, completions: u32, schedule: &str, parallelism: u32) -> String {
+    format!(
+        r#"{provider}
+resource "kubernetes_job_v1" "evaluate" {{
+  metadata {{
+    name = "evaluate"
+  }}
+  spec {{
+    completions = {completions}
+    parallelism = {parallelism}
+    template {{
+      metadata {{
+        labels = {{ app = "evaluate" }}
+      }}
+      spec {{
+        restart_policy = "Never"
+        container {{
+          name    = "evaluate"
+          image   = "mlform-serve:test"
+          command = ["mlform", "version"]
+        }}
+      }}
+    }}
+  }}
+  timeouts {{
+    create = "30s"
+  }}
+}}
+
+resource "kubernetes_cron_job_v1" "retrain" {{
+  metadata {{
+    name = "retrain"
+  }}
+  spec {{
+    schedule           = "{schedule}"
+    concurrency_policy = "Forbid"
+    job_template {{
+      metadata {{
+        labels = {{ app = "retrain" }}
+      }}
+      spec {{
+        backoff_limit = 2
+        template {{
+          metadata {{
+            labels = {{ app = "retrain" }}
+          }}
+          spec {{
+            restart_policy = "OnFailure"
+            container {{
+              name  = "train"
+              image = "trainer:1"
+            }}
+          }}
+        }}
+      }}
+    }}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn jobs_complete_and_cron_jobs_update_in_place_import_and_destroy() {
+    let cluster = Cluster::start();
+    let provider = cluster.provider_block();
+    let w = Workdir::new();
+    // A Job of zero completions completes at once: the wait for completion ends.
+    w.write("main.tf", &batch(&provider, 0, "0 3 * * *", 1));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("2 added"), "{}", r.stdout);
+    // The labels and selector the Job controller adds are not drift.
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let rt = crate::aws::rt();
+    let client = cluster.client(&rt);
+    let jobs: kube::Api<k8s_openapi::api::batch::v1::Job> =
+        kube::Api::namespaced(client.clone(), "default");
+    let job = rt.block_on(jobs.get("evaluate")).unwrap();
+    let status = job.status.unwrap();
+    assert!(
+        status
+            .conditions
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c.type_ == "Complete" && c.status == "True"),
+        "the job has not completed"
+    );
+
+    // A new schedule and a new parallelism change in place; a Job's pod template cannot
+    // change, so completions replace it.
+    w.write("main.tf", &batch(&provider, 0, "30 4 * * 1", 2));
+    let r = w.run(&["plan", "-no-color"]);
+    let text = squash(&r.stdout);
+    assert!(
+        text.contains("kubernetes_cron_job_v1.retrain will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        text.contains("kubernetes_job_v1.evaluate will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.write("main.tf", &batch(&provider, 1, "30 4 * * 1", 2));
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(
+        squash(&r.stdout).contains("kubernetes_job_v1.evaluate must be replaced"),
+        "{}",
+        r.stdout
+    );
+
+    // Import the cron job by NAMESPACE/NAME: the same blocks plan no change.
+    w.write("main.tf", &batch(&provider, 0, "30 4 * * 1", 2));
+    w.ok(&["state", "rm", "kubernetes_cron_job_v1.retrain"]);
+    w.ok(&[
+        "import",
+        "kubernetes_cron_job_v1.retrain",
+        "default/retrain",
+    ]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+    assert!(rt.block_on(jobs.get_opt("evaluate")).unwrap().is_none());
+
+    // With no kubelet, a Job with a pod to run never completes: the wait ends at its
+    // timeout, naming the job's counts, and the Job stays in state.
+    let pending = Workdir::new();
+    pending.write(
+        "main.tf",
+        &batch(&provider, 1, "0 3 * * *", 1).replace("create = \"30s\"", "create = \"3s\""),
+    );
+    let r = pending.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let err = squash(&r.stderr);
+    assert!(err.contains("Job evaluate to complete"), "{}", r.stderr);
+    assert!(err.contains("succeeded"), "{}", r.stderr);
+    assert!(
+        pending
+            .addresses()
+            .contains(&"kubernetes_job_v1.evaluate".to_string()),
+        "{:?}",
+        pending.addresses()
+    );
+    pending.ok(&["destroy", "-auto-approve"]);
+}

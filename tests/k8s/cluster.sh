@@ -5,7 +5,8 @@
 # controller, so every namespace gets its `default` account; the claim protection
 # controller, so a deleted PersistentVolumeClaim goes; deployment, replicaset, stateful
 # set and daemon set controllers, so rollouts report status: with no kubelet, a Deployment with replicas
-# never becomes available and one at zero replicas completes), all on loopback with free
+# never becomes available and one at zero replicas completes; the job controller, so a Job
+# of zero completions completes and one with pods to run never does), all on loopback with free
 # ports. Kubernetes 1.20.2 is built once from Debian bookworm's source package, offline, and
 # cached in ~/.cache/mlform/kube-1.20.2.
 #
@@ -184,7 +185,7 @@ KUBECONFIG
 
   "${cache}/kube-controller-manager" \
     --kubeconfig="${dir}/kubeconfig" \
-    --controllers=namespace,garbagecollector,deployment,replicaset,statefulset,daemonset,serviceaccount,pvc-protection \
+    --controllers=namespace,garbagecollector,deployment,replicaset,statefulset,daemonset,job,serviceaccount,pvc-protection \
     --leader-elect=false \
     --bind-address=127.0.0.1 --secure-port=0 --port=0 \
     >"${dir}/controller-manager.log" 2>&1 &

@@ -262,12 +262,23 @@ impl Kube {
                 let gvk = kube::api::GroupVersionKind::gvk(&group, &version, &id.kind);
                 let found = kube::discovery::pinned_kind(&self.client, &gvk)
                     .await
-                    .map_err(|e| match &e {
-                        kube::Error::Api(s) if s.code == 404 => ProviderError::InvalidConfig(format!(
-                            "the API server has no kind {} in {}: is its CustomResourceDefinition installed?",
-                            id.kind, id.api_version
-                        )),
-                        _ => classify("discover", &e),
+                    .map_err(|e| {
+                        // No such group version, or the group version without this kind.
+                        let missing = matches!(&e, kube::Error::Api(s) if s.code == 404)
+                            || matches!(
+                                &e,
+                                kube::Error::Discovery(
+                                    kube::error::DiscoveryError::MissingKind(_)
+                                )
+                            );
+                        if missing {
+                            ProviderError::InvalidConfig(format!(
+                                "the API server has no kind {} in {}: is its CustomResourceDefinition installed?",
+                                id.kind, id.api_version
+                            ))
+                        } else {
+                            classify("discover", &e)
+                        }
                     })?;
                 self.kinds.lock().expect("kinds").insert(key, found.clone());
                 found

@@ -26,6 +26,9 @@ pub enum Ty {
     StrSet,
     IntSet,
     StrMap,
+    /// Pod template labels of a Job: a string map in which the labels the Job controller
+    /// adds (`controller-uid`, `job-name`) are read only where the base has them.
+    JobLabels,
     /// A map of resource quantities (`cpu = "500m"`), compared by value.
     Quantities,
     /// One quantity as a string.
@@ -224,7 +227,7 @@ pub fn schema(fields: &[Field]) -> Schema {
             Ty::StrList => Type::list(Type::String),
             Ty::StrSet => Type::set(Type::String),
             Ty::IntSet => Type::set(Type::Number),
-            Ty::StrMap | Ty::Quantities => Type::map(Type::String),
+            Ty::StrMap | Ty::JobLabels | Ty::Quantities => Type::map(Type::String),
             Ty::Block(_) => unreachable!("blocks handled above"),
         };
         let mut a = match f.set {
@@ -495,9 +498,31 @@ fn decode_value(f: &Field, lv: Option<&J>, bv: &Value, read: Read) -> Value {
             J::Array(a) => Value::set_from(a.iter().map(Value::from_json).collect()),
             other => Value::from_json(other),
         },
+        Ty::JobLabels => {
+            let Some(m) = lv.as_object() else {
+                return Value::from_json(lv);
+            };
+            let base = bv.as_map();
+            Value::object(
+                m.iter()
+                    .filter(|(k, _)| {
+                        !JOB_CONTROLLER_LABELS.contains(&k.as_str())
+                            || base.is_some_and(|b| b.contains_key(k.as_str()))
+                    })
+                    .map(|(k, v)| (k.clone(), Value::from_json(v))),
+            )
+        }
         _ => Value::from_json(lv),
     }
 }
+
+/// The labels the Job controller puts on a Job's pod template (and selector).
+const JOB_CONTROLLER_LABELS: &[&str] = &[
+    "controller-uid",
+    "job-name",
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-name",
+];
 
 /// Fills the planned value's unset computed fields: from the prior value when there is one
 /// (element by element in lists), else unknown until apply.

@@ -284,6 +284,7 @@ impl Typed {
                 Ok((phase != Some("Bound"))
                     .then(|| format!("phase {}", phase.unwrap_or("unknown"))))
             }),
+            Wait::Completion if on("wait_for_completion") => (id.clone(), completion_check),
             Wait::DefaultServiceAccount if on("wait_for_default_service_account") => (
                 Identity {
                     api_version: "v1".into(),
@@ -303,6 +304,7 @@ impl Typed {
                 self.kind.kind, id.name
             ),
             Wait::Bound => format!("PersistentVolumeClaim {} to be bound", id.name),
+            Wait::Completion => format!("Job {} to complete", id.name),
             _ => format!("namespace {} to have its default service account", id.name),
         };
         // Watched with kube's runtime waiter; a condition that errors (a stalled rollout)
@@ -385,6 +387,49 @@ fn rollout_check(kind: &str, live: &J) -> Result<Option<String>, ProviderError> 
         )));
     }
     Ok(rollout_pending(kind, live))
+}
+
+/// A Job's run: pending until its Complete condition; an error once it has Failed.
+fn completion_check(_: &str, live: &J) -> Result<Option<String>, ProviderError> {
+    let condition = |kind: &str| {
+        live.pointer("/status/conditions")
+            .and_then(J::as_array)
+            .and_then(|cs| {
+                cs.iter().find(|c| {
+                    c.get("type").and_then(J::as_str) == Some(kind)
+                        && c.get("status").and_then(J::as_str) == Some("True")
+                })
+            })
+            .cloned()
+    };
+    if let Some(failed) = condition("Failed") {
+        let text = |k: &str| {
+            failed
+                .get(k)
+                .and_then(J::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        return Err(ProviderError::Api(format!(
+            "the job failed: {} {}",
+            text("reason"),
+            text("message")
+        )));
+    }
+    if condition("Complete").is_some() {
+        return Ok(None);
+    }
+    let count = |k: &str| {
+        live.pointer(&format!("/status/{k}"))
+            .and_then(J::as_i64)
+            .unwrap_or(0)
+    };
+    Ok(Some(format!(
+        "{} active, {} succeeded, {} failed",
+        count("active"),
+        count("succeeded"),
+        count("failed")
+    )))
 }
 
 fn load_balancer_check(_: &str, live: &J) -> Result<Option<String>, ProviderError> {

@@ -2,6 +2,7 @@
 //! its `_v1` name), its API identity, and the field table its schema and object both come
 //! from ([`crate::shape`]). Adding a kind is adding a row and, where new, a table.
 
+mod batch;
 mod pod;
 mod policy;
 mod secret;
@@ -37,6 +38,8 @@ pub enum Wait {
     Bound,
     /// `wait_for_default_service_account`: the namespace's `default` account exists.
     DefaultServiceAccount,
+    /// `wait_for_completion`: a Job has completed (a failed Job is an error).
+    Completion,
 }
 
 /// One typed kind.
@@ -212,6 +215,23 @@ pub const KINDS: &[Kind] = &[
             stateful::STATEFUL_SET,
         )
     },
+    Kind {
+        wait: Wait::Completion,
+        ..kind(
+            &["kubernetes_job_v1", "kubernetes_job"],
+            &["batch/v1"],
+            "Job",
+            true,
+            batch::JOB,
+        )
+    },
+    kind(
+        &["kubernetes_cron_job_v1", "kubernetes_cron_job"],
+        &["batch/v1", "batch/v1beta1"],
+        "CronJob",
+        true,
+        batch::CRON_JOB,
+    ),
     kind(
         &["kubernetes_role_v1", "kubernetes_role"],
         &["rbac.authorization.k8s.io/v1"],
