@@ -887,3 +887,132 @@ fn jobs_complete_and_cron_jobs_update_in_place_import_and_destroy() {
     );
     pending.ok(&["destroy", "-auto-approve"]);
 }
+
+const SCHEDULED: &str = r#"
+resource "kubernetes_deployment_v1" "scorer" {
+  metadata {
+    name = "scorer"
+  }
+  spec {
+    replicas = 0
+    selector {
+      match_labels = { app = "scorer" }
+    }
+    template {
+      metadata {
+        labels = { app = "scorer" }
+      }
+      spec {
+        container {
+          name  = "server"
+          image = "mlform-serve:1"
+          volume_mount {
+            name       = "identity"
+            mount_path = "/var/run/identity"
+            read_only  = true
+          }
+        }
+        dns_config {
+          nameservers = ["10.0.0.10"]
+          searches    = ["models.svc.cluster.local"]
+          option {
+            name  = "ndots"
+            value = "2"
+          }
+        }
+        host_aliases {
+          ip        = "10.0.0.20"
+          hostnames = ["registry.internal"]
+        }
+        readiness_gate {
+          condition_type = "example.com/model-loaded"
+        }
+        topology_spread_constraint {
+          topology_key       = "topology.kubernetes.io/zone"
+          when_unsatisfiable = "ScheduleAnyway"
+          label_selector {
+            match_labels = { app = "scorer" }
+          }
+        }
+        volume {
+          name = "identity"
+          projected {
+            sources {
+              service_account_token {
+                audience = "sts.amazonaws.com"
+                path     = "token"
+              }
+            }
+            sources {
+              downward_api {
+                items {
+                  path = "labels"
+                  field_ref {
+                    field_path = "metadata.labels"
+                  }
+                }
+              }
+            }
+          }
+        }
+        volume {
+          name = "shared"
+          nfs {
+            server = "10.0.0.30"
+            path   = "/exports/features"
+          }
+        }
+      }
+    }
+  }
+}
+"#;
+
+#[test]
+fn pod_specs_take_dns_aliases_gates_spread_and_projected_volumes() {
+    let cluster = Cluster::start();
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &format!("{}{SCHEDULED}", cluster.provider_block()),
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let rt = crate::aws::rt();
+    let deployments: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+        kube::Api::namespaced(cluster.client(&rt), "default");
+    let d = rt.block_on(deployments.get("scorer")).unwrap();
+    let pod = d.spec.template.spec.unwrap();
+    let spread = &pod.topology_spread_constraints.unwrap()[0];
+    assert_eq!(
+        (spread.max_skew, spread.when_unsatisfiable.as_str()),
+        (1, "ScheduleAnyway")
+    );
+    let dns = pod.dns_config.unwrap();
+    assert_eq!(dns.options.unwrap()[0].value.as_deref(), Some("2"));
+    assert_eq!(pod.host_aliases.unwrap()[0].ip, "10.0.0.20");
+    assert_eq!(
+        pod.readiness_gates.unwrap()[0].condition_type,
+        "example.com/model-loaded"
+    );
+    let volumes = pod.volumes.unwrap();
+    let projected = volumes[0].projected.as_ref().unwrap();
+    let token = projected.sources.as_ref().unwrap()[0]
+        .service_account_token
+        .as_ref()
+        .unwrap();
+    assert_eq!(token.expiration_seconds, Some(3600));
+    assert_eq!(volumes[1].nfs.as_ref().unwrap().server, "10.0.0.30");
+
+    w.ok(&["state", "rm", "kubernetes_deployment_v1.scorer"]);
+    w.ok(&[
+        "import",
+        "kubernetes_deployment_v1.scorer",
+        "default/scorer",
+    ]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.ok(&["destroy", "-auto-approve"]);
+}

@@ -76,6 +76,8 @@ const VOLUME_MOUNT: &[F] = &[
     F::opt("mount_propagation", Ty::Str).text("None"),
 ];
 
+const VOLUME_DEVICE: &[F] = &[F::req("device_path", Ty::Str), F::req("name", Ty::Str)];
+
 const EXEC: &[F] = &[F::opt("command", Ty::StrList)];
 
 const HTTP_HEADER: &[F] = &[F::opt("name", Ty::Str), F::opt("value", Ty::Str)];
@@ -150,6 +152,7 @@ pub const CONTAINER: &[F] = &[
     F::opt("termination_message_path", Ty::Str).text("/dev/termination-log"),
     F::opt("termination_message_policy", Ty::Str).computed(),
     F::opt("tty", Ty::Bool).bool(false),
+    F::many("volume_device", VOLUME_DEVICE).k8s("volumeDevices"),
     F::many("volume_mount", VOLUME_MOUNT).k8s("volumeMounts"),
     F::opt("working_dir", Ty::Str),
 ];
@@ -186,12 +189,76 @@ const PVC_VOLUME: &[F] = &[
 
 const HOST_PATH: &[F] = &[F::opt("path", Ty::Str), F::opt("type", Ty::Str)];
 
+const DOWNWARD_ITEM: &[F] = &[
+    F::one("field_ref", FIELD_REF),
+    F::opt("mode", Ty::Octal),
+    F::req("path", Ty::Str),
+    F::one("resource_field_ref", RESOURCE_FIELD_REF),
+];
+
+const DOWNWARD_API: &[F] = &[
+    F::opt("default_mode", Ty::Octal).text("0644"),
+    F::many("items", DOWNWARD_ITEM),
+];
+
+const PROJECTED_OBJECT: &[F] = &[
+    F::many("items", KEY_TO_PATH),
+    F::opt("name", Ty::Str),
+    F::opt("optional", Ty::Bool),
+];
+
+const PROJECTED_DOWNWARD: &[F] = &[F::many("items", DOWNWARD_ITEM)];
+
+const SERVICE_ACCOUNT_TOKEN: &[F] = &[
+    F::opt("audience", Ty::Str),
+    F::opt("expiration_seconds", Ty::Int).int(3600),
+    F::req("path", Ty::Str),
+];
+
+const PROJECTION: &[F] = &[
+    F::one("config_map", PROJECTED_OBJECT),
+    F::one("downward_api", PROJECTED_DOWNWARD).k8s("downwardAPI"),
+    F::one("secret", PROJECTED_OBJECT),
+    F::one("service_account_token", SERVICE_ACCOUNT_TOKEN),
+];
+
+const PROJECTED: &[F] = &[
+    F::opt("default_mode", Ty::Octal).text("0644"),
+    F::many("sources", PROJECTION).required(),
+];
+
+const NFS: &[F] = &[
+    F::req("path", Ty::Str),
+    F::opt("read_only", Ty::Bool).bool(false),
+    F::req("server", Ty::Str),
+];
+
+const CSI: &[F] = &[
+    F::req("driver", Ty::Str),
+    F::opt("fs_type", Ty::Str),
+    F::one("node_publish_secret_ref", NAME_REF),
+    F::opt("read_only", Ty::Bool),
+    F::opt("volume_attributes", Ty::StrMap),
+];
+
+const EBS: &[F] = &[
+    F::opt("fs_type", Ty::Str),
+    F::opt("partition", Ty::Int),
+    F::opt("read_only", Ty::Bool),
+    F::req("volume_id", Ty::Str).k8s("volumeID"),
+];
+
 const VOLUME: &[F] = &[
     F::opt("name", Ty::Str),
+    F::one("aws_elastic_block_store", EBS),
     F::one("config_map", CONFIG_MAP_VOLUME),
+    F::one("csi", CSI),
+    F::one("downward_api", DOWNWARD_API).k8s("downwardAPI"),
     F::one("empty_dir", EMPTY_DIR),
     F::one("host_path", HOST_PATH),
+    F::one("nfs", NFS),
     F::one("persistent_volume_claim", PVC_VOLUME),
+    F::one("projected", PROJECTED),
     F::one("secret", SECRET_VOLUME),
 ];
 
@@ -261,6 +328,31 @@ const POD_AFFINITY: &[F] = &[
     ),
 ];
 
+const DNS_OPTION: &[F] = &[F::req("name", Ty::Str), F::opt("value", Ty::Str)];
+
+const DNS_CONFIG: &[F] = &[
+    F::opt("nameservers", Ty::StrList),
+    F::many("option", DNS_OPTION).k8s("options"),
+    F::opt("searches", Ty::StrList),
+];
+
+const HOST_ALIAS: &[F] = &[F::opt("hostnames", Ty::StrList), F::req("ip", Ty::Str)];
+
+const READINESS_GATE: &[F] = &[F::req("condition_type", Ty::Str)];
+
+const TOPOLOGY_SPREAD: &[F] = &[
+    F::one("label_selector", LABEL_SELECTOR),
+    F::opt("match_label_keys", Ty::StrSet),
+    F::opt("max_skew", Ty::Int).int(1),
+    F::opt("min_domains", Ty::Int),
+    F::opt("node_affinity_policy", Ty::Str),
+    F::opt("node_taints_policy", Ty::Str),
+    F::opt("topology_key", Ty::Str),
+    F::opt("when_unsatisfiable", Ty::Str).text("DoNotSchedule"),
+];
+
+const POD_OS: &[F] = &[F::req("name", Ty::Str)];
+
 const AFFINITY: &[F] = &[
     F::one("node_affinity", NODE_AFFINITY),
     F::one("pod_affinity", POD_AFFINITY),
@@ -272,8 +364,10 @@ pub const POD_SPEC: &[F] = &[
     F::one("affinity", AFFINITY),
     F::opt("automount_service_account_token", Ty::Bool).bool(true),
     F::many("container", CONTAINER).k8s("containers"),
+    F::one("dns_config", DNS_CONFIG),
     F::opt("dns_policy", Ty::Str).text("ClusterFirst"),
     F::opt("enable_service_links", Ty::Bool).bool(true),
+    F::many("host_aliases", HOST_ALIAS),
     F::opt("host_ipc", Ty::Bool).bool(false).k8s("hostIPC"),
     F::opt("host_network", Ty::Bool).bool(false),
     F::opt("host_pid", Ty::Bool).bool(false).k8s("hostPID"),
@@ -282,7 +376,9 @@ pub const POD_SPEC: &[F] = &[
     F::many("init_container", CONTAINER).k8s("initContainers"),
     F::opt("node_name", Ty::Str).computed(),
     F::opt("node_selector", Ty::StrMap),
+    F::one("os", POD_OS),
     F::opt("priority_class_name", Ty::Str),
+    F::many("readiness_gate", READINESS_GATE).k8s("readinessGates"),
     F::opt("restart_policy", Ty::Str).text("Always"),
     F::opt("runtime_class_name", Ty::Str),
     F::opt("scheduler_name", Ty::Str).computed(),
@@ -292,6 +388,7 @@ pub const POD_SPEC: &[F] = &[
     F::opt("subdomain", Ty::Str),
     F::opt("termination_grace_period_seconds", Ty::Int).int(30),
     F::many("toleration", TOLERATION).k8s("tolerations"),
+    F::many("topology_spread_constraint", TOPOLOGY_SPREAD).k8s("topologySpreadConstraints"),
     F::many("volume", VOLUME).k8s("volumes"),
 ];
 
