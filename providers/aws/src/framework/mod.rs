@@ -29,6 +29,21 @@ pub use sdk::SdkResult;
 /// (or `default_prefix`) followed by a unique suffix, as terraform-provider-aws does.
 pub struct Naming {
     pub default_prefix: &'static str,
+    /// The name's attribute (`name`; `bucket` for a bucket).
+    pub attribute: &'static str,
+    /// Its prefix's attribute (`name_prefix`; `bucket_prefix`).
+    pub prefix_attribute: &'static str,
+}
+
+impl Naming {
+    /// `name`, generated from `name_prefix` or `default_prefix`.
+    pub const fn name(default_prefix: &'static str) -> Naming {
+        Naming {
+            default_prefix,
+            attribute: "name",
+            prefix_attribute: "name_prefix",
+        }
+    }
 }
 
 /// How long a created object may take to become readable (IAM and KMS are eventually
@@ -62,8 +77,8 @@ impl<M> From<String> for Created<M> {
 ///   `#[serde(default)]`); fields the model leaves out are kept from configuration.
 /// * [`schema`](AwsResource::schema) declares the type's own attributes; the framework adds
 ///   `id`, `tags` / `tags_all` when [`TAGGED`](AwsResource::TAGGED), and `name_prefix` when
-///   [`NAMING`](AwsResource::NAMING) is set (then `name` must be optional + computed +
-///   force_new). Plan modifiers (force_new, defaults) live on the attributes.
+///   [`NAMING`](AwsResource::NAMING) is set (then `name`, or the naming's own attribute,
+///   must be optional + computed + force_new). Plan modifiers (force_new, defaults) live on the attributes.
 /// * [`create`](AwsResource::create) receives the planned model with its name chosen and
 ///   `tags_all` filled, and returns the new object's `id` (and what only create returns). The framework then reads it
 ///   back (waiting until it is visible) and keeps every planned value that was known.
@@ -87,7 +102,7 @@ pub trait AwsResource: Default + Send + Sync + 'static {
     const TYPE: &'static str;
     /// Whether the type takes `tags` (and computes `tags_all`).
     const TAGGED: bool = false;
-    /// Whether `name` may be generated from `name_prefix`.
+    /// Whether the name (`name`) may be generated from its prefix (`name_prefix`).
     const NAMING: Option<Naming> = None;
     /// Arguments the API never returns (write-only settings): read keeps them from state,
     /// import leaves them null.
@@ -114,6 +129,17 @@ pub trait AwsResource: Default + Send + Sync + 'static {
     /// switched on).
     fn modify_plan(prior: Option<&Value>, planned: &mut mlform_provider::ValueMap) {
         let _ = (prior, planned);
+    }
+
+    /// Fills planned values that follow from the provider's settings (names and ARNs built
+    /// from the region) and checks those the settings decide, after
+    /// [`modify_plan`](AwsResource::modify_plan). Default: nothing.
+    fn plan_in_region(
+        c: &Clients,
+        planned: &mut mlform_provider::ValueMap,
+    ) -> Result<(), ProviderError> {
+        let _ = (c, planned);
+        Ok(())
     }
 
     /// Checks the planned values against the API's rules, so a value AWS would refuse fails
@@ -186,8 +212,11 @@ pub fn schema_of<R: AwsResource>() -> Schema {
             .attr("tags", Attribute::optional(Type::map(Type::String)))
             .attr("tags_all", Attribute::computed(Type::map(Type::String)));
     }
-    if R::NAMING.is_some() {
-        s = s.attr("name_prefix", Attribute::optional(Type::String).force_new());
+    if let Some(naming) = &R::NAMING {
+        s = s.attr(
+            naming.prefix_attribute,
+            Attribute::optional(Type::String).force_new(),
+        );
     }
     s
 }
@@ -223,7 +252,7 @@ impl<R: AwsResource> Managed<R> {
         let keep = R::KEEP
             .iter()
             .copied()
-            .chain(R::NAMING.as_ref().map(|_| "name_prefix"));
+            .chain(R::NAMING.as_ref().map(|n| n.prefix_attribute));
         for k in keep {
             m.insert(k.to_string(), prior.get_attr(k).clone());
         }
@@ -312,6 +341,7 @@ impl<R: AwsResource> Resource for Managed<R> {
             m.insert("id".into(), id);
         }
         R::modify_plan(request.prior, &mut m);
+        R::plan_in_region(&self.clients, &mut m)?;
         R::validate(&m)?;
         planned.state = Value::Map(m);
         Ok(planned)
@@ -321,15 +351,15 @@ impl<R: AwsResource> Resource for Managed<R> {
         let mut planned = planned.clone();
         if let Some(naming) = R::NAMING
             .as_ref()
-            .filter(|_| !planned.get_attr("name").is_wholly_known())
+            .filter(|n| !planned.get_attr(n.attribute).is_wholly_known())
         {
             let name = crate::resources::unique_name(
                 &Value::Null,
-                planned.get_attr("name_prefix"),
+                planned.get_attr(naming.prefix_attribute),
                 naming.default_prefix,
             );
             if let Value::Map(m) = &mut planned {
-                m.insert("name".into(), Value::from(name));
+                m.insert(naming.attribute.into(), Value::from(name));
             }
         }
         let model = self.model(&planned)?;
@@ -404,14 +434,14 @@ impl<R: AwsResource> Resource for Managed<R> {
         // As a refresh from nothing: what the API cannot say is null.
         let mut state = self.refreshed(&Value::Null, self.value(&live));
         if let (Some(naming), Value::Map(m)) = (&R::NAMING, &mut state) {
-            // A name generated from the type's own default prefix had no `name_prefix`.
+            // A name generated from the type's own default prefix had no prefix set.
             let prefix = m
-                .get("name")
+                .get(naming.attribute)
                 .and_then(Value::as_str)
                 .map(crate::resources::prefix_of_generated)
                 .filter(|p| p.as_str() != Some(naming.default_prefix))
                 .unwrap_or(Value::Null);
-            m.insert("name_prefix".into(), prefix);
+            m.insert(naming.prefix_attribute.into(), prefix);
         }
         Ok(Some(state))
     }

@@ -236,9 +236,7 @@ impl AwsResource for InstanceProfile {
     type Model = InstanceProfileModel;
     const TYPE: &'static str = "aws_iam_instance_profile";
     const TAGGED: bool = true;
-    const NAMING: Option<Naming> = Some(Naming {
-        default_prefix: "terraform-",
-    });
+    const NAMING: Option<Naming> = Some(Naming::name("terraform-"));
     const ID_ATTRIBUTE: Option<&'static str> = Some("name");
 
     fn schema() -> Schema {

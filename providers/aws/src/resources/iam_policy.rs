@@ -36,9 +36,7 @@ impl AwsResource for IamPolicy {
     type Model = PolicyModel;
     const TYPE: &'static str = "aws_iam_policy";
     const TAGGED: bool = true;
-    const NAMING: Option<Naming> = Some(Naming {
-        default_prefix: "terraform-",
-    });
+    const NAMING: Option<Naming> = Some(Naming::name("terraform-"));
     const POLICIES: &'static [&'static str] = &["policy"];
 
     fn schema() -> Schema {

@@ -219,9 +219,11 @@ impl<const HOLDER: u8> AwsResource for InlinePolicy<HOLDER> {
         ROLE => "aws_iam_role_policy",
         _ => "aws_iam_user_policy",
     };
-    const NAMING: Option<Naming> = Some(Naming {
-        default_prefix: if HOLDER == ROLE { "terraform-" } else { "tf-" },
-    });
+    const NAMING: Option<Naming> = Some(Naming::name(if HOLDER == ROLE {
+        "terraform-"
+    } else {
+        "tf-"
+    }));
     const POLICIES: &'static [&'static str] = &["policy"];
 
     fn schema() -> Schema {

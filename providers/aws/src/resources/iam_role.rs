@@ -45,9 +45,7 @@ impl AwsResource for Role {
     type Model = RoleModel;
     const TYPE: &'static str = "aws_iam_role";
     const TAGGED: bool = true;
-    const NAMING: Option<Naming> = Some(Naming {
-        default_prefix: "terraform-",
-    });
+    const NAMING: Option<Naming> = Some(Naming::name("terraform-"));
     const KEEP: &'static [&'static str] = &["force_detach_policies"];
     const POLICIES: &'static [&'static str] = &["assume_role_policy"];
     const ID_ATTRIBUTE: Option<&'static str> = Some("name");

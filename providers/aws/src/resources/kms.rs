@@ -290,9 +290,7 @@ pub struct AliasModel {
 impl AwsResource for Alias {
     type Model = AliasModel;
     const TYPE: &'static str = "aws_kms_alias";
-    const NAMING: Option<Naming> = Some(Naming {
-        default_prefix: "alias/",
-    });
+    const NAMING: Option<Naming> = Some(Naming::name("alias/"));
 
     fn schema() -> Schema {
         Schema::new()

@@ -228,9 +228,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         schema_of::<iam_users::AccessKey>,
         make::<iam_users::AccessKey>,
     ),
-    ("aws_s3_bucket", s3_bucket::schema, |c| {
-        Arc::new(s3_bucket::S3Bucket { clients: c })
-    }),
+    (
+        "aws_s3_bucket",
+        schema_of::<s3_bucket::S3Bucket>,
+        make::<s3_bucket::S3Bucket>,
+    ),
     (
         "aws_s3_bucket_acl",
         schema_of::<s3_bucket_acl::BucketAcl>,

@@ -1,63 +1,36 @@
 //! `aws_s3_bucket`: a bucket with tags. Import ID: the bucket name. `force_destroy` empties
-//! the bucket (all versions) before deleting it.
+//! the bucket (all versions) before deleting it. The bucket's ARN, domain names and hosted
+//! zone follow from its name and the region, so a plan knows them.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, ObjectIdentifier, Tag, Tagging,
 };
-use mlform_provider::{
-    Attribute, PathStep, PlanRequest, Planned, ProviderError, Resource, Schema, Type, Value,
-};
+use mlform_provider::{Attribute, ProviderError, Schema, Type, Value, ValueMap};
+use serde::{Deserialize, Serialize};
 
-use crate::error::{classify, code, status};
+use super::s3_bucket_extras::built;
+use crate::framework::{AwsResource, Created, Naming, SdkResult};
 use crate::Clients;
 
-pub fn schema() -> Schema {
-    Schema::new()
-        .attr(
-            "bucket",
-            Attribute::optional_computed(Type::String)
-                .force_new()
-                .describe("Bucket name; generated from bucket_prefix when unset."),
-        )
-        .attr(
-            "bucket_prefix",
-            Attribute::optional(Type::String).force_new(),
-        )
-        .attr(
-            "force_destroy",
-            Attribute::optional(Type::Bool)
-                .describe("Delete every object (and version) when destroying the bucket."),
-        )
-        .attr(
-            "bucket_namespace",
-            Attribute::optional_computed(Type::String)
-                .force_new()
-                .describe("`global` (the default) or `account-regional`."),
-        )
-        .attr(
-            "object_lock_enabled",
-            Attribute::optional_computed(Type::Bool)
-                .force_new()
-                .describe("Create the bucket with Object Lock (only possible at creation)."),
-        )
-        .attr("tags", Attribute::optional(Type::map(Type::String)))
-        .attr("tags_all", Attribute::computed(Type::map(Type::String)))
-        .attr("id", Attribute::computed(Type::String))
-        .attr("arn", Attribute::computed(Type::String))
-        .attr("region", Attribute::computed(Type::String))
-        .attr("bucket_region", Attribute::computed(Type::String))
-        .attr("hosted_zone_id", Attribute::computed(Type::String))
-        .attr("bucket_domain_name", Attribute::computed(Type::String))
-        .attr(
-            "bucket_regional_domain_name",
-            Attribute::computed(Type::String),
-        )
-}
+#[derive(Default)]
+pub struct S3Bucket;
 
-pub struct S3Bucket {
-    pub clients: Arc<Clients>,
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct BucketModel {
+    id: String,
+    bucket: String,
+    force_destroy: Option<bool>,
+    bucket_namespace: Option<String>,
+    object_lock_enabled: Option<bool>,
+    arn: Option<String>,
+    bucket_region: Option<String>,
+    hosted_zone_id: Option<String>,
+    bucket_domain_name: Option<String>,
+    bucket_regional_domain_name: Option<String>,
+    tags_all: Option<BTreeMap<String, String>>,
 }
 
 /// The Route 53 hosted zone of S3 website endpoints in each region (for alias records),
@@ -99,15 +72,14 @@ const WEBSITE_HOSTED_ZONES: &[(&str, &str)] = &[
     ("us-west-2", "Z3BJ6K6RIION7M"),
 ];
 
-fn computed_for(name: &str, region: &str) -> [(&'static str, Value); 7] {
+/// The attributes that follow from a bucket's name and region.
+fn computed_for(name: &str, region: &str) -> [(&'static str, Value); 6] {
     let zone = WEBSITE_HOSTED_ZONES
         .iter()
         .find(|(r, _)| *r == region)
         .map_or(Value::Null, |(_, z)| Value::from(*z));
     [
-        ("id", Value::from(name)),
         ("arn", Value::from(format!("arn:aws:s3:::{name}"))),
-        ("region", Value::from(region)),
         ("bucket_region", Value::from(region)),
         ("hosted_zone_id", zone),
         (
@@ -118,6 +90,7 @@ fn computed_for(name: &str, region: &str) -> [(&'static str, Value); 7] {
             "bucket_regional_domain_name",
             Value::from(format!("{name}.s3.{region}.amazonaws.com")),
         ),
+        ("id", Value::from(name)),
     ]
 }
 
@@ -139,208 +112,177 @@ fn namespace_of(bucket: &str, region: &str) -> &'static str {
 
 const ACCOUNT_REGIONAL: &str = "account-regional";
 
-impl S3Bucket {
-    async fn object_lock_enabled(&self, bucket: &str) -> Result<bool, ProviderError> {
-        match self
-            .clients
+async fn object_lock_enabled(c: &Clients, bucket: &str) -> Result<bool, ProviderError> {
+    let out = match c
+        .s3
+        .get_object_lock_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+    {
+        Err(e) if crate::error::code(&e) == "ObjectLockConfigurationNotFoundError" => None,
+        other => other.found("s3:GetBucketObjectLockConfiguration")?,
+    };
+    Ok(out
+        .and_then(|o| o.object_lock_configuration)
+        .and_then(|c| c.object_lock_enabled)
+        .is_some_and(|e| e.as_str() == "Enabled"))
+}
+
+async fn bucket_tags(c: &Clients, bucket: &str) -> Result<BTreeMap<String, String>, ProviderError> {
+    let out = match c.s3.get_bucket_tagging().bucket(bucket).send().await {
+        Err(e) if crate::error::code(&e) == "NoSuchTagSet" => None,
+        other => other.found("s3:GetBucketTagging")?,
+    };
+    Ok(out
+        .map(|o| {
+            o.tag_set()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Writes the bucket's whole tag set (S3 has no per-key tagging).
+async fn put_tags(
+    c: &Clients,
+    bucket: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), ProviderError> {
+    if tags.is_empty() {
+        return c
             .s3
-            .get_object_lock_configuration()
+            .delete_bucket_tagging()
             .bucket(bucket)
             .send()
             .await
-        {
-            Ok(out) => Ok(out
-                .object_lock_configuration()
-                .and_then(|c| c.object_lock_enabled())
-                .is_some_and(|e| e.as_str() == "Enabled")),
-            Err(e)
-                if code(&e) == "ObjectLockConfigurationNotFoundError"
-                    || status(&e) == Some(404) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify("s3:GetBucketObjectLockConfiguration", &e)),
-        }
+            .gone_ok("s3:DeleteBucketTagging");
     }
+    let tag_set = tags
+        .iter()
+        .map(|(k, v)| built(Tag::builder().key(k).value(v).build(), "tags"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tagging = built(
+        Tagging::builder().set_tag_set(Some(tag_set)).build(),
+        "tags",
+    )?;
+    c.s3.put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(tagging)
+        .send()
+        .await
+        .call("s3:PutBucketTagging")?;
+    Ok(())
+}
 
-    async fn tags(&self, bucket: &str) -> Result<Value, ProviderError> {
-        match self
-            .clients
-            .s3
-            .get_bucket_tagging()
-            .bucket(bucket)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(super::tags_value(
-                out.tag_set().iter().map(|t| (t.key(), t.value())),
-            )),
-            Err(e) if code(&e) == "NoSuchTagSet" || status(&e) == Some(404) => {
-                Ok(Value::Map(Default::default()))
-            }
-            Err(e) => Err(classify("s3:GetBucketTagging", &e)),
-        }
-    }
-
-    async fn put_tags(&self, bucket: &str, tags: &Value) -> Result<(), ProviderError> {
-        let pairs: Vec<(String, String)> = tags
-            .as_map()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if pairs.is_empty() {
-            return match self
-                .clients
-                .s3
-                .delete_bucket_tagging()
+/// Deletes every object version and delete marker, page by page.
+async fn empty(c: &Clients, bucket: &str) -> Result<(), ProviderError> {
+    loop {
+        let Some(out) =
+            c.s3.list_object_versions()
                 .bucket(bucket)
                 .send()
                 .await
-            {
-                Ok(_) => Ok(()),
-                Err(e) if status(&e) == Some(404) => Ok(()),
-                Err(e) => Err(classify("s3:DeleteBucketTagging", &e)),
-            };
-        }
-        let tag_set = pairs
-            .into_iter()
-            .map(|(k, v)| {
-                Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .map_err(|e| ProviderError::InvalidConfig(e.to_string()))
+                .found("s3:ListBucketVersions")?
+        else {
+            return Ok(());
+        };
+        let versions = out
+            .versions()
+            .iter()
+            .map(|v| (v.key(), v.version_id()))
+            .chain(
+                out.delete_markers()
+                    .iter()
+                    .map(|m| (m.key(), m.version_id())),
+            );
+        let ids = versions
+            .filter_map(|(key, version)| {
+                Some(
+                    ObjectIdentifier::builder()
+                        .key(key?)
+                        .set_version_id(version.map(str::to_string))
+                        .build(),
+                )
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        let tagging = Tagging::builder()
-            .set_tag_set(Some(tag_set))
-            .build()
-            .map_err(|e| ProviderError::InvalidConfig(e.to_string()))?;
-        self.clients
-            .s3
-            .put_bucket_tagging()
-            .bucket(bucket)
-            .tagging(tagging)
-            .send()
-            .await
-            .map_err(|e| classify("s3:PutBucketTagging", &e))?;
-        Ok(())
-    }
-
-    async fn empty(&self, bucket: &str) -> Result<(), ProviderError> {
-        loop {
-            let out = self
-                .clients
-                .s3
-                .list_object_versions()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ProviderError::Api(e.to_string()))?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        for id in ids {
+            c.s3.delete_object()
                 .bucket(bucket)
+                .key(id.key())
+                .set_version_id(id.version_id().map(str::to_string))
                 .send()
                 .await
-                .map_err(|e| classify("s3:ListBucketVersions", &e))?;
-            let mut ids: Vec<ObjectIdentifier> = Vec::new();
-            for v in out.versions() {
-                if let Some(k) = v.key() {
-                    ids.push(
-                        ObjectIdentifier::builder()
-                            .key(k)
-                            .set_version_id(v.version_id().map(str::to_string))
-                            .build()
-                            .map_err(|e| ProviderError::Api(e.to_string()))?,
-                    );
-                }
-            }
-            for m in out.delete_markers() {
-                if let Some(k) = m.key() {
-                    ids.push(
-                        ObjectIdentifier::builder()
-                            .key(k)
-                            .set_version_id(m.version_id().map(str::to_string))
-                            .build()
-                            .map_err(|e| ProviderError::Api(e.to_string()))?,
-                    );
-                }
-            }
-            if ids.is_empty() {
-                return Ok(());
-            }
-            for id in ids {
-                let mut req = self.clients.s3.delete_object().bucket(bucket).key(id.key());
-                if let Some(v) = id.version_id() {
-                    req = req.version_id(v);
-                }
-                req.send()
-                    .await
-                    .map_err(|e| classify("s3:DeleteObjectVersion", &e))?;
-            }
+                .gone_ok("s3:DeleteObjectVersion")?;
         }
     }
 }
 
 #[async_trait::async_trait]
-impl Resource for S3Bucket {
-    fn schema(&self) -> Schema {
-        schema()
+impl AwsResource for S3Bucket {
+    type Model = BucketModel;
+    const TYPE: &'static str = "aws_s3_bucket";
+    const TAGGED: bool = true;
+    const NAMING: Option<Naming> = Some(Naming {
+        default_prefix: "terraform-",
+        attribute: "bucket",
+        prefix_attribute: "bucket_prefix",
+    });
+    const ID_ATTRIBUTE: Option<&'static str> = Some("bucket");
+    /// Only mlform's setting, never the bucket's.
+    const KEEP: &'static [&'static str] = &["force_destroy"];
+
+    fn schema() -> Schema {
+        let computed = || Attribute::computed(Type::String);
+        Schema::new()
+            .attr(
+                "bucket",
+                Attribute::optional_computed(Type::String)
+                    .force_new()
+                    .describe("Bucket name; generated from bucket_prefix when unset."),
+            )
+            .attr(
+                "force_destroy",
+                Attribute::optional(Type::Bool)
+                    .describe("Delete every object (and version) when destroying the bucket."),
+            )
+            .attr(
+                "bucket_namespace",
+                Attribute::optional_computed(Type::String)
+                    .force_new()
+                    .describe("`global` (the default) or `account-regional`."),
+            )
+            .attr(
+                "object_lock_enabled",
+                Attribute::optional_computed(Type::Bool)
+                    .force_new()
+                    .describe("Create the bucket with Object Lock (only possible at creation)."),
+            )
+            .attr("arn", computed())
+            .attr("bucket_region", computed())
+            .attr("hosted_zone_id", computed())
+            .attr("bucket_domain_name", computed())
+            .attr("bucket_regional_domain_name", computed())
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let Some(bucket) = prior.get_attr("bucket").as_str().map(str::to_string) else {
-            return Ok(None);
-        };
-        match self.clients.s3.head_bucket().bucket(&bucket).send().await {
-            Ok(_) => {}
-            Err(e)
-                if status(&e) == Some(404)
-                    || code(&e) == "NoSuchBucket"
-                    || code(&e) == "NotFound" =>
-            {
-                return Ok(None)
-            }
-            Err(e) => return Err(classify("s3:HeadBucket", &e)),
-        }
-        let live_tags = self.tags(&bucket).await?;
-        let mut m = prior.as_map().cloned().unwrap_or_default();
-        m.insert(
-            "object_lock_enabled".into(),
-            Value::Bool(self.object_lock_enabled(&bucket).await?),
-        );
-        if !matches!(m.get("bucket_namespace"), Some(Value::String(_))) {
-            m.insert(
-                "bucket_namespace".into(),
-                Value::from(namespace_of(&bucket, &self.clients.region)),
-            );
-        }
-        for (k, v) in computed_for(&bucket, &self.clients.region) {
-            m.insert(k.into(), v);
-        }
-        // Tags set by default_tags are not drift of `tags`.
-        m.insert(
-            "tags".into(),
-            self.clients.own_tags(&live_tags, prior.get_attr("tags")),
-        );
-        m.insert("tags_all".into(), live_tags);
-        Ok(Some(Value::Map(m)))
-    }
-
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        let mut planned = mlform_provider::plan_by_schema(&self.schema(), request.clone())?;
-        let replacing = !planned.requires_replace.is_empty() || request.prior.is_none();
-        let mut m = planned.state.as_map().cloned().unwrap_or_default();
-        m.insert(
-            "tags_all".into(),
-            self.clients.tags_all(request.config.get_attr("tags")),
-        );
-        let name = m.get("bucket").cloned().unwrap_or(Value::Unknown);
-        match m.get("bucket_namespace").and_then(Value::as_str) {
+    fn plan_in_region(c: &Clients, planned: &mut ValueMap) -> Result<(), ProviderError> {
+        let region = c.region.as_str();
+        let name = planned
+            .get("bucket")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        match planned.get("bucket_namespace").and_then(Value::as_str) {
             Some("global") | None => {}
             Some(ACCOUNT_REGIONAL) => {
-                if let Some(n) = name.as_str() {
-                    if namespace_of(n, &self.clients.region) != ACCOUNT_REGIONAL {
+                if let Some(n) = &name {
+                    if namespace_of(n, region) != ACCOUNT_REGIONAL {
                         return Err(ProviderError::InvalidConfig(format!(
-                            "bucket {n:?} cannot be in the account-regional namespace: such names end in -ACCOUNT_ID-{}-an (for example \"data-111122223333-{}-an\")",
-                            self.clients.region, self.clients.region
+                            "bucket {n:?} cannot be in the account-regional namespace: such names end in -ACCOUNT_ID-{region}-an (for example \"data-111122223333-{region}-an\")"
                         )));
                     }
                 }
@@ -351,133 +293,123 @@ impl Resource for S3Bucket {
                 )))
             }
         }
-        match name.as_str() {
-            Some(n) if replacing => {
-                for (k, v) in computed_for(n, &self.clients.region) {
-                    m.insert(k.into(), v);
-                }
-            }
-            _ => {}
-        }
-        if let Some(p) = request.prior {
-            // An unset `bucket` keeps the generated name.
-            if request.config.get_attr("bucket").is_null()
-                && request
-                    .config
-                    .get_attr("bucket_prefix")
-                    .same_data(p.get_attr("bucket_prefix"))
-            {
-                m.insert("bucket".into(), p.get_attr("bucket").clone());
-                planned
-                    .requires_replace
-                    .retain(|path| path != &vec![PathStep::GetAttr("bucket".into())]);
+        if let Some(n) = name {
+            for (k, v) in computed_for(&n, region) {
+                planned.insert(k.into(), v);
             }
         }
-        planned.state = Value::Map(m);
-        Ok(planned)
+        Ok(())
     }
 
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let name = super::unique_name(
-            planned.get_attr("bucket"),
-            planned.get_attr("bucket_prefix"),
-            "terraform-",
-        );
-        let mut req = self.clients.s3.create_bucket().bucket(&name);
-        if planned.get_attr("object_lock_enabled").as_bool() == Some(true) {
-            req = req.object_lock_enabled_for_bucket(true);
-        }
-        if let Some(ns) = planned.get_attr("bucket_namespace").as_str() {
-            if ns != "global" {
-                req = req.bucket_namespace(aws_sdk_s3::types::BucketNamespace::from(ns));
-            }
-        }
-        if self.clients.region != "us-east-1" {
-            req = req.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(
-                        self.clients.region.as_str(),
-                    ))
-                    .build(),
-            );
-        }
-        req.send()
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &BucketModel,
+    ) -> Result<Created<BucketModel>, ProviderError> {
+        let namespace = m
+            .bucket_namespace
+            .as_deref()
+            .filter(|ns| *ns != "global")
+            .map(aws_sdk_s3::types::BucketNamespace::from);
+        let location = (c.region != "us-east-1").then(|| {
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(c.region.as_str()))
+                .build()
+        });
+        c.s3.create_bucket()
+            .bucket(&m.bucket)
+            .set_object_lock_enabled_for_bucket(m.object_lock_enabled.filter(|on| *on))
+            .set_bucket_namespace(namespace)
+            .set_create_bucket_configuration(location)
+            .send()
             .await
-            .map_err(|e| classify("s3:CreateBucket", &e))?;
-        let tags_all = planned.get_attr("tags_all").clone();
-        if let Err(e) = self.put_tags(&name, &tags_all).await {
+            .call("s3:CreateBucket")?;
+        if let Err(e) = put_tags(c, &m.bucket, &m.tags_all.clone().unwrap_or_default()).await {
             // All or nothing: do not leave a half-made bucket behind.
-            let _ = self.clients.s3.delete_bucket().bucket(&name).send().await;
+            let _ = c.s3.delete_bucket().bucket(&m.bucket).send().await;
             return Err(e);
         }
-        let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-        m.insert("bucket".into(), Value::from(name.as_str()));
-        let lock = planned.get_attr("object_lock_enabled").as_bool() == Some(true);
-        m.insert("object_lock_enabled".into(), Value::Bool(lock));
-        if !matches!(m.get("bucket_namespace"), Some(Value::String(_))) {
-            m.insert("bucket_namespace".into(), Value::from("global"));
-        }
-        for (k, v) in computed_for(&name, &self.clients.region) {
-            m.insert(k.into(), v);
-        }
-        m.insert("tags_all".into(), tags_all);
-        Ok(Value::Map(m))
+        Ok(m.bucket.clone().into())
     }
 
-    async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        let bucket = prior
-            .get_attr("bucket")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if !prior
-            .get_attr("tags_all")
-            .same_data(planned.get_attr("tags_all"))
-        {
-            self.put_tags(&bucket, planned.get_attr("tags_all")).await?;
-        }
-        let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-        for (k, v) in computed_for(&bucket, &self.clients.region) {
-            m.insert(k.into(), v);
-        }
-        m.insert("bucket".into(), Value::from(bucket.as_str()));
-        Ok(Value::Map(m))
-    }
-
-    async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
-        let bucket = prior
-            .get_attr("bucket")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if prior.get_attr("force_destroy").as_bool() == Some(true) {
-            match self.empty(&bucket).await {
-                Err(ProviderError::Api(m)) if m.contains("NoSuchBucket") => return Ok(()),
-                r => r?,
-            }
-        }
-        match self.clients.s3.delete_bucket().bucket(&bucket).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e) == "NoSuchBucket" || status(&e) == Some(404) => Ok(()),
-            Err(e) if code(&e) == "BucketNotEmpty" => Err(ProviderError::Api(format!("bucket {bucket} is not empty; set force_destroy = true to delete its objects with it"))),
-            Err(e) => Err(classify("s3:DeleteBucket", &e)),
-        }
-    }
-
-    async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let prior = Value::object([
-            ("bucket", Value::from(id)),
-            ("bucket_prefix", Value::Null),
-            ("force_destroy", Value::Bool(false)),
-            ("tags", Value::Null),
-        ]);
-        let Some(v) = self.read(&prior).await? else {
-            return Ok(None);
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &BucketModel,
+    ) -> Result<Option<BucketModel>, ProviderError> {
+        let bucket = if m.bucket.is_empty() {
+            &m.id
+        } else {
+            &m.bucket
         };
-        // An imported bucket's tags are its own tags.
-        let mut m = v.as_map().cloned().unwrap_or_default();
-        let all = m.get("tags_all").cloned().unwrap_or(Value::Null);
-        m.insert("tags".into(), self.clients.own_tags(&all, &Value::Null));
-        Ok(Some(Value::Map(m)))
+        let found =
+            c.s3.head_bucket()
+                .bucket(bucket)
+                .send()
+                .await
+                .found("s3:HeadBucket")?;
+        if found.is_none() {
+            return Ok(None);
+        }
+        let computed = computed_for(bucket, &c.region);
+        let text = |k: &str| {
+            computed
+                .iter()
+                .find(|(name, _)| *name == k)
+                .and_then(|(_, v)| v.as_str())
+                .map(str::to_string)
+        };
+        Ok(Some(BucketModel {
+            id: bucket.clone(),
+            bucket: bucket.clone(),
+            force_destroy: m.force_destroy,
+            bucket_namespace: Some(
+                m.bucket_namespace
+                    .clone()
+                    .unwrap_or_else(|| namespace_of(bucket, &c.region).to_string()),
+            ),
+            object_lock_enabled: Some(object_lock_enabled(c, bucket).await?),
+            arn: text("arn"),
+            bucket_region: text("bucket_region"),
+            hosted_zone_id: text("hosted_zone_id"),
+            bucket_domain_name: text("bucket_domain_name"),
+            bucket_regional_domain_name: text("bucket_regional_domain_name"),
+            tags_all: Some(bucket_tags(c, bucket).await?),
+        }))
+    }
+
+    /// Only `force_destroy` (mlform's own setting) changes besides tags.
+    async fn update(
+        &self,
+        _c: &Clients,
+        _old: &BucketModel,
+        _new: &BucketModel,
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    async fn set_tags(
+        &self,
+        c: &Clients,
+        m: &BucketModel,
+        _remove: Vec<String>,
+        _set: Vec<(String, String)>,
+    ) -> Result<(), ProviderError> {
+        put_tags(c, &m.bucket, &m.tags_all.clone().unwrap_or_default()).await
+    }
+
+    async fn delete(&self, c: &Clients, m: &BucketModel) -> Result<(), ProviderError> {
+        if m.force_destroy == Some(true) {
+            empty(c, &m.bucket).await?;
+        }
+        match c.s3.delete_bucket().bucket(&m.bucket).send().await {
+            Err(e) if crate::error::code(&e) == "BucketNotEmpty" => {
+                Err(ProviderError::Api(format!(
+                "bucket {} is not empty; set force_destroy = true to delete its objects with it",
+                m.bucket
+            )))
+            }
+            other => other.gone_ok("s3:DeleteBucket"),
+        }
     }
 }

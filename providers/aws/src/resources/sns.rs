@@ -50,9 +50,7 @@ impl AwsResource for Topic {
     type Model = TopicModel;
     const TYPE: &'static str = "aws_sns_topic";
     const TAGGED: bool = true;
-    const NAMING: Option<Naming> = Some(Naming {
-        default_prefix: "terraform-",
-    });
+    const NAMING: Option<Naming> = Some(Naming::name("terraform-"));
     const POLICIES: &'static [&'static str] = &["policy"];
 
     fn schema() -> Schema {

@@ -292,9 +292,7 @@ impl AwsResource for Model {
     type Model = ModelModel;
     const TYPE: &'static str = "aws_sagemaker_model";
     const TAGGED: bool = true;
-    const NAMING: Option<Naming> = Some(Naming {
-        default_prefix: "tf-",
-    });
+    const NAMING: Option<Naming> = Some(Naming::name("tf-"));
     const ID_ATTRIBUTE: Option<&'static str> = Some("name");
 
     fn schema() -> Schema {

@@ -471,9 +471,7 @@ impl AwsResource for DataQualityJobDefinition {
     type Model = JobDefinitionModel;
     const TYPE: &'static str = "aws_sagemaker_data_quality_job_definition";
     const TAGGED: bool = true;
-    const NAMING: Option<Naming> = Some(Naming {
-        default_prefix: "terraform-",
-    });
+    const NAMING: Option<Naming> = Some(Naming::name("terraform-"));
     /// AWS chooses a stopping condition when none is given.
     const COMPUTED_BLOCKS: &'static [&'static str] = &["stopping_condition"];
 

@@ -152,9 +152,7 @@ impl AwsResource for MonitoringSchedule {
     type Model = ScheduleModel;
     const TYPE: &'static str = "aws_sagemaker_monitoring_schedule";
     const TAGGED: bool = true;
-    const NAMING: Option<Naming> = Some(Naming {
-        default_prefix: "terraform-",
-    });
+    const NAMING: Option<Naming> = Some(Naming::name("terraform-"));
 
     fn schema() -> Schema {
         schedule_schema()
