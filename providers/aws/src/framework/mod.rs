@@ -156,6 +156,15 @@ pub trait AwsResource: Default + Send + Sync + 'static {
         planned: &Self::Model,
     ) -> Result<Created<Self::Model>, ProviderError>;
 
+    /// Waits until a just-created object is ready for use (SageMaker's InService). It runs
+    /// after [`create`](AwsResource::create), with the new `id` in `model`; when it fails,
+    /// the object stays in state with the error (as Terraform keeps a tainted one), so
+    /// nothing made is lost. Default: nothing to wait for.
+    async fn wait_created(&self, c: &Clients, model: &Self::Model) -> Result<(), ProviderError> {
+        let _ = (c, model);
+        Ok(())
+    }
+
     async fn read(
         &self,
         c: &Clients,
@@ -369,6 +378,16 @@ impl<R: AwsResource> Resource for Managed<R> {
         if let Value::Map(m) = &mut written {
             m.insert("id".into(), Value::from(id.as_str()));
         }
+        if let Err(e) = self
+            .resource
+            .wait_created(&self.clients, &self.model(&written)?)
+            .await
+        {
+            return Err(ProviderError::incomplete(
+                self.applied(&planned, written),
+                e,
+            ));
+        }
         let live = self.read_back(&self.model(&written)?, &id).await?;
         let mut live = self.value(&live);
         if let (Some(extra), Value::Map(m)) = (created.only_at_create, &mut live) {
@@ -477,4 +496,72 @@ fn with_computed_blocks<R: AwsResource>(config: &Value, prior: Option<&Value>) -
         }
     }
     Value::Map(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    /// Created at once, never ready.
+    #[derive(Default)]
+    struct NeverReady;
+
+    #[derive(Serialize, Deserialize, Default)]
+    #[serde(default)]
+    struct Model {
+        id: String,
+        name: String,
+    }
+
+    #[async_trait::async_trait]
+    impl AwsResource for NeverReady {
+        type Model = Model;
+        const TYPE: &'static str = "aws_test_never_ready";
+
+        fn schema() -> Schema {
+            Schema::new().attr("name", Attribute::required(Type::String))
+        }
+
+        async fn create(&self, _: &Clients, m: &Model) -> Result<Created<Model>, ProviderError> {
+            Ok(format!("{}-id", m.name).into())
+        }
+
+        async fn wait_created(&self, _: &Clients, m: &Model) -> Result<(), ProviderError> {
+            Err(ProviderError::Api(format!("{} is Failed", m.id)))
+        }
+
+        async fn read(&self, _: &Clients, m: &Model) -> Result<Option<Model>, ProviderError> {
+            Ok(Some(Model {
+                id: m.id.clone(),
+                name: m.name.clone(),
+            }))
+        }
+
+        async fn delete(&self, _: &Clients, _: &Model) -> Result<(), ProviderError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_wait_keeps_the_created_object_in_state() {
+        let config = Value::object([
+            ("region", Value::from("us-east-1")),
+            ("access_key", Value::from("test")),
+            ("secret_key", Value::from("test")),
+            // No call leaves the process.
+            ("skip_credentials_validation", Value::Bool(true)),
+        ]);
+        let clients = Arc::new(Clients::from_config(&config).await.unwrap());
+        let resource = make::<NeverReady>(clients);
+        let planned = Value::object([("name", Value::from("scorer")), ("id", Value::Unknown)]);
+        match resource.create(&planned).await {
+            Err(ProviderError::Incomplete { state, error }) => {
+                assert_eq!(state.get_attr("id").as_str(), Some("scorer-id"));
+                assert_eq!(state.get_attr("name").as_str(), Some("scorer"));
+                assert!(error.to_string().contains("scorer-id is Failed"), "{error}");
+            }
+            other => panic!("expected the object kept with the error, got {other:?}"),
+        }
+    }
 }

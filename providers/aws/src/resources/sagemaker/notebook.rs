@@ -166,8 +166,11 @@ impl AwsResource for NotebookInstance {
             .send()
             .await
             .map_err(|e| classify("sagemaker:CreateNotebookInstance", &e))?;
-        wait_for(c, &m.name, NotebookInstanceStatus::InService).await?;
         Ok(m.name.clone().into())
+    }
+
+    async fn wait_created(&self, c: &Clients, m: &NotebookModel) -> Result<(), ProviderError> {
+        wait_for(c, &m.name, NotebookInstanceStatus::InService).await
     }
 
     async fn read(

@@ -236,8 +236,11 @@ impl AwsResource for Domain {
             .map_err(|e| classify("sagemaker:CreateDomain", &e))?;
         let arn = out.domain_arn().unwrap_or_default();
         let id = arn.rsplit_once("domain/").map(|(_, id)| id).unwrap_or(arn);
-        wait_domain(c, id, false).await?;
         Ok(id.to_string().into())
+    }
+
+    async fn wait_created(&self, c: &Clients, m: &DomainModel) -> Result<(), ProviderError> {
+        wait_domain(c, &m.id, false).await
     }
 
     async fn read(
@@ -474,12 +477,15 @@ impl AwsResource for UserProfile {
             .send()
             .await
             .map_err(|e| classify("sagemaker:CreateUserProfile", &e))?;
-        wait_profile(c, &m.domain_id, &m.user_profile_name, false).await?;
         Ok(out
             .user_profile_arn()
             .unwrap_or_default()
             .to_string()
             .into())
+    }
+
+    async fn wait_created(&self, c: &Clients, m: &UserProfileModel) -> Result<(), ProviderError> {
+        wait_profile(c, &m.domain_id, &m.user_profile_name, false).await
     }
 
     async fn read(

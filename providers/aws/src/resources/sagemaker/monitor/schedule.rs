@@ -188,8 +188,11 @@ impl AwsResource for MonitoringSchedule {
             .send()
             .await
             .call("sagemaker:CreateMonitoringSchedule")?;
-        wait_scheduled(c, &m.name).await?;
         Ok(m.name.clone().into())
+    }
+
+    async fn wait_created(&self, c: &Clients, m: &ScheduleModel) -> Result<(), ProviderError> {
+        wait_scheduled(c, &m.name).await
     }
 
     async fn read(
