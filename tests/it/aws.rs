@@ -732,22 +732,28 @@ fn sagemaker_endpoint_rolls_to_a_new_configuration_when_the_model_changes() {
     let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 
-    // The model's generated name is its import ID; imported, it plans no change.
-    let state = w.state();
-    let model = state["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["type"] == "aws_sagemaker_model")
-        .unwrap();
-    let model_name = model["instances"][0]["attributes"]["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    w.ok(&["state", "rm", "aws_sagemaker_model.scorer"]);
-    w.ok(&["import", "aws_sagemaker_model.scorer", &model_name]);
-    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Generated names are the import IDs; imported, the objects plan no change.
+    for kind in [
+        "aws_sagemaker_model",
+        "aws_sagemaker_endpoint_configuration",
+    ] {
+        let state = w.state();
+        let resource = state["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == kind)
+            .unwrap();
+        let name = resource["instances"][0]["attributes"]["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let address = format!("{kind}.scorer");
+        w.ok(&["state", "rm", &address]);
+        w.ok(&["import", &address, &name]);
+        let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    }
 
     w.ok(&["state", "rm", "aws_sagemaker_endpoint.scorer"]);
     w.ok(&["import", "aws_sagemaker_endpoint.scorer", "scorer"]);

@@ -113,6 +113,8 @@ pub trait AwsResource: Default + Send + Sync + 'static {
     /// Blocks that are optional and computed (AWS fills them in when left out): a block the
     /// configuration leaves out keeps the prior's value, and is neither a change nor drift.
     const COMPUTED_BLOCKS: &'static [&'static str] = &[];
+    /// Why a replacement is needed, shown with a plan that replaces the object.
+    const REPLACE_REASON: Option<&'static str> = None;
     /// The attribute the `id` equals when it is one (IAM users and groups are known by their
     /// name, and renamed in place): a change to it plans a new `id`.
     const ID_ATTRIBUTE: Option<&'static str> = None;
@@ -352,6 +354,19 @@ impl<R: AwsResource> Resource for Managed<R> {
         R::modify_plan(request.prior, &mut m);
         R::plan_in_region(&self.clients, &mut m)?;
         R::validate(&m)?;
+        if let Some(prior) = request.prior {
+            // A force-new attribute that the plan's modifiers made equal to the prior forces
+            // nothing (a default filled in now that was filled in before).
+            planned.requires_replace.retain(|path| match path.first() {
+                Some(mlform_provider::PathStep::GetAttr(k)) => !prior
+                    .get_attr(k)
+                    .same_data(m.get(k).unwrap_or(&Value::Null)),
+                _ => true,
+            });
+            if !planned.requires_replace.is_empty() {
+                planned.replace_reason = R::REPLACE_REASON.map(str::to_string);
+            }
+        }
         planned.state = Value::Map(m);
         Ok(planned)
     }

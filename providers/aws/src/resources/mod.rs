@@ -360,8 +360,8 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ),
     (
         "aws_sagemaker_endpoint_configuration",
-        sagemaker::config_schema,
-        |c| Arc::new(sagemaker::EndpointConfig { clients: c }),
+        schema_of::<sagemaker::EndpointConfig>,
+        make::<sagemaker::EndpointConfig>,
     ),
     ("aws_sagemaker_endpoint", sagemaker::endpoint_schema, |c| {
         Arc::new(sagemaker::Endpoint { clients: c })

@@ -2,9 +2,26 @@
 //! capture; any change replaces it, the new configuration created before the old is
 //! deleted.
 
-use super::*;
+use std::collections::BTreeMap;
 
-pub fn config_schema() -> Schema {
+use aws_sdk_sagemaker::types::{
+    CaptureContentTypeHeader, CaptureMode, CaptureOption, DataCaptureConfig, ProductionVariant,
+    ProductionVariantAcceleratorType, ProductionVariantCoreDumpConfig,
+    ProductionVariantInferenceAmiVersion, ProductionVariantInstanceType,
+    ProductionVariantServerlessConfig,
+};
+use mlform_provider::{
+    Attribute, NestedBlock, Nesting, ProviderError, Schema, Type, Value, ValueMap,
+};
+use serde::{Deserialize, Serialize};
+
+use super::monitor::{live_tags, tags_of};
+use super::{not_found, optional_single};
+use crate::error::classify;
+use crate::framework::{AwsResource, Created, Naming};
+use crate::Clients;
+
+fn config_schema() -> Schema {
     let serverless = Schema::new()
         .attr("max_concurrency", Attribute::required(Type::Number))
         .attr("memory_size_in_mb", Attribute::required(Type::Number));
@@ -84,7 +101,12 @@ pub fn config_schema() -> Schema {
                 true,
             ),
         );
-    let mut schema = with_tags(Schema::new())
+    let mut schema = Schema::new()
+        .attr(
+            "name",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr("arn", Attribute::computed(Type::String))
         .attr("kms_key_arn", Attribute::optional(Type::String).force_new())
         .block("data_capture_config", optional_single(capture, true))
         .block(
@@ -101,178 +123,274 @@ pub fn config_schema() -> Schema {
     schema
 }
 
-fn number(n: Option<i32>) -> Value {
-    n.map(|n| Value::from(f64::from(n))).unwrap_or(Value::Null)
+#[derive(Default)]
+pub struct EndpointConfig;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ConfigModel {
+    id: String,
+    name: String,
+    arn: Option<String>,
+    kms_key_arn: Option<String>,
+    production_variants: Vec<Variant>,
+    data_capture_config: Option<Capture>,
+    tags_all: Option<BTreeMap<String, String>>,
 }
 
-pub struct EndpointConfig {
-    pub clients: Arc<Clients>,
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Variant {
+    variant_name: Option<String>,
+    model_name: String,
+    initial_instance_count: Option<i32>,
+    instance_type: Option<String>,
+    initial_variant_weight: Option<f64>,
+    accelerator_type: Option<String>,
+    container_startup_health_check_timeout_in_seconds: Option<i32>,
+    model_data_download_timeout_in_seconds: Option<i32>,
+    volume_size_in_gb: Option<i32>,
+    enable_ssm_access: Option<bool>,
+    inference_ami_version: Option<String>,
+    core_dump_config: Vec<CoreDump>,
+    serverless_config: Option<Serverless>,
 }
 
-fn data_capture_config(v: &Value) -> Option<DataCaptureConfig> {
-    if v.is_null() {
-        return None;
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct CoreDump {
+    destination_s3_uri: String,
+    kms_key_id: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Serverless {
+    max_concurrency: i32,
+    memory_size_in_mb: i32,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Capture {
+    enable_capture: Option<bool>,
+    initial_sampling_percentage: i32,
+    destination_s3_uri: String,
+    kms_key_id: Option<String>,
+    capture_options: Vec<CaptureModeModel>,
+    capture_content_type_header: Option<ContentTypes>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct CaptureModeModel {
+    capture_mode: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ContentTypes {
+    csv_content_types: Option<Vec<String>>,
+    json_content_types: Option<Vec<String>>,
+}
+
+fn variant(v: &Variant) -> ProductionVariant {
+    ProductionVariant::builder()
+        .set_variant_name(v.variant_name.clone())
+        .model_name(&v.model_name)
+        .initial_variant_weight(v.initial_variant_weight.unwrap_or(1.0) as f32)
+        .set_initial_instance_count(v.initial_instance_count)
+        .set_instance_type(
+            v.instance_type
+                .as_deref()
+                .map(ProductionVariantInstanceType::from),
+        )
+        .set_accelerator_type(
+            v.accelerator_type
+                .as_deref()
+                .map(ProductionVariantAcceleratorType::from),
+        )
+        .set_container_startup_health_check_timeout_in_seconds(
+            v.container_startup_health_check_timeout_in_seconds,
+        )
+        .set_model_data_download_timeout_in_seconds(v.model_data_download_timeout_in_seconds)
+        .set_volume_size_in_gb(v.volume_size_in_gb)
+        .set_enable_ssm_access(v.enable_ssm_access)
+        .set_inference_ami_version(
+            v.inference_ami_version
+                .as_deref()
+                .map(ProductionVariantInferenceAmiVersion::from),
+        )
+        .set_core_dump_config(v.core_dump_config.first().map(|d| {
+            ProductionVariantCoreDumpConfig::builder()
+                .destination_s3_uri(&d.destination_s3_uri)
+                .set_kms_key_id(d.kms_key_id.clone())
+                .build()
+        }))
+        .set_serverless_config(v.serverless_config.as_ref().map(|s| {
+            ProductionVariantServerlessConfig::builder()
+                .max_concurrency(s.max_concurrency)
+                .memory_size_in_mb(s.memory_size_in_mb)
+                .build()
+        }))
+        .build()
+}
+
+/// A variant as DescribeEndpointConfig reports it; a weight SageMaker holds as a 32-bit
+/// float keeps the configuration's spelling (`0.1` is not drift).
+fn live_variant(p: &ProductionVariant, prior: Option<&Variant>) -> Variant {
+    let weight =
+        p.initial_variant_weight()
+            .map(|w| match prior.and_then(|v| v.initial_variant_weight) {
+                Some(was) if was as f32 == w => was,
+                _ => f64::from(w),
+            });
+    Variant {
+        variant_name: p.variant_name().map(str::to_string),
+        model_name: p.model_name().unwrap_or_default().to_string(),
+        initial_instance_count: p.initial_instance_count(),
+        instance_type: p.instance_type().map(|t| t.as_str().to_string()),
+        initial_variant_weight: weight,
+        accelerator_type: p.accelerator_type().map(|t| t.as_str().to_string()),
+        container_startup_health_check_timeout_in_seconds: p
+            .container_startup_health_check_timeout_in_seconds(),
+        model_data_download_timeout_in_seconds: p.model_data_download_timeout_in_seconds(),
+        volume_size_in_gb: p.volume_size_in_gb(),
+        enable_ssm_access: p.enable_ssm_access(),
+        inference_ami_version: p.inference_ami_version().map(|t| t.as_str().to_string()),
+        core_dump_config: p
+            .core_dump_config()
+            .map(|d| CoreDump {
+                destination_s3_uri: d.destination_s3_uri().unwrap_or_default().to_string(),
+                kms_key_id: d.kms_key_id().map(str::to_string),
+            })
+            .into_iter()
+            .collect(),
+        serverless_config: p.serverless_config().map(|s| Serverless {
+            max_concurrency: s.max_concurrency().unwrap_or_default(),
+            memory_size_in_mb: s.memory_size_in_mb().unwrap_or_default(),
+        }),
     }
-    let strings = |v: &Value| -> Option<Vec<String>> {
-        v.as_list().map(|l| {
-            l.iter()
-                .filter_map(|i| i.as_str().map(str::to_string))
-                .collect()
-        })
-    };
-    let header = v.get_attr("capture_content_type_header");
-    Some(
-        DataCaptureConfig::builder()
-            .set_enable_capture(v.get_attr("enable_capture").as_bool())
-            .initial_sampling_percentage(
-                v.get_attr("initial_sampling_percentage")
-                    .as_f64()
-                    .unwrap_or(0.0) as i32,
-            )
-            .destination_s3_uri(s(v, "destination_s3_uri"))
-            .set_kms_key_id(v.get_attr("kms_key_id").as_str().map(str::to_string))
-            .set_capture_options(Some(
-                v.get_attr("capture_options")
-                    .as_list()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|o| {
-                        CaptureOption::builder()
-                            .capture_mode(CaptureMode::from(s(o, "capture_mode").as_str()))
-                            .build()
-                    })
-                    .collect(),
-            ))
-            .set_capture_content_type_header((!header.is_null()).then(|| {
-                CaptureContentTypeHeader::builder()
-                    .set_csv_content_types(strings(header.get_attr("csv_content_types")))
-                    .set_json_content_types(strings(header.get_attr("json_content_types")))
-                    .build()
-            }))
-            .build(),
-    )
 }
 
-fn data_capture_value(d: &DataCaptureConfig) -> Value {
-    let set = |items: &[String]| {
-        if items.is_empty() {
-            Value::Null
-        } else {
-            Value::set_from(items.iter().map(|i| Value::from(i.as_str())).collect())
-        }
-    };
-    Value::object([
-        (
-            "enable_capture",
-            d.enable_capture().map(Value::Bool).unwrap_or(Value::Null),
-        ),
-        (
-            "initial_sampling_percentage",
-            d.initial_sampling_percentage()
-                .map(|n| Value::from(n as f64))
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "destination_s3_uri",
-            d.destination_s3_uri()
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "kms_key_id",
-            d.kms_key_id().map(Value::from).unwrap_or(Value::Null),
-        ),
-        (
-            "capture_options",
-            Value::List(
-                d.capture_options()
-                    .iter()
-                    .map(|o| {
-                        Value::object([(
-                            "capture_mode",
-                            o.capture_mode()
-                                .map(|m| Value::from(m.as_str()))
-                                .unwrap_or(Value::Null),
-                        )])
-                    })
-                    .collect(),
-            ),
-        ),
-        (
-            "capture_content_type_header",
-            d.capture_content_type_header()
-                .map(|h| {
-                    Value::object([
-                        ("csv_content_types", set(h.csv_content_types())),
-                        ("json_content_types", set(h.json_content_types())),
-                    ])
+fn capture(d: &Capture) -> DataCaptureConfig {
+    DataCaptureConfig::builder()
+        .set_enable_capture(d.enable_capture)
+        .initial_sampling_percentage(d.initial_sampling_percentage)
+        .destination_s3_uri(&d.destination_s3_uri)
+        .set_kms_key_id(d.kms_key_id.clone())
+        .set_capture_options(Some(
+            d.capture_options
+                .iter()
+                .map(|o| {
+                    CaptureOption::builder()
+                        .capture_mode(CaptureMode::from(o.capture_mode.as_str()))
+                        .build()
                 })
-                .unwrap_or(Value::Null),
-        ),
-    ])
+                .collect(),
+        ))
+        .set_capture_content_type_header(d.capture_content_type_header.as_ref().map(|h| {
+            CaptureContentTypeHeader::builder()
+                .set_csv_content_types(h.csv_content_types.clone())
+                .set_json_content_types(h.json_content_types.clone())
+                .build()
+        }))
+        .build()
+}
+
+fn live_capture(d: &DataCaptureConfig, prior: Option<&Capture>) -> Capture {
+    let list = |v: &[String]| (!v.is_empty()).then(|| v.to_vec());
+    Capture {
+        // SageMaker reports a capture left unset as on; the configuration's null stays.
+        enable_capture: d
+            .enable_capture()
+            .filter(|_| prior.is_none_or(|p| p.enable_capture.is_some())),
+        initial_sampling_percentage: d.initial_sampling_percentage().unwrap_or_default(),
+        destination_s3_uri: d.destination_s3_uri().unwrap_or_default().to_string(),
+        kms_key_id: d.kms_key_id().map(str::to_string),
+        capture_options: d
+            .capture_options()
+            .iter()
+            .map(|o| CaptureModeModel {
+                capture_mode: o.capture_mode().map_or("", |m| m.as_str()).to_string(),
+            })
+            .collect(),
+        capture_content_type_header: d.capture_content_type_header().map(|h| ContentTypes {
+            csv_content_types: list(h.csv_content_types()),
+            json_content_types: list(h.json_content_types()),
+        }),
+    }
 }
 
 #[async_trait::async_trait]
-impl Resource for EndpointConfig {
-    fn schema(&self) -> Schema {
+impl AwsResource for EndpointConfig {
+    type Model = ConfigModel;
+    const TYPE: &'static str = "aws_sagemaker_endpoint_configuration";
+    const TAGGED: bool = true;
+    const NAMING: Option<Naming> = Some(Naming::name("tf-"));
+    const ID_ATTRIBUTE: Option<&'static str> = Some("name");
+    const REPLACE_REASON: Option<&'static str> = Some(
+        "an endpoint configuration cannot change in place; a new one is created first and the endpoint switches to it",
+    );
+
+    fn schema() -> Schema {
         config_schema()
     }
 
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        let mut p = plan_common(&self.schema(), &self.clients, request.clone())?;
-        // Defaults SageMaker fills in are known now: variant-N names and weight 1.
-        let mut m = p.state.as_map().cloned().unwrap_or_default();
-        if let Some(Value::List(variants)) = m.get("production_variants").cloned() {
-            let filled: Vec<Value> = variants
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    let mut vm = v.as_map().cloned().unwrap_or_default();
-                    if vm.get("variant_name").is_none_or(Value::is_null) {
-                        vm.insert(
-                            "variant_name".into(),
-                            Value::from(format!("variant-{}", i + 1)),
-                        );
-                    }
-                    if vm.get("initial_variant_weight").is_none_or(Value::is_null) {
-                        vm.insert("initial_variant_weight".into(), Value::from(1.0));
-                    }
-                    Value::Map(vm)
-                })
-                .collect();
-            let filled = Value::List(filled);
-            if let Some(prior) = request.prior {
-                if prior.get_attr("production_variants").same_data(&filled) {
-                    p.requires_replace.retain(|path| {
-                        path != &vec![PathStep::GetAttr("production_variants".into())]
-                    });
+    /// The defaults SageMaker fills in are known now: variant-N names and weight 1.
+    fn modify_plan(_prior: Option<&Value>, planned: &mut ValueMap) {
+        let Some(Value::List(variants)) = planned.get("production_variants").cloned() else {
+            return;
+        };
+        let filled = variants
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut vm = v.as_map().cloned().unwrap_or_default();
+                let unset = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v.is_unknown());
+                if unset(vm.get("variant_name")) {
+                    vm.insert(
+                        "variant_name".into(),
+                        Value::from(format!("variant-{}", i + 1)),
+                    );
                 }
-            }
-            m.insert("production_variants".into(), filled);
-        }
-        p.state = Value::Map(m);
-        if request.prior.is_some() && p.requires_replace.is_empty() {
-            // Nothing forces a new configuration: keep the generated name and ARN.
-            let prior = request.prior.expect("checked");
-            let mut m = p.state.as_map().cloned().unwrap_or_default();
-            for k in ["name", "id", "arn"] {
-                m.insert(k.into(), prior.get_attr(k).clone());
-            }
-            p.state = Value::Map(m);
-        }
-        if request.prior.is_some() && !p.requires_replace.is_empty() {
-            p.replace_reason = Some("an endpoint configuration cannot change in place; a new one is created first and the endpoint switches to it".into());
-        }
-        Ok(p)
+                if unset(vm.get("initial_variant_weight")) {
+                    vm.insert("initial_variant_weight".into(), Value::from(1.0));
+                }
+                Value::Map(vm)
+            })
+            .collect();
+        planned.insert("production_variants".into(), Value::List(filled));
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let name = s(prior, "name");
-        let out = match self
-            .clients
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &ConfigModel,
+    ) -> Result<Created<ConfigModel>, ProviderError> {
+        let tags = tags_of(&m.tags_all);
+        c.sagemaker
+            .create_endpoint_config()
+            .endpoint_config_name(&m.name)
+            .set_production_variants(Some(m.production_variants.iter().map(variant).collect()))
+            .set_data_capture_config(m.data_capture_config.as_ref().map(capture))
+            .set_kms_key_id(m.kms_key_arn.clone())
+            .set_tags(Some(tags).filter(|t| !t.is_empty()))
+            .send()
+            .await
+            .map_err(|e| classify("sagemaker:CreateEndpointConfig", &e))?;
+        Ok(m.name.clone().into())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &ConfigModel,
+    ) -> Result<Option<ConfigModel>, ProviderError> {
+        let out = match c
             .sagemaker
             .describe_endpoint_config()
-            .endpoint_config_name(&name)
+            .endpoint_config_name(&m.id)
             .send()
             .await
         {
@@ -281,142 +399,41 @@ impl Resource for EndpointConfig {
             Err(e) => return Err(classify("sagemaker:DescribeEndpointConfig", &e)),
         };
         let arn = out.endpoint_config_arn().unwrap_or_default().to_string();
-        let mut m = prior.as_map().cloned().unwrap_or_default();
-        m.insert("arn".into(), Value::from(arn.as_str()));
-        with_live_tags(&self.clients, m, prior, &arn)
-            .await
-            .map(Some)
+        Ok(Some(ConfigModel {
+            id: m.id.clone(),
+            name: out.endpoint_config_name().unwrap_or(&m.id).to_string(),
+            kms_key_arn: out.kms_key_id().map(str::to_string),
+            production_variants: out
+                .production_variants()
+                .iter()
+                .enumerate()
+                .map(|(i, p)| live_variant(p, m.production_variants.get(i)))
+                .collect(),
+            data_capture_config: out
+                .data_capture_config()
+                // An empty capture configuration (no destination) is none.
+                .filter(|d| d.destination_s3_uri().is_some_and(|u| !u.is_empty()))
+                .map(|d| live_capture(d, m.data_capture_config.as_ref())),
+            tags_all: Some(live_tags(c, &arn).await?),
+            arn: Some(arn),
+        }))
     }
 
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let name = crate::resources::unique_name(
-            planned.get_attr("name"),
-            planned.get_attr("name_prefix"),
-            "tf-",
-        );
-        let mut variants = Vec::new();
-        let mut stored = Vec::new();
-        for (i, v) in planned
-            .get_attr("production_variants")
-            .as_list()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let variant_name = v
-                .get_attr("variant_name")
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("variant-{}", i + 1));
-            let weight = v.get_attr("initial_variant_weight").as_f64().unwrap_or(1.0);
-            let mut b = ProductionVariant::builder()
-                .variant_name(&variant_name)
-                .model_name(s(v, "model_name"))
-                .initial_variant_weight(weight as f32);
-            if let Some(n) = v.get_attr("initial_instance_count").as_f64() {
-                b = b.initial_instance_count(n as i32);
-            }
-            if let Some(t) = v.get_attr("instance_type").as_str() {
-                b = b.instance_type(ProductionVariantInstanceType::from(t));
-            }
-            let seconds = |k: &str| v.get_attr(k).as_f64().map(|n| n as i32);
-            b = b
-                .set_accelerator_type(
-                    v.get_attr("accelerator_type")
-                        .as_str()
-                        .map(aws_sdk_sagemaker::types::ProductionVariantAcceleratorType::from),
-                )
-                .set_container_startup_health_check_timeout_in_seconds(seconds(
-                    "container_startup_health_check_timeout_in_seconds",
-                ))
-                .set_model_data_download_timeout_in_seconds(seconds(
-                    "model_data_download_timeout_in_seconds",
-                ))
-                .set_volume_size_in_gb(seconds("volume_size_in_gb"))
-                .set_enable_ssm_access(v.get_attr("enable_ssm_access").as_bool())
-                .set_inference_ami_version(
-                    v.get_attr("inference_ami_version")
-                        .as_str()
-                        .map(aws_sdk_sagemaker::types::ProductionVariantInferenceAmiVersion::from),
-                );
-            if let Some(dump) = v
-                .get_attr("core_dump_config")
-                .as_list()
-                .and_then(|l| l.first().cloned())
-            {
-                b = b.core_dump_config(
-                    aws_sdk_sagemaker::types::ProductionVariantCoreDumpConfig::builder()
-                        .destination_s3_uri(s(&dump, "destination_s3_uri"))
-                        .set_kms_key_id(dump.get_attr("kms_key_id").as_str().map(str::to_string))
-                        .build(),
-                );
-            }
-            let sc = v.get_attr("serverless_config");
-            if !sc.is_null() {
-                b = b.serverless_config(
-                    ProductionVariantServerlessConfig::builder()
-                        .max_concurrency(
-                            sc.get_attr("max_concurrency").as_f64().unwrap_or(1.0) as i32
-                        )
-                        .memory_size_in_mb(
-                            sc.get_attr("memory_size_in_mb").as_f64().unwrap_or(1024.0) as i32,
-                        )
-                        .build(),
-                );
-            }
-            variants.push(b.build());
-            let mut sv = v.as_map().cloned().unwrap_or_default();
-            sv.insert("variant_name".into(), Value::from(variant_name));
-            sv.insert("initial_variant_weight".into(), Value::from(weight));
-            stored.push(Value::Map(sv));
-        }
-        let out = self
-            .clients
-            .sagemaker
-            .create_endpoint_config()
-            .endpoint_config_name(&name)
-            .set_production_variants(Some(variants))
-            .set_data_capture_config(data_capture_config(planned.get_attr("data_capture_config")))
-            .set_kms_key_id(planned.get_attr("kms_key_arn").as_str().map(str::to_string))
-            .set_tags(Some(sm_tags(planned.get_attr("tags_all"))?))
-            .send()
-            .await
-            .map_err(|e| classify("sagemaker:CreateEndpointConfig", &e))?;
-        let mut v = finish(
-            planned,
-            &name,
-            out.endpoint_config_arn().unwrap_or_default(),
-        );
-        if let Value::Map(m) = &mut v {
-            m.insert("production_variants".into(), Value::List(stored));
-        }
-        Ok(v)
+    async fn set_tags(
+        &self,
+        c: &Clients,
+        m: &ConfigModel,
+        remove: Vec<String>,
+        set: Vec<(String, String)>,
+    ) -> Result<(), ProviderError> {
+        super::set_tags(c, m.arn.as_deref().unwrap_or_default(), remove, set).await
     }
 
-    async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        update_tags(
-            &self.clients,
-            &s(prior, "arn"),
-            prior.get_attr("tags_all"),
-            planned.get_attr("tags_all"),
-        )
-        .await?;
-        let mut v = finish(planned, &s(prior, "name"), &s(prior, "arn"));
-        if let Value::Map(m) = &mut v {
-            m.insert(
-                "production_variants".into(),
-                prior.get_attr("production_variants").clone(),
-            );
-        }
-        Ok(v)
-    }
-
-    async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
-        match self
-            .clients
+    async fn delete(&self, c: &Clients, m: &ConfigModel) -> Result<(), ProviderError> {
+        match c
             .sagemaker
             .delete_endpoint_config()
-            .endpoint_config_name(s(prior, "name"))
+            .endpoint_config_name(&m.id)
             .send()
             .await
         {
@@ -424,126 +441,5 @@ impl Resource for EndpointConfig {
             Err(e) if not_found(&e) => Ok(()),
             Err(e) => Err(classify("sagemaker:DeleteEndpointConfig", &e)),
         }
-    }
-
-    async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let out = match self
-            .clients
-            .sagemaker
-            .describe_endpoint_config()
-            .endpoint_config_name(id)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if not_found(&e) => return Ok(None),
-            Err(e) => return Err(classify("sagemaker:DescribeEndpointConfig", &e)),
-        };
-        let variants: Vec<Value> = out
-            .production_variants()
-            .iter()
-            .map(|p| {
-                Value::object([
-                    (
-                        "variant_name",
-                        Value::from(p.variant_name().unwrap_or_default()),
-                    ),
-                    (
-                        "model_name",
-                        Value::from(p.model_name().unwrap_or_default()),
-                    ),
-                    (
-                        "initial_instance_count",
-                        p.initial_instance_count()
-                            .map(|n| Value::from(n as f64))
-                            .unwrap_or(Value::Null),
-                    ),
-                    (
-                        "instance_type",
-                        p.instance_type()
-                            .map(|t| Value::from(t.as_str()))
-                            .unwrap_or(Value::Null),
-                    ),
-                    (
-                        "initial_variant_weight",
-                        p.initial_variant_weight()
-                            .map(|w| Value::from(w as f64))
-                            .unwrap_or(Value::Null),
-                    ),
-                    ("serverless_config", Value::Null),
-                    (
-                        "accelerator_type",
-                        p.accelerator_type()
-                            .map(|t| Value::from(t.as_str()))
-                            .unwrap_or(Value::Null),
-                    ),
-                    (
-                        "container_startup_health_check_timeout_in_seconds",
-                        number(p.container_startup_health_check_timeout_in_seconds()),
-                    ),
-                    (
-                        "model_data_download_timeout_in_seconds",
-                        number(p.model_data_download_timeout_in_seconds()),
-                    ),
-                    ("volume_size_in_gb", number(p.volume_size_in_gb())),
-                    (
-                        "enable_ssm_access",
-                        p.enable_ssm_access()
-                            .map(Value::Bool)
-                            .unwrap_or(Value::Null),
-                    ),
-                    (
-                        "inference_ami_version",
-                        p.inference_ami_version()
-                            .map(|t| Value::from(t.as_str()))
-                            .unwrap_or(Value::Null),
-                    ),
-                    (
-                        "core_dump_config",
-                        Value::List(
-                            p.core_dump_config()
-                                .map(|d| {
-                                    Value::object([
-                                        (
-                                            "destination_s3_uri",
-                                            Value::from(d.destination_s3_uri().unwrap_or_default()),
-                                        ),
-                                        (
-                                            "kms_key_id",
-                                            d.kms_key_id().map(Value::from).unwrap_or(Value::Null),
-                                        ),
-                                    ])
-                                })
-                                .into_iter()
-                                .collect(),
-                        ),
-                    ),
-                ])
-            })
-            .collect();
-        let prior = Value::object([
-            ("name", Value::from(id)),
-            (
-                "kms_key_arn",
-                out.kms_key_id().map(Value::from).unwrap_or(Value::Null),
-            ),
-            ("name_prefix", crate::resources::prefix_of_generated(id)),
-            ("tags", Value::Null),
-            ("production_variants", Value::List(variants)),
-            (
-                "data_capture_config",
-                out.data_capture_config()
-                    // An empty capture configuration (no destination) is none.
-                    .filter(|d| d.destination_s3_uri().is_some_and(|u| !u.is_empty()))
-                    .map(data_capture_value)
-                    .unwrap_or(Value::Null),
-            ),
-        ]);
-        let Some(v) = self.read(&prior).await? else {
-            return Ok(None);
-        };
-        let mut m = v.as_map().cloned().unwrap_or_default();
-        m.insert("id".into(), Value::from(id));
-        Ok(Some(Value::Map(m)))
     }
 }

@@ -24,9 +24,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sagemaker::types::{
     Alarm as SmAlarm, AutoRollbackConfig, BlueGreenUpdatePolicy, CapacitySize, CapacitySizeType,
-    CaptureContentTypeHeader, CaptureMode, CaptureOption, DataCaptureConfig, DeploymentConfig,
-    EndpointStatus, ProductionVariant, ProductionVariantInstanceType,
-    ProductionVariantServerlessConfig, Tag, TrafficRoutingConfig, TrafficRoutingConfigType,
+    DeploymentConfig, EndpointStatus, Tag, TrafficRoutingConfig, TrafficRoutingConfigType,
 };
 use mlform_provider::{
     Attribute, NestedBlock, Nesting, PathStep, PlanRequest, Planned, ProviderError, Resource,
