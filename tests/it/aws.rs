@@ -757,7 +757,18 @@ fn sagemaker_endpoint_rolls_to_a_new_configuration_when_the_model_changes() {
 
     w.ok(&["state", "rm", "aws_sagemaker_endpoint.scorer"]);
     w.ok(&["import", "aws_sagemaker_endpoint.scorer", "scorer"]);
+    // As with Terraform, an import knows no `timeouts`: adding them is the only change, and
+    // applying it calls no SageMaker API.
+    let r = w.run(&["plan", "-no-color"]);
+    assert!(r.stdout.contains("+ timeouts {"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        r.stdout
+    );
     w.ok(&["apply", "-auto-approve"]);
+    let r = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     w.ok(&["destroy", "-auto-approve"]);
     assert!(w.addresses().is_empty());
 }

@@ -363,9 +363,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         schema_of::<sagemaker::EndpointConfig>,
         make::<sagemaker::EndpointConfig>,
     ),
-    ("aws_sagemaker_endpoint", sagemaker::endpoint_schema, |c| {
-        Arc::new(sagemaker::Endpoint { clients: c })
-    }),
+    (
+        "aws_sagemaker_endpoint",
+        schema_of::<sagemaker::Endpoint>,
+        make::<sagemaker::Endpoint>,
+    ),
     (
         "aws_sagemaker_notebook_instance",
         schema_of::<sagemaker::notebook::NotebookInstance>,

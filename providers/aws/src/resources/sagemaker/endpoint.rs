@@ -1,14 +1,28 @@
 //! `aws_sagemaker_endpoint`: the endpoint and its deployment configuration (blue/green
-//! traffic shifting, alarm rollback); create and update wait for InService.
+//! traffic shifting, alarm rollback); create and update wait for InService within the
+//! `timeouts`, and a Failed endpoint is an error with SageMaker's reason.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use mlform_provider::{poll_until, Poll};
+use serde::{Deserialize, Serialize};
+
+use super::monitor::{live_tags, tags_of};
 use super::*;
+use crate::framework::{AwsResource, Created, Naming};
 
-pub fn endpoint_schema() -> Schema {
+fn endpoint_schema() -> Schema {
     let timeouts = Schema::new()
         .attr("create", Attribute::optional(Type::String))
         .attr("update", Attribute::optional(Type::String))
         .attr("delete", Attribute::optional(Type::String));
-    with_tags(Schema::new())
+    Schema::new()
+        .attr(
+            "name",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr("arn", Attribute::computed(Type::String))
         .attr("endpoint_config_name", Attribute::required(Type::String))
         .block(
             "deployment_config",
@@ -26,8 +40,36 @@ pub fn endpoint_schema() -> Schema {
         )
 }
 
-pub struct Endpoint {
-    pub clients: Arc<Clients>,
+#[derive(Default)]
+pub struct Endpoint;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct EndpointModel {
+    id: String,
+    name: String,
+    arn: Option<String>,
+    endpoint_config_name: String,
+    /// In the schema's shape; converted with the SDK's types below.
+    deployment_config: Option<serde_json::Value>,
+    timeouts: Option<serde_json::Value>,
+    tags_all: Option<BTreeMap<String, String>>,
+}
+
+impl EndpointModel {
+    fn deployment_config(&self) -> Option<DeploymentConfig> {
+        self.deployment_config
+            .as_ref()
+            .and_then(|d| deployment_config(&Value::from_json(d)))
+    }
+
+    fn timeout(&self, phase: &str, default: Duration) -> Duration {
+        let timeouts = self.timeouts.as_ref().map(Value::from_json);
+        mlform_provider::parse_timeout(
+            timeouts.as_ref().and_then(|t| t.get_attr(phase).as_str()),
+            default,
+        )
+    }
 }
 
 fn deployment_config_schema() -> Schema {
@@ -213,65 +255,80 @@ fn deployment_config_value(d: &DeploymentConfig) -> Value {
     ]))
 }
 
-impl Endpoint {
-    /// Waits for InService; Failed is an error with SageMaker's reason.
-    async fn wait_in_service(
-        &self,
-        name: &str,
-        timeout: Duration,
-    ) -> Result<String, ProviderError> {
-        let started = Instant::now();
-        let mut delay = Duration::from_millis(200);
-        loop {
-            let out = self
-                .clients
+/// Waits for InService; Failed is an error with SageMaker's reason.
+async fn wait_in_service(c: &Clients, name: &str, timeout: Duration) -> Result<(), ProviderError> {
+    poll_until(
+        &format!("endpoint {name} to be InService"),
+        timeout,
+        || async {
+            let out = c
                 .sagemaker
                 .describe_endpoint()
                 .endpoint_name(name)
                 .send()
                 .await
                 .map_err(|e| classify("sagemaker:DescribeEndpoint", &e))?;
-            match out.endpoint_status() {
-                Some(EndpointStatus::InService) => {
-                    return Ok(out.endpoint_arn().unwrap_or_default().to_string())
-                }
+            Ok(match out.endpoint_status() {
+                Some(EndpointStatus::InService) => Poll::Ready(()),
                 Some(EndpointStatus::Failed) => {
                     return Err(ProviderError::Api(format!(
                         "endpoint {name} failed: {}",
                         out.failure_reason().unwrap_or("no reason given")
                     )))
                 }
-                _ => {}
-            }
-            if started.elapsed() >= timeout {
-                return Err(ProviderError::Timeout {
-                    what: format!("endpoint {name} to be InService"),
-                    seconds: timeout.as_secs(),
-                });
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(15));
-        }
-    }
+                Some(other) => Poll::Pending(other.as_str().to_string()),
+                None => Poll::Pending("no status yet".into()),
+            })
+        },
+    )
+    .await
 }
 
 #[async_trait::async_trait]
-impl Resource for Endpoint {
-    fn schema(&self) -> Schema {
+impl AwsResource for Endpoint {
+    type Model = EndpointModel;
+    const TYPE: &'static str = "aws_sagemaker_endpoint";
+    const TAGGED: bool = true;
+    const NAMING: Option<Naming> = Some(Naming::name("tf-"));
+    const ID_ATTRIBUTE: Option<&'static str> = Some("name");
+    /// mlform's own settings, never SageMaker's.
+    const KEEP: &'static [&'static str] = &["timeouts"];
+
+    fn schema() -> Schema {
         endpoint_schema()
     }
 
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        plan_common(&self.schema(), &self.clients, request)
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &EndpointModel,
+    ) -> Result<Created<EndpointModel>, ProviderError> {
+        let tags = tags_of(&m.tags_all);
+        c.sagemaker
+            .create_endpoint()
+            .endpoint_name(&m.name)
+            .endpoint_config_name(&m.endpoint_config_name)
+            .set_deployment_config(m.deployment_config())
+            .set_tags(Some(tags).filter(|t| !t.is_empty()))
+            .send()
+            .await
+            .map_err(|e| classify("sagemaker:CreateEndpoint", &e))?;
+        Ok(m.name.clone().into())
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let name = s(prior, "name");
-        let out = match self
-            .clients
+    async fn wait_created(&self, c: &Clients, m: &EndpointModel) -> Result<(), ProviderError> {
+        wait_in_service(c, &m.id, m.timeout("create", Duration::from_secs(3600))).await
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &EndpointModel,
+    ) -> Result<Option<EndpointModel>, ProviderError> {
+        let out = match c
             .sagemaker
             .describe_endpoint()
-            .endpoint_name(&name)
+            .endpoint_name(&m.id)
             .send()
             .await
         {
@@ -280,95 +337,63 @@ impl Resource for Endpoint {
             Err(e) => return Err(classify("sagemaker:DescribeEndpoint", &e)),
         };
         let arn = out.endpoint_arn().unwrap_or_default().to_string();
-        let mut m = prior.as_map().cloned().unwrap_or_default();
-        m.insert("arn".into(), Value::from(arn.as_str()));
-        m.insert(
-            "endpoint_config_name".into(),
-            out.endpoint_config_name()
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        );
-        if let Some(d) = out.last_deployment_config() {
-            m.insert("deployment_config".into(), deployment_config_value(d));
-        }
-        with_live_tags(&self.clients, m, prior, &arn)
-            .await
-            .map(Some)
+        // SageMaker reports the deployment configuration of the last update only.
+        let deployment_config = out
+            .last_deployment_config()
+            .map(|d| deployment_config_value(d).to_json())
+            .or_else(|| m.deployment_config.clone());
+        Ok(Some(EndpointModel {
+            id: m.id.clone(),
+            name: out.endpoint_name().unwrap_or(&m.id).to_string(),
+            endpoint_config_name: out.endpoint_config_name().unwrap_or_default().to_string(),
+            deployment_config,
+            timeouts: None,
+            tags_all: Some(live_tags(c, &arn).await?),
+            arn: Some(arn),
+        }))
     }
 
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let name = crate::resources::unique_name(
-            planned.get_attr("name"),
-            planned.get_attr("name_prefix"),
-            "tf-",
-        );
-        let created = self
-            .clients
-            .sagemaker
-            .create_endpoint()
-            .endpoint_name(&name)
-            .endpoint_config_name(s(planned, "endpoint_config_name"))
-            .set_deployment_config(deployment_config(planned.get_attr("deployment_config")))
-            .set_tags(Some(sm_tags(planned.get_attr("tags_all"))?))
+    /// A new endpoint configuration (or deployment configuration) rolls the endpoint:
+    /// blue/green as configured, and SageMaker rolls back by itself when an auto-rollback
+    /// alarm fires; the wait reports the failure, and the state keeps the prior
+    /// configuration.
+    async fn update(
+        &self,
+        c: &Clients,
+        old: &EndpointModel,
+        new: &EndpointModel,
+    ) -> Result<(), ProviderError> {
+        if old.endpoint_config_name == new.endpoint_config_name
+            && old.deployment_config == new.deployment_config
+        {
+            return Ok(());
+        }
+        c.sagemaker
+            .update_endpoint()
+            .endpoint_name(&new.id)
+            .endpoint_config_name(&new.endpoint_config_name)
+            .set_deployment_config(new.deployment_config())
             .send()
             .await
-            .map_err(|e| classify("sagemaker:CreateEndpoint", &e))?;
-        let timeout = mlform_provider::parse_timeout(
-            planned.get_attr("timeouts").get_attr("create").as_str(),
-            Duration::from_secs(3600),
-        );
-        match self.wait_in_service(&name, timeout).await {
-            Ok(arn) => Ok(finish(planned, &name, &arn)),
-            Err(e) => Err(ProviderError::incomplete(
-                finish(planned, &name, created.endpoint_arn().unwrap_or_default()),
-                e,
-            )),
-        }
+            .map_err(|e| classify("sagemaker:UpdateEndpoint", &e))?;
+        wait_in_service(c, &new.id, new.timeout("update", Duration::from_secs(3600))).await
     }
 
-    async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        let name = s(prior, "name");
-        let changed = |k: &str| !prior.get_attr(k).same_data(planned.get_attr(k));
-        if changed("endpoint_config_name") || changed("deployment_config") {
-            // Blue/green with the deployment configuration; SageMaker rolls back by itself
-            // when an auto-rollback alarm fires, and the wait reports the failure.
-            self.clients
-                .sagemaker
-                .update_endpoint()
-                .endpoint_name(&name)
-                .endpoint_config_name(s(planned, "endpoint_config_name"))
-                .set_deployment_config(deployment_config(planned.get_attr("deployment_config")))
-                .send()
-                .await
-                .map_err(|e| classify("sagemaker:UpdateEndpoint", &e))?;
-            let timeout = mlform_provider::parse_timeout(
-                planned.get_attr("timeouts").get_attr("update").as_str(),
-                Duration::from_secs(3600),
-            );
-            if let Err(e) = self.wait_in_service(&name, timeout).await {
-                return Err(ProviderError::incomplete(
-                    finish(planned, &name, &s(prior, "arn")),
-                    e,
-                ));
-            }
-        }
-        update_tags(
-            &self.clients,
-            &s(prior, "arn"),
-            prior.get_attr("tags_all"),
-            planned.get_attr("tags_all"),
-        )
-        .await?;
-        Ok(finish(planned, &name, &s(prior, "arn")))
+    async fn set_tags(
+        &self,
+        c: &Clients,
+        m: &EndpointModel,
+        remove: Vec<String>,
+        set: Vec<(String, String)>,
+    ) -> Result<(), ProviderError> {
+        super::set_tags(c, m.arn.as_deref().unwrap_or_default(), remove, set).await
     }
 
-    async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
-        let name = s(prior, "name");
-        match self
-            .clients
+    async fn delete(&self, c: &Clients, m: &EndpointModel) -> Result<(), ProviderError> {
+        match c
             .sagemaker
             .delete_endpoint()
-            .endpoint_name(&name)
+            .endpoint_name(&m.id)
             .send()
             .await
         {
@@ -376,46 +401,29 @@ impl Resource for Endpoint {
             Err(e) if not_found(&e) => return Ok(()),
             Err(e) => return Err(classify("sagemaker:DeleteEndpoint", &e)),
         }
-        let timeout = mlform_provider::parse_timeout(
-            prior.get_attr("timeouts").get_attr("delete").as_str(),
-            Duration::from_secs(1800),
-        );
-        let started = Instant::now();
-        loop {
-            match self
-                .clients
-                .sagemaker
-                .describe_endpoint()
-                .endpoint_name(&name)
-                .send()
-                .await
-            {
-                Err(e) if not_found(&e) => return Ok(()),
-                Err(e) => return Err(classify("sagemaker:DescribeEndpoint", &e)),
-                Ok(_) if started.elapsed() >= timeout => {
-                    return Err(ProviderError::Timeout {
-                        what: format!("endpoint {name} to be deleted"),
-                        seconds: timeout.as_secs(),
-                    })
-                }
-                Ok(_) => tokio::time::sleep(Duration::from_secs(2)).await,
-            }
-        }
-    }
-
-    async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let prior = Value::object([
-            ("name", Value::from(id)),
-            ("name_prefix", crate::resources::prefix_of_generated(id)),
-            ("tags", Value::Null),
-            ("timeouts", Value::Null),
-            ("deployment_config", Value::Null),
-        ]);
-        let Some(v) = self.read(&prior).await? else {
-            return Ok(None);
-        };
-        let mut m = v.as_map().cloned().unwrap_or_default();
-        m.insert("id".into(), Value::from(id));
-        Ok(Some(Value::Map(m)))
+        poll_until(
+            &format!("endpoint {} to be deleted", m.id),
+            m.timeout("delete", Duration::from_secs(1800)),
+            || async {
+                Ok(
+                    match c
+                        .sagemaker
+                        .describe_endpoint()
+                        .endpoint_name(&m.id)
+                        .send()
+                        .await
+                    {
+                        Err(e) if not_found(&e) => Poll::Ready(()),
+                        Err(e) => return Err(classify("sagemaker:DescribeEndpoint", &e)),
+                        Ok(o) => Poll::Pending(
+                            o.endpoint_status()
+                                .map_or("no status", |s| s.as_str())
+                                .to_string(),
+                        ),
+                    },
+                )
+            },
+        )
+        .await
     }
 }

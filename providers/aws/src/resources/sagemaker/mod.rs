@@ -19,17 +19,11 @@ pub use endpoint::*;
 pub use endpoint_config::*;
 pub use model::*;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 use aws_sdk_sagemaker::types::{
     Alarm as SmAlarm, AutoRollbackConfig, BlueGreenUpdatePolicy, CapacitySize, CapacitySizeType,
     DeploymentConfig, EndpointStatus, Tag, TrafficRoutingConfig, TrafficRoutingConfigType,
 };
-use mlform_provider::{
-    Attribute, NestedBlock, Nesting, PathStep, PlanRequest, Planned, ProviderError, Resource,
-    Schema, Type, Value,
-};
+use mlform_provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema, Type, Value};
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
@@ -71,19 +65,6 @@ pub(super) async fn live_tags(c: &Clients, arn: &str) -> Result<Value, ProviderE
     Ok(super::tags_value(out.tags().iter().map(|t| {
         (t.key().unwrap_or_default(), t.value().unwrap_or_default())
     })))
-}
-
-/// Completes a refreshed object with its live tags (`tags_all`) and its own `tags`.
-async fn with_live_tags(
-    c: &Clients,
-    mut m: mlform_provider::ValueMap,
-    prior: &Value,
-    arn: &str,
-) -> Result<Value, ProviderError> {
-    let all = live_tags(c, arn).await?;
-    m.insert("tags".into(), c.own_tags(&all, prior.get_attr("tags")));
-    m.insert("tags_all".into(), all);
-    Ok(Value::Map(m.into()))
 }
 
 pub(super) async fn update_tags(
@@ -131,37 +112,6 @@ pub(super) async fn set_tags(
     Ok(())
 }
 
-/// Plans tags_all, a generated name kept across updates, and `id` = name.
-fn plan_common(
-    schema: &Schema,
-    clients: &Clients,
-    request: PlanRequest<'_>,
-) -> Result<Planned, ProviderError> {
-    let mut planned = mlform_provider::plan_by_schema(schema, request.clone())?;
-    let mut m = planned.state.as_map().cloned().unwrap_or_default();
-    m.insert(
-        "tags_all".into(),
-        clients.tags_all(request.config.get_attr("tags")),
-    );
-    if let Some(p) = request.prior {
-        if request.config.get_attr("name").is_null()
-            && request
-                .config
-                .get_attr("name_prefix")
-                .same_data(p.get_attr("name_prefix"))
-        {
-            m.insert("name".into(), p.get_attr("name").clone());
-            planned
-                .requires_replace
-                .retain(|path| path != &vec![PathStep::GetAttr("name".into())]);
-        }
-    }
-    let replacing = request.prior.is_none() || !planned.requires_replace.is_empty();
-    plan_name_and_id(&mut m, replacing);
-    planned.state = Value::Map(m);
-    Ok(planned)
-}
-
 /// A SageMaker object's `id` is its name: known when the name is, and unknown with the
 /// name when a generated name is still to come (a create or a replacement).
 pub(super) fn plan_name_and_id(m: &mut mlform_provider::ValueMap, replacing: bool) {
@@ -175,27 +125,6 @@ pub(super) fn plan_name_and_id(m: &mut mlform_provider::ValueMap, replacing: boo
         }
         None => {}
     }
-}
-
-fn finish(planned: &Value, name: &str, arn: &str) -> Value {
-    let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-    m.insert("name".into(), Value::from(name));
-    m.insert("id".into(), Value::from(name));
-    m.insert("arn".into(), Value::from(arn));
-    Value::Map(m)
-}
-
-fn with_tags(schema: Schema) -> Schema {
-    schema
-        .attr(
-            "name",
-            Attribute::optional_computed(Type::String).force_new(),
-        )
-        .attr("name_prefix", Attribute::optional(Type::String).force_new())
-        .attr("tags", Attribute::optional(Type::map(Type::String)))
-        .attr("tags_all", Attribute::computed(Type::map(Type::String)))
-        .attr("id", Attribute::computed(Type::String))
-        .attr("arn", Attribute::computed(Type::String))
 }
 
 /// An optional nested block of at most one.
