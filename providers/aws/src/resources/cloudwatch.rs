@@ -243,6 +243,16 @@ pub(super) async fn alarm_tags(c: &Clients, arn: Option<&str>) -> Result<Map, Pr
         .collect())
 }
 
+/// Deletes an alarm of either kind, by its name.
+pub(super) async fn delete_alarm(c: &Clients, name: &str) -> Result<(), ProviderError> {
+    c.cloudwatch
+        .delete_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .gone_ok("cloudwatch:DeleteAlarms")
+}
+
 /// Removes and sets an alarm's tags, by its ARN.
 pub(super) async fn retag_alarm(
     c: &Clients,
@@ -419,12 +429,7 @@ impl AwsResource for MetricAlarm {
     }
 
     async fn delete(&self, c: &Clients, m: &MetricAlarmModel) -> Result<(), ProviderError> {
-        c.cloudwatch
-            .delete_alarms()
-            .alarm_names(&m.id)
-            .send()
-            .await
-            .gone_ok("cloudwatch:DeleteAlarms")
+        delete_alarm(c, &m.id).await
     }
 }
 

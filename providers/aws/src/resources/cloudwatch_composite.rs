@@ -9,7 +9,7 @@ use aws_sdk_cloudwatch::types::Tag;
 use mlform_provider::{Attribute, ProviderError, Schema, Type};
 use serde::{Deserialize, Serialize};
 
-use super::cloudwatch::{alarm_tags, create_tags, read_list, retag_alarm};
+use super::cloudwatch::{alarm_tags, create_tags, delete_alarm, read_list, retag_alarm};
 use crate::framework::{AwsResource, Created, SdkResult};
 use crate::Clients;
 
@@ -140,11 +140,6 @@ impl AwsResource for CompositeAlarm {
     }
 
     async fn delete(&self, c: &Clients, m: &CompositeAlarmModel) -> Result<(), ProviderError> {
-        c.cloudwatch
-            .delete_alarms()
-            .alarm_names(&m.id)
-            .send()
-            .await
-            .gone_ok("cloudwatch:DeleteAlarms")
+        delete_alarm(c, &m.id).await
     }
 }

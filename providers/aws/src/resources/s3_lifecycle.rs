@@ -16,6 +16,7 @@ use mlform_provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema, Ty
 use serde::{Deserialize, Serialize};
 
 use super::s3_bucket_extras::{bucket, built};
+use super::s3_replication::KeyValue;
 use crate::framework::{AwsResource, Created, SdkResult};
 use crate::Clients;
 
@@ -146,13 +147,6 @@ pub struct Filter {
     object_size_less_than: Option<i64>,
     tag: Option<KeyValue>,
     and: Option<And>,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct KeyValue {
-    key: String,
-    value: String,
 }
 
 #[derive(Serialize, Deserialize, Default)]

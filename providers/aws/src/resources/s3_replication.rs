@@ -107,11 +107,12 @@ pub struct Filter {
     and: Vec<AndModel>,
 }
 
+/// A tag in a filter (`key`, `value`); lifecycle rules' filters take it too.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct KeyValue {
-    key: String,
-    value: String,
+    pub(super) key: String,
+    pub(super) value: String,
 }
 
 #[derive(Serialize, Deserialize, Default)]
