@@ -81,7 +81,7 @@ impl Moto {
     /// The provider block pointing every service at the emulator.
     pub fn provider_block(&self, extra: &str) -> String {
         format!(
-            "provider \"aws\" {{\n  region                      = \"us-east-1\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n{extra}\n  endpoints {{\n    s3                     = \"{0}\"\n    iam                    = \"{0}\"\n    sts                    = \"{0}\"\n    sagemaker              = \"{0}\"\n    applicationautoscaling = \"{0}\"\n    cloudwatch             = \"{0}\"\n    kms                    = \"{0}\"\n    sns                    = \"{0}\"\n    ecr                    = \"{0}\"\n    sqs                    = \"{0}\"\n    lambda                 = \"{0}\"\n  }}\n}}\n",
+            "provider \"aws\" {{\n  region                      = \"us-east-1\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n{extra}\n  endpoints {{\n    s3                     = \"{0}\"\n    iam                    = \"{0}\"\n    sts                    = \"{0}\"\n    sagemaker              = \"{0}\"\n    applicationautoscaling = \"{0}\"\n    cloudwatch             = \"{0}\"\n    kms                    = \"{0}\"\n    sns                    = \"{0}\"\n    ecr                    = \"{0}\"\n    sqs                    = \"{0}\"\n    lambda                 = \"{0}\"\n    ec2                    = \"{0}\"\n  }}\n}}\n",
             self.url
         )
     }

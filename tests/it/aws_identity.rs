@@ -886,3 +886,65 @@ fn managed_policy_versions_tags_and_generated_names() {
         .block_on(iam.get_policy().policy_arn(&arn).send())
         .is_err());
 }
+
+/// The region's Availability Zones, as public modules spread subnets and instances over
+/// them: every zone in name order with its ID, narrowed by state, filters and exclusions.
+#[test]
+fn availability_zones_of_the_region() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    let config = |state: &str| {
+        format!(
+            r#"{provider}
+data "aws_availability_zones" "all" {{}}
+
+data "aws_availability_zones" "some" {{
+  state         = "{state}"
+  exclude_names = ["us-east-1a"]
+  filter {{
+    name   = "zone-type"
+    values = ["availability-zone"]
+  }}
+}}
+
+output "zones" {{
+  value = {{
+    id       = data.aws_availability_zones.all.id
+    names    = data.aws_availability_zones.all.names
+    zone_ids = data.aws_availability_zones.all.zone_ids
+    some     = data.aws_availability_zones.some.names
+  }}
+}}
+"#,
+            provider = moto.provider_block("")
+        )
+    };
+    w.write("main.tf", &config("available"));
+    w.ok(&["apply", "-auto-approve"]);
+    let zones: serde_json::Value =
+        serde_json::from_str(&w.ok(&["output", "-json", "zones"]).stdout).unwrap();
+    assert_eq!(zones["id"], "us-east-1");
+    let names: Vec<&str> = zones["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(names.len() >= 3, "{zones}");
+    assert_eq!(names[0], "us-east-1a");
+    assert!(names.windows(2).all(|p| p[0] < p[1]), "{zones}");
+    assert_eq!(zones["zone_ids"].as_array().unwrap().len(), names.len());
+    let some = zones["some"].as_array().unwrap();
+    assert_eq!(some.len(), names.len() - 1, "{zones}");
+    assert!(!some.iter().any(|n| n == "us-east-1a"), "{zones}");
+
+    // A state AWS does not have is refused, naming the ones it has.
+    w.write("main.tf", &config("sleeping"));
+    let r = w.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        crate::support::squash(&r.stderr).contains("available, information, impaired, unavailable"),
+        "{}",
+        r.stderr
+    );
+}

@@ -21,6 +21,7 @@ pub struct Clients {
     pub ecr: aws_sdk_ecr::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub lambda: aws_sdk_lambda::Client,
+    pub ec2: aws_sdk_ec2::Client,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
 }
@@ -123,6 +124,10 @@ impl Clients {
         if let Some(url) = endpoint("lambda") {
             lambda = lambda.endpoint_url(url);
         }
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(&sdk);
+        if let Some(url) = endpoint("ec2") {
+            ec2 = ec2.endpoint_url(url);
+        }
         let default_tags = config
             .get_attr("default_tags")
             .get_attr("tags")
@@ -145,6 +150,7 @@ impl Clients {
             ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
             lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
             region,
             default_tags,
         };

@@ -44,6 +44,7 @@ const ENDPOINT_SERVICES: &[&str] = &[
     "ecr",
     "sqs",
     "lambda",
+    "ec2",
 ];
 
 fn provider_schema() -> Schema {

@@ -21,7 +21,11 @@ pub fn is_regional(type_name: &str) -> bool {
 
 /// The data sources that read a regional service and take `region` (the others either have
 /// their own `region` argument with another meaning, or read a global service).
-pub const REGIONAL_DATA_SOURCES: &[&str] = &["aws_kms_key", "aws_ecr_authorization_token"];
+pub const REGIONAL_DATA_SOURCES: &[&str] = &[
+    "aws_kms_key",
+    "aws_ecr_authorization_token",
+    "aws_availability_zones",
+];
 
 /// `schema` with the optional, computed, replace-forcing `region`.
 pub fn with_region(schema: Schema) -> Schema {

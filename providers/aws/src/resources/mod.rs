@@ -5,6 +5,7 @@ mod caller_identity;
 mod cloudwatch;
 mod cloudwatch_composite;
 mod declared_only;
+mod ec2_data;
 mod ecr;
 pub(crate) mod ecr_auth;
 mod iam_account;
@@ -76,6 +77,11 @@ const DATA_SOURCES: &[(&str, fn() -> Schema, MakeData)] = &[
         make_data::<meta::RegionData>,
     ),
     ("aws_arn", meta::ArnData::schema, make_data::<meta::ArnData>),
+    (
+        "aws_availability_zones",
+        ec2_data::AvailabilityZones::schema,
+        make_data::<ec2_data::AvailabilityZones>,
+    ),
     (
         "aws_cloudfront_log_delivery_canonical_user_id",
         meta::LogDeliveryCanonicalUser::schema,
