@@ -113,8 +113,6 @@ pub trait AwsResource: Default + Send + Sync + 'static {
     /// Blocks that are optional and computed (AWS fills them in when left out): a block the
     /// configuration leaves out keeps the prior's value, and is neither a change nor drift.
     const COMPUTED_BLOCKS: &'static [&'static str] = &[];
-    /// Why a replacement is needed, shown with a plan that replaces the object.
-    const REPLACE_REASON: Option<&'static str> = None;
     /// The attribute the `id` equals when it is one (IAM users and groups are known by their
     /// name, and renamed in place): a change to it plans a new `id`.
     const ID_ATTRIBUTE: Option<&'static str> = None;
@@ -126,11 +124,28 @@ pub trait AwsResource: Default + Send + Sync + 'static {
         Ok(Value::object([("id", Value::from(id))]))
     }
 
+    /// Fills, in the configuration before it is planned, what AWS defaults by the
+    /// configuration's shape (a block left out, a position in a list): planned as if
+    /// written, so a default neither changes nor replaces anything. Default: nothing.
+    fn fill_config(config: &mut mlform_provider::ValueMap) {
+        let _ = config;
+    }
+
     /// Adjusts the planned state after the schema's rules (plan is pure: no I/O). Use it to
     /// plan as unknown what an update will recompute (a rotation period when rotation is
     /// switched on).
     fn modify_plan(prior: Option<&Value>, planned: &mut mlform_provider::ValueMap) {
         let _ = (prior, planned);
+    }
+
+    /// Why the plan replaces the object, shown with the plan (called only for a
+    /// replacement); an error when it cannot be replaced as planned. Default: no reason.
+    fn replace_reason(
+        prior: &Value,
+        planned: &mlform_provider::ValueMap,
+    ) -> Result<Option<String>, ProviderError> {
+        let _ = (prior, planned);
+        Ok(None)
     }
 
     /// Fills planned values that follow from the provider's settings (names and ARNs built
@@ -330,7 +345,10 @@ impl<R: AwsResource> Resource for Managed<R> {
     }
 
     fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        let config = with_computed_blocks::<R>(request.config, request.prior);
+        let mut config = with_computed_blocks::<R>(request.config, request.prior);
+        if let Value::Map(m) = &mut config {
+            R::fill_config(m);
+        }
         let request = PlanRequest {
             config: &config,
             ..request
@@ -354,18 +372,8 @@ impl<R: AwsResource> Resource for Managed<R> {
         R::modify_plan(request.prior, &mut m);
         R::plan_in_region(&self.clients, &mut m)?;
         R::validate(&m)?;
-        if let Some(prior) = request.prior {
-            // A force-new attribute that the plan's modifiers made equal to the prior forces
-            // nothing (a default filled in now that was filled in before).
-            planned.requires_replace.retain(|path| match path.first() {
-                Some(mlform_provider::PathStep::GetAttr(k)) => !prior
-                    .get_attr(k)
-                    .same_data(m.get(k).unwrap_or(&Value::Null)),
-                _ => true,
-            });
-            if !planned.requires_replace.is_empty() {
-                planned.replace_reason = R::REPLACE_REASON.map(str::to_string);
-            }
+        if let (Some(prior), false) = (request.prior, planned.requires_replace.is_empty()) {
+            planned.replace_reason = R::replace_reason(prior, &m)?;
         }
         planned.state = Value::Map(m);
         Ok(planned)

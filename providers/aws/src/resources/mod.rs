@@ -404,9 +404,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         schema_of::<sagemaker::monitor::MonitoringSchedule>,
         make::<sagemaker::monitor::MonitoringSchedule>,
     ),
-    ("aws_sagemaker_training_job", training::schema, |c| {
-        Arc::new(training::TrainingJob { clients: c })
-    }),
+    (
+        "aws_sagemaker_training_job",
+        schema_of::<training::TrainingJob>,
+        make::<training::TrainingJob>,
+    ),
     (
         "aws_appautoscaling_target",
         schema_of::<autoscaling::Target>,
@@ -567,26 +569,4 @@ pub fn tags_value<'a>(
             .map(|(k, v)| (k.to_string(), mlform_provider::Value::from(v)))
             .collect(),
     )
-}
-
-/// A string attribute, empty when unset.
-pub fn string(v: &mlform_provider::Value, name: &str) -> String {
-    v.get_attr(name).as_str().unwrap_or_default().to_string()
-}
-
-/// A string attribute, `None` when unset.
-pub fn opt_str(v: &mlform_provider::Value, name: &str) -> Option<String> {
-    v.get_attr(name).as_str().map(str::to_string)
-}
-
-/// A whole-number attribute.
-pub fn int(v: &mlform_provider::Value, name: &str) -> Option<i32> {
-    v.get_attr(name).as_f64().map(|n| n as i32)
-}
-
-/// A map value's string entries as the SDKs take them (tags, environment,
-/// hyperparameters); `None` when there are none.
-pub fn string_map(v: &mlform_provider::Value) -> Option<std::collections::HashMap<String, String>> {
-    let pairs = crate::client::tag_changes(&mlform_provider::Value::Null, v).1;
-    (!pairs.is_empty()).then(|| pairs.into_iter().collect())
 }

@@ -7,9 +7,8 @@
 //! `model.tar.gz`) feeds a downstream `aws_sagemaker_model`. Destroy stops a running job and
 //! deletes its record. Import ID: the job name.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
 use aws_sdk_sagemaker::types::{
@@ -18,12 +17,13 @@ use aws_sdk_sagemaker::types::{
     TrainingInstanceType, TrainingJobStatus,
 };
 use mlform_provider::{
-    Attribute, NestedBlock, Nesting, PathStep, PlanRequest, Planned, ProviderError, Resource,
-    Schema, Type, Value,
+    poll_until, Attribute, NestedBlock, Nesting, Poll, ProviderError, Schema, Type, Value, ValueMap,
 };
+use serde::{Deserialize, Serialize};
 
-use super::{int, opt_str, string};
-use crate::error::{classify, code};
+use super::sagemaker::not_found;
+use crate::error::classify;
+use crate::framework::{AwsResource, Created, Naming};
 use crate::Clients;
 
 fn single(block: Schema, required: bool) -> NestedBlock {
@@ -35,6 +35,9 @@ fn single(block: Schema, required: bool) -> NestedBlock {
         force_new: true,
     }
 }
+
+/// SageMaker's stopping condition when none is given: one day.
+const MAX_RUNTIME: i64 = 86400;
 
 /// The inputs that define a run, in the order the replace reason names them.
 const INPUTS: &[&str] = &[
@@ -48,19 +51,22 @@ const INPUTS: &[&str] = &[
     "environment",
 ];
 
-pub fn schema() -> Schema {
+fn training_schema() -> Schema {
     let algorithm = Schema::new()
         .attr("training_image", Attribute::required(Type::String))
         .attr(
             "training_input_mode",
-            Attribute::optional_computed(Type::String),
+            Attribute::optional_computed(Type::String).default("File"),
         );
     let s3 = Schema::new()
         .attr("s3_uri", Attribute::required(Type::String))
-        .attr("s3_data_type", Attribute::optional_computed(Type::String))
+        .attr(
+            "s3_data_type",
+            Attribute::optional_computed(Type::String).default("S3Prefix"),
+        )
         .attr(
             "s3_data_distribution_type",
-            Attribute::optional_computed(Type::String),
+            Attribute::optional_computed(Type::String).default("FullyReplicated"),
         );
     let channel = Schema::new()
         .attr("channel_name", Attribute::required(Type::String))
@@ -73,14 +79,17 @@ pub fn schema() -> Schema {
         .attr("kms_key_id", Attribute::optional(Type::String));
     let resources = Schema::new()
         .attr("instance_type", Attribute::required(Type::String))
-        .attr("instance_count", Attribute::optional_computed(Type::Number))
+        .attr(
+            "instance_count",
+            Attribute::optional_computed(Type::Number).default(1i64),
+        )
         .attr(
             "volume_size_in_gb",
-            Attribute::optional_computed(Type::Number),
+            Attribute::optional_computed(Type::Number).default(30i64),
         );
     let stopping = Schema::new().attr(
         "max_runtime_in_seconds",
-        Attribute::optional_computed(Type::Number),
+        Attribute::optional_computed(Type::Number).default(MAX_RUNTIME),
     );
     let timeouts = Schema::new()
         .attr("create", Attribute::optional(Type::String))
@@ -90,7 +99,6 @@ pub fn schema() -> Schema {
             "name",
             Attribute::optional_computed(Type::String).force_new(),
         )
-        .attr("name_prefix", Attribute::optional(Type::String).force_new())
         .attr("role_arn", Attribute::required(Type::String).force_new())
         .attr(
             "hyperparameters",
@@ -102,11 +110,8 @@ pub fn schema() -> Schema {
         )
         .attr(
             "wait_for_completion",
-            Attribute::optional_computed(Type::Bool),
+            Attribute::optional(Type::Bool).default(true),
         )
-        .attr("tags", Attribute::optional(Type::map(Type::String)))
-        .attr("tags_all", Attribute::computed(Type::map(Type::String)))
-        .attr("id", Attribute::computed(Type::String))
         .attr("arn", Attribute::computed(Type::String))
         .attr("training_job_status", Attribute::computed(Type::String))
         .attr(
@@ -137,612 +142,468 @@ pub fn schema() -> Schema {
         )
 }
 
-pub struct TrainingJob {
-    pub clients: Arc<Clients>,
+#[derive(Default)]
+pub struct TrainingJob;
+
+type Map = BTreeMap<String, String>;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct TrainingModel {
+    id: String,
+    name: String,
+    arn: Option<String>,
+    role_arn: String,
+    hyperparameters: Option<Map>,
+    environment: Option<Map>,
+    wait_for_completion: Option<bool>,
+    training_job_status: Option<String>,
+    model_artifacts: Option<String>,
+    algorithm_specification: Algorithm,
+    input_data_config: Vec<ChannelModel>,
+    output_data_config: Output,
+    resource_config: Resources,
+    stopping_condition: Option<Stopping>,
+    timeouts: Option<serde_json::Value>,
+    tags_all: Option<Map>,
 }
 
-/// Fills the defaults SageMaker applies, so the plan shows them and re-plans stay clean.
-fn with_defaults(v: &Value) -> Value {
-    let Some(mut m) = v.as_map().cloned() else {
-        return v.clone();
-    };
-    let fill = |block: &mut Value, key: &str, default: Value| {
-        if let Value::Map(b) = block {
-            if b.get(key).is_none_or(Value::is_null) {
-                b.insert(key.to_string(), default);
-            }
-        }
-    };
-    if let Some(a) = m.get_mut("algorithm_specification") {
-        fill(a, "training_input_mode", Value::from("File"));
-    }
-    if let Some(r) = m.get_mut("resource_config") {
-        fill(r, "instance_count", Value::from(1.0));
-        fill(r, "volume_size_in_gb", Value::from(30.0));
-    }
-    match m.get_mut("stopping_condition") {
-        Some(s) if !s.is_null() => fill(s, "max_runtime_in_seconds", Value::from(86400.0)),
-        _ => {
-            m.insert(
-                "stopping_condition".into(),
-                Value::object([("max_runtime_in_seconds", Value::from(86400.0))]),
-            );
-        }
-    }
-    if let Some(Value::List(channels)) = m.get_mut("input_data_config") {
-        for c in channels.iter_mut() {
-            if let Value::Map(cm) = c {
-                if let Some(s3) = cm.get_mut("s3_data_source") {
-                    fill(s3, "s3_data_type", Value::from("S3Prefix"));
-                    fill(
-                        s3,
-                        "s3_data_distribution_type",
-                        Value::from("FullyReplicated"),
-                    );
-                }
-            }
-        }
-    }
-    Value::Map(m)
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Algorithm {
+    training_image: String,
+    training_input_mode: Option<String>,
 }
 
-fn map_value(m: Option<&HashMap<String, String>>, prior: &Value) -> Value {
-    match m {
-        Some(m) if !m.is_empty() => {
-            super::tags_value(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        }
-        _ if prior.is_null() => Value::Null,
-        _ => Value::Map(Default::default()),
-    }
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ChannelModel {
+    channel_name: String,
+    content_type: Option<String>,
+    compression_type: Option<String>,
+    input_mode: Option<String>,
+    s3_data_source: S3Source,
 }
 
-impl TrainingJob {
-    async fn describe(
-        &self,
-        name: &str,
-    ) -> Result<Option<DescribeTrainingJobOutput>, ProviderError> {
-        match self
-            .clients
-            .sagemaker
-            .describe_training_job()
-            .training_job_name(name)
-            .send()
-            .await
-        {
-            Ok(o) => Ok(Some(o)),
-            Err(e) if super::sagemaker::not_found(&e) || code(&e) == "ResourceNotFound" => Ok(None),
-            Err(e) => Err(classify("sagemaker:DescribeTrainingJob", &e)),
-        }
-    }
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct S3Source {
+    s3_uri: String,
+    s3_data_type: Option<String>,
+    s3_data_distribution_type: Option<String>,
+}
 
-    /// Waits for a terminal status; Completed returns the output, Failed and Stopped are errors.
-    async fn wait(
-        &self,
-        name: &str,
-        timeout: Duration,
-    ) -> Result<DescribeTrainingJobOutput, ProviderError> {
-        let started = Instant::now();
-        let mut delay = Duration::from_millis(200);
-        loop {
-            let out = self.describe(name).await?.ok_or_else(|| {
-                ProviderError::Api(format!("training job {name} disappeared while running"))
-            })?;
-            match out.training_job_status() {
-                Some(TrainingJobStatus::Completed) => return Ok(out),
-                Some(TrainingJobStatus::Failed) => {
-                    return Err(ProviderError::Api(format!(
-                        "training job {name} failed: {}",
-                        out.failure_reason().unwrap_or("no reason given")
-                    )))
-                }
-                Some(TrainingJobStatus::Stopped) => {
-                    return Err(ProviderError::Api(format!(
-                        "training job {name} was stopped before it completed"
-                    )))
-                }
-                _ => {}
-            }
-            if started.elapsed() >= timeout {
-                return Err(ProviderError::Timeout {
-                    what: format!("training job {name} to complete"),
-                    seconds: timeout.as_secs(),
-                });
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(30));
-        }
-    }
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Output {
+    s3_output_path: String,
+    kms_key_id: Option<String>,
+}
 
-    async fn stop(&self, name: &str) -> Result<(), ProviderError> {
-        match self
-            .clients
-            .sagemaker
-            .stop_training_job()
-            .training_job_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if super::sagemaker::not_found(&e) => Ok(()),
-            Err(e) => Err(classify("sagemaker:StopTrainingJob", &e)),
-        }
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Resources {
+    instance_type: String,
+    instance_count: Option<i32>,
+    volume_size_in_gb: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Stopping {
+    max_runtime_in_seconds: Option<i32>,
+}
+
+impl TrainingModel {
+    fn timeout(&self, phase: &str, default: Duration) -> Duration {
+        let timeouts = self.timeouts.as_ref().map(Value::from_json);
+        mlform_provider::parse_timeout(
+            timeouts.as_ref().and_then(|t| t.get_attr(phase).as_str()),
+            default,
+        )
     }
 }
 
-fn channel_value(c: &Channel) -> Value {
-    let s3 = c
-        .data_source()
-        .and_then(|d| d.s3_data_source())
-        .map(|s| {
-            Value::object([
-                ("s3_uri", Value::from(s.s3_uri().unwrap_or_default())),
-                (
-                    "s3_data_type",
-                    s.s3_data_type()
-                        .map(|t| Value::from(t.as_str()))
-                        .unwrap_or(Value::Null),
-                ),
-                (
-                    "s3_data_distribution_type",
-                    s.s3_data_distribution_type()
-                        .map(|t| Value::from(t.as_str()))
-                        .unwrap_or(Value::Null),
-                ),
-            ])
-        })
-        .unwrap_or(Value::Null);
-    Value::object([
-        (
-            "channel_name",
-            Value::from(c.channel_name().unwrap_or_default()),
-        ),
-        (
-            "content_type",
-            c.content_type().map(Value::from).unwrap_or(Value::Null),
-        ),
-        (
-            "compression_type",
-            c.compression_type()
-                .filter(|t| *t != &CompressionType::None)
-                .map(|t| Value::from(t.as_str()))
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "input_mode",
-            c.input_mode()
-                .map(|t| Value::from(t.as_str()))
-                .unwrap_or(Value::Null),
-        ),
-        ("s3_data_source", s3),
-    ])
+/// A map SageMaker answers, or the configuration's empty one (an empty map is not sent).
+fn live_map(
+    live: Option<&std::collections::HashMap<String, String>>,
+    prior: Option<&Map>,
+) -> Option<Map> {
+    live.filter(|m| !m.is_empty())
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .or_else(|| prior.filter(|p| p.is_empty()).cloned())
 }
 
-/// The run's definition as SageMaker reports it, in mlform's shape.
-fn live_value(out: &DescribeTrainingJobOutput, prior: &Value) -> Value {
-    let algorithm = out.algorithm_specification().map(|a| {
-        Value::object([
-            (
-                "training_image",
-                Value::from(a.training_image().unwrap_or_default()),
-            ),
-            (
-                "training_input_mode",
-                Value::from(
+fn channel(c: &ChannelModel) -> Channel {
+    let s3 = &c.s3_data_source;
+    let source = S3DataSource::builder()
+        .s3_uri(&s3.s3_uri)
+        .s3_data_type(S3DataType::from(
+            s3.s3_data_type.as_deref().unwrap_or("S3Prefix"),
+        ))
+        .s3_data_distribution_type(S3DataDistribution::from(
+            s3.s3_data_distribution_type
+                .as_deref()
+                .unwrap_or("FullyReplicated"),
+        ))
+        .build();
+    Channel::builder()
+        .channel_name(&c.channel_name)
+        .set_content_type(c.content_type.clone())
+        .set_compression_type(c.compression_type.as_deref().map(CompressionType::from))
+        .set_input_mode(c.input_mode.as_deref().map(TrainingInputMode::from))
+        .data_source(DataSource::builder().s3_data_source(source).build())
+        .build()
+}
+
+fn live_channel(c: &Channel, prior: Option<&ChannelModel>) -> ChannelModel {
+    let s3 = c.data_source().and_then(|d| d.s3_data_source());
+    ChannelModel {
+        channel_name: c.channel_name().unwrap_or_default().to_string(),
+        content_type: c.content_type().map(str::to_string),
+        compression_type: c
+            .compression_type()
+            .filter(|t| *t != &CompressionType::None)
+            .map(|t| t.as_str().to_string()),
+        // SageMaker reports the channel's default mode; the configuration's null stays.
+        input_mode: c
+            .input_mode()
+            .map(|t| t.as_str().to_string())
+            .filter(|_| prior.is_none_or(|p| p.input_mode.is_some())),
+        s3_data_source: S3Source {
+            s3_uri: s3.and_then(|s| s.s3_uri()).unwrap_or_default().to_string(),
+            s3_data_type: s3
+                .and_then(|s| s.s3_data_type())
+                .map(|t| t.as_str().to_string()),
+            s3_data_distribution_type: s3
+                .and_then(|s| s.s3_data_distribution_type())
+                .map(|t| t.as_str().to_string()),
+        },
+    }
+}
+
+/// The run as SageMaker reports it.
+fn live_job(out: &DescribeTrainingJobOutput, prior: &TrainingModel, tags: Map) -> TrainingModel {
+    let s = |v: Option<&str>| v.map(str::to_string);
+    let name = out.training_job_name().unwrap_or(&prior.id).to_string();
+    TrainingModel {
+        id: name.clone(),
+        name,
+        arn: s(out.training_job_arn()),
+        role_arn: out.role_arn().unwrap_or_default().to_string(),
+        hyperparameters: live_map(out.hyper_parameters(), prior.hyperparameters.as_ref()),
+        environment: live_map(out.environment(), prior.environment.as_ref()),
+        wait_for_completion: Some(prior.wait_for_completion.unwrap_or(true)),
+        training_job_status: s(out.training_job_status().map(|t| t.as_str())),
+        model_artifacts: s(out.model_artifacts().and_then(|a| a.s3_model_artifacts())),
+        algorithm_specification: out
+            .algorithm_specification()
+            .map(|a| Algorithm {
+                training_image: a.training_image().unwrap_or_default().to_string(),
+                training_input_mode: Some(
                     a.training_input_mode()
-                        .map(|m| m.as_str())
-                        .unwrap_or("File"),
+                        .map_or("File", |m| m.as_str())
+                        .to_string(),
                 ),
-            ),
-        ])
-    });
-    let output = out.output_data_config().map(|o| {
-        Value::object([
-            (
-                "s3_output_path",
-                Value::from(o.s3_output_path().unwrap_or_default()),
-            ),
-            (
-                "kms_key_id",
-                o.kms_key_id()
-                    .filter(|k| !k.is_empty())
-                    .map(Value::from)
-                    .unwrap_or(Value::Null),
-            ),
-        ])
-    });
-    let resources = out.resource_config().map(|r| {
-        Value::object([
-            (
-                "instance_type",
-                r.instance_type()
-                    .map(|t| Value::from(t.as_str()))
-                    .unwrap_or(Value::Null),
-            ),
-            (
-                "instance_count",
-                r.instance_count()
-                    .map(|n| Value::from(n as f64))
-                    .unwrap_or(Value::Null),
-            ),
-            (
-                "volume_size_in_gb",
-                r.volume_size_in_gb()
-                    .map(|n| Value::from(n as f64))
-                    .unwrap_or(Value::Null),
-            ),
-        ])
-    });
-    let stopping = out.stopping_condition().map(|s| {
-        Value::object([(
-            "max_runtime_in_seconds",
-            s.max_runtime_in_seconds()
-                .map(|n| Value::from(n as f64))
-                .unwrap_or(Value::Null),
-        )])
-    });
-    let name = out.training_job_name().unwrap_or_default();
-    let mut m = prior.as_map().cloned().unwrap_or_default();
-    for (k, v) in [
-        ("name", Value::from(name)),
-        ("id", Value::from(name)),
-        (
-            "arn",
-            Value::from(out.training_job_arn().unwrap_or_default()),
-        ),
-        (
-            "role_arn",
-            out.role_arn().map(Value::from).unwrap_or(Value::Null),
-        ),
-        (
-            "hyperparameters",
-            map_value(out.hyper_parameters(), prior.get_attr("hyperparameters")),
-        ),
-        (
-            "training_job_status",
-            out.training_job_status()
-                .map(|s| Value::from(s.as_str()))
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "model_artifacts",
-            out.model_artifacts()
-                .and_then(|a| a.s3_model_artifacts())
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        ),
-        ("algorithm_specification", algorithm.unwrap_or(Value::Null)),
-        (
-            "input_data_config",
-            Value::List(out.input_data_config().iter().map(channel_value).collect()),
-        ),
-        ("output_data_config", output.unwrap_or(Value::Null)),
-        ("resource_config", resources.unwrap_or(Value::Null)),
-        ("stopping_condition", stopping.unwrap_or(Value::Null)),
-    ] {
-        m.insert(k.to_string(), v);
+            })
+            .unwrap_or_default(),
+        input_data_config: out
+            .input_data_config()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| live_channel(c, prior.input_data_config.get(i)))
+            .collect(),
+        output_data_config: out
+            .output_data_config()
+            .map(|o| Output {
+                s3_output_path: o.s3_output_path().unwrap_or_default().to_string(),
+                kms_key_id: s(o.kms_key_id()).filter(|k| !k.is_empty()),
+            })
+            .unwrap_or_default(),
+        resource_config: out
+            .resource_config()
+            .map(|r| Resources {
+                instance_type: r.instance_type().map_or("", |t| t.as_str()).to_string(),
+                instance_count: r.instance_count(),
+                volume_size_in_gb: r.volume_size_in_gb(),
+            })
+            .unwrap_or_default(),
+        stopping_condition: out.stopping_condition().map(|s| Stopping {
+            max_runtime_in_seconds: s.max_runtime_in_seconds(),
+        }),
+        timeouts: None,
+        tags_all: Some(tags),
     }
-    if m.get("wait_for_completion").is_none_or(Value::is_null) {
-        m.insert("wait_for_completion".into(), Value::Bool(true));
+}
+
+async fn describe(
+    c: &Clients,
+    name: &str,
+) -> Result<Option<DescribeTrainingJobOutput>, ProviderError> {
+    match c
+        .sagemaker
+        .describe_training_job()
+        .training_job_name(name)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(Some(o)),
+        Err(e) if not_found(&e) => Ok(None),
+        Err(e) => Err(classify("sagemaker:DescribeTrainingJob", &e)),
     }
-    schema().conform(&Value::Map(m))
+}
+
+async fn stop(c: &Clients, name: &str) -> Result<(), ProviderError> {
+    match c
+        .sagemaker
+        .stop_training_job()
+        .training_job_name(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if not_found(&e) => Ok(()),
+        Err(e) => Err(classify("sagemaker:StopTrainingJob", &e)),
+    }
+}
+
+fn running(status: Option<&TrainingJobStatus>) -> bool {
+    matches!(
+        status,
+        Some(TrainingJobStatus::InProgress | TrainingJobStatus::Stopping)
+    )
+}
+
+/// The inputs whose planned value differs from the run's.
+fn changed_inputs(prior: &Value, planned: &ValueMap) -> Vec<&'static str> {
+    INPUTS
+        .iter()
+        .copied()
+        .filter(|k| {
+            !prior
+                .get_attr(k)
+                .same_data(planned.get(*k).unwrap_or(&Value::Null))
+        })
+        .collect()
+}
+
+fn listed(inputs: &[&str]) -> String {
+    inputs
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[async_trait::async_trait]
-impl Resource for TrainingJob {
-    fn schema(&self) -> Schema {
-        schema()
+impl AwsResource for TrainingJob {
+    type Model = TrainingModel;
+    const TYPE: &'static str = "aws_sagemaker_training_job";
+    const TAGGED: bool = true;
+    const NAMING: Option<Naming> = Some(Naming::name("tf-"));
+    const ID_ATTRIBUTE: Option<&'static str> = Some("name");
+    /// mlform's own settings, never SageMaker's.
+    const KEEP: &'static [&'static str] = &["timeouts"];
+
+    fn schema() -> Schema {
+        training_schema()
     }
 
-    fn plan(&self, request: PlanRequest<'_>) -> Result<Planned, ProviderError> {
-        let config = with_defaults(request.config);
-        let request = PlanRequest {
-            prior: request.prior,
-            config: &config,
-        };
-        let mut p = mlform_provider::plan_by_schema(&self.schema(), request.clone())?;
-        let mut m = p.state.as_map().cloned().unwrap_or_default();
-        m.insert(
-            "tags_all".into(),
-            self.clients.tags_all(config.get_attr("tags")),
-        );
-        if config.get_attr("wait_for_completion").is_null() {
-            m.insert("wait_for_completion".into(), Value::Bool(true));
+    /// SageMaker stops a run after a day when no stopping condition is given.
+    fn fill_config(config: &mut ValueMap) {
+        if config.get("stopping_condition").is_none_or(Value::is_null) {
+            config.insert(
+                "stopping_condition".into(),
+                Value::object([("max_runtime_in_seconds", Value::from(MAX_RUNTIME))]),
+            );
         }
-        if let Some(prior) = request.prior {
-            // A generated name stays as long as the prefix does and nothing forces a new run.
-            let changed: Vec<&str> = INPUTS
-                .iter()
-                .copied()
-                .filter(|k| !prior.get_attr(k).same_data(config.get_attr(k)))
-                .collect();
-            if config.get_attr("name").is_null()
-                && config
-                    .get_attr("name_prefix")
-                    .same_data(prior.get_attr("name_prefix"))
-            {
-                p.requires_replace
-                    .retain(|path| path != &vec![PathStep::GetAttr("name".into())]);
-                if changed.is_empty() {
-                    m.insert("name".into(), prior.get_attr("name").clone());
-                }
-            }
-            if !changed.is_empty() {
-                if let Some(fixed) = config
-                    .get_attr("name")
-                    .as_str()
-                    .filter(|n| prior.get_attr("name").as_str() == Some(n))
-                {
-                    return Err(ProviderError::InvalidConfig(format!(
-                        "training input {} changed, which needs a new training run, but the run is named {fixed:?} and SageMaker keeps training job names unique; use name_prefix so each run gets a new name",
-                        changed.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-                    )));
-                }
-                p.replace_reason = Some(format!(
-                    "a new training run: training input {} changed",
-                    changed
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-                m.insert("name".into(), Value::Unknown);
-            }
-        }
-        let replacing = request.prior.is_none() || !p.requires_replace.is_empty();
-        super::sagemaker::plan_name_and_id(&mut m, replacing);
-        p.state = Value::Map(m);
-        Ok(p)
     }
 
-    async fn read(&self, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let Some(out) = self.describe(&string(prior, "name")).await? else {
+    /// A new run, naming the inputs that changed; a fixed name cannot take a new run, as
+    /// SageMaker keeps training job names unique.
+    fn replace_reason(prior: &Value, planned: &ValueMap) -> Result<Option<String>, ProviderError> {
+        let changed = changed_inputs(prior, planned);
+        if changed.is_empty() {
             return Ok(None);
-        };
-        let mut v = live_value(&out, prior);
-        let arn = string(&v, "arn");
-        if let Value::Map(m) = &mut v {
-            let all = super::sagemaker::live_tags(&self.clients, &arn).await?;
-            m.insert(
-                "tags".into(),
-                self.clients.own_tags(&all, prior.get_attr("tags")),
-            );
-            m.insert("tags_all".into(), all);
-            // SageMaker reports the channels' defaults; keep what the configuration left unset.
-            if let (Some(Value::List(live)), Some(old)) = (
-                m.get("input_data_config").cloned(),
-                prior.get_attr("input_data_config").as_list(),
-            ) {
-                let merged: Vec<Value> = live
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, c)| match (c, old.get(i)) {
-                        (Value::Map(mut cm), Some(o)) => {
-                            if o.get_attr("input_mode").is_null() {
-                                cm.insert("input_mode".into(), Value::Null);
-                            }
-                            Value::Map(cm)
-                        }
-                        (c, _) => c,
-                    })
-                    .collect();
-                m.insert("input_data_config".into(), Value::List(merged));
-            }
         }
-        Ok(Some(v))
+        let name = planned.get("name").and_then(Value::as_str);
+        if let Some(fixed) = name.filter(|n| prior.get_attr("name").as_str() == Some(n)) {
+            return Err(ProviderError::InvalidConfig(format!(
+                "training input {} changed, which needs a new training run, but the run is named {fixed:?} and SageMaker keeps training job names unique; use name_prefix so each run gets a new name",
+                listed(&changed)
+            )));
+        }
+        Ok(Some(format!(
+            "a new training run: training input {} changed",
+            listed(&changed)
+        )))
     }
 
-    async fn create(&self, planned: &Value) -> Result<Value, ProviderError> {
-        let name = super::unique_name(
-            planned.get_attr("name"),
-            planned.get_attr("name_prefix"),
-            "tf-",
-        );
-        let a = planned.get_attr("algorithm_specification");
-        let algorithm = AlgorithmSpecification::builder()
-            .training_image(string(a, "training_image"))
-            .training_input_mode(TrainingInputMode::from(
-                opt_str(a, "training_input_mode")
-                    .unwrap_or_else(|| "File".into())
-                    .as_str(),
-            ))
-            .build();
-        let mut channels = Vec::new();
-        for c in planned
-            .get_attr("input_data_config")
-            .as_list()
-            .unwrap_or_default()
-        {
-            let s3 = c.get_attr("s3_data_source");
-            let source = S3DataSource::builder()
-                .s3_uri(string(s3, "s3_uri"))
-                .s3_data_type(S3DataType::from(
-                    opt_str(s3, "s3_data_type")
-                        .unwrap_or_else(|| "S3Prefix".into())
-                        .as_str(),
-                ))
-                .s3_data_distribution_type(S3DataDistribution::from(
-                    opt_str(s3, "s3_data_distribution_type")
-                        .unwrap_or_else(|| "FullyReplicated".into())
-                        .as_str(),
-                ))
-                .build();
-            channels.push(
-                Channel::builder()
-                    .channel_name(string(c, "channel_name"))
-                    .set_content_type(opt_str(c, "content_type"))
-                    .set_compression_type(
-                        opt_str(c, "compression_type").map(|t| CompressionType::from(t.as_str())),
-                    )
-                    .set_input_mode(
-                        opt_str(c, "input_mode").map(|t| TrainingInputMode::from(t.as_str())),
-                    )
-                    .data_source(DataSource::builder().s3_data_source(source).build())
-                    .build(),
-            );
-        }
-        let o = planned.get_attr("output_data_config");
-        let r = planned.get_attr("resource_config");
-        let s = planned.get_attr("stopping_condition");
-        let tags = super::sagemaker::sm_tags(planned.get_attr("tags_all"))?;
-        let out = self
-            .clients
-            .sagemaker
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &TrainingModel,
+    ) -> Result<Created<TrainingModel>, ProviderError> {
+        let a = &m.algorithm_specification;
+        let channels: Vec<Channel> = m.input_data_config.iter().map(channel).collect();
+        let r = &m.resource_config;
+        let tags = super::sagemaker::monitor::tags_of(&m.tags_all);
+        let map = |v: &Option<Map>| {
+            v.clone()
+                .filter(|m| !m.is_empty())
+                .map(|m| m.into_iter().collect())
+        };
+        c.sagemaker
             .create_training_job()
-            .training_job_name(&name)
-            .role_arn(string(planned, "role_arn"))
-            .algorithm_specification(algorithm)
+            .training_job_name(&m.name)
+            .role_arn(&m.role_arn)
+            .algorithm_specification(
+                AlgorithmSpecification::builder()
+                    .training_image(&a.training_image)
+                    .training_input_mode(TrainingInputMode::from(
+                        a.training_input_mode.as_deref().unwrap_or("File"),
+                    ))
+                    .build(),
+            )
             .set_input_data_config((!channels.is_empty()).then_some(channels))
             .output_data_config(
                 OutputDataConfig::builder()
-                    .s3_output_path(string(o, "s3_output_path"))
-                    .set_kms_key_id(opt_str(o, "kms_key_id"))
+                    .s3_output_path(&m.output_data_config.s3_output_path)
+                    .set_kms_key_id(m.output_data_config.kms_key_id.clone())
                     .build(),
             )
             .resource_config(
                 ResourceConfig::builder()
-                    .instance_type(TrainingInstanceType::from(
-                        string(r, "instance_type").as_str(),
-                    ))
-                    .set_instance_count(int(r, "instance_count"))
-                    .set_volume_size_in_gb(int(r, "volume_size_in_gb"))
+                    .instance_type(TrainingInstanceType::from(r.instance_type.as_str()))
+                    .set_instance_count(r.instance_count)
+                    .set_volume_size_in_gb(r.volume_size_in_gb)
                     .build(),
             )
             .stopping_condition(
                 StoppingCondition::builder()
-                    .set_max_runtime_in_seconds(int(s, "max_runtime_in_seconds"))
+                    .set_max_runtime_in_seconds(
+                        m.stopping_condition
+                            .as_ref()
+                            .and_then(|s| s.max_runtime_in_seconds),
+                    )
                     .build(),
             )
-            .set_hyper_parameters(super::string_map(planned.get_attr("hyperparameters")))
-            .set_environment(super::string_map(planned.get_attr("environment")))
+            .set_hyper_parameters(map(&m.hyperparameters))
+            .set_environment(map(&m.environment))
             .set_tags((!tags.is_empty()).then_some(tags))
             .send()
             .await
             .map_err(|e| classify("sagemaker:CreateTrainingJob", &e))?;
-        let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-        m.insert("name".into(), Value::from(name.as_str()));
-        m.insert("id".into(), Value::from(name.as_str()));
-        m.insert(
-            "arn".into(),
-            Value::from(out.training_job_arn().unwrap_or_default()),
-        );
-        let wait = planned.get_attr("wait_for_completion").as_bool() != Some(false);
-        let status = if wait {
-            let timeout = mlform_provider::parse_timeout(
-                planned.get_attr("timeouts").get_attr("create").as_str(),
-                Duration::from_secs(24 * 3600),
-            );
-            match self.wait(&name, timeout).await {
-                Ok(done) => done,
-                Err(e) => {
-                    // All or nothing: a run that did not complete is not left running.
-                    if matches!(e, ProviderError::Timeout { .. }) {
-                        let _ = self.stop(&name).await;
-                    }
-                    return Err(e);
-                }
-            }
-        } else {
-            self.describe(&name).await?.ok_or_else(|| {
-                ProviderError::Api(format!(
-                    "training job {name} was not found after it was created"
-                ))
-            })?
-        };
-        m.insert(
-            "training_job_status".into(),
-            status
-                .training_job_status()
-                .map(|s| Value::from(s.as_str()))
-                .unwrap_or(Value::Null),
-        );
-        m.insert(
-            "model_artifacts".into(),
-            status
-                .model_artifacts()
-                .and_then(|a| a.s3_model_artifacts())
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        );
-        Ok(Value::Map(m))
+        Ok(m.name.clone().into())
     }
 
-    async fn update(&self, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-        let arn = string(prior, "arn");
-        super::sagemaker::update_tags(
-            &self.clients,
-            &arn,
-            prior.get_attr("tags_all"),
-            planned.get_attr("tags_all"),
-        )
-        .await?;
-        let mut m = planned.strip_marks().as_map().cloned().unwrap_or_default();
-        for k in [
-            "name",
-            "id",
-            "arn",
-            "training_job_status",
-            "model_artifacts",
-        ] {
-            m.insert(k.into(), prior.get_attr(k).clone());
+    /// Waits for Completed unless `wait_for_completion = false`; Failed and Stopped are
+    /// errors with SageMaker's reason, and a run still going at the timeout is stopped.
+    async fn wait_created(&self, c: &Clients, m: &TrainingModel) -> Result<(), ProviderError> {
+        if m.wait_for_completion == Some(false) {
+            return Ok(());
         }
-        Ok(Value::Map(m))
+        let name = m.id.as_str();
+        let waited = poll_until(
+            &format!("training job {name} to complete"),
+            m.timeout("create", Duration::from_secs(24 * 3600)),
+            || async {
+                let out = describe(c, name).await?.ok_or_else(|| {
+                    ProviderError::Api(format!("training job {name} disappeared while running"))
+                })?;
+                Ok(match out.training_job_status() {
+                    Some(TrainingJobStatus::Completed) => Poll::Ready(()),
+                    Some(TrainingJobStatus::Failed) => {
+                        return Err(ProviderError::Api(format!(
+                            "training job {name} failed: {}",
+                            out.failure_reason().unwrap_or("no reason given")
+                        )))
+                    }
+                    Some(TrainingJobStatus::Stopped) => {
+                        return Err(ProviderError::Api(format!(
+                            "training job {name} was stopped before it completed"
+                        )))
+                    }
+                    other => Poll::Pending(other.map_or("no status", |s| s.as_str()).to_string()),
+                })
+            },
+        )
+        .await;
+        if let Err(ProviderError::Timeout { .. }) = &waited {
+            // A run that did not complete in time is not left running.
+            let _ = stop(c, name).await;
+        }
+        waited
     }
 
-    async fn delete(&self, prior: &Value) -> Result<(), ProviderError> {
-        let name = string(prior, "name");
-        let Some(out) = self.describe(&name).await? else {
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &TrainingModel,
+    ) -> Result<Option<TrainingModel>, ProviderError> {
+        let Some(out) = describe(c, &m.id).await? else {
+            return Ok(None);
+        };
+        let tags = match out.training_job_arn() {
+            Some(arn) => super::sagemaker::monitor::live_tags(c, arn).await?,
+            None => Map::new(),
+        };
+        Ok(Some(live_job(&out, m, tags)))
+    }
+
+    /// Only mlform's own settings (`wait_for_completion`, `timeouts`) change in place.
+    async fn update(
+        &self,
+        _c: &Clients,
+        _old: &TrainingModel,
+        _new: &TrainingModel,
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    async fn set_tags(
+        &self,
+        c: &Clients,
+        m: &TrainingModel,
+        remove: Vec<String>,
+        set: Vec<(String, String)>,
+    ) -> Result<(), ProviderError> {
+        super::sagemaker::set_tags(c, m.arn.as_deref().unwrap_or_default(), remove, set).await
+    }
+
+    /// Stops a running job, waits until it has stopped, and deletes its record.
+    async fn delete(&self, c: &Clients, m: &TrainingModel) -> Result<(), ProviderError> {
+        let Some(out) = describe(c, &m.id).await? else {
             return Ok(());
         };
-        if matches!(
-            out.training_job_status(),
-            Some(TrainingJobStatus::InProgress | TrainingJobStatus::Stopping)
-        ) {
-            self.stop(&name).await?;
-            let timeout = mlform_provider::parse_timeout(
-                prior.get_attr("timeouts").get_attr("delete").as_str(),
-                Duration::from_secs(1800),
-            );
-            let started = Instant::now();
-            loop {
-                match self.describe(&name).await? {
-                    None => return Ok(()),
-                    Some(o)
-                        if !matches!(
-                            o.training_job_status(),
-                            Some(TrainingJobStatus::InProgress | TrainingJobStatus::Stopping)
-                        ) =>
-                    {
-                        break
-                    }
-                    Some(_) if started.elapsed() >= timeout => {
-                        return Err(ProviderError::Timeout {
-                            what: format!("training job {name} to stop"),
-                            seconds: timeout.as_secs(),
-                        })
-                    }
-                    Some(_) => tokio::time::sleep(Duration::from_secs(5)).await,
-                }
-            }
+        if running(out.training_job_status()) {
+            stop(c, &m.id).await?;
+            poll_until(
+                &format!("training job {} to stop", m.id),
+                m.timeout("delete", Duration::from_secs(1800)),
+                || async {
+                    Ok(match describe(c, &m.id).await? {
+                        Some(o) if running(o.training_job_status()) => Poll::Pending(
+                            o.training_job_status()
+                                .map_or("no status", |s| s.as_str())
+                                .to_string(),
+                        ),
+                        _ => Poll::Ready(()),
+                    })
+                },
+            )
+            .await?;
         }
-        match self
-            .clients
+        match c
             .sagemaker
             .delete_training_job()
-            .training_job_name(&name)
+            .training_job_name(&m.id)
             .send()
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if super::sagemaker::not_found(&e) || code(&e) == "ResourceNotFound" => Ok(()),
+            Err(e) if not_found(&e) => Ok(()),
             Err(e) => Err(classify("sagemaker:DeleteTrainingJob", &e)),
         }
-    }
-
-    async fn import(&self, id: &str) -> Result<Option<Value>, ProviderError> {
-        let prior = Value::object([
-            ("name", Value::from(id)),
-            ("name_prefix", super::prefix_of_generated(id)),
-        ]);
-        self.read(&prior).await
     }
 }

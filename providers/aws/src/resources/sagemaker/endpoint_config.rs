@@ -329,17 +329,23 @@ impl AwsResource for EndpointConfig {
     const TAGGED: bool = true;
     const NAMING: Option<Naming> = Some(Naming::name("tf-"));
     const ID_ATTRIBUTE: Option<&'static str> = Some("name");
-    const REPLACE_REASON: Option<&'static str> = Some(
-        "an endpoint configuration cannot change in place; a new one is created first and the endpoint switches to it",
-    );
 
     fn schema() -> Schema {
         config_schema()
     }
 
+    fn replace_reason(
+        _prior: &Value,
+        _planned: &ValueMap,
+    ) -> Result<Option<String>, ProviderError> {
+        Ok(Some(
+            "an endpoint configuration cannot change in place; a new one is created first and the endpoint switches to it".into(),
+        ))
+    }
+
     /// The defaults SageMaker fills in are known now: variant-N names and weight 1.
-    fn modify_plan(_prior: Option<&Value>, planned: &mut ValueMap) {
-        let Some(Value::List(variants)) = planned.get("production_variants").cloned() else {
+    fn fill_config(config: &mut ValueMap) {
+        let Some(Value::List(variants)) = config.get("production_variants").cloned() else {
             return;
         };
         let filled = variants
@@ -360,7 +366,7 @@ impl AwsResource for EndpointConfig {
                 Value::Map(vm)
             })
             .collect();
-        planned.insert("production_variants".into(), Value::List(filled));
+        config.insert("production_variants".into(), Value::List(filled));
     }
 
     async fn create(

@@ -46,40 +46,6 @@ pub(super) fn not_found<E: aws_sdk_s3::error::ProvideErrorMetadata>(
                 || m.contains("recordnotfound"))
 }
 
-pub(super) fn sm_tags(v: &Value) -> Result<Vec<Tag>, ProviderError> {
-    crate::client::tag_changes(&Value::Null, v)
-        .1
-        .into_iter()
-        .map(|(k, v)| Ok(Tag::builder().key(k).value(v).build()))
-        .collect()
-}
-
-pub(super) async fn live_tags(c: &Clients, arn: &str) -> Result<Value, ProviderError> {
-    let out = c
-        .sagemaker
-        .list_tags()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| classify("sagemaker:ListTags", &e))?;
-    Ok(super::tags_value(out.tags().iter().map(|t| {
-        (t.key().unwrap_or_default(), t.value().unwrap_or_default())
-    })))
-}
-
-pub(super) async fn update_tags(
-    c: &Clients,
-    arn: &str,
-    old: &Value,
-    new: &Value,
-) -> Result<(), ProviderError> {
-    if old.same_data(new) {
-        return Ok(());
-    }
-    let (removed, set) = crate::client::tag_changes(old, new);
-    set_tags(c, arn, removed, set).await
-}
-
 /// Removes the tag keys `remove` from the SageMaker object `arn` and sets `set`.
 pub(super) async fn set_tags(
     c: &Clients,
@@ -110,21 +76,6 @@ pub(super) async fn set_tags(
             .map_err(|e| classify("sagemaker:AddTags", &e))?;
     }
     Ok(())
-}
-
-/// A SageMaker object's `id` is its name: known when the name is, and unknown with the
-/// name when a generated name is still to come (a create or a replacement).
-pub(super) fn plan_name_and_id(m: &mut mlform_provider::ValueMap, replacing: bool) {
-    match m.get("name").and_then(|v| v.as_str()).map(str::to_string) {
-        Some(n) => {
-            m.insert("id".into(), Value::from(n));
-        }
-        None if replacing => {
-            m.insert("name".into(), Value::Unknown);
-            m.insert("id".into(), Value::Unknown);
-        }
-        None => {}
-    }
 }
 
 /// An optional nested block of at most one.

@@ -31,14 +31,14 @@ pub(super) fn one(block: Schema, required: bool) -> NestedBlock {
     }
 }
 
-pub(super) fn tags_of(all: &Option<BTreeMap<String, String>>) -> Vec<Tag> {
+pub(crate) fn tags_of(all: &Option<BTreeMap<String, String>>) -> Vec<Tag> {
     all.iter()
         .flatten()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
 }
 
-pub(super) async fn live_tags(
+pub(crate) async fn live_tags(
     c: &Clients,
     arn: &str,
 ) -> Result<BTreeMap<String, String>, ProviderError> {
