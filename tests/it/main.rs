@@ -22,6 +22,7 @@ mod hostile;
 mod image;
 mod image_auth;
 mod kubernetes;
+mod kubernetes_pods;
 mod kubernetes_typed;
 mod lifecycle;
 mod module_sources;
