@@ -124,6 +124,13 @@ pub trait AwsResource: Default + Send + Sync + 'static {
         Ok(Value::object([("id", Value::from(id))]))
     }
 
+    /// The planned `tags_all` of a tagged type: the provider's default tags overlaid by
+    /// the configuration's `tags`. A type with its own default tags (an S3 object's
+    /// `override_provider`) says so here.
+    fn plan_tags_all(c: &Clients, config: &Value) -> Value {
+        c.tags_all(config.get_attr("tags"))
+    }
+
     /// Fills, in the configuration before it is planned, what AWS defaults by the
     /// configuration's shape (a block left out, a position in a list): planned as if
     /// written, so a default neither changes nor replaces anything. Default: nothing.
@@ -358,7 +365,7 @@ impl<R: AwsResource> Resource for Managed<R> {
         if R::TAGGED {
             m.insert(
                 "tags_all".into(),
-                self.clients.tags_all(request.config.get_attr("tags")),
+                R::plan_tags_all(&self.clients, request.config),
             );
         }
         if let Some(prior) = request.prior {

@@ -356,9 +356,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         schema_of::<s3_lifecycle::Lifecycle>,
         make::<s3_lifecycle::Lifecycle>,
     ),
-    ("aws_s3_object", s3_object::schema, |c| {
-        Arc::new(s3_object::S3Object { clients: c })
-    }),
+    (
+        "aws_s3_object",
+        schema_of::<s3_object::S3Object>,
+        make::<s3_object::S3Object>,
+    ),
     (
         "aws_sagemaker_model",
         schema_of::<sagemaker::Model>,
@@ -557,16 +559,4 @@ pub fn prefix_of_generated(name: &str) -> mlform_provider::Value {
     } else {
         mlform_provider::Value::Null
     }
-}
-
-/// Tags as a sorted map value.
-pub fn tags_value<'a>(
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> mlform_provider::Value {
-    mlform_provider::Value::Map(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), mlform_provider::Value::from(v)))
-            .collect(),
-    )
 }
