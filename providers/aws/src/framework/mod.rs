@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::Clients;
 
 pub use data::{make_data, AwsDataSource};
+pub use model::Timeouts;
 use model::{from_value, to_value};
 pub use sdk::SdkResult;
 

@@ -1,9 +1,36 @@
 //! Typed models: a resource's attributes as a serde struct, converted to and from the
 //! engine's [`Value`] by the schema (nulls are absent fields, sets stay sets).
 
+use std::time::Duration;
+
 use mlform_provider::{Nesting, ProviderError, Schema, Type, Value};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// A `timeouts` block as written (`create = "30m"`); mlform's own setting, never AWS's.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Timeouts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    create: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delete: Option<String>,
+}
+
+impl Timeouts {
+    /// How long `phase` (`create`, `update` or `delete`) may take: the block's value, or
+    /// `default` when the block or the phase is unset.
+    pub fn of(timeouts: Option<&Timeouts>, phase: &str, default: Duration) -> Duration {
+        let text = timeouts.and_then(|t| match phase {
+            "create" => t.create.as_deref(),
+            "update" => t.update.as_deref(),
+            _ => t.delete.as_deref(),
+        });
+        mlform_provider::parse_timeout(text, default)
+    }
+}
 
 /// Reads a model from a (wholly known) value. Null attributes become absent fields, so a
 /// model marks optional fields `#[serde(default)]`.

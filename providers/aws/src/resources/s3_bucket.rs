@@ -25,12 +25,35 @@ pub struct BucketModel {
     force_destroy: Option<bool>,
     bucket_namespace: Option<String>,
     object_lock_enabled: Option<bool>,
+    #[serde(flatten)]
+    derived: Derived,
+    tags_all: Option<BTreeMap<String, String>>,
+}
+
+/// The attributes that follow from a bucket's name and region, known at plan.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Derived {
     arn: Option<String>,
     bucket_region: Option<String>,
     hosted_zone_id: Option<String>,
     bucket_domain_name: Option<String>,
     bucket_regional_domain_name: Option<String>,
-    tags_all: Option<BTreeMap<String, String>>,
+}
+
+impl Derived {
+    fn of(name: &str, region: &str) -> Derived {
+        Derived {
+            arn: Some(format!("arn:aws:s3:::{name}")),
+            bucket_region: Some(region.to_string()),
+            hosted_zone_id: WEBSITE_HOSTED_ZONES
+                .iter()
+                .find(|(r, _)| *r == region)
+                .map(|(_, z)| z.to_string()),
+            bucket_domain_name: Some(format!("{name}.s3.amazonaws.com")),
+            bucket_regional_domain_name: Some(format!("{name}.s3.{region}.amazonaws.com")),
+        }
+    }
 }
 
 /// The Route 53 hosted zone of S3 website endpoints in each region (for alias records),
@@ -71,28 +94,6 @@ const WEBSITE_HOSTED_ZONES: &[(&str, &str)] = &[
     ("us-west-1", "Z2F56UZL2M1ACD"),
     ("us-west-2", "Z3BJ6K6RIION7M"),
 ];
-
-/// The attributes that follow from a bucket's name and region.
-fn computed_for(name: &str, region: &str) -> [(&'static str, Value); 6] {
-    let zone = WEBSITE_HOSTED_ZONES
-        .iter()
-        .find(|(r, _)| *r == region)
-        .map_or(Value::Null, |(_, z)| Value::from(*z));
-    [
-        ("arn", Value::from(format!("arn:aws:s3:::{name}"))),
-        ("bucket_region", Value::from(region)),
-        ("hosted_zone_id", zone),
-        (
-            "bucket_domain_name",
-            Value::from(format!("{name}.s3.amazonaws.com")),
-        ),
-        (
-            "bucket_regional_domain_name",
-            Value::from(format!("{name}.s3.{region}.amazonaws.com")),
-        ),
-        ("id", Value::from(name)),
-    ]
-}
 
 /// The namespace a bucket name belongs to: account-regional names end in
 /// `-ACCOUNT-REGION-an`.
@@ -294,9 +295,11 @@ impl AwsResource for S3Bucket {
             }
         }
         if let Some(n) = name {
-            for (k, v) in computed_for(&n, region) {
-                planned.insert(k.into(), v);
+            let derived = serde_json::to_value(Derived::of(&n, region)).unwrap_or_default();
+            for (k, v) in derived.as_object().into_iter().flatten() {
+                planned.insert(k.clone(), Value::from_json(v));
             }
+            planned.insert("id".into(), Value::from(n));
         }
         Ok(())
     }
@@ -351,14 +354,6 @@ impl AwsResource for S3Bucket {
         if found.is_none() {
             return Ok(None);
         }
-        let computed = computed_for(bucket, &c.region);
-        let text = |k: &str| {
-            computed
-                .iter()
-                .find(|(name, _)| *name == k)
-                .and_then(|(_, v)| v.as_str())
-                .map(str::to_string)
-        };
         Ok(Some(BucketModel {
             id: bucket.clone(),
             bucket: bucket.clone(),
@@ -369,11 +364,7 @@ impl AwsResource for S3Bucket {
                     .unwrap_or_else(|| namespace_of(bucket, &c.region).to_string()),
             ),
             object_lock_enabled: Some(object_lock_enabled(c, bucket).await?),
-            arn: text("arn"),
-            bucket_region: text("bucket_region"),
-            hosted_zone_id: text("hosted_zone_id"),
-            bucket_domain_name: text("bucket_domain_name"),
-            bucket_regional_domain_name: text("bucket_regional_domain_name"),
+            derived: Derived::of(bucket, &c.region),
             tags_all: Some(bucket_tags(c, bucket).await?),
         }))
     }

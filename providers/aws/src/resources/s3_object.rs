@@ -580,7 +580,7 @@ impl AwsResource for S3Object {
                 ) && !p.get_attr(k).same_data(v)
             }),
         };
-        if reuploads || body_changed {
+        if reuploads {
             planned.insert("version_id".into(), Value::Unknown);
         }
         if prior.is_none()

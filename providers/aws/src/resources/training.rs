@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::sagemaker::not_found;
 use crate::error::classify;
-use crate::framework::{AwsResource, Created, Naming};
+use crate::framework::{AwsResource, Created, Naming, Timeouts};
 use crate::Clients;
 
 fn single(block: Schema, required: bool) -> NestedBlock {
@@ -164,7 +164,7 @@ pub struct TrainingModel {
     output_data_config: Output,
     resource_config: Resources,
     stopping_condition: Option<Stopping>,
-    timeouts: Option<serde_json::Value>,
+    timeouts: Option<Timeouts>,
     tags_all: Option<Map>,
 }
 
@@ -212,16 +212,6 @@ pub struct Resources {
 #[serde(default)]
 pub struct Stopping {
     max_runtime_in_seconds: Option<i32>,
-}
-
-impl TrainingModel {
-    fn timeout(&self, phase: &str, default: Duration) -> Duration {
-        let timeouts = self.timeouts.as_ref().map(Value::from_json);
-        mlform_provider::parse_timeout(
-            timeouts.as_ref().and_then(|t| t.get_attr(phase).as_str()),
-            default,
-        )
-    }
 }
 
 /// A map SageMaker answers, or the configuration's empty one (an empty map is not sent).
@@ -506,7 +496,11 @@ impl AwsResource for TrainingJob {
         let name = m.id.as_str();
         let waited = poll_until(
             &format!("training job {name} to complete"),
-            m.timeout("create", Duration::from_secs(24 * 3600)),
+            Timeouts::of(
+                m.timeouts.as_ref(),
+                "create",
+                Duration::from_secs(24 * 3600),
+            ),
             || async {
                 let out = describe(c, name).await?.ok_or_else(|| {
                     ProviderError::Api(format!("training job {name} disappeared while running"))
@@ -580,7 +574,7 @@ impl AwsResource for TrainingJob {
             stop(c, &m.id).await?;
             poll_until(
                 &format!("training job {} to stop", m.id),
-                m.timeout("delete", Duration::from_secs(1800)),
+                Timeouts::of(m.timeouts.as_ref(), "delete", Duration::from_secs(1800)),
                 || async {
                     Ok(match describe(c, &m.id).await? {
                         Some(o) if running(o.training_job_status()) => Poll::Pending(

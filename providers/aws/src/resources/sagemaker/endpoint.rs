@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::monitor::{live_tags, tags_of};
 use super::*;
-use crate::framework::{AwsResource, Created, Naming};
+use crate::framework::{AwsResource, Created, Naming, Timeouts};
 
 fn endpoint_schema() -> Schema {
     let timeouts = Schema::new()
@@ -52,7 +52,7 @@ pub struct EndpointModel {
     endpoint_config_name: String,
     /// In the schema's shape; converted with the SDK's types below.
     deployment_config: Option<serde_json::Value>,
-    timeouts: Option<serde_json::Value>,
+    timeouts: Option<Timeouts>,
     tags_all: Option<BTreeMap<String, String>>,
 }
 
@@ -61,14 +61,6 @@ impl EndpointModel {
         self.deployment_config
             .as_ref()
             .and_then(|d| deployment_config(&Value::from_json(d)))
-    }
-
-    fn timeout(&self, phase: &str, default: Duration) -> Duration {
-        let timeouts = self.timeouts.as_ref().map(Value::from_json);
-        mlform_provider::parse_timeout(
-            timeouts.as_ref().and_then(|t| t.get_attr(phase).as_str()),
-            default,
-        )
     }
 }
 
@@ -317,7 +309,12 @@ impl AwsResource for Endpoint {
     }
 
     async fn wait_created(&self, c: &Clients, m: &EndpointModel) -> Result<(), ProviderError> {
-        wait_in_service(c, &m.id, m.timeout("create", Duration::from_secs(3600))).await
+        wait_in_service(
+            c,
+            &m.id,
+            Timeouts::of(m.timeouts.as_ref(), "create", Duration::from_secs(3600)),
+        )
+        .await
     }
 
     async fn read(
@@ -376,7 +373,12 @@ impl AwsResource for Endpoint {
             .send()
             .await
             .map_err(|e| classify("sagemaker:UpdateEndpoint", &e))?;
-        wait_in_service(c, &new.id, new.timeout("update", Duration::from_secs(3600))).await
+        wait_in_service(
+            c,
+            &new.id,
+            Timeouts::of(new.timeouts.as_ref(), "update", Duration::from_secs(3600)),
+        )
+        .await
     }
 
     async fn set_tags(
@@ -403,7 +405,7 @@ impl AwsResource for Endpoint {
         }
         poll_until(
             &format!("endpoint {} to be deleted", m.id),
-            m.timeout("delete", Duration::from_secs(1800)),
+            Timeouts::of(m.timeouts.as_ref(), "delete", Duration::from_secs(1800)),
             || async {
                 Ok(
                     match c
