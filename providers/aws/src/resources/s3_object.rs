@@ -552,7 +552,8 @@ impl AwsResource for S3Object {
     }
 
     /// A new body has a new version, and inline content's MD5 is its ETag, known now (a
-    /// file's only after upload); any other change uploads again, making a new version.
+    /// file's only after upload); any other change but tags (a configured `etag` too)
+    /// uploads again, making a new version.
     fn modify_plan(prior: Option<&Value>, planned: &mut ValueMap) {
         let get = |m: &ValueMap, k: &str| m.get(k).cloned().unwrap_or(Value::Null);
         let changed = |k: &str| prior.is_none_or(|p| !p.get_attr(k).same_data(&get(planned, k)));
@@ -574,10 +575,8 @@ impl AwsResource for S3Object {
         let reuploads = match prior {
             None => true,
             Some(p) => planned.iter().any(|(k, v)| {
-                !matches!(
-                    k.as_str(),
-                    "tags" | "tags_all" | "version_id" | "etag" | "id"
-                ) && !p.get_attr(k).same_data(v)
+                !matches!(k.as_str(), "tags" | "tags_all" | "version_id" | "id")
+                    && !p.get_attr(k).same_data(v)
             }),
         };
         if reuploads {
