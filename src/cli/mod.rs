@@ -250,6 +250,20 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     out
 }
 
+/// Takes `-no-color` out of the arguments (before any `--`), as Terraform does for every
+/// command: `state show -no-color` works though `state show` declares no such flag.
+fn take_no_color(args: Vec<String>) -> (Vec<String>, bool) {
+    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let found = args[..end].iter().any(|a| a == "--no-color");
+    let kept = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| *i >= end || a.as_str() != "--no-color")
+        .map(|(_, a)| a.clone())
+        .collect();
+    (kept, found)
+}
+
 /// The ordered `-var` / `-var-file` arguments (clap keeps them apart; their order matters).
 fn var_args_in_order(args: &[String]) -> Vec<VarArg> {
     let mut out = Vec::new();
@@ -394,7 +408,7 @@ async fn load_state(backend: &Backend) -> Result<State, CliError> {
 
 /// Runs the CLI with the process arguments; returns the exit code.
 pub fn run(args: Vec<String>) -> i32 {
-    let args = normalize_args(args);
+    let (args, no_color_anywhere) = take_no_color(normalize_args(args));
     let var_args = var_args_in_order(&args);
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
@@ -425,6 +439,7 @@ pub fn run(args: Vec<String>) -> i32 {
         _ => false,
     };
     let color = !no_color
+        && !no_color_anywhere
         && std::env::var_os("NO_COLOR").is_none()
         && is_terminal::is_terminal(std::io::stdout());
     let ctx = Ctx {

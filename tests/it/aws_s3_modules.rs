@@ -795,3 +795,120 @@ output "data_region" {{
     w.write("main.tf", &config("null"));
     w.ok(&["destroy", "-auto-approve"]);
 }
+
+/// The provider block with S3 Control at `s3control`.
+fn with_s3control(moto: &Moto, s3control: &str, settings: &str) -> String {
+    let provider = moto.provider_block("").replace(
+        "  endpoints {\n",
+        &format!("  endpoints {{\n    s3control              = \"{s3control}\"\n"),
+    );
+    format!(
+        "{provider}\nresource \"aws_s3_account_public_access_block\" \"this\" {{\n{settings}}}\n"
+    )
+}
+
+#[test]
+fn account_public_access_block_through_s3_control() {
+    let moto = Moto::start();
+    // S3 Control sends each request to ACCOUNT.HOST: a host name under .localhost reaches
+    // the emulator on loopback.
+    let localhost = moto.url.replace("127.0.0.1", "localhost");
+    let w = Workdir::new();
+    let blocking = "  block_public_acls   = true\n  block_public_policy = true\n";
+    w.write("main.tf", &with_s3control(&moto, &localhost, blocking));
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    let shown = w.ok(&["state", "show", "aws_s3_account_public_access_block.this"]);
+    assert!(
+        squash(&shown.stdout).contains(&format!("account_id = \"{ACCOUNT}\"")),
+        "{}",
+        shown.stdout
+    );
+
+    let s3control = rt().block_on(async {
+        let sdk = moto.sdk().await;
+        let conf = aws_sdk_s3control::config::Builder::from(&sdk)
+            .endpoint_url(&localhost)
+            .http_client(mlform_provider_aws::http::client())
+            .build();
+        aws_sdk_s3control::Client::from_conf(conf)
+    });
+    let live = || {
+        rt().block_on(
+            s3control
+                .get_public_access_block()
+                .account_id(ACCOUNT)
+                .send(),
+        )
+        .map(|o| o.public_access_block_configuration.unwrap())
+    };
+    let config = live().unwrap();
+    assert_eq!(config.block_public_acls(), Some(true));
+    assert_eq!(config.restrict_public_buckets(), Some(false));
+
+    let all =
+        format!("{blocking}  ignore_public_acls      = true\n  restrict_public_buckets = true\n");
+    w.write("main.tf", &with_s3control(&moto, &localhost, &all));
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("# aws_s3_account_public_access_block.this will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    assert_eq!(live().unwrap().restrict_public_buckets(), Some(true));
+
+    // Drift: the block deleted by hand is planned again.
+    rt().block_on(
+        s3control
+            .delete_public_access_block()
+            .account_id(ACCOUNT)
+            .send(),
+    )
+    .unwrap();
+    let drift = w.run(&["plan", "-no-color"]);
+    assert!(
+        drift
+            .stdout
+            .contains("# aws_s3_account_public_access_block.this will be created"),
+        "{}",
+        drift.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+
+    w.ok(&["state", "rm", "aws_s3_account_public_access_block.this"]);
+    let bad = w.run(&[
+        "import",
+        "aws_s3_account_public_access_block.this",
+        "bucket",
+    ]);
+    assert_ne!(bad.code, 0);
+    assert!(
+        squash(&bad.stderr).contains("by its 12-digit account ID"),
+        "{}",
+        bad.stderr
+    );
+    w.ok(&["import", "aws_s3_account_public_access_block.this", ACCOUNT]);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    // An endpoint given as an IP address cannot carry the account label: said, with a hint.
+    w.write("main.tf", &with_s3control(&moto, &moto.url, &all));
+    let ip = w.run(&["plan", "-no-color"]);
+    assert_ne!(ip.code, 0);
+    let said = squash(&ip.stderr);
+    assert!(
+        said.contains(&format!("to the host {ACCOUNT}.127.0.0.1"))
+            && said.contains("http://localhost:PORT"),
+        "{}",
+        ip.stderr
+    );
+
+    w.write("main.tf", &with_s3control(&moto, &localhost, &all));
+    w.ok(&["destroy", "-auto-approve"]);
+    let gone = live();
+    assert!(gone.is_err(), "{gone:?}");
+}

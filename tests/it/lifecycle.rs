@@ -398,6 +398,12 @@ fn state_commands_and_import() {
         "{}",
         show.stdout
     );
+    // Every command takes -no-color, as Terraform strips it before any command's flags.
+    let plain = w.ok(&["state", "show", "-no-color", "terraform_data.a"]);
+    assert_eq!(plain.stdout, show.stdout);
+    let listed = w.ok(&["state", "list", "-no-color"]);
+    assert_eq!(listed.stdout, "terraform_data.a\nterraform_data.b\n");
+    w.ok(&["output", "-no-color"]);
     w.ok(&["state", "mv", "terraform_data.a", "terraform_data.renamed"]);
     assert_eq!(
         w.addresses(),

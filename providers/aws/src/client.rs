@@ -22,6 +22,10 @@ pub struct Clients {
     pub sqs: aws_sdk_sqs::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub ec2: aws_sdk_ec2::Client,
+    pub s3control: aws_sdk_s3control::Client,
+    /// The S3 Control endpoint when overridden (`endpoints.s3control` or
+    /// `AWS_ENDPOINT_URL`): S3 Control puts the account ID in front of its host name.
+    pub s3control_endpoint: Option<String>,
     pub region: String,
     pub default_tags: BTreeMap<String, String>,
 }
@@ -32,7 +36,8 @@ fn string(v: &Value, name: &str) -> Option<String> {
 
 impl Clients {
     pub async fn from_config(config: &Value) -> Result<Clients, ProviderError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).http_client(crate::http::client());
         if let Some(r) = string(config, "region") {
             loader = loader.region(aws_config::Region::new(r));
         }
@@ -128,6 +133,15 @@ impl Clients {
         if let Some(url) = endpoint("ec2") {
             ec2 = ec2.endpoint_url(url);
         }
+        let mut s3control = aws_sdk_s3control::config::Builder::from(&sdk);
+        let s3control_endpoint = endpoint("s3control").or_else(|| {
+            std::env::var("AWS_ENDPOINT_URL_S3_CONTROL")
+                .ok()
+                .or_else(|| sdk.endpoint_url().map(str::to_string))
+        });
+        if let Some(url) = endpoint("s3control") {
+            s3control = s3control.endpoint_url(url);
+        }
         let default_tags = config
             .get_attr("default_tags")
             .get_attr("tags")
@@ -151,6 +165,8 @@ impl Clients {
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
             lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            s3control: aws_sdk_s3control::Client::from_conf(s3control.build()),
+            s3control_endpoint,
             region,
             default_tags,
         };

@@ -7,6 +7,7 @@ pub mod backend;
 mod client;
 mod error;
 mod framework;
+pub mod http;
 pub mod kms_keys;
 pub mod policy;
 mod resources;
@@ -45,6 +46,7 @@ const ENDPOINT_SERVICES: &[&str] = &[
     "sqs",
     "lambda",
     "ec2",
+    "s3control",
 ];
 
 fn provider_schema() -> Schema {

@@ -21,6 +21,7 @@ mod iam_users;
 mod kms;
 mod lambda_permission;
 mod meta;
+mod s3_account;
 mod s3_bucket;
 mod s3_bucket_acl;
 mod s3_bucket_config;
@@ -335,6 +336,11 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         "aws_s3_bucket_versioning",
         schema_of::<s3_bucket_config::Versioning>,
         make::<s3_bucket_config::Versioning>,
+    ),
+    (
+        "aws_s3_account_public_access_block",
+        schema_of::<s3_account::AccountPublicAccessBlock>,
+        make::<s3_account::AccountPublicAccessBlock>,
     ),
     (
         "aws_s3_bucket_public_access_block",
