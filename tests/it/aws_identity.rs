@@ -948,3 +948,155 @@ output "zones" {{
         r.stderr
     );
 }
+
+fn grant_config(moto: &Moto, operations: &str, extra: &str) -> String {
+    format!(
+        r#"{provider}
+resource "aws_kms_key" "data" {{
+  description             = "feature store"
+  deletion_window_in_days = 7
+}}
+
+resource "aws_iam_role" "trainer" {{
+  name = "trainer"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "sagemaker.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_kms_grant" "trainer" {{
+  name              = "trainer"
+  key_id            = aws_kms_key.data.key_id
+  grantee_principal = aws_iam_role.trainer.arn
+  operations        = [{operations}]
+  retire_on_delete  = true
+  constraints {{
+    encryption_context_equals = {{
+      team = "ml"
+    }}
+  }}
+}}
+{extra}"#,
+        provider = moto.provider_block(""),
+    )
+}
+
+#[test]
+fn kms_grant_lifecycle_and_the_keys_mlform_refuses_by_name() {
+    let moto = Moto::start();
+    let w = Workdir::new();
+    w.write(
+        "main.tf",
+        &grant_config(&moto, "\"Encrypt\", \"Decrypt\"", ""),
+    );
+    let r = w.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    let shown = w.ok(&["state", "show", "aws_kms_grant.trainer"]).stdout;
+    assert!(
+        shown.contains("grant_token") && shown.contains("(sensitive value)"),
+        "{shown}"
+    );
+    let key_id = key_id_from(&w);
+    let kms = moto.kms();
+    let grants = || {
+        rt().block_on(kms.list_grants().key_id(&key_id).send())
+            .unwrap()
+            .grants
+            .unwrap_or_default()
+    };
+    let live = grants();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].name(), Some("trainer"));
+    let grant_id = live[0].grant_id().unwrap().to_string();
+
+    // Every argument replaces a grant: KMS has no update.
+    w.write(
+        "main.tf",
+        &grant_config(&moto, "\"Encrypt\", \"Decrypt\", \"GenerateDataKey\"", ""),
+    );
+    let plan = w.run(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("# aws_kms_grant.trainer must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+    let live = grants();
+    assert_eq!(live.len(), 1);
+    assert_ne!(live[0].grant_id(), Some(grant_id.as_str()));
+    assert_eq!(live[0].operations().len(), 3);
+    let grant_id = live[0].grant_id().unwrap().to_string();
+
+    // Drift: the grant revoked by hand is planned again.
+    rt().block_on(
+        kms.revoke_grant()
+            .key_id(&key_id)
+            .grant_id(&grant_id)
+            .send(),
+    )
+    .unwrap();
+    let drift = w.run(&["plan", "-no-color"]);
+    assert!(
+        drift
+            .stdout
+            .contains("# aws_kms_grant.trainer will be created"),
+        "{}",
+        drift.stdout
+    );
+    w.ok(&["apply", "-auto-approve"]);
+
+    let grant_id = grants()[0].grant_id().unwrap().to_string();
+    w.ok(&["state", "rm", "aws_kms_grant.trainer"]);
+    let bad = w.run(&["import", "aws_kms_grant.trainer", &grant_id]);
+    assert_ne!(bad.code, 0);
+    assert!(bad.stderr.contains("KEY_ID:GRANT_ID"), "{}", bad.stderr);
+    w.ok(&[
+        "import",
+        "aws_kms_grant.trainer",
+        &format!("{key_id}:{grant_id}"),
+    ]);
+    // What import cannot know (the token, mlform's retire switch) is planned, not drift
+    // of the grant itself: the grant is kept.
+    let after = w.run(&["plan", "-no-color"]);
+    assert!(
+        !after.stdout.contains("must be replaced") && !after.stdout.contains("will be created"),
+        "{}",
+        after.stdout
+    );
+
+    // Types whose schema is known but which mlform does not manage are refused by name.
+    let replica = "resource \"aws_kms_replica_key\" \"copy\" {\n  primary_key_arn = aws_kms_key.data.arn\n}\n";
+    w.write(
+        "main.tf",
+        &grant_config(
+            &moto,
+            "\"Encrypt\", \"Decrypt\", \"GenerateDataKey\"",
+            replica,
+        ),
+    );
+    let refused = w.run(&["plan", "-no-color"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused
+            .stderr
+            .contains("aws_kms_replica_key is not supported by mlform"),
+        "{}",
+        refused.stderr
+    );
+
+    w.write(
+        "main.tf",
+        &grant_config(&moto, "\"Encrypt\", \"Decrypt\", \"GenerateDataKey\"", ""),
+    );
+    w.ok(&["destroy", "-auto-approve"]);
+    let gone = rt().block_on(kms.list_grants().key_id(&key_id).send());
+    assert!(
+        gone.map(|o| o.grants.unwrap_or_default().is_empty())
+            .unwrap_or(true),
+        "the grant outlived destroy"
+    );
+}

@@ -2,7 +2,7 @@
 //! plans and stale plans; -target; lifecycle rules; modules with for_each; deferred
 //! for_each; locking; state commands.
 
-use crate::support::Workdir;
+use crate::support::{squash, Workdir};
 
 const CHAIN: &str = r#"
 variable "greeting" {
@@ -119,6 +119,57 @@ fn target_limits_the_plan_to_the_resource_and_its_dependencies() {
             .contains("Plan: 1 to add, 0 to change, 0 to destroy."),
         "{}",
         rest.stdout
+    );
+}
+
+/// As Terraform: under -target, only the root outputs that follow from what is targeted
+/// (through outputs, locals and variables, not through another resource) are evaluated;
+/// the others are neither planned nor written, and keep what the state holds.
+#[test]
+fn target_evaluates_only_the_outputs_that_follow_from_the_targets() {
+    let w = Workdir::new();
+    w.write(
+        "mod/main.tf",
+        "variable \"names\" {\n  default = [\"a\"]\n}\nresource \"terraform_data\" \"this\" {\n  for_each = toset(var.names)\n  input    = each.value\n}\noutput \"inputs\" {\n  value = { for k, v in terraform_data.this : k => v.input }\n}\n",
+    );
+    let config = |constant: &str| {
+        format!(
+            "module \"one\" {{\n  source = \"./mod\"\n}}\nmodule \"two\" {{\n  source = \"./mod\"\n}}\nlocals {{\n  one = module.one.inputs\n}}\noutput \"one\" {{\n  value = local.one\n}}\noutput \"two\" {{\n  value = module.two.inputs\n}}\noutput \"constant\" {{\n  value = \"{constant}\"\n}}\n"
+        )
+    };
+    w.write("main.tf", &config("c"));
+    w.ok(&["init"]);
+    let first = w.ok(&["apply", "-auto-approve", "-no-color", "-target=module.one"]);
+    assert!(first.stdout.contains("one = {"), "{}", first.stdout);
+    for absent in ["two =", "constant ="] {
+        assert!(!first.stdout.contains(absent), "{}", first.stdout);
+    }
+    let plan = w.ok(&["plan", "-no-color", "-target=module.one"]);
+    assert!(
+        !plan.stdout.contains("Changes to Outputs"),
+        "{}",
+        plan.stdout
+    );
+    let listed = w.ok(&["output", "-no-color"]).stdout;
+    assert!(
+        listed.starts_with("one = {") && !listed.contains("two"),
+        "{listed}"
+    );
+
+    // A full apply writes them all; a later targeted apply keeps the untargeted ones.
+    w.ok(&["apply", "-auto-approve"]);
+    w.write("main.tf", &config("d"));
+    let targeted = w.ok(&["apply", "-auto-approve", "-no-color", "-target=module.two"]);
+    assert!(
+        targeted.stdout.contains("constant = \"c\""),
+        "{}",
+        targeted.stdout
+    );
+    let full = w.ok(&["plan", "-no-color"]);
+    assert!(
+        squash(&full.stdout).contains("~ constant = \"c\" -> \"d\""),
+        "{}",
+        full.stdout
     );
 }
 

@@ -127,6 +127,8 @@ pub(super) struct Walk<'a> {
     finished: Mutex<Vec<InstanceAddr>>,
     /// Resource nodes selected by -target; `true` when all their instances are selected.
     targeted: Option<HashMap<NodeIndex, bool>>,
+    /// Output nodes evaluated under `-target` (plan and its apply); `None` without targets.
+    targeted_outputs: Option<HashSet<NodeIndex>>,
     state_index: HashMap<(Vec<String>, ResourceKey), Vec<InstanceAddr>>,
     plan_deferred: HashSet<String>,
     /// Apply: the plan's changes by instance address (and deposed flag).
@@ -195,6 +197,7 @@ impl<'a> Walk<'a> {
             journal: None,
             finished: Mutex::new(Vec::new()),
             targeted: None,
+            targeted_outputs: None,
             state_index,
             plan_deferred: plan
                 .map(|p| p.deferred.iter().map(|d| d.addr.clone()).collect())
@@ -249,6 +252,10 @@ impl<'a> Walk<'a> {
             reporter,
         );
         walk.targeted = walk.compute_targets();
+        walk.targeted_outputs = walk
+            .targeted
+            .as_ref()
+            .map(|selected| outputs_following(&walk.g.dag, selected));
         walk.forget = forget;
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
         walk.hand_over_values();
@@ -366,6 +373,16 @@ impl<'a> Walk<'a> {
         );
         *walk.state.locked() = state;
         walk.journal = Some(journal);
+        // The plan's -target decides which root outputs the apply evaluates, as it did for
+        // the plan (the apply itself only carries out the planned changes).
+        let targets: Vec<crate::addr::Target> = plan
+            .targets
+            .iter()
+            .filter_map(|t| crate::addr::parse_target(t).ok())
+            .collect();
+        walk.targeted_outputs =
+            select_targets(&walk.g.dag, &targets, plan.mode == PlanMode::Destroy)
+                .map(|selected| outputs_following(&walk.g.dag, &selected));
         let report = walk.g.dag.walk(stop, |i| walk.run_node(i)).await;
         // Only a failure rolls back: an interrupt is the user's stop, and keeps what finished.
         let rolled_back = if e.rollback && walk.failed.load(Ordering::SeqCst) && !report.stopped {
@@ -429,54 +446,19 @@ impl<'a> Walk<'a> {
     }
 
     fn compute_targets(&self) -> Option<HashMap<NodeIndex, bool>> {
-        if self.opts.targets.is_empty() {
-            return None;
-        }
-        let dag = &self.g.dag;
-        let mut selected: HashMap<NodeIndex, bool> = HashMap::new();
-        let mut stack = Vec::new();
-        for i in dag.graph.node_indices() {
-            let n = dag.node(i);
-            let (NodeKind::Resource(k) | NodeKind::Destroy(k)) = &n.kind else {
-                continue;
-            };
-            let matching: Vec<_> = self
-                .opts
-                .targets
-                .iter()
-                .filter(|t| t.may_match(&n.module, k))
-                .collect();
-            if matching.is_empty() {
-                continue;
-            }
-            let all = matching
-                .iter()
-                .any(|t| !matches!(t, crate::addr::Target::Instance(_)));
-            selected.insert(i, all);
-            stack.push(i);
-        }
-        let destroy = self.opts.mode == PlanMode::Destroy;
-        while let Some(i) = stack.pop() {
-            let next: Vec<NodeIndex> = if destroy {
-                dag.dependents(i).collect()
-            } else {
-                dag.dependencies(i).collect()
-            };
-            for d in next {
-                if matches!(
-                    dag.node(d).kind,
-                    NodeKind::Resource(_) | NodeKind::Destroy(_)
-                ) && !selected.get(&d).copied().unwrap_or(false)
-                {
-                    selected.insert(d, true);
-                    stack.push(d);
-                } else if !selected.contains_key(&d) {
-                    stack.push(d);
-                    selected.insert(d, true);
-                }
-            }
-        }
-        Some(selected)
+        select_targets(
+            &self.g.dag,
+            &self.opts.targets,
+            self.opts.mode == PlanMode::Destroy,
+        )
+    }
+
+    /// Whether the root output at node `i` is evaluated: always, unless `-target` is in
+    /// effect and the output does not follow from what it selects.
+    fn output_in_target(&self, i: NodeIndex) -> bool {
+        self.targeted_outputs
+            .as_ref()
+            .is_none_or(|selected| selected.contains(&i))
     }
 
     fn targets_instance(&self, i: NodeIndex, addr: &InstanceAddr) -> bool {
@@ -500,6 +482,9 @@ impl<'a> Walk<'a> {
             match &node.kind {
                 NodeKind::Var(n) => self.var_node(&node, n),
                 NodeKind::Local(n) => self.local_node(&node, n),
+                NodeKind::Output(_) if node.module.is_empty() && !self.output_in_target(i) => {
+                    Ok(())
+                }
                 NodeKind::Output(n) => self.output_node(&node, n),
                 NodeKind::Call(n) => self.call_node(i, &node, n),
                 NodeKind::Provider(p) => self.provider_node(&node, p).await,
@@ -894,4 +879,91 @@ fn unknown_as_null(v: Value) -> Value {
         Value::Sensitive(inner) => Value::Sensitive(Box::new(unknown_as_null(*inner))),
         other => other,
     }
+}
+
+/// The resource nodes `-target` selects (`true` when all their instances are), with every
+/// node they depend on (or, when destroying, every node depending on them); `None`
+/// without targets.
+fn select_targets(
+    dag: &crate::graph::Dag<Node>,
+    targets: &[crate::addr::Target],
+    destroy: bool,
+) -> Option<HashMap<NodeIndex, bool>> {
+    if targets.is_empty() {
+        return None;
+    }
+    let mut selected: HashMap<NodeIndex, bool> = HashMap::new();
+    let mut stack = Vec::new();
+    for i in dag.graph.node_indices() {
+        let n = dag.node(i);
+        let (NodeKind::Resource(k) | NodeKind::Destroy(k)) = &n.kind else {
+            continue;
+        };
+        let matching: Vec<_> = targets
+            .iter()
+            .filter(|t| t.may_match(&n.module, k))
+            .collect();
+        if matching.is_empty() {
+            continue;
+        }
+        let all = matching
+            .iter()
+            .any(|t| !matches!(t, crate::addr::Target::Instance(_)));
+        selected.insert(i, all);
+        stack.push(i);
+    }
+    while let Some(i) = stack.pop() {
+        let next: Vec<NodeIndex> = if destroy {
+            dag.dependents(i).collect()
+        } else {
+            dag.dependencies(i).collect()
+        };
+        for d in next {
+            if matches!(
+                dag.node(d).kind,
+                NodeKind::Resource(_) | NodeKind::Destroy(_)
+            ) && !selected.get(&d).copied().unwrap_or(false)
+            {
+                selected.insert(d, true);
+                stack.push(d);
+            } else if !selected.contains_key(&d) {
+                stack.push(d);
+                selected.insert(d, true);
+            }
+        }
+    }
+    Some(selected)
+}
+
+/// The output nodes Terraform keeps under `-target`: those reached from a selected node
+/// through outputs, locals, variables and module calls only (an output that depends on
+/// an untargeted resource is not evaluated, and keeps its value in state). Providers lead
+/// nowhere.
+fn outputs_following(
+    dag: &crate::graph::Dag<Node>,
+    selected: &HashMap<NodeIndex, bool>,
+) -> HashSet<NodeIndex> {
+    let passes = |i: NodeIndex| {
+        matches!(
+            dag.node(i).kind,
+            NodeKind::Output(_) | NodeKind::Local(_) | NodeKind::Var(_) | NodeKind::Call(_)
+        )
+    };
+    let mut reached: HashSet<NodeIndex> = selected.keys().copied().collect();
+    let mut queue: Vec<NodeIndex> = selected
+        .keys()
+        .copied()
+        .filter(|i| !matches!(dag.node(*i).kind, NodeKind::Provider(_)))
+        .collect();
+    while let Some(i) = queue.pop() {
+        for d in dag.dependents(i) {
+            if passes(d) && reached.insert(d) {
+                queue.push(d);
+            }
+        }
+    }
+    reached
+        .into_iter()
+        .filter(|i| matches!(dag.node(*i).kind, NodeKind::Output(_)))
+        .collect()
 }

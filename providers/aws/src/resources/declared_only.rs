@@ -131,3 +131,77 @@ pub fn metadata_configuration_schema() -> Schema {
             ),
         )
 }
+
+pub const EXTERNAL_KEY_REASON: &str = "importing key material (GetParametersForImport, ImportKeyMaterial) is not offered by the local emulator, so mlform cannot test keys with external key material";
+
+pub const REPLICA_KEY_REASON: &str = "the local emulator's ReplicateKey drops the replica's description, policy and tags and reports the replica as a primary key, so mlform cannot test multi-Region replicas";
+
+/// What `aws_kms_external_key`, `aws_kms_replica_key` and `aws_kms_replica_external_key`
+/// share, as terraform-provider-aws declares them.
+fn key_common() -> Schema {
+    Schema::new()
+        .attr("id", Attribute::computed(Type::String))
+        .attr("arn", Attribute::computed(Type::String))
+        .attr(
+            "bypass_policy_lockout_safety_check",
+            Attribute::optional(Type::Bool),
+        )
+        .attr("deletion_window_in_days", Attribute::optional(Type::Number))
+        .attr("description", Attribute::optional(Type::String))
+        .attr("enabled", Attribute::optional_computed(Type::Bool))
+        .attr("policy", Attribute::optional_computed(Type::String))
+        .attr("tags", Attribute::optional(Type::map(Type::String)))
+        .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+}
+
+fn external_material(schema: Schema) -> Schema {
+    schema
+        .attr("expiration_model", Attribute::computed(Type::String))
+        .attr("key_state", Attribute::computed(Type::String))
+        .attr(
+            "key_material_base64",
+            Attribute::optional(Type::String).sensitive().force_new(),
+        )
+        .attr("valid_to", Attribute::optional(Type::String).force_new())
+}
+
+/// `aws_kms_external_key`.
+pub fn external_key_schema() -> Schema {
+    external_material(key_common())
+        .attr(
+            "key_usage",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr(
+            "key_spec",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr(
+            "multi_region",
+            Attribute::optional_computed(Type::Bool).force_new(),
+        )
+}
+
+/// `aws_kms_replica_key`.
+pub fn replica_key_schema() -> Schema {
+    key_common()
+        .attr("key_id", Attribute::computed(Type::String))
+        .attr("key_rotation_enabled", Attribute::computed(Type::Bool))
+        .attr("key_usage", Attribute::computed(Type::String))
+        .attr("key_spec", Attribute::computed(Type::String))
+        .attr(
+            "primary_key_arn",
+            Attribute::required(Type::String).force_new(),
+        )
+}
+
+/// `aws_kms_replica_external_key`.
+pub fn replica_external_key_schema() -> Schema {
+    external_material(key_common())
+        .attr("key_id", Attribute::computed(Type::String))
+        .attr("key_usage", Attribute::computed(Type::String))
+        .attr(
+            "primary_key_arn",
+            Attribute::required(Type::String).force_new(),
+        )
+}

@@ -108,6 +108,19 @@ impl AwsResource for Key {
             )
             .attr("arn", Attribute::computed(Type::String))
             .attr("key_id", Attribute::computed(Type::String))
+            .attr("custom_key_store_id", text().force_new())
+            .attr("xks_key_id", text().force_new())
+    }
+
+    fn validate(planned: &ValueMap) -> Result<(), ProviderError> {
+        for store in ["custom_key_store_id", "xks_key_id"] {
+            if planned.get(store).is_some_and(|v| !v.is_null()) {
+                return Err(ProviderError::Unsupported(format!(
+                    "aws_kms_key: {store} is not supported by mlform: keys in external key stores need a CloudHSM cluster or an XKS proxy, which the local emulator does not offer, so mlform cannot test them; hint: leave {store} null"
+                )));
+            }
+        }
+        Ok(())
     }
 
     async fn create(&self, c: &Clients, m: &KeyModel) -> Result<Created<KeyModel>, ProviderError> {

@@ -19,6 +19,7 @@ mod iam_role;
 mod iam_tags;
 mod iam_users;
 mod kms;
+mod kms_grant;
 mod lambda_permission;
 mod meta;
 mod s3_account;
@@ -145,6 +146,44 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ),
     ("aws_kms_key", schema_of::<kms::Key>, make::<kms::Key>),
     ("aws_kms_alias", schema_of::<kms::Alias>, make::<kms::Alias>),
+    (
+        "aws_kms_grant",
+        schema_of::<kms_grant::Grant>,
+        make::<kms_grant::Grant>,
+    ),
+    (
+        "aws_kms_external_key",
+        declared_only::external_key_schema,
+        |_| {
+            Arc::new(declared_only::DeclaredOnly {
+                type_name: "aws_kms_external_key",
+                schema: declared_only::external_key_schema,
+                reason: declared_only::EXTERNAL_KEY_REASON,
+            })
+        },
+    ),
+    (
+        "aws_kms_replica_key",
+        declared_only::replica_key_schema,
+        |_| {
+            Arc::new(declared_only::DeclaredOnly {
+                type_name: "aws_kms_replica_key",
+                schema: declared_only::replica_key_schema,
+                reason: declared_only::REPLICA_KEY_REASON,
+            })
+        },
+    ),
+    (
+        "aws_kms_replica_external_key",
+        declared_only::replica_external_key_schema,
+        |_| {
+            Arc::new(declared_only::DeclaredOnly {
+                type_name: "aws_kms_replica_external_key",
+                schema: declared_only::replica_external_key_schema,
+                reason: declared_only::EXTERNAL_KEY_REASON,
+            })
+        },
+    ),
     (
         "aws_iam_user",
         schema_of::<iam_users::User>,
