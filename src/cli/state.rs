@@ -12,6 +12,9 @@ pub enum StateCommand {
     List {
         /// Only addresses matching these.
         addresses: Vec<String>,
+        /// Only instances whose `id` attribute is this.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
         #[command(flatten)]
         state: StateArgs,
     },
@@ -80,14 +83,21 @@ fn target(s: &str) -> Result<Target, CliError> {
 
 pub async fn run(ctx: &Ctx, cmd: StateCommand) -> CliResult {
     match cmd {
-        StateCommand::List { addresses, state } => {
+        StateCommand::List {
+            addresses,
+            id,
+            state,
+        } => {
             let st = super::load_state(&ctx.backend(&state).await?).await?;
             let filters = addresses
                 .iter()
                 .map(|a| target(a))
                 .collect::<Result<Vec<_>, _>>()?;
-            for addr in st.instances.keys() {
-                if filters.is_empty() || filters.iter().any(|t| t.matches(addr)) {
+            for (addr, instance) in &st.instances {
+                let id_matches = id.as_deref().is_none_or(|id| {
+                    instance.value.get_attr("id").strip_marks().as_str() == Some(id)
+                });
+                if id_matches && (filters.is_empty() || filters.iter().any(|t| t.matches(addr))) {
                     println!("{addr}");
                 }
             }

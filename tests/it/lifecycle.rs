@@ -455,6 +455,14 @@ fn state_commands_and_import() {
     let listed = w.ok(&["state", "list", "-no-color"]);
     assert_eq!(listed.stdout, "terraform_data.a\nterraform_data.b\n");
     w.ok(&["output", "-no-color"]);
+    let id = regex::Regex::new(r#"id\s+= "([^"]+)""#)
+        .unwrap()
+        .captures(&show.stdout)
+        .expect("id")[1]
+        .to_string();
+    let by_id = w.ok(&["state", "list", &format!("-id={id}")]);
+    assert_eq!(by_id.stdout, "terraform_data.a\n");
+    assert_eq!(w.ok(&["state", "list", "-id=nothing"]).stdout, "");
     w.ok(&["state", "mv", "terraform_data.a", "terraform_data.renamed"]);
     assert_eq!(
         w.addresses(),
