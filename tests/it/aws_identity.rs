@@ -992,8 +992,7 @@ fn kms_grant_lifecycle_and_the_keys_mlform_refuses_by_name() {
     );
     let r = w.run(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    w.plan_is_clean();
     let shown = w.ok(&["state", "show", "aws_kms_grant.trainer"]).stdout;
     assert!(
         shown.contains("grant_token") && shown.contains("(sensitive value)"),
@@ -1017,13 +1016,7 @@ fn kms_grant_lifecycle_and_the_keys_mlform_refuses_by_name() {
         "main.tf",
         &grant_config(&moto, "\"Encrypt\", \"Decrypt\", \"GenerateDataKey\"", ""),
     );
-    let plan = w.run(&["plan", "-no-color"]);
-    assert!(
-        plan.stdout
-            .contains("# aws_kms_grant.trainer must be replaced"),
-        "{}",
-        plan.stdout
-    );
+    w.plan_says("# aws_kms_grant.trainer must be replaced");
     w.ok(&["apply", "-auto-approve"]);
     let live = grants();
     assert_eq!(live.len(), 1);
@@ -1039,14 +1032,7 @@ fn kms_grant_lifecycle_and_the_keys_mlform_refuses_by_name() {
             .send(),
     )
     .unwrap();
-    let drift = w.run(&["plan", "-no-color"]);
-    assert!(
-        drift
-            .stdout
-            .contains("# aws_kms_grant.trainer will be created"),
-        "{}",
-        drift.stdout
-    );
+    w.plan_says("# aws_kms_grant.trainer will be created");
     w.ok(&["apply", "-auto-approve"]);
 
     let grant_id = grants()[0].grant_id().unwrap().to_string();

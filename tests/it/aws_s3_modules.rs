@@ -818,8 +818,7 @@ fn account_public_access_block_through_s3_control() {
     w.write("main.tf", &with_s3control(&moto, &localhost, blocking));
     let r = w.run(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    w.plan_is_clean();
     let shown = w.ok(&["state", "show", "aws_s3_account_public_access_block.this"]);
     assert!(
         squash(&shown.stdout).contains(&format!("account_id = \"{ACCOUNT}\"")),
@@ -851,13 +850,7 @@ fn account_public_access_block_through_s3_control() {
     let all =
         format!("{blocking}  ignore_public_acls      = true\n  restrict_public_buckets = true\n");
     w.write("main.tf", &with_s3control(&moto, &localhost, &all));
-    let plan = w.run(&["plan", "-no-color"]);
-    assert!(
-        plan.stdout
-            .contains("# aws_s3_account_public_access_block.this will be updated in-place"),
-        "{}",
-        plan.stdout
-    );
+    w.plan_says("# aws_s3_account_public_access_block.this will be updated in-place");
     w.ok(&["apply", "-auto-approve"]);
     assert_eq!(live().unwrap().restrict_public_buckets(), Some(true));
 
@@ -869,14 +862,7 @@ fn account_public_access_block_through_s3_control() {
             .send(),
     )
     .unwrap();
-    let drift = w.run(&["plan", "-no-color"]);
-    assert!(
-        drift
-            .stdout
-            .contains("# aws_s3_account_public_access_block.this will be created"),
-        "{}",
-        drift.stdout
-    );
+    w.plan_says("# aws_s3_account_public_access_block.this will be created");
     w.ok(&["apply", "-auto-approve"]);
 
     w.ok(&["state", "rm", "aws_s3_account_public_access_block.this"]);
@@ -892,8 +878,7 @@ fn account_public_access_block_through_s3_control() {
         bad.stderr
     );
     w.ok(&["import", "aws_s3_account_public_access_block.this", ACCOUNT]);
-    let clean = w.run(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    w.plan_is_clean();
 
     // An endpoint given as an IP address cannot carry the account label: said, with a hint.
     w.write("main.tf", &with_s3control(&moto, &moto.url, &all));

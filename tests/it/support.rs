@@ -59,12 +59,34 @@ impl Workdir {
         Run::from(cmd.output().expect("run mlform"))
     }
 
-    /// Runs and asserts success.
     /// A root output's value as `output -raw` prints it.
     pub fn output(&self, name: &str) -> String {
         self.ok(&["output", "-raw", name]).stdout
     }
 
+    /// Asserts that a plan finds nothing to change (`-detailed-exitcode` 0).
+    pub fn plan_is_clean(&self) {
+        let r = self.run(&["plan", "-detailed-exitcode", "-no-color"]);
+        assert_eq!(
+            r.code, 0,
+            "the plan is not clean:\n{}\n{}",
+            r.stdout, r.stderr
+        );
+    }
+
+    /// Runs `plan -no-color`, asserts that its output says `expected`, and returns it.
+    pub fn plan_says(&self, expected: &str) -> Run {
+        let r = self.run(&["plan", "-no-color"]);
+        assert!(
+            r.stdout.contains(expected),
+            "the plan does not say {expected:?}:\n{}\n{}",
+            r.stdout,
+            r.stderr
+        );
+        r
+    }
+
+    /// Runs and asserts success.
     pub fn ok(&self, args: &[&str]) -> Run {
         let r = self.run(args);
         assert_eq!(

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use aws_config::BehaviorVersion;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use mlform_provider::{ObjectStore, StoreError, Value};
@@ -102,8 +101,7 @@ pub async fn s3_store(config: &Value) -> Result<(Arc<dyn ObjectStore>, S3Layout)
         )));
     }
 
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new(region));
+    let mut loader = crate::http::sdk_defaults().region(aws_config::Region::new(region));
     if let Some(p) = string(config, "profile") {
         loader = loader.profile_name(p);
     }

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use aws_config::BehaviorVersion;
 use mlform_provider::{ProviderError, Value};
 
 /// The clients of one configured provider, and its default tags.
@@ -36,8 +35,7 @@ fn string(v: &Value, name: &str) -> Option<String> {
 
 impl Clients {
     pub async fn from_config(config: &Value) -> Result<Clients, ProviderError> {
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).http_client(crate::http::client());
+        let mut loader = crate::http::sdk_defaults();
         if let Some(r) = string(config, "region") {
             loader = loader.region(aws_config::Region::new(r));
         }

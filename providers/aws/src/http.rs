@@ -1,4 +1,4 @@
-//! The HTTP client every AWS SDK client of a provider shares: the SDK's default (rustls,
+//! The HTTP client every AWS SDK client of mlform is built on: the SDK's default (rustls,
 //! proxy settings from the environment) with one change to name resolution: `localhost`
 //! and every name under `.localhost` are the loopback addresses, as RFC 6761 (section
 //! 6.3) lets applications assume and as curl and browsers do. Services that put a label in
@@ -36,6 +36,13 @@ impl ResolveDns for LocalhostAware {
         }
         self.system.resolve_dns(name)
     }
+}
+
+/// The SDK's configuration loader every AWS client of mlform starts from (provider,
+/// state backend, key provider, registry login): the latest behaviour version over
+/// [`client`].
+pub fn sdk_defaults() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(client())
 }
 
 /// The shared client: the SDK's default HTTPS client with [`LocalhostAware`] resolution.

@@ -2,7 +2,6 @@
 //! `GenerateDataKey` (key spec AES_256) makes each data key and `Decrypt` unwraps it; only
 //! the wrapped key (`ciphertext_blob`) is stored with the sealed object.
 
-use aws_config::BehaviorVersion;
 use mlform_provider::{KeyService, Value};
 
 use crate::backend::string;
@@ -66,8 +65,8 @@ impl KmsKeys {
     }
 
     async fn client(&self) -> aws_sdk_kms::Client {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(aws_config::Region::new(self.region.clone()));
+        let mut loader =
+            crate::http::sdk_defaults().region(aws_config::Region::new(self.region.clone()));
         if let Some(p) = &self.profile {
             loader = loader.profile_name(p);
         }

@@ -98,7 +98,7 @@ pub async fn login_with(
     region: Option<String>,
     registry_id: Option<&str>,
 ) -> Result<EcrLogin, ProviderError> {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader = crate::http::sdk_defaults();
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r));
     }
