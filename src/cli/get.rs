@@ -21,8 +21,6 @@ pub struct GetArgs {
     /// Install every module again, moving branches forward.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     update: Option<bool>,
-    #[arg(long = "no-color")]
-    no_color: bool,
 }
 
 /// Nesting bound: a module tree deeper than this is reported, not followed.
@@ -218,6 +216,5 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), CliError> {
 /// `mlform get`: install the modules only.
 pub async fn get(ctx: &Ctx, args: GetArgs) -> CliResult {
     install_modules(&ctx.dir, args.update == Some(true)).await?;
-    let _ = args.no_color;
     Ok(0)
 }

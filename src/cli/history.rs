@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args};
+use clap::Args;
 
 use super::{CliResult, Ctx, StateArgs};
 use crate::state::history::RunRecord;
@@ -15,8 +15,6 @@ pub struct HistoryArgs {
     json: bool,
     #[arg(long, value_name = "PATH")]
     state: Option<PathBuf>,
-    #[arg(long = "no-color", action = ArgAction::SetTrue)]
-    no_color: bool,
 }
 
 fn rollback_text(r: &RunRecord) -> String {

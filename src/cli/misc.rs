@@ -217,8 +217,6 @@ pub struct FmtArgs {
     /// Write the result to the source files.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "true")]
     write: bool,
-    #[arg(long = "no-color")]
-    no_color: bool,
     /// Files or directories to format (default: the working directory).
     paths: Vec<PathBuf>,
 }

@@ -72,6 +72,9 @@ pub struct Cli {
     /// Switch to a different working directory before executing the command.
     #[arg(long, global = true, value_name = "DIR")]
     chdir: Option<PathBuf>,
+    /// Disable colour in output (every command takes it, as Terraform's do).
+    #[arg(long = "no-color", global = true)]
+    no_color: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -138,8 +141,6 @@ pub struct InitArgs {
     upgrade: Option<bool>,
     #[arg(long, num_args = 0..=1, default_missing_value = "false", action = ArgAction::Set)]
     input: Option<bool>,
-    #[arg(long = "no-color")]
-    no_color: bool,
     /// Configure the backend (default true); -backend=false keeps the saved settings.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     backend: Option<bool>,
@@ -162,8 +163,6 @@ struct ValidateArgs {
     /// Produce output in a machine-readable JSON format.
     #[arg(long)]
     json: bool,
-    #[arg(long = "no-color")]
-    no_color: bool,
 }
 
 /// Flags shared by commands that read state.
@@ -215,9 +214,6 @@ pub struct PlanFlags {
     /// Ask for input for variables if not directly set (mlform never prompts for variables).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
     input: Option<bool>,
-    /// Disable colour in output.
-    #[arg(long = "no-color")]
-    no_color: bool,
     /// Show warnings in a compact form.
     #[arg(long = "compact-warnings")]
     compact_warnings: bool,
@@ -248,20 +244,6 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
         }
     }
     out
-}
-
-/// Takes `-no-color` out of the arguments (before any `--`), as Terraform does for every
-/// command: `state show -no-color` works though `state show` declares no such flag.
-fn take_no_color(args: Vec<String>) -> (Vec<String>, bool) {
-    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
-    let found = args[..end].iter().any(|a| a == "--no-color");
-    let kept = args
-        .iter()
-        .enumerate()
-        .filter(|(i, a)| *i >= end || a.as_str() != "--no-color")
-        .map(|(_, a)| a.clone())
-        .collect();
-    (kept, found)
 }
 
 /// The ordered `-var` / `-var-file` arguments (clap keeps them apart; their order matters).
@@ -408,7 +390,7 @@ async fn load_state(backend: &Backend) -> Result<State, CliError> {
 
 /// Runs the CLI with the process arguments; returns the exit code.
 pub fn run(args: Vec<String>) -> i32 {
-    let (args, no_color_anywhere) = take_no_color(normalize_args(args));
+    let args = normalize_args(args);
     let var_args = var_args_in_order(&args);
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
@@ -428,18 +410,7 @@ pub fn run(args: Vec<String>) -> i32 {
             return 1;
         }
     };
-    let no_color = match &cli.command {
-        Command::Plan(a) => a.flags.no_color,
-        Command::Apply(a) | Command::Destroy(a) => a.flags.no_color,
-        Command::Validate(a) => a.no_color,
-        Command::Init(a) => a.no_color,
-        Command::Show(a) => a.no_color,
-        Command::Check(a) => a.flags.no_color,
-        Command::Test(a) => a.no_color(),
-        _ => false,
-    };
-    let color = !no_color
-        && !no_color_anywhere
+    let color = !cli.no_color
         && std::env::var_os("NO_COLOR").is_none()
         && is_terminal::is_terminal(std::io::stdout());
     let ctx = Ctx {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args};
+use clap::Args;
 use mlform_provider::Value;
 
 use super::{CliError, CliResult, Ctx, StateArgs};
@@ -17,8 +17,6 @@ pub struct ShowArgs {
     /// The saved plan as a pull-request comment in GitHub markdown, with policy findings.
     #[arg(long, conflicts_with = "json")]
     markdown: bool,
-    #[arg(long = "no-color")]
-    pub no_color: bool,
     /// A saved plan file; without it, the current state is shown.
     path: Option<PathBuf>,
     #[command(flatten)]
@@ -37,8 +35,6 @@ pub struct OutputArgs {
     name: Option<String>,
     #[arg(long, value_name = "PATH")]
     state: Option<PathBuf>,
-    #[arg(long = "no-color", action = ArgAction::SetTrue)]
-    no_color: bool,
 }
 
 pub async fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
@@ -71,15 +67,7 @@ pub async fn show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                 );
                 println!("{}", serde_json::to_string(&json).unwrap_or_default());
             } else {
-                print!(
-                    "{}",
-                    render_plan(
-                        &plan,
-                        Style {
-                            color: ctx.color && !args.no_color
-                        }
-                    )
-                );
+                print!("{}", render_plan(&plan, Style { color: ctx.color }));
             }
             return Ok(0);
         }

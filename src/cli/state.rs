@@ -71,8 +71,6 @@ pub struct ImportArgs {
     var: Vec<String>,
     #[arg(long = "var-file", value_name = "FILE")]
     var_file: Vec<std::path::PathBuf>,
-    #[arg(long = "no-color")]
-    no_color: bool,
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     input: Option<bool>,
 }

@@ -27,23 +27,14 @@ pub struct TestArgs {
     /// Also write the results as JUnit XML to this file.
     #[arg(long = "junit-xml", value_name = "FILE")]
     junit_xml: Option<PathBuf>,
-    /// Disable colour in output.
-    #[arg(long = "no-color")]
-    no_color: bool,
     /// Limit the number of concurrent operations within a run.
     #[arg(long, default_value_t = 10)]
     parallelism: usize,
 }
 
-impl TestArgs {
-    pub fn no_color(&self) -> bool {
-        self.no_color
-    }
-}
-
 pub async fn test(ctx: &Ctx, args: TestArgs) -> CliResult {
     let printer = Printer {
-        color: ctx.color && !args.no_color,
+        color: ctx.color,
         verbose: args.verbose,
     };
     let runner = Runner::new(
