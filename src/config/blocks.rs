@@ -384,6 +384,49 @@ pub(super) fn collect_block(
     }
 }
 
+/// Hosts whose `hashicorp/TYPE` providers mlform has built in.
+const PROVIDER_HOSTS: &[&str] = &["registry.terraform.io", "registry.opentofu.org"];
+
+/// Checks a `required_providers` source against the providers built into mlform, which are
+/// chosen by local name: the source must be `[HOST/]hashicorp/NAME` for the same NAME (or
+/// `terraform.io/builtin/terraform`, `mlform.dev/builtin/mlform`), so a local name never
+/// silently stands for another provider than the one written.
+fn check_provider_source(local: &str, source: &str) -> Result<(), (&'static str, String, String)> {
+    let parts: Vec<&str> = source.split('/').collect();
+    let (host, namespace, kind) = match parts.as_slice() {
+        [kind] => ("registry.terraform.io", "hashicorp", *kind),
+        [namespace, kind] => ("registry.terraform.io", *namespace, *kind),
+        [host, namespace, kind] => (*host, *namespace, *kind),
+        _ => {
+            return Err((
+                "Invalid provider source string",
+                format!("The source \"{source}\" is not a provider source address."),
+                "A provider source is [HOSTNAME/]NAMESPACE/TYPE, such as \"hashicorp/aws\".".into(),
+            ))
+        }
+    };
+    let builtin = [("terraform.io", "terraform"), ("mlform.dev", "mlform")]
+        .iter()
+        .any(|(h, k)| host.eq_ignore_ascii_case(h) && namespace == "builtin" && kind == *k);
+    let hashicorp = PROVIDER_HOSTS.iter().any(|h| host.eq_ignore_ascii_case(h))
+        && namespace.eq_ignore_ascii_case("hashicorp");
+    if !builtin && !hashicorp {
+        return Err((
+            "Provider not available",
+            format!("The provider \"{source}\" is not built into mlform: mlform runs its own built-in providers, which implement hashicorp's."),
+            format!("Use source = \"hashicorp/{kind}\" if that is the provider meant; third-party providers cannot run under mlform."),
+        ));
+    }
+    if !kind.eq_ignore_ascii_case(local) {
+        return Err((
+            "Unsupported provider local name",
+            format!("The local name \"{local}\" stands for \"{source}\"; mlform finds its built-in providers by local name, so a local name other than the provider's type is not supported."),
+            format!("Name it \"{kind}\" here and in the provider blocks and `provider` arguments that use it."),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn collect_terraform(
     module: &mut Module,
     file: FileId,
@@ -394,16 +437,28 @@ pub(super) fn collect_terraform(
         match b.ident.as_str() {
             "required_providers" => {
                 for attr in b.body.attributes() {
+                    // A bare string is the older form: a version constraint, not a source.
                     let source = match &attr.value {
                         Expression::Object(obj) => obj
                             .iter()
                             .find(|(k, _)| object_key_name(k).as_deref() == Some("source"))
                             .and_then(|(_, v)| literal_string(v.expr())),
-                        e => literal_string(e),
+                        _ => None,
                     };
+                    let local = attr.key.as_str();
+                    if let Some(source) = &source {
+                        if let Err((summary, detail, hint)) = check_provider_source(local, source)
+                        {
+                            diags.push(
+                                Diagnostic::error(summary, detail)
+                                    .at(span_of(file, &attr.value))
+                                    .hint(hint),
+                            );
+                        }
+                    }
                     module
                         .required_providers
-                        .insert(attr.key.as_str().to_string(), source.unwrap_or_default());
+                        .insert(local.to_string(), source.unwrap_or_default());
                 }
             }
             "backend" => {

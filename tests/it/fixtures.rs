@@ -81,6 +81,7 @@ fixtures! {
     diag_missing_module_input => "diag-missing-module-input",
     diag_missing_variable => "diag-missing-variable",
     diag_precondition => "diag-precondition",
+    diag_provider_source => "diag-provider-source",
     diag_sensitive_output => "diag-sensitive-output",
     diag_syntax => "diag-syntax",
     diag_tfvars_type => "diag-tfvars-type",
