@@ -3,6 +3,7 @@
 
 mod aws;
 mod aws_identity;
+mod aws_kms;
 mod aws_ml;
 mod aws_monitoring;
 mod aws_notifications;

@@ -187,7 +187,9 @@ fn a_declared_body_over_the_limit_is_refused_before_it_is_sent() {
 
 #[test]
 fn idle_connections_time_out_and_the_cap_refuses_the_rest() {
-    let s = mlp(&["--header-timeout-ms", "700", "--max-connections", "20"]);
+    // The header timeout leaves room for a loaded machine: the 21st connection below must
+    // arrive while the first 20 are still within it.
+    let s = mlp(&["--header-timeout-ms", "2000", "--max-connections", "20"]);
     // 20 idle connections fill the cap; the 21st is answered 503 at once.
     let idle: Vec<TcpStream> = (0..20)
         .map(|_| TcpStream::connect(&s.addr).unwrap())
