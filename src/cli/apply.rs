@@ -9,7 +9,8 @@ use clap::Args;
 
 use super::{CliError, CliResult, Ctx, PlanFlags};
 use crate::plan::{Plan, PlanMode};
-use crate::render::human::{render_outputs, render_plan, Style};
+use crate::render::human::{render_plan, Style};
+use crate::render::outputs::render_outputs;
 use crate::state::history::{RunRecord, RunResult};
 
 #[derive(Args, Debug)]
@@ -227,12 +228,15 @@ async fn apply_run(ctx: &Ctx, args: ApplyArgs, destroy: bool) -> CliResult {
                 }
                 return Ok(0);
             }
-            if !args.auto_approve && !confirm(plan.mode == PlanMode::Destroy)? {
-                println!("\nApply cancelled.");
-                return Ok(1);
-            }
-            if !json {
-                println!();
+            if !args.auto_approve {
+                if !confirm(plan.mode == PlanMode::Destroy)? {
+                    println!("\nApply cancelled.");
+                    return Ok(1);
+                }
+                // As Terraform: a blank line after the answer; none after -auto-approve.
+                if !json {
+                    println!();
+                }
             }
             (engine, plan, state, lock, backend)
         }

@@ -5,7 +5,7 @@ use clap::Args;
 use super::{CliError, CliResult, Ctx, PlanFlags};
 use crate::addr::parse_target;
 use crate::engine::{Engine, Options};
-use crate::plan::{Plan, PlanMode};
+use crate::plan::{Action, Plan, PlanMode};
 use crate::render::human::{render_plan, Style};
 
 #[derive(Args, Debug)]
@@ -162,7 +162,8 @@ pub async fn plan(ctx: &Ctx, args: PlanArgs) -> CliResult {
             println!("{event}");
         }
     } else {
-        if !plan.changes.is_empty() || !plan.drift.is_empty() {
+        let outputs_change = plan.outputs.iter().any(|o| o.action != Action::NoOp);
+        if !plan.changes.is_empty() || !plan.drift.is_empty() || outputs_change {
             println!();
         }
         print!("{}", render_plan(&plan, Style { color: ctx.color }));

@@ -6,7 +6,8 @@ use clap::Args;
 use mlform_provider::Value;
 
 use super::{CliError, CliResult, Ctx, StateArgs};
-use crate::render::human::{format_value, render_outputs, render_plan, Style};
+use crate::render::human::{render_plan, Style};
+use crate::render::outputs::{format_value, render_outputs};
 use crate::state::State;
 
 #[derive(Args, Debug)]

@@ -174,6 +174,9 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                     },
                 );
             }
+            if visible.is_empty() && plan.mode == PlanMode::Normal {
+                out.push_str("\nYou can apply this plan to save these new output values to the mlform\nstate, without changing any real infrastructure.\n");
+            }
         }
     }
     if !plan.deferred.is_empty() {

@@ -72,6 +72,7 @@ fn fixtures_root() -> std::path::PathBuf {
 }
 
 fixtures! {
+    apply_outputs => "apply-outputs",
     diag_attribute_typo => "diag-attribute-typo",
     diag_count_and_for_each => "diag-count-and-for-each",
     diag_cycle => "diag-cycle",
