@@ -692,6 +692,28 @@ fn render_entry(
         }
         Kind::Object { attrs } => {
             let _ = writeln!(out, "{lead}{{{replace}");
+            // As Terraform: a null attribute of an object value that comes or goes is
+            // shown coming or going with it (`+ k = null`).
+            let with_nulls: Vec<_>;
+            let attrs = if matches!(d.change, Change::Create | Change::Delete) {
+                with_nulls = attrs
+                    .iter()
+                    .map(|(k, x)| {
+                        let mut x = x.clone();
+                        if x.change == Change::NoOp
+                            && matches!(&x.kind, Kind::Primitive { before, after }
+                                if before.as_ref().is_none_or(Value::is_null)
+                                    && after.as_ref().is_none_or(Value::is_null))
+                        {
+                            x.change = d.change;
+                        }
+                        (k.clone(), x)
+                    })
+                    .collect();
+                &with_nulls
+            } else {
+                attrs
+            };
             render_object_entries(
                 out,
                 indent + 2,
