@@ -125,9 +125,13 @@ fn show_state(state: &State, json: bool) -> CliResult {
         );
         return Ok(0);
     }
-    if state.instances.is_empty() {
+    if state.instances.is_empty() && state.outputs.is_empty() {
         println!("The state file is empty. No resources are represented.");
         return Ok(0);
+    }
+    if state.instances.is_empty() {
+        // As Terraform: a state of outputs alone starts with one more blank line.
+        println!();
     }
     print!("{}", crate::render::state::render_state(&state));
     Ok(0)

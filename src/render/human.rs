@@ -890,19 +890,28 @@ pub fn render_outputs(outputs: &[(String, Value, bool)]) -> String {
     out
 }
 
-/// A value in HCL syntax over several lines (used for outputs).
+/// A value as Terraform's `show` and `state show` print it: nested lines four spaces in,
+/// keys aligned (quoted when not identifiers), multi-line strings as `<<-EOT` heredocs.
 pub fn format_value(v: &Value, indent: usize) -> String {
     let pad = " ".repeat(indent);
     match v {
+        Value::String(s) if s.contains('\n') => {
+            let mut text = "<<-EOT".to_string();
+            for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+                let _ = write!(text, "\n{pad}    {line}");
+            }
+            let _ = write!(text, "\n{pad}EOT");
+            text
+        }
         Value::Map(m) if !m.is_empty() => {
             let width = m.keys().map(|k| key_text(k).len()).max().unwrap_or(0);
             let mut s = "{\n".to_string();
             for (k, x) in m {
                 let _ = writeln!(
                     s,
-                    "{pad}  {:width$} = {}",
+                    "{pad}    {:width$} = {}",
                     key_text(k),
-                    format_value(x, indent + 2)
+                    format_value(x, indent + 4)
                 );
             }
             s.push_str(&pad);
@@ -912,7 +921,7 @@ pub fn format_value(v: &Value, indent: usize) -> String {
         Value::List(items) | Value::Set(items) if !items.is_empty() => {
             let mut s = "[\n".to_string();
             for x in items {
-                let _ = writeln!(s, "{pad}  {},", format_value(x, indent + 2));
+                let _ = writeln!(s, "{pad}    {},", format_value(x, indent + 4));
             }
             s.push_str(&pad);
             s.push(']');

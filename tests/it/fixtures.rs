@@ -105,4 +105,5 @@ fixtures! {
     plan_reference => "plan-reference",
     plan_refresh_only => "plan-refresh-only",
     plan_update_text => "plan-update-text",
+    show_state => "show-state",
 }
