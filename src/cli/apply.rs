@@ -10,7 +10,7 @@ use clap::Args;
 use super::{CliError, CliResult, Ctx, PlanFlags};
 use crate::plan::{Plan, PlanMode};
 use crate::render::human::{render_plan, Style};
-use crate::render::outputs::render_outputs;
+use crate::render::values::{console, render_outputs};
 use crate::state::history::{RunRecord, RunResult};
 
 #[derive(Args, Debug)]
@@ -340,7 +340,7 @@ fn print_outputs(state: &crate::state::State, plan: &Plan) {
         .iter()
         .map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive))
         .collect();
-    print!("\nOutputs:\n\n{}", render_outputs(&outs));
+    print!("\nOutputs:\n\n{}", render_outputs(&outs, console));
 }
 
 /// The `outputs` message of `apply -json`: each output's value, left out when sensitive.

@@ -7,7 +7,7 @@ use mlform_provider::Value;
 
 use super::{CliError, CliResult, Ctx, StateArgs};
 use crate::render::human::{render_plan, Style};
-use crate::render::outputs::{format_value, render_outputs};
+use crate::render::values::{console, render_outputs};
 use crate::state::State;
 
 #[derive(Args, Debug)]
@@ -160,7 +160,7 @@ pub async fn output(ctx: &Ctx, args: OutputArgs) -> CliResult {
             } else if o.sensitive || o.value.contains_sensitive() {
                 println!("<sensitive>");
             } else {
-                println!("{}", format_value(&o.value, 0));
+                println!("{}", console(&o.value, 0));
             }
         }
         None => {
@@ -179,7 +179,7 @@ pub async fn output(ctx: &Ctx, args: OutputArgs) -> CliResult {
                     .iter()
                     .map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive))
                     .collect();
-                print!("{}", render_outputs(&outs));
+                print!("{}", render_outputs(&outs, console));
             }
         }
     }

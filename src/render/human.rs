@@ -365,11 +365,11 @@ fn render_body(out: &mut String, c: &ResourceChange, style: Style) {
     out.push_str("    }\n");
 }
 
-fn is_ident(k: &str) -> bool {
+pub(super) fn is_ident(k: &str) -> bool {
     crate::config::is_identifier(k)
 }
 
-fn key_text(k: &str) -> String {
+pub(super) fn key_text(k: &str) -> String {
     if is_ident(k) {
         k.to_string()
     } else {
@@ -875,62 +875,6 @@ fn render_list_items(
         );
     }
     flush(out, &mut hidden_run);
-}
-
-/// `name = value` lines for `output` and the end of apply; sensitive values as `<sensitive>`.
-pub fn render_outputs(outputs: &[(String, Value, bool)]) -> String {
-    let mut out = String::new();
-    for (name, v, sensitive) in outputs {
-        if *sensitive || v.contains_sensitive() {
-            let _ = writeln!(out, "{name} = <sensitive>");
-        } else {
-            let _ = writeln!(out, "{name} = {}", format_value(v, 0));
-        }
-    }
-    out
-}
-
-/// A value as Terraform's `show` and `state show` print it: nested lines four spaces in,
-/// keys aligned (quoted when not identifiers), multi-line strings as `<<-EOT` heredocs.
-pub fn format_value(v: &Value, indent: usize) -> String {
-    let pad = " ".repeat(indent);
-    match v {
-        Value::String(s) if s.contains('\n') => {
-            let mut text = "<<-EOT".to_string();
-            for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
-                let _ = write!(text, "\n{pad}    {line}");
-            }
-            let _ = write!(text, "\n{pad}EOT");
-            text
-        }
-        Value::Map(m) if !m.is_empty() => {
-            let width = m.keys().map(|k| key_text(k).len()).max().unwrap_or(0);
-            let mut s = "{\n".to_string();
-            for (k, x) in m {
-                let _ = writeln!(
-                    s,
-                    "{pad}    {:width$} = {}",
-                    key_text(k),
-                    format_value(x, indent + 4)
-                );
-            }
-            s.push_str(&pad);
-            s.push('}');
-            s
-        }
-        Value::List(items) | Value::Set(items) if !items.is_empty() => {
-            let mut s = "[\n".to_string();
-            for x in items {
-                let _ = writeln!(s, "{pad}    {},", format_value(x, indent + 4));
-            }
-            s.push_str(&pad);
-            s.push(']');
-            s
-        }
-        Value::Map(_) => "{}".into(),
-        Value::List(_) | Value::Set(_) => "[]".into(),
-        other => other.to_string(),
-    }
 }
 
 /// What guards each endpoint or Deployment being rolled out; an unguarded one says so.

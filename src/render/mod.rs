@@ -9,6 +9,6 @@ pub mod human;
 pub mod json;
 pub mod json_stream;
 pub mod markdown;
-pub mod outputs;
 pub mod rollback;
 pub mod state;
+pub mod values;

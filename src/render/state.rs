@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use mlform_provider::Value;
 
-use super::human::{format_value, render_outputs};
+use super::values::{render_outputs, show};
 use crate::state::State;
 
 /// Renders one state instance as `terraform state show` does.
@@ -29,7 +29,7 @@ pub fn render_instance(addr: &crate::addr::InstanceAddr, v: &Value) -> String {
             let text = if x.is_sensitive() {
                 "(sensitive value)".to_string()
             } else {
-                format_value(x, 4)
+                show(x, 4)
             };
             let _ = writeln!(out, "    {k:width$} = {text}");
         }
@@ -51,7 +51,7 @@ pub fn render_state(state: &State) -> String {
             .iter()
             .map(|(k, o)| (k.clone(), o.value.clone(), o.sensitive))
             .collect();
-        let _ = write!(out, "\nOutputs:\n\n{}", render_outputs(&outs));
+        let _ = write!(out, "\nOutputs:\n\n{}", render_outputs(&outs, show));
     }
     out
 }

@@ -116,6 +116,20 @@ const DATA_SOURCES: &[(&str, fn() -> Schema, MakeData)] = &[
     ),
 ];
 
+/// A `RESOURCES` entry for a type known by schema and refused by name
+/// ([`declared_only::DeclaredOnly`]).
+macro_rules! declared_only {
+    ($type_name:literal, $schema:ident, $reason:ident) => {
+        ($type_name, declared_only::$schema, |_| {
+            Arc::new(declared_only::DeclaredOnly {
+                type_name: $type_name,
+                schema: declared_only::$schema,
+                reason: declared_only::$reason,
+            })
+        })
+    };
+}
+
 /// Every resource type: its name, schema and constructor, in one place.
 const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     (
@@ -151,38 +165,20 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         schema_of::<kms_grant::Grant>,
         make::<kms_grant::Grant>,
     ),
-    (
+    declared_only!(
         "aws_kms_external_key",
-        declared_only::external_key_schema,
-        |_| {
-            Arc::new(declared_only::DeclaredOnly {
-                type_name: "aws_kms_external_key",
-                schema: declared_only::external_key_schema,
-                reason: declared_only::EXTERNAL_KEY_REASON,
-            })
-        },
+        external_key_schema,
+        EXTERNAL_KEY_REASON
     ),
-    (
+    declared_only!(
         "aws_kms_replica_key",
-        declared_only::replica_key_schema,
-        |_| {
-            Arc::new(declared_only::DeclaredOnly {
-                type_name: "aws_kms_replica_key",
-                schema: declared_only::replica_key_schema,
-                reason: declared_only::REPLICA_KEY_REASON,
-            })
-        },
+        replica_key_schema,
+        REPLICA_KEY_REASON
     ),
-    (
+    declared_only!(
         "aws_kms_replica_external_key",
-        declared_only::replica_external_key_schema,
-        |_| {
-            Arc::new(declared_only::DeclaredOnly {
-                type_name: "aws_kms_replica_external_key",
-                schema: declared_only::replica_external_key_schema,
-                reason: declared_only::EXTERNAL_KEY_REASON,
-            })
-        },
+        replica_external_key_schema,
+        EXTERNAL_KEY_REASON
     ),
     (
         "aws_iam_user",
@@ -324,27 +320,15 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         schema_of::<s3_object_lock::ObjectLock>,
         make::<s3_object_lock::ObjectLock>,
     ),
-    (
+    declared_only!(
         "aws_s3_directory_bucket",
-        declared_only::directory_bucket_schema,
-        |_| {
-            Arc::new(declared_only::DeclaredOnly {
-                type_name: "aws_s3_directory_bucket",
-                schema: declared_only::directory_bucket_schema,
-                reason: declared_only::DIRECTORY_BUCKET_REASON,
-            })
-        },
+        directory_bucket_schema,
+        DIRECTORY_BUCKET_REASON
     ),
-    (
+    declared_only!(
         "aws_s3_bucket_metadata_configuration",
-        declared_only::metadata_configuration_schema,
-        |_| {
-            Arc::new(declared_only::DeclaredOnly {
-                type_name: "aws_s3_bucket_metadata_configuration",
-                schema: declared_only::metadata_configuration_schema,
-                reason: declared_only::METADATA_REASON,
-            })
-        },
+        metadata_configuration_schema,
+        METADATA_REASON
     ),
     (
         "aws_s3_bucket_replication_configuration",

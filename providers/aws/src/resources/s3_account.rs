@@ -76,6 +76,19 @@ impl AccountModel {
     }
 }
 
+/// Sets the block of `account` to `m`'s settings.
+async fn put(c: &Clients, account: &str, m: &AccountModel) -> Result<(), ProviderError> {
+    check_endpoint(c, account)?;
+    c.s3control
+        .put_public_access_block()
+        .account_id(account)
+        .public_access_block_configuration(m.configuration())
+        .send()
+        .await
+        .call("s3:PutAccountPublicAccessBlock")?;
+    Ok(())
+}
+
 async fn caller_account(c: &Clients) -> Result<String, ProviderError> {
     let out = c
         .sts
@@ -136,14 +149,7 @@ impl AwsResource for AccountPublicAccessBlock {
             Some(a) => a.clone(),
             None => caller_account(c).await?,
         };
-        check_endpoint(c, &account)?;
-        c.s3control
-            .put_public_access_block()
-            .account_id(&account)
-            .public_access_block_configuration(m.configuration())
-            .send()
-            .await
-            .call("s3:PutAccountPublicAccessBlock")?;
+        put(c, &account, m).await?;
         Ok(account.into())
     }
 
@@ -180,15 +186,7 @@ impl AwsResource for AccountPublicAccessBlock {
         _old: &AccountModel,
         m: &AccountModel,
     ) -> Result<(), ProviderError> {
-        check_endpoint(c, m.account())?;
-        c.s3control
-            .put_public_access_block()
-            .account_id(m.account())
-            .public_access_block_configuration(m.configuration())
-            .send()
-            .await
-            .call("s3:PutAccountPublicAccessBlock")?;
-        Ok(())
+        put(c, m.account(), m).await
     }
 
     async fn delete(&self, c: &Clients, m: &AccountModel) -> Result<(), ProviderError> {
