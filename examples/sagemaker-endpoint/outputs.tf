@@ -7,5 +7,5 @@ output "model_name" {
 }
 
 output "model_data_url" {
-  value = aws_sagemaker_model.scorer.primary_container.model_data_url
+  value = aws_sagemaker_model.scorer.primary_container[0].model_data_url
 }

@@ -34,7 +34,9 @@ impl Guard {
 pub fn auto_rollback_alarms(endpoint: &ResourceChange) -> &[Value] {
     endpoint
         .after_attr("deployment_config")
+        .one_block()
         .get_attr("auto_rollback_configuration")
+        .one_block()
         .get_attr("alarms")
         .as_list()
         .unwrap_or_default()

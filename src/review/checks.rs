@@ -214,6 +214,7 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
         }
         let enabled = |c: &ResourceChange| {
             c.after_attr("versioning_configuration")
+                .one_block()
                 .get_attr("status")
                 .as_str()
                 == Some("Enabled")
@@ -331,8 +332,11 @@ pub fn check(plan: &Plan, sources: &[(String, String)]) -> Vec<Finding> {
                 format!("Endpoint {label} has no latency or error alarm."),
             ));
         }
-        let deployment = endpoint.after_attr("deployment_config");
-        if !deployment.get_attr("blue_green_update_policy").is_null()
+        let deployment = endpoint.after_attr("deployment_config").one_block();
+        if !deployment
+            .get_attr("blue_green_update_policy")
+            .one_block()
+            .is_null()
             && auto_rollback_alarms(endpoint).is_empty()
         {
             found.push((

@@ -174,6 +174,17 @@ impl Value {
         }
     }
 
+    /// The block of a nested block of at most one, which providers show as a list of at
+    /// most one (`x[0]`): the list's item (`Null` for an empty list), or the value itself
+    /// when it is not a list.
+    pub fn one_block(&self) -> &Value {
+        static NULL: Value = Value::Null;
+        match self.unmark().0 {
+            Value::List(items) | Value::Set(items) => items.first().unwrap_or(&NULL),
+            other => other,
+        }
+    }
+
     /// An attribute of an object, `Null` when absent.
     pub fn get_attr(&self, name: &str) -> &Value {
         static NULL: Value = Value::Null;

@@ -6,6 +6,7 @@
 //! import by ID. [`Managed`] turns an [`AwsResource`] into the engine's `Resource`.
 
 mod data;
+pub mod list_blocks;
 mod model;
 pub mod region;
 pub mod sdk;
@@ -34,6 +35,8 @@ pub struct Naming {
     pub attribute: &'static str,
     /// Its prefix's attribute (`name_prefix`; `bucket_prefix`).
     pub prefix_attribute: &'static str,
+    /// The flag that makes a generated name end in `.fifo` (`fifo_topic`, `fifo_queue`).
+    pub fifo_flag: Option<&'static str>,
 }
 
 impl Naming {
@@ -43,6 +46,15 @@ impl Naming {
             default_prefix,
             attribute: "name",
             prefix_attribute: "name_prefix",
+            fifo_flag: None,
+        }
+    }
+
+    /// This naming, with `.fifo` after a generated name when the bool `flag` is set.
+    pub const fn fifo_when(self, flag: &'static str) -> Naming {
+        Naming {
+            fifo_flag: Some(flag),
+            ..self
         }
     }
 }
@@ -106,7 +118,8 @@ pub trait AwsResource: Default + Send + Sync + 'static {
     /// Whether the name (`name`) may be generated from its prefix (`name_prefix`).
     const NAMING: Option<Naming> = None;
     /// Arguments the API never returns (write-only settings): read keeps them from state,
-    /// import leaves them null.
+    /// import leaves them null, and a null one is not planned to change to its schema
+    /// default (so importing what a configuration leaves at its defaults plans nothing).
     const KEEP: &'static [&'static str] = &[];
     /// Attributes holding IAM policy JSON, compared by meaning: a policy written another way
     /// (key order, a one-element list for a string) is neither a change nor drift.
@@ -371,6 +384,7 @@ impl<R: AwsResource> Resource for Managed<R> {
         }
         if let Some(prior) = request.prior {
             keep_equivalent_policies::<R>(prior, &mut m);
+            keep_imported_defaults::<R>(&self.schema, prior, &mut m);
         }
         if let Some(attr) = R::ID_ATTRIBUTE {
             let id = m.get(attr).cloned().unwrap_or(Value::Unknown);
@@ -393,11 +407,17 @@ impl<R: AwsResource> Resource for Managed<R> {
             .as_ref()
             .filter(|n| !planned.get_attr(n.attribute).is_wholly_known())
         {
-            let name = crate::resources::unique_name(
+            let mut name = crate::resources::unique_name(
                 &Value::Null,
                 planned.get_attr(naming.prefix_attribute),
                 naming.default_prefix,
             );
+            if naming
+                .fifo_flag
+                .is_some_and(|flag| planned.get_attr(flag).as_bool() == Some(true))
+            {
+                name.push_str(".fifo");
+            }
             if let Value::Map(m) = &mut planned {
                 m.insert(naming.attribute.into(), Value::from(name));
             }
@@ -488,6 +508,10 @@ impl<R: AwsResource> Resource for Managed<R> {
             let prefix = m
                 .get(naming.attribute)
                 .and_then(Value::as_str)
+                .map(|name| match naming.fifo_flag {
+                    Some(_) => name.strip_suffix(".fifo").unwrap_or(name),
+                    None => name,
+                })
                 .map(crate::resources::prefix_of_generated)
                 .filter(|p| p.as_str() != Some(naming.default_prefix))
                 .unwrap_or(Value::Null);
@@ -507,6 +531,22 @@ fn keep_equivalent_policies<R: AwsResource>(prior: &Value, new: &mut mlform_prov
             if old != text && crate::policy::equivalent(old, text) {
                 new.insert(k.to_string(), Value::from(old));
             }
+        }
+    }
+}
+
+/// Keeps null the [`KEEP`](AwsResource::KEEP) arguments an import left null while the
+/// configuration asks for their default, as the AWS provider's plugin SDK compares an unset
+/// value with the default.
+fn keep_imported_defaults<R: AwsResource>(
+    schema: &Schema,
+    prior: &Value,
+    planned: &mut mlform_provider::ValueMap,
+) {
+    for k in R::KEEP {
+        let default = schema.attributes.get(*k).and_then(|a| a.default.as_ref());
+        if prior.get_attr(k).is_null() && default.is_some() && planned.get(*k) == default {
+            planned.insert((*k).to_string(), Value::Null);
         }
     }
 }

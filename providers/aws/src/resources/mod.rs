@@ -8,6 +8,7 @@ mod declared_only;
 mod ec2_data;
 mod ecr;
 pub(crate) mod ecr_auth;
+mod ecr_registry;
 mod iam_account;
 mod iam_credentials;
 mod iam_data;
@@ -38,14 +39,16 @@ mod s3_reports;
 mod s3_website;
 mod sagemaker;
 mod sns;
+mod sns_subscription;
 mod sqs;
+mod sqs_queue;
 mod training;
 
 use std::sync::Arc;
 
 use mlform_provider::{DataSource, Resource, Schema};
 
-use crate::framework::{region, AwsDataSource};
+use crate::framework::{list_blocks, region, AwsDataSource};
 
 use crate::framework::{make, make_data, schema_of};
 use crate::Clients;
@@ -140,13 +143,18 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
     ("aws_sns_topic", schema_of::<sns::Topic>, make::<sns::Topic>),
     (
         "aws_sns_topic_subscription",
-        schema_of::<sns::Subscription>,
-        make::<sns::Subscription>,
+        schema_of::<sns_subscription::Subscription>,
+        make::<sns_subscription::Subscription>,
     ),
     (
         "aws_sns_topic_policy",
         schema_of::<sns::TopicPolicy>,
         make::<sns::TopicPolicy>,
+    ),
+    (
+        "aws_sns_topic_data_protection_policy",
+        schema_of::<sns::DataProtectionPolicy>,
+        make::<sns::DataProtectionPolicy>,
     ),
     (
         "aws_ecr_repository",
@@ -157,6 +165,46 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         "aws_ecr_lifecycle_policy",
         schema_of::<ecr::LifecyclePolicy>,
         make::<ecr::LifecyclePolicy>,
+    ),
+    (
+        "aws_ecr_repository_policy",
+        schema_of::<ecr::RepositoryPolicy>,
+        make::<ecr::RepositoryPolicy>,
+    ),
+    (
+        "aws_ecr_registry_policy",
+        schema_of::<ecr_registry::RegistryPolicy>,
+        make::<ecr_registry::RegistryPolicy>,
+    ),
+    (
+        "aws_ecr_registry_scanning_configuration",
+        schema_of::<ecr_registry::ScanningConfiguration>,
+        make::<ecr_registry::ScanningConfiguration>,
+    ),
+    (
+        "aws_ecr_replication_configuration",
+        schema_of::<ecr_registry::Replication>,
+        make::<ecr_registry::Replication>,
+    ),
+    declared_only!(
+        "aws_ecr_pull_through_cache_rule",
+        pull_through_cache_rule_schema,
+        PULL_THROUGH_CACHE_REASON
+    ),
+    declared_only!(
+        "aws_ecr_repository_creation_template",
+        repository_creation_template_schema,
+        CREATION_TEMPLATE_REASON
+    ),
+    declared_only!(
+        "aws_ecrpublic_repository",
+        ecrpublic_repository_schema,
+        ECR_PUBLIC_REASON
+    ),
+    declared_only!(
+        "aws_ecrpublic_repository_policy",
+        ecrpublic_repository_policy_schema,
+        ECR_PUBLIC_REASON
     ),
     ("aws_kms_key", schema_of::<kms::Key>, make::<kms::Key>),
     ("aws_kms_alias", schema_of::<kms::Alias>, make::<kms::Alias>),
@@ -461,9 +509,24 @@ const RESOURCES: &[(&str, fn() -> Schema, Make)] = &[
         make::<iam_role::Role>,
     ),
     (
+        "aws_sqs_queue",
+        schema_of::<sqs_queue::Queue>,
+        make::<sqs_queue::Queue>,
+    ),
+    (
         "aws_sqs_queue_policy",
-        schema_of::<sqs::QueuePolicy>,
-        make::<sqs::QueuePolicy>,
+        schema_of::<sqs::QueueDocument<{ sqs::POLICY }>>,
+        make::<sqs::QueueDocument<{ sqs::POLICY }>>,
+    ),
+    (
+        "aws_sqs_queue_redrive_policy",
+        schema_of::<sqs::QueueDocument<{ sqs::REDRIVE }>>,
+        make::<sqs::QueueDocument<{ sqs::REDRIVE }>>,
+    ),
+    (
+        "aws_sqs_queue_redrive_allow_policy",
+        schema_of::<sqs::QueueDocument<{ sqs::REDRIVE_ALLOW }>>,
+        make::<sqs::QueueDocument<{ sqs::REDRIVE_ALLOW }>>,
     ),
     (
         "aws_lambda_permission",
@@ -502,7 +565,7 @@ pub fn resource_schemas() -> Vec<(&'static str, Schema)> {
             } else {
                 schema
             };
-            (*name, schema)
+            (*name, list_blocks::lists_of_one(&schema))
         })
         .collect()
 }
@@ -533,7 +596,7 @@ pub fn resource(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn Resour
     } else {
         make(clients)
     };
-    Some(if region::is_regional(name) {
+    let inner: Arc<dyn Resource> = if region::is_regional(name) {
         Arc::new(region::Regional {
             inner,
             type_name: name,
@@ -541,7 +604,8 @@ pub fn resource(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn Resour
         })
     } else {
         inner
-    })
+    };
+    Some(list_blocks::ListBlocks::wrap(inner))
 }
 
 pub fn data_source(type_name: &str, clients: Arc<Clients>) -> Option<Arc<dyn DataSource>> {
