@@ -111,6 +111,28 @@ mlform sends.
   ValidationException); moto 5.2.5 leaves new instances Pending and does not implement the
   update. The emulator starts no machines, so a new instance is InService at once.
 
+- SNS topic attributes beyond moto's few (delivery status logging per protocol:
+  <Protocol>SuccessFeedbackRoleArn / SuccessFeedbackSampleRate / FailureFeedbackRoleArn;
+  SignatureVersion, TracingConfig, ArchivePolicy, FifoThroughputScope): AWS keeps them from
+  CreateTopic's Attributes and SetTopicAttributes (an empty value clears one) and answers
+  them in GetTopicAttributes; moto 5.2.5 accepts and drops them.
+- SNS Put/GetDataProtectionPolicy: AWS keeps one data protection policy per topic, answers
+  it (an empty string when the topic has none; NotFound for an unknown topic) and an empty
+  put removes it; moto 5.2.5 implements neither.
+- SNS subscription ReplayPolicy: AWS accepts it in Subscribe's Attributes and
+  SetSubscriptionAttributes and answers it in GetSubscriptionAttributes; moto 5.2.5 refuses
+  the attribute name.
+
+- SQS SetQueueAttributes: AWS changes only the attributes the request names; moto 5.2.5
+  clears the queue's Policy whenever the request does not name it. The shim keeps it.
+- SQS RedriveAllowPolicy: AWS keeps it (SetQueueAttributes, CreateQueue) and answers it
+  in GetQueueAttributes (asked by name or with All); moto 5.2.5 refuses the name.
+
+- ECR PutRegistryPolicy: AWS's default registry policy scope (V2) takes every ECR action
+  (ecr:BatchImportUpstreamImage for pull through cache among them); moto 5.2.5 checks the
+  version 1 list (ecr:CreateRepository, ecr:ReplicateImage) and refuses the rest. The shim
+  takes any `ecr:` action.
+
 Usage: python emulator.py -H 127.0.0.1 -p PORT   (the arguments of moto_server)
 """
 import json
@@ -1042,6 +1064,124 @@ def get_bucket_notification(self):
 
 
 S3Response.get_bucket_notification = get_bucket_notification
+
+from moto.sns.models import SNSBackend  # noqa: E402
+from moto.core.responses import ActionResult, EmptyResult as EmptySnsResult  # noqa: E402
+from moto.sns.responses import SNSResponse  # noqa: E402
+
+_TOPIC_EXTRAS = {
+    f"{protocol}{setting}"
+    for protocol in ("Application", "HTTP", "Lambda", "SQS", "Firehose")
+    for setting in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn")
+} | {"SignatureVersion", "TracingConfig", "ArchivePolicy", "FifoThroughputScope"}
+
+
+def _keep_topic_extras(topic, attributes):
+    extras = topic.__dict__.setdefault("_mlform_extras", {})
+    for name, value in attributes.items():
+        if name in _TOPIC_EXTRAS:
+            if value == "":
+                extras.pop(name, None)
+            else:
+                extras[name] = str(value)
+
+
+_create_topic = SNSResponse.create_topic
+
+
+def create_topic(self):
+    result = _create_topic(self)
+    _keep_topic_extras(self.backend.get_topic(result.result["TopicArn"]), self._get_attributes() or {})
+    return result
+
+
+_set_topic_attributes = SNSResponse.set_topic_attributes
+
+
+def set_topic_attributes(self):
+    name = self._get_param("AttributeName")
+    if name in _TOPIC_EXTRAS:
+        topic = self.backend.get_topic(self._get_param("TopicArn"))
+        _keep_topic_extras(topic, {name: self._get_param("AttributeValue") or ""})
+    return _set_topic_attributes(self)
+
+
+_get_topic_attributes = SNSResponse.get_topic_attributes
+
+
+def get_topic_attributes(self):
+    result = _get_topic_attributes(self)
+    topic = self.backend.get_topic(self._get_param("TopicArn"))
+    result.result["Attributes"].update(topic.__dict__.get("_mlform_extras", {}))
+    return result
+
+
+def put_data_protection_policy(self):
+    topic = self.backend.get_topic(self._get_param("ResourceArn"))
+    topic.__dict__["_mlform_data_protection"] = self._get_param("DataProtectionPolicy") or ""
+    return EmptySnsResult()
+
+
+def get_data_protection_policy(self):
+    topic = self.backend.get_topic(self._get_param("ResourceArn"))
+    return ActionResult({"DataProtectionPolicy": topic.__dict__.get("_mlform_data_protection", "")})
+
+
+SNSResponse.create_topic = create_topic
+SNSResponse.set_topic_attributes = set_topic_attributes
+SNSResponse.get_topic_attributes = get_topic_attributes
+SNSResponse.put_data_protection_policy = put_data_protection_policy
+SNSResponse.get_data_protection_policy = get_data_protection_policy
+
+_set_subscription_attributes = SNSBackend.set_subscription_attributes
+
+
+def set_subscription_attributes(self, arn, name, value):
+    if name != "ReplayPolicy":
+        return _set_subscription_attributes(self, arn, name, value)
+    subscription = self.subscriptions.get(arn)
+    if subscription is None:
+        from moto.sns.exceptions import SNSNotFoundError
+
+        raise SNSNotFoundError(f"Subscription with arn {arn} not found")
+    if value:
+        subscription.attributes["ReplayPolicy"] = value
+    else:
+        subscription.attributes.pop("ReplayPolicy", None)
+
+
+SNSBackend.set_subscription_attributes = set_subscription_attributes
+
+from moto.sqs.models import Queue as SqsQueue  # noqa: E402
+
+SqsQueue.BASE_ATTRIBUTES = [*SqsQueue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
+SqsQueue.redrive_allow_policy = None
+_sqs_set_attributes = SqsQueue._set_attributes
+
+
+def _sqs_keep_unnamed_policy(self, attributes, now=None):
+    policy = getattr(self, "policy", None)
+    _sqs_set_attributes(self, attributes, now)
+    if "Policy" not in attributes:
+        self.policy = policy
+
+
+SqsQueue._set_attributes = _sqs_keep_unnamed_policy
+
+from moto.ecr.models import ECRBackend  # noqa: E402
+
+
+def _validate_registry_policy_scope_v2(self, policy_text):
+    from moto.iam.exceptions import MalformedPolicyDocument
+
+    for statement in json.loads(policy_text)["Statement"]:
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if any(not a.startswith("ecr:") for a in actions):
+            raise MalformedPolicyDocument()
+
+
+ECRBackend._validate_registry_policy_action = _validate_registry_policy_scope_v2
 
 import moto.server  # noqa: E402
 

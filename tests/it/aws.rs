@@ -138,6 +138,10 @@ impl Moto {
     pub fn lambda(&self) -> aws_sdk_lambda::Client {
         aws_sdk_lambda::Client::new(&rt().block_on(self.sdk()))
     }
+
+    pub fn ecr(&self) -> aws_sdk_ecr::Client {
+        aws_sdk_ecr::Client::new(&rt().block_on(self.sdk()))
+    }
 }
 
 impl Drop for Moto {

@@ -2,6 +2,7 @@
 //! fixture directories and temporary working directories.
 
 mod aws;
+mod aws_ecr;
 mod aws_identity;
 mod aws_kms;
 mod aws_ml;
@@ -10,6 +11,8 @@ mod aws_notifications;
 mod aws_s3_modules;
 mod aws_services;
 mod aws_serving;
+mod aws_sns;
+mod aws_sqs;
 mod aws_studio;
 mod backends;
 mod crash;

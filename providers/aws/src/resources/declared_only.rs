@@ -205,3 +205,122 @@ pub fn replica_external_key_schema() -> Schema {
             Attribute::required(Type::String).force_new(),
         )
 }
+
+pub const PULL_THROUGH_CACHE_REASON: &str = "pull through cache rules (CreatePullThroughCacheRule and the calls around it) are not offered by the local emulator, so mlform cannot test them";
+
+/// `aws_ecr_pull_through_cache_rule`.
+pub fn pull_through_cache_rule_schema() -> Schema {
+    Schema::new()
+        .attr("id", Attribute::computed(Type::String))
+        .attr(
+            "ecr_repository_prefix",
+            Attribute::required(Type::String).force_new(),
+        )
+        .attr(
+            "upstream_registry_url",
+            Attribute::required(Type::String).force_new(),
+        )
+        .attr("credential_arn", Attribute::optional(Type::String))
+        .attr("custom_role_arn", Attribute::optional(Type::String))
+        .attr(
+            "upstream_repository_prefix",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr("registry_id", Attribute::computed(Type::String))
+}
+
+pub const CREATION_TEMPLATE_REASON: &str = "repository creation templates (CreateRepositoryCreationTemplate and the calls around it) are not offered by the local emulator, so mlform cannot test them";
+
+/// `aws_ecr_repository_creation_template`.
+pub fn repository_creation_template_schema() -> Schema {
+    let encryption = Schema::new()
+        .attr("encryption_type", Attribute::optional(Type::String))
+        .attr("kms_key", Attribute::optional_computed(Type::String));
+    let exclusion = Schema::new()
+        .attr("filter", Attribute::required(Type::String))
+        .attr("filter_type", Attribute::required(Type::String));
+    Schema::new()
+        .attr("id", Attribute::computed(Type::String))
+        .attr("prefix", Attribute::required(Type::String).force_new())
+        .attr("applied_for", Attribute::required(Type::set(Type::String)))
+        .attr("custom_role_arn", Attribute::optional(Type::String))
+        .attr("description", Attribute::optional(Type::String))
+        .attr("image_tag_mutability", Attribute::optional(Type::String))
+        .attr("lifecycle_policy", Attribute::optional(Type::String))
+        .attr("repository_policy", Attribute::optional(Type::String))
+        .attr(
+            "resource_tags",
+            Attribute::optional(Type::map(Type::String)),
+        )
+        .attr("registry_id", Attribute::computed(Type::String))
+        .block(
+            "encryption_configuration",
+            NestedBlock {
+                force_new: false,
+                ..one(encryption, 0)
+            },
+        )
+        .block(
+            "image_tag_mutability_exclusion_filter",
+            NestedBlock {
+                nesting: Nesting::List,
+                block: exclusion,
+                min_items: 0,
+                max_items: Some(5),
+                force_new: false,
+            },
+        )
+}
+
+pub const ECR_PUBLIC_REASON: &str = "ECR Public (the ecr-public API behind public.ecr.aws) is not offered by the local emulator, so mlform cannot test it";
+
+/// `aws_ecrpublic_repository`.
+pub fn ecrpublic_repository_schema() -> Schema {
+    let catalog = Schema::new()
+        .attr("about_text", Attribute::optional(Type::String))
+        .attr(
+            "architectures",
+            Attribute::optional(Type::set(Type::String)),
+        )
+        .attr("description", Attribute::optional(Type::String))
+        .attr(
+            "logo_image_blob",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr(
+            "operating_systems",
+            Attribute::optional(Type::set(Type::String)),
+        )
+        .attr("usage_text", Attribute::optional(Type::String));
+    Schema::new()
+        .attr("id", Attribute::computed(Type::String))
+        .attr(
+            "repository_name",
+            Attribute::required(Type::String).force_new(),
+        )
+        .attr("force_destroy", Attribute::optional(Type::Bool))
+        .attr("arn", Attribute::computed(Type::String))
+        .attr("registry_id", Attribute::computed(Type::String))
+        .attr("repository_uri", Attribute::computed(Type::String))
+        .attr("tags", Attribute::optional(Type::map(Type::String)))
+        .attr("tags_all", Attribute::computed(Type::map(Type::String)))
+        .block(
+            "catalog_data",
+            NestedBlock {
+                force_new: false,
+                ..one(catalog, 0)
+            },
+        )
+}
+
+/// `aws_ecrpublic_repository_policy`.
+pub fn ecrpublic_repository_policy_schema() -> Schema {
+    Schema::new()
+        .attr("id", Attribute::computed(Type::String))
+        .attr(
+            "repository_name",
+            Attribute::required(Type::String).force_new(),
+        )
+        .attr("policy", Attribute::required(Type::String))
+        .attr("registry_id", Attribute::computed(Type::String))
+}

@@ -1,17 +1,22 @@
-//! `aws_ecr_repository` and `aws_ecr_lifecycle_policy`: where serving images are pushed.
-//! A repository is known by its name (import ID), with its URL
-//! (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`); `force_delete` deletes it with its
-//! images. A lifecycle policy is known by its repository's name.
+//! `aws_ecr_repository`, `aws_ecr_lifecycle_policy` and `aws_ecr_repository_policy`: where
+//! serving images are pushed, how long they are kept and who may pull them. A repository is
+//! known by its name (import ID), with its URL (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`);
+//! `force_delete` deletes it with its images. Its two policies are known by the
+//! repository's name.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ecr::types::{
     EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability,
+    ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
 };
-use mlform_provider::{Attribute, NestedBlock, Nesting, ProviderError, Schema, Type};
+use mlform_provider::{
+    poll_until, Attribute, NestedBlock, Nesting, Poll, ProviderError, Schema, Type, ValueMap,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::framework::{AwsResource, Created, SdkResult};
+use crate::error::{classify, code};
+use crate::framework::{AwsResource, Created, SdkResult, PROPAGATION_TIMEOUT};
 use crate::Clients;
 
 fn single(block: Schema) -> NestedBlock {
@@ -36,10 +41,47 @@ pub struct RepositoryModel {
     registry_id: Option<String>,
     repository_url: Option<String>,
     image_tag_mutability: Option<String>,
+    image_tag_mutability_exclusion_filter: Vec<ExclusionFilter>,
     force_delete: Option<bool>,
     image_scanning_configuration: Option<Scanning>,
     encryption_configuration: Option<Encryption>,
     tags_all: Option<BTreeMap<String, String>>,
+}
+
+/// A tag pattern exempt from the repository's tag mutability (`latest*`).
+#[derive(Serialize, Deserialize, Default, PartialEq, Clone)]
+#[serde(default)]
+pub struct ExclusionFilter {
+    filter: String,
+    filter_type: String,
+}
+
+const MUTABILITIES: [&str; 4] = [
+    "MUTABLE",
+    "IMMUTABLE",
+    "MUTABLE_WITH_EXCLUSION",
+    "IMMUTABLE_WITH_EXCLUSION",
+];
+
+fn exclusion_filters(
+    m: &RepositoryModel,
+) -> Result<Option<Vec<ImageTagMutabilityExclusionFilter>>, ProviderError> {
+    if m.image_tag_mutability_exclusion_filter.is_empty() {
+        return Ok(None);
+    }
+    m.image_tag_mutability_exclusion_filter
+        .iter()
+        .map(|f| {
+            ImageTagMutabilityExclusionFilter::builder()
+                .filter(&f.filter)
+                .filter_type(ImageTagMutabilityExclusionFilterType::from(
+                    f.filter_type.as_str(),
+                ))
+                .build()
+                .map_err(|e| ProviderError::InvalidConfig(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 #[derive(Serialize, Deserialize, Default, PartialEq)]
@@ -68,7 +110,54 @@ impl AwsResource for Repository {
     const TYPE: &'static str = "aws_ecr_repository";
     const TAGGED: bool = true;
     const KEEP: &'static [&'static str] = &["force_delete"];
+    /// ECR reports scanning settings for every repository (`scan_on_push = false` when none
+    /// were asked for); leaving the block out keeps what ECR reports, as the AWS provider's
+    /// diff suppression does.
+    const COMPUTED_BLOCKS: &'static [&'static str] = &["image_scanning_configuration"];
     const ID_ATTRIBUTE: Option<&'static str> = Some("name");
+
+    /// ECR's rules for tag mutability: one of four modes, and exclusion filters exactly
+    /// with the two `_WITH_EXCLUSION` modes.
+    fn validate(planned: &ValueMap) -> Result<(), ProviderError> {
+        let Some(mutability) = planned.get("image_tag_mutability").and_then(|v| v.as_str()) else {
+            return Ok(());
+        };
+        if !MUTABILITIES.contains(&mutability) {
+            return Err(ProviderError::InvalidConfig(format!(
+                "image_tag_mutability {mutability:?} is not one of {}",
+                MUTABILITIES.join(", ")
+            )));
+        }
+        let Some(filters) = planned
+            .get("image_tag_mutability_exclusion_filter")
+            .map(|v| v.as_list().map_or(0, <[_]>::len))
+        else {
+            return Ok(());
+        };
+        for f in planned
+            .get("image_tag_mutability_exclusion_filter")
+            .and_then(|v| v.as_list())
+            .unwrap_or_default()
+        {
+            match f.get_attr("filter_type").as_str() {
+                Some("WILDCARD") | None => {}
+                Some(other) => {
+                    return Err(ProviderError::InvalidConfig(format!(
+                        "image_tag_mutability_exclusion_filter: filter_type {other:?} is not WILDCARD, the one type ECR takes"
+                    )))
+                }
+            }
+        }
+        let with_exclusion = mutability.ends_with("_WITH_EXCLUSION");
+        if with_exclusion != (filters > 0) {
+            return Err(ProviderError::InvalidConfig(if with_exclusion {
+                format!("image_tag_mutability {mutability:?} needs at least one image_tag_mutability_exclusion_filter block; hint: add the tag patterns to exempt, or use {:?}", mutability.trim_end_matches("_WITH_EXCLUSION"))
+            } else {
+                format!("image_tag_mutability_exclusion_filter blocks need image_tag_mutability = \"{mutability}_WITH_EXCLUSION\"; ECR refuses exclusion filters with {mutability:?}")
+            }));
+        }
+        Ok(())
+    }
 
     fn schema() -> Schema {
         Schema::new()
@@ -78,6 +167,18 @@ impl AwsResource for Repository {
                 Attribute::optional(Type::String).default("MUTABLE"),
             )
             .attr("force_delete", Attribute::optional(Type::Bool))
+            .block(
+                "image_tag_mutability_exclusion_filter",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    block: Schema::new()
+                        .attr("filter", Attribute::required(Type::String))
+                        .attr("filter_type", Attribute::required(Type::String)),
+                    min_items: 0,
+                    max_items: Some(5),
+                    force_new: false,
+                },
+            )
             .attr("arn", Attribute::computed(Type::String))
             .attr("registry_id", Attribute::computed(Type::String))
             .attr("repository_url", Attribute::computed(Type::String))
@@ -107,16 +208,12 @@ impl AwsResource for Repository {
         m: &RepositoryModel,
     ) -> Result<Created<RepositoryModel>, ProviderError> {
         let mutability = m.image_tag_mutability.as_deref().unwrap_or("MUTABLE");
-        if !["MUTABLE", "IMMUTABLE"].contains(&mutability) {
-            return Err(ProviderError::InvalidConfig(format!(
-                "image_tag_mutability must be MUTABLE or IMMUTABLE, not {mutability:?}"
-            )));
-        }
         let mut req = c
             .ecr
             .create_repository()
             .repository_name(&m.name)
             .image_tag_mutability(ImageTagMutability::from(mutability))
+            .set_image_tag_mutability_exclusion_filters(exclusion_filters(m)?)
             .set_tags(Some(ecr_tags(
                 &m.tags_all
                     .clone()
@@ -178,6 +275,14 @@ impl AwsResource for Repository {
             registry_id: r.registry_id().map(str::to_string),
             repository_url: r.repository_uri().map(str::to_string),
             image_tag_mutability: r.image_tag_mutability().map(|t| t.as_str().to_string()),
+            image_tag_mutability_exclusion_filter: r
+                .image_tag_mutability_exclusion_filters()
+                .iter()
+                .map(|f| ExclusionFilter {
+                    filter: f.filter().to_string(),
+                    filter_type: f.filter_type().as_str().to_string(),
+                })
+                .collect(),
             force_delete: None,
             image_scanning_configuration: r.image_scanning_configuration().map(|s| Scanning {
                 scan_on_push: s.scan_on_push(),
@@ -210,13 +315,17 @@ impl AwsResource for Repository {
         old: &RepositoryModel,
         new: &RepositoryModel,
     ) -> Result<(), ProviderError> {
-        if old.image_tag_mutability != new.image_tag_mutability {
+        if old.image_tag_mutability != new.image_tag_mutability
+            || old.image_tag_mutability_exclusion_filter
+                != new.image_tag_mutability_exclusion_filter
+        {
             c.ecr
                 .put_image_tag_mutability()
                 .repository_name(&old.id)
                 .image_tag_mutability(ImageTagMutability::from(
                     new.image_tag_mutability.as_deref().unwrap_or("MUTABLE"),
                 ))
+                .set_image_tag_mutability_exclusion_filters(exclusion_filters(new)?)
                 .send()
                 .await
                 .call("ecr:PutImageTagMutability")?;
@@ -369,5 +478,117 @@ impl AwsResource for LifecyclePolicy {
             .send()
             .await
             .gone_ok("ecr:DeleteLifecyclePolicy")
+    }
+}
+
+#[derive(Default)]
+pub struct RepositoryPolicy;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct RepositoryPolicyModel {
+    id: String,
+    repository: String,
+    policy: String,
+    registry_id: Option<String>,
+}
+
+/// Sets `m`'s policy on its repository. ECR checks the principals a policy names, so a
+/// role made a moment ago is "Invalid repository policy provided" until IAM shows it:
+/// that answer is retried until [`PROPAGATION_TIMEOUT`], as terraform-provider-aws does.
+async fn set_repository_policy(
+    c: &Clients,
+    m: &RepositoryPolicyModel,
+) -> Result<Option<String>, ProviderError> {
+    let request = c
+        .ecr
+        .set_repository_policy()
+        .repository_name(&m.repository)
+        .policy_text(&m.policy);
+    let out = poll_until(
+        "the repository policy's principals to be visible",
+        PROPAGATION_TIMEOUT,
+        || {
+            let request = request.clone();
+            async move {
+                match request.send().await {
+                    Ok(out) => Ok(Poll::Ready(out)),
+                    Err(e)
+                        if code(&e) == "InvalidParameterException"
+                            && aws_sdk_ecr::error::ProvideErrorMetadata::message(&e)
+                                .is_some_and(|m| m.contains("Invalid repository policy")) =>
+                    {
+                        Ok(Poll::Pending(code(&e)))
+                    }
+                    Err(e) => Err(classify("ecr:SetRepositoryPolicy", &e)),
+                }
+            }
+        },
+    )
+    .await?;
+    Ok(out.registry_id().map(str::to_string))
+}
+
+#[async_trait::async_trait]
+impl AwsResource for RepositoryPolicy {
+    type Model = RepositoryPolicyModel;
+    const TYPE: &'static str = "aws_ecr_repository_policy";
+    const POLICIES: &'static [&'static str] = &["policy"];
+
+    fn schema() -> Schema {
+        Schema::new()
+            .attr("repository", Attribute::required(Type::String).force_new())
+            .attr("policy", Attribute::required(Type::String))
+            .attr("registry_id", Attribute::computed(Type::String))
+    }
+
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &RepositoryPolicyModel,
+    ) -> Result<Created<RepositoryPolicyModel>, ProviderError> {
+        set_repository_policy(c, m).await?;
+        Ok(m.repository.clone().into())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &RepositoryPolicyModel,
+    ) -> Result<Option<RepositoryPolicyModel>, ProviderError> {
+        let Some(out) = c
+            .ecr
+            .get_repository_policy()
+            .repository_name(&m.id)
+            .send()
+            .await
+            .found("ecr:GetRepositoryPolicy")?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RepositoryPolicyModel {
+            id: m.id.clone(),
+            repository: out.repository_name().unwrap_or(&m.id).to_string(),
+            policy: out.policy_text().unwrap_or_default().to_string(),
+            registry_id: out.registry_id().map(str::to_string),
+        }))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        _old: &RepositoryPolicyModel,
+        new: &RepositoryPolicyModel,
+    ) -> Result<(), ProviderError> {
+        set_repository_policy(c, new).await.map(drop)
+    }
+
+    async fn delete(&self, c: &Clients, m: &RepositoryPolicyModel) -> Result<(), ProviderError> {
+        c.ecr
+            .delete_repository_policy()
+            .repository_name(&m.id)
+            .send()
+            .await
+            .gone_ok("ecr:DeleteRepositoryPolicy")
     }
 }

@@ -233,6 +233,7 @@ impl AwsResource for S3Bucket {
         default_prefix: "terraform-",
         attribute: "bucket",
         prefix_attribute: "bucket_prefix",
+        fifo_flag: None,
     });
     const ID_ATTRIBUTE: Option<&'static str> = Some("bucket");
     /// Only mlform's setting, never the bucket's.

@@ -1,6 +1,8 @@
-//! `aws_sns_topic`, `aws_sns_topic_subscription` and `aws_sns_topic_policy`: where alarms
-//! and pipelines send their notifications, and who may publish there. A topic is known by its ARN (import ID); its settings are topic
-//! attributes; a FIFO topic's name ends in `.fifo`. A subscription is known by its ARN.
+//! `aws_sns_topic`, `aws_sns_topic_policy` and `aws_sns_topic_data_protection_policy`:
+//! where alarms and pipelines send their notifications, who may publish there, and what
+//! personal data SNS masks or refuses on the way. A topic is known by its ARN (import ID);
+//! its settings are topic attributes; a FIFO topic's name ends in `.fifo`. Each policy is
+//! known by its topic's ARN.
 
 use std::collections::BTreeMap;
 
@@ -26,12 +28,121 @@ pub struct TopicModel {
     kms_master_key_id: Option<String>,
     fifo_topic: Option<bool>,
     content_based_deduplication: Option<bool>,
+    beginning_archive_time: Option<String>,
     tags_all: Option<BTreeMap<String, String>>,
+    /// The [`PLAIN_SETTINGS`], by argument name (the model's other arguments land here too
+    /// and are ignored).
+    #[serde(flatten)]
+    plain: BTreeMap<String, serde_json::Value>,
+}
+
+/// Topic arguments that are one topic attribute each, written as text: (argument, topic
+/// attribute, whether it is a number). Delivery status logging per protocol, message
+/// signing, tracing and (FIFO) archiving and throughput.
+const PLAIN_SETTINGS: &[(&str, &str, bool)] = &[
+    (
+        "application_success_feedback_role_arn",
+        "ApplicationSuccessFeedbackRoleArn",
+        false,
+    ),
+    (
+        "application_success_feedback_sample_rate",
+        "ApplicationSuccessFeedbackSampleRate",
+        true,
+    ),
+    (
+        "application_failure_feedback_role_arn",
+        "ApplicationFailureFeedbackRoleArn",
+        false,
+    ),
+    (
+        "http_success_feedback_role_arn",
+        "HTTPSuccessFeedbackRoleArn",
+        false,
+    ),
+    (
+        "http_success_feedback_sample_rate",
+        "HTTPSuccessFeedbackSampleRate",
+        true,
+    ),
+    (
+        "http_failure_feedback_role_arn",
+        "HTTPFailureFeedbackRoleArn",
+        false,
+    ),
+    (
+        "lambda_success_feedback_role_arn",
+        "LambdaSuccessFeedbackRoleArn",
+        false,
+    ),
+    (
+        "lambda_success_feedback_sample_rate",
+        "LambdaSuccessFeedbackSampleRate",
+        true,
+    ),
+    (
+        "lambda_failure_feedback_role_arn",
+        "LambdaFailureFeedbackRoleArn",
+        false,
+    ),
+    (
+        "sqs_success_feedback_role_arn",
+        "SQSSuccessFeedbackRoleArn",
+        false,
+    ),
+    (
+        "sqs_success_feedback_sample_rate",
+        "SQSSuccessFeedbackSampleRate",
+        true,
+    ),
+    (
+        "sqs_failure_feedback_role_arn",
+        "SQSFailureFeedbackRoleArn",
+        false,
+    ),
+    (
+        "firehose_success_feedback_role_arn",
+        "FirehoseSuccessFeedbackRoleArn",
+        false,
+    ),
+    (
+        "firehose_success_feedback_sample_rate",
+        "FirehoseSuccessFeedbackSampleRate",
+        true,
+    ),
+    (
+        "firehose_failure_feedback_role_arn",
+        "FirehoseFailureFeedbackRoleArn",
+        false,
+    ),
+    ("signature_version", "SignatureVersion", true),
+    ("tracing_config", "TracingConfig", false),
+    ("archive_policy", "ArchivePolicy", false),
+    ("fifo_throughput_scope", "FifoThroughputScope", false),
+];
+
+/// Plain settings that AWS fills in when left out (planned as unknown, kept thereafter).
+const COMPUTED_SETTINGS: [&str; 3] = [
+    "signature_version",
+    "tracing_config",
+    "fifo_throughput_scope",
+];
+
+/// A plain setting's text as SNS takes it (`100` for a sample rate).
+fn setting_text(m: &TopicModel, argument: &str) -> Option<String> {
+    match m.plain.get(argument)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// The topic attributes an update may set, by attribute name and model value.
 fn settable(m: &TopicModel) -> Vec<(&'static str, Option<String>)> {
-    vec![
+    let plain = PLAIN_SETTINGS
+        .iter()
+        .map(|(argument, attribute, _)| (*attribute, setting_text(m, argument)));
+    let mut all = vec![
         ("DisplayName", m.display_name.clone()),
         ("Policy", m.policy.clone()),
         ("DeliveryPolicy", m.delivery_policy.clone()),
@@ -42,7 +153,9 @@ fn settable(m: &TopicModel) -> Vec<(&'static str, Option<String>)> {
                 .filter(|_| m.fifo_topic == Some(true))
                 .map(|b| b.to_string()),
         ),
-    ]
+    ];
+    all.extend(plain);
+    all
 }
 
 #[async_trait::async_trait]
@@ -50,12 +163,12 @@ impl AwsResource for Topic {
     type Model = TopicModel;
     const TYPE: &'static str = "aws_sns_topic";
     const TAGGED: bool = true;
-    const NAMING: Option<Naming> = Some(Naming::name("terraform-"));
+    const NAMING: Option<Naming> = Some(Naming::name("terraform-").fifo_when("fifo_topic"));
     const POLICIES: &'static [&'static str] = &["policy"];
 
     fn schema() -> Schema {
         let text = || Attribute::optional(Type::String);
-        Schema::new()
+        let mut schema = Schema::new()
             .attr(
                 "name",
                 Attribute::optional_computed(Type::String).force_new(),
@@ -74,6 +187,19 @@ impl AwsResource for Topic {
             )
             .attr("arn", Attribute::computed(Type::String))
             .attr("owner", Attribute::computed(Type::String))
+            .attr("beginning_archive_time", Attribute::computed(Type::String));
+        for (argument, _, number) in PLAIN_SETTINGS {
+            let kind = if *number { Type::Number } else { Type::String };
+            schema = schema.attr(
+                argument,
+                if COMPUTED_SETTINGS.contains(argument) {
+                    Attribute::optional_computed(kind)
+                } else {
+                    Attribute::optional(kind)
+                },
+            );
+        }
+        schema
     }
 
     async fn create(
@@ -150,6 +276,19 @@ impl AwsResource for Topic {
             content_based_deduplication: Some(
                 get("ContentBasedDeduplication").as_deref() == Some("true"),
             ),
+            beginning_archive_time: get("BeginningArchiveTime"),
+            plain: PLAIN_SETTINGS
+                .iter()
+                .filter_map(|(argument, attribute, number)| {
+                    let text = get(attribute)?;
+                    let value = if *number {
+                        serde_json::Value::Number(text.parse().ok()?)
+                    } else {
+                        serde_json::Value::String(text)
+                    };
+                    Some((argument.to_string(), value))
+                })
+                .collect(),
             tags_all: Some(
                 tags.tags()
                     .iter()
@@ -220,147 +359,6 @@ impl AwsResource for Topic {
             .send()
             .await
             .gone_ok("sns:DeleteTopic")
-    }
-}
-
-#[derive(Default)]
-pub struct Subscription;
-
-#[derive(Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct SubscriptionModel {
-    id: String,
-    arn: Option<String>,
-    topic_arn: String,
-    protocol: String,
-    endpoint: String,
-    raw_message_delivery: Option<bool>,
-    filter_policy: Option<String>,
-    owner_id: Option<String>,
-    pending_confirmation: Option<bool>,
-}
-
-#[async_trait::async_trait]
-impl AwsResource for Subscription {
-    type Model = SubscriptionModel;
-    const TYPE: &'static str = "aws_sns_topic_subscription";
-    const POLICIES: &'static [&'static str] = &["filter_policy"];
-
-    fn schema() -> Schema {
-        Schema::new()
-            .attr("topic_arn", Attribute::required(Type::String).force_new())
-            .attr("protocol", Attribute::required(Type::String).force_new())
-            .attr("endpoint", Attribute::required(Type::String).force_new())
-            .attr(
-                "raw_message_delivery",
-                Attribute::optional(Type::Bool).default(false),
-            )
-            .attr("filter_policy", Attribute::optional(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("owner_id", Attribute::computed(Type::String))
-            .attr("pending_confirmation", Attribute::computed(Type::Bool))
-    }
-
-    async fn create(
-        &self,
-        c: &Clients,
-        m: &SubscriptionModel,
-    ) -> Result<Created<SubscriptionModel>, ProviderError> {
-        let mut attributes = std::collections::HashMap::new();
-        if m.raw_message_delivery == Some(true) {
-            attributes.insert("RawMessageDelivery".to_string(), "true".to_string());
-        }
-        if let Some(p) = &m.filter_policy {
-            attributes.insert("FilterPolicy".to_string(), p.clone());
-        }
-        let out = c
-            .sns
-            .subscribe()
-            .topic_arn(&m.topic_arn)
-            .protocol(&m.protocol)
-            .endpoint(&m.endpoint)
-            .set_attributes(Some(attributes).filter(|a| !a.is_empty()))
-            .return_subscription_arn(true)
-            .send()
-            .await
-            .call("sns:Subscribe")?;
-        Ok(out
-            .subscription_arn()
-            .unwrap_or_default()
-            .to_string()
-            .into())
-    }
-
-    async fn read(
-        &self,
-        c: &Clients,
-        m: &SubscriptionModel,
-    ) -> Result<Option<SubscriptionModel>, ProviderError> {
-        let Some(out) = c
-            .sns
-            .get_subscription_attributes()
-            .subscription_arn(&m.id)
-            .send()
-            .await
-            .found("sns:GetSubscriptionAttributes")?
-        else {
-            return Ok(None);
-        };
-        let a = out.attributes().cloned().unwrap_or_default();
-        let get = |k: &str| a.get(k).cloned().filter(|v| !v.is_empty());
-        Ok(Some(SubscriptionModel {
-            id: m.id.clone(),
-            arn: Some(m.id.clone()),
-            topic_arn: get("TopicArn").unwrap_or_else(|| m.topic_arn.clone()),
-            protocol: get("Protocol").unwrap_or_else(|| m.protocol.clone()),
-            endpoint: get("Endpoint").unwrap_or_else(|| m.endpoint.clone()),
-            raw_message_delivery: Some(get("RawMessageDelivery").as_deref() == Some("true")),
-            filter_policy: get("FilterPolicy"),
-            owner_id: get("Owner"),
-            pending_confirmation: Some(get("PendingConfirmation").as_deref() == Some("true")),
-        }))
-    }
-
-    async fn update(
-        &self,
-        c: &Clients,
-        old: &SubscriptionModel,
-        new: &SubscriptionModel,
-    ) -> Result<(), ProviderError> {
-        let changes = [
-            (
-                "RawMessageDelivery",
-                old.raw_message_delivery != new.raw_message_delivery,
-                new.raw_message_delivery.unwrap_or(false).to_string(),
-            ),
-            (
-                "FilterPolicy",
-                old.filter_policy != new.filter_policy,
-                new.filter_policy.clone().unwrap_or_default(),
-            ),
-        ];
-        for (name, changed, value) in changes {
-            if changed {
-                c.sns
-                    .set_subscription_attributes()
-                    .subscription_arn(&old.id)
-                    .attribute_name(name)
-                    .attribute_value(value)
-                    .send()
-                    .await
-                    .call("sns:SetSubscriptionAttributes")?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn delete(&self, c: &Clients, m: &SubscriptionModel) -> Result<(), ProviderError> {
-        c.sns
-            .unsubscribe()
-            .subscription_arn(&m.id)
-            .send()
-            .await
-            .gone_ok("sns:Unsubscribe")
     }
 }
 
@@ -498,5 +496,99 @@ impl AwsResource for TopicPolicy {
         put_policy(c, &m.arn, &default_topic_policy(&m.arn, &account))
             .await
             .gone_ok("sns:SetTopicAttributes")
+    }
+}
+
+// ---- data protection policy ------------------------------------------------------------------
+
+/// `aws_sns_topic_data_protection_policy`: the topic's data protection policy (which
+/// personal data SNS audits, masks or refuses in messages). Delete puts an empty policy,
+/// as terraform-provider-aws does. Import ID: the topic ARN.
+#[derive(Default)]
+pub struct DataProtectionPolicy;
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct DataProtectionModel {
+    id: String,
+    arn: String,
+    policy: String,
+}
+
+async fn put_data_protection(c: &Clients, arn: &str, policy: &str) -> Result<(), ProviderError> {
+    c.sns
+        .put_data_protection_policy()
+        .resource_arn(arn)
+        .data_protection_policy(policy)
+        .send()
+        .await
+        .call("sns:PutDataProtectionPolicy")?;
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl AwsResource for DataProtectionPolicy {
+    type Model = DataProtectionModel;
+    const TYPE: &'static str = "aws_sns_topic_data_protection_policy";
+    const POLICIES: &'static [&'static str] = &["policy"];
+
+    fn schema() -> Schema {
+        Schema::new()
+            .attr("arn", Attribute::required(Type::String).force_new())
+            .attr("policy", Attribute::required(Type::String))
+    }
+
+    async fn create(
+        &self,
+        c: &Clients,
+        m: &DataProtectionModel,
+    ) -> Result<Created<DataProtectionModel>, ProviderError> {
+        put_data_protection(c, &m.arn, &m.policy).await?;
+        Ok(m.arn.clone().into())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        m: &DataProtectionModel,
+    ) -> Result<Option<DataProtectionModel>, ProviderError> {
+        let Some(out) = c
+            .sns
+            .get_data_protection_policy()
+            .resource_arn(&m.id)
+            .send()
+            .await
+            .found("sns:GetDataProtectionPolicy")?
+        else {
+            return Ok(None);
+        };
+        // A topic without a policy answers an empty one: the resource is gone.
+        Ok(out
+            .data_protection_policy()
+            .filter(|p| !p.is_empty())
+            .map(|p| DataProtectionModel {
+                id: m.id.clone(),
+                arn: m.id.clone(),
+                policy: p.to_string(),
+            }))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        _old: &DataProtectionModel,
+        new: &DataProtectionModel,
+    ) -> Result<(), ProviderError> {
+        put_data_protection(c, &new.id, &new.policy).await
+    }
+
+    async fn delete(&self, c: &Clients, m: &DataProtectionModel) -> Result<(), ProviderError> {
+        c.sns
+            .put_data_protection_policy()
+            .resource_arn(&m.id)
+            .data_protection_policy("")
+            .send()
+            .await
+            .gone_ok("sns:PutDataProtectionPolicy")
     }
 }
