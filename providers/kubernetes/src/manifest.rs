@@ -252,6 +252,9 @@ impl Manifest {
                     pending.push(format!("condition {t} is not {s}"));
                 }
             }
+            if pending.is_empty() && id.kind == "CustomResourceDefinition" {
+                pending.extend(self.undiscovered_versions(&live).await);
+            }
             if pending.is_empty() {
                 return Ok(());
             }
@@ -264,6 +267,42 @@ impl Manifest {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(5));
         }
+    }
+
+    /// The served versions of an Established CRD that API discovery does not list yet (the
+    /// API server publishes them a moment after the condition), so that objects of the kind
+    /// applied next are found.
+    async fn undiscovered_versions(&self, crd: &J) -> Vec<String> {
+        let group = crd
+            .pointer("/spec/group")
+            .and_then(J::as_str)
+            .unwrap_or_default();
+        let kind = crd
+            .pointer("/spec/names/kind")
+            .and_then(J::as_str)
+            .unwrap_or_default();
+        let served = crd
+            .pointer("/spec/versions")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|v| v.get("served").and_then(J::as_bool) != Some(false))
+            .filter_map(|v| v.get("name").and_then(J::as_str));
+        let mut missing = Vec::new();
+        for version in served {
+            let kind_id = Identity {
+                api_version: format!("{group}/{version}"),
+                kind: kind.to_string(),
+                namespace: None,
+                name: String::new(),
+            };
+            if let Err(ProviderError::InvalidConfig(_)) = self.kube.api(&kind_id).await {
+                missing.push(format!(
+                    "{kind} {group}/{version} is not in API discovery yet"
+                ));
+            }
+        }
+        missing
     }
 
     async fn apply_and_wait(
