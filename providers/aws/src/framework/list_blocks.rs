@@ -54,42 +54,18 @@ fn keeping_mark(v: &Value, f: impl FnOnce(&Value) -> Value) -> Value {
 
 /// `v` (an object of `declared`'s shape) with its single blocks as lists of one.
 pub fn to_lists(declared: &Schema, v: &Value) -> Value {
-    keeping_mark(v, |v| {
-        let Value::Map(m) = v else {
-            return v.clone();
-        };
-        let mut m = m.clone();
-        for (name, nested) in &declared.blocks {
-            let Some(block) = m.get(name).cloned() else {
-                continue;
-            };
-            if nested.nesting == Nesting::Single && !listed(name, nested) {
-                continue;
-            }
-            let converted = keeping_mark(&block, |block| match (nested.nesting, block) {
-                (_, Value::Unknown) => Value::Unknown,
-                (Nesting::Single, Value::Null) => Value::List(Vec::new()),
-                (Nesting::Single, Value::List(items)) => {
-                    Value::List(items.iter().map(|i| to_lists(&nested.block, i)).collect())
-                }
-                (Nesting::Single, one) => Value::List(vec![to_lists(&nested.block, one)]),
-                (Nesting::List, Value::List(items)) => {
-                    Value::List(items.iter().map(|i| to_lists(&nested.block, i)).collect())
-                }
-                (Nesting::Set, Value::Set(items) | Value::List(items)) => {
-                    Value::set_from(items.iter().map(|i| to_lists(&nested.block, i)).collect())
-                }
-                (_, other) => other.clone(),
-            });
-            m.insert(name.clone(), converted);
-        }
-        Value::Map(m)
-    })
+    convert(declared, v, true)
 }
 
 /// `v` (an object of the list-shaped schema) with its lists of one as `declared`'s single
 /// blocks; an object already in place (state written before) is kept.
 pub fn to_singles(declared: &Schema, v: &Value) -> Value {
+    convert(declared, v, false)
+}
+
+/// Converts every listed single block of `v`, at any depth, to a list of one (`lists`) or
+/// back to its one object, keeping sensitive marks.
+fn convert(declared: &Schema, v: &Value, lists: bool) -> Value {
     keeping_mark(v, |v| {
         let Value::Map(m) = v else {
             return v.clone();
@@ -102,18 +78,24 @@ pub fn to_singles(declared: &Schema, v: &Value) -> Value {
             if nested.nesting == Nesting::Single && !listed(name, nested) {
                 continue;
             }
+            let inner = |i: &Value| convert(&nested.block, i, lists);
             let converted = keeping_mark(&block, |block| match (nested.nesting, block) {
                 (_, Value::Unknown) => Value::Unknown,
-                (Nesting::Single, Value::List(items) | Value::Set(items)) => items
-                    .first()
-                    .map_or(Value::Null, |i| to_singles(&nested.block, i)),
+                (Nesting::Single, Value::List(items) | Value::Set(items)) if !lists => {
+                    items.first().map_or(Value::Null, inner)
+                }
+                (Nesting::Single, Value::Null) if lists => Value::List(Vec::new()),
                 (Nesting::Single, Value::Null) => Value::Null,
-                (Nesting::Single, one) => to_singles(&nested.block, one),
+                (Nesting::Single, Value::List(items)) => {
+                    Value::List(items.iter().map(inner).collect())
+                }
+                (Nesting::Single, one) if lists => Value::List(vec![inner(one)]),
+                (Nesting::Single, one) => inner(one),
                 (Nesting::List, Value::List(items)) => {
-                    Value::List(items.iter().map(|i| to_singles(&nested.block, i)).collect())
+                    Value::List(items.iter().map(inner).collect())
                 }
                 (Nesting::Set, Value::Set(items) | Value::List(items)) => {
-                    Value::set_from(items.iter().map(|i| to_singles(&nested.block, i)).collect())
+                    Value::set_from(items.iter().map(inner).collect())
                 }
                 (_, other) => other.clone(),
             });
